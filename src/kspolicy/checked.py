@@ -1,0 +1,199 @@
+"""The checked policy: every name resolved, every expression typed.
+
+The checker turns the syntax tree into these; the compiler turns these into an
+evaluation tree. Each resolved expression keeps the syntax node it came from (`node`),
+for spans and for the text shown in traces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TypeAlias
+
+import attrs
+
+from . import nodes as n
+from .lists import NamedList
+from .schema import EnumType, Schema, Type
+
+
+@attrs.frozen(eq=False)
+class Fact:
+    """A path into the case: from the root (base None) or from a variable."""
+
+    base: str | None
+    fields: tuple[str, ...]
+    type: Type
+    node: n.Expr
+
+
+@attrs.frozen(eq=False)
+class Const:
+    value: object
+    type: Type
+    node: n.Expr
+
+
+@attrs.frozen(eq=False)
+class ConstSet:
+    values: frozenset[object]
+    element: Type
+    node: n.Expr
+
+
+@attrs.frozen(eq=False)
+class ListSet:
+    """A codes list used as a set; which entries count depends on `as_of`."""
+
+    list: NamedList
+    node: n.Expr
+
+
+@attrs.frozen(eq=False)
+class DefineRef:
+    name: str
+    node: n.Expr
+
+
+@attrs.frozen(eq=False)
+class Not:
+    operand: Expr
+    node: n.Expr
+
+
+@attrs.frozen(eq=False)
+class And:
+    operands: tuple[Expr, ...]
+    node: n.Expr
+
+
+@attrs.frozen(eq=False)
+class Or:
+    operands: tuple[Expr, ...]
+    node: n.Expr
+
+
+@attrs.frozen(eq=False)
+class Compare:
+    op: str
+    left: Expr
+    right: Expr
+    node: n.Expr
+
+
+@attrs.frozen(eq=False)
+class Member:
+    """`element in container`; hierarchical when codes contain their descendants."""
+
+    element: Expr
+    container: Expr
+    negated: bool
+    hierarchical: bool
+    node: n.Expr
+
+
+@attrs.frozen(eq=False)
+class Match:
+    subject: Expr
+    list: NamedList
+    node: n.Expr
+
+
+@attrs.frozen(eq=False)
+class Known:
+    subject: Expr
+    known: bool
+    node: n.Expr
+
+
+@attrs.frozen(eq=False)
+class Quantifier:
+    kind: str
+    var: str
+    collection: Fact
+    body: Expr
+    node: n.Expr
+
+
+Expr: TypeAlias = (
+    Fact
+    | Const
+    | ConstSet
+    | ListSet
+    | DefineRef
+    | Not
+    | And
+    | Or
+    | Compare
+    | Member
+    | Match
+    | Known
+    | Quantifier
+)
+
+
+@attrs.frozen(eq=False)
+class Outcome:
+    """An outcome of the decision: a scale (highest code wins) or a set (union)."""
+
+    name: str
+    kind: str  # "scale" or "set"
+    enum: EnumType
+    title: n.Text | None = None
+
+    def rank(self, code: str) -> int:
+        return self.enum.codes.index(code)
+
+
+@attrs.frozen(eq=False)
+class Definition:
+    name: str
+    title: n.Text | None
+    expr: Expr
+    binders: tuple[str, ...]
+    node: n.Define
+
+
+@attrs.frozen(eq=False)
+class Effect:
+    """What a rule does when it fires: raise a scale to a code, or add codes to a set."""
+
+    outcome: Outcome
+    codes: tuple[str, ...]
+
+
+@attrs.frozen(eq=False)
+class Rule:
+    name: str
+    title: n.Text | None
+    cites: tuple[str, ...]
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    when: Expr
+    unless: tuple[Expr, ...]
+    effects: tuple[Effect, ...]
+    because: n.Text | None
+    binders: tuple[str, ...]
+    node: n.Rule
+
+    def valid_on(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+
+@attrs.frozen(eq=False)
+class Policy:
+    """Everything the compiler needs, checked."""
+
+    name: str
+    version: str
+    title: n.Text | None
+    languages: tuple[str, ...]
+    schema: Schema
+    lists: dict[str, NamedList]
+    outcomes: dict[str, Outcome]
+    definitions: dict[str, Definition]
+    rules: tuple[Rule, ...]
+    sha256: str
+    files: tuple[tuple[str, str], ...]  # (name, sha256) of every policy and list file

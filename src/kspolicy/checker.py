@@ -1,0 +1,879 @@
+"""Names and types: from syntax trees to a checked policy, or every error found.
+
+The checker reads all items of all files of a policy at once (declarations may come in
+any order and from any imported file), builds the schema and the decision's outcomes,
+then resolves every expression against them. It never stops at the first error: each
+problem becomes a diagnostic with a span and, where a name is close, a "did you mean".
+A bare name such as `listed` is an enum code when the other side of its comparison has
+that enum's type; otherwise it must be a field, a variable, a definition or a list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from . import checked as c
+from . import nodes as n
+from .diagnostics import Diagnostic, did_you_mean, error
+from .lists import NamedList
+from .schema import (
+    BUILTIN_TYPES,
+    Binder,
+    BoolType,
+    DateType,
+    EnumType,
+    Field,
+    IntType,
+    ListType,
+    NumberType,
+    RecordType,
+    Schema,
+    TextType,
+    Type,
+    comparable,
+    is_numeric,
+    ordered,
+)
+from .span import Span
+
+BOOL = BoolType()
+
+
+@attrs.define
+class _Scope:
+    """Names visible in an expression: quantifier variables, and the binders used."""
+
+    locals: dict[str, Type] = attrs.Factory(dict)
+    binders_used: list[str] = attrs.Factory(list)
+    defines_used: list[str] = attrs.Factory(list)
+
+    def with_local(self, name: str, type_: Type) -> _Scope:
+        return _Scope({**self.locals, name: type_}, self.binders_used, self.defines_used)
+
+
+class Checker:
+    """Checks one policy: construct, call `check`, read `diagnostics`."""
+
+    def __init__(self, modules: Sequence[n.Module], lists: dict[str, NamedList]) -> None:
+        self.modules = modules
+        self.lists = lists
+        self.diagnostics: list[Diagnostic] = []
+        self.enums: dict[str, EnumType] = {}
+        self.records: dict[str, RecordType] = {}
+        self.outcomes: dict[str, c.Outcome] = {}
+        self.define_nodes: dict[str, n.Define] = {}
+        self.definitions: dict[str, c.Definition] = {}
+        self.binders: dict[str, Binder] = {}
+        self.root = RecordType("case", {})
+        self._checking_defines: list[str] = []
+        self._failed_defines: set[str] = set()
+
+    def items(self) -> Iterable[n.Item]:
+        for module in self.modules:
+            yield from module.items
+
+    def error(self, number: str, message: str, span: Span, help: str | None = None) -> None:
+        self.diagnostics.append(error(number, message, span, help))
+
+    # ---- the whole policy ---------------------------------------------------------
+
+    def check(self, sha256: str, files: tuple[tuple[str, str], ...]) -> c.Policy | None:
+        """The checked policy, or None when any error was found (see `diagnostics`)."""
+        header = self._header()
+        self._declare_enums()
+        self._declare_records()
+        self._declare_schema()
+        self._declare_outcomes()
+        self._declare_defines()
+        rules = self._rules()
+        if any(d.is_error for d in self.diagnostics) or header is None:
+            return None
+        schema = Schema(self.root, self.records, self.enums, self.binders)
+        return c.Policy(
+            name=header.name.text,
+            version=header.version,
+            title=header.title,
+            languages=tuple(lang.text for lang in header.languages),
+            schema=schema,
+            lists=self.lists,
+            outcomes=self.outcomes,
+            definitions=self.definitions,
+            rules=tuple(rules),
+            sha256=sha256,
+            files=files,
+        )
+
+    def _header(self) -> n.PolicyHeader | None:
+        headers = [i for i in self.items() if isinstance(i, n.PolicyHeader)]
+        for extra in headers[1:]:
+            self.error(
+                "KSP214",
+                "a policy has one `policy` header; this is a second one",
+                extra.span,
+                f"the first is at {headers[0].span}; remove one of them",
+            )
+        if not headers and self.modules:
+            first = self.modules[0]
+            self.error(
+                "KSP214",
+                "this policy has no `policy` header",
+                Span(first.span.source, 0, 0),
+                'start the main file with `policy <name> version "<version>"`',
+            )
+        return headers[0] if headers else None
+
+    def _unique(self, kind: str, name: n.Name, seen: dict[str, Span]) -> bool:
+        if name.text in seen:
+            self.error(
+                "KSP209",
+                f"{kind} `{name.text}` is declared twice",
+                name.span,
+                f"the first declaration is at {seen[name.text]}; rename or remove one",
+            )
+            return False
+        seen[name.text] = name.span
+        return True
+
+    # ---- types --------------------------------------------------------------------
+
+    def _declare_enums(self) -> None:
+        seen: dict[str, Span] = {}
+        for item in self.items():
+            if not isinstance(item, n.EnumDecl) or not self._unique("type", item.name, seen):
+                continue
+            if item.name.text in BUILTIN_TYPES:
+                self.error(
+                    "KSP209",
+                    f"`{item.name.text}` is a built-in type",
+                    item.name.span,
+                    "choose another name for the enum",
+                )
+                continue
+            labels: dict[str, n.Text] = {}
+            if item.from_list is not None:
+                named = self._list(item.from_list)
+                if named is None:
+                    continue
+                if named.kind != "codes":
+                    self.error(
+                        "KSP208",
+                        f"`{named.name}` is a list of entities, not of codes",
+                        item.from_list.span,
+                        "an enum can be made only from a codes list",
+                    )
+                    continue
+                codes = named.codes()
+            else:
+                codes_seen: dict[str, Span] = {}
+                codes_list = []
+                for value in item.values:
+                    if self._unique("value", value.code, codes_seen):
+                        codes_list.append(value.code.text)
+                        if value.label is not None:
+                            labels[value.code.text] = value.label
+                codes = tuple(codes_list)
+            self.enums[item.name.text] = EnumType(
+                item.name.text, codes, labels, item.description, item.hierarchical
+            )
+
+    def _declare_records(self) -> None:
+        seen: dict[str, Span] = {
+            e.name.text: e.name.span for e in self.items() if isinstance(e, n.EnumDecl)
+        }
+        decls = []
+        for item in self.items():
+            if isinstance(item, n.RecordDecl) and self._unique("type", item.name, seen):
+                self.records[item.name.text] = RecordType(item.name.text, {}, item.title)
+                decls.append(item)
+        for item in decls:
+            record = self.records[item.name.text]
+            record.fields.update(self._fields(item.fields))
+
+    def _declare_schema(self) -> None:
+        schemas = [i for i in self.items() if isinstance(i, n.SchemaDecl)]
+        for extra in schemas[1:]:
+            self.error(
+                "KSP209",
+                "a policy has one `schema`; this is a second one",
+                extra.span,
+                f"move these fields into the first, at {schemas[0].span}",
+            )
+        if schemas:
+            self.root.fields.update(self._fields(schemas[0].fields))
+        self._declare_binders(self.root, (), inside_list=False)
+
+    def _fields(self, decls: Sequence[n.FieldDecl]) -> dict[str, Field]:
+        fields: dict[str, Field] = {}
+        seen: dict[str, Span] = {}
+        for decl in decls:
+            if not self._unique("field", decl.name, seen):
+                continue
+            type_ = self._type(decl.type)
+            if type_ is None:
+                continue
+            default = self._default(decl, type_) if decl.default is not None else None
+            fields[decl.name.text] = Field(
+                decl.name.text,
+                type_,
+                decl.required,
+                default,
+                decl.binder.text if decl.binder else None,
+                decl.question,
+                decl.span,
+            )
+            if decl.binder is not None and not isinstance(type_, ListType):
+                self.error(
+                    "KSP217",
+                    f"`as {decl.binder.text}` needs a list, and `{decl.name.text}` is {type_}",
+                    decl.binder.span,
+                    "only a `list of ...` field can bind its elements",
+                )
+        return fields
+
+    def _type(self, ref: n.TypeRef) -> Type | None:
+        name = ref.name.text
+        base: Type | None = (
+            BUILTIN_TYPES.get(name) or self.enums.get(name) or self.records.get(name)
+        )
+        if base is None:
+            known = [*BUILTIN_TYPES, *self.enums, *self.records]
+            self.error(
+                "KSP207",
+                f"unknown type `{name}`",
+                ref.name.span,
+                did_you_mean(name, known) or "declare it with `enum` or `record`",
+            )
+            return None
+        if ref.int_range is not None:
+            if not isinstance(base, IntType):
+                self.error(
+                    "KSP208",
+                    f"a range `{ref.int_range[0]}..{ref.int_range[1]}` "
+                    f"applies to `int`, not to `{name}`",
+                    ref.span,
+                    "remove the range",
+                )
+            elif ref.int_range[0] > ref.int_range[1]:
+                self.error("KSP208", "this range is empty", ref.span, "write the lower bound first")
+            else:
+                base = IntType(*ref.int_range)
+        return ListType(base) if ref.is_list else base
+
+    def _default(self, decl: n.FieldDecl, type_: Type) -> object:
+        literal = decl.default
+        assert literal is not None
+        value = literal.value
+        if value == () and isinstance(type_, ListType):
+            return ()
+        fits = (
+            (isinstance(type_, BoolType) and isinstance(value, bool))
+            or (isinstance(type_, IntType) and type(value) is int)
+            or (isinstance(type_, NumberType) and type(value) in (int, float))
+            or (isinstance(type_, TextType) and isinstance(value, str))
+            or (isinstance(type_, DateType) and isinstance(value, dt.date))
+            or (isinstance(type_, EnumType) and value in type_)
+        )
+        if not fits:
+            self.error(
+                "KSP220",
+                f"the default of `{decl.name.text}` is not {_a(type_)}",
+                literal.span,
+                f"give a default of type {type_}, or none",
+            )
+        return value
+
+    def _declare_binders(
+        self, record: RecordType, path: tuple[str, ...], inside_list: bool
+    ) -> None:
+        for field in record.fields.values():
+            here = (*path, field.name)
+            element = field.type.element if isinstance(field.type, ListType) else None
+            if field.binder is not None and isinstance(field.type, ListType):
+                assert field.span is not None
+                span = field.span
+                if inside_list:
+                    self.error(
+                        "KSP217",
+                        f"`{field.binder}` would bind inside another collection",
+                        span,
+                        "bind the outer collection, then use `any x in ...` inside",
+                    )
+                elif field.binder in self.binders or field.binder in self.root.fields:
+                    self.error(
+                        "KSP209",
+                        f"the name `{field.binder}` is already taken",
+                        span,
+                        "choose another name after `as`",
+                    )
+                else:
+                    self.binders[field.binder] = Binder(field.binder, here, field.type.element)
+            inner = element if element is not None else field.type
+            if isinstance(inner, RecordType) and inner is not record and len(here) < 16:
+                self._declare_binders(inner, here, inside_list or element is not None)
+
+    def _declare_outcomes(self) -> None:
+        decls = [i for i in self.items() if isinstance(i, n.DecisionDecl)]
+        for extra in decls[1:]:
+            self.error(
+                "KSP209",
+                "a policy has one `decision`; this is a second one",
+                extra.span,
+                "declare all outcomes in one `decision { ... }`",
+            )
+        seen: dict[str, Span] = {}
+        for decl in decls[:1]:
+            for outcome in decl.outcomes:
+                if not self._unique("outcome", outcome.name, seen):
+                    continue
+                if outcome.enum is not None:
+                    enum = self.enums.get(outcome.enum.text)
+                    if enum is None:
+                        self.error(
+                            "KSP207",
+                            f"unknown enum `{outcome.enum.text}`",
+                            outcome.enum.span,
+                            did_you_mean(outcome.enum.text, self.enums) or "declare it with `enum`",
+                        )
+                        continue
+                else:
+                    codes_seen: dict[str, Span] = {}
+                    for code in outcome.codes:
+                        self._unique("value", code, codes_seen)
+                    enum = EnumType(outcome.name.text, tuple(codes_seen), {})
+                self.outcomes[outcome.name.text] = c.Outcome(
+                    outcome.name.text, outcome.kind, enum, outcome.title
+                )
+
+    # ---- definitions and rules ------------------------------------------------------
+
+    def _declare_defines(self) -> None:
+        seen: dict[str, Span] = {}
+        for item in self.items():
+            if isinstance(item, n.Define) and self._unique("definition", item.name, seen):
+                taken = item.name.text in self.root.fields or item.name.text in self.binders
+                if taken:
+                    self.error(
+                        "KSP209",
+                        f"`{item.name.text}` is already a field or binder",
+                        item.name.span,
+                        "choose another name for the definition",
+                    )
+                    continue
+                self.define_nodes[item.name.text] = item
+        for name in self.define_nodes:
+            self._definition(name)
+
+    def _definition(self, name: str) -> c.Definition | None:
+        if name in self.definitions:
+            return self.definitions[name]
+        if name in self._failed_defines:
+            return None
+        node = self.define_nodes[name]
+        if name in self._checking_defines:
+            cycle = " -> ".join(
+                [*self._checking_defines[self._checking_defines.index(name) :], name]
+            )
+            self._failed_defines.update(self._checking_defines)
+            self.error(
+                "KSP212",
+                f"definition `{name}` depends on itself ({cycle})",
+                node.name.span,
+                "break the cycle: a definition may use only other definitions",
+            )
+            return None
+        self._checking_defines.append(name)
+        scope = _Scope()
+        expr = self._condition(node.expr, scope)
+        self._checking_defines.pop()
+        if expr is None:
+            self._failed_defines.add(name)
+            return None
+        definition = c.Definition(name, node.title, expr, _unique_ordered(scope.binders_used), node)
+        self.definitions[name] = definition
+        return definition
+
+    def _rules(self) -> list[c.Rule]:
+        rules: list[c.Rule] = []
+        seen: dict[str, Span] = {}
+        for item in self.items():
+            if not isinstance(item, n.Rule) or not self._unique("rule", item.name, seen):
+                continue
+            scope = _Scope()
+            when = self._condition(item.when, scope) if item.when is not None else None
+            unless = [self._condition(u, scope) for u in item.unless]
+            effects = [self._effect(a) for a in item.then]
+            if when is None or None in unless or None in effects:
+                continue
+            rules.append(
+                c.Rule(
+                    name=item.name.text,
+                    title=item.title,
+                    cites=tuple(cite.text for cite in item.cites),
+                    valid_from=item.valid_from,
+                    valid_until=item.valid_until,
+                    when=when,
+                    unless=tuple(u for u in unless if u is not None),
+                    effects=tuple(e for e in effects if e is not None),
+                    because=item.because,
+                    binders=_unique_ordered(scope.binders_used),
+                    node=item,
+                )
+            )
+        return rules
+
+    def _effect(self, assignment: n.Assignment) -> c.Effect | None:
+        outcome = self.outcomes.get(assignment.outcome.text)
+        if outcome is None:
+            self.error(
+                "KSP204",
+                f"the decision has no outcome `{assignment.outcome.text}`",
+                assignment.outcome.span,
+                did_you_mean(assignment.outcome.text, self.outcomes)
+                or "declare it in `decision { ... }`",
+            )
+            return None
+        wanted = ">=" if outcome.kind == "scale" else "+="
+        if assignment.op != wanted:
+            self.error(
+                "KSP218",
+                f"`{outcome.name}` is a {outcome.kind}: use `{wanted}`",
+                assignment.span,
+                "a scale is raised with `>=`; codes are added to a set with `+=`",
+            )
+            return None
+        ok = True
+        for code in assignment.values:
+            if code.text not in outcome.enum:
+                ok = False
+                self.error(
+                    "KSP205",
+                    f"`{code.text}` is not a code of `{outcome.name}`",
+                    code.span,
+                    did_you_mean(code.text, outcome.enum.codes)
+                    or f"the codes are: {', '.join(outcome.enum.codes)}",
+                )
+        return c.Effect(outcome, tuple(v.text for v in assignment.values)) if ok else None
+
+    # ---- expressions ------------------------------------------------------------------
+
+    def _condition(self, node: n.Expr, scope: _Scope) -> c.Expr | None:
+        expr = self._expr(node, scope)
+        if expr is not None and not isinstance(_type_of(expr, self), BoolType):
+            self.error(
+                "KSP208",
+                f"`{node.span.text}` is {_a(_type_of(expr, self))}, not a condition",
+                node.span,
+                "compare it with something, e.g. `== ...` or `is known`",
+            )
+            return None
+        return expr
+
+    def _expr(self, node: n.Expr, scope: _Scope, expected: Type | None = None) -> c.Expr | None:
+        if isinstance(node, n.Path):
+            return self._path(node, scope, expected)
+        if isinstance(node, n.Literal):
+            return self._literal(node, expected)
+        if isinstance(node, n.SetLiteral):
+            return self._set(node, scope, expected)
+        if isinstance(node, n.Not):
+            operand = self._condition(node.operand, scope)
+            return c.Not(operand, node) if operand is not None else None
+        if isinstance(node, n.And | n.Or):
+            operands = [self._condition(o, scope) for o in node.operands]
+            if any(o is None for o in operands):
+                return None
+            kind = c.And if isinstance(node, n.And) else c.Or
+            return kind(tuple(o for o in operands if o is not None), node)
+        if isinstance(node, n.Compare):
+            return self._compare(node, scope)
+        if isinstance(node, n.In):
+            return self._membership(node, scope)
+        if isinstance(node, n.Matches):
+            return self._matches(node, scope)
+        if isinstance(node, n.IsKnown):
+            subject = self._expr(node.subject, scope)
+            return c.Known(subject, node.known, node) if subject is not None else None
+        assert isinstance(node, n.Quantifier)
+        return self._quantifier(node, scope)
+
+    def _path(self, node: n.Path, scope: _Scope, expected: Type | None) -> c.Expr | None:
+        first = node.parts[0].text
+        if isinstance(expected, EnumType) and node.dotted in expected:
+            return c.Const(node.dotted, expected, node)
+        if first in scope.locals:
+            return self._walk(node, first, scope.locals[first], node.parts[1:])
+        if first in self.binders:
+            scope.binders_used.append(first)
+            return self._walk(node, first, self.binders[first].element, node.parts[1:])
+        if first in self.root.fields:
+            return self._walk(node, None, self.root, node.parts)
+        if len(node.parts) == 1 and first in self.define_nodes:
+            definition = self._definition(first)
+            if definition is None:
+                return None
+            scope.binders_used.extend(definition.binders)
+            scope.defines_used.append(first)
+            return c.DefineRef(first, node)
+        if len(node.parts) == 1 and first in self.lists:
+            named = self.lists[first]
+            if named.kind != "codes":
+                self.error(
+                    "KSP208",
+                    f"`{first}` is a list of entities",
+                    node.span,
+                    f"compare names with it using `matches {first}`",
+                )
+                return None
+            return c.ListSet(named, node)
+        if isinstance(expected, EnumType):
+            self.error(
+                "KSP203",
+                f"`{node.dotted}` is not {expected.what}",
+                node.span,
+                did_you_mean(node.dotted, expected.codes)
+                or f"{expected.name} has: {_some(expected.codes)}",
+            )
+            return None
+        names = [*scope.locals, *self.binders, *self.root.fields, *self.define_nodes, *self.lists]
+        self.error(
+            "KSP202",
+            f"unknown name `{first}`",
+            node.parts[0].span,
+            did_you_mean(first, names) or "declare it as a field, a definition or a list",
+        )
+        return None
+
+    def _walk(
+        self, node: n.Path, base: str | None, start: Type, parts: Sequence[n.Name]
+    ) -> c.Expr | None:
+        current = start
+        fields: list[str] = []
+        for part in parts:
+            if isinstance(current, ListType):
+                where = ".".join([base] if base else []) or ".".join(fields)
+                self.error(
+                    "KSP208",
+                    f"`{where or node.dotted}` is a list, so it has no field `{part.text}`",
+                    part.span,
+                    f"look inside with `any x in "
+                    f"{'.'.join(p.text for p in node.parts[: len(fields) + (base is not None)])}"
+                    f": x.{part.text} ...`",
+                )
+                return None
+            if not isinstance(current, RecordType):
+                self.error(
+                    "KSP208",
+                    f"`{'.'.join([base or '', *fields]).strip('.')}` is {_a(current)}"
+                    f", so it has no field `{part.text}`",
+                    part.span,
+                    None,
+                )
+                return None
+            field = current.fields.get(part.text)
+            if field is None:
+                owner = current.name if current is not self.root else "the case"
+                self.error(
+                    "KSP201",
+                    f"{owner if owner == 'the case' else '`' + owner + '`'} has "
+                    f"no field `{part.text}`",
+                    part.span,
+                    did_you_mean(part.text, current.fields)
+                    or f"its fields are: {_some(current.fields)}",
+                )
+                return None
+            fields.append(part.text)
+            current = field.type
+        return c.Fact(base, tuple(fields), current, node)
+
+    def _literal(self, node: n.Literal, expected: Type | None) -> c.Expr | None:
+        value = node.value
+        if isinstance(expected, EnumType) and isinstance(value, str):
+            if value not in expected:
+                self.error(
+                    "KSP203",
+                    f'"{value}" is not {expected.what}',
+                    node.span,
+                    did_you_mean(value, expected.codes, quote='"')
+                    or f"{expected.name} has: {_some(expected.codes)}",
+                )
+                return None
+            return c.Const(value, expected, node)
+        type_: Type
+        if isinstance(value, bool):
+            type_ = BoolType()
+        elif isinstance(value, int):
+            type_ = IntType()
+        elif isinstance(value, float):
+            type_ = NumberType()
+        elif isinstance(value, str):
+            type_ = TextType()
+        else:
+            type_ = DateType()
+        return c.Const(value, type_, node)
+
+    def _set(self, node: n.SetLiteral, scope: _Scope, expected: Type | None) -> c.Expr | None:
+        values: set[object] = set()
+        element: Type | None = expected
+        ok = True
+        for item in node.items:
+            resolved = self._expr(item, scope, expected)
+            if resolved is None:
+                ok = False
+                continue
+            if not isinstance(resolved, c.Const):
+                self.error(
+                    "KSP208",
+                    "a set `{...}` holds fixed values only",
+                    item.span,
+                    "write codes, texts or numbers; test facts with `in` or `==`",
+                )
+                ok = False
+                continue
+            element = element or resolved.type
+            if not comparable(element, resolved.type):
+                self.error(
+                    "KSP208",
+                    f"`{item.span.text}` is {_a(resolved.type)}, and this set holds "
+                    f"{_plural(element)}",
+                    item.span,
+                    None,
+                )
+                ok = False
+            values.add(resolved.value)
+        if not ok:
+            return None
+        return c.ConstSet(frozenset(values), element or TextType(), node)
+
+    def _operands(
+        self, left_node: n.Expr, right_node: n.Expr, scope: _Scope
+    ) -> tuple[c.Expr | None, c.Expr | None]:
+        """Resolve two operands, letting a typed side decide what a bare code on the other means."""
+        before = len(self.diagnostics)
+        left = self._expr(left_node, scope)
+        if left is None and isinstance(left_node, n.Path | n.Literal):
+            del self.diagnostics[before:]
+            right = self._expr(right_node, scope)
+            left = self._expr(left_node, scope, _type_of(right, self) if right else None)
+            return left, right
+        right = self._expr(right_node, scope, _type_of(left, self) if left else None)
+        return left, right
+
+    def _compare(self, node: n.Compare, scope: _Scope) -> c.Expr | None:
+        left, right = self._operands(node.left, node.right, scope)
+        if left is None or right is None:
+            return None
+        lt, rt = _type_of(left, self), _type_of(right, self)
+        if node.op in ("==", "!="):
+            if isinstance(lt, ListType) or isinstance(rt, ListType):
+                self.error(
+                    "KSP208",
+                    "a list cannot be compared with `==`",
+                    node.span,
+                    "test an element with `in`, or look inside with `any x in ...: ...`",
+                )
+                return None
+            ok = comparable(lt, rt)
+        else:
+            ok = ordered(lt, rt)
+        if not ok:
+            help_ = None
+            if node.op not in ("==", "!=") and isinstance(lt, EnumType):
+                help_ = f"codes of {lt.name} have no order; compare with `==` or `in`"
+            self.error(
+                "KSP208",
+                f"cannot compare {_a(lt)} with {_a(rt)} using `{node.op}`",
+                node.span,
+                help_,
+            )
+            return None
+        return c.Compare(node.op, left, right, node)
+
+    def _membership(self, node: n.In, scope: _Scope) -> c.Expr | None:
+        if isinstance(node.element, n.Literal):
+            # `"RU" in partner.owners`: the container says what the literal is.
+            container_first = self._expr(node.container, scope)
+            if container_first is None:
+                return None
+            held = _type_of(container_first, self)
+            expected = held.element if isinstance(held, ListType) else None
+            element = self._expr(node.element, scope, expected)
+        else:
+            element = self._expr(node.element, scope)
+        if element is None:
+            return None
+        et = _type_of(element, self)
+        if isinstance(et, ListType):
+            self.error(
+                "KSP208",
+                f"`{node.element.span.text}` is a list, not one value",
+                node.element.span,
+                f"test each element: `any x in {node.element.span.text}: x "
+                f"{'not in' if node.negated else 'in'} {node.container.span.text}`",
+            )
+            return None
+        container = self._expr(node.container, scope, et)
+        if container is None:
+            return None
+        if isinstance(container, c.ListSet):
+            self._check_list_entries(container.list, et, node.container.span)
+        elif isinstance(container, c.ConstSet | c.Fact):
+            ct = container.element if isinstance(container, c.ConstSet) else container.type
+            inner = ct.element if isinstance(ct, ListType) else ct
+            if isinstance(container, c.Fact) and not isinstance(ct, ListType):
+                self.error(
+                    "KSP208",
+                    f"`{node.container.span.text}` is {_a(ct)}, not a list or set",
+                    node.container.span,
+                    "use `==` to compare one value",
+                )
+                return None
+            if not comparable(et, inner):
+                self.error(
+                    "KSP208",
+                    f"`{node.element.span.text}` is {_a(et)}, but "
+                    f"`{node.container.span.text}` holds {_plural(inner)}",
+                    node.span,
+                    None,
+                )
+                return None
+        else:
+            self.error(
+                "KSP208",
+                f"`{node.container.span.text}` is not a list or set",
+                node.container.span,
+                "write a set `{a, b}`, a list name, or a list field",
+            )
+            return None
+        hierarchical = isinstance(et, EnumType) and et.hierarchical
+        return c.Member(element, container, node.negated, hierarchical, node)
+
+    def _check_list_entries(self, named: NamedList, element: Type, span: Span) -> None:
+        if isinstance(element, EnumType):
+            for entry in named.entries:
+                if entry.key not in element:
+                    self.error(
+                        "KSP216",
+                        f"`{entry.key}` in list {named.name} is not {element.what}",
+                        entry.span or named.span or span,
+                        did_you_mean(entry.key, element.codes)
+                        or f"it is compared with {element.name} at {span}",
+                    )
+        elif not isinstance(element, TextType):
+            self.error(
+                "KSP208", f"list {named.name} holds codes, not {_plural(element)}", span, None
+            )
+
+    def _matches(self, node: n.Matches, scope: _Scope) -> c.Expr | None:
+        subject = self._expr(node.subject, scope)
+        named = self._list(node.list_name)
+        if subject is None or named is None:
+            return None
+        st = _type_of(subject, self)
+        if not isinstance(st, TextType):
+            self.error(
+                "KSP208",
+                f"`matches` compares names, and `{node.subject.span.text}` is {_a(st)}",
+                node.subject.span,
+                "use `in` for codes",
+            )
+            return None
+        if named.kind != "entities":
+            self.error(
+                "KSP208",
+                f"`{named.name}` is a list of codes, not of entities",
+                node.list_name.span,
+                f"use `in {named.name}` for codes",
+            )
+            return None
+        return c.Match(subject, named, node)
+
+    def _quantifier(self, node: n.Quantifier, scope: _Scope) -> c.Expr | None:
+        collection = self._expr(node.collection, scope)
+        if collection is None:
+            return None
+        if not isinstance(collection, c.Fact) or not isinstance(collection.type, ListType):
+            self.error(
+                "KSP208",
+                f"`{node.collection.span.text}` is not a list of the case",
+                node.collection.span,
+                "`any`/`all` go over a `list of ...` field",
+            )
+            return None
+        var = node.var.text
+        if var in scope.locals or var in self.binders or var in self.root.fields:
+            self.error(
+                "KSP209",
+                f"`{var}` already has a meaning here",
+                node.var.span,
+                "choose another variable name",
+            )
+            return None
+        body = self._condition(node.body, scope.with_local(var, collection.type.element))
+        return c.Quantifier(node.kind, var, collection, body, node) if body is not None else None
+
+    def _list(self, name: n.Name) -> NamedList | None:
+        named = self.lists.get(name.text)
+        if named is None:
+            self.error(
+                "KSP206",
+                f"unknown list `{name.text}`",
+                name.span,
+                did_you_mean(name.text, self.lists)
+                or "define it in a list file named by a `lists` line",
+            )
+        return named
+
+
+def _type_of(expr: c.Expr, checker: Checker) -> Type:
+    if isinstance(expr, c.Fact | c.Const):
+        return expr.type
+    if isinstance(expr, c.ConstSet):
+        return ListType(expr.element)
+    if isinstance(expr, c.ListSet):
+        return ListType(TextType())
+    return BOOL
+
+
+def _unique_ordered(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+def _a(type_: Type) -> str:
+    if isinstance(type_, EnumType):
+        return type_.what
+    if isinstance(type_, ListType):
+        return f"a list of {_plural(type_.element)}"
+    if isinstance(type_, RecordType):
+        return f"a {type_.name} record"
+    words = {
+        BoolType: "a true/false value",
+        IntType: "a whole number",
+        NumberType: "a number",
+        TextType: "a text",
+        DateType: "a date",
+    }
+    return words.get(type(type_), str(type_))
+
+
+def _plural(type_: Type) -> str:
+    if isinstance(type_, EnumType):
+        return f"{type_.name} codes"
+    return {
+        BoolType: "true/false values",
+        IntType: "whole numbers",
+        NumberType: "numbers",
+        TextType: "texts",
+        DateType: "dates",
+    }.get(type(type_), str(type_))
+
+
+def _some(names: Iterable[str]) -> str:
+    items = list(names)
+    shown = ", ".join(items[:12])
+    return shown + (f", … ({len(items)} in all)" if len(items) > 12 else "")
+
+
+__all__ = ["Checker", "is_numeric"]

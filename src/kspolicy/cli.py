@@ -1,0 +1,116 @@
+"""The `kspolicy` command: a thin layer over the API. Nothing imports it.
+
+Exit codes: 0 success, 1 a check found errors, 2 bad input (a case, a file, an
+argument, or a policy that does not load). No traceback reaches the user: every
+error is caught where it is understood and printed as a message that says what to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .diagnostics import CaseError, KspolicyError, PolicyError
+from .loader import default_policy_path
+from .policy import check, load
+from .render.diagnostics import render_case_error, render_diagnostics
+from .render.text import render_decision
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date: write YYYY-MM-DD") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kspolicy",
+        description="Check policies and evaluate cases with them.",
+    )
+    parser.add_argument("--version", action="version", version=f"kspolicy {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check_cmd = commands.add_parser("check", help="report every error and warning of a policy")
+    check_cmd.add_argument(
+        "policy",
+        nargs="?",
+        type=Path,
+        metavar="DIR",
+        help="policy directory or .pol file (default: the built-in pack)",
+    )
+    check_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
+
+    eval_cmd = commands.add_parser("eval", help="evaluate a case and print the decision")
+    eval_cmd.add_argument("case", type=Path, metavar="CASE", help="a case file (.toml or .json)")
+    eval_cmd.add_argument(
+        "--policy",
+        type=Path,
+        metavar="DIR",
+        help="policy directory or .pol file (default: the built-in pack)",
+    )
+    eval_cmd.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="evaluate as on this date (default: the case's as_of, else today)",
+    )
+    eval_cmd.add_argument("--lang", default="en", choices=["en", "nl"], help="language of texts")
+    eval_cmd.add_argument(
+        "--format", default="text", choices=["text", "json"], help="output format"
+    )
+    eval_cmd.add_argument("--explain", action="store_true", help="include the evaluation trace")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args)
+        return _eval(args)
+    except CaseError as exc:
+        sys.stderr.write(render_case_error(exc))
+        return 2
+    except PolicyError as exc:
+        sys.stderr.write(render_diagnostics(exc.diagnostics))
+        return 2
+    except KspolicyError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    path = args.policy or default_policy_path()
+    diagnostics = check(path)
+    if diagnostics:
+        sys.stdout.write(render_diagnostics(diagnostics))
+    else:
+        sys.stdout.write(f"{path}: no problems found\n")
+    failing = [d for d in diagnostics if d.is_error or args.strict]
+    return 1 if failing else 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    policy = load(args.policy)
+    decision = policy.evaluate(args.case, as_of=args.as_of, lang=args.lang, explain=args.explain)
+    if args.format == "json":
+        sys.stdout.write(decision.to_json())
+    else:
+        sys.stdout.write(render_decision(decision))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

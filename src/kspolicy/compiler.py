@@ -1,0 +1,329 @@
+"""From the checked policy to the evaluation tree: one closure per expression.
+
+Each `visit_<Node>` method returns a function `Env -> Ev` (see runtime). Work that does
+not depend on the case is done here, once: set literals become frozensets, entity
+lists become dictionaries of folded names, per date of evaluation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import checked as c
+from .decision import TraceNode
+from .lists import NamedList, fold_name
+from .runtime import (
+    UNKNOWN_COLLECTION,
+    Bound,
+    Compiled,
+    CompiledRule,
+    Env,
+    Ev,
+    Program,
+    jsonable,
+    show,
+)
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def compile_policy(policy: c.Policy) -> Program:
+    """The evaluation tree of a checked policy."""
+    compiler = Compiler(policy)
+    rules = tuple(
+        CompiledRule(rule, compiler.visit(rule.when), tuple(compiler.visit(u) for u in rule.unless))
+        for rule in policy.rules
+    )
+    return Program(policy, rules)
+
+
+def _label(expr: c.Expr) -> str:
+    return " ".join(expr.node.span.text.split())
+
+
+def _step(
+    env: Env, expr: c.Expr, value: Any, children: list[Ev] | tuple[Ev, ...] = ()
+) -> TraceNode | None:
+    if not env.tracing:
+        return None
+    return TraceNode(_label(expr), show(value), [ch.step for ch in children if ch.step is not None])
+
+
+def codes_on(named: NamedList, env: Env) -> frozenset[str]:
+    """A codes list's entries in force on the evaluation date (cached per evaluation)."""
+    key = (named.name, env.as_of)
+    cached = env.list_cache.get(key)
+    if cached is None:
+        cached = frozenset(e.key for e in named.entries_on(env.as_of))
+        env.list_cache[key] = cached
+    return cached
+
+
+def names_on(named: NamedList, env: Env) -> dict[str, tuple[str, str | None]]:
+    """An entity list as folded name -> (entry, alias), for entries in force on the date."""
+    key = ("~" + named.name, env.as_of)
+    cached = env.list_cache.get(key)
+    if cached is None:
+        cached = {}
+        for entry in named.entries_on(env.as_of):
+            for alias in entry.aliases:
+                cached.setdefault(fold_name(alias), (entry.key, alias))
+            cached[fold_name(entry.key)] = (entry.key, None)
+        env.list_cache[key] = cached
+    return cached
+
+
+class Compiler:
+    """Builds closures; definitions are compiled once and shared by every rule."""
+
+    def __init__(self, policy: c.Policy) -> None:
+        self.policy = policy
+        self.definitions: dict[str, Compiled] = {}
+
+    def visit(self, expr: c.Expr) -> Compiled:
+        method = getattr(self, f"visit_{type(expr).__name__}")
+        return method(expr)  # type: ignore[no-any-return]
+
+    def visit_Fact(self, expr: c.Fact) -> Compiled:
+        base, fields = expr.base, expr.fields
+
+        def read(env: Env) -> Ev:
+            if base is None:
+                value: Any = env.root
+                path = ""
+            else:
+                bound = env.vars[base]
+                value, path = bound.value, bound.path
+            if value is UNKNOWN_COLLECTION:
+                return Ev(None, (), (path,), (), _step(env, expr, None))
+            for field in fields:
+                path = f"{path}.{field}" if path else field
+                value = value.get(field) if isinstance(value, Mapping) else None
+            if value is None:
+                return Ev(None, (), (path,), (), _step(env, expr, None))
+            return Ev(value, ((path, jsonable(value)),), (), (), _step(env, expr, value))
+
+        return read
+
+    def visit_Const(self, expr: c.Const) -> Compiled:
+        value = expr.value
+        return lambda env: Ev(value)
+
+    def visit_ConstSet(self, expr: c.ConstSet) -> Compiled:
+        values = expr.values
+        return lambda env: Ev(values)
+
+    def visit_ListSet(self, expr: c.ListSet) -> Compiled:
+        named = expr.list
+        return lambda env: Ev(codes_on(named, env))
+
+    def visit_DefineRef(self, expr: c.DefineRef) -> Compiled:
+        definition = self.policy.definitions[expr.name]
+        if expr.name not in self.definitions:
+            self.definitions[expr.name] = self.visit(definition.expr)
+        body = self.definitions[expr.name]
+        binders = definition.binders
+        name = expr.name
+
+        def ref(env: Env) -> Ev:
+            key = (name, *(env.vars[b].path for b in binders))
+            cached = env.define_cache.get(key)
+            if cached is None:
+                cached = body(env)
+                env.define_cache[key] = cached
+            if env.tracing:
+                step = TraceNode(name, show(cached.value), [cached.step] if cached.step else [])
+                return Ev(cached.value, cached.facts, cached.unknowns, cached.hits, step)
+            return cached
+
+        return ref
+
+    def visit_Not(self, expr: c.Not) -> Compiled:
+        operand = self.visit(expr.operand)
+
+        def negate(env: Env) -> Ev:
+            r = operand(env)
+            value = None if r.value is None else not r.value
+            return Ev(value, r.facts, r.unknowns, r.hits, _step(env, expr, value, (r,)))
+
+        return negate
+
+    def visit_And(self, expr: c.And) -> Compiled:
+        operands = tuple(self.visit(o) for o in expr.operands)
+
+        def conjunction(env: Env) -> Ev:
+            facts: tuple[Any, ...] = ()
+            unknowns: tuple[str, ...] = ()
+            hits: tuple[Any, ...] = ()
+            seen: list[Ev] = []
+            for operand in operands:
+                r = operand(env)
+                seen.append(r)
+                if r.value is False:
+                    return Ev(False, r.facts, (), r.hits, _step(env, expr, False, seen))
+                if r.value is None:
+                    unknowns += r.unknowns
+                facts += r.facts
+                hits += r.hits
+            value = None if unknowns else True
+            return Ev(value, facts, unknowns, hits, _step(env, expr, value, seen))
+
+        return conjunction
+
+    def visit_Or(self, expr: c.Or) -> Compiled:
+        operands = tuple(self.visit(o) for o in expr.operands)
+
+        def disjunction(env: Env) -> Ev:
+            facts: tuple[Any, ...] = ()
+            unknowns: tuple[str, ...] = ()
+            hits: tuple[Any, ...] = ()
+            seen: list[Ev] = []
+            for operand in operands:
+                r = operand(env)
+                seen.append(r)
+                if r.value is True:
+                    return Ev(True, r.facts, (), r.hits, _step(env, expr, True, seen))
+                if r.value is None:
+                    unknowns += r.unknowns
+                facts += r.facts
+                hits += r.hits
+            value = None if unknowns else False
+            return Ev(value, facts, unknowns, hits, _step(env, expr, value, seen))
+
+        return disjunction
+
+    def visit_Compare(self, expr: c.Compare) -> Compiled:
+        left, right = self.visit(expr.left), self.visit(expr.right)
+        test = _COMPARE[expr.op]
+
+        def compare(env: Env) -> Ev:
+            a, b = left(env), right(env)
+            if a.value is None or b.value is None:
+                value = None
+            else:
+                value = bool(test(a.value, b.value))
+            return Ev(
+                value,
+                a.facts + b.facts,
+                a.unknowns + b.unknowns,
+                (),
+                _step(env, expr, value, (a, b)),
+            )
+
+        return compare
+
+    def visit_Member(self, expr: c.Member) -> Compiled:
+        element, container = self.visit(expr.element), self.visit(expr.container)
+        negated, hierarchical = expr.negated, expr.hierarchical
+        list_name = expr.container.list.name if isinstance(expr.container, c.ListSet) else None
+
+        def member(env: Env) -> Ev:
+            e, s = element(env), container(env)
+            facts, unknowns = e.facts + s.facts, e.unknowns + s.unknowns
+            if s.value is not None and len(s.value) == 0:
+                value: bool | None = negated  # nothing is in an empty set, known or not
+                return Ev(value, s.facts, (), (), _step(env, expr, value, (e, s)))
+            if e.value is None or s.value is None:
+                return Ev(None, facts, unknowns, (), _step(env, expr, None, (e, s)))
+            found = _find(e.value, s.value, hierarchical)
+            value = (found is not None) != negated
+            hits: tuple[Any, ...] = ()
+            if list_name is not None and found is not None and e.facts:
+                hits = ((list_name, found, None, e.facts[0][0], str(e.value)),)
+            return Ev(value, facts, (), hits, _step(env, expr, value, (e, s)))
+
+        return member
+
+    def visit_Match(self, expr: c.Match) -> Compiled:
+        subject = self.visit(expr.subject)
+        named = expr.list
+
+        def match(env: Env) -> Ev:
+            s = subject(env)
+            if s.value is None:
+                return Ev(None, s.facts, s.unknowns, (), _step(env, expr, None, (s,)))
+            found = names_on(named, env).get(fold_name(str(s.value)))
+            hits: tuple[Any, ...] = ()
+            if found is not None and s.facts:
+                hits = ((named.name, found[0], found[1], s.facts[0][0], str(s.value)),)
+            value = found is not None
+            return Ev(value, s.facts, (), hits, _step(env, expr, value, (s,)))
+
+        return match
+
+    def visit_Known(self, expr: c.Known) -> Compiled:
+        subject = self.visit(expr.subject)
+        want = expr.known
+
+        def known(env: Env) -> Ev:
+            s = subject(env)
+            is_known = s.value is not None
+            facts = s.facts if is_known else tuple((path, None) for path in s.unknowns)
+            value = is_known == want
+            return Ev(value, facts, (), s.hits, _step(env, expr, value, (s,)))
+
+        return known
+
+    def visit_Quantifier(self, expr: c.Quantifier) -> Compiled:
+        collection = self.visit(expr.collection)
+        body = self.visit(expr.body)
+        var, is_any = expr.var, expr.kind == "any"
+
+        def quantify(env: Env) -> Ev:
+            coll = collection(env)
+            if coll.value is None:
+                return Ev(None, (), coll.unknowns, (), _step(env, expr, None, (coll,)))
+            path = coll.facts[0][0]
+            outer = env.vars.get(var)
+            facts: tuple[Any, ...] = ()
+            unknowns: tuple[str, ...] = ()
+            hits: tuple[Any, ...] = ()
+            seen: list[Ev] = []
+            decided: bool | None = None
+            try:
+                for i, item in enumerate(coll.value):
+                    env.vars[var] = Bound(item, f"{path}[{i}]")
+                    r = body(env)
+                    seen.append(r)
+                    if r.value is is_any:  # a witness (any) or a counterexample (all)
+                        facts, unknowns, hits, decided = r.facts, (), r.hits, is_any
+                        break
+                    if r.value is None:
+                        unknowns += r.unknowns
+                    facts += r.facts
+                    hits += r.hits
+            finally:
+                if outer is None:
+                    env.vars.pop(var, None)
+                else:
+                    env.vars[var] = outer
+            if decided is None:
+                decided = None if unknowns else not is_any
+            return Ev(decided, facts, unknowns, hits, _step(env, expr, decided, seen))
+
+        return quantify
+
+
+def _find(value: Any, container: Any, hierarchical: bool) -> str | None:
+    """The member of the container that `value` is, or descends from; None if none."""
+    if not hierarchical:
+        return str(value) if value in container else None
+    code = str(value)
+    while True:
+        if code in container:
+            return code
+        if "." not in code:
+            return None
+        code = code.rsplit(".", 1)[0]
+
+
+__all__ = ["compile_policy", "dt"]

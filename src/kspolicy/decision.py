@@ -1,0 +1,117 @@
+"""The decision: what a policy concludes about a case, and why.
+
+Plain attrs data, turned into the stable JSON of DESIGN.md by `serde` (cattrs).
+Field names here are that JSON's field names: other software relies on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+OutcomeValues = dict[str, str | list[str]]
+
+
+@attrs.frozen
+class PolicyInfo:
+    """Which policy decided, on which data: name, version, sha256 of its files, as_of."""
+
+    name: str
+    version: str
+    sha256: str
+    as_of: str
+
+
+@attrs.frozen
+class Match:
+    """A list entry that a fact matched: which list, which entry, by which alias."""
+
+    list: str
+    entry: str
+    fact: str
+    value: str
+    alias: str | None = None
+
+
+@attrs.frozen
+class RuleResult:
+    """A rule that fired (or is pending) for one binding of its implicit variables."""
+
+    rule: str
+    title: str
+    cite: list[str]
+    because: str
+    binding: dict[str, int]
+    facts: dict[str, Any]
+    matched: list[Match]
+    outcomes: OutcomeValues
+    unknown: list[str] = attrs.Factory(list)
+
+
+@attrs.frozen
+class OpenQuestion:
+    """An unknown fact that could change the decision, with the question to ask."""
+
+    fact: str
+    question: str
+    rules: list[str]
+
+
+@attrs.frozen
+class TraceNode:
+    """One evaluated expression: its text, its value, and how its parts evaluated."""
+
+    expr: str
+    value: str
+    children: list[TraceNode] = attrs.Factory(list)
+
+
+@attrs.frozen
+class RuleTrace:
+    """How one rule evaluated for one binding: fired, pending, silent or inactive."""
+
+    rule: str
+    binding: dict[str, int]
+    result: str
+    steps: list[TraceNode] = attrs.Factory(list)
+
+
+@attrs.frozen
+class Decision:
+    """The decision for one case. `to_dict()` gives the JSON form."""
+
+    policy: PolicyInfo
+    outcomes: OutcomeValues
+    possible: OutcomeValues
+    fired: list[RuleResult]
+    pending: list[RuleResult]
+    open_questions: list[OpenQuestion]
+    trace: list[RuleTrace]
+    lang: str = "en"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision as JSON-ready data (the stable format of DESIGN.md)."""
+        from .serde import unstructure_decision
+
+        return unstructure_decision(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Decision:
+        """A decision from its JSON form: `Decision.from_dict(d.to_dict()) == d`."""
+        from .serde import structure_decision
+
+        return structure_decision(data)
+
+    def to_json(self) -> str:
+        """The decision as JSON text: the same decision gives the same bytes."""
+        from .serde import decision_json
+
+        return decision_json(self)
+
+    @property
+    def certain(self) -> OutcomeValues:
+        return self.outcomes
+
+
+attrs.resolve_types(TraceNode)

@@ -1,0 +1,165 @@
+"""Diagnostics as data, the registry of their codes, and the errors the API raises.
+
+A diagnostic says what is wrong (code, message), where (a span), and how to fix it
+(help). Rendering it for a terminal is `render.diagnostics`' job. Codes come in ranges:
+1xx syntax, 2xx names and types, 3xx lints, 4xx case input. Every code has a section
+in docs/language.md, and a test that produces it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from .span import Span
+
+
+@attrs.frozen
+class Code:
+    """A diagnostic code: `KSP201` with its slug `unknown-field` and a summary."""
+
+    number: str
+    slug: str
+    summary: str
+
+    def __str__(self) -> str:
+        return self.number
+
+
+def _registry(*codes: Code) -> dict[str, Code]:
+    return {code.number: code for code in codes}
+
+
+CODES = _registry(
+    # 1xx: syntax and files
+    Code("KSP101", "unexpected-token", "a word or symbol that cannot stand here"),
+    Code("KSP102", "unexpected-character", "a character that is not part of the language"),
+    Code("KSP103", "unterminated-text", "a text in quotes that is never closed"),
+    Code("KSP104", "unexpected-end", "an item that ends before it is complete"),
+    Code("KSP105", "bad-date", "a date that does not exist"),
+    Code("KSP110", "unreadable-file", "a policy or list file that cannot be read"),
+    Code("KSP120", "list-syntax", "a list file that is not valid TOML"),
+    # 2xx: names and types
+    Code("KSP201", "unknown-field", "a path names a field its record does not have"),
+    Code("KSP202", "unknown-name", "a name that is not declared"),
+    Code("KSP203", "unknown-enum-value", "a value that its enum does not have"),
+    Code("KSP204", "unknown-outcome", "an outcome that the decision does not declare"),
+    Code("KSP205", "unknown-outcome-value", "a code that an outcome does not have"),
+    Code("KSP206", "unknown-list", "a list that no list file defines"),
+    Code("KSP207", "unknown-type", "a field type that is not declared"),
+    Code("KSP208", "type-mismatch", "an operation on values of the wrong type"),
+    Code("KSP209", "duplicate-name", "a name declared twice"),
+    Code("KSP210", "duplicate-clause", "a clause given twice in one rule"),
+    Code("KSP211", "missing-clause", "a rule without `when` or without `then`"),
+    Code("KSP212", "recursive-define", "a definition that depends on itself"),
+    Code("KSP213", "bad-import", "an import or list pattern that finds no file"),
+    Code("KSP214", "bad-header", "a policy without exactly one `policy` header"),
+    Code("KSP215", "bad-list", "a list file whose content does not fit the list format"),
+    Code("KSP216", "bad-list-entry", "a list entry that is not a value of the type it is used as"),
+    Code("KSP217", "bad-binder", "an implicit binder on a collection it cannot bind"),
+    Code("KSP218", "bad-assignment", "`>=` on a set or `+=` on a scale"),
+    Code("KSP219", "bad-validity", "a validity period that ends before it starts"),
+    Code("KSP220", "bad-default", "a field default of the wrong type"),
+    # 3xx: lints (warnings)
+    Code("KSP301", "missing-cite", "a rule that cites no source"),
+    Code("KSP302", "missing-because", "a rule that gives no reason"),
+    Code("KSP303", "missing-translation", "a text that lacks one of the policy's languages"),
+    Code("KSP304", "unused-define", "a definition that no rule uses"),
+    # 4xx: case input
+    Code("KSP401", "unreadable-case", "a case file that cannot be read or parsed"),
+    Code("KSP402", "wrong-type", "a case value of the wrong type"),
+    Code("KSP403", "unknown-case-field", "a case field that the schema does not declare"),
+    Code("KSP404", "bad-value", "a case value that its type does not allow"),
+    Code("KSP405", "missing-required", "a required case field that is missing"),
+)
+
+
+class Severity(enum.Enum):
+    """How bad a diagnostic is: errors stop a policy from loading, warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@attrs.frozen
+class Diagnostic:
+    """One problem found in a policy: what, where, and how to fix it."""
+
+    code: Code
+    message: str
+    span: Span
+    help: str | None = None
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+def error(number: str, message: str, span: Span, help: str | None = None) -> Diagnostic:
+    """An error diagnostic with a registered code."""
+    return Diagnostic(CODES[number], message, span, help)
+
+
+def warning(number: str, message: str, span: Span, help: str | None = None) -> Diagnostic:
+    """A warning diagnostic with a registered code."""
+    return Diagnostic(CODES[number], message, span, help, Severity.WARNING)
+
+
+def did_you_mean(name: str, candidates: Iterable[str], quote: str = "`") -> str | None:
+    """`did you mean `x`?` for the closest candidate, or None when none is close."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in candidates}
+        matches = [lowered[name.lower()]] if name.lower() in lowered else []
+    return f"did you mean {quote}{matches[0]}{quote}?" if matches else None
+
+
+def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics in reading order: by file, then position, then code."""
+    return sorted(
+        diagnostics, key=lambda d: (d.span.source.name, d.span.start, d.code.number, d.message)
+    )
+
+
+class KspolicyError(Exception):
+    """The base of every error kspolicy raises on purpose."""
+
+
+class PolicyError(KspolicyError):
+    """A policy that cannot be loaded: carries every diagnostic found, errors first."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = tuple(diagnostics)
+        errors = [d for d in self.diagnostics if d.is_error]
+        first = errors[0] if errors else None
+        summary = f"{first.span}: {first.message}" if first else "the policy has errors"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(summary + more)
+
+
+@attrs.frozen
+class CaseProblem:
+    """One thing wrong with a case, at a path such as `partners[1].country`."""
+
+    path: str
+    message: str
+    code: Code
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class CaseError(KspolicyError):
+    """A case that does not fit the policy's schema: lists every problem, none evaluated."""
+
+    def __init__(self, problems: Sequence[CaseProblem], source: str | None = None) -> None:
+        self.problems = tuple(problems)
+        self.source = source
+        where = f"{source}: " if source else ""
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        count = len(self.problems)
+        super().__init__(f"{where}the case has {count} problem{'s' * (count != 1)}:\n{lines}")

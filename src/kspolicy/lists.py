@@ -1,0 +1,85 @@
+"""Named lists: sets of codes and lists of entities, with their source and validity.
+
+Lists live in TOML files next to a policy (see docs/language.md, "Lists"). A codes list
+is a set (`RISK_COUNTRIES`); an entities list holds names with aliases (`SEVEN_SONS`)
+that `matches` compares after folding case, accents, punctuation and legal suffixes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+import attrs
+
+from .span import Span
+
+
+@attrs.frozen(eq=False)
+class Entry:
+    """One entry: a code, or an entity's name with its aliases; valid in a period."""
+
+    key: str
+    aliases: tuple[str, ...] = ()
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    note: str | None = None
+    span: Span | None = None
+
+    def valid_on(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+
+@attrs.frozen(eq=False)
+class NamedList:
+    """A list as declared in a list file."""
+
+    name: str
+    kind: str  # "codes" or "entities"
+    entries: tuple[Entry, ...]
+    source: str
+    retrieved: dt.date | None
+    title: str | None = None
+    cite: str | None = None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    span: Span | None = None
+
+    def valid_on(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+    def entries_on(self, day: dt.date) -> tuple[Entry, ...]:
+        """The entries in force on a day (none when the list itself is not)."""
+        if not self.valid_on(day):
+            return ()
+        return tuple(e for e in self.entries if e.valid_on(day))
+
+    def codes(self) -> tuple[str, ...]:
+        return tuple(e.key for e in self.entries)
+
+
+# Legal-form words dropped from the end of a name before comparing: "ZTE Corporation",
+# "Huawei Technologies Co., Ltd." and "Huawei Technologies" all fold alike.
+LEGAL_SUFFIXES = frozenset(
+    """
+    inc incorporated ltd limited co company corp corporation llc plc gmbh ag sa nv bv
+    bvba srl spa oy ab kk pte pty jsc ojsc pjsc ooo oao zao llp lp
+    """.split()
+)
+
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def fold_name(name: str) -> str:
+    """A name reduced to what identifies it: no case, accents, punctuation or legal form."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    words = _NON_WORD.sub(" ", stripped.casefold().replace("_", " ")).split()
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words.pop()
+    return " ".join(words)

@@ -1,0 +1,329 @@
+"""The syntax tree: one frozen attrs class per construct of the language.
+
+Every node carries the span it was parsed from, left out of equality, so two trees
+parsed from differently laid-out text compare equal (the formatter relies on this).
+Expressions are the `Expr` union; items are what a policy file is made of.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, TypeAlias
+
+import attrs
+
+from .span import Span
+
+
+def _span() -> Span:
+    return attrs.field(eq=False, repr=False)  # type: ignore[no-any-return]
+
+
+@attrs.frozen
+class Name:
+    """An identifier, or a dotted code such as `robotics.drones`, with its span."""
+
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Text:
+    """A text in one or more languages; a language of None is a language-neutral text."""
+
+    parts: tuple[tuple[str | None, str], ...]
+    span: Span = _span()
+
+    def languages(self) -> set[str]:
+        return {lang for lang, _ in self.parts if lang is not None}
+
+    def get(self, lang: str) -> str:
+        """The text in `lang`, else the neutral text, else English, else the first one."""
+        by_lang = dict(self.parts)
+        for key in (lang, None, "en"):
+            if key in by_lang:
+                return by_lang[key]
+        return self.parts[0][1]
+
+
+# ---- expressions ------------------------------------------------------------------
+
+
+@attrs.frozen
+class Path:
+    """A dotted name in an expression: a field path, a variable, a define, a code."""
+
+    parts: tuple[Name, ...]
+    span: Span = _span()
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(p.text for p in self.parts)
+
+
+LiteralValue: TypeAlias = bool | int | float | str | dt.date
+
+
+@attrs.frozen
+class Literal:
+    """A literal: true/false, a number, a text in quotes, or a date."""
+
+    value: LiteralValue
+    span: Span = _span()
+
+
+@attrs.frozen
+class SetLiteral:
+    """`{a, b, c}`: a set of literals or codes."""
+
+    items: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Not:
+    operand: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class And:
+    operands: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Or:
+    operands: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Compare:
+    """`left op right` with op one of == != < <= > >=."""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class In:
+    """`element in container`, or `element not in container` when negated."""
+
+    element: Expr
+    container: Expr
+    negated: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class Matches:
+    """`name matches LIST`: a name against an entity list, aliases and spelling folded."""
+
+    subject: Expr
+    list_name: Name
+    span: Span = _span()
+
+
+@attrs.frozen
+class IsKnown:
+    """`x is known` (known=True) or `x is unknown` (known=False): never unknown itself."""
+
+    subject: Expr
+    known: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class Quantifier:
+    """`any v in coll: body` or `all v in coll: body`."""
+
+    kind: str
+    var: Name
+    collection: Path
+    body: Expr
+    span: Span = _span()
+
+
+Expr: TypeAlias = (
+    Path | Literal | SetLiteral | Not | And | Or | Compare | In | Matches | IsKnown | Quantifier
+)
+
+
+# ---- items --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class PolicyHeader:
+    name: Name
+    version: str
+    title: Text | None
+    languages: tuple[Name, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Import:
+    path: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Lists:
+    pattern: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class OutcomeDecl:
+    """One outcome of the decision: a scale (ordered codes) or a set of codes.
+
+    Codes are given inline (`scale a < b`) or by naming an enum (`scale of E`,
+    `set of E`); `enum` holds that name.
+    """
+
+    name: Name
+    kind: str
+    codes: tuple[Name, ...]
+    enum: Name | None
+    title: Text | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class DecisionDecl:
+    outcomes: tuple[OutcomeDecl, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class TypeRef:
+    """A field's type: `bool`, `int 1..9`, `Country`, `list of Partner`."""
+
+    name: Name
+    is_list: bool
+    int_range: tuple[int, int] | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class FieldDecl:
+    name: Name
+    type: TypeRef
+    required: bool
+    default: Literal | None
+    binder: Name | None
+    question: Text | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class SchemaDecl:
+    """The top level of a case."""
+
+    fields: tuple[FieldDecl, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class RecordDecl:
+    name: Name
+    title: Text | None
+    fields: tuple[FieldDecl, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class EnumValue:
+    code: Name
+    label: Text | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class EnumDecl:
+    """An enum: values inline, or the entries of a codes list (`from LIST`)."""
+
+    name: Name
+    description: str | None
+    values: tuple[EnumValue, ...]
+    from_list: Name | None
+    hierarchical: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class Define:
+    name: Name
+    title: Text | None
+    expr: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Assignment:
+    """`outcome >= code` (op ">=") or `outcome += code, code` (op "+=")."""
+
+    outcome: Name
+    op: str
+    values: tuple[Name, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Clause:
+    """One clause of a rule as written, before the parser sorts clauses into a Rule."""
+
+    keyword: str
+    value: Any
+    span: Span = _span()
+
+
+@attrs.frozen
+class Rule:
+    """A rule. One-line `if ... then ...` rules have `oneline` set and a generated name."""
+
+    name: Name
+    title: Text | None
+    cites: tuple[Name, ...]
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    when: Expr | None
+    unless: tuple[Expr, ...]
+    then: tuple[Assignment, ...]
+    because: Text | None
+    oneline: bool
+    span: Span = _span()
+
+
+Item: TypeAlias = (
+    PolicyHeader
+    | Import
+    | Lists
+    | DecisionDecl
+    | SchemaDecl
+    | RecordDecl
+    | EnumDecl
+    | Define
+    | Rule
+)
+
+
+@attrs.frozen
+class Comment:
+    """A `#` comment, kept so the formatter can put it back."""
+
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Module:
+    """One parsed policy file."""
+
+    name: str
+    items: tuple[Item, ...]
+    comments: tuple[Comment, ...]
+    span: Span = _span()

@@ -1,0 +1,611 @@
+"""Policy text to syntax tree, and Lark's errors to diagnostics.
+
+A file is first split into items at lines that start with an item keyword (`rule`,
+`define`, `enum`...), outside texts in quotes. Each item is parsed on its own, so a
+syntax error stops only its own item and every item's first error is reported in one
+run. Spans are shifted from the item back to the file. No Lark class, terminal name or
+traceback reaches the user: `_describe_expected` names what was expected in words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from pathlib import Path as FsPath
+from typing import Any
+
+import lark
+from lark import Token, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from . import nodes as n
+from .diagnostics import Diagnostic, did_you_mean, error
+from .span import Source, Span
+
+ITEM_KEYWORDS = (
+    "policy",
+    "import",
+    "lists",
+    "decision",
+    "schema",
+    "record",
+    "enum",
+    "define",
+    "rule",
+    "if",
+)
+
+_SCAN = re.compile(
+    r'(?P<text>"(?:\\.|[^"\\])*"?)'
+    r"|(?P<comment>#[^\n]*)"
+    r"|(?P<item>^[ \t]*(?:" + "|".join(ITEM_KEYWORDS) + r")(?![A-Za-z0-9_]))",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package or, in a source checkout, the repository."""
+    packaged = resources.files("kspolicy").joinpath("grammar").joinpath("kspolicy.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    checkout = FsPath(__file__).resolve().parents[2] / "grammar" / "kspolicy.lark"
+    return checkout.read_text(encoding="utf-8")
+
+
+@cache
+def _lark() -> lark.Lark:
+    return lark.Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=False,
+    )
+
+
+def parse_module(source: Source) -> tuple[n.Module, list[Diagnostic]]:
+    """Parse one policy file: its tree (the items that parsed) and every diagnostic."""
+    items: list[n.Item] = []
+    diagnostics: list[Diagnostic] = []
+    comments = [n.Comment(text, Span(source, start, end)) for text, start, end in _comments(source)]
+    oneliners = 0
+    for start, end in _item_ranges(source.text):
+        chunk = source.text[start:end]
+        try:
+            tree = _lark().parse(chunk)
+        except UnexpectedInput as exc:
+            diagnostics.append(_syntax_diagnostic(exc, source, start, end))
+            continue
+        builder = _Builder(source, start, FsPath(source.name).stem, oneliners)
+        built = builder.transform(tree)
+        oneliners = builder.oneliners
+        diagnostics.extend(builder.diagnostics)
+        items.extend(built.children)
+    module = n.Module(source.name, tuple(items), tuple(comments), Span(source, 0, len(source.text)))
+    return module, diagnostics
+
+
+def parse_expression(text: str, name: str = "<expression>") -> n.Expr:
+    """Parse a lone expression (for tests and tools): `rule _ when <text>` in disguise."""
+    source = Source(name, f"rule _ when {text} then _ += _")
+    module, diagnostics = parse_module(source)
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        from .diagnostics import PolicyError
+
+        raise PolicyError(errors)
+    rule = module.items[0]
+    assert isinstance(rule, n.Rule) and rule.when is not None
+    return rule.when
+
+
+def _comments(source: Source) -> Iterator[tuple[str, int, int]]:
+    for match in _SCAN.finditer(source.text):
+        if match.lastgroup == "comment":
+            yield match.group(), match.start(), match.end()
+
+
+def _item_ranges(text: str) -> list[tuple[int, int]]:
+    """Where each item starts and ends; text before the first item is its own range."""
+    starts = [m.start() for m in _SCAN.finditer(text) if m.lastgroup == "item"]
+    if not starts or text[: starts[0]].strip() and not _only_comments(text[: starts[0]]):
+        starts.insert(0, 0)
+    bounds = starts + [len(text)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if text[a:b].strip()]
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
+
+
+# ---- syntax errors -----------------------------------------------------------------
+
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": "a text in quotes",
+    "INT": "a whole number",
+    "DECIMAL": "a number",
+    "DATE": "a date (YYYY-MM-DD)",
+    "LANGTAG": "a language tag such as `en`",
+    "LANGNAME": "a language code such as `en`",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    for terminal in _lark().terminals:
+        if terminal.name == name and terminal.pattern.type == "str":
+            return f"`{terminal.pattern.value}`"
+    return name.lower().replace("_", " ")
+
+
+def _describe_expected(expected: set[str]) -> str:
+    # Inside an item, another item cannot start (the file was split at item keywords),
+    # so item keywords in Lark's expected set are noise.
+    item_starts = {f"`{k}`" for k in ITEM_KEYWORDS}
+    described = {_describe_terminal(t) for t in expected if t != "$END"} - item_starts
+    comparisons = {"`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`"}
+    if comparisons <= described:
+        described = (described - comparisons) | {"a comparison (`==`, `<`, …)"}
+    # Descriptions ("a name") first, then keywords and symbols.
+    words = sorted(described, key=lambda w: (w.startswith("`"), w))
+    if "$END" in expected:
+        words.append("the end of the item")
+    if not words:
+        return "something else"
+    if len(words) > 8:
+        return ", ".join(words[:8]) + ", …"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _token_span(source: Source, offset: int, token: Token | None, fallback_end: int) -> Span:
+    if token is not None and token.start_pos is not None and token.end_pos is not None:
+        return Span(source, offset + token.start_pos, offset + token.end_pos)
+    return Span(source, fallback_end, fallback_end)
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, source: Source, start: int, end: int) -> Diagnostic:
+    if isinstance(exc, UnexpectedCharacters):
+        at = start + (exc.pos_in_stream or 0)
+        char = source.text[at] if at < len(source.text) else ""
+        span = Span(source, at, at + 1)
+        if char == '"':
+            return error(
+                "KSP103",
+                "this text in quotes is never closed",
+                span,
+                'add the closing `"`; a `"` inside a text is written `\\"`',
+            )
+        hint = {
+            "&": "write `and`",
+            "|": "write `or`",
+            "!": "write `not`, or `!=` for 'is not equal to'",
+            "'": 'texts are written in double quotes: "like this"',
+            "=": "compare with `==`; raise a scale with `>=`, add to a set with `+=`",
+        }.get(char, "remove it, or put it inside a text in quotes")
+        shown = repr(char)[1:-1] if char.strip() else repr(char)
+        return error("KSP102", f"unexpected character `{shown}`", span, hint)
+    if isinstance(exc, UnexpectedEOF):
+        span = Span(source, end, end)
+        expected = _describe_expected(set(exc.expected))
+        return error("KSP104", f"the item ends too early: expected {expected}", span)
+    assert isinstance(exc, UnexpectedToken)
+    token = exc.token
+    expected = _describe_expected(set(exc.accepts or exc.expected))
+    if token.type == "$END":
+        trimmed = source.text[start:end].rstrip()
+        span = Span(source, start + len(trimmed), start + len(trimmed))
+        return error("KSP104", f"the item ends too early: expected {expected}", span)
+    span = _token_span(source, start, token, end)
+    return error(
+        "KSP101",
+        f"unexpected {_describe_found(token)}: expected {expected}",
+        span,
+        _syntax_help(token, set(exc.accepts or exc.expected)),
+    )
+
+
+def _describe_found(token: Token) -> str:
+    if token.type == "NAME":
+        return f"name `{token}`"
+    if token.type == "STRING":
+        return "text in quotes"
+    return f"`{token}`"
+
+
+def _syntax_help(token: Token, expected: set[str]) -> str | None:
+    value = str(token)
+    keywords = [
+        t.pattern.value for t in _lark().terminals if t.name in expected and t.pattern.type == "str"
+    ]
+    if token.type == "NAME" and keywords:
+        suggestion = did_you_mean(value, keywords)
+        if suggestion:
+            return suggestion
+    if value in ITEM_KEYWORDS:
+        return f"`{value}` starts a new item: put it at the start of a line"
+    if value == "=":
+        return "compare with `==`; raise a scale with `>=`, add to a set with `+=`"
+    if value in ("&&", "||"):
+        return "write `and` / `or`"
+    if "STRING" in expected and token.type == "NAME":
+        return 'texts are written in double quotes: "like this"'
+    return None
+
+
+# ---- tree to AST -------------------------------------------------------------------
+
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
+def _unquote(token: Token) -> str:
+    body = str(token)[1:-1]
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), body, flags=re.S)
+
+
+def _fold(text: str) -> str:
+    """Runs of white space in a displayed text (titles, reasons) count as one space."""
+    return " ".join(text.split())
+
+
+@v_args(meta=True, inline=True)
+class _Builder(lark.Transformer[Token, Any]):
+    """Builds AST nodes from one item's Lark tree; collects what is wrong on the way."""
+
+    def __init__(self, source: Source, offset: int, stem: str, oneliners: int) -> None:
+        super().__init__()
+        self.source = source
+        self.offset = offset
+        self.stem = stem
+        self.oneliners = oneliners
+        self.diagnostics: list[Diagnostic] = []
+
+    # spans
+
+    def _span(self, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.source, self.offset, self.offset)
+        return Span(self.source, self.offset + meta.start_pos, self.offset + meta.end_pos)
+
+    def _tspan(self, token: Token) -> Span:
+        assert token.start_pos is not None and token.end_pos is not None
+        return Span(self.source, self.offset + token.start_pos, self.offset + token.end_pos)
+
+    def _name(self, token: Token) -> n.Name:
+        return n.Name(str(token), self._tspan(token))
+
+    def _date(self, token: Token) -> dt.date:
+        try:
+            return dt.date.fromisoformat(str(token))
+        except ValueError:
+            self.diagnostics.append(
+                error(
+                    "KSP105",
+                    f"`{token}` is not a date that exists",
+                    self._tspan(token),
+                    "write a real date as YYYY-MM-DD, e.g. 2025-01-31",
+                )
+            )
+            return dt.date(1, 1, 1)
+
+    # header, imports, lists
+
+    def policy_header(
+        self, meta: Any, name: Token, version: Token, *clauses: Any
+    ) -> n.PolicyHeader:
+        title = next((c.value for c in clauses if c.keyword == "title"), None)
+        languages: tuple[n.Name, ...] = ()
+        for clause in clauses:
+            if clause.keyword == "languages":
+                languages = clause.value
+        return n.PolicyHeader(
+            self._name(name), _unquote(version), title, languages, self._span(meta)
+        )
+
+    def title_clause(self, meta: Any, text: n.Text) -> n.Clause:
+        return n.Clause("title", text, self._span(meta))
+
+    def languages_clause(self, meta: Any, *langs: Token) -> n.Clause:
+        return n.Clause("languages", tuple(self._name(t) for t in langs), self._span(meta))
+
+    def import_stmt(self, meta: Any, path: Token) -> n.Import:
+        return n.Import(_unquote(path), self._span(meta))
+
+    def lists_stmt(self, meta: Any, pattern: Token) -> n.Lists:
+        return n.Lists(_unquote(pattern), self._span(meta))
+
+    # decision
+
+    def decision_decl(self, meta: Any, *outcomes: n.OutcomeDecl) -> n.DecisionDecl:
+        return n.DecisionDecl(tuple(outcomes), self._span(meta))
+
+    def outcome_decl(
+        self,
+        meta: Any,
+        name: Token,
+        kind: tuple[str, tuple[n.Name, ...], n.Name | None],
+        title: Any,
+    ) -> n.OutcomeDecl:
+        return n.OutcomeDecl(self._name(name), kind[0], kind[1], kind[2], title, self._span(meta))
+
+    def scale_inline(self, meta: Any, *codes: n.Name) -> tuple[str, tuple[n.Name, ...], None]:
+        return ("scale", codes, None)
+
+    def scale_of(self, meta: Any, enum: Token) -> tuple[str, tuple[n.Name, ...], n.Name]:
+        return ("scale", (), self._name(enum))
+
+    def set_of(self, meta: Any, enum: Token) -> tuple[str, tuple[n.Name, ...], n.Name]:
+        return ("set", (), self._name(enum))
+
+    # schema
+
+    def schema_decl(self, meta: Any, *fields: n.FieldDecl) -> n.SchemaDecl:
+        return n.SchemaDecl(fields, self._span(meta))
+
+    def record_decl(
+        self, meta: Any, name: Token, title: n.Text | None, *fields: n.FieldDecl
+    ) -> n.RecordDecl:
+        return n.RecordDecl(self._name(name), title, fields, self._span(meta))
+
+    def field_decl(
+        self, meta: Any, name: Token, type_ref: n.TypeRef, *options: n.Clause
+    ) -> n.FieldDecl:
+        seen: dict[str, n.Clause] = {}
+        for option in options:
+            if option.keyword in seen:
+                self.diagnostics.append(
+                    error(
+                        "KSP210",
+                        f"field `{name}` has `{option.keyword}` twice",
+                        option.span,
+                        "keep one of them",
+                    )
+                )
+                continue
+            seen[option.keyword] = option
+        default = seen["default"].value if "default" in seen else None
+        return n.FieldDecl(
+            self._name(name),
+            type_ref,
+            "required" in seen,
+            default,
+            seen["as"].value if "as" in seen else None,
+            seen["question"].value if "question" in seen else None,
+            self._span(meta),
+        )
+
+    def scalar_type(self, meta: Any, name: Token, int_range: tuple[int, int] | None) -> n.TypeRef:
+        return n.TypeRef(self._name(name), False, int_range, self._span(meta))
+
+    def list_type(self, meta: Any, name: Token) -> n.TypeRef:
+        return n.TypeRef(self._name(name), True, None, self._span(meta))
+
+    def int_range(self, meta: Any, low: Token, high: Token) -> tuple[int, int]:
+        return (int(low), int(high))
+
+    def required_option(self, meta: Any) -> n.Clause:
+        return n.Clause("required", True, self._span(meta))
+
+    def default_option(self, meta: Any, literal: n.Literal) -> n.Clause:
+        return n.Clause("default", literal, self._span(meta))
+
+    def empty_default_option(self, meta: Any) -> n.Clause:
+        return n.Clause("default", n.Literal((), self._span(meta)), self._span(meta))  # type: ignore[arg-type]
+
+    def binder_option(self, meta: Any, name: Token) -> n.Clause:
+        return n.Clause("as", self._name(name), self._span(meta))
+
+    def question_option(self, meta: Any, text: n.Text) -> n.Clause:
+        return n.Clause("question", text, self._span(meta))
+
+    def enum_decl(self, meta: Any, name: Token, description: Token | None, body: Any) -> n.EnumDecl:
+        values, from_list, hierarchical = body
+        return n.EnumDecl(
+            self._name(name),
+            _unquote(description) if description is not None else None,
+            values,
+            from_list,
+            hierarchical,
+            self._span(meta),
+        )
+
+    def enum_inline(self, meta: Any, *values: n.EnumValue) -> tuple[Any, ...]:
+        return (values, None, any("." in v.code.text for v in values))
+
+    def enum_from_list(self, meta: Any, list_name: Token) -> tuple[Any, ...]:
+        return ((), self._name(list_name), False)
+
+    def enum_from_hierarchy(self, meta: Any, list_name: Token) -> tuple[Any, ...]:
+        return ((), self._name(list_name), True)
+
+    def enum_value(self, meta: Any, code: n.Name | Token, label: n.Text | None) -> n.EnumValue:
+        if isinstance(code, Token):
+            code = n.Name(_unquote(code), self._tspan(code))
+        return n.EnumValue(code, label, self._span(meta))
+
+    # definitions and rules
+
+    def define(self, meta: Any, name: Token, title: n.Text | None, expr: n.Expr) -> n.Define:
+        return n.Define(self._name(name), title, expr, self._span(meta))
+
+    def rule(self, meta: Any, name: Token, *clauses: n.Clause) -> n.Rule:
+        return self._rule(self._name(name), clauses, self._span(meta), oneline=False)
+
+    def oneline(self, meta: Any, when: n.Expr, *rest: Any) -> n.Rule:
+        self.oneliners += 1
+        span = self._span(meta)
+        assignments = tuple(a for a in rest if isinstance(a, n.Assignment))
+        clauses = [n.Clause("when", when, when.span), n.Clause("then", assignments, span)]
+        clauses += [c for c in rest if isinstance(c, n.Clause)]
+        name = n.Name(
+            f"{self.stem}.if{self.oneliners}", Span(self.source, span.start, span.start + 2)
+        )
+        return self._rule(name, clauses, span, oneline=True)
+
+    def _rule(self, name: n.Name, clauses: Any, span: Span, oneline: bool) -> n.Rule:
+        seen: dict[str, n.Clause] = {}
+        unless: list[n.Expr] = []
+        for clause in clauses:
+            if clause.keyword == "unless":
+                unless.append(clause.value)
+            elif clause.keyword in seen:
+                self.diagnostics.append(
+                    error(
+                        "KSP210",
+                        f"rule `{name.text}` has more than one `{clause.keyword}`",
+                        clause.span,
+                        "join them into one clause"
+                        + (" with `and`" if clause.keyword == "when" else ""),
+                    )
+                )
+            else:
+                seen[clause.keyword] = clause
+        for needed in ("when", "then"):
+            if needed not in seen:
+                self.diagnostics.append(
+                    error(
+                        "KSP211",
+                        f"rule `{name.text}` has no `{needed}` clause",
+                        name.span,
+                        "a rule needs `when <condition>` and `then <outcomes>`",
+                    )
+                )
+        valid = seen["valid"].value if "valid" in seen else (None, None)
+        if valid[0] and valid[1] and valid[1] < valid[0]:
+            self.diagnostics.append(
+                error(
+                    "KSP219",
+                    f"rule `{name.text}` stops being valid before it starts",
+                    seen["valid"].span,
+                    "the `until` date must be on or after the `from` date",
+                )
+            )
+        return n.Rule(
+            name=name,
+            title=seen["title"].value if "title" in seen else None,
+            cites=seen["cite"].value if "cite" in seen else (),
+            valid_from=valid[0],
+            valid_until=valid[1],
+            when=seen["when"].value if "when" in seen else None,
+            unless=tuple(unless),
+            then=seen["then"].value if "then" in seen else (),
+            because=seen["because"].value if "because" in seen else None,
+            oneline=oneline,
+            span=span,
+        )
+
+    def cite_clause(self, meta: Any, *anchors: Token) -> n.Clause:
+        names = tuple(n.Name(_unquote(a), self._tspan(a)) for a in anchors)
+        return n.Clause("cite", names, self._span(meta))
+
+    def valid_clause(self, meta: Any, validity: tuple[dt.date | None, dt.date | None]) -> n.Clause:
+        return n.Clause("valid", validity, self._span(meta))
+
+    def validity(self, meta: Any, *tokens: Token) -> tuple[dt.date | None, dt.date | None]:
+        dates = [self._date(t) for t in tokens]
+        text = self.source.text[self.offset + meta.start_pos : self.offset + meta.end_pos]
+        if text.lstrip().startswith("until"):
+            return (None, dates[0])
+        return (dates[0], dates[1] if len(dates) > 1 else None)
+
+    def when_clause(self, meta: Any, expr: n.Expr) -> n.Clause:
+        return n.Clause("when", expr, self._span(meta))
+
+    def unless_clause(self, meta: Any, expr: n.Expr) -> n.Clause:
+        return n.Clause("unless", expr, self._span(meta))
+
+    def then_clause(self, meta: Any, *assignments: n.Assignment) -> n.Clause:
+        return n.Clause("then", assignments, self._span(meta))
+
+    def because_clause(self, meta: Any, text: n.Text) -> n.Clause:
+        return n.Clause("because", text, self._span(meta))
+
+    def raise_clause(self, meta: Any, outcome: Token, value: Any) -> n.Assignment:
+        return n.Assignment(self._name(outcome), ">=", (self._code(value),), self._span(meta))
+
+    def add_clause(self, meta: Any, outcome: Token, *values: Any) -> n.Assignment:
+        codes = tuple(self._code(v) for v in values)
+        return n.Assignment(self._name(outcome), "+=", codes, self._span(meta))
+
+    def _code(self, value: n.Name | Token) -> n.Name:
+        return n.Name(_unquote(value), self._tspan(value)) if isinstance(value, Token) else value
+
+    # expressions
+
+    def or_expr(self, meta: Any, *operands: n.Expr) -> n.Or:
+        return n.Or(operands, self._span(meta))
+
+    def and_expr(self, meta: Any, *operands: n.Expr) -> n.And:
+        return n.And(operands, self._span(meta))
+
+    def not_expr(self, meta: Any, operand: n.Expr) -> n.Not:
+        return n.Not(operand, self._span(meta))
+
+    def any_quantifier(self, meta: Any, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
+        return n.Quantifier("any", self._name(var), coll, body, self._span(meta))
+
+    def all_quantifier(self, meta: Any, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
+        return n.Quantifier("all", self._name(var), coll, body, self._span(meta))
+
+    def compare(self, meta: Any, left: n.Expr, op: str, right: n.Expr) -> n.Compare:
+        return n.Compare(op, left, right, self._span(meta))
+
+    def comparison(self, meta: Any, op: Token) -> str:
+        return str(op)
+
+    def in_test(self, meta: Any, element: n.Expr, container: n.Expr) -> n.In:
+        return n.In(element, container, False, self._span(meta))
+
+    def not_in_test(self, meta: Any, element: n.Expr, container: n.Expr) -> n.In:
+        return n.In(element, container, True, self._span(meta))
+
+    def matches_test(self, meta: Any, subject: n.Expr, list_name: Token) -> n.Matches:
+        return n.Matches(subject, self._name(list_name), self._span(meta))
+
+    def known_test(self, meta: Any, subject: n.Expr) -> n.IsKnown:
+        return n.IsKnown(subject, True, self._span(meta))
+
+    def unknown_test(self, meta: Any, subject: n.Expr) -> n.IsKnown:
+        return n.IsKnown(subject, False, self._span(meta))
+
+    def path(self, meta: Any, *names: Token) -> n.Path:
+        return n.Path(tuple(self._name(t) for t in names), self._span(meta))
+
+    def code_name(self, meta: Any, *names: Token) -> n.Name:
+        return n.Name(".".join(names), self._span(meta))
+
+    def set_literal(self, meta: Any, *items: n.Expr | None) -> n.SetLiteral:
+        return n.SetLiteral(tuple(i for i in items if i is not None), self._span(meta))
+
+    def string(self, meta: Any, token: Token) -> n.Literal:
+        return n.Literal(_unquote(token), self._span(meta))
+
+    def integer(self, meta: Any, token: Token) -> n.Literal:
+        return n.Literal(int(token), self._span(meta))
+
+    def decimal(self, meta: Any, token: Token) -> n.Literal:
+        return n.Literal(float(token), self._span(meta))
+
+    def date(self, meta: Any, token: Token) -> n.Literal:
+        return n.Literal(self._date(token), self._span(meta))
+
+    def true(self, meta: Any) -> n.Literal:
+        return n.Literal(True, self._span(meta))
+
+    def false(self, meta: Any) -> n.Literal:
+        return n.Literal(False, self._span(meta))
+
+    # texts
+
+    def text(self, meta: Any, *parts: Any) -> n.Text:
+        if len(parts) == 1 and isinstance(parts[0], Token):
+            return n.Text(((None, _fold(_unquote(parts[0]))),), self._span(meta))
+        return n.Text(tuple(parts), self._span(meta))
+
+    def lang_text(self, meta: Any, lang: Token, value: Token) -> tuple[str, str]:
+        return (str(lang), _fold(_unquote(value)))

@@ -1,0 +1,159 @@
+"""The facade's working parts: load and check a policy, evaluate cases with it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import checked as c
+from .checker import Checker
+from .compiler import compile_policy
+from .decision import Decision
+from .diagnostics import (
+    CODES,
+    CaseError,
+    CaseProblem,
+    Diagnostic,
+    PolicyError,
+    sorted_diagnostics,
+)
+from .lints import lint
+from .loader import default_policy_path, read_policy
+from .runtime import Program, run
+from .schema import Schema
+from .serde import CaseReader, load_case_file
+
+CaseInput = Mapping[str, Any] | str | os.PathLike[str]
+
+
+def check(path: str | os.PathLike[str] | None = None) -> list[Diagnostic]:
+    """Every diagnostic of a policy (errors and warnings), in reading order; never raises."""
+    return _build(Path(path) if path is not None else default_policy_path())[1]
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Policy:
+    """Load, check and compile a policy; with no path, the built-in knowledge-security pack.
+
+    Raises PolicyError, with every diagnostic, when the policy has an error.
+    """
+    checked, diagnostics = _build(Path(path) if path is not None else default_policy_path())
+    if checked is None:
+        raise PolicyError(diagnostics)
+    return Policy(checked, diagnostics)
+
+
+def _build(path: Path) -> tuple[c.Policy | None, list[Diagnostic]]:
+    sources = read_policy(path)
+    checker = Checker(sources.modules, sources.lists)
+    checked = checker.check(sources.sha256, sources.files)
+    diagnostics = [*sources.diagnostics, *checker.diagnostics]
+    if checked is not None:
+        diagnostics += lint(checked)
+    diagnostics = sorted_diagnostics(diagnostics)
+    if any(d.is_error for d in diagnostics):
+        return None, diagnostics
+    return checked, diagnostics
+
+
+class Policy:
+    """A checked, compiled policy: load it once, evaluate many cases."""
+
+    def __init__(self, checked: c.Policy, diagnostics: list[Diagnostic]) -> None:
+        self._checked = checked
+        self._program: Program = compile_policy(checked)
+        self._reader = CaseReader(checked.schema)
+        self.warnings: tuple[Diagnostic, ...] = tuple(diagnostics)
+
+    @property
+    def name(self) -> str:
+        return self._checked.name
+
+    @property
+    def version(self) -> str:
+        return self._checked.version
+
+    @property
+    def sha256(self) -> str:
+        """The sha256 over every policy and list file (see `files`)."""
+        return self._checked.sha256
+
+    @property
+    def files(self) -> tuple[tuple[str, str], ...]:
+        """Every file the policy was read from, with its sha256."""
+        return self._checked.files
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self._checked.languages or ("en",)
+
+    @property
+    def schema(self) -> Schema:
+        return self._checked.schema
+
+    @property
+    def checked(self) -> c.Policy:
+        """The checked policy: rules, outcomes, lists (for tools built on the engine)."""
+        return self._checked
+
+    def read_case(self, case: CaseInput) -> tuple[dict[str, Any], dt.date | None]:
+        """A case's facts checked against the schema, and its `as_of` if it gives one."""
+        source = None
+        if isinstance(case, str | os.PathLike):
+            source = os.fspath(case)
+            data: Mapping[str, Any] = load_case_file(Path(case))
+        elif isinstance(case, Mapping):
+            data = case
+        else:
+            raise CaseError(
+                [
+                    CaseProblem(
+                        "",
+                        f"a case is a mapping or a file path, not {type(case).__name__}",
+                        CODES["KSP402"],
+                    )
+                ]
+            )
+        as_of = None
+        if "as_of" in data:
+            data = dict(data)
+            as_of = _as_of(data.pop("as_of"), source)
+        return self._reader.read(data, source), as_of
+
+    def evaluate(
+        self,
+        case: CaseInput,
+        *,
+        as_of: dt.date | str | None = None,
+        lang: str = "en",
+        explain: bool = False,
+    ) -> Decision:
+        """The decision for a case (a mapping, or the path of a .toml or .json file).
+
+        `as_of` (a date) decides which rules and list entries apply; without it, the
+        case's own `as_of`, else today. `lang` picks the language of titles, reasons and
+        questions. `explain` adds the evaluation trace. Raises CaseError on a bad case.
+        """
+        facts, case_as_of = self.read_case(case)
+        day = _as_of(as_of, None) if as_of is not None else case_as_of or dt.date.today()
+        if self._checked.languages and lang not in self._checked.languages:
+            raise ValueError(f"language {lang!r}: this policy has {', '.join(self.languages)}")
+        return run(self._program, facts, day, lang, explain)
+
+
+def _as_of(value: Any, source: str | None) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise CaseError(
+        [CaseProblem("as_of", f"expected a date (YYYY-MM-DD), got {value!r}", CODES["KSP402"])],
+        source,
+    )

@@ -1,0 +1,1 @@
+"""Rendering: diagnostics and decisions as text for people (JSON is `serde`'s job)."""

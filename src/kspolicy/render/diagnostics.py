@@ -1,0 +1,55 @@
+"""Diagnostics for a terminal: `file:line:col: error[KSP201]: message`, the line, a caret."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..diagnostics import CaseError, Diagnostic
+
+
+def render_diagnostic(diagnostic: Diagnostic) -> str:
+    """One diagnostic: location, severity and code, message, source line, caret, help."""
+    span = diagnostic.span
+    source = span.source
+    line, column = source.position(span.start)
+    head = f"{source.name}:{line}:{column}: {diagnostic.severity.value}[{diagnostic.code}]: "
+    lines = [head + diagnostic.message]
+    text = source.line_text(line)
+    if source.text:
+        end_line, end_column = source.position(max(span.end, span.start))
+        width = (end_column - column) if end_line == line else len(text) - column + 1
+        gutter = f"{line} | "
+        pad = " " * (len(gutter) - 2)
+        lines.append(f"{pad} |")
+        lines.append(gutter + text.expandtabs(1))
+        lines.append(f"{pad} | " + " " * (column - 1) + "^" * max(1, width))
+    if diagnostic.help:
+        lines.append(f"help: {diagnostic.help}")
+    return "\n".join(lines)
+
+
+def render_diagnostics(diagnostics: Iterable[Diagnostic]) -> str:
+    """Every diagnostic, a blank line between them, and a count at the end."""
+    items = list(diagnostics)
+    errors = sum(d.is_error for d in items)
+    warnings = len(items) - errors
+    parts = [render_diagnostic(d) for d in items]
+    summary = []
+    if errors:
+        summary.append(f"{errors} error{'s' * (errors != 1)}")
+    if warnings:
+        summary.append(f"{warnings} warning{'s' * (warnings != 1)}")
+    if summary:
+        parts.append(" and ".join(summary) + " found")
+    return "\n\n".join(parts) + ("\n" if parts else "")
+
+
+def render_case_error(exc: CaseError) -> str:
+    """A case error: where, and every problem with its path and code."""
+    where = f"{exc.source}: " if exc.source else ""
+    count = len(exc.problems)
+    lines = [f"{where}error: the case has {count} problem{'s' * (count != 1)}"]
+    for problem in exc.problems:
+        path = problem.path or "(the case)"
+        lines.append(f"  {path}: {problem.message} [{problem.code}]")
+    return "\n".join(lines) + "\n"

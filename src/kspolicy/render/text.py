@@ -1,0 +1,75 @@
+"""A decision as plain text for a terminal: outcomes, why, and what is still open."""
+
+from __future__ import annotations
+
+from ..decision import Decision, OutcomeValues, RuleResult
+
+_WORDS = {
+    "en": {
+        "decision": "Decision",
+        "as_of": "as of",
+        "possible": "Possible, depending on unknown facts",
+        "fired": "Because",
+        "pending": "Pending (condition unknown)",
+        "open": "Open questions",
+        "none": "none",
+        "facts": "facts",
+        "matched": "matched",
+        "alias": "as",
+    },
+    "nl": {
+        "decision": "Beslissing",
+        "as_of": "op",
+        "possible": "Mogelijk, afhankelijk van onbekende feiten",
+        "fired": "Omdat",
+        "pending": "In afwachting (voorwaarde onbekend)",
+        "open": "Open vragen",
+        "none": "geen",
+        "facts": "feiten",
+        "matched": "gevonden in",
+        "alias": "als",
+    },
+}
+
+
+def _outcomes(values: OutcomeValues, none: str) -> list[str]:
+    lines = []
+    for name, value in values.items():
+        shown = value if isinstance(value, str) else ", ".join(value) or none
+        lines.append(f"  {name}: {shown}")
+    return lines
+
+
+def _rule(result: RuleResult, words: dict[str, str]) -> list[str]:
+    cite = f" [{', '.join(result.cite)}]" if result.cite else ""
+    binding = "".join(f" ({k} {v + 1})" for k, v in result.binding.items())
+    lines = [f"  - {result.title}{binding}{cite}"]
+    if result.because:
+        lines.append(f"    {result.because}")
+    if result.facts:
+        shown = ", ".join(f"{k} = {v}" for k, v in result.facts.items())
+        lines.append(f"    {words['facts']}: {shown}")
+    for match in result.matched:
+        alias = f" {words['alias']} '{match.alias}'" if match.alias else ""
+        lines.append(f"    {words['matched']} {match.list}: {match.entry}{alias} ({match.fact})")
+    return lines
+
+
+def render_decision(decision: Decision) -> str:
+    """The decision in its language: outcomes, then reasons, possibilities, questions."""
+    words = _WORDS.get(decision.lang, _WORDS["en"])
+    info = decision.policy
+    lines = [f"{words['decision']} ({info.name} {info.version}, {words['as_of']} {info.as_of})"]
+    lines += _outcomes(decision.outcomes, words["none"])
+    if decision.fired:
+        lines += ["", f"{words['fired']}:"]
+        for result in decision.fired:
+            lines += _rule(result, words)
+    if decision.possible:
+        lines += ["", f"{words['possible']}:"]
+        lines += _outcomes(decision.possible, words["none"])
+    if decision.open_questions:
+        lines += ["", f"{words['open']}:"]
+        for question in decision.open_questions:
+            lines.append(f"  - {question.question} ({question.fact})")
+    return "\n".join(lines) + "\n"

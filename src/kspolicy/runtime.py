@@ -1,0 +1,360 @@
+"""Evaluation: Kleene three-valued logic over a case, and the decision it leads to.
+
+A compiled expression is a function from an `Env` to an `Ev`: a value (True, False or
+None for unknown; or a fact's value), the facts that support it, the unknown facts it
+depends on, the list entries it matched, and, when a trace is asked for, a trace node.
+Supporting facts and unknowns follow the logic: `a and b` that is false keeps only the
+facts of the false part, so a decision names exactly what made it so, and an open
+question is only ever a fact whose value could change a result.
+
+`run` evaluates every rule for every binding of its implicit variables (`partner`
+ranges over `partners`), then combines outcomes monotonically: a scale takes the
+highest code reached, a set the union. Rules whose condition is unknown are pending:
+their outcomes are possible, not certain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from . import checked as c
+from .decision import (
+    Decision,
+    Match,
+    OpenQuestion,
+    OutcomeValues,
+    PolicyInfo,
+    RuleResult,
+    RuleTrace,
+    TraceNode,
+)
+from .schema import ListType, Schema
+
+
+class _UnknownCollection:
+    """What an implicit variable is bound to when its whole collection is unknown."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN_COLLECTION"
+
+
+UNKNOWN_COLLECTION = _UnknownCollection()
+
+Fact = tuple[str, Any]
+Hit = tuple[str, str, str | None, str, str]  # list, entry, alias, fact path, value
+
+
+class Ev:
+    """The result of evaluating one expression (see the module docstring)."""
+
+    __slots__ = ("value", "facts", "unknowns", "hits", "step")
+
+    def __init__(
+        self,
+        value: Any,
+        facts: tuple[Fact, ...] = (),
+        unknowns: tuple[str, ...] = (),
+        hits: tuple[Hit, ...] = (),
+        step: TraceNode | None = None,
+    ) -> None:
+        self.value = value
+        self.facts = facts
+        self.unknowns = unknowns
+        self.hits = hits
+        self.step = step
+
+
+@attrs.define
+class Bound:
+    """A variable's value and the path it stands for (`partners[1]`)."""
+
+    value: Any
+    path: str
+
+
+@attrs.define
+class Env:
+    """What an evaluation reads: the case's facts, variables, the date, caches."""
+
+    root: Mapping[str, Any]
+    as_of: dt.date
+    tracing: bool
+    vars: dict[str, Bound] = attrs.Factory(dict)
+    define_cache: dict[tuple[Any, ...], Ev] = attrs.Factory(dict)
+    list_cache: dict[tuple[str, dt.date], Any] = attrs.Factory(dict)
+
+
+Compiled = Callable[[Env], Ev]
+
+
+def show(value: Any) -> str:
+    """A value as the trace shows it."""
+    if value is None:
+        return "unknown"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, frozenset | set):
+        return "{" + ", ".join(sorted(map(str, value))) + "}"
+    return str(value)
+
+
+def jsonable(value: Any) -> Any:
+    """A fact's value as it appears in decision JSON."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: jsonable(v) for k, v in value.items() if v is not None}
+    return value
+
+
+@attrs.frozen(eq=False)
+class CompiledRule:
+    rule: c.Rule
+    when: Compiled
+    unless: tuple[Compiled, ...]
+
+
+@attrs.frozen(eq=False)
+class Program:
+    """A compiled policy: what `run` needs."""
+
+    policy: c.Policy
+    rules: tuple[CompiledRule, ...]
+
+
+@attrs.frozen
+class _Verdict:
+    status: str  # fired, pending, silent
+    ev: Ev
+    steps: list[TraceNode]
+
+
+def _evaluate_rule(rule: CompiledRule, env: Env) -> _Verdict:
+    when = rule.when(env)
+    steps = [when.step] if when.step else []
+    value = when.value
+    facts, unknowns, hits = list(when.facts), list(when.unknowns), list(when.hits)
+    for unless in rule.unless:
+        if value is False:
+            break
+        exception = unless(env)
+        if exception.step:
+            steps.append(TraceNode("unless", show(exception.value), [exception.step]))
+        if exception.value is True:
+            value, facts, unknowns, hits = False, list(exception.facts), [], list(exception.hits)
+        elif exception.value is None:
+            value = None
+            unknowns.extend(exception.unknowns)
+        else:
+            facts.extend(exception.facts)
+    status = {True: "fired", None: "pending", False: "silent"}[value]
+    return _Verdict(status, Ev(value, tuple(facts), tuple(unknowns), tuple(hits)), steps)
+
+
+def _bindings(
+    rule: c.Rule, schema: Schema, env: Env
+) -> Iterator[dict[str, tuple[Bound, int | None]]]:
+    choices: list[list[tuple[str, Bound, int | None]]] = []
+    for name in rule.binders:
+        binder = schema.binders[name]
+        value: Any = env.root
+        for field in binder.fields:
+            value = value.get(field) if isinstance(value, Mapping) else None
+        path = binder.collection
+        if value is None:
+            choices.append([(name, Bound(UNKNOWN_COLLECTION, path), None)])
+        else:
+            choices.append([(name, Bound(v, f"{path}[{i}]"), i) for i, v in enumerate(value)])
+    for combination in itertools.product(*choices):
+        yield {name: (bound, index) for name, bound, index in combination}
+
+
+def run(
+    program: Program, facts: Mapping[str, Any], as_of: dt.date, lang: str, explain: bool
+) -> Decision:
+    """Evaluate every rule on a case's facts and combine the outcomes into a decision."""
+    policy = program.policy
+    env = Env(facts, as_of, explain)
+    fired: list[RuleResult] = []
+    pending: list[tuple[RuleResult, c.Rule]] = []
+    trace: list[RuleTrace] = []
+    for compiled in program.rules:
+        rule = compiled.rule
+        if not rule.valid_on(as_of):
+            if explain:
+                trace.append(RuleTrace(rule.name, {}, "inactive"))
+            continue
+        for binding in _bindings(rule, policy.schema, env):
+            env.vars = {name: bound for name, (bound, _) in binding.items()}
+            verdict = _evaluate_rule(compiled, env)
+            indices = {name: i for name, (_, i) in binding.items() if i is not None}
+            if explain:
+                trace.append(RuleTrace(rule.name, indices, verdict.status, verdict.steps))
+            if verdict.status == "silent":
+                continue
+            result = _rule_result(rule, indices, verdict.ev, lang)
+            if verdict.status == "fired":
+                fired.append(result)
+            else:
+                pending.append((result, rule))
+    env.vars = {}
+    outcomes = _certain(policy, fired)
+    possible, changing = _possible(policy, outcomes, pending)
+    return Decision(
+        policy=PolicyInfo(policy.name, policy.version, policy.sha256, as_of.isoformat()),
+        outcomes=outcomes,
+        possible=possible,
+        fired=fired,
+        pending=[result for result, _ in pending],
+        open_questions=_open_questions(policy.schema, facts, changing, lang),
+        trace=trace,
+        lang=lang,
+    )
+
+
+def _rule_result(rule: c.Rule, binding: dict[str, int], ev: Ev, lang: str) -> RuleResult:
+    outcomes: OutcomeValues = {}
+    for effect in rule.effects:
+        if effect.outcome.kind == "scale":
+            outcomes[effect.outcome.name] = effect.codes[0]
+        else:
+            existing = outcomes.get(effect.outcome.name, [])
+            assert isinstance(existing, list)
+            outcomes[effect.outcome.name] = existing + [
+                x for x in effect.codes if x not in existing
+            ]
+    return RuleResult(
+        rule=rule.name,
+        title=rule.title.get(lang) if rule.title else rule.name,
+        cite=list(rule.cites),
+        because=rule.because.get(lang) if rule.because else "",
+        binding=binding,
+        facts=dict(ev.facts),
+        matched=[
+            Match(lst, entry, path, value, alias)
+            for lst, entry, alias, path, value in dict.fromkeys(ev.hits)
+        ],
+        outcomes=outcomes,
+        unknown=list(dict.fromkeys(ev.unknowns)),
+    )
+
+
+def _certain(policy: c.Policy, fired: list[RuleResult]) -> OutcomeValues:
+    result: OutcomeValues = {}
+    for outcome in policy.outcomes.values():
+        reached = [r.outcomes[outcome.name] for r in fired if outcome.name in r.outcomes]
+        if outcome.kind == "scale":
+            ranks = [outcome.rank(code) for code in reached if isinstance(code, str)]
+            result[outcome.name] = outcome.enum.codes[max(ranks, default=0)]
+        else:
+            codes = {code for value in reached for code in value}
+            result[outcome.name] = [code for code in outcome.enum.codes if code in codes]
+    return result
+
+
+def _possible(
+    policy: c.Policy, certain: OutcomeValues, pending: list[tuple[RuleResult, c.Rule]]
+) -> tuple[OutcomeValues, list[RuleResult]]:
+    """What pending rules could add beyond the certain outcomes, and which rules could."""
+    possible: OutcomeValues = {}
+    changing: list[RuleResult] = []
+    for result, _ in pending:
+        changes = False
+        for name, value in result.outcomes.items():
+            outcome = policy.outcomes[name]
+            now = certain[name]
+            if outcome.kind == "scale":
+                assert isinstance(value, str) and isinstance(now, str)
+                if outcome.rank(value) > outcome.rank(now):
+                    changes = True
+                    best = possible.get(name)
+                    if not isinstance(best, str) or outcome.rank(value) > outcome.rank(best):
+                        possible[name] = value
+            else:
+                extra = [code for code in value if code not in now]
+                if extra:
+                    changes = True
+                    existing = possible.setdefault(name, [])
+                    assert isinstance(existing, list)
+                    existing.extend(code for code in extra if code not in existing)
+        if changes:
+            changing.append(result)
+    ordered: OutcomeValues = {}
+    for name, outcome in policy.outcomes.items():
+        if name in possible:
+            value = possible[name]
+            ordered[name] = (
+                value
+                if isinstance(value, str)
+                else [code for code in outcome.enum.codes if code in value]
+            )
+    return ordered, changing
+
+
+_FALLBACK_QUESTION = {"en": "What is `{fact}`?", "nl": "Wat is `{fact}`?"}
+
+
+def _open_questions(
+    schema: Schema, facts: Mapping[str, Any], changing: list[RuleResult], lang: str
+) -> list[OpenQuestion]:
+    asked: dict[str, list[str]] = {}
+    for result in changing:
+        for fact in result.unknown:
+            rules = asked.setdefault(fact, [])
+            if result.rule not in rules:
+                rules.append(result.rule)
+    return [
+        OpenQuestion(fact, question_text(schema, facts, fact, lang), rules)
+        for fact, rules in asked.items()
+    ]
+
+
+def split_path(path: str) -> list[tuple[str, int | None]]:
+    """`partners[1].country` as [("partners", 1), ("country", None)]."""
+    parts: list[tuple[str, int | None]] = []
+    for segment in path.split("."):
+        if segment.endswith("]") and "[" in segment:
+            name, index = segment[:-1].split("[", 1)
+            parts.append((name, int(index)))
+        else:
+            parts.append((segment, None))
+    return parts
+
+
+class _Placeholders(dict[str, str]):
+    def __init__(self, record: Mapping[str, Any], fallback: str) -> None:
+        super().__init__({k: str(v) for k, v in record.items() if not isinstance(v, list | dict)})
+        self.fallback = fallback
+
+    def __missing__(self, key: str) -> str:
+        return self.fallback
+
+
+def question_text(schema: Schema, facts: Mapping[str, Any], fact: str, lang: str) -> str:
+    """The question to ask for an unknown fact, with `{field}` filled from its record."""
+    parts = split_path(fact)
+    field = schema.field_at(tuple(name for name, _ in parts))
+    if field is None or field.question is None:
+        return _FALLBACK_QUESTION.get(lang, _FALLBACK_QUESTION["en"]).format(fact=fact)
+    record: Any = facts
+    for name, index in parts[:-1]:
+        record = record.get(name) if isinstance(record, Mapping) else None
+        if index is not None:
+            record = record[index] if isinstance(record, list) and index < len(record) else None
+    owner = ".".join(f"{n}[{i}]" if i is not None else n for n, i in parts[:-1]) or fact
+    context = record if isinstance(record, Mapping) else {}
+    return field.question.get(lang).format_map(_Placeholders(context, owner))
+
+
+def collection_type(schema: Schema, fields: tuple[str, ...]) -> ListType | None:
+    field = schema.field_at(fields)
+    return field.type if field is not None and isinstance(field.type, ListType) else None

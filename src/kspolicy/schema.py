@@ -1,0 +1,196 @@
+"""The case schema: the types a policy declares for the facts of a case.
+
+The checker builds these from `record`, `enum` and `schema` declarations; `serde`
+checks cases against them, and questions for unknown facts come from their fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import TypeAlias
+
+import attrs
+
+from .nodes import Text
+from .span import Span
+
+
+@attrs.frozen
+class BoolType:
+    def __str__(self) -> str:
+        return "bool"
+
+
+@attrs.frozen
+class IntType:
+    low: int | None = None
+    high: int | None = None
+
+    def __str__(self) -> str:
+        return "int" if self.low is None else f"int {self.low}..{self.high}"
+
+
+@attrs.frozen
+class NumberType:
+    def __str__(self) -> str:
+        return "number"
+
+
+@attrs.frozen
+class TextType:
+    def __str__(self) -> str:
+        return "text"
+
+
+@attrs.frozen
+class DateType:
+    def __str__(self) -> str:
+        return "date"
+
+
+@attrs.frozen(eq=False)
+class EnumType:
+    """A closed set of codes. Hierarchical codes are dotted: `a` contains `a.b`."""
+
+    name: str
+    codes: tuple[str, ...]
+    labels: Mapping[str, Text]
+    description: str | None = None
+    hierarchical: bool = False
+    code_set: frozenset[str] = attrs.field(
+        init=False,
+        repr=False,
+        default=attrs.Factory(lambda self: frozenset(self.codes), takes_self=True),
+    )
+
+    @property
+    def what(self) -> str:
+        """How a value of this type is named in messages: `a country code`."""
+        return self.description or f"a value of {self.name}"
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.code_set
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@attrs.frozen
+class ListType:
+    """A list of values of one type: `list of Partner`."""
+
+    element: Type
+
+    def __str__(self) -> str:
+        return f"list of {self.element}"
+
+
+@attrs.frozen(eq=False)
+class Field:
+    """A fact a case may give: its type, whether it must be given, and what to ask."""
+
+    name: str
+    type: Type
+    required: bool = False
+    default: object = None
+    binder: str | None = None
+    question: Text | None = None
+    span: Span | None = None
+
+
+@attrs.frozen(eq=False)
+class RecordType:
+    name: str
+    fields: dict[str, Field]
+    title: Text | None = None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Type: TypeAlias = (
+    BoolType | IntType | NumberType | TextType | DateType | EnumType | ListType | RecordType
+)
+
+BUILTIN_TYPES: dict[str, Type] = {
+    "bool": BoolType(),
+    "int": IntType(),
+    "number": NumberType(),
+    "text": TextType(),
+    "date": DateType(),
+}
+
+
+@attrs.frozen
+class Binder:
+    """An implicit variable such as `partner`, bound to each element of a collection."""
+
+    name: str
+    fields: tuple[str, ...]
+    element: Type
+
+    @property
+    def collection(self) -> str:
+        return ".".join(self.fields)
+
+
+@attrs.frozen(eq=False)
+class Schema:
+    """The root record of a case, every named type, and the implicit binders."""
+
+    root: RecordType
+    records: dict[str, RecordType]
+    enums: dict[str, EnumType]
+    binders: dict[str, Binder]
+
+    def field_at(self, path: tuple[str, ...]) -> Field | None:
+        """The field at a path of field names (list indices left out), or None."""
+        record: Type = self.root
+        found: Field | None = None
+        for name in path:
+            while isinstance(record, ListType):
+                record = record.element
+            if not isinstance(record, RecordType) or name not in record.fields:
+                return None
+            found = record.fields[name]
+            record = found.type
+        return found
+
+    def fields(self) -> Iterator[tuple[tuple[str, ...], Field]]:
+        """Every field with its path, depth first, in declaration order."""
+
+        def walk(
+            record: RecordType, prefix: tuple[str, ...]
+        ) -> Iterator[tuple[tuple[str, ...], Field]]:
+            for field in record.fields.values():
+                path = (*prefix, field.name)
+                yield path, field
+                inner = field.type.element if isinstance(field.type, ListType) else field.type
+                if isinstance(inner, RecordType) and inner is not record:
+                    yield from walk(inner, path)
+
+        return walk(self.root, ())
+
+
+def is_numeric(t: Type) -> bool:
+    return isinstance(t, IntType | NumberType)
+
+
+def comparable(a: Type, b: Type) -> bool:
+    """Whether `a == b` makes sense."""
+    if is_numeric(a) and is_numeric(b):
+        return True
+    if isinstance(a, EnumType) or isinstance(b, EnumType):
+        return a is b
+    return type(a) is type(b) and not isinstance(a, ListType | RecordType)
+
+
+def ordered(a: Type, b: Type) -> bool:
+    """Whether `a < b` makes sense: numbers with numbers, dates with dates."""
+    return (is_numeric(a) and is_numeric(b)) or (
+        isinstance(a, DateType) and isinstance(b, DateType)
+    )
+
+
+LiteralType = bool | int | float | str | dt.date

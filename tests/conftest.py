@@ -1,0 +1,52 @@
+"""Shared test helpers: golden files (regenerate with `pytest --update-golden`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite golden files with the current output instead of comparing",
+    )
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Callable[[Path, str], None]:
+    """Compare text with a golden file, or rewrite the file under --update-golden."""
+    update = request.config.getoption("--update-golden")
+
+    def compare(path: Path, actual: str) -> None:
+        if update or not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+            if not update:
+                pytest.fail(f"golden file {path} did not exist; written now, check it in")
+        assert actual == path.read_text(encoding="utf-8"), f"differs from {path}"
+
+    return compare
+
+
+@pytest.fixture
+def write_policy(tmp_path: Path) -> Callable[..., Path]:
+    """Write policy files into a temporary folder: write_policy({"policy.pol": "..."})."""
+
+    def write(files: dict[str, str | bytes]) -> Path:
+        for name, content in files.items():
+            target = tmp_path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+        return tmp_path
+
+    return write

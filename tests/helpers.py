@@ -1,0 +1,30 @@
+"""Build policies for tests from text, on top of the shared fixture schema."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import kspolicy
+
+from .conftest import FIXTURES
+
+HEADER = 'policy test version "1"\nimport "schema.pol"\nlists "lists/*.toml"\n'
+
+
+def fixture_policy(tmp_path: Path, body: str, extra_lists: str | None = None) -> kspolicy.Policy:
+    """A policy made of the common fixture schema and lists, plus `body` (rules...)."""
+    shutil.copy(FIXTURES / "common" / "schema.pol", tmp_path / "schema.pol")
+    shutil.copytree(FIXTURES / "common" / "lists", tmp_path / "lists", dirs_exist_ok=True)
+    if extra_lists:
+        (tmp_path / "lists" / "extra.toml").write_text(extra_lists, encoding="utf-8")
+    (tmp_path / "policy.pol").write_text(HEADER + body, encoding="utf-8")
+    return kspolicy.load(tmp_path)
+
+
+def fired(decision: kspolicy.Decision) -> list[str]:
+    return [r.rule for r in decision.fired]
+
+
+def pending(decision: kspolicy.Decision) -> list[str]:
+    return [r.rule for r in decision.pending]

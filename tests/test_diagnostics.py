@@ -1,0 +1,63 @@
+"""Every diagnostic code: a fixture policy that produces it, and its rendering pinned.
+
+Each folder under fixtures/diagnostics is named after the code it shows; `expected.txt`
+beside it is the golden output of `kspolicy check` (regenerate with --update-golden).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kspolicy import check
+from kspolicy.cli import main
+from kspolicy.diagnostics import CODES
+
+from .conftest import FIXTURES
+
+POLICY_FIXTURES = sorted(p for p in (FIXTURES / "diagnostics").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("folder", POLICY_FIXTURES, ids=lambda p: p.name)
+def test_rendered_diagnostics_match_golden(
+    folder: Path,
+    golden: Callable[[Path, str], None],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(folder)
+    code = main(["check", "."])
+    out = capsys.readouterr().out
+    golden(folder / "expected.txt", out)
+    wanted = folder.name.split("-")[0]
+    assert f"[{wanted}]" in out
+    assert code == (1 if wanted < "KSP300" else 0)
+
+
+@pytest.mark.parametrize("folder", POLICY_FIXTURES, ids=lambda p: p.name)
+def test_fixture_shows_the_code_it_is_named_after(folder: Path) -> None:
+    number, slug = folder.name.split("-", 1)
+    assert CODES[number].slug == slug
+    assert number in {d.code.number for d in check(folder)}
+
+
+def test_every_policy_code_has_a_fixture() -> None:
+    covered = {p.name.split("-")[0] for p in POLICY_FIXTURES}
+    policy_codes = {c for c in CODES if c < "KSP400"}
+    assert policy_codes - covered == set()
+
+
+def test_every_code_is_documented() -> None:
+    reference = (Path(__file__).resolve().parents[1] / "docs" / "language.md").read_text()
+    for number, code in CODES.items():
+        assert re.search(rf"^### {number} `{code.slug}`", reference, re.M), number
+
+
+def test_no_internal_names_reach_the_user() -> None:
+    for folder in POLICY_FIXTURES:
+        text = (folder / "expected.txt").read_text()
+        for leak in ("Traceback", "Token(", "__ANON", "UnexpectedToken", "lark", "$END"):
+            assert leak not in text, (folder.name, leak)
