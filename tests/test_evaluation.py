@@ -30,10 +30,12 @@ rule military_partner_in_risk_country
 
 
 def test_a_rule_fires_once_per_matching_element_and_names_it(mil: kspolicy.Policy) -> None:
-    case = {"partners": [
-        {"name": "A", "country": "BE", "military_ties": True},
-        {"name": "B", "country": "CN", "military_ties": True},
-    ]}  # fmt: skip
+    case = {
+        "partners": [
+            {"name": "A", "country": "BE", "military_ties": True},
+            {"name": "B", "country": "CN", "military_ties": True},
+        ]
+    }
     decision = mil.evaluate(case, as_of=AS_OF)
     assert decision.outcomes == {"verdict": "review", "obligations": ["report"]}
     [result] = decision.fired
@@ -67,9 +69,12 @@ def test_the_language_selects_texts(mil: kspolicy.Policy) -> None:
 
 
 def test_unless_makes_an_exception(tmp_path: Path) -> None:
-    policy = fixture_policy(tmp_path, """
+    policy = fixture_policy(
+        tmp_path,
+        """
 rule r cite "x" when project.trl >= 5 unless project.programme == BOF then verdict >= notify because "b"
-""")  # fmt: skip
+""",
+    )
     assert fired(policy.evaluate({"project": {"trl": 6, "programme": "FWO"}})) == ["r"]
     assert fired(policy.evaluate({"project": {"trl": 6, "programme": "BOF"}})) == []
     unknown = policy.evaluate({"project": {"trl": 6}})
@@ -78,9 +83,12 @@ rule r cite "x" when project.trl >= 5 unless project.programme == BOF then verdi
 
 
 def test_hierarchical_codes_contain_their_descendants(tmp_path: Path) -> None:
-    policy = fixture_policy(tmp_path, """
+    policy = fixture_policy(
+        tmp_path,
+        """
 rule r cite "x" when any t in project.topics: t in {robotics} then verdict >= notify because "b"
-""")  # fmt: skip
+""",
+    )
     drones = policy.evaluate({"project": {"topics": ["history", "robotics.drones"]}})
     assert fired(drones) == ["r"]
     assert drones.fired[0].facts == {"project.topics[1]": "robotics.drones"}
@@ -89,28 +97,42 @@ rule r cite "x" when any t in project.topics: t in {robotics} then verdict >= no
 
 @pytest.mark.parametrize(
     "name",
-    ["Harbin Institute of Technology", "harbin institute of technology co., ltd.",
-     "HARBIN  INSTITUTE OF TECHNOLOGY, INC.", "HIT", "Hárbin Institute of Technology"],
-)  # fmt: skip
+    [
+        "Harbin Institute of Technology",
+        "harbin institute of technology co., ltd.",
+        "HARBIN  INSTITUTE OF TECHNOLOGY, INC.",
+        "HIT",
+        "Hárbin Institute of Technology",
+    ],
+)
 def test_matches_folds_case_accents_punctuation_suffixes_and_aliases(
     tmp_path: Path, name: str
 ) -> None:
-    policy = fixture_policy(tmp_path, """
+    policy = fixture_policy(
+        tmp_path,
+        """
 rule r cite "x" when partner.name matches SEVEN_SONS then verdict >= prohibited because "b"
-""")  # fmt: skip
+""",
+    )
     decision = policy.evaluate({"partners": [{"name": name}]})
     assert fired(decision) == ["r"]
     match = decision.fired[0].matched[0]
     assert (match.list, match.entry, match.fact, match.value) == (
-        "SEVEN_SONS", "Harbin Institute of Technology", "partners[0].name", name
-    )  # fmt: skip
+        "SEVEN_SONS",
+        "Harbin Institute of Technology",
+        "partners[0].name",
+        name,
+    )
     assert match.alias == ("HIT" if name == "HIT" else None)
 
 
 def test_matches_does_not_match_other_names(tmp_path: Path) -> None:
-    policy = fixture_policy(tmp_path, """
+    policy = fixture_policy(
+        tmp_path,
+        """
 rule r cite "x" when partner.name matches SEVEN_SONS then verdict >= prohibited because "b"
-""")  # fmt: skip
+""",
+    )
     assert fired(policy.evaluate({"partners": [{"name": "Harbin Engineering University"}]})) == []
 
 
@@ -146,10 +168,13 @@ rule new_rule cite "x" valid from 2026-01-01 when project.trl >= 1 then verdict 
 
 
 def test_any_and_all_are_three_valued(tmp_path: Path) -> None:
-    policy = fixture_policy(tmp_path, """
+    policy = fixture_policy(
+        tmp_path,
+        """
 rule some_military cite "x" when any p in partners: p.military_ties then obligations += report because "b"
 rule all_known cite "x" when all p in partners: p.country is known then obligations += licence because "b"
-""")  # fmt: skip
+""",
+    )
     one_unknown = {"partners": [{"military_ties": False}, {"country": "BE"}]}
     decision = policy.evaluate(one_unknown)
     assert pending(decision) == ["some_military"]
@@ -162,9 +187,12 @@ rule all_known cite "x" when all p in partners: p.country is known then obligati
 
 
 def test_is_known_and_is_unknown_are_never_unknown(tmp_path: Path) -> None:
-    policy = fixture_policy(tmp_path, """
+    policy = fixture_policy(
+        tmp_path,
+        """
 rule ask cite "x" when project.programme is unknown then obligations += report because "b"
-""")  # fmt: skip
+""",
+    )
     decision = policy.evaluate({"project": {}})
     assert fired(decision) == ["ask"]
     assert decision.fired[0].facts == {"project.programme": None}
@@ -172,27 +200,36 @@ rule ask cite "x" when project.programme is unknown then obligations += report b
 
 
 def test_not_in_and_sets(tmp_path: Path) -> None:
-    policy = fixture_policy(tmp_path, """
+    policy = fixture_policy(
+        tmp_path,
+        """
 rule r cite "x" when project.programme not in {FWO, BOF} then verdict >= notify because "b"
-""")  # fmt: skip
+""",
+    )
     assert fired(policy.evaluate({"project": {"programme": "OTHER"}})) == ["r"]
     assert fired(policy.evaluate({"project": {"programme": "FWO"}})) == []
     assert pending(policy.evaluate({"project": {}})) == ["r"]
 
 
 def test_a_list_fact_as_container(tmp_path: Path) -> None:
-    policy = fixture_policy(tmp_path, """
+    policy = fixture_policy(
+        tmp_path,
+        """
 rule r cite "x" when "RU" in partner.owners then verdict >= review because "b"
-""")  # fmt: skip
+""",
+    )
     assert fired(policy.evaluate({"partners": [{"owners": ["BE", "RU"]}]})) == ["r"]
     assert pending(policy.evaluate({"partners": [{}]})) == ["r"]
 
 
 def test_definitions_bind_implicitly_and_are_traced(tmp_path: Path) -> None:
-    policy = fixture_policy(tmp_path, """
+    policy = fixture_policy(
+        tmp_path,
+        """
 define military title "Military partner" = partner.military_ties or partner.kind == military
 rule r cite "x" when military and partner.country in RISK then verdict >= review because "b"
-""")  # fmt: skip
+""",
+    )
     case = {"partners": [{"kind": "military", "country": "CN"}, {"kind": "university"}]}
     decision = policy.evaluate(case, explain=True)
     assert [r.binding for r in decision.fired] == [{"partner": 0}]
@@ -204,28 +241,36 @@ rule r cite "x" when military and partner.country in RISK then verdict >= review
 
 
 def test_the_one_line_form(tmp_path: Path) -> None:
-    policy = fixture_policy(tmp_path, 'if project.trl >= 7 then verdict >= notify cite "topic.trl"\n')
+    policy = fixture_policy(
+        tmp_path, 'if project.trl >= 7 then verdict >= notify cite "topic.trl"\n'
+    )
     decision = policy.evaluate({"project": {"trl": 8}})
     assert fired(decision) == ["policy.if1"]
     assert decision.fired[0].cite == ["topic.trl"]
 
 
 def test_scales_take_the_highest_and_sets_the_union(tmp_path: Path) -> None:
-    policy = fixture_policy(tmp_path, """
+    policy = fixture_policy(
+        tmp_path,
+        """
 rule a cite "x" when project.trl >= 1 then verdict >= review obligations += report because "b"
 rule b cite "x" when project.trl >= 2 then verdict >= notify obligations += licence, report because "b"
 rule c cite "x" when project.shares_outside_eu then verdict >= prohibited obligations += clearance because "b"
-""")  # fmt: skip
+""",
+    )
     decision = policy.evaluate({"project": {"trl": 5}})
     assert decision.outcomes == {"verdict": "review", "obligations": ["report", "licence"]}
     assert decision.possible == {"verdict": "prohibited", "obligations": ["clearance"]}
 
 
 def test_a_pending_rule_that_cannot_change_anything_asks_nothing(tmp_path: Path) -> None:
-    policy = fixture_policy(tmp_path, """
+    policy = fixture_policy(
+        tmp_path,
+        """
 rule a cite "x" when project.trl >= 1 then verdict >= review because "b"
 rule b cite "x" when project.shares_outside_eu then verdict >= notify because "b"
-""")  # fmt: skip
+""",
+    )
     decision = policy.evaluate({"project": {"trl": 5}})
     assert pending(decision) == ["b"]
     assert decision.possible == {} and decision.open_questions == []
@@ -250,8 +295,15 @@ def test_decisions_are_deterministic_and_json_stable(mil: kspolicy.Policy) -> No
     assert first == second
     data = json.loads(first)
     assert list(data) == [
-        "policy", "outcomes", "possible", "fired", "pending", "open_questions", "trace", "lang"
-    ]  # fmt: skip
+        "policy",
+        "outcomes",
+        "possible",
+        "fired",
+        "pending",
+        "open_questions",
+        "trace",
+        "lang",
+    ]
     assert data["policy"]["as_of"] == AS_OF and len(data["policy"]["sha256"]) == 64
 
 

@@ -284,30 +284,31 @@ class Compiler:
                 return Ev(None, (), coll.unknowns, (), _step(env, expr, None, (coll,)))
             path = coll.facts[0][0]
             outer = env.vars.get(var)
-            facts: tuple[Any, ...] = ()
-            unknowns: tuple[str, ...] = ()
-            hits: tuple[Any, ...] = ()
+            # Every witness (any) or counterexample (all) is named, not just the first:
+            # which elements made the result must not depend on their order.
+            deciding: list[Ev] = []
+            others: list[Ev] = []
             seen: list[Ev] = []
-            decided: bool | None = None
             try:
                 for i, item in enumerate(coll.value):
                     env.vars[var] = Bound(item, f"{path}[{i}]")
                     r = body(env)
                     seen.append(r)
-                    if r.value is is_any:  # a witness (any) or a counterexample (all)
-                        facts, unknowns, hits, decided = r.facts, (), r.hits, is_any
-                        break
-                    if r.value is None:
-                        unknowns += r.unknowns
-                    facts += r.facts
-                    hits += r.hits
+                    (deciding if r.value is is_any else others).append(r)
             finally:
                 if outer is None:
                     env.vars.pop(var, None)
                 else:
                     env.vars[var] = outer
-            if decided is None:
+            decided: bool | None
+            if deciding:
+                decided, parts, unknowns = is_any, deciding, ()
+            else:
+                parts = others
+                unknowns = tuple(u for r in others if r.value is None for u in r.unknowns)
                 decided = None if unknowns else not is_any
+            facts = tuple(f for r in parts for f in r.facts)
+            hits = tuple(h for r in parts for h in r.hits)
             return Ev(decided, facts, unknowns, hits, _step(env, expr, decided, seen))
 
         return quantify

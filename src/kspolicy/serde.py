@@ -103,10 +103,24 @@ class CaseReader:
         if isinstance(type_, RecordType):
             return self._class_for(type_) | None
         if isinstance(type_, ListType):
-            return list[self._marker(type_.element)] | None  # type: ignore[misc]
+            inner: Any = list[self._marker(type_.element)]  # type: ignore[misc]
+            self.converter.register_structure_hook(inner | None, self._list_hook(inner))
+            return inner | None
         marker = type(f"Scalar_{id(type_)}", (), {})
         self.converter.register_structure_hook(marker | None, self._scalar_hook(type_))
         return marker | None
+
+    def _list_hook(self, list_type: Any) -> Callable[[Any, Any], Any]:
+        structure_items = self.converter.get_structure_hook(list_type)
+
+        def hook(value: Any, _: Any) -> Any:
+            if value is None:
+                return None
+            if not isinstance(value, list | tuple):
+                raise _Invalid(f"expected a list, got {_describe(value)}", "KSP402")
+            return structure_items(value, list_type)
+
+        return hook
 
     def _scalar_hook(self, type_: Type) -> Callable[[Any, Any], Any]:
         def hook(value: Any, _: Any) -> Any:

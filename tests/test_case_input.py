@@ -1,0 +1,143 @@
+"""Cases in: every problem reported with its path, nothing evaluated from a bad case."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import kspolicy
+from kspolicy import CaseError
+from kspolicy.cli import main
+
+from .conftest import FIXTURES
+from .helpers import fixture_policy
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> kspolicy.Policy:
+    return fixture_policy(
+        tmp_path, 'rule r cite "x" when project.trl >= 3 then verdict >= notify because "b"\n'
+    )
+
+
+def problems(policy: kspolicy.Policy, case: object) -> dict[str, tuple[str, str]]:
+    with pytest.raises(CaseError) as info:
+        policy.evaluate(case)  # type: ignore[arg-type]
+    return {p.path: (p.code.number, p.message) for p in info.value.problems}
+
+
+def test_every_problem_is_listed_with_its_path(policy: kspolicy.Policy) -> None:
+    found = problems(
+        policy,
+        {
+            "project": {"trl": 12, "programme": "FWOO", "shares_outside_eu": "yes", "budget": 1},
+            "partners": [{"country": "BE"}, {"country": "XX", "contry": "CN", "military_ties": 1}],
+        },
+    )
+    assert found == {
+        "project.trl": ("KSP404", "12 is not between 1 and 9"),
+        "project.programme": ("KSP404", "'FWOO' is not a value of Programme; did you mean 'FWO'?"),
+        "project.shares_outside_eu": ("KSP402", "expected true or false, got 'yes'"),
+        "project.budget": (
+            "KSP403",
+            "unknown field; known fields here: topics, programme, trl, shares_outside_eu",
+        ),
+        "partners[1].country": ("KSP404", "'XX' is not a country code"),
+        "partners[1].contry": ("KSP403", "unknown field; did you mean 'country'?"),
+        "partners[1].military_ties": ("KSP402", "expected true or false, got 1"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "path", "code"),
+    [
+        ({"project": {"trl": 3.5}}, "project.trl", "KSP402"),
+        ({"project": {"trl": True}}, "project.trl", "KSP402"),
+        ({"project": {"topics": "robotics"}}, "project.topics", "KSP402"),
+        ({"project": {"topics": ["robotics", 3]}}, "project.topics[1]", "KSP402"),
+        ({"project": []}, "project", "KSP402"),
+        ({"partners": {"name": "x"}}, "partners", "KSP402"),
+        ({"partners": [{"name": "x" * 20_000}]}, "partners[0].name", "KSP404"),
+        ({"as_of": "tomorrow"}, "as_of", "KSP402"),
+    ],
+)
+def test_wrong_types_and_values(
+    policy: kspolicy.Policy, case: dict[str, object], path: str, code: str
+) -> None:
+    assert problems(policy, case)[path][0] == code
+
+
+def test_not_a_mapping(policy: kspolicy.Policy) -> None:
+    assert problems(policy, 42) == {"": ("KSP402", "a case is a mapping or a file path, not int")}
+
+
+def test_required_fields(write_policy: Callable[..., Path]) -> None:
+    folder = write_policy(
+        {
+            "policy.pol": """
+policy p version "1"
+decision { verdict: scale clear < notify }
+record Visit { days: int required  host: text }
+schema { visit: Visit required  note: text }
+rule r cite "x" when visit.days > 90 then verdict >= notify because "b"
+"""
+        }
+    )
+    policy = kspolicy.load(folder)
+    assert problems(policy, {}) == {"visit": ("KSP405", "this field is required")}
+    assert problems(policy, {"visit": {}}) == {"visit.days": ("KSP405", "this field is required")}
+    assert policy.evaluate({"visit": {"days": 100}}).outcomes["verdict"] == "notify"
+
+
+def test_nan_in_json_is_rejected(policy: kspolicy.Policy, tmp_path: Path) -> None:
+    case = tmp_path / "nan.json"
+    case.write_text('{"project": {"trl": NaN}}')
+    found = problems(policy, case)
+    assert found[""][0] == "KSP401" and "NaN" in found[""][1]
+    assert math.isnan(float("nan"))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.toml", None, "no such file"),
+        ("bad.toml", "[project\n", "not valid TOML"),
+        ("bad.json", "{", "not valid JSON"),
+        ("case.yaml", "a: 1", "a case file ends in .toml or .json"),
+        ("latin1.toml", b"title = '\xe9'", "not UTF-8"),
+    ],
+)
+def test_unreadable_case_files(
+    policy: kspolicy.Policy, tmp_path: Path, name: str, content: str | bytes | None, message: str
+) -> None:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    found = problems(policy, path)
+    assert found[""][0] == "KSP401" and message in found[""][1]
+
+
+def test_null_is_unknown(policy: kspolicy.Policy) -> None:
+    decision = policy.evaluate({"project": {"trl": None}})
+    assert [q.fact for q in decision.open_questions] == ["project.trl"]
+
+
+def test_the_cli_prints_every_problem(
+    golden: Callable[[Path, str], None],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    fixture_policy(
+        tmp_path, 'rule r cite "x" when project.trl >= 3 then verdict >= notify because "b"\n'
+    )
+    monkeypatch.chdir(FIXTURES / "cases")
+    code = main(["eval", "many-problems.toml", "--policy", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    golden(FIXTURES / "cases" / "many-problems.expected", err)

@@ -1,0 +1,132 @@
+"""The command line: exit codes, output formats, and no traceback on bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kspolicy.cli import main
+
+from .conftest import ROOT
+
+EXAMPLE = ROOT / "examples" / "policies" / "screening"
+EXAMPLE_CASE = EXAMPLE / "cases" / "drone-partner-in-china.toml"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_a_clean_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", str(EXAMPLE))
+    assert code == 0 and "no problems found" in out
+
+
+def test_check_strict_fails_on_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    folder = ROOT / "tests" / "fixtures" / "diagnostics" / "KSP301-missing-cite"
+    assert run(capsys, "check", str(folder))[0] == 0
+    assert run(capsys, "check", "--strict", str(folder))[0] == 1
+
+
+def test_eval_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "eval",
+        str(EXAMPLE_CASE),
+        "--policy",
+        str(EXAMPLE),
+        "--format",
+        "json",
+        "--as-of",
+        "2026-01-01",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["outcomes"]["verdict"] == "notify"
+    assert data["policy"]["as_of"] == "2026-01-01"
+    assert data["trace"] == []
+
+
+def test_eval_text_in_dutch(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "eval",
+        str(EXAMPLE_CASE),
+        "--policy",
+        str(EXAMPLE),
+        "--lang",
+        "nl",
+        "--as-of",
+        "2026-01-01",
+    )
+    assert code == 0
+    assert out.startswith("Beslissing (mini 1.0, op 2026-01-01)")
+    assert "Heeft Harbin Institute of Technology Co., Ltd. militaire banden?" in out
+
+
+def test_eval_explain_adds_the_trace(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(
+        capsys, "eval", str(EXAMPLE_CASE), "--policy", str(EXAMPLE), "--format", "json", "--explain"
+    )
+    assert json.loads(out)["trace"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["eval", "nowhere.toml", "--policy", str(EXAMPLE)], "no such file"),
+        (["eval", str(EXAMPLE_CASE), "--policy", "/nonexistent"], "error[KSP110]"),
+        (
+            ["check", str(ROOT / "tests" / "fixtures" / "diagnostics" / "KSP201-unknown-field")],
+            "KSP201",
+        ),
+    ],
+)
+def test_bad_input_is_a_message_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *args)
+    assert code in (1, 2)
+    assert message in out + err
+    assert "Traceback" not in out + err
+
+
+def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["eval", str(EXAMPLE_CASE), "--as-of", "soon"])
+    assert info.value.code == 2
+    assert "'soon' is not a date: write YYYY-MM-DD" in capsys.readouterr().err
+
+
+def _installed_script() -> str | None:
+    script = Path(sys.executable).parent / "kspolicy"
+    return str(script) if script.exists() else shutil.which("kspolicy")
+
+
+@pytest.mark.skipif(
+    _installed_script() is None and not os.environ.get("CI"),
+    reason="kspolicy is not installed as a command (CI always installs it)",
+)
+def test_the_installed_command_works_from_any_directory(tmp_path: Path) -> None:
+    script = _installed_script()
+    assert script is not None
+    check = subprocess.run(
+        [script, "check", str(EXAMPLE)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    evaluated = subprocess.run(
+        [script, "eval", str(EXAMPLE_CASE), "--policy", str(EXAMPLE), "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["outcomes"]["verdict"] == "notify"
