@@ -301,6 +301,7 @@ class Compiler:
                 else:
                     env.vars[var] = outer
             decided: bool | None
+            unknowns: tuple[str, ...]
             if deciding:
                 decided, parts, unknowns = is_any, deciding, ()
             else:
