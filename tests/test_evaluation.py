@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -301,6 +302,7 @@ def test_decisions_are_deterministic_and_json_stable(mil: kspolicy.Policy) -> No
         "fired",
         "pending",
         "open_questions",
+        "references",
         "trace",
         "lang",
     ]
@@ -319,3 +321,46 @@ def test_cases_from_files(mil: kspolicy.Policy, tmp_path: Path) -> None:
     js = tmp_path / "c.json"
     js.write_text('{"partners": [{"country": "CN", "military_ties": true}]}')
     assert mil.evaluate(toml, as_of=AS_OF) == mil.evaluate(str(js), as_of=AS_OF)
+
+
+def test_a_decision_carries_the_entry_looked_up_by_a_fact(write_policy: Callable[..., Path]) -> None:
+    folder = write_policy(
+        {
+            "policy.pol": """
+policy desk version "1"
+lists "desks.toml"
+enum Site { Ghent, Leuven }
+schema { site: Site question en "Where?" }
+decision {
+  verdict: scale clear < notify
+  helpdesk: entry of HELPDESKS for site
+}
+rule r cite "x" when site == Ghent then verdict >= notify because "b"
+""",
+            "desks.toml": """
+[HELPDESKS]
+kind = "records"
+source = "test"
+retrieved = 2025-01-01
+entries = [
+  { key = "Ghent", email = "help@ghent.example", phones = ["1", "2"] },
+  { key = "Leuven", email = "old@leuven.example", valid_until = 2025-12-31 },
+  { key = "Leuven", email = "new@leuven.example", valid_from = 2026-01-01 },
+]
+""",
+        }
+    )
+    policy = kspolicy.load(folder)
+    ghent = policy.evaluate({"site": "Ghent"}, as_of=AS_OF)
+    assert ghent.outcomes == {"verdict": "notify", "helpdesk": "Ghent"}
+    assert ghent.references == {
+        "helpdesk": {"key": "Ghent", "email": "help@ghent.example", "phones": ["1", "2"]}
+    }
+    leuven = policy.evaluate({"site": "Leuven"}, as_of=AS_OF)
+    assert leuven.references["helpdesk"]["email"] == "new@leuven.example"
+    unknown = policy.evaluate({}, as_of=AS_OF)
+    assert "helpdesk" not in unknown.outcomes and unknown.references == {}
+    # `site` is asked once, for the rule that reads it (the entry needs it too).
+    assert [(q.fact, q.question, q.rules) for q in unknown.open_questions] == [
+        ("site", "Where?", ["r"])
+    ]

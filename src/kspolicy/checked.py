@@ -134,12 +134,15 @@ Expr: TypeAlias = (
 
 @attrs.frozen(eq=False)
 class Outcome:
-    """An outcome of the decision: a scale (highest code wins) or a set (union)."""
+    """An outcome of the decision: a scale (highest code wins), a set (union), or an
+    entry of a records list looked up by a fact (`records`, `key`)."""
 
     name: str
-    kind: str  # "scale" or "set"
+    kind: str  # "scale", "set" or "entry"
     enum: EnumType
     title: n.Text | None = None
+    records: NamedList | None = None
+    key: Expr | None = None
 
     def rank(self, code: str) -> int:
         return self.enum.codes.index(code)

@@ -328,6 +328,11 @@ class Checker:
             for outcome in decl.outcomes:
                 if not self._unique("outcome", outcome.name, seen):
                     continue
+                if outcome.kind == "entry":
+                    entry = self._entry_outcome(outcome)
+                    if entry is not None:
+                        self.outcomes[outcome.name.text] = entry
+                    continue
                 if outcome.enum is not None:
                     enum = self.enums.get(outcome.enum.text)
                     if enum is None:
@@ -346,6 +351,43 @@ class Checker:
                 self.outcomes[outcome.name.text] = c.Outcome(
                     outcome.name.text, outcome.kind, enum, outcome.title
                 )
+
+    def _entry_outcome(self, outcome: n.OutcomeDecl) -> c.Outcome | None:
+        assert outcome.enum is not None and outcome.key is not None
+        records = self._list(outcome.enum)
+        if records is None:
+            return None
+        if records.kind != "records":
+            self.error(
+                "KSP208",
+                f"`{records.name}` is a list of {records.kind}, not of records",
+                outcome.enum.span,
+                '`entry of` looks up an entry of a `kind = "records"` list',
+            )
+            return None
+        scope = _Scope()
+        key = self._expr(outcome.key, scope)
+        if key is None:
+            return None
+        if not isinstance(key, c.Fact) or scope.binders_used or key.base is not None:
+            self.error(
+                "KSP208",
+                f"`{outcome.key.span.text}` is not a fact at the top of the case",
+                outcome.key.span,
+                "an entry is looked up by one fact of the case, such as `institution`",
+            )
+            return None
+        if isinstance(key.type, EnumType):
+            self._check_list_entries(records, key.type, outcome.key.span)
+        elif not isinstance(key.type, TextType):
+            self.error(
+                "KSP208",
+                f"`{outcome.key.span.text}` is {_a(key.type)}; entries are looked up by a code or text",
+                outcome.key.span,
+            )
+            return None
+        enum = EnumType(outcome.name.text, records.codes(), {})
+        return c.Outcome(outcome.name.text, "entry", enum, outcome.title, records, key)
 
     # ---- definitions and rules ------------------------------------------------------
 
@@ -433,6 +475,15 @@ class Checker:
                 assignment.outcome.span,
                 did_you_mean(assignment.outcome.text, self.outcomes)
                 or "declare it in `decision { ... }`",
+            )
+            return None
+        if outcome.kind == "entry":
+            self.error(
+                "KSP218",
+                f"`{outcome.name}` is looked up from `{outcome.records.name if outcome.records else ''}`; "
+                "rules cannot set it",
+                assignment.span,
+                "remove this assignment",
             )
             return None
         wanted = ">=" if outcome.kind == "scale" else "+="

@@ -43,7 +43,12 @@ def compile_policy(policy: c.Policy) -> Program:
         CompiledRule(rule, compiler.visit(rule.when), tuple(compiler.visit(u) for u in rule.unless))
         for rule in policy.rules
     )
-    return Program(policy, rules)
+    entries = tuple(
+        (outcome, compiler.visit(outcome.key))
+        for outcome in policy.outcomes.values()
+        if outcome.key is not None
+    )
+    return Program(policy, rules, entries)
 
 
 def _label(expr: c.Expr) -> str:

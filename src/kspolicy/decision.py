@@ -87,6 +87,7 @@ class Decision:
     fired: list[RuleResult]
     pending: list[RuleResult]
     open_questions: list[OpenQuestion]
+    references: dict[str, dict[str, Any]]
     trace: list[RuleTrace]
     lang: str = "en"
 

@@ -2,7 +2,8 @@
 
 Lists live in TOML files next to a policy (see docs/language.md, "Lists"). A codes list
 is a set (`RISK_COUNTRIES`); an entities list holds names with aliases (`SEVEN_SONS`)
-that `matches` compares after folding case, accents, punctuation and legal suffixes.
+that `matches` compares after folding case, accents, punctuation and legal suffixes; a
+records list holds reference data by key (`CONTACT_POINTS`), which a decision can carry.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from typing import Any
 
 import attrs
 
@@ -26,6 +28,7 @@ class Entry:
     valid_until: dt.date | None = None
     note: str | None = None
     span: Span | None = None
+    data: dict[str, Any] = attrs.Factory(dict)
 
     def valid_on(self, day: dt.date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -38,7 +41,7 @@ class NamedList:
     """A list as declared in a list file."""
 
     name: str
-    kind: str  # "codes" or "entities"
+    kind: str  # "codes", "entities" or "records"
     entries: tuple[Entry, ...]
     source: str
     retrieved: dt.date | None

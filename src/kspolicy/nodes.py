@@ -181,7 +181,8 @@ class OutcomeDecl:
     """One outcome of the decision: a scale (ordered codes) or a set of codes.
 
     Codes are given inline (`scale a < b`) or by naming an enum (`scale of E`,
-    `set of E`); `enum` holds that name.
+    `set of E`); `enum` holds that name. An `entry of LIST for fact` outcome (kind
+    "entry") looks up the entry of a records list whose key is the fact's value.
     """
 
     name: Name
@@ -189,6 +190,7 @@ class OutcomeDecl:
     codes: tuple[Name, ...]
     enum: Name | None
     title: Text | None
+    key: Path | None
     span: Span = _span()
 
 

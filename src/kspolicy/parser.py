@@ -325,13 +325,12 @@ class _Builder(lark.Transformer[Token, Any]):
         return n.DecisionDecl(tuple(outcomes), self._span(meta))
 
     def outcome_decl(
-        self,
-        meta: Any,
-        name: Token,
-        kind: tuple[str, tuple[n.Name, ...], n.Name | None],
-        title: Any,
+        self, meta: Any, name: Token, kind: tuple[Any, ...], title: Any
     ) -> n.OutcomeDecl:
-        return n.OutcomeDecl(self._name(name), kind[0], kind[1], kind[2], title, self._span(meta))
+        key = kind[3] if len(kind) > 3 else None
+        return n.OutcomeDecl(
+            self._name(name), kind[0], kind[1], kind[2], title, key, self._span(meta)
+        )
 
     def scale_inline(self, meta: Any, *codes: n.Name) -> tuple[str, tuple[n.Name, ...], None]:
         return ("scale", codes, None)
@@ -341,6 +340,9 @@ class _Builder(lark.Transformer[Token, Any]):
 
     def set_of(self, meta: Any, enum: Token) -> tuple[str, tuple[n.Name, ...], n.Name]:
         return ("set", (), self._name(enum))
+
+    def entry_of(self, meta: Any, records: Token, key: n.Path) -> tuple[Any, ...]:
+        return ("entry", (), self._name(records), key)
 
     # schema
 

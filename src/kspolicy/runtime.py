@@ -129,6 +129,7 @@ class Program:
 
     policy: c.Policy
     rules: tuple[CompiledRule, ...]
+    entries: tuple[tuple[c.Outcome, Compiled], ...] = ()
 
 
 @attrs.frozen
@@ -209,13 +210,31 @@ def run(
     env.vars = {}
     outcomes = _certain(policy, fired)
     possible, changing = _possible(policy, outcomes, pending)
+    questions = _open_questions(policy.schema, facts, changing, lang)
+    references: dict[str, dict[str, Any]] = {}
+    for outcome, key in program.entries:
+        found = key(env)
+        if found.value is None:
+            asked = {q.fact for q in questions}
+            questions += [
+                OpenQuestion(fact, question_text(policy.schema, facts, fact, lang), [outcome.name])
+                for fact in found.unknowns
+                if fact not in asked
+            ]
+            continue
+        assert outcome.records is not None
+        for entry in outcome.records.entries_on(as_of):
+            if entry.key == found.value:
+                outcomes[outcome.name] = entry.key
+                references[outcome.name] = {"key": entry.key, **entry.data}
     return Decision(
         policy=PolicyInfo(policy.name, policy.version, policy.sha256, as_of.isoformat()),
         outcomes=outcomes,
         possible=possible,
         fired=fired,
         pending=[result for result, _ in pending],
-        open_questions=_open_questions(policy.schema, facts, changing, lang),
+        open_questions=questions,
+        references=references,
         trace=trace,
         lang=lang,
     )
@@ -252,6 +271,8 @@ def _certain(policy: c.Policy, fired: list[RuleResult]) -> OutcomeValues:
     result: OutcomeValues = {}
     for outcome in policy.outcomes.values():
         reached = [r.outcomes[outcome.name] for r in fired if outcome.name in r.outcomes]
+        if outcome.kind == "entry":
+            continue
         if outcome.kind == "scale":
             ranks = [outcome.rank(code) for code in reached if isinstance(code, str)]
             result[outcome.name] = outcome.enum.codes[max(ranks, default=0)]

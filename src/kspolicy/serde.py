@@ -345,7 +345,20 @@ _LIST_KEYS = (
     "entries",
     "note",
 )
-_ENTRY_KEYS = ("code", "name", "aliases", "valid_from", "valid_until", "note", "country")
+def _overlap(a: Entry, b: Entry) -> bool:
+    """Whether two entries are valid on a common day (no date: open-ended)."""
+    start = max(a.valid_from or dt.date.min, b.valid_from or dt.date.min)
+    end = min(a.valid_until or dt.date.max, b.valid_until or dt.date.max)
+    return start <= end
+
+
+_KEY_NAMES = {"codes": "code", "entities": "name", "records": "key"}
+# Keys an entry may have besides its key; a records entry may also hold any data field.
+_ENTRY_KEYS = {
+    "codes": ("valid_from", "valid_until", "note"),
+    "entities": ("aliases", "country", "valid_from", "valid_until", "note"),
+    "records": ("valid_from", "valid_until"),
+}
 
 
 def _named_list(
@@ -364,8 +377,8 @@ def _named_list(
                 _find(source, key, span.start),
             )
     kind = table.get("kind")
-    if kind not in ("codes", "entities"):
-        problem(f'`kind` must be "codes" or "entities", not {_describe(kind)}')
+    if kind not in _KEY_NAMES:
+        problem(f'`kind` must be "codes", "entities" or "records", not {_describe(kind)}')
         return None, problems
     origin = table.get("source")
     if not isinstance(origin, str) or not origin.strip():
@@ -382,15 +395,15 @@ def _named_list(
         problem("has no `entries`", "add `entries = [...]`")
         return None, problems
     entries: list[Entry] = []
-    keys_seen: set[str] = set()
     for raw in raw_entries:
         entry = _entry(source, name, kind, raw, span, problems)
         if entry is None:
             continue
-        if entry.key in keys_seen:
-            problem(f"`{entry.key}` is listed twice", "remove one", entry.span or span)
+        # The same key may return in another period (a contact that changed), not twice at once.
+        if any(e.key == entry.key and _overlap(e, entry) for e in entries):
+            hint = "remove one, or give them validity periods that do not overlap"
+            problem(f"`{entry.key}` is listed twice", hint, entry.span or span)
             continue
-        keys_seen.add(entry.key)
         entries.append(entry)
     return NamedList(
         name=name,
@@ -409,63 +422,48 @@ def _named_list(
 def _entry(
     source: Source, name: str, kind: str, raw: Any, span: Span, problems: list[Diagnostic]
 ) -> Entry | None:
-    key_name = "code" if kind == "codes" else "name"
+    key_name = _KEY_NAMES[kind]
     if isinstance(raw, str):
         raw = {key_name: raw}
     if not isinstance(raw, dict):
-        problems.append(
-            error(
-                "KSP215",
-                f"list {name}: an entry must be a text or a table, not {_describe(raw)}",
-                span,
-            )
-        )
+        message = f"list {name}: an entry must be a text or a table, not {_describe(raw)}"
+        problems.append(error("KSP215", message, span))
         return None
     key = raw.get(key_name)
     where = _find(source, key, span.start) if isinstance(key, str) else span
     if not isinstance(key, str) or not key.strip():
-        problems.append(
-            error(
-                "KSP215",
-                f"list {name}: an entry has no `{key_name}`",
-                where,
-                f'entries of a {kind} list have `{key_name} = "..."`',
-            )
-        )
+        hint = f'entries of a {kind} list have `{key_name} = "..."`'
+        problems.append(error("KSP215", f"list {name}: an entry has no `{key_name}`", where, hint))
         return None
-    unknown = [
-        k for k in raw if k not in _ENTRY_KEYS or k == ("name" if kind == "codes" else "code")
-    ]
-    for k in unknown:
-        problems.append(
-            error(
-                "KSP215",
-                f"list {name}: entry `{key}` has an unknown key `{k}`",
-                where,
-                did_you_mean(k, _ENTRY_KEYS),
-            )
-        )
+    allowed = (key_name, *_ENTRY_KEYS[kind])
+    data: dict[str, Any] = {}
+    for field, value in raw.items():
+        if field in allowed:
+            continue
+        if kind != "records":
+            message = f"list {name}: entry `{key}` has an unknown key `{field}`"
+            hint = did_you_mean(field, allowed) or f"an entry has: {', '.join(allowed)}"
+            problems.append(error("KSP215", message, where, hint))
+        elif isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            data[field] = value
+        else:
+            message = f"list {name}: `{field}` of `{key}` must be a text or a list of texts"
+            problems.append(error("KSP215", message, where))
     aliases = raw.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        problems.append(
-            error("KSP215", f"list {name}: `aliases` of `{key}` must be a list of texts", where)
-        )
+        message = f"list {name}: `aliases` of `{key}` must be a list of texts"
+        problems.append(error("KSP215", message, where))
         aliases = []
     dates = [raw.get("valid_from"), raw.get("valid_until")]
     if any(d is not None and not isinstance(d, dt.date) for d in dates):
-        problems.append(
-            error(
-                "KSP215",
-                f"list {name}: validity dates of `{key}` must be dates",
-                where,
-                "write them as YYYY-MM-DD, without quotes",
-            )
-        )
+        message = f"list {name}: validity dates of `{key}` must be dates"
+        problems.append(error("KSP215", message, where, "write them as YYYY-MM-DD, without quotes"))
         dates = [None, None]
     note = raw.get("note")
-    return Entry(
-        key, tuple(aliases), dates[0], dates[1], note if isinstance(note, str) else None, where
-    )
+    note = note if isinstance(note, str) else None
+    return Entry(key, tuple(aliases), dates[0], dates[1], note, where, data)
 
 
 def _toml_error(source: Source, exc: tomllib.TOMLDecodeError) -> Diagnostic:
