@@ -323,7 +323,9 @@ def test_cases_from_files(mil: kspolicy.Policy, tmp_path: Path) -> None:
     assert mil.evaluate(toml, as_of=AS_OF) == mil.evaluate(str(js), as_of=AS_OF)
 
 
-def test_a_decision_carries_the_entry_looked_up_by_a_fact(write_policy: Callable[..., Path]) -> None:
+def test_a_decision_carries_the_entry_looked_up_by_a_fact(
+    write_policy: Callable[..., Path],
+) -> None:
     folder = write_policy(
         {
             "policy.pol": """

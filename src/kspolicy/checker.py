@@ -382,7 +382,7 @@ class Checker:
         elif not isinstance(key.type, TextType):
             self.error(
                 "KSP208",
-                f"`{outcome.key.span.text}` is {_a(key.type)}; entries are looked up by a code or text",
+                f"`{outcome.key.span.text}` is {_a(key.type)}, not a code or text",
                 outcome.key.span,
             )
             return None
@@ -480,8 +480,7 @@ class Checker:
         if outcome.kind == "entry":
             self.error(
                 "KSP218",
-                f"`{outcome.name}` is looked up from `{outcome.records.name if outcome.records else ''}`; "
-                "rules cannot set it",
+                f"`{outcome.name}` is looked up from a list; rules cannot set it",
                 assignment.span,
                 "remove this assignment",
             )

@@ -345,6 +345,8 @@ _LIST_KEYS = (
     "entries",
     "note",
 )
+
+
 def _overlap(a: Entry, b: Entry) -> bool:
     """Whether two entries are valid on a common day (no date: open-ended)."""
     start = max(a.valid_from or dt.date.min, b.valid_from or dt.date.min)
