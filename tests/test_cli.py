@@ -130,3 +130,14 @@ def test_the_installed_command_works_from_any_directory(tmp_path: Path) -> None:
     )
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["outcomes"]["verdict"] == "notify"
+    # With no --policy: the knowledge-security pack, from inside the installed package.
+    case = ROOT / "examples" / "cases" / "drone-technology-with-chinese-university.toml"
+    default = subprocess.run(
+        [script, "eval", str(case), "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert default.returncode == 0, default.stderr
+    assert json.loads(default.stdout)["policy"]["name"] == "knowledge_security"
+    assert subprocess.run([script, "check"], cwd=tmp_path, capture_output=True).returncode == 0

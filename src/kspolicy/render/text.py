@@ -61,6 +61,10 @@ def render_decision(decision: Decision) -> str:
     info = decision.policy
     lines = [f"{words['decision']} ({info.name} {info.version}, {words['as_of']} {info.as_of})"]
     lines += _outcomes(decision.outcomes, words["none"])
+    for name, entry in decision.references.items():
+        details = [str(v) for k, v in entry.items() if k != "key" and isinstance(v, str)]
+        if details:
+            lines.append(f"    {name}: {'; '.join(details)}")
     if decision.fired:
         lines += ["", f"{words['fired']}:"]
         for result in decision.fired:
