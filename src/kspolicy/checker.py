@@ -34,7 +34,6 @@ from .schema import (
     TextType,
     Type,
     comparable,
-    is_numeric,
     ordered,
 )
 from .span import Span
@@ -924,6 +923,3 @@ def _some(names: Iterable[str]) -> str:
     items = list(names)
     shown = ", ".join(items[:12])
     return shown + (f", … ({len(items)} in all)" if len(items) > 12 else "")
-
-
-__all__ = ["Checker", "is_numeric"]

@@ -7,7 +7,6 @@ lists become dictionaries of folded names, per date of evaluation.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -163,31 +162,20 @@ class Compiler:
         return negate
 
     def visit_And(self, expr: c.And) -> Compiled:
-        operands = tuple(self.visit(o) for o in expr.operands)
-
-        def conjunction(env: Env) -> Ev:
-            facts: tuple[Any, ...] = ()
-            unknowns: tuple[str, ...] = ()
-            hits: tuple[Any, ...] = ()
-            seen: list[Ev] = []
-            for operand in operands:
-                r = operand(env)
-                seen.append(r)
-                if r.value is False:
-                    return Ev(False, r.facts, (), r.hits, _step(env, expr, False, seen))
-                if r.value is None:
-                    unknowns += r.unknowns
-                facts += r.facts
-                hits += r.hits
-            value = None if unknowns else True
-            return Ev(value, facts, unknowns, hits, _step(env, expr, value, seen))
-
-        return conjunction
+        return self._junction(expr, deciding=False)
 
     def visit_Or(self, expr: c.Or) -> Compiled:
+        return self._junction(expr, deciding=True)
+
+    def _junction(self, expr: c.And | c.Or, deciding: bool) -> Compiled:
+        """`and` (decided by a false part) or `or` (by a true part), in Kleene's logic.
+
+        The first deciding part settles it and is its explanation; otherwise any unknown
+        part leaves it unknown, and all parts explain it.
+        """
         operands = tuple(self.visit(o) for o in expr.operands)
 
-        def disjunction(env: Env) -> Ev:
+        def junction(env: Env) -> Ev:
             facts: tuple[Any, ...] = ()
             unknowns: tuple[str, ...] = ()
             hits: tuple[Any, ...] = ()
@@ -195,16 +183,16 @@ class Compiler:
             for operand in operands:
                 r = operand(env)
                 seen.append(r)
-                if r.value is True:
-                    return Ev(True, r.facts, (), r.hits, _step(env, expr, True, seen))
+                if r.value is deciding:
+                    return Ev(deciding, r.facts, (), r.hits, _step(env, expr, deciding, seen))
                 if r.value is None:
                     unknowns += r.unknowns
                 facts += r.facts
                 hits += r.hits
-            value = None if unknowns else False
+            value = None if unknowns else not deciding
             return Ev(value, facts, unknowns, hits, _step(env, expr, value, seen))
 
-        return disjunction
+        return junction
 
     def visit_Compare(self, expr: c.Compare) -> Compiled:
         left, right = self.visit(expr.left), self.visit(expr.right)
@@ -331,6 +319,3 @@ def _find(value: Any, container: Any, hierarchical: bool) -> str | None:
         if "." not in code:
             return None
         code = code.rsplit(".", 1)[0]
-
-
-__all__ = ["compile_policy", "dt"]

@@ -24,7 +24,7 @@ from .lints import lint
 from .loader import default_policy_path, read_policy
 from .runtime import Program, run
 from .schema import Schema
-from .serde import CaseReader, load_case_file
+from .serde import CaseReader, load_case_file, parse_date
 
 CaseInput = Mapping[str, Any] | str | os.PathLike[str]
 
@@ -144,16 +144,8 @@ class Policy:
 
 
 def _as_of(value: Any, source: str | None) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise CaseError(
-        [CaseProblem("as_of", f"expected a date (YYYY-MM-DD), got {value!r}", CODES["KSP402"])],
-        source,
-    )
+    day = parse_date(value)
+    if day is None:
+        message = f"expected a date (YYYY-MM-DD), got {value!r}"
+        raise CaseError([CaseProblem("as_of", message, CODES["KSP402"])], source)
+    return day

@@ -33,7 +33,7 @@ from .decision import (
     RuleTrace,
     TraceNode,
 )
-from .schema import ListType, Schema
+from .schema import Schema
 
 
 class _UnknownCollection:
@@ -374,8 +374,3 @@ def question_text(schema: Schema, facts: Mapping[str, Any], fact: str, lang: str
     owner = ".".join(f"{n}[{i}]" if i is not None else n for n, i in parts[:-1]) or fact
     context = record if isinstance(record, Mapping) else {}
     return field.question.get(lang).format_map(_Placeholders(context, owner))
-
-
-def collection_type(schema: Schema, fields: tuple[str, ...]) -> ListType | None:
-    field = schema.field_at(fields)
-    return field.type if field is not None and isinstance(field.type, ListType) else None

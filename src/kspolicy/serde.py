@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import math
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,20 @@ class CaseReader:
         return _plain(structured)  # type: ignore[no-any-return]
 
 
+def parse_date(value: Any) -> dt.date | None:
+    """A date from TOML (a date) or JSON (an ISO text); None when it is not one."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
 def _has_required(record: RecordType) -> bool:
     return any(f.required for f in record.fields.values())
 
@@ -185,16 +199,10 @@ def _scalar(type_: Type, value: Any) -> Any:
             )
         return value
     if isinstance(type_, DateType):
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise _Invalid(f"expected a date (YYYY-MM-DD), got {_describe(value)}", "KSP402")
+        day = parse_date(value)
+        if day is None:
+            raise _Invalid(f"expected a date (YYYY-MM-DD), got {_describe(value)}", "KSP402")
+        return day
     assert isinstance(type_, EnumType)
     if not isinstance(value, str):
         raise _Invalid(f"expected {type_.what}, got {_describe(value)}", "KSP402")
@@ -521,9 +529,4 @@ def decision_json(decision: Decision) -> str:
     return json.dumps(unstructure_decision(decision), ensure_ascii=False, indent=2) + "\n"
 
 
-def read_json_or_toml(path: Path) -> dict[str, Any]:
-    """Alias of `load_case_file` for callers that read other data than cases."""
-    return load_case_file(path)
-
-
-__all__ = ["CaseReader", "Sequence", "load_case_file", "read_list_file"]
+__all__ = ["CaseReader", "load_case_file", "parse_date", "read_list_file"]
