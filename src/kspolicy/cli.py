@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,8 @@ from .diagnostics import CaseError, KspolicyError, PolicyError
 from .loader import default_policy_path
 from .policy import check, load
 from .render.diagnostics import render_case_error, render_diagnostics
+from .render.document import to_html, to_markdown, to_text
+from .render.explain import explain
 from .render.text import render_decision
 
 
@@ -65,7 +68,42 @@ def _parser() -> argparse.ArgumentParser:
         "--format", default="text", choices=["text", "json"], help="output format"
     )
     eval_cmd.add_argument("--explain", action="store_true", help="include the evaluation trace")
+
+    explain_cmd = commands.add_parser("explain", help="explain a decision for people")
+    explain_cmd.add_argument("case", type=Path, metavar="CASE", help="a case file (.toml or .json)")
+    _policy_options(explain_cmd)
+    explain_cmd.add_argument(
+        "--format",
+        default="text",
+        choices=["text", "md", "html"],
+        help="terminal text, Markdown or a standalone HTML page",
+    )
+    explain_cmd.add_argument("--why-not", metavar="RULE", help="explain why RULE did not fire")
+    explain_cmd.add_argument("--full", action="store_true", help="add the whole evaluation trace")
+    explain_cmd.add_argument("--out", type=Path, metavar="FILE", help="write to FILE, not stdout")
+    explain_cmd.add_argument(
+        "--color",
+        default="auto",
+        choices=["auto", "always", "never"],
+        help="colour in the terminal (auto: when it is one)",
+    )
     return parser
+
+
+def _policy_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--policy",
+        type=Path,
+        metavar="DIR",
+        help="policy directory or .pol file (default: the built-in pack)",
+    )
+    command.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="evaluate as on this date (default: the case's as_of, else today)",
+    )
+    command.add_argument("--lang", default="en", choices=["en", "nl"], help="language of texts")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "explain":
+            return _explain(args)
         return _eval(args)
     except CaseError as exc:
         sys.stderr.write(render_case_error(exc))
@@ -109,6 +149,34 @@ def _eval(args: argparse.Namespace) -> int:
         sys.stdout.write(decision.to_json())
     else:
         sys.stdout.write(render_decision(decision))
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    policy = load(args.policy)
+    facts, _ = policy.read_case(args.case)
+    decision = policy.evaluate(
+        args.case, as_of=args.as_of, lang=args.lang, explain=bool(args.why_not or args.full)
+    )
+    blocks = explain(policy.checked, decision, case=facts, why_not=args.why_not, full=args.full)
+    if args.format == "html":
+        title = f"{policy.name}: {decision.outcomes.get('verdict', '')}"
+        text = to_html(blocks, title, decision.lang)
+    elif args.format == "md":
+        text = to_markdown(blocks)
+    else:
+        stream_is_terminal = args.out is None and sys.stdout.isatty()
+        colour = args.color == "always" or (
+            args.color == "auto" and stream_is_terminal and not os.environ.get("NO_COLOR")
+        )
+        text = to_text(blocks, colour=colour)
+    if args.out is not None:
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise KspolicyError(f"cannot write {args.out}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
     return 0
 
 

@@ -1,0 +1,387 @@
+"""A decision explained for people: what was decided, why, what is still open.
+
+`explain` builds a document (see `document`) from a decision and the checked policy it
+came from: outcome codes get their labels, rules their titles, anchors and reasons,
+facts their values, list matches the entry and alias that matched. `why_not` and `full`
+need a decision evaluated with `explain=True` (the trace).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import checked as c
+from ..decision import Decision, RuleResult, TraceNode
+from ..diagnostics import KspolicyError, did_you_mean
+from .document import Block, Heading, Item, Items, Line, Para, Run, line
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "decision": "Decision",
+        "policy": "Policy",
+        "as_of": "as of",
+        "outcomes": "Outcomes",
+        "why": "Why",
+        "because": "because",
+        "facts": "facts",
+        "matched": "matched",
+        "alias": "as",
+        "possible": "What unknown facts could still change",
+        "could": "could become",
+        "waits": "waits for",
+        "questions": "Open questions",
+        "none": "none",
+        "contact": "Contact point",
+        "why_not": "Why rule",
+        "did_not": "did not fire",
+        "fired": "It fired",
+        "inactive": "It is not valid on",
+        "no_binding": "There is nothing to bind it to:",
+        "is_empty": "is empty",
+        "trace": "Trace",
+        "result": "result",
+        "no_rules": "No rule fired.",
+        "from": "from",
+        "cite": "cites",
+    },
+    "nl": {
+        "decision": "Beslissing",
+        "policy": "Beleid",
+        "as_of": "op",
+        "outcomes": "Uitkomsten",
+        "why": "Waarom",
+        "because": "omdat",
+        "facts": "feiten",
+        "matched": "gevonden in",
+        "alias": "als",
+        "possible": "Wat onbekende feiten nog kunnen veranderen",
+        "could": "kan worden",
+        "waits": "wacht op",
+        "questions": "Open vragen",
+        "none": "geen",
+        "contact": "Contactpunt",
+        "why_not": "Waarom regel",
+        "did_not": "niet van toepassing was",
+        "fired": "Ze was van toepassing",
+        "inactive": "Ze geldt niet op",
+        "no_binding": "Er is niets om ze op toe te passen:",
+        "is_empty": "is leeg",
+        "trace": "Verloop",
+        "result": "resultaat",
+        "no_rules": "Geen enkele regel was van toepassing.",
+        "from": "uit",
+        "cite": "verwijst naar",
+    },
+}
+
+_VERDICT_STYLE = {0: "good", 1: "warn"}
+
+
+def words(lang: str) -> dict[str, str]:
+    return WORDS.get(lang, WORDS["en"])
+
+
+def label(policy: c.Policy, outcome: str, code: str, lang: str) -> str:
+    """The text of an outcome code in a language, or the code itself."""
+    found = policy.outcomes.get(outcome)
+    text = found.enum.labels.get(code) if found else None
+    return text.get(lang) if text else code
+
+
+def outcome_title(policy: c.Policy, outcome: str, lang: str) -> str:
+    found = policy.outcomes.get(outcome)
+    return found.title.get(lang) if found and found.title else outcome
+
+
+def _style_for(policy: c.Policy, outcome: str, code: str) -> str:
+    found = policy.outcomes.get(outcome)
+    if found is None or found.kind != "scale":
+        return "strong"
+    rank = found.rank(code)
+    return _VERDICT_STYLE.get(rank, "bad") if len(found.enum.codes) > 2 else "strong"
+
+
+def _binding(
+    result: RuleResult, case: Mapping[str, Any] | None, schema_binders: dict[str, str]
+) -> str:
+    parts = []
+    for name, index in result.binding.items():
+        who = f"{name} {index + 1}"
+        collection = schema_binders.get(name)
+        if case is not None and collection is not None:
+            items = case.get(collection)
+            if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
+                label_ = items[index].get("name") or items[index].get("home_institution")
+                if isinstance(label_, str):
+                    who += f" ({label_})"
+        parts.append(who)
+    return ", ".join(parts)
+
+
+def _rule_item(result: RuleResult, w: dict[str, str], binding: str) -> Item:
+    head: list[str | Run] = [Run(result.title, "strong")]
+    if binding:
+        head.append(f" — {binding}")
+    if result.cite:
+        head += [" ", Run("[" + ", ".join(result.cite) + "]", "muted")]
+    children: list[Block] = []
+    if result.because:
+        children.append(Para(line(result.because)))
+    details: list[Item] = []
+    if result.facts:
+        facts = [Run(f"{k} = {_show(v)}", "code") for k, v in result.facts.items()]
+        details.append(Item(line(f"{w['facts']}: ", *_join(facts))))
+    for match in result.matched:
+        alias = f" {w['alias']} '{match.alias}'" if match.alias else ""
+        details.append(
+            Item(
+                line(
+                    f"{w['matched']} ",
+                    Run(match.list, "code"),
+                    f": {match.entry}{alias} ",
+                    Run(f"({match.fact} = {match.value})", "muted"),
+                )
+            )
+        )
+    if result.unknown:
+        details.append(
+            Item(line(f"{w['waits']}: ", *_join([Run(u, "code") for u in result.unknown])))
+        )
+    if details:
+        children.append(Items(tuple(details)))
+    return Item(line(*head), tuple(children))
+
+
+def _join(runs: list[Run]) -> list[Run]:
+    joined: list[Run] = []
+    for i, run in enumerate(runs):
+        if i:
+            joined.append(Run(", "))
+        joined.append(run)
+    return joined
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_show, value)) + "]"
+    return str(value)
+
+
+def explain(
+    policy: c.Policy,
+    decision: Decision,
+    *,
+    case: Mapping[str, Any] | None = None,
+    why_not: str | None = None,
+    full: bool = False,
+) -> list[Block]:
+    """The explanation of a decision, as document blocks, in the decision's language."""
+    lang = decision.lang
+    w = words(lang)
+    binders = {name: b.collection for name, b in policy.schema.binders.items()}
+    blocks: list[Block] = []
+    verdict_name = next(iter(decision.outcomes), None)
+    if verdict_name is not None and isinstance(decision.outcomes[verdict_name], str):
+        code = str(decision.outcomes[verdict_name])
+        style = _style_for(policy, verdict_name, code)
+        blocks.append(
+            Heading(
+                1,
+                line(
+                    f"{w['decision']}: ",
+                    Run(code, style),
+                    f" — {label(policy, verdict_name, code, lang)}",
+                ),
+            )
+        )
+    else:
+        blocks.append(Heading(1, line(w["decision"])))
+    info = decision.policy
+    title = policy.title.get(lang) if policy.title else info.name
+    identity = f"{w['policy']} {info.name} {info.version}, {w['as_of']} {info.as_of}"
+    blocks.append(Para(line(Run(f"{title} — {identity}, sha256 {info.sha256[:16]}", "muted"))))
+    for name, entry in decision.references.items():
+        details = [
+            f"{k}: {v if isinstance(v, str) else ', '.join(v)}"
+            for k, v in entry.items()
+            if k != "key"
+        ]
+        blocks.append(
+            Para(line(Run(f"{outcome_title(policy, name, lang)}: ", "strong"), entry["key"]))
+        )
+        if details:
+            blocks.append(Items(tuple(Item(line(d)) for d in details)))
+
+    # Outcomes, each code with its label and the rules that gave it.
+    blocks.append(Heading(2, line(w["outcomes"])))
+    rows: list[Item] = []
+    for name, value in decision.outcomes.items():
+        if name in decision.references:
+            continue
+        codes = [value] if isinstance(value, str) else value
+        title_ = outcome_title(policy, name, lang)
+        if not codes:
+            rows.append(Item(line(f"{title_}: ", Run(w["none"], "muted"))))
+            continue
+        if isinstance(value, str):
+            sources = [r.rule for r in decision.fired if r.outcomes.get(name) == value]
+            rows.append(
+                Item(
+                    line(
+                        f"{title_}: ",
+                        Run(value, _style_for(policy, name, value)),
+                        f" — {label(policy, name, value, lang)}",
+                        *_from(sources, w),
+                    )
+                )
+            )
+            continue
+        children = []
+        for code in codes:
+            sources = [r.rule for r in decision.fired if code in r.outcomes.get(name, [])]
+            children.append(
+                Item(
+                    line(
+                        Run(code, "code"),
+                        f" — {label(policy, name, code, lang)}",
+                        *_from(sources, w),
+                    )
+                )
+            )
+        rows.append(Item(line(f"{title_}:"), (Items(tuple(children)),)))
+    blocks.append(Items(tuple(rows)))
+
+    blocks.append(Heading(2, line(w["why"])))
+    if decision.fired:
+        blocks.append(
+            Items(tuple(_rule_item(r, w, _binding(r, case, binders)) for r in decision.fired))
+        )
+    else:
+        blocks.append(Para(line(w["no_rules"])))
+
+    if decision.possible or decision.pending:
+        blocks.append(Heading(2, line(w["possible"])))
+        possible = []
+        for name, value in decision.possible.items():
+            codes = [value] if isinstance(value, str) else value
+            shown = [Run(code, "warn") for code in codes]
+            possible.append(
+                Item(line(f"{outcome_title(policy, name, lang)} {w['could']}: ", *_join(shown)))
+            )
+        pending = [_rule_item(r, w, _binding(r, case, binders)) for r in decision.pending]
+        blocks.append(Items(tuple(possible + pending)))
+
+    if decision.open_questions:
+        blocks.append(Heading(2, line(w["questions"])))
+        blocks.append(
+            Items(
+                tuple(
+                    Item(line(q.question, " ", Run(f"({q.fact})", "muted")))
+                    for q in decision.open_questions
+                )
+            )
+        )
+
+    if why_not is not None:
+        blocks += _why_not(policy, decision, why_not, w)
+    if full:
+        blocks.append(Heading(2, line(w["trace"])))
+        blocks.append(
+            Items(
+                tuple(
+                    Item(
+                        line(
+                            Run(t.rule, "strong"),
+                            f" {_bind_text(t.binding)}— {w['result']}: ",
+                            Run(t.result, _result_style(t.result)),
+                        ),
+                        (Items(tuple(_trace_item(s) for s in t.steps)),) if t.steps else (),
+                    )
+                    for t in decision.trace
+                )
+            )
+        )
+    return blocks
+
+
+def _from(sources: list[str], w: dict[str, str]) -> list[Run]:
+    if not sources:
+        return []
+    return [
+        Run(f" ({w['from']} ", "muted"),
+        *_join([Run(s, "code") for s in dict.fromkeys(sources)]),
+        Run(")", "muted"),
+    ]
+
+
+def _bind_text(binding: dict[str, int]) -> str:
+    return "".join(f"({k} {v + 1}) " for k, v in binding.items())
+
+
+def _result_style(result: str) -> str:
+    return {"fired": "good", "pending": "warn", "silent": "muted", "inactive": "muted"}.get(
+        result, ""
+    )
+
+
+def _value_style(value: str) -> str:
+    return {"true": "good", "false": "bad", "unknown": "warn"}.get(value, "code")
+
+
+def _trace_item(node: TraceNode) -> Item:
+    head: Line = line(Run(node.expr, "code"), " → ", Run(node.value, _value_style(node.value)))
+    children = (Items(tuple(_trace_item(ch) for ch in node.children)),) if node.children else ()
+    return Item(head, children)
+
+
+def _why_not(policy: c.Policy, decision: Decision, name: str, w: dict[str, str]) -> list[Block]:
+    rules = {rule.name: rule for rule in policy.rules}
+    rule = rules.get(name)
+    if rule is None:
+        hint = did_you_mean(name, rules)
+        raise KspolicyError(f"the policy has no rule `{name}`" + (f"; {hint}" if hint else ""))
+    blocks: list[Block] = [
+        Heading(2, line(f"{w['why_not']} ", Run(name, "code"), f" {w['did_not']}"))
+    ]
+    traces = [t for t in decision.trace if t.rule == name]
+    if not traces and not decision.trace:
+        raise KspolicyError("--why-not needs the evaluation trace: evaluate with explain=True")
+    if any(t.result == "fired" for t in traces):
+        blocks.append(Para(line(w["fired"] + ".")))
+    if any(t.result == "inactive" for t in traces):
+        blocks.append(Para(line(f"{w['inactive']} {decision.policy.as_of}.")))
+    if not traces:
+        collections = [policy.schema.binders[b].collection for b in rule.binders]
+        blocks.append(
+            Para(
+                line(
+                    w["no_binding"] + " ",
+                    *_join([Run(x, "code") for x in collections]),
+                    f" {w['is_empty']}.",
+                )
+            )
+        )
+    for t in traces:
+        if t.result in ("silent", "pending"):
+            blocks.append(
+                Items(
+                    (
+                        Item(
+                            line(
+                                _bind_text(t.binding),
+                                f"{w['result']}: ",
+                                Run(t.result, _result_style(t.result)),
+                            ),
+                            (Items(tuple(_trace_item(s) for s in t.steps)),),
+                        ),
+                    )
+                )
+            )
+    return blocks
