@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, audit
 from .diagnostics import CaseError, KspolicyError, PolicyError
 from .loader import default_policy_path
 from .policy import check, load
@@ -22,6 +22,7 @@ from .render.diagnostics import render_case_error, render_diagnostics
 from .render.document import to_html, to_markdown, to_text
 from .render.explain import explain
 from .render.text import render_decision
+from .serde import load_case_file
 
 
 def _date(text: str) -> dt.date:
@@ -68,6 +69,27 @@ def _parser() -> argparse.ArgumentParser:
         "--format", default="text", choices=["text", "json"], help="output format"
     )
     eval_cmd.add_argument("--explain", action="store_true", help="include the evaluation trace")
+    eval_cmd.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="append the decision to an audit log (JSON lines)",
+    )
+
+    verify_cmd = commands.add_parser("verify", help="check that an audit log was not altered")
+    verify_cmd.add_argument(
+        "log", type=Path, metavar="FILE", help="an audit log written by --record"
+    )
+
+    replay_cmd = commands.add_parser(
+        "replay", help="re-decide every case of an audit log and list what would change"
+    )
+    replay_cmd.add_argument(
+        "log", type=Path, metavar="FILE", help="an audit log written by --record"
+    )
+    replay_cmd.add_argument(
+        "--policy", type=Path, metavar="DIR", help="the policy to replay with (default: built-in)"
+    )
 
     explain_cmd = commands.add_parser("explain", help="explain a decision for people")
     explain_cmd.add_argument("case", type=Path, metavar="CASE", help="a case file (.toml or .json)")
@@ -114,6 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "verify":
+            return _verify(args)
+        if args.command == "replay":
+            return _replay(args)
         return _eval(args)
     except CaseError as exc:
         sys.stderr.write(render_case_error(exc))
@@ -145,6 +171,10 @@ def _check(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     policy = load(args.policy)
     decision = policy.evaluate(args.case, as_of=args.as_of, lang=args.lang, explain=args.explain)
+    if args.record is not None:
+        case = load_case_file(args.case)
+        now = dt.datetime.now(dt.UTC)
+        audit.append(args.record, audit.record_of(policy, case, decision, __version__, now))
     if args.format == "json":
         sys.stdout.write(decision.to_json())
     else:
@@ -178,6 +208,37 @@ def _explain(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    result = audit.verify(args.log)
+    for problem in result.problems:
+        sys.stdout.write(f"{args.log}:{problem.line}: {problem.message}\n")
+    for line in result.torn:
+        sys.stdout.write(f"{args.log}:{line}: an incomplete record (a write was interrupted)\n")
+    state = "intact" if result.ok else f"NOT intact: {len(result.problems)} problem(s)"
+    sys.stdout.write(f"{args.log}: {result.records} records, {state}; last sha256 {result.head}\n")
+    return 0 if result.ok else 1
+
+
+def _replay(args: argparse.Namespace) -> int:
+    policy = load(args.policy)
+    count, changes = audit.replay(args.log, policy)
+    for change in changes:
+        sys.stdout.write(f"{args.log}:{change.line}: case {change.case_sha256[:12]} would change\n")
+        for difference in change.differences:
+            sys.stdout.write(f"    {difference}\n")
+        if change.rules_now:
+            sys.stdout.write(f"    now fires: {', '.join(change.rules_now)}\n")
+        if change.rules_then:
+            sys.stdout.write(f"    no longer fires: {', '.join(change.rules_then)}\n")
+        if change.rules_changed:
+            sys.stdout.write(f"    now gives other outcomes: {', '.join(change.rules_changed)}\n")
+    sys.stdout.write(
+        f"{count} decisions replayed with {policy.name} {policy.version}: "
+        f"{len(changes)} would change\n"
+    )
+    return 1 if changes else 0
 
 
 if __name__ == "__main__":
