@@ -27,6 +27,7 @@ LAYERS = {
     "render": 5,
     "formatter": 5,
     "policy": 5,
+    "audit": 6,
     "testing": 6,
     "cli": 6,
     "__init__": 6,
