@@ -12,13 +12,12 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kspolicy
-from kspolicy import Decision
+from kspolicy import Decision, testing
 from kspolicy.schema import RecordType
 
 from .conftest import ROOT
@@ -48,122 +47,32 @@ def test_the_pack_is_the_default(pack: kspolicy.Policy) -> None:
 # ---- DOMAIN.md section 7: the guideline's own scenarios ------------------------------
 
 
-@attrs.frozen
-class Expect:
-    """What a decision must include: a verdict at least, and codes in each set."""
-
-    verdict_at_least: str = "clear"
-    verdict: str | None = None
-    obligations: tuple[str, ...] = ()
-    restrictions: tuple[str, ...] = ()
-    checks: tuple[str, ...] = ()
-    mitigations: tuple[str, ...] = ()
+# The scenarios' expectations live in the pack's own test files (policies/knowledge-security/
+# tests/*.toml), which policy officers run with `kspolicy test`; here each one is a case.
+POLICY_TESTS = [
+    t
+    for f in testing.test_files(PACK)
+    for t in testing.read_tests(f, kspolicy.load(PACK).checked.outcomes)
+]
 
 
-def merge(case: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """The case with `changes` applied: nested tables merged, `partners.0` edits element 0."""
-    result = copy.deepcopy(case)
-    for path, value in changes.items():
-        target: Any = result
-        *parents, last = path.split(".")
-        for part in parents:
-            target = target[int(part)] if part.isdigit() else target.setdefault(part, {})
-        if last.isdigit():
-            target[int(last)] = value
-        else:
-            target[last] = value
-    return result
+def test_every_scenario_has_a_case_file_and_a_test() -> None:
+    cases = {p.stem for p in CASES.glob("*.toml")}
+    assert len(cases) == 13
+    named = " ".join(t.name for t in POLICY_TESTS)
+    assert all(f"Scenario {n}:" in named for n in range(1, 14))
 
 
-SCENARIOS = [
-    # 1: verdict >= notify; report_contact_point; sanctions_screening, cv_screening;
-    #    review once the military background is specific research
-    ("phd-candidate-from-iranian-army-on-emotion-detection", {},
-     Expect("notify", obligations=("report_contact_point",), checks=("sanctions_screening", "cv_screening"))),
-    ("phd-candidate-from-iranian-army-on-emotion-detection", {"researchers.0.military_research": True},
-     Expect("review", obligations=("report_contact_point", "committee_review"))),
-    # 2: report_contact_point; ethical_reflection; security_clearance when classification
-    #    >= confidential, security_measures when restricted
-    ("european-defence-fund-call", {},
-     Expect("notify", obligations=("report_contact_point",), checks=("ethical_reflection",))),
-    ("european-defence-fund-call", {"project.classification": "confidential"},
-     Expect("notify", obligations=("report_contact_point", "security_clearance"))),
-    ("european-defence-fund-call", {"project.classification": "top_secret"},
-     Expect("notify", obligations=("security_clearance", "security_measures"))),
-    ("european-defence-fund-call", {"project.classification": "restricted"},
-     Expect("notify", obligations=("report_contact_point", "security_measures"))),
-    # 3: annex_i_classification, sanctions_screening, partner_background; export_licence
-    #    when listed and shared outside the EU; review when the partner has military ties
-    ("drone-technology-with-chinese-university", {},
-     Expect(checks=("annex_i_classification", "sanctions_screening", "partner_background"))),
-    ("drone-technology-with-chinese-university", {"project.dual_use": "listed", "project.shares_outside_eu": True},
-     Expect("notify", obligations=("export_licence",))),
-    ("drone-technology-with-chinese-university", {"partners.0.military_ties": True},
-     Expect("review", obligations=("committee_review",))),
-    # 4: ownership_check, sanctions_screening; review when owners are Russian
-    ("aircraft-engine-noise-with-little-known-maltese-company", {},
-     Expect(checks=("ownership_check", "sanctions_screening"))),
-    ("aircraft-engine-noise-with-little-known-maltese-company", {"partners.0.owner_countries": ["RU"]},
-     Expect("review", checks=("ownership_check", "sanctions_screening"))),
-    # 5: sanctions_screening, human_rights_check, funding_conditions_review,
-    #    participant_safety, researcher_safety; contract_clauses
-    ("diversity-research-for-repressive-foreign-government", {},
-     Expect(checks=("sanctions_screening", "human_rights_check", "funding_conditions_review",
-                    "participant_safety", "researcher_safety"), obligations=("contract_clauses",))),
-    # 6: verdict >= review; sanctions_screening, cv_screening
-    ("applicant-from-university-in-iranian-nuclear-programme", {},
-     Expect("review", checks=("sanctions_screening", "cv_screening"))),
-    # 7: verdict >= review; human_rights_check
-    ("genomic-data-company-profiling-minorities", {}, Expect("review", checks=("human_rights_check",))),
-    # 8: verdict prohibited; sanctioned_party
-    ("co-supervising-phd-at-sanctioned-russian-university", {},
-     Expect(verdict="prohibited", restrictions=("sanctioned_party",))),
-    # 9: sanctions_screening, partner_background, cv_screening, access_restriction
-    ("visiting-researcher-from-chinese-university-on-autonomous-ships", {},
-     Expect(checks=("sanctions_screening", "partner_background", "cv_screening", "access_restriction"))),
-    # 10: verdict >= notify; partner_background
-    ("researcher-at-hospital-tied-to-authoritarian-army", {}, Expect("notify", checks=("partner_background",))),
-    # 11: verdict >= notify; report_contact_point; with FWO funding: no_fwo_funding
-    ("seven-sons-co-authors-appear-late", {}, Expect("notify", obligations=("report_contact_point",))),
-    ("seven-sons-co-authors-appear-late", {"project.programme": "FWO"},
-     Expect("notify", obligations=("report_contact_point",), restrictions=("no_fwo_funding",))),
-    # 12: research_design_adjustment, travel_precautions; participant_safety,
-    #     travel_advice; report_contact_point
-    ("fieldwork-on-minority-languages-in-china", {},
-     Expect(mitigations=("research_design_adjustment", "travel_precautions"),
-            checks=("participant_safety", "travel_advice"), obligations=("report_contact_point",))),
-    # 13: ip_agreement; cv_screening, sanctions_screening, access_restriction
-    ("csc-funded-visiting-phd-on-electricity-networks", {},
-     Expect(obligations=("ip_agreement",), checks=("cv_screening", "sanctions_screening", "access_restriction"))),
-]  # fmt: skip
+@pytest.mark.parametrize("test", POLICY_TESTS, ids=lambda t: t.where)
+def test_policy_test(pack: kspolicy.Policy, test: testing.PolicyTest) -> None:
+    [result] = testing.run_tests(pack, [test])
+    assert result.failures == (), result.test.name
 
 
-def _load_case(name: str) -> dict[str, Any]:
-    return kspolicy.Policy.read_case.__globals__["load_case_file"](CASES / f"{name}.toml")  # type: ignore[no-any-return]
-
-
-def test_every_scenario_has_a_case_file() -> None:
-    assert {name for name, _, _ in SCENARIOS} == {p.stem for p in CASES.glob("*.toml")}
-    assert len({p.stem for p in CASES.glob("*.toml")}) == 13
-
-
-@pytest.mark.parametrize(
-    ("name", "changes", "expect"), SCENARIOS, ids=lambda v: v if isinstance(v, str) else ""
-)
-def test_scenario(
-    pack: kspolicy.Policy, name: str, changes: dict[str, Any], expect: Expect
-) -> None:
-    decision = pack.evaluate(merge(_load_case(name), changes))
-    verdict = decision.outcomes["verdict"]
-    assert isinstance(verdict, str)
-    if expect.verdict is not None:
-        assert verdict == expect.verdict
-    assert VERDICTS.index(verdict) >= VERDICTS.index(expect.verdict_at_least), verdict
-    for outcome in SETS:
-        missing = set(getattr(expect, outcome)) - set(decision.outcomes[outcome])
-        assert not missing, (outcome, missing)
-    # Every decision names the institution's contact point.
-    assert decision.references["contact_point"]["email"]
+def test_every_rule_fires_in_a_test(pack: kspolicy.Policy) -> None:
+    coverage = testing.Coverage()
+    testing.run_tests(pack, POLICY_TESTS, coverage)
+    assert [line for line in coverage.report(pack) if "never fired" in line] == []
 
 
 # ---- DOMAIN.md section 2: every anchor is cited -------------------------------------

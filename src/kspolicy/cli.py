@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, audit
+from . import __version__, audit, testing
 from .diagnostics import CaseError, KspolicyError, PolicyError
-from .loader import default_policy_path
+from .loader import default_policy_path, main_file
 from .policy import check, load
 from .render.diagnostics import render_case_error, render_diagnostics
 from .render.document import to_html, to_markdown, to_text
@@ -74,6 +74,18 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="append the decision to an audit log (JSON lines)",
+    )
+
+    test_cmd = commands.add_parser("test", help="run a policy's tests (DIR/tests/*.toml)")
+    test_cmd.add_argument(
+        "policy",
+        nargs="?",
+        type=Path,
+        metavar="DIR",
+        help="policy directory (default: the built-in pack)",
+    )
+    test_cmd.add_argument(
+        "--coverage", action="store_true", help="report rules and conditions that no test exercised"
     )
 
     verify_cmd = commands.add_parser("verify", help="check that an audit log was not altered")
@@ -136,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "test":
+            return _test(args)
         if args.command == "verify":
             return _verify(args)
         if args.command == "replay":
@@ -208,6 +222,36 @@ def _explain(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    path = args.policy or default_policy_path()
+    policy = load(path)
+    files = testing.test_files(path)
+    if not files:
+        raise KspolicyError(
+            f"no tests: put test files in {main_file(path).parent / 'tests'}/*.toml"
+        )
+    names = list(policy.checked.outcomes)
+    tests = [test for file in files for test in testing.read_tests(file, names)]
+    coverage = testing.Coverage() if args.coverage else None
+    results = testing.run_tests(policy, tests, coverage)
+    for result in results:
+        if not result.passed:
+            sys.stdout.write(f"FAIL {result.test.where}: {result.test.name}\n")
+            for failure in result.failures:
+                sys.stdout.write(f"    {failure}\n")
+    if coverage is not None:
+        lines = coverage.report(policy)
+        fired = len(policy.checked.rules) - sum("never fired" in line for line in lines)
+        sys.stdout.write(
+            f"coverage: {fired} of {len(policy.checked.rules)} rules fired in a test\n"
+        )
+        for line in lines:
+            sys.stdout.write(f"  {line}\n")
+    failed = sum(not r.passed for r in results)
+    sys.stdout.write(f"{len(results) - failed} passed, {failed} failed\n")
+    return 1 if failed else 0
 
 
 def _verify(args: argparse.Namespace) -> int:

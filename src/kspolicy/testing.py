@@ -1,0 +1,295 @@
+"""Policy tests: TOML files beside a policy that say what decisions must contain.
+
+A policy's tests live in `<policy>/tests/*.toml` (case files they name may sit in a
+subfolder), each holding `[[test]]` tables:
+
+    [[test]]
+    name = "Drones with a Chinese university: review when the partner has military ties"
+    case = "../../../examples/cases/drone-technology-with-chinese-university.toml"
+    changes = { "partners.0.military_ties" = true }     # optional edits of the case
+    as_of = 2026-01-15                                   # optional
+    lang = "en"                                          # optional
+    expect = { verdict = "review", obligations = ["committee_review"] }   # at least
+    exact = { restrictions = [] }                        # exactly
+    never = { restrictions = ["sanctioned_party"] }      # none of these
+    error = "KSP404"                                     # or: the case must be rejected
+
+`case` is a path (relative to the test file) or an inline table. In `expect`, a scale
+holds when the decision is at least that high, a set when it holds at least those
+codes; `fired`, `pending` and `open_questions` (fact paths) work the same way. `exact`
+asks for equality, `never` for none of the codes. `run_tests` checks every test and can
+record coverage: which rules fired, and which sub-conditions were never true or false.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .decision import Decision, TraceNode
+from .diagnostics import CaseError, KspolicyError, did_you_mean
+from .policy import Policy
+from .serde import load_case_file
+
+TEST_KEYS = ("name", "case", "changes", "as_of", "lang", "expect", "exact", "never", "error")
+LIST_KEYS = ("fired", "pending", "open_questions")
+
+
+class TestFileError(KspolicyError):
+    """A test file that cannot be read or does not follow the format."""
+
+
+@attrs.frozen
+class PolicyTest:
+    name: str
+    file: Path
+    index: int
+    case: dict[str, Any]
+    as_of: dt.date | None
+    lang: str
+    expect: dict[str, Any]
+    exact: dict[str, Any]
+    never: dict[str, Any]
+    error: str | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.file.name} #{self.index + 1}"
+
+
+@attrs.frozen
+class Result:
+    test: PolicyTest
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def test_files(policy_dir: Path) -> list[Path]:
+    folder = policy_dir if policy_dir.is_dir() else policy_dir.parent
+    return sorted((folder / "tests").glob("*.toml"))
+
+
+def read_tests(path: Path, known: Iterable[str]) -> list[PolicyTest]:
+    """The tests of one file; TestFileError naming the test and the fix when malformed."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TestFileError(f"{path}: cannot read the test file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TestFileError(f"{path}: not valid TOML: {exc}") from None
+    unknown_top = [k for k in data if k != "test"]
+    if unknown_top or not isinstance(data.get("test"), list):
+        raise TestFileError(f"{path}: a test file holds `[[test]]` tables only")
+    names = set(known) | set(LIST_KEYS)
+    tests = []
+    for index, raw in enumerate(data["test"]):
+        where = f"{path}: test #{index + 1}"
+        if not isinstance(raw, dict):
+            raise TestFileError(f"{where}: a test is a table")
+        for key in raw:
+            if key not in TEST_KEYS:
+                hint = did_you_mean(key, TEST_KEYS)
+                raise TestFileError(f"{where}: unknown key `{key}`" + (f"; {hint}" if hint else ""))
+        name = raw.get("name") or f"test #{index + 1}"
+        for table in ("expect", "exact", "never"):
+            for key in raw.get(table, {}):
+                if key not in names:
+                    hint = did_you_mean(key, names)
+                    raise TestFileError(
+                        f"{where} ({name}): `{table}` names no outcome `{key}`"
+                        + (f"; {hint}" if hint else "")
+                    )
+        if "case" not in raw:
+            raise TestFileError(f"{where} ({name}): no `case` (a path or an inline table)")
+        case = raw["case"]
+        if isinstance(case, str):
+            case = load_case_file(path.parent / case)
+        elif not isinstance(case, dict):
+            raise TestFileError(f"{where} ({name}): `case` is a path or an inline table")
+        case = _changed(case, raw.get("changes", {}), where)
+        as_of = raw.get("as_of")
+        if as_of is not None and not isinstance(as_of, dt.date):
+            raise TestFileError(f"{where} ({name}): `as_of` is a date (YYYY-MM-DD, no quotes)")
+        tests.append(
+            PolicyTest(
+                name,
+                path,
+                index,
+                case,
+                as_of,
+                raw.get("lang", "en"),
+                raw.get("expect", {}),
+                raw.get("exact", {}),
+                raw.get("never", {}),
+                raw.get("error"),
+            )
+        )
+    return tests
+
+
+def _changed(case: dict[str, Any], changes: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The case with dotted-path edits applied: `partners.0.country = "CN"`."""
+    result = copy.deepcopy(case)
+    for path, value in changes.items():
+        target: Any = result
+        *parents, last = path.split(".")
+        try:
+            for part in parents:
+                target = target[int(part)] if part.isdigit() else target.setdefault(part, {})
+            if last.isdigit():
+                target[int(last)] = value
+            else:
+                target[last] = value
+        except (IndexError, TypeError, AttributeError):
+            raise TestFileError(f"{where}: the change `{path}` does not fit the case") from None
+    return result
+
+
+def check(
+    policy: Policy, test: PolicyTest, decision: Decision | None, error: CaseError | None
+) -> list[str]:
+    """What a decision (or a rejected case) gets wrong against a test's expectations."""
+    if test.error is not None:
+        if error is None:
+            return [f"expected the case to be rejected with {test.error}, but it was decided"]
+        found = {p.code.number for p in error.problems} | {p.path for p in error.problems}
+        if test.error not in found:
+            return [f"expected {test.error}, got: " + "; ".join(str(p) for p in error.problems)]
+        return []
+    if error is not None:
+        return ["the case was rejected: " + "; ".join(str(p) for p in error.problems)]
+    assert decision is not None
+    failures: list[str] = []
+    actual = _actual(decision)
+    for name, wanted in test.expect.items():
+        failures += _at_least(policy, name, wanted, actual.get(name))
+    for name, wanted in test.exact.items():
+        got = actual.get(name)
+        if _normal(got) != _normal(wanted):
+            failures.append(f"{name}: expected exactly {_show(wanted)}, got {_show(got)}")
+    for name, banned in test.never.items():
+        got = actual.get(name)
+        present = [c for c in _as_list(banned) if c in _as_list(got)]
+        if present:
+            failures.append(f"{name}: must not hold {_show(present)}, got {_show(got)}")
+    return failures
+
+
+def _actual(decision: Decision) -> dict[str, Any]:
+    return {
+        **decision.outcomes,
+        "fired": [r.rule for r in decision.fired],
+        "pending": [r.rule for r in decision.pending],
+        "open_questions": [q.fact for q in decision.open_questions],
+    }
+
+
+def _at_least(policy: Policy, name: str, wanted: Any, got: Any) -> list[str]:
+    outcome = policy.checked.outcomes.get(name)
+    if outcome is not None and outcome.kind == "scale":
+        if not isinstance(wanted, str) or wanted not in outcome.enum:
+            return [f"{name}: `{wanted}` is not a code of the scale"]
+        if not isinstance(got, str) or outcome.rank(got) < outcome.rank(wanted):
+            return [f"{name}: expected at least {wanted}, got {got}"]
+        return []
+    missing = [c for c in _as_list(wanted) if c not in _as_list(got)]
+    if missing:
+        return [f"{name}: missing {_show(missing)}; got {_show(got)}"]
+    return []
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _normal(value: Any) -> Any:
+    return sorted(map(str, value)) if isinstance(value, list | tuple) else value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(str, value)) + "]" if value else "[]"
+    return str(value)
+
+
+@attrs.define
+class Coverage:
+    """What the tests exercised: rule results, and the values each condition took.
+
+    A condition inside a definition is counted for the definition, once, whichever rule
+    used it; only conditions that were true or false at least once are conditions here
+    (a fact that was never given stays silent).
+    """
+
+    results: dict[str, set[str]] = attrs.Factory(dict)
+    values: dict[tuple[str, str], set[str]] = attrs.Factory(dict)
+
+    def add(self, decision: Decision, definitions: Iterable[str] = ()) -> None:
+        names = set(definitions)
+        for trace in decision.trace:
+            self.results.setdefault(trace.rule, set()).add(trace.result)
+            for step in trace.steps:
+                self._walk(trace.rule, step, names)
+
+    def _walk(self, owner: str, node: TraceNode, definitions: set[str]) -> None:
+        if node.value in ("true", "false", "unknown"):
+            self.values.setdefault((owner, node.expr), set()).add(node.value)
+        inner = node.expr if node.expr in definitions else owner
+        for child in node.children:
+            self._walk(inner, child, definitions)
+
+    def report(self, policy: Policy) -> list[str]:
+        """One line per rule that never fired and per condition never true or never false."""
+        lines = []
+        owners = [
+            (r.name, f"{r.node.span}", _text(r.when.node.span.text), "rule")
+            for r in policy.checked.rules
+        ]
+        owners += [
+            (d.name, f"{d.node.span}", "", "definition")
+            for d in policy.checked.definitions.values()
+        ]
+        for name, where, whole, kind in owners:
+            if kind == "rule" and "fired" not in self.results.get(name, set()):
+                lines.append(f"{where}: rule `{name}` never fired in a test")
+            for (owner, expr), seen in sorted(self.values.items()):
+                if owner != name or expr == whole or not seen & {"true", "false"}:
+                    continue
+                for missing in ("true", "false"):
+                    if missing not in seen:
+                        lines.append(f"{where}: in {kind} `{name}`, `{expr}` was never {missing}")
+        return lines
+
+
+def _text(source: str) -> str:
+    return " ".join(source.split())
+
+
+def run_tests(
+    policy: Policy, tests: Iterable[PolicyTest], coverage: Coverage | None = None
+) -> list[Result]:
+    """Run every test; with `coverage`, evaluate with the trace and record what ran."""
+    results = []
+    for test in tests:
+        decision, error = None, None
+        try:
+            decision = policy.evaluate(
+                test.case, as_of=test.as_of, lang=test.lang, explain=coverage is not None
+            )
+        except CaseError as exc:
+            error = exc
+        if coverage is not None and decision is not None:
+            coverage.add(decision, policy.checked.definitions)
+        results.append(Result(test, tuple(check(policy, test, decision, error))))
+    return results

@@ -1,0 +1,134 @@
+"""The policy test runner: what it reports, how it fails, what coverage says."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kspolicy.cli import main
+
+from .helpers import fixture_policy
+
+RULES = """
+rule mature cite "x" when project.trl >= 7 then verdict >= notify obligations += report because "b"
+rule risky cite "x" when partner.country in RISK and partner.military_ties then verdict >= review because "b"
+"""
+
+PASSING = """
+[[test]]
+name = "mature technology is reported"
+case = { project = { trl = 8 } }
+expect = { verdict = "notify", obligations = ["report"], fired = ["mature"] }
+exact = { verdict = "notify", obligations = ["report"] }
+never = { obligations = ["licence"] }
+
+[[test]]
+name = "a military partner in a risk country is pending until its ties are known"
+case = { partners = [{ country = "CN" }] }
+expect = { pending = ["risky"], open_questions = ["partners[0].military_ties"] }
+
+[[test]]
+name = "a case file, with changes"
+case = "cases/iran.toml"
+changes = { "partners.0.military_ties" = true }
+expect = { verdict = "review", fired = ["risky"] }
+
+[[test]]
+name = "a bad country is rejected"
+case = { partners = [{ country = "XX" }] }
+error = "KSP404"
+"""
+
+FAILING = """
+[[test]]
+name = "expects too much"
+case = { project = { trl = 8 } }
+expect = { verdict = "review", obligations = ["licence"] }
+exact = { obligations = [] }
+never = { obligations = ["report"] }
+
+[[test]]
+name = "expects an error that does not come"
+case = { project = { trl = 2 } }
+error = "KSP404"
+"""
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    fixture_policy(tmp_path, RULES)
+    (tmp_path / "tests" / "cases").mkdir(parents=True)
+    (tmp_path / "tests" / "cases" / "iran.toml").write_text('[[partners]]\ncountry = "IR"\n')
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_passing_tests(policy_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (policy_dir / "tests" / "ok.toml").write_text(PASSING)
+    code, out, _ = run(capsys, "test", str(policy_dir))
+    assert (code, out) == (0, "4 passed, 0 failed\n")
+
+
+def test_failures_show_the_difference(
+    policy_dir: Path, capsys: pytest.CaptureFixture[str], golden: Callable[[Path, str], None]
+) -> None:
+    (policy_dir / "tests" / "ok.toml").write_text(PASSING)
+    (policy_dir / "tests" / "wrong.toml").write_text(FAILING)
+    code, out, _ = run(capsys, "test", str(policy_dir))
+    assert code == 1
+    golden(Path(__file__).parent / "golden" / "policy-test-failures.txt", out)
+    assert out.endswith("4 passed, 2 failed\n")
+
+
+def test_coverage_names_what_no_test_reached(
+    policy_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (policy_dir / "tests" / "one.toml").write_text(
+        '[[test]]\nname = "only maturity"\ncase = { project = { trl = 8 } }\nexpect = { fired = ["mature"] }\n'
+    )
+    code, out, _ = run(capsys, "test", str(policy_dir), "--coverage")
+    assert code == 0
+    assert "coverage: 1 of 2 rules fired in a test" in out
+    assert "policy.pol:6:1: rule `risky` never fired in a test" in out
+    assert (
+        "in rule `mature`, `project.trl >= 7` was never false" not in out
+    )  # the whole condition is the rule's
+    assert out.endswith("1 passed, 0 failed\n")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            '[[test]]\nname = "x"\ncase = {}\nexpct = {}\n',
+            "unknown key `expct`; did you mean `expect`?",
+        ),
+        (
+            '[[test]]\nname = "x"\ncase = {}\nexpect = { verdcit = "notify" }\n',
+            "`expect` names no outcome `verdcit`; did you mean `verdict`?",
+        ),
+        ('[[test]]\nname = "x"\n', "no `case`"),
+        ('[[test]]\nname = "x"\ncase = "nowhere.toml"\n', "no such file"),
+        ("[test]\n", "holds `[[test]]` tables only"),
+        ("[[test]\n", "not valid TOML"),
+    ],
+)
+def test_bad_test_files(
+    policy_dir: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    (policy_dir / "tests" / "bad.toml").write_text(content)
+    code, _, err = run(capsys, "test", str(policy_dir))
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_no_tests_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fixture_policy(tmp_path, RULES)
+    code, _, err = run(capsys, "test", str(tmp_path))
+    assert code == 2 and "no tests: put test files in" in err
