@@ -28,6 +28,7 @@ LAYERS = {
     "formatter": 5,
     "policy": 5,
     "audit": 6,
+    "interview": 6,
     "testing": 6,
     "cli": 6,
     "__init__": 6,

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from . import __version__, audit, testing
+import tomli_w
+
+from . import __version__, audit, interview, testing
 from .diagnostics import CaseError, KspolicyError, PolicyError
 from .loader import default_policy_path, main_file
 from .policy import check, load
@@ -75,6 +79,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="append the decision to an audit log (JSON lines)",
     )
+
+    ask_cmd = commands.add_parser("ask", help="answer the open questions of a case, one by one")
+    ask_cmd.add_argument("case", type=Path, metavar="CASE", help="a case file (.toml or .json)")
+    _policy_options(ask_cmd)
+    ask_cmd.add_argument(
+        "--out", type=Path, metavar="FILE", help="write the case here, not back to CASE"
+    )
+
+    template_cmd = commands.add_parser("template", help="write an empty case file with every field")
+    template_cmd.add_argument(
+        "--policy", type=Path, metavar="DIR", help="policy (default: built-in)"
+    )
+    template_cmd.add_argument(
+        "--lang", default="en", choices=["en", "nl"], help="language of questions"
+    )
+    template_cmd.add_argument("--out", type=Path, metavar="FILE", help="write to FILE, not stdout")
 
     test_cmd = commands.add_parser("test", help="run a policy's tests (DIR/tests/*.toml)")
     test_cmd.add_argument(
@@ -148,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "ask":
+            return _ask(args)
+        if args.command == "template":
+            return _template(args)
         if args.command == "test":
             return _test(args)
         if args.command == "verify":
@@ -221,6 +245,113 @@ def _explain(args: argparse.Namespace) -> int:
             raise KspolicyError(f"cannot write {args.out}: {exc.strerror}") from None
     else:
         sys.stdout.write(text)
+    return 0
+
+
+_ASK = {
+    "en": {
+        "intro": "Answer what you know; Enter skips a question, 'q' stops. Each answer is saved.",
+        "saved": "saved to",
+        "backup": "the original, with its comments, is kept as",
+        "done": "No open question can change the decision any more.",
+        "stopped": "Stopped.",
+    },
+    "nl": {
+        "intro": "Beantwoord wat je weet; Enter slaat een vraag over, 'q' stopt. "
+        "Elk antwoord wordt bewaard.",
+        "saved": "bewaard in",
+        "backup": "het origineel, met zijn commentaar, blijft bewaard als",
+        "done": "Geen open vraag kan de beslissing nog veranderen.",
+        "stopped": "Gestopt.",
+    },
+}
+
+
+def _ask(args: argparse.Namespace) -> int:
+    policy = load(args.policy)
+    data = load_case_file(args.case)
+    target = args.out or args.case
+    words = _ASK[args.lang]
+    original = args.case.read_text(encoding="utf-8")
+    if target == args.case and "#" in original:
+        backup = args.case.with_name(f"{args.case.stem}.orig{args.case.suffix}")
+        if not backup.exists():
+            backup.write_text(original, encoding="utf-8")
+            sys.stdout.write(f"({words['backup']} {backup})\n")
+    sys.stdout.write(words["intro"] + "\n")
+    skipped: set[str] = set()
+    while True:
+        decision = policy.evaluate(data, as_of=args.as_of, lang=args.lang)
+        open_questions = interview.questions(policy, decision, skipped)
+        if not open_questions:
+            sys.stdout.write(f"\n{words['done']}\n")
+            break
+        question = open_questions[0]
+        sys.stdout.write(f"\n{question.text}\n  [{question.hint(args.lang)}] > ")
+        sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line or line.strip().lower() in ("q", "quit", "stop"):
+            sys.stdout.write(f"\n{words['stopped']}\n")
+            break
+        if not line.strip():
+            skipped.add(question.fact)
+            continue
+        try:
+            value = interview.parse_answer(question, line)
+            changed = interview.set_answer(policy, data, question, value)
+            policy.read_case(changed)  # the answer must fit the schema before it is kept
+        except interview.AnswerError as exc:
+            sys.stdout.write(f"  ! {exc}\n")
+            continue
+        except CaseError as exc:
+            sys.stdout.write("  ! " + "; ".join(p.message for p in exc.problems) + "\n")
+            continue
+        data = changed
+        _write_case(target, data)
+    sys.stdout.write(f"({words['saved']} {target})\n\n")
+    sys.stdout.write(render_decision(policy.evaluate(data, as_of=args.as_of, lang=args.lang)))
+    return 0
+
+
+def _write_case(path: Path, data: dict[str, Any]) -> None:
+    """Write a case atomically: a crash leaves the old file or the new one, never half."""
+    if path.suffix.lower() == ".json":
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    else:
+        text = tomli_w.dumps(_toml_ready(data))
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise KspolicyError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _toml_ready(value: Any) -> Any:
+    """TOML puts plain keys before tables: order each table that way."""
+    if isinstance(value, dict):
+        plain = {k: _toml_ready(v) for k, v in value.items() if not _is_table(v)}
+        tables = {k: _toml_ready(v) for k, v in value.items() if _is_table(v)}
+        return {**plain, **tables}
+    if isinstance(value, list):
+        return [_toml_ready(v) for v in value]
+    return value
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, dict) or (
+        isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+    )
+
+
+def _template(args: argparse.Namespace) -> int:
+    text = interview.template(load(args.policy), args.lang)
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    if args.out.exists():
+        raise KspolicyError(f"{args.out} exists; the template never overwrites a case")
+    args.out.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -1,0 +1,306 @@
+"""Questions for the facts a decision still needs, answers turned into case data.
+
+`questions` lists the open questions of a decision that can still change it, most
+decisive first, each with what kind of answer it takes. `apply_answer` parses a typed
+answer (in English or Dutch: yes/ja, no/nee, codes, numbers, lists) and sets it in the
+case data. `template` writes a case file with every field, commented out, ready to fill
+in. The `kspolicy ask` command is these three in a loop; a form in another system can
+use them the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from .decision import Decision
+from .diagnostics import KspolicyError, did_you_mean
+from .policy import Policy
+from .runtime import split_path
+from .schema import (
+    BoolType,
+    DateType,
+    EnumType,
+    IntType,
+    ListType,
+    NumberType,
+    RecordType,
+    Schema,
+    Type,
+)
+
+YES = {"yes", "y", "true", "ja", "j", "waar"}
+NO = {"no", "n", "false", "nee", "onwaar"}
+NONE = {"none", "geen", "-", "[]", "0"}
+
+
+class AnswerError(KspolicyError):
+    """An answer that does not fit the question; the message says what would."""
+
+
+@attrs.frozen
+class Question:
+    """An open question, ready for a form: what to ask, and what answers fit."""
+
+    fact: str
+    text: str
+    kind: str  # bool, int, number, text, date, code, codes, records
+    choices: tuple[str, ...]
+    rules: tuple[str, ...]
+    weight: int
+
+    def hint(self, lang: str) -> str:
+        """How to answer, in a language."""
+        nl = lang == "nl"
+        if self.kind == "bool":
+            return "ja/nee" if nl else "yes/no"
+        if self.kind == "code":
+            return _choices(self.choices)
+        if self.kind == "codes":
+            how = (
+                "codes gescheiden door komma's, of 'geen'"
+                if nl
+                else "codes separated by commas, or 'none'"
+            )
+            return how + (f": {_choices(self.choices)}" if self.choices else "")
+        if self.kind == "records":
+            return "een aantal (0: geen)" if nl else "a number (0: none)"
+        if self.kind in ("int", "number"):
+            return self.choices[0] if self.choices else ("een getal" if nl else "a number")
+        if self.kind == "date":
+            return "JJJJ-MM-DD" if nl else "YYYY-MM-DD"
+        return "tekst" if nl else "text"
+
+
+def _choices(codes: tuple[str, ...]) -> str:
+    return ", ".join(codes) if len(codes) <= 12 else ", ".join(codes[:12]) + ", …"
+
+
+def _field_type(schema: Schema, fact: str) -> Type | None:
+    field = schema.field_at(tuple(name for name, _ in split_path(fact)))
+    return field.type if field is not None else None
+
+
+def _kind(type_: Type | None) -> tuple[str, tuple[str, ...]]:
+    if isinstance(type_, BoolType):
+        return "bool", ()
+    if isinstance(type_, IntType):
+        span = (f"{type_.low}..{type_.high}",) if type_.low is not None else ()
+        return "int", span
+    if isinstance(type_, NumberType):
+        return "number", ()
+    if isinstance(type_, DateType):
+        return "date", ()
+    if isinstance(type_, EnumType):
+        return "code", type_.codes
+    if isinstance(type_, ListType):
+        if isinstance(type_.element, RecordType):
+            return "records", ()
+        inner = type_.element
+        return "codes", inner.codes if isinstance(inner, EnumType) else ()
+    return "text", ()
+
+
+def questions(
+    policy: Policy, decision: Decision, skip: set[str] | frozenset[str] = frozenset()
+) -> list[Question]:
+    """The open questions that can still change the decision, most decisive first.
+
+    A question weighs as much as the most severe scale code that the rules waiting on it
+    could reach, then as many as those rules are.
+    """
+    pending = {r.rule: r for r in decision.pending}
+    found = []
+    for position, open_question in enumerate(decision.open_questions):
+        if open_question.fact in skip:
+            continue
+        severity = 0
+        for name in open_question.rules:
+            result = pending.get(name)
+            for outcome, value in (result.outcomes if result else {}).items():
+                scale = policy.checked.outcomes.get(outcome)
+                if scale is not None and scale.kind == "scale" and isinstance(value, str):
+                    severity = max(severity, scale.rank(value))
+        kind, choices = _kind(_field_type(policy.schema, open_question.fact))
+        weight = severity * 1000 + len(open_question.rules) * 10 - min(position, 9)
+        found.append(
+            Question(
+                open_question.fact,
+                open_question.question,
+                kind,
+                choices,
+                tuple(open_question.rules),
+                weight,
+            )
+        )
+    return sorted(found, key=lambda q: -q.weight)
+
+
+def parse_answer(question: Question, text: str) -> Any:
+    """The value an answer stands for, or AnswerError saying what would fit."""
+    answer = text.strip()
+    lowered = answer.lower()
+    if question.kind == "bool":
+        if lowered in YES:
+            return True
+        if lowered in NO:
+            return False
+        raise AnswerError("answer yes or no (ja of nee)")
+    if question.kind in ("int", "number"):
+        try:
+            value: Any = int(answer) if question.kind == "int" else float(answer.replace(",", "."))
+        except ValueError:
+            raise AnswerError("answer with a number") from None
+        if question.choices:
+            low, high = (int(x) for x in question.choices[0].split(".."))
+            if not low <= value <= high:
+                raise AnswerError(f"answer with a number from {low} to {high}")
+        return value
+    if question.kind == "date":
+        try:
+            return dt.date.fromisoformat(answer)
+        except ValueError:
+            raise AnswerError("answer with a date: YYYY-MM-DD") from None
+    if question.kind == "code":
+        return _code(question.choices, answer)
+    if question.kind == "codes":
+        if lowered in NONE or not answer:
+            return []
+        return [
+            _code(question.choices, part.strip()) if question.choices else part.strip()
+            for part in re.split(r"[,;]", answer)
+            if part.strip()
+        ]
+    if question.kind == "records":
+        if lowered in NONE:
+            return 0
+        if answer.isdigit():
+            return int(answer)
+        raise AnswerError("answer with how many there are (0 for none)")
+    if not answer:
+        raise AnswerError("answer with a text, or press Enter on an empty line to skip")
+    return answer
+
+
+def _code(choices: tuple[str, ...], answer: str) -> str:
+    if answer in choices:
+        return answer
+    folded = {c.lower(): c for c in choices}
+    if answer.lower() in folded:
+        return folded[answer.lower()]
+    hint = did_you_mean(answer, choices, quote="'")
+    raise AnswerError(
+        f"'{answer}' is not one of the choices"
+        + (f"; {hint}" if hint else f": {_choices(choices)}")
+    )
+
+
+def apply_answer(data: Mapping[str, Any], fact: str, value: Any) -> dict[str, Any]:
+    """The case data with the fact at a path such as `partners[1].country` set."""
+    result = copy.deepcopy(dict(data))
+    parts = split_path(fact)
+    target: Any = result
+    for name, index in parts[:-1]:
+        target = target.setdefault(name, [] if index is not None else {})
+        if index is not None:
+            while len(target) <= index:
+                target.append({})
+            target = target[index]
+    name, index = parts[-1]
+    if index is not None:
+        items = target.setdefault(name, [])
+        while len(items) <= index:
+            items.append(None)
+        items[index] = value
+    else:
+        target[name] = value
+    return result
+
+
+def set_answer(
+    policy: Policy, data: Mapping[str, Any], question: Question, value: Any
+) -> dict[str, Any]:
+    """The case with an answer set; a count for a list of records makes that many records."""
+    if question.kind == "records":
+        result = copy.deepcopy(dict(data))
+        target: Any = result
+        parts = split_path(question.fact)
+        for name, index in parts[:-1]:
+            target = target.setdefault(name, {})
+            if index is not None:
+                target = target[index]
+        target[parts[-1][0]] = [{} for _ in range(int(value))]
+        return result
+    return apply_answer(data, question.fact, value)
+
+
+# ---- the template -----------------------------------------------------------------
+
+
+_TEMPLATE_HEAD = {
+    "en": "# A case for {name} {version}. Fill in what you know and leave out what you do not:\n"
+    "# a fact left out is unknown, never false. Remove '# ' before a line to fill it in.",
+    "nl": "# Een casus voor {name} {version}. Vul in wat je weet en laat weg wat je niet weet:\n"
+    "# een weggelaten feit is onbekend, nooit onwaar. Verwijder '# ' voor een regel\n"
+    "# om hem in te vullen.",
+}
+
+
+def template(policy: Policy, lang: str = "en") -> str:
+    """A case file with every field commented out, each with its question and type."""
+    nl = lang == "nl"
+    head = _TEMPLATE_HEAD["nl" if nl else "en"].format(name=policy.name, version=policy.version)
+    lines = [head]
+    root = policy.schema.root
+    scalars = [f for f in root.fields.values() if not _is_table(f.type)]
+    for field in scalars:
+        lines += _field_lines(field, lang, "")
+    for field in root.fields.values():
+        if not _is_table(field.type):
+            continue
+        if isinstance(field.type, RecordType):
+            lines += ["", f"[{field.name}]"]
+            for inner in field.type.fields.values():
+                lines += _field_lines(inner, lang, "")
+        else:
+            element = field.type.element  # type: ignore[union-attr]
+            assert isinstance(element, RecordType)
+            note = "een tabel per element; geen: zet" if nl else "one table per element; none: put"
+            lines += [
+                "",
+                f"# [[{field.name}]]   ({note} `{field.name} = []` "
+                + ("bovenaan)" if nl else "at the top)"),
+            ]
+            if field.question:
+                lines.append(f"# {field.question.get(lang)}")
+            for inner in element.fields.values():
+                lines += _field_lines(inner, lang, "")
+    return "\n".join(lines) + "\n"
+
+
+def _is_table(type_: Type) -> bool:
+    return isinstance(type_, RecordType) or (
+        isinstance(type_, ListType) and isinstance(type_.element, RecordType)
+    )
+
+
+def _field_lines(field: Any, lang: str, indent: str) -> list[str]:
+    kind, choices = _kind(field.type)
+    hint = Question("", "", kind, choices, (), 0).hint(lang)
+    question = field.question.get(lang) if field.question else field.name
+    examples = {
+        "bool": "false",
+        "int": "0",
+        "number": "0",
+        "date": "2026-01-01",
+        "code": f'"{choices[0]}"' if choices else '""',
+        "codes": "[]",
+        "records": "[]",
+        "text": '""',
+    }
+    return [f"{indent}# {question} ({hint})", f"{indent}# {field.name} = {examples[kind]}"]

@@ -1,0 +1,127 @@
+"""Questions and answers: `kspolicy ask` driven with scripted answers, and `template`."""
+
+from __future__ import annotations
+
+import io
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import kspolicy
+from kspolicy import interview
+from kspolicy.cli import main
+
+from .conftest import ROOT
+
+DRONES = ROOT / "examples" / "cases" / "drone-technology-with-chinese-university.toml"
+
+
+@pytest.fixture(scope="module")
+def pack() -> kspolicy.Policy:
+    return kspolicy.load()
+
+
+def ask(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    case: Path,
+    answers: str,
+    *extra: str,
+) -> str:
+    monkeypatch.setattr("sys.stdin", io.StringIO(answers))
+    assert main(["ask", str(case), *extra]) == 0
+    return capsys.readouterr().out
+
+
+def test_ask_asks_the_most_decisive_question_first_and_saves_every_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = tmp_path / "case.toml"
+    case.write_text(DRONES.read_text())
+    before = tomllib.loads(case.read_text())
+    out = ask(monkeypatch, capsys, case, "maybe\nyes\n\nno\nq\n")
+    first = out.split("\n\n")[1]
+    assert "close ties to the army" in first  # it can raise the verdict to review
+    assert "! answer yes or no (ja of nee)" in out  # "maybe" is asked again
+    after = tomllib.loads(case.read_text())
+    assert after["partners"][0]["military_ties"] is True
+    assert "human_rights_concerns" not in after["partners"][0]  # skipped with Enter
+    assert after["project"]["results_sensitive"] is False
+    for key, value in before.items():  # nothing the user wrote is lost
+        if isinstance(value, dict):
+            assert after[key].items() >= value.items()
+        elif key != "partners":
+            assert after[key] == value
+    assert (tmp_path / "case.orig.toml").read_text() == DRONES.read_text()  # comments kept
+    assert "verdict: review" in out
+
+
+def test_an_interrupted_interview_keeps_the_answers_given(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    pack: kspolicy.Policy,
+) -> None:
+    case = tmp_path / "case.json"
+    original = {"partners": [{"name": "Acme", "country": "CN"}], "researchers": [], "funders": []}
+    case.write_text(json.dumps(original))
+    first = interview.questions(pack, pack.evaluate(original))[0]
+    answer = "yes" if first.kind == "bool" else first.choices[0]
+    ask(monkeypatch, capsys, case, answer + "\n")  # then end of input, as when the terminal closes
+    data = json.loads(case.read_text())
+    assert data == interview.set_answer(
+        pack, original, first, interview.parse_answer(first, answer)
+    )
+
+
+def test_ask_in_dutch_with_codes_lists_and_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = tmp_path / "leeg.toml"
+    case.write_text('institution = "UGent"\n')
+    out = ask(monkeypatch, capsys, case, "0\nnee\n0\n0\n", "--lang", "nl")
+    assert "Welke partners" in out or "Welke inkomende onderzoekers" in out
+    data = tomllib.loads(case.read_text())
+    assert [k for k in ("partners", "researchers", "funders") if data.get(k) == []]
+
+
+def test_questions_can_be_answered_through_the_api(pack: kspolicy.Policy) -> None:
+    data = {"partners": [{"name": "Acme", "country": "IR"}], "researchers": [], "funders": []}
+    decision = pack.evaluate(data, as_of="2026-01-15")
+    questions = interview.questions(pack, decision)
+    top = questions[0]
+    assert top.weight >= questions[-1].weight
+    by_fact = {q.fact: q for q in questions}
+    sanctions = by_fact["partners[0].sanctions"]
+    assert sanctions.kind == "codes" and "EU" in sanctions.choices
+    assert interview.parse_answer(sanctions, "eu, Us") == ["EU", "US"]
+    assert interview.parse_answer(sanctions, "geen") == []
+    with pytest.raises(interview.AnswerError, match="did you mean 'UN'"):
+        interview.parse_answer(sanctions, "UNN")
+    data = interview.set_answer(pack, data, sanctions, ["EU"])
+    assert pack.evaluate(data, as_of="2026-01-15").outcomes["verdict"] == "prohibited"
+    trl = interview.Question("project.trl", "TRL?", "int", ("1..9",), (), 0)
+    assert interview.parse_answer(trl, "4") == 4
+    with pytest.raises(interview.AnswerError, match="from 1 to 9"):
+        interview.parse_answer(trl, "12")
+    ja = interview.Question("x", "?", "bool", (), (), 0)
+    assert interview.parse_answer(ja, "Ja") is True and interview.parse_answer(ja, "nee") is False
+
+
+def test_template_has_every_field_and_reads_as_an_empty_case(
+    pack: kspolicy.Policy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = interview.template(pack, "en")
+    for path, field in pack.schema.fields():
+        assert (
+            f"{field.name} = " in text or f"[{field.name}]" in text or f"[[{field.name}]]" in text
+        ), path
+    empty = tomllib.loads(text)
+    assert pack.evaluate(empty, as_of="2026-01-15").outcomes["verdict"] == "clear"
+    out = tmp_path / "new.toml"
+    assert main(["template", "--lang", "nl", "--out", str(out)]) == 0
+    assert "Aan welke instelling" in out.read_text()
+    assert main(["template", "--out", str(out)]) == 2  # never overwrites a case
+    assert "never overwrites" in capsys.readouterr().err
