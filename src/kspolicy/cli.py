@@ -20,6 +20,7 @@ import tomli_w
 
 from . import __version__, audit, interview, testing
 from .diagnostics import CaseError, KspolicyError, PolicyError
+from .formatter import FormatError, format_source
 from .loader import default_policy_path, main_file
 from .policy import check, load
 from .render.diagnostics import render_case_error, render_diagnostics
@@ -78,6 +79,20 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="append the decision to an audit log (JSON lines)",
+    )
+
+    fmt_cmd = commands.add_parser("fmt", help="lay out policy files in the canonical way")
+    fmt_cmd.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help=".pol files or folders (default: the current folder)",
+    )
+    fmt_cmd.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if a file would change (for CI)",
     )
 
     ask_cmd = commands.add_parser("ask", help="answer the open questions of a case, one by one")
@@ -168,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "fmt":
+            return _fmt(args)
         if args.command == "ask":
             return _ask(args)
         if args.command == "template":
@@ -319,12 +336,7 @@ def _write_case(path: Path, data: dict[str, Any]) -> None:
         text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
     else:
         text = tomli_w.dumps(_toml_ready(data))
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise KspolicyError(f"cannot write {path}: {exc.strerror}") from None
+    _write_text(path, text)
 
 
 def _toml_ready(value: Any) -> Any:
@@ -342,6 +354,54 @@ def _is_table(value: Any) -> bool:
     return isinstance(value, dict) or (
         isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
     )
+
+
+def _fmt(args: argparse.Namespace) -> int:
+    paths: list[Path] = []
+    for given in args.files or [Path(".")]:
+        if given.is_dir():
+            paths += sorted(p for p in given.rglob("*.pol") if ".venv" not in p.parts)
+        elif given.suffix == ".pol" and given.is_file():
+            paths.append(given)
+        else:
+            raise KspolicyError(f"{given}: not a .pol file or a folder")
+    status = 0
+    changed = 0
+    for path in paths:
+        try:
+            original = path.read_text(encoding="utf-8")
+            formatted = format_source(original, str(path))
+        except UnicodeDecodeError:
+            sys.stderr.write(f"{path}: not UTF-8 text; left as it is\n")
+            status = 2
+            continue
+        except FormatError as exc:
+            if exc.diagnostics:
+                sys.stderr.write(render_diagnostics(exc.diagnostics))
+            sys.stderr.write(f"{exc}\n")
+            status = 2
+            continue
+        if formatted == original:
+            continue
+        changed += 1
+        if args.check:
+            sys.stdout.write(f"would reformat {path}\n")
+            status = max(status, 1)
+        else:
+            _write_text(path, formatted)
+            sys.stdout.write(f"reformatted {path}\n")
+    verb = "would reformat" if args.check else "reformatted"
+    sys.stdout.write(f"{len(paths)} files, {changed} {verb}\n")
+    return status
+
+
+def _write_text(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise KspolicyError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _template(args: argparse.Namespace) -> int:

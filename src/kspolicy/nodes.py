@@ -297,6 +297,7 @@ class Rule:
     then: tuple[Assignment, ...]
     because: Text | None
     oneline: bool
+    valid_span: Span | None = attrs.field(eq=False, repr=False)  # where `valid ...` was written
     span: Span = _span()
 
 

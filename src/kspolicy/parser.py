@@ -498,6 +498,7 @@ class _Builder(lark.Transformer[Token, Any]):
             then=seen["then"].value if "then" in seen else (),
             because=seen["because"].value if "because" in seen else None,
             oneline=oneline,
+            valid_span=seen["valid"].span if "valid" in seen else None,
             span=span,
         )
 
