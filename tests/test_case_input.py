@@ -60,7 +60,7 @@ def test_every_problem_is_listed_with_its_path(policy: kspolicy.Policy) -> None:
         ({"project": {"topics": ["robotics", 3]}}, "project.topics[1]", "KSP402"),
         ({"project": []}, "project", "KSP402"),
         ({"partners": {"name": "x"}}, "partners", "KSP402"),
-        ({"partners": [{"name": "x" * 20_000}]}, "partners[0].name", "KSP404"),
+        ({"partners": [{"name": "x" * 20_000}]}, "partners[0].name", "KSP408"),
         ({"as_of": "tomorrow"}, "as_of", "KSP402"),
     ],
 )

@@ -12,13 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from kspolicy import check
+from kspolicy import Limits, check
 from kspolicy.cli import main
 from kspolicy.diagnostics import CODES
 
 from .conftest import FIXTURES
 
 POLICY_FIXTURES = sorted(p for p in (FIXTURES / "diagnostics").iterdir() if p.is_dir())
+
+
+def limit_args(folder: Path) -> list[str]:
+    """`--limit NAME=N` for each line of the fixture's limits.txt (fixtures of the limits)."""
+    path = folder / "limits.txt"
+    lines = path.read_text().split() if path.exists() else []
+    return [arg for line in lines for arg in ("--limit", line)]
 
 
 @pytest.mark.parametrize("folder", POLICY_FIXTURES, ids=lambda p: p.name)
@@ -29,7 +36,7 @@ def test_rendered_diagnostics_match_golden(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(folder)
-    code = main(["check", "."])
+    code = main(["check", ".", *limit_args(folder)])
     out = capsys.readouterr().out
     golden(folder / "expected.txt", out)
     wanted = folder.name.split("-")[0]
@@ -41,7 +48,8 @@ def test_rendered_diagnostics_match_golden(
 def test_fixture_shows_the_code_it_is_named_after(folder: Path) -> None:
     number, slug = folder.name.split("-", 1)
     assert CODES[number].slug == slug
-    assert number in {d.code.number for d in check(folder)}
+    limits = Limits(**{k: int(v) for k, v in (a.split("=") for a in limit_args(folder)[1::2])})
+    assert number in {d.code.number for d in check(folder, limits=limits)}
 
 
 def test_every_policy_code_has_a_fixture() -> None:

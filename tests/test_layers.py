@@ -11,6 +11,7 @@ PACKAGE = Path(kspolicy.__file__).parent
 
 LAYERS = {
     "span": 0,
+    "limits": 0,
     "diagnostics": 0,
     "nodes": 1,
     "schema": 1,

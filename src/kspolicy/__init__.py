@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .decision import Decision, OpenQuestion, PolicyInfo, RuleResult, TraceNode
 from .diagnostics import CaseError, CaseProblem, Diagnostic, KspolicyError, PolicyError, Severity
+from .limits import Limits
 from .policy import Policy, check, load
 
 try:
@@ -29,6 +30,7 @@ __all__ = [
     "Decision",
     "Diagnostic",
     "KspolicyError",
+    "Limits",
     "OpenQuestion",
     "Policy",
     "PolicyError",

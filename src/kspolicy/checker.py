@@ -18,6 +18,7 @@ import attrs
 from . import checked as c
 from . import nodes as n
 from .diagnostics import Diagnostic, did_you_mean, error
+from .limits import DEFAULT, Limits
 from .lists import NamedList
 from .schema import (
     BUILTIN_TYPES,
@@ -56,9 +57,13 @@ class _Scope:
 class Checker:
     """Checks one policy: construct, call `check`, read `diagnostics`."""
 
-    def __init__(self, modules: Sequence[n.Module], lists: dict[str, NamedList]) -> None:
+    def __init__(
+        self, modules: Sequence[n.Module], lists: dict[str, NamedList], limits: Limits = DEFAULT
+    ) -> None:
         self.modules = modules
         self.lists = lists
+        self.limits = limits
+        self._depth = 0
         self.diagnostics: list[Diagnostic] = []
         self.enums: dict[str, EnumType] = {}
         self.records: dict[str, RecordType] = {}
@@ -442,6 +447,14 @@ class Checker:
         for item in self.items():
             if not isinstance(item, n.Rule) or not self._unique("rule", item.name, seen):
                 continue
+            if len(seen) > self.limits.max_rules:
+                self.error(
+                    "KSP132",
+                    f"the policy has more than {self.limits.max_rules:,} rules",
+                    item.name.span,
+                    "raise the limit (docs/limits.md) if the policy is right",
+                )
+                break
             scope = _Scope()
             when = self._condition(item.when, scope) if item.when is not None else None
             unless = [self._condition(u, scope) for u in item.unless]
@@ -521,6 +534,22 @@ class Checker:
         return expr
 
     def _expr(self, node: n.Expr, scope: _Scope, expected: Type | None = None) -> c.Expr | None:
+        # Definitions are checked where they are first used, so this depth counts them too.
+        if self._depth >= self.limits.max_depth:
+            self.error(
+                "KSP130",
+                f"conditions nest more than {self.limits.max_depth} deep here",
+                node.span,
+                "use fewer definitions inside definitions, or raise the limit (docs/limits.md)",
+            )
+            return None
+        self._depth += 1
+        try:
+            return self._resolve(node, scope, expected)
+        finally:
+            self._depth -= 1
+
+    def _resolve(self, node: n.Expr, scope: _Scope, expected: Type | None) -> c.Expr | None:
         if isinstance(node, n.Path):
             return self._path(node, scope, expected)
         if isinstance(node, n.Literal):

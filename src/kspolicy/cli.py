@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import tomli_w
 
 from . import __version__, audit, interview, testing
-from .diagnostics import CaseError, KspolicyError, PolicyError
+from .diagnostics import CaseError, KspolicyError, PolicyError, did_you_mean
 from .formatter import FormatError, format_source
+from .limits import Limits
 from .loader import default_policy_path, main_file
 from .policy import check, load
 from .render.diagnostics import render_case_error, render_diagnostics
@@ -35,6 +37,24 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date: write YYYY-MM-DD") from None
+
+
+def _limit(text: str) -> tuple[str, int]:
+    name, _, value = text.partition("=")
+    fields = {f.name for f in attrs.fields(Limits)}
+    if name not in fields:
+        hint = did_you_mean(name, fields)
+        raise argparse.ArgumentTypeError(
+            f"no limit '{name}'"
+            + (f"; {hint}" if hint else f": the limits are {', '.join(sorted(fields))}")
+        )
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}': write NAME=NUMBER, e.g. max_rules=50000")
+    return name, int(value)
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return attrs.evolve(Limits(), **dict(getattr(args, "limit", None) or []))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         help="policy directory or .pol file (default: the built-in pack)",
     )
     check_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check_cmd.add_argument(
+        "--limit",
+        type=_limit,
+        action="append",
+        metavar="NAME=N",
+        help="raise or lower a limit (docs/limits.md)",
+    )
 
     eval_cmd = commands.add_parser("eval", help="evaluate a case and print the decision")
     eval_cmd.add_argument("case", type=Path, metavar="CASE", help="a case file (.toml or .json)")
@@ -161,6 +188,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _policy_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
+        "--limit",
+        type=_limit,
+        action="append",
+        metavar="NAME=N",
+        help="raise or lower a limit (docs/limits.md)",
+    )
+    command.add_argument(
         "--policy",
         type=Path,
         metavar="DIR",
@@ -214,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     path = args.policy or default_policy_path()
-    diagnostics = check(path)
+    diagnostics = check(path, limits=_limits(args))
     if diagnostics:
         sys.stdout.write(render_diagnostics(diagnostics))
     else:
@@ -224,7 +258,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    policy = load(args.policy)
+    policy = load(args.policy, limits=_limits(args))
     decision = policy.evaluate(args.case, as_of=args.as_of, lang=args.lang, explain=args.explain)
     if args.record is not None:
         case = load_case_file(args.case)
@@ -238,7 +272,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    policy = load(args.policy)
+    policy = load(args.policy, limits=_limits(args))
     facts, _ = policy.read_case(args.case)
     decision = policy.evaluate(
         args.case, as_of=args.as_of, lang=args.lang, explain=bool(args.why_not or args.full)
@@ -285,7 +319,7 @@ _ASK = {
 
 
 def _ask(args: argparse.Namespace) -> int:
-    policy = load(args.policy)
+    policy = load(args.policy, limits=_limits(args))
     data = load_case_file(args.case)
     target = args.out or args.case
     words = _ASK[args.lang]
@@ -457,7 +491,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    policy = load(args.policy)
+    policy = load(args.policy, limits=_limits(args))
     count, changes = audit.replay(args.log, policy)
     for change in changes:
         sys.stdout.write(f"{args.log}:{change.line}: case {change.case_sha256[:12]} would change\n")

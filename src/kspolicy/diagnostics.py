@@ -42,6 +42,10 @@ CODES = _registry(
     Code("KSP105", "bad-date", "a date that does not exist"),
     Code("KSP110", "unreadable-file", "a policy or list file that cannot be read"),
     Code("KSP120", "list-syntax", "a list file that is not valid TOML"),
+    Code("KSP130", "too-deep", "conditions nested deeper than the limit"),
+    Code("KSP131", "file-too-large", "a policy or list file larger than the limit"),
+    Code("KSP132", "too-many-rules", "more rules than the limit"),
+    Code("KSP133", "list-too-long", "a list with more entries than the limit"),
     # 2xx: names and types
     Code("KSP201", "unknown-field", "a path names a field its record does not have"),
     Code("KSP202", "unknown-name", "a name that is not declared"),
@@ -74,6 +78,10 @@ CODES = _registry(
     Code("KSP403", "unknown-case-field", "a case field that the schema does not declare"),
     Code("KSP404", "bad-value", "a case value that its type does not allow"),
     Code("KSP405", "missing-required", "a required case field that is missing"),
+    Code("KSP406", "case-too-large", "a case file larger than the limit"),
+    Code("KSP407", "case-too-deep", "a case nested deeper than the limit"),
+    Code("KSP408", "text-too-long", "a text in a case longer than the limit"),
+    Code("KSP409", "too-many-items", "a list in a case with more elements than the limit"),
 )
 
 

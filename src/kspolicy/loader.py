@@ -16,6 +16,7 @@ import attrs
 
 from . import nodes as n
 from .diagnostics import Diagnostic, error
+from .limits import DEFAULT, Limits
 from .lists import NamedList
 from .parser import parse_module
 from .serde import read_list_file
@@ -54,11 +55,11 @@ def main_file(path: Path) -> Path:
     return path / MAIN_FILE if path.is_dir() else path
 
 
-def read_policy(path: Path) -> Sources:
+def read_policy(path: Path, limits: Limits = DEFAULT) -> Sources:
     """Parse the main file and every file it imports; read every list file it names."""
     entry = main_file(path)
     root = entry.parent
-    reader = _Reader(root)
+    reader = _Reader(root, limits)
     if not entry.is_file():
         where = Source(str(entry), "")
         hint = (
@@ -75,8 +76,9 @@ def read_policy(path: Path) -> Sources:
 
 
 class _Reader:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, limits: Limits) -> None:
         self.root = root
+        self.limits = limits
         self.modules: list[n.Module] = []
         self.lists: dict[str, NamedList] = {}
         self.files: list[tuple[str, str]] = []
@@ -90,6 +92,14 @@ class _Reader:
     def _read(self, path: Path, at: Span | None) -> Source | None:
         name = self._name(path)
         try:
+            size = path.stat().st_size
+            if size > self.limits.max_file_bytes:
+                span = at or Span(Source(name, ""), 0, 0)
+                message = f"`{name}` is {size:,} bytes; the limit is {self.limits.max_file_bytes:,}"
+                self.diagnostics.append(
+                    error("KSP131", message, span, "split it, or raise the limit (docs/limits.md)")
+                )
+                return None
             raw = path.read_bytes()
             text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -115,7 +125,7 @@ class _Reader:
         source = self._read(path, at)
         if source is None:
             return
-        module, diagnostics = parse_module(source)
+        module, diagnostics = parse_module(source, self.limits.max_depth)
         self.modules.append(module)
         self.diagnostics.extend(diagnostics)
         for item in module.items:
@@ -153,6 +163,16 @@ class _Reader:
             lists, diagnostics = read_list_file(source)
             self.diagnostics.extend(diagnostics)
             for named in lists:
+                if len(named.entries) > self.limits.max_list_entries:
+                    self.diagnostics.append(
+                        error(
+                            "KSP133",
+                            f"list `{named.name}` has {len(named.entries):,} entries; the limit is "
+                            f"{self.limits.max_list_entries:,}",
+                            named.span or item.span,
+                            "raise the limit (docs/limits.md) if the list is right",
+                        )
+                    )
                 if named.name in self.lists:
                     first = self.lists[named.name]
                     span = named.span or item.span

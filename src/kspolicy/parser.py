@@ -23,6 +23,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import nodes as n
 from .diagnostics import Diagnostic, did_you_mean, error
+from .limits import DEFAULT
 from .span import Source, Span
 
 ITEM_KEYWORDS = (
@@ -67,8 +68,14 @@ def _lark() -> lark.Lark:
     )
 
 
-def parse_module(source: Source) -> tuple[n.Module, list[Diagnostic]]:
-    """Parse one policy file: its tree (the items that parsed) and every diagnostic."""
+def parse_module(
+    source: Source, max_depth: int = DEFAULT.max_depth
+) -> tuple[n.Module, list[Diagnostic]]:
+    """Parse one policy file: its tree (the items that parsed) and every diagnostic.
+
+    An item nested deeper than `max_depth` conditions is reported (KSP130) and skipped,
+    before anything recursive walks it.
+    """
     items: list[n.Item] = []
     diagnostics: list[Diagnostic] = []
     comments = [n.Comment(text, Span(source, start, end)) for text, start, end in _comments(source)]
@@ -79,6 +86,16 @@ def parse_module(source: Source) -> tuple[n.Module, list[Diagnostic]]:
             tree = _lark().parse(chunk)
         except UnexpectedInput as exc:
             diagnostics.append(_syntax_diagnostic(exc, source, start, end))
+            continue
+        if _tree_depth(tree) > 2 * max_depth + 16:  # the grammar adds a level or two per condition
+            diagnostics.append(
+                error(
+                    "KSP130",
+                    f"this item nests conditions more than {max_depth} deep",
+                    Span(source, start, start + len(chunk.split(None, 1)[0])),
+                    "split it with `define`, or raise the limit (docs/limits.md)",
+                )
+            )
             continue
         builder = _Builder(source, start, FsPath(source.name).stem, oneliners)
         built = builder.transform(tree)
@@ -101,6 +118,17 @@ def parse_expression(text: str, name: str = "<expression>") -> n.Expr:
     rule = module.items[0]
     assert isinstance(rule, n.Rule) and rule.when is not None
     return rule.when
+
+
+def _tree_depth(tree: lark.Tree[Token]) -> int:
+    """The depth of a parse tree, measured without recursion."""
+    deepest = 0
+    stack: list[tuple[lark.Tree[Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, lark.Tree))
+    return deepest
 
 
 def _comments(source: Source) -> Iterator[tuple[str, int, int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from .diagnostics import (
     PolicyError,
     sorted_diagnostics,
 )
+from .limits import DEFAULT, Limits
 from .lints import lint
 from .loader import default_policy_path, read_policy
 from .runtime import Program, run
@@ -29,25 +31,30 @@ from .serde import CaseReader, load_case_file, parse_date
 CaseInput = Mapping[str, Any] | str | os.PathLike[str]
 
 
-def check(path: str | os.PathLike[str] | None = None) -> list[Diagnostic]:
+def check(
+    path: str | os.PathLike[str] | None = None, *, limits: Limits = DEFAULT
+) -> list[Diagnostic]:
     """Every diagnostic of a policy (errors and warnings), in reading order; never raises."""
-    return _build(Path(path) if path is not None else default_policy_path())[1]
+    return _build(Path(path) if path is not None else default_policy_path(), limits)[1]
 
 
-def load(path: str | os.PathLike[str] | None = None) -> Policy:
+def load(path: str | os.PathLike[str] | None = None, *, limits: Limits = DEFAULT) -> Policy:
     """Load, check and compile a policy; with no path, the built-in knowledge-security pack.
 
-    Raises PolicyError, with every diagnostic, when the policy has an error.
+    Raises PolicyError, with every diagnostic, when the policy has an error. `limits`
+    raises (or lowers) what the engine accepts (docs/limits.md).
     """
-    checked, diagnostics = _build(Path(path) if path is not None else default_policy_path())
+    checked, diagnostics = _build(Path(path) if path is not None else default_policy_path(), limits)
     if checked is None:
         raise PolicyError(diagnostics)
-    return Policy(checked, diagnostics)
+    return Policy(checked, diagnostics, limits)
 
 
-def _build(path: Path) -> tuple[c.Policy | None, list[Diagnostic]]:
-    sources = read_policy(path)
-    checker = Checker(sources.modules, sources.lists)
+def _build(path: Path, limits: Limits) -> tuple[c.Policy | None, list[Diagnostic]]:
+    # Deeper limits need more Python frames; make sure the interpreter allows them.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), limits.recursion_needed()))
+    sources = read_policy(path, limits)
+    checker = Checker(sources.modules, sources.lists, limits)
     checked = checker.check(sources.sha256, sources.files)
     diagnostics = [*sources.diagnostics, *checker.diagnostics]
     if checked is not None:
@@ -61,10 +68,13 @@ def _build(path: Path) -> tuple[c.Policy | None, list[Diagnostic]]:
 class Policy:
     """A checked, compiled policy: load it once, evaluate many cases."""
 
-    def __init__(self, checked: c.Policy, diagnostics: list[Diagnostic]) -> None:
+    def __init__(
+        self, checked: c.Policy, diagnostics: list[Diagnostic], limits: Limits = DEFAULT
+    ) -> None:
         self._checked = checked
         self._program: Program = compile_policy(checked)
-        self._reader = CaseReader(checked.schema)
+        self._reader = CaseReader(checked.schema, limits)
+        self.limits = limits
         self.warnings: tuple[Diagnostic, ...] = tuple(diagnostics)
 
     @property
@@ -103,7 +113,7 @@ class Policy:
         source = None
         if isinstance(case, str | os.PathLike):
             source = os.fspath(case)
-            data: Mapping[str, Any] = load_case_file(Path(case))
+            data: Mapping[str, Any] = load_case_file(Path(case), self.limits)
         elif isinstance(case, Mapping):
             data = case
         else:

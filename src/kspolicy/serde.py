@@ -24,6 +24,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 
 from .decision import Decision
 from .diagnostics import CODES, CaseError, CaseProblem, Diagnostic, did_you_mean, error
+from .limits import DEFAULT, Limits, nesting_depth
 from .lists import Entry, NamedList
 from .schema import (
     BoolType,
@@ -38,8 +39,6 @@ from .schema import (
     Type,
 )
 from .span import Source, Span
-
-MAX_TEXT = 10_000
 
 
 class _Invalid(ValueError):
@@ -72,8 +71,9 @@ def _type_name(value: Any) -> str:
 class CaseReader:
     """Checks cases against one schema; built once per policy, used for every case."""
 
-    def __init__(self, schema: Schema) -> None:
+    def __init__(self, schema: Schema, limits: Limits = DEFAULT) -> None:
         self.schema = schema
+        self.limits = limits
         self.converter = cattrs.Converter(forbid_extra_keys=True)
         self._classes: dict[int, type] = {}
         self.root_class = self._class_for(schema.root)
@@ -118,6 +118,11 @@ class CaseReader:
                 return None
             if not isinstance(value, list | tuple):
                 raise _Invalid(f"expected a list, got {_describe(value)}", "KSP402")
+            if len(value) > self.limits.max_items:
+                raise _Invalid(
+                    f"{len(value):,} elements; at most {self.limits.max_items:,} are allowed",
+                    "KSP409",
+                )
             return structure_items(value, list_type)
 
         return hook
@@ -126,6 +131,12 @@ class CaseReader:
         def hook(value: Any, _: Any) -> Any:
             if value is None:
                 return None
+            if isinstance(value, str) and len(value) > self.limits.max_text:
+                raise _Invalid(
+                    f"the text is {len(value):,} characters long; at most "
+                    f"{self.limits.max_text:,} are allowed",
+                    "KSP408",
+                )
             return _scalar(type_, value)
 
         return hook
@@ -193,10 +204,6 @@ def _scalar(type_: Type, value: Any) -> Any:
     if isinstance(type_, TextType):
         if not isinstance(value, str):
             raise _Invalid(f"expected a text, got {_describe(value)}", "KSP402")
-        if len(value) > MAX_TEXT:
-            raise _Invalid(
-                f"the text is {len(value)} characters long; at most {MAX_TEXT} are allowed"
-            )
         return value
     if isinstance(type_, DateType):
         day = parse_date(value)
@@ -267,10 +274,14 @@ def _problems(exc: BaseException, path: str, record: Any, schema: Schema) -> lis
     return [CaseProblem(path, f"expected {expected}", CODES["KSP402"])]
 
 
-def load_case_file(path: Path) -> dict[str, Any]:
+def load_case_file(path: Path, limits: Limits = DEFAULT) -> dict[str, Any]:
     """A case from a .toml or .json file, as data; CaseError when it cannot be read."""
     where = str(path)
     try:
+        size = path.stat().st_size
+        if size > limits.max_case_bytes:
+            message = f"the file is {size:,} bytes; the limit is {limits.max_case_bytes:,}"
+            raise CaseError([CaseProblem("", message, CODES["KSP406"])], where)
         raw = path.read_bytes()
         text = raw.decode("utf-8")
     except FileNotFoundError:
@@ -281,6 +292,9 @@ def load_case_file(path: Path) -> dict[str, Any]:
             [CaseProblem("", f"cannot read the file: {reason}", CODES["KSP401"])], where
         ) from None
     suffix = path.suffix.lower()
+    if nesting_depth(text) > limits.max_depth:
+        message = f"the case nests more than {limits.max_depth} levels deep"
+        raise CaseError([CaseProblem("", message, CODES["KSP407"])], where)
     try:
         if suffix == ".json":
             data = json.loads(text, parse_constant=_reject_constant)
@@ -297,6 +311,9 @@ def load_case_file(path: Path) -> dict[str, Any]:
                 ],
                 where,
             )
+    except RecursionError:  # the scan above should have caught it; never let it escape
+        message = f"the case nests more than {limits.max_depth} levels deep"
+        raise CaseError([CaseProblem("", message, CODES["KSP407"])], where) from None
     except (json.JSONDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
         if isinstance(exc, CaseError):
             raise

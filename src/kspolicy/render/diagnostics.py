@@ -19,7 +19,7 @@ def render_diagnostic(diagnostic: Diagnostic) -> str:
         end_line, end_column = source.position(max(span.end, span.start))
         width = (end_column - column) if end_line == line else len(text) - column + 1
         gutter = f"{line} | "
-        pad = " " * (len(gutter) - 2)
+        pad = " " * len(str(line))
         lines.append(f"{pad} |")
         lines.append(gutter + text.expandtabs(1))
         lines.append(f"{pad} | " + " " * (column - 1) + "^" * max(1, width))

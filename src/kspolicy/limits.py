@@ -1,0 +1,62 @@
+"""Explicit limits on what the engine accepts, so that no input makes Python's recursion
+limit or the machine's memory the judge.
+
+Each limit has a default that real policies and cases never reach, its own diagnostic
+code, and can be raised by the embedding system: `kspolicy.load(path, limits=Limits(
+max_rules=50_000))`. docs/limits.md lists them.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Limits:
+    """The limits one policy is loaded and its cases evaluated with."""
+
+    #: Nesting of conditions: parentheses, `not`, quantifiers, definitions inside
+    #: definitions (KSP130; in a case file, KSP407).
+    max_depth: int = 64
+    #: Size of one policy or list file, in bytes (KSP131).
+    max_file_bytes: int = 5_000_000
+    #: Rules in a policy (KSP132).
+    max_rules: int = 20_000
+    #: Entries in one list (KSP133).
+    max_list_entries: int = 200_000
+    #: Size of one case, in bytes of its file (KSP406).
+    max_case_bytes: int = 1_000_000
+    #: Characters in one text of a case (KSP408).
+    max_text: int = 10_000
+    #: Elements in one list of a case: partners, topics... (KSP409).
+    max_items: int = 1_000
+
+    def recursion_needed(self) -> int:
+        """Python frames the deepest input allowed may need (parser, checker, runtime)."""
+        return self.max_depth * 12 + 500
+
+
+DEFAULT = Limits()
+
+
+def nesting_depth(text: str, opening: str = "[{(", closing: str = "]})") -> int:
+    """The deepest nesting of brackets in a text, outside texts in quotes (a quick scan)."""
+    depth = deepest = 0
+    quote = ""
+    escaped = False
+    for ch in text:
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in opening:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in closing:
+            depth = max(0, depth - 1)
+    return deepest
