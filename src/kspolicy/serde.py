@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.gen import make_dict_structure_fn, override
 
 from .decision import Decision
 from .diagnostics import CODES, CaseError, CaseProblem, Diagnostic, did_you_mean, error
@@ -82,7 +83,7 @@ class CaseReader:
         if id(record) in self._classes:
             return self._classes[id(record)]
         attributes: dict[str, Any] = {}
-        for name, field in record.fields.items():
+        for field in record.fields.values():
             marker = self._marker(field.type)
             default: Any = field.default
             if field.required:
@@ -93,8 +94,17 @@ class CaseReader:
                 # A record left out is a record with no facts given: its fields'
                 # defaults still apply, everything else is unknown.
                 default = attrs.Factory(self._class_for(field.type))
-            attributes[name] = attrs.field(type=marker, default=default)
-        cls = attrs.make_class(f"Case_{record.name}", attributes, kw_only=True)
+            # Policy field names never become Python names: attrs writes source code for
+            # its classes, and a field called `class` or `__init__` would break it.
+            attributes[f"f{len(attributes)}"] = attrs.field(type=marker, default=default)
+        cls = attrs.make_class("CaseRecord", attributes, kw_only=True)
+        keys = dict(zip(attributes, record.fields, strict=True))
+        _FIELD_NAMES[cls] = keys
+        renames: dict[str, Any] = {attr: override(rename=name) for attr, name in keys.items()}
+        hook: Any = make_dict_structure_fn(
+            cls, self.converter, _cattrs_forbid_extra_keys=True, **renames
+        )
+        self.converter.register_structure_hook(cls, hook)
         self._classes[id(record)] = cls
         return cls
 
@@ -219,9 +229,13 @@ def _scalar(type_: Type, value: Any) -> Any:
     return value
 
 
+_FIELD_NAMES: dict[type, dict[str, str]] = {}
+
+
 def _plain(value: Any) -> Any:
     if attrs.has(type(value)):
-        return {a.name: _plain(getattr(value, a.name)) for a in attrs.fields(type(value))}
+        keys = _FIELD_NAMES[type(value)]
+        return {keys[a.name]: _plain(getattr(value, a.name)) for a in attrs.fields(type(value))}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
@@ -234,6 +248,9 @@ def _problems(exc: BaseException, path: str, record: Any, schema: Schema) -> lis
         with_notes, without = exc.group_exceptions()
         for inner, note in with_notes:
             name = note.name
+            if isinstance(record, RecordType) and name not in record.fields:
+                # a note may name the attribute: f<i> is the record's i-th field
+                name = list(record.fields)[int(name[1:])]
             field = record.fields.get(name) if isinstance(record, RecordType) else None
             inner_type = field.type if field is not None else None
             found += _problems(inner, f"{path}.{name}" if path else name, inner_type, schema)

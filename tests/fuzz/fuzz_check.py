@@ -1,0 +1,59 @@
+"""Coverage-guided fuzzing of the parser, checker, lints and diagnostic rendering.
+
+Each input is a policy file checked together with the knowledge-security pack's other
+files and lists. Every outcome must be a checked policy or diagnostics whose spans lie
+inside their file; anything else (an exception, a span out of bounds) is a crash.
+See README.md for how to run it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports():
+    from kspolicy.checker import Checker
+    from kspolicy.lints import lint
+    from kspolicy.loader import default_policy_path, read_policy
+    from kspolicy.parser import parse_module
+    from kspolicy.render.diagnostics import render_diagnostics
+    from kspolicy.span import Source
+
+PACK = read_policy(default_policy_path())
+OTHERS = [m for m in PACK.modules if m.name != "rules/topic.pol"]
+
+
+def check_one(text: str) -> None:
+    source = Source("fuzzed.pol", text)
+    module, diagnostics = parse_module(source)
+    checker = Checker([*OTHERS, module], PACK.lists)
+    checked = checker.check(PACK.sha256, PACK.files)
+    diagnostics += checker.diagnostics
+    if checked is not None:
+        diagnostics += lint(checked)
+    for d in diagnostics:
+        span = d.span
+        assert 0 <= span.start <= span.end <= len(span.source.text), (d, span.start, span.end)
+    render_diagnostics(diagnostics)
+
+
+def test_one_input(data: bytes) -> None:
+    provider = atheris.FuzzedDataProvider(data)
+    check_one(provider.ConsumeUnicodeNoSurrogates(len(data)))
+
+
+def seed(corpus: Path) -> None:
+    """Start from the pack's own files: the fuzzer mutates real policies."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    for path in default_policy_path().rglob("*.pol"):
+        (corpus / path.name).write_bytes(path.read_bytes())
+
+
+if __name__ == "__main__":
+    corpora = [Path(a) for a in sys.argv[1:] if not a.startswith("-")]
+    if corpora:
+        seed(corpora[0])
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()

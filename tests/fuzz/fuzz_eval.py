@@ -1,0 +1,56 @@
+"""Coverage-guided fuzzing of case input and evaluation against the knowledge-security pack.
+
+Each input is read as a case file (JSON, or TOML when it is not JSON) and evaluated.
+Every outcome must be a decision that round-trips through its JSON form, or a CaseError
+with at least one problem; anything else is a crash. See README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports():
+    import kspolicy
+    from kspolicy import CaseError, Decision
+
+POLICY = kspolicy.load()
+ROOT = Path(__file__).resolve().parents[2]
+WORK = Path(tempfile.mkdtemp(prefix="kspolicy-fuzz-"))
+
+
+def evaluate_one(data: bytes) -> None:
+    suffix = ".json" if data.lstrip()[:1] in (b"{", b"[") else ".toml"
+    path = WORK / f"case{suffix}"
+    path.write_bytes(data)
+    try:
+        decision = POLICY.evaluate(path, as_of="2026-01-15")
+    except CaseError as error:
+        assert error.problems, "a CaseError must name its problems"
+        return
+    assert Decision.from_dict(json.loads(decision.to_json())) == decision
+
+
+def test_one_input(data: bytes) -> None:
+    evaluate_one(data)
+
+
+def seed(corpus: Path) -> None:
+    """Start from the guideline's scenarios, as TOML and as JSON."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    for path in (ROOT / "examples" / "cases").glob("*.toml"):
+        (corpus / path.name).write_bytes(path.read_bytes())
+        data = kspolicy.Policy.read_case(POLICY, path)[0]
+        (corpus / f"{path.stem}.json").write_text(json.dumps(data, default=str))
+
+
+if __name__ == "__main__":
+    corpora = [Path(a) for a in sys.argv[1:] if not a.startswith("-")]
+    if corpora:
+        seed(corpora[0])
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
