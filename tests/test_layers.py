@@ -25,6 +25,7 @@ LAYERS = {
     "loader": 3,
     "runtime": 4,
     "compiler": 4,
+    "fastpath": 4,
     "render": 5,
     "formatter": 5,
     "policy": 5,

@@ -7,6 +7,7 @@ examples. Regression tests for what fuzzing found are named after the bug.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import json
 import math
 import random
@@ -275,12 +276,34 @@ def test_an_attack_in_a_case_is_data(pack: kspolicy.Policy, tmp_path: Path) -> N
     assert not marker.exists()
 
 
-def test_the_engine_generates_no_python_source() -> None:
-    """Evaluation is closures over checked data: nothing calls eval, exec or compile."""
+def test_only_the_fast_path_compiles_code_and_never_policy_text(tmp_path: Path) -> None:
+    """exec and compile appear in fastpath.py only, and the code it generates holds no
+    name or text from the policy: those are passed as constants."""
     for path in (ROOT / "src" / "kspolicy").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                assert node.func.id not in ("eval", "exec", "compile", "__import__"), path
+                if node.func.id in ("exec", "compile"):
+                    assert path.name == "fastpath.py", path
+                assert node.func.id not in ("eval", "__import__"), path
+    from kspolicy.fastpath import FastPath
+
+    pack = kspolicy.load()
+    fast = FastPath(pack.checked)
+    day = dt.date(2026, 1, 15)
+    fast.decide(day)
+    tree = ast.parse(fast.sources[day])
+    words = {f.name for _, f in pack.schema.fields()} | {r.name for r in pack.checked.rules}
+    words |= {code for e in pack.schema.enums.values() for code in e.codes} | set(
+        pack.checked.lists
+    )
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    names |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    strings = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+    assert strings == [] and names & words == set(), names & words
 
 
 def test_random_seeds_do_not_matter() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import checked as c
 from .decision import TraceNode
+from .fastpath import FastPath
 from .lists import NamedList, fold_name
 from .runtime import (
     UNKNOWN_COLLECTION,
@@ -47,7 +48,7 @@ def compile_policy(policy: c.Policy) -> Program:
         for outcome in policy.outcomes.values()
         if outcome.key is not None
     )
-    return Program(policy, rules, entries)
+    return Program(policy, rules, entries, FastPath(policy).decide)
 
 
 def _label(expr: c.Expr) -> str:

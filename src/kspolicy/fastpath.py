@@ -1,0 +1,278 @@
+"""The fast path: a checked policy compiled to one Python function per date of evaluation.
+
+The traced evaluator (compiler + runtime) explains everything it computes; most rules of
+most cases are silent and need no explanation. The fast path only decides each rule's
+status — fired, pending or silent, for every binding — in three-valued logic, and
+computes each distinct condition once per case (conditions that read no implicit
+variable are shared by every rule). `runtime.run` then traces only the rules that fired
+or are pending, so decisions are the same, byte for byte, and cost what they explain.
+
+The generated source never contains a name or a literal from the policy as code:
+fields, codes and texts are passed as constants (`K[i]`), lists as frozensets (`S[i]`),
+and every local is a generated name. A policy cannot run Python through it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import checked as c
+from .lists import fold_name
+
+Statuses = tuple[list[tuple[int, tuple[int, ...]]], list[tuple[int, tuple[int, ...]]]]
+Decide = Callable[[Mapping[str, Any]], Statuses]
+
+_PRELUDE = """
+def _and(*values):
+    unknown = False
+    for v in values:
+        if v is False:
+            return False
+        if v is None:
+            unknown = True
+    return None if unknown else True
+
+def _or(*values):
+    unknown = False
+    for v in values:
+        if v is True:
+            return True
+        if v is None:
+            unknown = True
+    return None if unknown else False
+
+def _not(v):
+    return None if v is None else not v
+
+def _get(record, key):
+    return record.get(key) if record.__class__ is dict else None
+
+def _eq(a, b):
+    return None if a is None or b is None else a == b
+
+def _ne(a, b):
+    return None if a is None or b is None else a != b
+
+def _lt(a, b):
+    return None if a is None or b is None else a < b
+
+def _le(a, b):
+    return None if a is None or b is None else a <= b
+
+def _gt(a, b):
+    return None if a is None or b is None else a > b
+
+def _ge(a, b):
+    return None if a is None or b is None else a >= b
+
+def _match(name, names):
+    return None if name is None else _fold(name) in names
+
+def _each(collection):
+    # an unknown collection gives one binding, position -1, to an unknown element
+    return enumerate(collection) if collection is not None else ((-1, None),)
+
+def _in(e, s, hierarchical, negated):
+    if s is not None and not s:
+        return negated
+    if e is None or s is None:
+        return None
+    return (_hier(e, s) if hierarchical else e in s) is not negated
+"""
+
+_COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
+
+
+class _Source:
+    """Python source being written, with constants and shared conditions."""
+
+    def __init__(self) -> None:
+        self.constants: list[Any] = []
+        self.sets: list[frozenset[Any]] = []
+        self.lines: list[str] = []
+        self.shared: dict[str, str] = {}
+        self.counter = 0
+
+    def constant(self, value: Any) -> str:
+        self.constants.append(value)
+        return f"K[{len(self.constants) - 1}]"
+
+    def local(self) -> str:
+        self.counter += 1
+        return f"v{self.counter}"
+
+
+class FastPath:
+    """Builds and caches the decide function of a policy for each date of evaluation."""
+
+    def __init__(self, policy: c.Policy) -> None:
+        self.policy = policy
+        self._cache: dict[dt.date, Decide] = {}
+        self.sources: dict[dt.date, str] = {}  # the generated code, for inspection
+
+    def decide(self, as_of: dt.date) -> Decide:
+        found = self._cache.get(as_of)
+        if found is None:
+            found = self._build(as_of)
+            if len(self._cache) > 64:
+                self._cache.clear()
+                self.sources.clear()
+            self._cache[as_of] = found
+        return found
+
+    # ---- generation ------------------------------------------------------------------
+
+    def _build(self, as_of: dt.date) -> Decide:
+        src = _Source()
+        self.as_of = as_of
+        self.src = src
+        body: list[str] = []
+        for index, rule in enumerate(self.policy.rules):
+            if rule.valid_on(as_of):
+                body += self._rule(index, rule)
+        head = ["def decide(root):", "    fired = []", "    pending = []"]
+        shared = [f"    {line}" for line in src.lines]
+        code = "\n".join([*head, *shared, *body, "    return fired, pending"]) + "\n"
+        namespace: dict[str, Any] = {
+            "K": tuple(src.constants),
+            "S": tuple(src.sets),
+            "_fold": _folded,
+            "_hier": _hierarchical,
+        }
+        self.sources[as_of] = code
+        exec(compile(_PRELUDE + code, "<kspolicy fast path>", "exec"), namespace)
+        decide: Decide = namespace["decide"]
+        return decide
+
+    def _rule(self, index: int, rule: c.Rule) -> list[str]:
+        lines: list[str] = []
+        indent = "    "
+        env: dict[str, str] = {}
+        positions: list[str] = []
+        for name in rule.binders:
+            binder = self.policy.schema.binders[name]
+            collection = self.src.local()
+            reader = "root"
+            for field in binder.fields:
+                reader = f"_get({reader}, {self.src.constant(field)})"
+            lines.append(f"{indent}{collection} = {reader}")
+            element, position = self.src.local(), self.src.local()
+            lines.append(f"{indent}for {position}, {element} in _each({collection}):")
+            indent += "    "
+            env[name] = element
+            positions.append(position)
+        local: list[str] = []
+        when = self._expr(rule.when, env, local)
+        parts = [when] + [f"_not({self._expr(u, env, local)})" for u in rule.unless]
+        verdict = parts[0] if len(parts) == 1 else f"_and({', '.join(parts)})"
+        lines += [indent + line for line in local]
+        key = f"({index}, ({', '.join(positions)}{',' if positions else ''}))"
+        lines.append(f"{indent}r = {verdict}")
+        lines.append(f"{indent}if r is True:")
+        lines.append(f"{indent}    fired.append({key})")
+        lines.append(f"{indent}elif r is None:")
+        lines.append(f"{indent}    pending.append({key})")
+        return lines
+
+    def _expr(self, expr: c.Expr, env: dict[str, str], local: list[str]) -> str:
+        """A Python expression for the value (True/False/None, or a fact's value)."""
+        text = self._emit(expr, env, local)
+        if _reads_variables(expr, self.policy):
+            return text
+        # Shared by every rule: computed once per case, where it is first needed.
+        name = self.src.shared.get(text)
+        if name is None:
+            name = f"c{len(self.src.shared)}"
+            self.src.shared[text] = name
+            self.src.lines.append(f"{name} = {text}")
+        return name
+
+    def _emit(self, expr: c.Expr, env: dict[str, str], local: list[str]) -> str:
+        src = self.src
+        if isinstance(expr, c.Fact):
+            reader = "root" if expr.base is None else env[expr.base]
+            for field in expr.fields:
+                reader = f"_get({reader}, {src.constant(field)})"
+            return reader
+        if isinstance(expr, c.Const):
+            return src.constant(expr.value)
+        if isinstance(expr, c.ConstSet):
+            src.sets.append(frozenset(expr.values))
+            return f"S[{len(src.sets) - 1}]"
+        if isinstance(expr, c.ListSet):
+            src.sets.append(frozenset(e.key for e in expr.list.entries_on(self.as_of)))
+            return f"S[{len(src.sets) - 1}]"
+        if isinstance(expr, c.DefineRef):
+            return self._expr(self.policy.definitions[expr.name].expr, env, local)
+        if isinstance(expr, c.Not):
+            return f"_not({self._expr(expr.operand, env, local)})"
+        if isinstance(expr, c.And | c.Or):
+            parts = ", ".join(self._expr(o, env, local) for o in expr.operands)
+            return f"{'_and' if isinstance(expr, c.And) else '_or'}({parts})"
+        if isinstance(expr, c.Compare):
+            a, b = self._expr(expr.left, env, local), self._expr(expr.right, env, local)
+            return f"{_COMPARE[expr.op]}({a}, {b})"
+        if isinstance(expr, c.Member):
+            element = self._expr(expr.element, env, local)
+            container = self._expr(expr.container, env, local)
+            return f"_in({element}, {container}, {expr.hierarchical}, {expr.negated})"  # fmt: skip
+        if isinstance(expr, c.Match):
+            subject = self._expr(expr.subject, env, local)
+            names: set[str] = set()
+            for entry in expr.list.entries_on(self.as_of):
+                names.update(fold_name(n) for n in (entry.key, *entry.aliases))
+            src.sets.append(frozenset(names))
+            return f"_match({subject}, S[{len(src.sets) - 1}])"
+        if isinstance(expr, c.Known):
+            subject = self._expr(expr.subject, env, local)
+            return f"({subject} is not None)" if expr.known else f"({subject} is None)"
+        assert isinstance(expr, c.Quantifier)
+        collection = self._expr(expr.collection, env, local)
+        element = src.local()
+        inner_env = {**env, expr.var: element}
+        inner_local: list[str] = []
+        body = self._emit(expr.body, inner_env, inner_local)
+        join = "_or" if expr.kind == "any" else "_and"
+        return (
+            f"(None if {collection} is None else {join}(*[{body} for {element} in {collection}]))"
+        )
+
+
+def _reads_variables(expr: c.Expr, policy: c.Policy) -> bool:
+    """Whether an expression reads an implicit or quantifier variable (not shareable)."""
+    if isinstance(expr, c.Fact):
+        return expr.base is not None
+    if isinstance(expr, c.DefineRef):
+        return bool(policy.definitions[expr.name].binders)
+    children: tuple[c.Expr, ...] = ()
+    if isinstance(expr, c.Not):
+        children = (expr.operand,)
+    elif isinstance(expr, c.And | c.Or):
+        children = expr.operands
+    elif isinstance(expr, c.Compare):
+        children = (expr.left, expr.right)
+    elif isinstance(expr, c.Member):
+        children = (expr.element, expr.container)
+    elif isinstance(expr, c.Match | c.Known):
+        children = (expr.subject,)
+    elif isinstance(expr, c.Quantifier):
+        children = (expr.collection,)  # its body reads its own variable, bound inside
+    return any(_reads_variables(child, policy) for child in children)
+
+
+@functools.lru_cache(maxsize=65536)
+def _folded(name: Any) -> str:
+    return fold_name(str(name))
+
+
+def _hierarchical(code: Any, container: Any) -> bool:
+    text = str(code)
+    while True:
+        if text in container:
+            return True
+        if "." not in text:
+            return False
+        text = text.rsplit(".", 1)[0]
