@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -359,7 +360,8 @@ def _summary(decision: Decision) -> tuple[Any, ...]:
         decision.outcomes, decision.possible, decision.references,
         sorted((r.rule, sorted(map(json.dumps, r.facts.values()))) for r in decision.fired),
         sorted((r.rule, sorted(map(json.dumps, r.facts.values()))) for r in decision.pending),
-        sorted(q.question for q in decision.open_questions),
+        # A question about an element whose name is unknown names it by position.
+        sorted(re.sub(r"\[\d+\]", "[]", q.question) for q in decision.open_questions),
     )  # fmt: skip
 
 

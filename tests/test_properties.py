@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -177,7 +178,8 @@ def _summary(decision: Decision) -> tuple[Any, ...]:
         decision.possible,
         sorted((r.rule, sorted(map(str, r.facts.values()))) for r in decision.fired),
         sorted((r.rule, sorted(map(str, r.facts.values()))) for r in decision.pending),
-        sorted(q.question for q in decision.open_questions),
+        # A question about an element whose name is unknown names it by position.
+        sorted(re.sub(r"\[\d+\]", "[]", q.question) for q in decision.open_questions),
     )
 
 

@@ -95,10 +95,24 @@ class _Source:
         self.lines: list[str] = []
         self.shared: dict[str, str] = {}
         self.counter = 0
+        self._constant_slots: dict[tuple[type, Any], str] = {}
+        self._set_slots: dict[frozenset[Any], str] = {}
 
     def constant(self, value: Any) -> str:
-        self.constants.append(value)
-        return f"K[{len(self.constants) - 1}]"
+        """The slot of a constant; equal constants share one, so equal conditions read alike."""
+        key = (type(value), value)
+        slot = self._constant_slots.get(key)
+        if slot is None:
+            self.constants.append(value)
+            slot = self._constant_slots[key] = f"K[{len(self.constants) - 1}]"
+        return slot
+
+    def set(self, values: frozenset[Any]) -> str:
+        slot = self._set_slots.get(values)
+        if slot is None:
+            self.sets.append(values)
+            slot = self._set_slots[values] = f"S[{len(self.sets) - 1}]"
+        return slot
 
     def local(self) -> str:
         self.counter += 1
@@ -116,7 +130,14 @@ class FastPath:
     def decide(self, as_of: dt.date) -> Decide:
         found = self._cache.get(as_of)
         if found is None:
-            found = self._build(as_of)
+            three, two = self._build(as_of), self.two_valued(as_of)
+
+            def found(facts: Mapping[str, Any]) -> Statuses:
+                try:
+                    return two(facts)
+                except (KeyError, TypeError, IndexError):  # an unknown fact was needed
+                    return three(facts)
+
             if len(self._cache) > 64:
                 self._cache.clear()
                 self.sources.clear()
@@ -146,6 +167,132 @@ class FastPath:
         exec(compile(_PRELUDE + code, "<kspolicy fast path>", "exec"), namespace)
         decide: Decide = namespace["decide"]
         return decide
+
+    # ---- the two-valued function ----------------------------------------------------
+
+    def two_valued(self, as_of: dt.date) -> Decide:
+        """A function that decides in plain two-valued logic, raising KeyError at the
+        first unknown fact it needs (the caller then uses the three-valued one)."""
+        src = _Source()
+        self.as_of, self.src = as_of, src
+        active = [(i, r) for i, r in enumerate(self.policy.rules) if r.valid_on(as_of)]
+        conditions: list[list[str]] = []
+        for _, rule in active:
+            if rule.binders:
+                conditions.append([])  # written per binding by _plain_rule
+                continue
+            operands = rule.when.operands if isinstance(rule.when, c.And) else (rule.when,)
+            texts = [self._plain(o, {}) for o in operands]
+            conditions.append(texts + [f"(not {self._plain(u, {})})" for u in rule.unless])
+        counts: dict[str, int] = {}
+        for texts in conditions:
+            for text in texts:
+                counts[text] = counts.get(text, 0) + 1
+        # Share conditions when rules repeat them enough to pay for computing them early;
+        # group rules under the condition most of them share, tested once for all.
+        share = sum(counts.values()) > 1.5 * max(len(counts), 1) and len(active) > 60
+        body: list[str] = []
+        if share:
+            names = {text: f"c{i}" for i, text in enumerate(counts)}
+            body += [f"    {name} = {text}" for text, name in names.items()]
+            groups: dict[str, list[tuple[int, list[str]]]] = {}
+            for (index, rule), texts in zip(active, conditions, strict=True):
+                if rule.binders:
+                    body += self._plain_rule(index, rule)
+                    continue
+                lead = max(texts, key=lambda t: counts[t])
+                groups.setdefault(lead, []).append((index, [names[t] for t in texts if t != lead]))
+            for lead, members in groups.items():
+                body.append(f"    if {names[lead]}:")
+                for index, rest in members:
+                    body.append(
+                        f"        if {' and '.join(rest) or 'True'}: fired.append(({index}, ()))"
+                    )
+        else:
+            for (index, rule), texts in zip(active, conditions, strict=True):
+                if rule.binders:
+                    body += self._plain_rule(index, rule)
+                else:
+                    body.append(f"    if {' and '.join(texts)}: fired.append(({index}, ()))")
+        code = (
+            "\n".join(["def decide(root):", "    fired = []", *body, "    return fired, []"]) + "\n"
+        )
+        namespace: dict[str, Any] = {
+            "K": tuple(src.constants),
+            "S": tuple(src.sets),
+            "_fold": _folded,
+            "_hier": _hierarchical,
+            "_peek": _peek,
+        }
+        self.sources[as_of] = self.sources.get(as_of, "") + "\n" + code
+        exec(compile(code, "<kspolicy fast path, two-valued>", "exec"), namespace)
+        decide: Decide = namespace["decide"]
+        return decide
+
+    def _plain_rule(self, index: int, rule: c.Rule) -> list[str]:
+        """A rule with implicit variables: a loop per binder, in two-valued logic."""
+        lines, indent, positions = [], "    ", []
+        for n, name in enumerate(rule.binders):
+            binder = self.policy.schema.binders[name]
+            reader = "root" + "".join(f"[{self.src.constant(f)}]" for f in binder.fields)
+            lines.append(f"{indent}for p{n}, b{n} in enumerate({reader}):")
+            indent += "    "
+            positions.append(f"p{n}")
+        env = {name: f"b{n}" for n, name in enumerate(rule.binders)}
+        operands = rule.when.operands if isinstance(rule.when, c.And) else (rule.when,)
+        texts = [self._plain(o, env) for o in operands]
+        texts += [f"(not {self._plain(u, env)})" for u in rule.unless]
+        key = f"({index}, ({', '.join(positions)},))"
+        lines.append(f"{indent}if {' and '.join(texts)}: fired.append({key})")
+        return lines
+
+    def _plain(self, expr: c.Expr, env: dict[str, str]) -> str:
+        """A Python expression in two-valued logic; reading an unknown fact raises KeyError."""
+        src = self.src
+        if isinstance(expr, c.Fact):
+            base = "root" if expr.base is None else env[expr.base]
+            return base + "".join(f"[{src.constant(f)}]" for f in expr.fields)
+        if isinstance(expr, c.Const):
+            return src.constant(expr.value)
+        if isinstance(expr, c.ConstSet):
+            return src.set(frozenset(expr.values))
+        if isinstance(expr, c.ListSet):
+            return src.set(frozenset(e.key for e in expr.list.entries_on(self.as_of)))
+        if isinstance(expr, c.DefineRef):
+            return self._plain(self.policy.definitions[expr.name].expr, env)
+        if isinstance(expr, c.Not):
+            return f"(not {self._plain(expr.operand, env)})"
+        if isinstance(expr, c.And | c.Or):
+            word = " and " if isinstance(expr, c.And) else " or "
+            return "(" + word.join(self._plain(o, env) for o in expr.operands) + ")"
+        if isinstance(expr, c.Compare):
+            return f"({self._plain(expr.left, env)} {expr.op} {self._plain(expr.right, env)})"
+        if isinstance(expr, c.Member):
+            element, container = self._plain(expr.element, env), self._plain(expr.container, env)
+            test = (
+                f"_hier({element}, {container})"
+                if expr.hierarchical
+                else f"({element} in {container})"
+            )
+            return f"(not {test})" if expr.negated else test
+        if isinstance(expr, c.Match):
+            names = {
+                fold_name(n) for e in expr.list.entries_on(self.as_of) for n in (e.key, *e.aliases)
+            }
+            return f"(_fold({self._plain(expr.subject, env)}) in {src.set(frozenset(names))})"
+        if isinstance(expr, c.Known):
+            if not isinstance(expr.subject, c.Fact):
+                return "root[None]"  # only the three-valued function answers this one
+            base = "root" if expr.subject.base is None else env[expr.subject.base]
+            keys = ", ".join(src.constant(f) for f in expr.subject.fields)
+            test = f"_peek({base}, ({keys},))"
+            return f"({test} is not None)" if expr.known else f"({test} is None)"
+        assert isinstance(expr, c.Quantifier)
+        depth = len([k for k in env if k.startswith("?")])
+        element = f"q{depth}"
+        body = self._plain(expr.body, {**env, expr.var: element, f"?{depth}": element})
+        collection = self._plain(expr.collection, env)
+        return f"{expr.kind}({body} for {element} in {collection})"
 
     def _rule(self, index: int, rule: c.Rule) -> list[str]:
         lines: list[str] = []
@@ -200,11 +347,9 @@ class FastPath:
         if isinstance(expr, c.Const):
             return src.constant(expr.value)
         if isinstance(expr, c.ConstSet):
-            src.sets.append(frozenset(expr.values))
-            return f"S[{len(src.sets) - 1}]"
+            return src.set(frozenset(expr.values))
         if isinstance(expr, c.ListSet):
-            src.sets.append(frozenset(e.key for e in expr.list.entries_on(self.as_of)))
-            return f"S[{len(src.sets) - 1}]"
+            return src.set(frozenset(e.key for e in expr.list.entries_on(self.as_of)))
         if isinstance(expr, c.DefineRef):
             return self._expr(self.policy.definitions[expr.name].expr, env, local)
         if isinstance(expr, c.Not):
@@ -218,21 +363,22 @@ class FastPath:
         if isinstance(expr, c.Member):
             element = self._expr(expr.element, env, local)
             container = self._expr(expr.container, env, local)
-            return f"_in({element}, {container}, {expr.hierarchical}, {expr.negated})"  # fmt: skip
+            return f"_in({element}, {container}, {expr.hierarchical}, {expr.negated})"
         if isinstance(expr, c.Match):
             subject = self._expr(expr.subject, env, local)
             names: set[str] = set()
             for entry in expr.list.entries_on(self.as_of):
                 names.update(fold_name(n) for n in (entry.key, *entry.aliases))
-            src.sets.append(frozenset(names))
-            return f"_match({subject}, S[{len(src.sets) - 1}])"
+            return f"_match({subject}, {src.set(frozenset(names))})"
         if isinstance(expr, c.Known):
             subject = self._expr(expr.subject, env, local)
             return f"({subject} is not None)" if expr.known else f"({subject} is None)"
         assert isinstance(expr, c.Quantifier)
         collection = self._expr(expr.collection, env, local)
-        element = src.local()
-        inner_env = {**env, expr.var: element}
+        element = (
+            f"q{len([k for k in env if k.startswith('?')])}"  # the same text for the same condition
+        )
+        inner_env = {**env, expr.var: element, "?" + expr.var: element}
         inner_local: list[str] = []
         body = self._emit(expr.body, inner_env, inner_local)
         join = "_or" if expr.kind == "any" else "_and"
@@ -266,6 +412,14 @@ def _reads_variables(expr: c.Expr, policy: c.Policy) -> bool:
 @functools.lru_cache(maxsize=65536)
 def _folded(name: Any) -> str:
     return fold_name(str(name))
+
+
+def _peek(record: Any, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if record.__class__ is not dict:
+            return None
+        record = record.get(key)
+    return record
 
 
 def _hierarchical(code: Any, container: Any) -> bool:

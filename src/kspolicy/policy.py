@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from . import checked as c
 from .checker import Checker
 from .compiler import compile_policy
@@ -63,6 +65,14 @@ def _build(path: Path, limits: Limits) -> tuple[c.Policy | None, list[Diagnostic
     if any(d.is_error for d in diagnostics):
         return None, diagnostics
     return checked, diagnostics
+
+
+@attrs.frozen
+class RuleStatuses:
+    """The rules that fire for a case, and those that are pending on unknown facts."""
+
+    fired: tuple[str, ...]
+    pending: tuple[str, ...]
 
 
 class Policy:
@@ -131,6 +141,33 @@ class Policy:
             data = dict(data)
             as_of = _as_of(data.pop("as_of"), source)
         return self._reader.read(data, source), as_of
+
+    def rule_statuses(
+        self, case: CaseInput, *, as_of: dt.date | str | None = None, check_case: bool = True
+    ) -> RuleStatuses:
+        """Which rules fire and which are pending for a case: no explanation, fast.
+
+        The decision's outcomes follow from these (see `evaluate` for the decision
+        itself). `check_case=False` skips checking the case against the schema, for data
+        the caller already vouches for (its own database, say): a case that does not fit
+        the schema then gives no error, and no reliable answer either.
+        """
+        facts: Mapping[str, Any]
+        if check_case or not isinstance(case, Mapping):
+            facts, case_as_of = self.read_case(case)
+        else:
+            facts, case_as_of = case, None
+            if "as_of" in case:
+                facts = {k: v for k, v in case.items() if k != "as_of"}
+                case_as_of = _as_of(case["as_of"], None)
+        day = _as_of(as_of, None) if as_of is not None else case_as_of or dt.date.today()
+        assert self._program.fast is not None
+        fired, pending = self._program.fast(day)(facts)
+        names = [rule.name for rule in self._checked.rules]
+        return RuleStatuses(
+            tuple(dict.fromkeys(names[i] for i, _ in fired)),
+            tuple(dict.fromkeys(names[i] for i, _ in pending)),
+        )
 
     def evaluate(
         self,

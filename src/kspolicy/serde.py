@@ -234,8 +234,11 @@ _FIELD_NAMES: dict[type, dict[str, str]] = {}
 
 def _plain(value: Any) -> Any:
     if attrs.has(type(value)):
+        # An unknown fact is left out (not None): the fast path's two-valued function
+        # reads facts by key, and a missing key is how it learns a fact is unknown.
         keys = _FIELD_NAMES[type(value)]
-        return {keys[a.name]: _plain(getattr(value, a.name)) for a in attrs.fields(type(value))}
+        fields = ((a.name, getattr(value, a.name)) for a in attrs.fields(type(value)))
+        return {keys[name]: _plain(inner) for name, inner in fields if inner is not None}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value

@@ -1,0 +1,116 @@
+"""kspolicy in the peer benchmark (../shared/bench): the neutral workload as a kspolicy policy.
+
+    PYTHONPATH=benchmarks python ../shared/bench/peers.py --extra peer_adapter
+
+The adapter writes the workload's rules in the kspolicy language (with a schema for its
+cases and a list file for its lists), loads that policy once, and decides each case with
+`Policy.rule_statuses(case, check_case=False)`: the benchmark's cases are trusted data,
+as they are for every other engine, which check nothing either. Fired rules are mapped
+back to the workload's labels.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import adapters  # type: ignore[import-not-found]  # from ../shared/bench
+from workload import Cmp, Exists, Policy  # type: ignore[import-not-found]
+
+import kspolicy
+
+SCHEMA = """
+record Project { topics: list of text  trl: int  dual_use: bool  classified: text }
+record Partner { name: text  country: text  kind: text  military_ties: bool }
+record Researcher { role: text  nationality: text  military_background: bool }
+record Funder { country: text  kind: text  unusual_terms: bool }
+schema {
+  project: Project
+  partners: list of Partner
+  researchers: list of Researcher
+  funders: list of Funder
+}
+decision { hit: scale no < yes }
+"""
+
+
+def _literal(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return json.dumps(value)
+
+
+def _condition(cond: Any) -> str:
+    if isinstance(cond, Cmp):
+        path = ".".join(cond.path)
+        if cond.op == "==" and cond.value is True:
+            return path
+        if cond.op == "==" and cond.value is False:
+            return f"not {path}"
+        return f"{path} {cond.op} {_literal(cond.value)}"
+    assert isinstance(cond, Exists)
+    collection = ".".join(cond.coll)
+    parts = []
+    for pred in cond.preds:
+        subject = "x" if pred.attr is None else f"x.{pred.attr}"
+        if pred.op == "in":
+            parts.append(f"{subject} in {pred.value}")
+        elif pred.value is True:
+            parts.append(subject)
+        elif pred.value is False:
+            parts.append(f"not {subject}")
+        else:
+            parts.append(f"{subject} == {_literal(pred.value)}")
+    return f"(any x in {collection}: {' and '.join(parts)})"
+
+
+def policy_source(policy: Policy) -> str:
+    """The workload's policy in the kspolicy language."""
+    lines = ['policy peer_benchmark version "1"', 'lists "lists.toml"', SCHEMA]
+    for rule in policy.rules:
+        when = " and ".join(_condition(c) for c in rule.conds)
+        lines.append(f'rule {rule.id} cite "workload" when {when} then hit >= yes because "{rule.label}"')
+    return "\n".join(lines) + "\n"
+
+
+def lists_source(policy: Policy) -> str:
+    out = []
+    for name in policy.used_lists():
+        out.append(f'[{name}]\nkind = "codes"\nsource = "peer benchmark workload"\n'
+                   f"retrieved = 2026-11-28\nentries = {json.dumps(list(policy.lists[name]))}\n")  # fmt: skip
+    return "\n".join(out)
+
+
+def load_policy(policy: Policy, folder: Path) -> kspolicy.Policy:
+    (folder / "policy.pol").write_text(policy_source(policy), encoding="utf-8")
+    (folder / "lists.toml").write_text(lists_source(policy), encoding="utf-8")
+    return kspolicy.load(folder, limits=kspolicy.Limits(max_rules=100_000))
+
+
+class KsPolicy(adapters.Adapter):  # type: ignore[misc]
+    name = "kspolicy"
+    dist = "kspolicy"
+    impl = "pure Python (compiled to shared three-valued conditions)"
+    modules = ("kspolicy",)
+    notes = ("The workload as a kspolicy policy (generated .pol text and a TOML list "
+             "file, parsed and checked on every load); each decision is "
+             "Policy.rule_statuses(case, check_case=False): the case is trusted, as for "
+             "the other engines; three-valued logic, every distinct condition once per "
+             "case.")  # fmt: skip
+
+    def load(self, policy: Policy) -> Any:
+        folder = Path(tempfile.mkdtemp(prefix="kspolicy-bench-"))
+        loaded = load_policy(policy, folder)
+        labels = {rule.id: rule.label for rule in policy.rules}
+
+        def decide(case: dict[str, Any]) -> set[str]:
+            return {labels[name] for name in loaded.rule_statuses(case, check_case=False).fired}
+
+        return decide
+
+
+ADAPTERS = [KsPolicy()]
