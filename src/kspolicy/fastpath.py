@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import checked as c
-from .lists import fold_name
+from .lists import NamedList, fold_name
 
 Statuses = tuple[list[tuple[int, tuple[int, ...]]], list[tuple[int, tuple[int, ...]]]]
 Decide = Callable[[Mapping[str, Any]], Statuses]
@@ -126,17 +126,21 @@ class FastPath:
         self.policy = policy
         self._cache: dict[dt.date, Decide] = {}
         self.sources: dict[dt.date, str] = {}  # the generated code, for inspection
+        self._list_sets: dict[tuple[str, dt.date], frozenset[str]] = {}
 
     def decide(self, as_of: dt.date) -> Decide:
         found = self._cache.get(as_of)
         if found is None:
-            three, two = self._build(as_of), self.two_valued(as_of)
+            two = self.two_valued(as_of)
+            three: list[Decide] = []  # built when an unknown fact first needs it
 
             def found(facts: Mapping[str, Any]) -> Statuses:
                 try:
                     return two(facts)
                 except (KeyError, TypeError, IndexError):  # an unknown fact was needed
-                    return three(facts)
+                    if not three:
+                        three.append(self._build(as_of))
+                    return three[0](facts)
 
             if len(self._cache) > 64:
                 self._cache.clear()
@@ -167,6 +171,13 @@ class FastPath:
         exec(compile(_PRELUDE + code, "<kspolicy fast path>", "exec"), namespace)
         decide: Decide = namespace["decide"]
         return decide
+
+    def _codes(self, named: NamedList) -> frozenset[str]:
+        key = (named.name, self.as_of)
+        found = self._list_sets.get(key)
+        if found is None:
+            found = self._list_sets[key] = frozenset(e.key for e in named.entries_on(self.as_of))
+        return found
 
     # ---- the two-valued function ----------------------------------------------------
 
@@ -257,7 +268,7 @@ class FastPath:
         if isinstance(expr, c.ConstSet):
             return src.set(frozenset(expr.values))
         if isinstance(expr, c.ListSet):
-            return src.set(frozenset(e.key for e in expr.list.entries_on(self.as_of)))
+            return src.set(self._codes(expr.list))
         if isinstance(expr, c.DefineRef):
             return self._plain(self.policy.definitions[expr.name].expr, env)
         if isinstance(expr, c.Not):
@@ -288,6 +299,20 @@ class FastPath:
             test = f"_peek({base}, ({keys},))"
             return f"({test} is not None)" if expr.known else f"({test} is None)"
         assert isinstance(expr, c.Quantifier)
+        body_ = expr.body
+        if (
+            expr.kind == "any"
+            and isinstance(body_, c.Member)
+            and not body_.negated
+            and not body_.hierarchical
+            and isinstance(body_.element, c.Fact)
+            and body_.element.base == expr.var
+            and not body_.element.fields
+            and isinstance(body_.container, c.ConstSet | c.ListSet)
+        ):
+            # `any t in topics: t in S` is a set operation, done in C
+            collection = self._plain(expr.collection, env)
+            return f"(not {self._plain(body_.container, env)}.isdisjoint({collection}))"
         depth = len([k for k in env if k.startswith("?")])
         element = f"q{depth}"
         body = self._plain(expr.body, {**env, expr.var: element, f"?{depth}": element})
@@ -349,7 +374,7 @@ class FastPath:
         if isinstance(expr, c.ConstSet):
             return src.set(frozenset(expr.values))
         if isinstance(expr, c.ListSet):
-            return src.set(frozenset(e.key for e in expr.list.entries_on(self.as_of)))
+            return src.set(self._codes(expr.list))
         if isinstance(expr, c.DefineRef):
             return self._expr(self.policy.definitions[expr.name].expr, env, local)
         if isinstance(expr, c.Not):

@@ -84,6 +84,7 @@ class Policy:
         self._checked = checked
         self._program: Program = compile_policy(checked)
         self._reader = CaseReader(checked.schema, limits)
+        self._rule_names = tuple(rule.name for rule in checked.rules)
         self.limits = limits
         self.warnings: tuple[Diagnostic, ...] = tuple(diagnostics)
 
@@ -163,7 +164,7 @@ class Policy:
         day = _as_of(as_of, None) if as_of is not None else case_as_of or dt.date.today()
         assert self._program.fast is not None
         fired, pending = self._program.fast(day)(facts)
-        names = [rule.name for rule in self._checked.rules]
+        names = self._rule_names
         return RuleStatuses(
             tuple(dict.fromkeys(names[i] for i, _ in fired)),
             tuple(dict.fromkeys(names[i] for i, _ in pending)),
