@@ -73,7 +73,9 @@ def policy_source(policy: Policy) -> str:
     lines = ['policy peer_benchmark version "1"', 'lists "lists.toml"', SCHEMA]
     for rule in policy.rules:
         when = " and ".join(_condition(c) for c in rule.conds)
-        lines.append(f'rule {rule.id} cite "workload" when {when} then hit >= yes because "{rule.label}"')
+        lines.append(
+            f'rule {rule.id} cite "workload" when {when} then hit >= yes because "{rule.label}"'
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -30,6 +30,7 @@ LAYERS = {
     "formatter": 5,
     "policy": 5,
     "audit": 6,
+    "batch": 6,
     "interview": 6,
     "testing": 6,
     "cli": 6,

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import tomli_w
 
-from . import __version__, audit, interview, testing
+from . import __version__, audit, batch, interview, testing
 from .diagnostics import CaseError, KspolicyError, PolicyError, did_you_mean
 from .formatter import FormatError, format_source
 from .limits import Limits
@@ -83,7 +83,30 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     eval_cmd = commands.add_parser("eval", help="evaluate a case and print the decision")
-    eval_cmd.add_argument("case", type=Path, metavar="CASE", help="a case file (.toml or .json)")
+    eval_cmd.add_argument(
+        "case",
+        type=Path,
+        metavar="CASE",
+        nargs="?",
+        help="a case file (.toml or .json); or use --batch",
+    )
+    eval_cmd.add_argument(
+        "--batch",
+        type=Path,
+        metavar="FILE",
+        help="many cases: a .jsonl file (a case a line) or a .csv file (columns such "
+        "as project.trl, partners.0.country); one JSON line out per case",
+    )
+    eval_cmd.add_argument(
+        "--out", type=Path, metavar="FILE", help="with --batch: write here (default: stdout)"
+    )
+    eval_cmd.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --batch: processes to use (default 1)",
+    )
     eval_cmd.add_argument(
         "--policy",
         type=Path,
@@ -258,6 +281,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if (args.case is None) == (args.batch is None):
+        raise KspolicyError("give a CASE file or --batch FILE (one of the two)")
+    if args.batch is not None:
+        return _batch(args)
     policy = load(args.policy, limits=_limits(args))
     decision = policy.evaluate(args.case, as_of=args.as_of, lang=args.lang, explain=args.explain)
     if args.record is not None:
@@ -268,6 +295,47 @@ def _eval(args: argparse.Namespace) -> int:
         sys.stdout.write(decision.to_json())
     else:
         sys.stdout.write(render_decision(decision))
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    if not args.batch.is_file():
+        raise KspolicyError(f"{args.batch}: no such file")
+    if args.workers < 1:
+        raise KspolicyError("--workers takes a number of 1 or more")
+    policy = load(args.policy, limits=_limits(args))
+    numbered = batch.read_batch(args.batch)
+    lines: list[int] = []
+
+    def cases() -> Any:
+        for number, case in numbered:
+            lines.append(number)
+            yield case if not isinstance(case, CaseError) else {"\0unreadable": str(case)}
+
+    out = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
+    progress = sys.stderr.isatty()
+    counts = {"decided": 0, "rejected": 0}
+    try:
+        results = policy.evaluate_many(
+            cases(), as_of=args.as_of, lang=args.lang, explain=args.explain, workers=args.workers
+        )
+        for position, result in enumerate(results):
+            record: dict[str, Any] = {"line": lines[position]}
+            if isinstance(result, CaseError):
+                record["error"] = [str(p) for p in result.problems]
+                counts["rejected"] += 1
+            else:
+                record["decision"] = result.to_dict()
+                counts["decided"] += 1
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if progress and position % 50 == 0:
+                sys.stderr.write(f"\r{position + 1} cases…")
+    finally:
+        if args.out:
+            out.close()
+    if progress:
+        sys.stderr.write("\r")
+    sys.stderr.write(f"{counts['decided']} decided, {counts['rejected']} rejected\n")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,9 @@ def load(path: str | os.PathLike[str] | None = None, *, limits: Limits = DEFAULT
     checked, diagnostics = _build(Path(path) if path is not None else default_policy_path(), limits)
     if checked is None:
         raise PolicyError(diagnostics)
-    return Policy(checked, diagnostics, limits)
+    policy = Policy(checked, diagnostics, limits)
+    policy.path = Path(path) if path is not None else None
+    return policy
 
 
 def _build(path: Path, limits: Limits) -> tuple[c.Policy | None, list[Diagnostic]]:
@@ -86,6 +88,7 @@ class Policy:
         self._reader = CaseReader(checked.schema, limits)
         self._rule_names = tuple(rule.name for rule in checked.rules)
         self.limits = limits
+        self.path: Path | None = None  # where it was loaded from (None: the built-in pack)
         self.warnings: tuple[Diagnostic, ...] = tuple(diagnostics)
 
     @property
@@ -165,10 +168,25 @@ class Policy:
         assert self._program.fast is not None
         fired, pending = self._program.fast(day)(facts)
         names = self._rule_names
-        return RuleStatuses(
-            tuple(dict.fromkeys(names[i] for i, _ in fired)),
-            tuple(dict.fromkeys(names[i] for i, _ in pending)),
+        return RuleStatuses(  # in the policy's order, whatever order the fast path found them
+            tuple(names[i] for i in sorted({i for i, _ in fired})),
+            tuple(names[i] for i in sorted({i for i, _ in pending})),
         )
+
+    def evaluate_many(
+        self,
+        cases: Iterable[CaseInput],
+        *,
+        as_of: dt.date | str | None = None,
+        lang: str = "en",
+        explain: bool = False,
+        workers: int = 1,
+    ) -> Iterator[Decision | CaseError]:
+        """Each case's Decision, or the CaseError saying what is wrong with it, in input
+        order, streamed in bounded memory; `workers` > 1 spreads them over processes."""
+        from .batch import evaluate_many
+
+        return evaluate_many(self, cases, as_of=as_of, lang=lang, explain=explain, workers=workers)
 
     def evaluate(
         self,

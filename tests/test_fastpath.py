@@ -1,0 +1,96 @@
+"""The fast path decides exactly what the traced evaluation decides.
+
+On generated policies and cases (with unknown facts, so that both the two-valued and
+the three-valued generated functions run), on the guideline's scenarios, and on the
+peer benchmark's own workload (../shared/bench), rule by rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kspolicy
+
+from .conftest import ROOT
+from .strategies import forget, full_cases
+from .test_differential import folder, load, policies  # noqa: F401  (a fixture and strategies)
+
+AS_OF = dt.date(2026, 1, 15)
+BENCH = ROOT.parent / "shared" / "bench"
+
+
+def traced(policy: kspolicy.Policy, case: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    decision = policy.evaluate(case, as_of=AS_OF, explain=True)
+    fired = tuple(dict.fromkeys(r.rule for r in decision.fired))
+    return fired, tuple(dict.fromkeys(r.rule for r in decision.pending))
+
+
+def test_fast_and_traced_agree_on_generated_policies(folder: Path) -> None:  # noqa: F811
+    schema_policy = load(
+        folder, 'rule base cite "x" when true then verdict >= notify because "b"\n'
+    )
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(body=policies(), data=st.data())
+    def check(body: str, data: st.DataObject) -> None:
+        policy = load(folder, body)
+        for rate in (0.0, 0.3):
+            case = data.draw(forget(data.draw(full_cases(schema_policy.schema)), rate))
+            statuses = policy.rule_statuses(case, as_of=AS_OF)
+            assert (statuses.fired, statuses.pending) == traced(policy, case)
+
+    check()
+
+
+def test_decisions_with_and_without_explanation_are_the_same(folder: Path) -> None:  # noqa: F811
+    schema_policy = load(
+        folder, 'rule base cite "x" when true then verdict >= notify because "b"\n'
+    )
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(body=policies(), data=st.data())
+    def check(body: str, data: st.DataObject) -> None:
+        policy = load(folder, body)
+        case = data.draw(forget(data.draw(full_cases(schema_policy.schema)), 0.3))
+        fast = policy.evaluate(case, as_of=AS_OF).to_dict()
+        slow = policy.evaluate(case, as_of=AS_OF, explain=True).to_dict()
+        slow["trace"] = []
+        assert fast == slow
+
+    check()
+
+
+def test_fast_and_traced_agree_on_the_scenarios() -> None:
+    pack = kspolicy.load()
+    for path in sorted((ROOT / "examples" / "cases").glob("*.toml")):
+        statuses = pack.rule_statuses(path, as_of=AS_OF)
+        assert (statuses.fired, statuses.pending) == traced(pack, path), path.name
+
+
+@pytest.mark.skipif(
+    not BENCH.is_dir() and not os.environ.get("CI"), reason="no ../shared/bench here"
+)
+@pytest.mark.parametrize("size", [30, 300])
+def test_fast_and_traced_agree_on_the_benchmark_workload(size: int) -> None:
+    sys.path[:0] = [str(BENCH), str(ROOT / "benchmarks")]
+    try:
+        import peer_adapter  # type: ignore[import-not-found]
+        import workload  # type: ignore[import-not-found]
+    finally:
+        del sys.path[:2]
+    neutral = workload.make_policy(size)
+    policy = peer_adapter.load_policy(neutral, Path(__import__("tempfile").mkdtemp()))
+    for case in workload.make_cases(150):
+        expected = workload.reference_decide(neutral, case)
+        fast = policy.rule_statuses(case, as_of=AS_OF, check_case=False)
+        labels = {r.id: r.label for r in neutral.rules}
+        assert {labels[name] for name in fast.fired} == expected
+        assert fast.fired == traced(policy, case)[0]
