@@ -13,7 +13,7 @@ from typing import Any
 from . import checked as c
 from .decision import TraceNode
 from .fastpath import FastPath
-from .lists import NamedList, fold_name
+from .lists import NamedList, containing_code, fold_name
 from .runtime import (
     UNKNOWN_COLLECTION,
     Bound,
@@ -313,10 +313,4 @@ def _find(value: Any, container: Any, hierarchical: bool) -> str | None:
     """The member of the container that `value` is, or descends from; None if none."""
     if not hierarchical:
         return str(value) if value in container else None
-    code = str(value)
-    while True:
-        if code in container:
-            return code
-        if "." not in code:
-            return None
-        code = code.rsplit(".", 1)[0]
+    return containing_code(value, container)

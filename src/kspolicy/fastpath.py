@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import checked as c
-from .lists import NamedList, fold_name
+from .lists import NamedList, containing_code, fold_name
 
 Statuses = tuple[list[tuple[int, tuple[int, ...]]], list[tuple[int, tuple[int, ...]]]]
 Decide = Callable[[Mapping[str, Any]], Statuses]
@@ -448,10 +448,4 @@ def _peek(record: Any, keys: tuple[str, ...]) -> Any:
 
 
 def _hierarchical(code: Any, container: Any) -> bool:
-    text = str(code)
-    while True:
-        if text in container:
-            return True
-        if "." not in text:
-            return False
-        text = text.rsplit(".", 1)[0]
+    return containing_code(code, container) is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Container
 from typing import Any
 
 import attrs
@@ -76,6 +77,20 @@ LEGAL_SUFFIXES = frozenset(
 )
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def containing_code(code: object, container: Container[object]) -> str | None:
+    """The member of `container` that a dotted code is, or descends from; None if none.
+
+    `robotics.drones.small` is in a set holding `robotics.drones` or `robotics`.
+    """
+    text = str(code)
+    while True:
+        if text in container:
+            return text
+        if "." not in text:
+            return None
+        text = text.rsplit(".", 1)[0]
 
 
 def fold_name(name: str) -> str:
