@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -225,6 +226,8 @@ class FastPath:
                     body += self._plain_rule(index, rule)
                 else:
                     body.append(f"    if {' and '.join(texts)}: fired.append(({index}, ()))")
+        if share:  # with few rules, short-circuiting already skips most reads
+            body = _hoist_reads(body)
         code = (
             "\n".join(["def decide(root):", "    fired = []", *body, "    return fired, []"]) + "\n"
         )
@@ -410,6 +413,34 @@ class FastPath:
         return (
             f"(None if {collection} is None else {join}(*[{body} for {element} in {collection}]))"
         )
+
+
+_READ = re.compile(r"root(?:\[K\[\d+\]\]){1,2}")
+
+
+def _hoist_reads(body: list[str]) -> list[str]:
+    """Read facts that several lines need once, into locals, before anything else.
+
+    A read of an unknown fact raises KeyError sooner this way; the three-valued function
+    then answers, so hoisting changes how fast a decision is, never what it is.
+    """
+    counts: dict[str, int] = {}
+    for line in body:
+        for read in _READ.findall(line):
+            counts[read] = counts.get(read, 0) + 1
+    hoisted = sorted((r for r, n in counts.items() if n > 1), key=len)
+    names: dict[str, str] = {}
+    head = []
+    for read in hoisted:  # shorter reads first, so longer ones can use them
+        expression = read
+        for shorter, name in names.items():
+            if read.startswith(shorter):
+                expression = name + read[len(shorter) :]
+        names[read] = f"f{len(names)}"
+        head.append(f"    {names[read]} = {expression}")
+    pattern = re.compile("|".join(re.escape(r) for r in sorted(names, key=len, reverse=True)))
+    rewritten = [pattern.sub(lambda m: names[m.group(0)], line) for line in body] if names else body
+    return head + rewritten
 
 
 def _reads_variables(expr: c.Expr, policy: c.Policy) -> bool:
