@@ -100,7 +100,11 @@ class _Source:
         self._set_slots: dict[frozenset[Any], str] = {}
 
     def constant(self, value: Any) -> str:
-        """The slot of a constant; equal constants share one, so equal conditions read alike."""
+        """A constant in the generated code: a text, number or truth value as its `repr`
+        (an exactly escaped literal: it can only ever be that value), anything else in a
+        slot. Equal constants read alike, so equal conditions are shared."""
+        if type(value) in (str, int, float, bool):
+            return repr(value)
         key = (type(value), value)
         slot = self._constant_slots.get(key)
         if slot is None:
@@ -112,8 +116,12 @@ class _Source:
         slot = self._set_slots.get(values)
         if slot is None:
             self.sets.append(values)
-            slot = self._set_slots[values] = f"S[{len(self.sets) - 1}]"
+            slot = self._set_slots[values] = f"S{len(self.sets) - 1}"
         return slot
+
+    def names(self) -> dict[str, Any]:
+        """The globals the generated code reads: constants, and each set by its own name."""
+        return {"K": tuple(self.constants), **{f"S{i}": s for i, s in enumerate(self.sets)}}
 
     def local(self) -> str:
         self.counter += 1
@@ -163,8 +171,7 @@ class FastPath:
         shared = [f"    {line}" for line in src.lines]
         code = "\n".join([*head, *shared, *body, "    return fired, pending"]) + "\n"
         namespace: dict[str, Any] = {
-            "K": tuple(src.constants),
-            "S": tuple(src.sets),
+            **src.names(),
             "_fold": _folded,
             "_hier": _hierarchical,
         }
@@ -232,8 +239,7 @@ class FastPath:
             "\n".join(["def decide(root):", "    fired = []", *body, "    return fired, []"]) + "\n"
         )
         namespace: dict[str, Any] = {
-            "K": tuple(src.constants),
-            "S": tuple(src.sets),
+            **src.names(),
             "_fold": _folded,
             "_hier": _hierarchical,
             "_peek": _peek,
@@ -415,7 +421,8 @@ class FastPath:
         )
 
 
-_READ = re.compile(r"root(?:\[K\[\d+\]\]){1,2}")
+_KEY = r"""(?:K\[\d+\]|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+_READ = re.compile(r"root(?:\[" + _KEY + r"\]){1,2}")
 
 
 def _hoist_reads(body: list[str]) -> list[str]:

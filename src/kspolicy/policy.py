@@ -157,7 +157,7 @@ class Policy:
         the schema then gives no error, and no reliable answer either.
         """
         facts: Mapping[str, Any]
-        if check_case or not isinstance(case, Mapping):
+        if check_case or (type(case) is not dict and not isinstance(case, Mapping)):
             facts, case_as_of = self.read_case(case)
         else:
             facts, case_as_of = case, None
@@ -167,11 +167,15 @@ class Policy:
         day = _as_of(as_of, None) if as_of is not None else case_as_of or dt.date.today()
         assert self._program.fast is not None
         fired, pending = self._program.fast(day)(facts)
+        return RuleStatuses(self._names_of(fired), self._names_of(pending))
+
+    def _names_of(self, found: list[tuple[int, tuple[int, ...]]]) -> tuple[str, ...]:
+        """Rule names in the policy's order, once each, whatever order they were found in."""
         names = self._rule_names
-        return RuleStatuses(  # in the policy's order, whatever order the fast path found them
-            tuple(names[i] for i in sorted({i for i, _ in fired})),
-            tuple(names[i] for i in sorted({i for i, _ in pending})),
-        )
+        indices = [i for i, _ in found]
+        if any(a >= b for a, b in zip(indices, indices[1:], strict=False)):
+            indices = sorted(set(indices))
+        return tuple(names[i] for i in indices)
 
     def evaluate_many(
         self,
