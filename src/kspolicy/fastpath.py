@@ -345,11 +345,9 @@ class FastPath:
             indent += "    "
             env[name] = element
             positions.append(position)
-        local: list[str] = []
-        when = self._expr(rule.when, env, local)
-        parts = [when] + [f"_not({self._expr(u, env, local)})" for u in rule.unless]
+        when = self._expr(rule.when, env)
+        parts = [when] + [f"_not({self._expr(u, env)})" for u in rule.unless]
         verdict = parts[0] if len(parts) == 1 else f"_and({', '.join(parts)})"
-        lines += [indent + line for line in local]
         key = f"({index}, ({', '.join(positions)}{',' if positions else ''}))"
         lines.append(f"{indent}r = {verdict}")
         lines.append(f"{indent}if r is True:")
@@ -358,9 +356,9 @@ class FastPath:
         lines.append(f"{indent}    pending.append({key})")
         return lines
 
-    def _expr(self, expr: c.Expr, env: dict[str, str], local: list[str]) -> str:
+    def _expr(self, expr: c.Expr, env: dict[str, str]) -> str:
         """A Python expression for the value (True/False/None, or a fact's value)."""
-        text = self._emit(expr, env, local)
+        text = self._emit(expr, env)
         if _reads_variables(expr, self.policy):
             return text
         # Shared by every rule: computed once per case, where it is first needed.
@@ -371,7 +369,7 @@ class FastPath:
             self.src.lines.append(f"{name} = {text}")
         return name
 
-    def _emit(self, expr: c.Expr, env: dict[str, str], local: list[str]) -> str:
+    def _emit(self, expr: c.Expr, env: dict[str, str]) -> str:
         src = self.src
         if isinstance(expr, c.Fact):
             reader = "root" if expr.base is None else env[expr.base]
@@ -385,36 +383,35 @@ class FastPath:
         if isinstance(expr, c.ListSet):
             return src.set(self._codes(expr.list))
         if isinstance(expr, c.DefineRef):
-            return self._expr(self.policy.definitions[expr.name].expr, env, local)
+            return self._expr(self.policy.definitions[expr.name].expr, env)
         if isinstance(expr, c.Not):
-            return f"_not({self._expr(expr.operand, env, local)})"
+            return f"_not({self._expr(expr.operand, env)})"
         if isinstance(expr, c.And | c.Or):
-            parts = ", ".join(self._expr(o, env, local) for o in expr.operands)
+            parts = ", ".join(self._expr(o, env) for o in expr.operands)
             return f"{'_and' if isinstance(expr, c.And) else '_or'}({parts})"
         if isinstance(expr, c.Compare):
-            a, b = self._expr(expr.left, env, local), self._expr(expr.right, env, local)
+            a, b = self._expr(expr.left, env), self._expr(expr.right, env)
             return f"{_COMPARE[expr.op]}({a}, {b})"
         if isinstance(expr, c.Member):
-            element = self._expr(expr.element, env, local)
-            container = self._expr(expr.container, env, local)
+            element = self._expr(expr.element, env)
+            container = self._expr(expr.container, env)
             return f"_in({element}, {container}, {expr.hierarchical}, {expr.negated})"
         if isinstance(expr, c.Match):
-            subject = self._expr(expr.subject, env, local)
+            subject = self._expr(expr.subject, env)
             names: set[str] = set()
             for entry in expr.list.entries_on(self.as_of):
                 names.update(fold_name(n) for n in (entry.key, *entry.aliases))
             return f"_match({subject}, {src.set(frozenset(names))})"
         if isinstance(expr, c.Known):
-            subject = self._expr(expr.subject, env, local)
+            subject = self._expr(expr.subject, env)
             return f"({subject} is not None)" if expr.known else f"({subject} is None)"
         assert isinstance(expr, c.Quantifier)
-        collection = self._expr(expr.collection, env, local)
+        collection = self._expr(expr.collection, env)
         element = (
             f"q{len([k for k in env if k.startswith('?')])}"  # the same text for the same condition
         )
         inner_env = {**env, expr.var: element, "?" + expr.var: element}
-        inner_local: list[str] = []
-        body = self._emit(expr.body, inner_env, inner_local)
+        body = self._emit(expr.body, inner_env)
         join = "_or" if expr.kind == "any" else "_and"
         return (
             f"(None if {collection} is None else {join}(*[{body} for {element} in {collection}]))"
