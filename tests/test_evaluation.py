@@ -366,3 +366,23 @@ entries = [
     assert [(q.fact, q.question, q.rules) for q in unknown.open_questions] == [
         ("site", "Where?", ["r"])
     ]
+
+
+def test_loading_pauses_the_cycle_collector_and_restores_it(
+    write_policy: Callable[..., Path],
+) -> None:
+    import gc
+
+    broken = write_policy({"policy.pol": 'policy p version "1"\nrule r when x then y >= z\n'})
+    assert gc.isenabled()
+    kspolicy.load()
+    assert gc.isenabled()
+    with pytest.raises(kspolicy.PolicyError):
+        kspolicy.load(broken)
+    assert gc.isenabled()
+    gc.disable()  # a program that turned it off itself keeps it off
+    try:
+        kspolicy.load()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

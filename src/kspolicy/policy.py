@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -37,7 +39,8 @@ def check(
     path: str | os.PathLike[str] | None = None, *, limits: Limits = DEFAULT
 ) -> list[Diagnostic]:
     """Every diagnostic of a policy (errors and warnings), in reading order; never raises."""
-    return _build(Path(path) if path is not None else default_policy_path(), limits)[1]
+    with _collector_paused():
+        return _build(Path(path) if path is not None else default_policy_path(), limits)[1]
 
 
 def load(path: str | os.PathLike[str] | None = None, *, limits: Limits = DEFAULT) -> Policy:
@@ -46,12 +49,33 @@ def load(path: str | os.PathLike[str] | None = None, *, limits: Limits = DEFAULT
     Raises PolicyError, with every diagnostic, when the policy has an error. `limits`
     raises (or lowers) what the engine accepts (docs/limits.md).
     """
-    checked, diagnostics = _build(Path(path) if path is not None else default_policy_path(), limits)
-    if checked is None:
-        raise PolicyError(diagnostics)
-    policy = Policy(checked, diagnostics, limits)
+    with _collector_paused():
+        where = Path(path) if path is not None else default_policy_path()
+        checked, diagnostics = _build(where, limits)
+        if checked is None:
+            raise PolicyError(diagnostics)
+        policy = Policy(checked, diagnostics, limits)
     policy.path = Path(path) if path is not None else None
     return policy
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a policy is built.
+
+    Loading creates hundreds of thousands of long-lived objects (syntax tree, spans,
+    closures) and frees few, so the collector would scan them over and over for nothing:
+    a sixth of the time to load 3,000 rules. Reference counting still frees everything
+    that is dropped; cycles wait for the next collection after the load. An embedding
+    program that turned the collector off itself keeps it off.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _build(path: Path, limits: Limits) -> tuple[c.Policy | None, list[Diagnostic]]:
