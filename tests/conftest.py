@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_parse_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests use a parse cache of their own (cache.py), never the user's."""
+    before = os.environ.get("KSPOLICY_CACHE")
+    os.environ["KSPOLICY_CACHE"] = str(tmp_path_factory.mktemp("parse-cache"))
+    yield
+    if before is None:
+        del os.environ["KSPOLICY_CACHE"]
+    else:
+        os.environ["KSPOLICY_CACHE"] = before
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

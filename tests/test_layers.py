@@ -20,6 +20,7 @@ LAYERS = {
     "checked": 1,
     "parser": 2,
     "serde": 2,
+    "cache": 3,
     "checker": 3,
     "lints": 3,
     "loader": 3,

@@ -15,10 +15,10 @@ from pathlib import Path
 import attrs
 
 from . import nodes as n
+from .cache import parse_cached
 from .diagnostics import Diagnostic, error
 from .limits import DEFAULT, Limits
 from .lists import NamedList
-from .parser import parse_module
 from .serde import read_list_file
 from .span import Source, Span
 
@@ -125,7 +125,7 @@ class _Reader:
         source = self._read(path, at)
         if source is None:
             return
-        module, diagnostics = parse_module(source, self.limits.max_depth)
+        module, diagnostics = parse_cached(source, self.limits.max_depth)
         self.modules.append(module)
         self.diagnostics.extend(diagnostics)
         for item in module.items:

@@ -56,6 +56,11 @@ class Span:
     start: int
     end: int
 
+    def __reduce__(self) -> tuple[type[Span], tuple[Source, int, int]]:
+        # Pickled as its three fields (the parse cache stores many thousands of spans):
+        # twice as fast as attrs' state dictionaries.
+        return Span, (self.source, self.start, self.end)
+
     def shifted(self, by: int) -> Span:
         """The same span, `by` characters further into its source."""
         return Span(self.source, self.start + by, self.end + by)
