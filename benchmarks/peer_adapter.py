@@ -12,6 +12,7 @@ back to the workload's labels.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -82,15 +83,26 @@ def policy_source(policy: Policy) -> str:
 def lists_source(policy: Policy) -> str:
     out = []
     for name in policy.used_lists():
+        entries = json.dumps(list(policy.lists[name]))
         out.append(f'[{name}]\nkind = "codes"\nsource = "peer benchmark workload"\n'
-                   f"retrieved = 2026-11-28\nentries = {json.dumps(list(policy.lists[name]))}\n")  # fmt: skip
+                   f"retrieved = 2026-11-28\nentries = {entries}\n")  # fmt: skip
     return "\n".join(out)
 
 
 def load_policy(policy: Policy, folder: Path) -> kspolicy.Policy:
+    """Write the policy's files and load them cold: with the parse cache off, as the other
+    engines compile from scratch on every load (benchmarks/bench_load.py times warm loads)."""
     (folder / "policy.pol").write_text(policy_source(policy), encoding="utf-8")
     (folder / "lists.toml").write_text(lists_source(policy), encoding="utf-8")
-    return kspolicy.load(folder, limits=kspolicy.Limits(max_rules=100_000))
+    before = os.environ.get("KSPOLICY_CACHE")
+    os.environ["KSPOLICY_CACHE"] = "off"
+    try:
+        return kspolicy.load(folder, limits=kspolicy.Limits(max_rules=100_000))
+    finally:
+        if before is None:
+            del os.environ["KSPOLICY_CACHE"]
+        else:
+            os.environ["KSPOLICY_CACHE"] = before
 
 
 class KsPolicy(adapters.Adapter):  # type: ignore[misc]
@@ -99,7 +111,7 @@ class KsPolicy(adapters.Adapter):  # type: ignore[misc]
     impl = "pure Python (compiled to shared three-valued conditions)"
     modules = ("kspolicy",)
     notes = ("The workload as a kspolicy policy (generated .pol text and a TOML list "
-             "file, parsed and checked on every load); each decision is "
+             "file, parsed and checked on every load, the parse cache off); each decision is "
              "Policy.rule_statuses(case, check_case=False): the case is trusted, as for "
              "the other engines; three-valued logic, every distinct condition once per "
              "case.")  # fmt: skip
@@ -107,10 +119,11 @@ class KsPolicy(adapters.Adapter):  # type: ignore[misc]
     def load(self, policy: Policy) -> Any:
         folder = Path(tempfile.mkdtemp(prefix="kspolicy-bench-"))
         loaded = load_policy(policy, folder)
-        labels = {rule.id: rule.label for rule in policy.rules}
+        label_of = {rule.id: rule.label for rule in policy.rules}.__getitem__
+        statuses = loaded.rule_statuses
 
         def decide(case: dict[str, Any]) -> set[str]:
-            return {labels[name] for name in loaded.rule_statuses(case, check_case=False).fired}
+            return set(map(label_of, statuses(case, check_case=False).fired))
 
         return decide
 

@@ -386,3 +386,24 @@ def test_loading_pauses_the_cycle_collector_and_restores_it(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_today_is_asked_again_when_the_clock_leaves_the_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from kspolicy import policy as facade
+
+    midnight = dt.datetime(2026, 3, 1).timestamp()  # local midnight, as `today` means
+    clock = [midnight - 1]
+    monkeypatch.setattr(facade, "time", SimpleNamespace(time=lambda: clock[0]))
+    monkeypatch.setattr(facade, "_day", (0.0, 0.0, dt.date.min))
+    assert facade._today() == dt.date(2026, 2, 28)
+    clock[0] = midnight
+    assert facade._today() == dt.date(2026, 3, 1)
+    clock[0] = midnight + 86399
+    assert facade._today() == dt.date(2026, 3, 1)
+    clock[0] = midnight - 3600  # the clock was set back
+    assert facade._today() == dt.date(2026, 2, 28)

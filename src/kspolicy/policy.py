@@ -7,11 +7,10 @@ import datetime as dt
 import gc
 import os
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
-
-import attrs
+from typing import Any, NamedTuple
 
 from . import checked as c
 from .checker import Checker
@@ -93,8 +92,7 @@ def _build(path: Path, limits: Limits) -> tuple[c.Policy | None, list[Diagnostic
     return checked, diagnostics
 
 
-@attrs.frozen
-class RuleStatuses:
+class RuleStatuses(NamedTuple):
     """The rules that fire for a case, and those that are pending on unknown facts."""
 
     fired: tuple[str, ...]
@@ -111,6 +109,8 @@ class Policy:
         self._program: Program = compile_policy(checked)
         self._reader = CaseReader(checked.schema, limits)
         self._rule_names = tuple(rule.name for rule in checked.rules)
+        assert self._program.fast is not None
+        self._decide_fast = self._program.fast
         self.limits = limits
         self.path: Path | None = None  # where it was loaded from (None: the built-in pack)
         self.warnings: tuple[Diagnostic, ...] = tuple(diagnostics)
@@ -180,26 +180,29 @@ class Policy:
         the caller already vouches for (its own database, say): a case that does not fit
         the schema then gives no error, and no reliable answer either.
         """
+        # Written for speed: with a small policy, this wrapper once cost as much as the
+        # decision itself (benchmarks/RESULTS.md).
         facts: Mapping[str, Any]
+        case_as_of = None
         if check_case or (type(case) is not dict and not isinstance(case, Mapping)):
             facts, case_as_of = self.read_case(case)
+        elif "as_of" in case:
+            facts = {k: v for k, v in case.items() if k != "as_of"}
+            case_as_of = _as_of(case["as_of"], None)
         else:
-            facts, case_as_of = case, None
-            if "as_of" in case:
-                facts = {k: v for k, v in case.items() if k != "as_of"}
-                case_as_of = _as_of(case["as_of"], None)
-        day = _as_of(as_of, None) if as_of is not None else case_as_of or dt.date.today()
-        assert self._program.fast is not None
-        fired, pending = self._program.fast(day)(facts)
-        return RuleStatuses(self._names_of(fired), self._names_of(pending))
-
-    def _names_of(self, found: list[tuple[int, tuple[int, ...]]]) -> tuple[str, ...]:
-        """Rule names in the policy's order, once each, whatever order they were found in."""
+            facts = case
+        if as_of is not None:
+            day = _as_of(as_of, None)
+        else:
+            day = case_as_of or _today()
+        fired, pending = self._decide_fast(day)(facts)
         names = self._rule_names
-        indices = [i for i, _ in found]
-        if any(a >= b for a, b in zip(indices, indices[1:], strict=False)):
-            indices = sorted(set(indices))
-        return tuple(names[i] for i in indices)
+        # In policy order, once each: a rule can fire for several bindings, and rules
+        # grouped under a shared condition are found out of order.
+        return RuleStatuses(
+            tuple([names[i] for i in sorted({i for i, _ in fired})]) if fired else (),
+            tuple([names[i] for i in sorted({i for i, _ in pending})]) if pending else (),
+        )
 
     def evaluate_many(
         self,
@@ -231,10 +234,31 @@ class Policy:
         questions. `explain` adds the evaluation trace. Raises CaseError on a bad case.
         """
         facts, case_as_of = self.read_case(case)
-        day = _as_of(as_of, None) if as_of is not None else case_as_of or dt.date.today()
+        day = _as_of(as_of, None) if as_of is not None else case_as_of or _today()
         if self._checked.languages and lang not in self._checked.languages:
             raise ValueError(f"language {lang!r}: this policy has {', '.join(self.languages)}")
         return run(self._program, facts, day, lang, explain)
+
+
+_day: tuple[float, float, dt.date] = (0.0, 0.0, dt.date.min)  # local day: start, end, date
+
+
+def _today() -> dt.date:
+    """Today's local date, kept until local midnight.
+
+    Asking the system for the date takes as long as deciding a case of a small policy,
+    and the clock alone is cheap; the date is asked again when the clock leaves the day
+    it was asked on, forward or back.
+    """
+    global _day
+    now = time.time()
+    start, end, day = _day
+    if not start <= now < end:
+        day = dt.date.fromtimestamp(now)
+        start = dt.datetime.combine(day, dt.time()).timestamp()
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time()).timestamp()
+        _day = (start, end, day)
+    return day
 
 
 def _as_of(value: Any, source: str | None) -> dt.date:
