@@ -1,11 +1,12 @@
 """The fast path: a checked policy compiled to one Python function per date of evaluation.
 
 The traced evaluator (compiler + runtime) explains everything it computes; most rules of
-most cases are silent and need no explanation. The fast path only decides each rule's
-status — fired, pending or silent, for every binding — in three-valued logic, and
-computes each distinct condition once per case (conditions that read no implicit
-variable are shared by every rule). `runtime.run` then traces only the rules that fired
-or are pending, so decisions are the same, byte for byte, and cost what they explain.
+most cases are silent and need no explanation. The fast path only decides which rules
+fire and which are pending (for some binding of their implicit variables), in
+three-valued logic, and computes each distinct condition at most once per case
+(conditions that read no implicit variable are shared by every rule). `runtime.run`
+then traces only the rules that fired or are pending, all their bindings, so decisions
+are the same, byte for byte, and cost what they explain.
 
 The generated source never contains a name or a literal from the policy as code:
 fields, codes and texts are passed as constants (`K[i]`), lists as frozensets (`S[i]`),
@@ -23,7 +24,8 @@ from typing import Any
 from . import checked as c
 from .lists import NamedList, containing_code, fold_name
 
-Statuses = tuple[list[tuple[int, tuple[int, ...]]], list[tuple[int, tuple[int, ...]]]]
+Statuses = tuple[list[int], list[int]]
+"""The indices of the rules that fired and of those pending, each once per binding found."""
 Decide = Callable[[Mapping[str, Any]], Statuses]
 
 _PRELUDE = """
@@ -73,8 +75,8 @@ def _match(name, names):
     return None if name is None else _fold(name) in names
 
 def _each(collection):
-    # an unknown collection gives one binding, position -1, to an unknown element
-    return enumerate(collection) if collection is not None else ((-1, None),)
+    # an unknown collection gives one binding, to an unknown element
+    return collection if collection is not None else (None,)
 
 def _in(e, s, hierarchical, negated):
     if s is not None and not s:
@@ -175,7 +177,7 @@ class FastPath:
             "_fold": _folded,
             "_hier": _hierarchical,
         }
-        self.sources[as_of] = code
+        self.sources[as_of] = self.sources.get(as_of, "") + "\n" + code
         exec(compile(_PRELUDE + code, "<kspolicy fast path>", "exec"), namespace)
         decide: Decide = namespace["decide"]
         return decide
@@ -213,26 +215,33 @@ class FastPath:
         body: list[str] = []
         if share:
             names = {text: f"c{i}" for i, text in enumerate(counts)}
-            body += [f"    {name} = {text}" for text, name in names.items()]
             groups: dict[str, list[tuple[int, list[str]]]] = {}
+            loops: list[str] = []
             for (index, rule), texts in zip(active, conditions, strict=True):
                 if rule.binders:
-                    body += self._plain_rule(index, rule)
+                    loops += self._plain_rule(index, rule)
                     continue
-                lead = max(texts, key=lambda t: counts[t])
-                groups.setdefault(lead, []).append((index, [names[t] for t in texts if t != lead]))
+                # The lead is computed for every case: a cheap test (no loop over a
+                # collection) if the rule has one, then the one most rules share.
+                lead = max(texts, key=lambda t: (not t.startswith("any("), counts[t]))
+                groups.setdefault(lead, []).append((index, [t for t in texts if t != lead]))
+            body += [f"    {names[lead]} = {lead}" for lead in groups]
+            body += [
+                f"    {names[text]} = {_guarded(text, leads, names)}"
+                for text, leads in _guards(groups).items()
+            ]
+            body += loops
             for lead, members in groups.items():
                 body.append(f"    if {names[lead]}:")
                 for index, rest in members:
-                    body.append(
-                        f"        if {' and '.join(rest) or 'True'}: fired.append(({index}, ()))"
-                    )
+                    tests = " and ".join(names[t] for t in rest) or "True"
+                    body.append(f"        if {tests}: fired.append({index})")
         else:
             for (index, rule), texts in zip(active, conditions, strict=True):
                 if rule.binders:
                     body += self._plain_rule(index, rule)
                 else:
-                    body.append(f"    if {' and '.join(texts)}: fired.append(({index}, ()))")
+                    body.append(f"    if {' and '.join(texts)}: fired.append({index})")
         if share:  # with few rules, short-circuiting already skips most reads
             body = _hoist_reads(body)
         code = (
@@ -251,19 +260,19 @@ class FastPath:
 
     def _plain_rule(self, index: int, rule: c.Rule) -> list[str]:
         """A rule with implicit variables: a loop per binder, in two-valued logic."""
-        lines, indent, positions = [], "    ", []
+        # Every binding is tried, none skipped once the rule fired: an unknown fact in a
+        # later binding makes the rule pending too, so it must reach the three-valued path.
+        lines, indent = [], "    "
         for n, name in enumerate(rule.binders):
             binder = self.policy.schema.binders[name]
             reader = "root" + "".join(f"[{self.src.constant(f)}]" for f in binder.fields)
-            lines.append(f"{indent}for p{n}, b{n} in enumerate({reader}):")
+            lines.append(f"{indent}for b{n} in {reader}:")
             indent += "    "
-            positions.append(f"p{n}")
         env = {name: f"b{n}" for n, name in enumerate(rule.binders)}
         operands = rule.when.operands if isinstance(rule.when, c.And) else (rule.when,)
         texts = [self._plain(o, env) for o in operands]
         texts += [f"(not {self._plain(u, env)})" for u in rule.unless]
-        key = f"({index}, ({', '.join(positions)},))"
-        lines.append(f"{indent}if {' and '.join(texts)}: fired.append({key})")
+        lines.append(f"{indent}if {' and '.join(texts)}: fired.append({index})")
         return lines
 
     def _plain(self, expr: c.Expr, env: dict[str, str]) -> str:
@@ -332,7 +341,6 @@ class FastPath:
         lines: list[str] = []
         indent = "    "
         env: dict[str, str] = {}
-        positions: list[str] = []
         for name in rule.binders:
             binder = self.policy.schema.binders[name]
             collection = self.src.local()
@@ -340,20 +348,18 @@ class FastPath:
             for field in binder.fields:
                 reader = f"_get({reader}, {self.src.constant(field)})"
             lines.append(f"{indent}{collection} = {reader}")
-            element, position = self.src.local(), self.src.local()
-            lines.append(f"{indent}for {position}, {element} in _each({collection}):")
+            element = self.src.local()
+            lines.append(f"{indent}for {element} in _each({collection}):")
             indent += "    "
             env[name] = element
-            positions.append(position)
         when = self._expr(rule.when, env)
         parts = [when] + [f"_not({self._expr(u, env)})" for u in rule.unless]
         verdict = parts[0] if len(parts) == 1 else f"_and({', '.join(parts)})"
-        key = f"({index}, ({', '.join(positions)}{',' if positions else ''}))"
         lines.append(f"{indent}r = {verdict}")
         lines.append(f"{indent}if r is True:")
-        lines.append(f"{indent}    fired.append({key})")
+        lines.append(f"{indent}    fired.append({index})")
         lines.append(f"{indent}elif r is None:")
-        lines.append(f"{indent}    pending.append({key})")
+        lines.append(f"{indent}    pending.append({index})")
         return lines
 
     def _expr(self, expr: c.Expr, env: dict[str, str]) -> str:
@@ -420,6 +426,29 @@ class FastPath:
 
 _KEY = r"""(?:K\[\d+\]|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 _READ = re.compile(r"root(?:\[" + _KEY + r"\]){1,2}")
+
+
+def _guards(groups: dict[str, list[tuple[int, list[str]]]]) -> dict[str, list[str]]:
+    """Each condition that leads no group, and the leads of the groups that test it."""
+    guards: dict[str, dict[str, None]] = {}
+    for lead, members in groups.items():
+        for _, rest in members:
+            for text in rest:
+                if text not in groups:
+                    guards.setdefault(text, {})[lead] = None
+    return {text: list(leads) for text, leads in guards.items()}
+
+
+def _guarded(text: str, leads: list[str], names: dict[str, str]) -> str:
+    """A condition computed only when a group that tests it will look at it.
+
+    When every such group's lead is false, no rule there can fire, whatever this
+    condition is: in three-valued logic too (false and unknown is false), so leaving an
+    unknown fact unread here changes nothing but the time taken.
+    """
+    if len(leads) > 16:  # testing that many leads costs about what the condition does
+        return text
+    return f"({text}) if ({' or '.join(names[lead] for lead in leads)}) else False"
 
 
 def _hoist_reads(body: list[str]) -> list[str]:

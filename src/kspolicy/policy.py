@@ -196,12 +196,13 @@ class Policy:
         else:
             day = case_as_of or _today()
         fired, pending = self._decide_fast(day)(facts)
-        names = self._rule_names
+        name_of = self._rule_names.__getitem__
         # In policy order, once each: a rule can fire for several bindings, and rules
-        # grouped under a shared condition are found out of order.
+        # grouped under a shared condition are found out of order. (map, set and sorted
+        # run in C: with thousands of rules this once cost a quarter of a decision.)
         return RuleStatuses(
-            tuple([names[i] for i in sorted({i for i, _ in fired})]) if fired else (),
-            tuple([names[i] for i in sorted({i for i, _ in pending})]) if pending else (),
+            tuple(map(name_of, sorted(set(fired)))) if fired else (),
+            tuple(map(name_of, sorted(set(pending)))) if pending else (),
         )
 
     def evaluate_many(

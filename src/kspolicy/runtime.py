@@ -193,24 +193,19 @@ def run(
     fired: list[RuleResult] = []
     pending: list[tuple[RuleResult, c.Rule]] = []
     trace: list[RuleTrace] = []
-    wanted: set[tuple[int, tuple[int, ...]]] | None = None
+    wanted: set[int] | None = None  # the rules that fired or are pending, for some binding
     if program.fast is not None and not explain:
         fired_keys, pending_keys = program.fast(as_of)(facts)
-        wanted = set(fired_keys) | set(pending_keys)
-        rules_wanted = {index for index, _ in wanted}
+        wanted = {*fired_keys, *pending_keys}
     for position, compiled in enumerate(program.rules):
         rule = compiled.rule
         if not rule.valid_on(as_of):
             if explain:
                 trace.append(RuleTrace(rule.name, {}, "inactive"))
             continue
-        if wanted is not None and position not in rules_wanted:
+        if wanted is not None and position not in wanted:
             continue  # silent for every binding: nothing to explain
         for binding in _bindings(rule, policy.schema, env):
-            if wanted is not None:
-                positions = tuple(-1 if i is None else i for _, i in binding.values())
-                if (position, positions) not in wanted:
-                    continue
             env.vars = {name: bound for name, (bound, _) in binding.items()}
             verdict = _evaluate_rule(compiled, env)
             indices = {name: i for name, (_, i) in binding.items() if i is not None}
