@@ -40,6 +40,7 @@ CODES = _registry(
     Code("KSP103", "unterminated-text", "a text in quotes that is never closed"),
     Code("KSP104", "unexpected-end", "an item that ends before it is complete"),
     Code("KSP105", "bad-date", "a date that does not exist"),
+    Code("KSP106", "bad-number", "a number too long or too large to read exactly"),
     Code("KSP110", "unreadable-file", "a policy or list file that cannot be read"),
     Code("KSP120", "list-syntax", "a list file that is not valid TOML"),
     Code("KSP130", "too-deep", "conditions nested deeper than the limit"),

@@ -10,6 +10,7 @@ traceback reaches the user: `_describe_expected` names what was expected in word
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -321,6 +322,32 @@ class _Builder(lark.Transformer[Token, Any]):
             )
             return dt.date(1, 1, 1)
 
+    def _int(self, token: Token) -> int:
+        try:
+            return int(token)
+        except ValueError:  # Python reads whole numbers of at most 4,300 digits
+            digits = len(token.lstrip("-"))
+            self._bad_number(token, f"has {digits:,} digits; whole numbers may have up to 4,300")
+            return 0
+
+    def _decimal(self, token: Token) -> float:
+        value = float(token)
+        if math.isinf(value):
+            self._bad_number(token, "is too large to compute with (the limit is about 10^308)")
+            return 0.0
+        return value
+
+    def _bad_number(self, token: Token, what: str) -> None:
+        shown = token if len(token) <= 24 else f"{token[:12]}…{token[-6:]}"
+        self.diagnostics.append(
+            error(
+                "KSP106",
+                f"`{shown}` {what}",
+                self._tspan(token),
+                "write a number of at most 300 digits",
+            )
+        )
+
     # header, imports, lists
 
     def policy_header(
@@ -416,7 +443,7 @@ class _Builder(lark.Transformer[Token, Any]):
         return n.TypeRef(self._name(name), True, None, self._span(meta))
 
     def int_range(self, meta: Any, low: Token, high: Token) -> tuple[int, int]:
-        return (int(low), int(high))
+        return (self._int(low), self._int(high))
 
     def required_option(self, meta: Any) -> n.Clause:
         return n.Clause("required", True, self._span(meta))
@@ -617,10 +644,10 @@ class _Builder(lark.Transformer[Token, Any]):
         return n.Literal(_unquote(token), self._span(meta))
 
     def integer(self, meta: Any, token: Token) -> n.Literal:
-        return n.Literal(int(token), self._span(meta))
+        return n.Literal(self._int(token), self._span(meta))
 
     def decimal(self, meta: Any, token: Token) -> n.Literal:
-        return n.Literal(float(token), self._span(meta))
+        return n.Literal(self._decimal(token), self._span(meta))
 
     def date(self, meta: Any, token: Token) -> n.Literal:
         return n.Literal(self._date(token), self._span(meta))
