@@ -8,8 +8,9 @@ three-valued logic, and computes each distinct condition at most once per case
 then traces only the rules that fired or are pending, all their bindings, so decisions
 are the same, byte for byte, and cost what they explain.
 
-The generated source never contains a name or a literal from the policy as code:
-fields, codes and texts are passed as constants (`K[i]`), lists as frozensets (`S[i]`),
+The generated source never contains a name from the policy as code: fields, codes and
+texts appear only as literals written by `repr` (exactly escaped: each can only ever be
+that value), other values as constants (`K[i]`), lists as frozensets (`S0`, `S1`...),
 and every local is a generated name. A policy cannot run Python through it.
 """
 
