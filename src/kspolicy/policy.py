@@ -111,6 +111,10 @@ class Policy:
         self._rule_names = tuple(rule.name for rule in checked.rules)
         assert self._program.fast is not None
         self._decide_fast = self._program.fast
+        # For rule_statuses: the decide function of the day asked last (usually today),
+        # and rule names by index.
+        self._last_decide: tuple[dt.date | None, Any] = (None, None)
+        self._name_of = self._rule_names.__getitem__
         self.limits = limits
         self.path: Path | None = None  # where it was loaded from (None: the built-in pack)
         self.warnings: tuple[Diagnostic, ...] = tuple(diagnostics)
@@ -195,8 +199,12 @@ class Policy:
             day = _as_of(as_of, None)
         else:
             day = case_as_of or _today()
-        fired, pending = self._decide_fast(day)(facts)
-        name_of = self._rule_names.__getitem__
+        last_day, decide = self._last_decide
+        if day is not last_day:
+            decide = self._decide_fast(day)
+            self._last_decide = (day, decide)
+        fired, pending = decide(facts)
+        name_of = self._name_of
         # In policy order, once each: a rule can fire for several bindings, and rules
         # grouped under a shared condition are found out of order. (map, set and sorted
         # run in C: with thousands of rules this once cost a quarter of a decision.)
