@@ -19,7 +19,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 import lark
-from lark import Token, v_args
+from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
@@ -282,17 +282,36 @@ def _fold(text: str) -> str:
     return " ".join(text.split())
 
 
-@v_args(meta=True, inline=True)
-class _Builder(lark.Transformer[Token, Any]):
-    """Builds AST nodes from one item's Lark tree; collects what is wrong on the way."""
+class _Builder:
+    """Builds AST nodes from one item's Lark tree; collects what is wrong on the way.
+
+    Each grammar rule (or alias) has a method here, called with the node's position
+    (Lark's `meta`) and its children already built. The walk is ours rather than a
+    `lark.Transformer` with `v_args`: that wraps every call anew, which was half the
+    time of building the tree of a large policy.
+    """
 
     def __init__(self, source: Source, offset: int, stem: str, oneliners: int) -> None:
-        super().__init__()
         self.source = source
         self.offset = offset
         self.stem = stem
         self.oneliners = oneliners
         self.diagnostics: list[Diagnostic] = []
+
+    def transform(self, tree: lark.Tree[Token]) -> Any:
+        """The node built from a tree: its children first, then the rule's own method.
+
+        Recursive, like Lark's transformers: parse_module refuses trees deeper than
+        the depth limit before this runs, and the limit sets the recursion allowance.
+        """
+        children = [
+            self.transform(child) if isinstance(child, lark.Tree) else child
+            for child in tree.children
+        ]
+        build = getattr(self, tree.data, None)
+        if build is None:  # `start`: the items, in a plain tree
+            return lark.Tree(tree.data, children, tree.meta)
+        return build(tree.meta, *children)
 
     # spans
 
