@@ -11,10 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kspolicy import Limits, check
 from kspolicy.cli import main
-from kspolicy.diagnostics import CODES
+from kspolicy.diagnostics import CODES, Diagnostic
+from kspolicy.render.diagnostics import render_diagnostic
+from kspolicy.span import Source, Span
 
 from .conftest import FIXTURES
 
@@ -69,3 +73,25 @@ def test_no_internal_names_reach_the_user() -> None:
         text = (folder / "expected.txt").read_text()
         for leak in ("Traceback", "Token(", "__ANON", "UnexpectedToken", "lark", "$END"):
             assert leak not in text, (folder.name, leak)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    line=st.text(alphabet="ab( )x=9", min_size=1, max_size=600),
+    data=st.data(),
+)
+def test_a_long_line_is_shown_as_a_window_with_the_caret_on_the_span(
+    line: str, data: st.DataObject
+) -> None:
+    start = data.draw(st.integers(0, len(line) - 1))
+    end = data.draw(st.integers(start, len(line)))
+    source = Source("p.pol", "# first line\n" + line + "\n")
+    span = Span(source, 13 + start, 13 + end)
+    rendered = render_diagnostic(Diagnostic(CODES["KSP101"], "m", span)).splitlines()
+    shown = rendered[2].split(" | ", 1)[1]
+    caret = rendered[3].split(" | ", 1)[1]
+    at = len(caret) - len(caret.lstrip(" "))
+    assert shown[at] == line[start]  # the caret stands under the span's first character
+    assert len(shown) <= max(len(line), 102)
+    width = len(caret.strip())
+    assert shown[at : at + width].rstrip("…") in line[start : max(end, start + 1)]

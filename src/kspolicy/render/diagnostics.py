@@ -18,14 +18,36 @@ def render_diagnostic(diagnostic: Diagnostic) -> str:
     if source.text:
         end_line, end_column = source.position(max(span.end, span.start))
         width = (end_column - column) if end_line == line else len(text) - column + 1
+        shown, at, width = _window(text.expandtabs(1), column - 1, width)
         gutter = f"{line} | "
         pad = " " * len(str(line))
         lines.append(f"{pad} |")
-        lines.append(gutter + text.expandtabs(1))
-        lines.append(f"{pad} | " + " " * (column - 1) + "^" * max(1, width))
+        lines.append(gutter + shown)
+        lines.append(f"{pad} | " + " " * at + "^" * max(1, width))
     if diagnostic.help:
         lines.append(f"help: {diagnostic.help}")
     return "\n".join(lines)
+
+
+_LONGEST_LINE = 200
+"""A source line longer than this is shown as a window around the span."""
+_WINDOW = 100
+
+
+def _window(text: str, at: int, width: int) -> tuple[str, int, int]:
+    """The part of a line to show, where the span starts in it, and how wide it is.
+
+    A very long line (a generated rule, a number of 5,000 digits) would fill the
+    terminal; rustc's way is kept: a window from a little before the span, with `…`
+    where the line goes on.
+    """
+    if len(text) <= _LONGEST_LINE:
+        return text, at, width
+    left = max(0, at - 30)
+    right = min(len(text), left + _WINDOW)
+    shown = ("…" if left else "") + text[left:right] + ("…" if right < len(text) else "")
+    start = at - left + (1 if left else 0)
+    return shown, start, min(width, right - at)
 
 
 def render_diagnostics(diagnostics: Iterable[Diagnostic]) -> str:
