@@ -268,13 +268,19 @@ def explain(
 
     if decision.possible or decision.pending:
         blocks.append(Heading(2, line(w["possible"])))
-        possible = []
+        possible: list[Item] = []
         for name, value in decision.possible.items():
-            codes = [value] if isinstance(value, str) else value
-            shown = [Run(code, "warn") for code in codes]
-            possible.append(
-                Item(line(f"{outcome_title(policy, name, lang)} {w['could']}: ", *_join(shown)))
+            # Each code with its label, laid out as the certain outcomes are.
+            title_ = f"{outcome_title(policy, name, lang)} {w['could']}"
+            if isinstance(value, str):
+                meaning = f" — {label(policy, name, value, lang)}"
+                possible.append(Item(line(f"{title_}: ", Run(value, "warn"), meaning)))
+                continue
+            each = tuple(
+                Item(line(Run(code, "warn"), f" — {label(policy, name, code, lang)}"))
+                for code in value
             )
+            possible.append(Item(line(f"{title_}:"), (Items(each),)))
         pending = [_rule_item(r, w, _binding(r, case, binders)) for r in decision.pending]
         blocks.append(Items(tuple(possible + pending)))
 
