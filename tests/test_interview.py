@@ -125,3 +125,33 @@ def test_template_has_every_field_and_reads_as_an_empty_case(
     assert "Aan welke instelling" in out.read_text()
     assert main(["template", "--out", str(out)]) == 2  # never overwrites a case
     assert "never overwrites" in capsys.readouterr().err
+
+
+def test_an_element_whose_name_is_unknown_is_named_by_its_record_title_and_place() -> None:
+    pack = kspolicy.load()
+    case = {
+        "partners": [{"name": "Acme", "country": "BE"}, {"country": "CN", "kind": "university"}]
+    }
+    for lang, expected in (("en", "partner 2"), ("nl", "partner 2")):
+        questions = [q.question for q in pack.evaluate(case, lang=lang).open_questions]
+        about_second = [q for q in questions if expected in q]
+        assert about_second, questions
+        assert not any("partners[1]" in q for q in questions)
+
+
+def test_without_a_record_title_an_element_is_named_by_its_path(tmp_path: Path) -> None:
+    (tmp_path / "policy.pol").write_text(
+        """policy p version "1"
+decision { level: scale low < high }
+record Partner {
+  name: text
+  military: bool question en "Is {name} military?"
+}
+schema { partners: list of Partner as partner }
+rule r cite "1" when partner.military then level >= high
+""",
+        encoding="utf-8",
+    )
+    policy = kspolicy.load(tmp_path)
+    questions = policy.evaluate({"partners": [{"name": "Acme"}, {}]}).open_questions
+    assert [q.question for q in questions] == ["Is Acme military?", "Is partners[1] military?"]

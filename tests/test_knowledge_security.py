@@ -360,8 +360,9 @@ def _summary(decision: Decision) -> tuple[Any, ...]:
         decision.outcomes, decision.possible, decision.references,
         sorted((r.rule, sorted(map(json.dumps, r.facts.values()))) for r in decision.fired),
         sorted((r.rule, sorted(map(json.dumps, r.facts.values()))) for r in decision.pending),
-        # A question about an element whose name is unknown names it by position.
-        sorted(re.sub(r"\[\d+\]", "[]", q.question) for q in decision.open_questions),
+        # A question about an element whose name is unknown names it by its place
+        # ("partner 2"): the numbers may change with the order, nothing else.
+        sorted(re.sub(r"\d+", "#", q.question) for q in decision.open_questions),
     )  # fmt: skip
 
 

@@ -33,7 +33,7 @@ from .decision import (
     RuleTrace,
     TraceNode,
 )
-from .schema import Schema
+from .schema import ListType, RecordType, Schema
 
 
 class _UnknownCollection:
@@ -371,6 +371,19 @@ class _Placeholders(dict[str, str]):
         return self.fallback
 
 
+def _element_name(schema: Schema, parts: list[tuple[str, int | None]], lang: str) -> str:
+    """How a question names a list element whose own name is unknown: by its record's
+    title and its place, `partner 2`, where the record has a title; else by its path."""
+    path = ".".join(f"{n}[{i}]" if i is not None else n for n, i in parts)
+    if not parts or parts[-1][1] is None:
+        return path
+    owner = schema.field_at(tuple(name for name, _ in parts))
+    element = owner.type.element if owner is not None and isinstance(owner.type, ListType) else None
+    if isinstance(element, RecordType) and element.title is not None:
+        return f"{element.title.get(lang)} {parts[-1][1] + 1}"
+    return path
+
+
 def question_text(schema: Schema, facts: Mapping[str, Any], fact: str, lang: str) -> str:
     """The question to ask for an unknown fact, with `{field}` filled from its record."""
     parts = split_path(fact)
@@ -382,6 +395,6 @@ def question_text(schema: Schema, facts: Mapping[str, Any], fact: str, lang: str
         record = record.get(name) if isinstance(record, Mapping) else None
         if index is not None:
             record = record[index] if isinstance(record, list) and index < len(record) else None
-    owner = ".".join(f"{n}[{i}]" if i is not None else n for n, i in parts[:-1]) or fact
+    owner = _element_name(schema, parts[:-1], lang) or fact
     context = record if isinstance(record, Mapping) else {}
     return field.question.get(lang).format_map(_Placeholders(context, owner))
