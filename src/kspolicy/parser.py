@@ -59,14 +59,25 @@ def grammar_text() -> str:
 
 @cache
 def _lark() -> lark.Lark:
+    # Every token is kept in the tree and positions are not propagated by Lark:
+    # _Builder takes each node's span from its tokens and drops the keywords itself.
+    # Lark's position propagation was a third of the time to parse a large policy.
     return lark.Lark(
         grammar_text(),
         parser="lalr",
         lexer="contextual",
-        propagate_positions=True,
+        propagate_positions=False,
+        keep_all_tokens=True,
         maybe_placeholders=True,
         cache=False,
     )
+
+
+@cache
+def _named_terminals() -> frozenset[str]:
+    """Terminals with a name in the grammar (NAME, STRING...): the tokens a node keeps.
+    The others are keywords and punctuation, written as "..." in the grammar."""
+    return frozenset(t.name for t in _lark().terminals if t.pattern.type == "re")
 
 
 def parse_module(
@@ -128,7 +139,10 @@ def _tree_depth(tree: lark.Tree[Token]) -> int:
     while stack:
         node, depth = stack.pop()
         deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, lark.Tree))
+        step = 0 if node.data in _UNWRAPPED else 1  # brackets add no level (see _walk)
+        stack.extend(
+            (child, depth + step) for child in node.children if isinstance(child, lark.Tree)
+        )
     return deepest
 
 
@@ -282,6 +296,21 @@ def _fold(text: str) -> str:
     return " ".join(text.split())
 
 
+_UNWRAPPED = {"operand": 1, "title": 1}
+"""Trees that stand for the child at that place: `( expr )` and `title text`."""
+
+
+class _Meta:
+    """Where a node starts and ends in its item (what `_span` reads)."""
+
+    __slots__ = ("start_pos", "end_pos", "empty")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start_pos = start
+        self.end_pos = end
+        self.empty = start < 0
+
+
 class _Builder:
     """Builds AST nodes from one item's Lark tree; collects what is wrong on the way.
 
@@ -299,19 +328,60 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
 
     def transform(self, tree: lark.Tree[Token]) -> Any:
-        """The node built from a tree: its children first, then the rule's own method.
+        """The node built from a tree (see `_walk`)."""
+        return self._walk(tree)[0]
 
-        Recursive, like Lark's transformers: parse_module refuses trees deeper than
-        the depth limit before this runs, and the limit sets the recursion allowance.
+    def _walk(self, tree: lark.Tree[Token]) -> tuple[Any, int, int]:
+        """The node built from a tree, and where the tree starts and ends in the item.
+
+        The children are built first, then the rule's own method is called with the
+        node's position and the children, keywords and punctuation left out (but for
+        `comparison`, whose token is the operator). A parenthesised expression and a
+        `title "..."` become what they hold: their span is what is inside, while the
+        node around them reaches over the brackets or the keyword (as Lark's inlined
+        rules with propagated positions did). Recursive, like Lark's transformers:
+        parse_module refuses trees deeper than the depth limit before this runs, and
+        brackets, which that depth leaves out, are unwrapped in a loop.
         """
-        children = [
-            self.transform(child) if isinstance(child, lark.Tree) else child
-            for child in tree.children
-        ]
+        outer_start = -1
+        outer_end = -1
+        while tree.data in _UNWRAPPED:
+            first, last = tree.children[0], tree.children[-1]
+            if outer_start < 0 and isinstance(first, Token):
+                outer_start = first.start_pos if first.start_pos is not None else -1
+            if outer_end < 0 and isinstance(last, Token) and last.end_pos is not None:
+                outer_end = last.end_pos
+            inner = tree.children[_UNWRAPPED[tree.data]]
+            assert isinstance(inner, lark.Tree)
+            tree = inner
+        named = _named_terminals()
+        keep_tokens = tree.data == "comparison"
+        children: list[Any] = []
+        start = end = -1
+        for child in tree.children:
+            if child is None:
+                children.append(None)
+            elif isinstance(child, Token):
+                if start < 0:
+                    start = child.start_pos if child.start_pos is not None else -1
+                end = child.end_pos if child.end_pos is not None else end
+                if keep_tokens or child.type in named:
+                    children.append(child)
+            else:
+                value, child_start, child_end = self._walk(child)
+                if child_start >= 0:
+                    if start < 0:
+                        start = child_start
+                    end = child_end
+                children.append(value)
         build = getattr(self, tree.data, None)
         if build is None:  # `start`: the items, in a plain tree
-            return lark.Tree(tree.data, children, tree.meta)
-        return build(tree.meta, *children)
+            value = lark.Tree(tree.data, children)
+        else:
+            value = build(_Meta(start, end), *children)
+        if outer_start >= 0:
+            return value, outer_start, max(outer_end, end)
+        return value, start, end
 
     # spans
 
