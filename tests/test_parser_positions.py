@@ -1,9 +1,10 @@
-"""Spans from tokens are the spans Lark would have propagated, to the character.
+"""The fast parser builds what Lark's own lexer and positions would, to the character.
 
-The parser keeps every token and works out each node's span itself (parser.py, for
-speed). The reference here is the way it was done before: Lark's own position
-propagation, with keywords filtered out by Lark and `?`-rules inlined. Both drive the
-same builder; every node, span and diagnostic must come out the same.
+For speed, the parser lexes with lexer.py instead of Lark's contextual lexer, keeps
+every token and works out each node's span itself (parser.py). The reference here is
+the way it was done before: Lark's lexer and position propagation, keywords filtered
+out by Lark and `?`-rules inlined. Both drive the same builder; every node, span and
+diagnostic must come out the same, and what Lark's lexer reads, lexer.py must read.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def assert_same_spans(text: str, name: str = "p.pol") -> int:
             continue  # a syntax error: the same parser tables report it either way
         ours = parser._Builder(source, start, "p", 0)
         theirs = parser._Builder(source, start, "p", 0)
-        built = ours.transform(parser._lark().parse(chunk))
+        fast = parser._fast_lark()
+        assert fast is not None  # the fast lexer fits the grammar
+        built = ours.transform(fast.parse(chunk))  # what Lark parses, it lexes too
         expected = _reference_walk(theirs, reference_tree)
         assert [attrs.asdict(i) for i in built.children] == [
             attrs.asdict(i) for i in expected.children

@@ -24,6 +24,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import nodes as n
 from .diagnostics import Diagnostic, did_you_mean, error
+from .lexer import ContextualLexer, NoToken
 from .limits import DEFAULT
 from .span import Source, Span
 
@@ -74,6 +75,34 @@ def _lark() -> lark.Lark:
 
 
 @cache
+def _fast_lark() -> lark.Lark | None:
+    """The same parser with lexer.py's lexer; None if that lexer does not fit the grammar."""
+    try:
+        return lark.Lark(
+            grammar_text(),
+            parser="lalr",
+            lexer=ContextualLexer,
+            propagate_positions=False,
+            keep_all_tokens=True,
+            maybe_placeholders=True,
+            cache=False,
+        )
+    except NoToken:
+        return None
+
+
+def _parse_item(chunk: str) -> lark.Tree[Token]:
+    """An item's tree: with the fast lexer, else (and for every error) with Lark's own."""
+    fast = _fast_lark()
+    if fast is not None:
+        try:
+            return fast.parse(chunk)
+        except (NoToken, UnexpectedInput):
+            pass  # Lark's lexer and parser say exactly what is wrong
+    return _lark().parse(chunk)
+
+
+@cache
 def _named_terminals() -> frozenset[str]:
     """Terminals with a name in the grammar (NAME, STRING...): the tokens a node keeps.
     The others are keywords and punctuation, written as "..." in the grammar."""
@@ -95,7 +124,7 @@ def parse_module(
     for start, end in _item_ranges(source.text):
         chunk = source.text[start:end]
         try:
-            tree = _lark().parse(chunk)
+            tree = _parse_item(chunk)
         except UnexpectedInput as exc:
             diagnostics.append(_syntax_diagnostic(exc, source, start, end))
             continue
@@ -139,7 +168,7 @@ def _tree_depth(tree: lark.Tree[Token]) -> int:
     while stack:
         node, depth = stack.pop()
         deepest = max(deepest, depth)
-        step = 0 if node.data in _UNWRAPPED else 1  # brackets add no level (see _walk)
+        step = 0 if _kind(node.data).unwrap is not None else 1  # brackets add no level
         stack.extend(
             (child, depth + step) for child in node.children if isinstance(child, lark.Tree)
         )
@@ -300,6 +329,29 @@ _UNWRAPPED = {"operand": 1, "title": 1}
 """Trees that stand for the child at that place: `( expr )` and `title text`."""
 
 
+class _Kind:
+    """What the builder does with a tree of one rule (looked up once per rule name)."""
+
+    __slots__ = ("method", "unwrap", "keeps_tokens")
+
+    def __init__(self, name: str) -> None:
+        self.method = name
+        self.unwrap = _UNWRAPPED.get(name)
+        self.keeps_tokens = name == "comparison"  # its one token is the operator
+
+
+_KINDS: dict[Any, _Kind] = {}
+
+
+def _kind(data: Any) -> _Kind:
+    # Lark names a rule's trees with one Token object per rule: keyed by that object,
+    # the lookup is an identity check, not a call to Token.__eq__ for every node.
+    found = _KINDS.get(data)
+    if found is None:
+        found = _KINDS[data] = _Kind(str(data))
+    return found
+
+
 class _Meta:
     """Where a node starts and ends in its item (what `_span` reads)."""
 
@@ -345,17 +397,19 @@ class _Builder:
         """
         outer_start = -1
         outer_end = -1
-        while tree.data in _UNWRAPPED:
+        kind = _kind(tree.data)
+        while kind.unwrap is not None:
             first, last = tree.children[0], tree.children[-1]
             if outer_start < 0 and isinstance(first, Token):
                 outer_start = first.start_pos if first.start_pos is not None else -1
             if outer_end < 0 and isinstance(last, Token) and last.end_pos is not None:
                 outer_end = last.end_pos
-            inner = tree.children[_UNWRAPPED[tree.data]]
+            inner = tree.children[kind.unwrap]
             assert isinstance(inner, lark.Tree)
             tree = inner
+            kind = _kind(tree.data)
         named = _named_terminals()
-        keep_tokens = tree.data == "comparison"
+        keep_tokens = kind.keeps_tokens
         children: list[Any] = []
         start = end = -1
         for child in tree.children:
@@ -374,9 +428,9 @@ class _Builder:
                         start = child_start
                     end = child_end
                 children.append(value)
-        build = getattr(self, tree.data, None)
+        build = getattr(self, kind.method, None)
         if build is None:  # `start`: the items, in a plain tree
-            value = lark.Tree(tree.data, children)
+            value = lark.Tree(kind.method, children)
         else:
             value = build(_Meta(start, end), *children)
         if outer_start >= 0:
