@@ -68,7 +68,7 @@ policies = from_lark(_lark(), start="start", explicit={"LANGTAG": st.sampled_fro
 )
 @given(text=policies)
 def test_generated_policies_keep_their_tree(text: str) -> None:
-    module, diagnostics = parse_module(Source("g.pol", text))
+    module, diagnostics = parse_module(Source("x.pol", text))  # named as same() names it
     assume(
         module.items
         and not any(d.code.number < "KSP200" or d.code.number == "KSP210" for d in diagnostics)
@@ -123,3 +123,14 @@ def test_fmt_refuses_a_file_with_syntax_errors(
     err = capsys.readouterr().err
     assert "error[KSP101]" in err and "fix them before formatting" in err
     assert path.read_text() == "rule r when a = 1 then v >= x\n"
+
+
+def test_two_comments_that_would_share_a_line_keep_a_line_each() -> None:
+    # Found by Hypothesis: a comment inside a one-line item and one at its end were both
+    # put at the end of the line, where the first swallowed the second.
+    text = 'policy A version # inside\n "1"  # at the end\n'
+    formatted = formatter.format_source(text, "c.pol")
+    assert formatted == 'policy A version "1"  # at the end\n'.replace(
+        "policy", "# inside\npolicy", 1
+    )
+    assert formatter.format_source(formatted, "c.pol") == formatted

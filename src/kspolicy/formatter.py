@@ -239,10 +239,13 @@ class _Printer:
             ):
                 out.append("")
             for unit in units:
-                out += [unit.indent + c if c else "" for c in unit.leading]
+                # One comment fits at the end of a line (a second would become part of
+                # the first): the others go on lines of their own above it.
+                *above, last = unit.trailing or [""]
+                out += [unit.indent + c if c else "" for c in (*unit.leading, *above)]
                 lines = list(unit.lines)
-                if unit.trailing:
-                    lines[-1] += "  " + "  ".join(unit.trailing)
+                if last:
+                    lines[-1] += "  " + last
                 out += lines
             previous = (item, multi)
         if attached:  # comments after the last item
