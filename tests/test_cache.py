@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,12 @@ def test_any_parse_survives_the_cache_whole(text: str) -> None:
     module_back, diagnostics_back = pickle.loads(pickle.dumps((module, diagnostics)))
     assert everything(module_back) == everything(module)
     assert [everything(d) for d in diagnostics_back] == [everything(d) for d in diagnostics]
+
+
+def test_every_module_the_parse_depends_on_is_in_the_key() -> None:
+    # A changed parser module must never read an entry written by the old one.
+    imported = {"parser.py", "cache.py"}
+    source = (Path(cache.__file__).parent / "parser.py").read_text(encoding="utf-8")
+    for relative, names in re.findall(r"^from \.(\w*) import (\w+)", source, re.M):
+        imported.add(f"{relative or names}.py")  # `from .lexer import X`, `from . import nodes`
+    assert imported <= set(cache._ENGINE_FILES)

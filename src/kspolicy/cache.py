@@ -33,7 +33,15 @@ from .span import Source
 KEEP = 64
 """How many parsed files the cache keeps (the most recently used)."""
 
-_ENGINE_FILES = ("parser.py", "nodes.py", "span.py", "diagnostics.py", "limits.py", "cache.py")
+_ENGINE_FILES = (
+    "parser.py",
+    "lexer.py",
+    "nodes.py",
+    "span.py",
+    "diagnostics.py",
+    "limits.py",
+    "cache.py",
+)
 
 
 def cache_dir() -> Path | None:
