@@ -86,3 +86,24 @@ def test_batch_arguments(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     assert "give a CASE file or --batch FILE" in capsys.readouterr().err
     assert main(["eval", "--batch", str(tmp_path / "none.jsonl")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_a_line_nested_too_deep_or_with_a_huge_number_is_reported_in_its_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found in session 2: a deeply nested line made json.loads raise RecursionError,
+    # and the whole batch stopped with a traceback.
+    lines = [
+        '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"project": {"trl": 3}}',
+        '{"project": {"trl": ' + "9" * 5000 + "}}",
+    ]
+    source = tmp_path / "cases.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["eval", "--batch", str(source), "--out", str(out)]) == 0
+    results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in results] == [1, 2, 3]
+    assert results[0]["error"] == ["not valid JSON: it nests too deep to read"]
+    assert "decision" in results[1]
+    assert results[2]["error"] == ["not valid JSON: a whole number has more than 4,300 digits"]

@@ -141,3 +141,20 @@ def test_the_cli_prints_every_problem(
     err = capsys.readouterr().err
     assert code == 2
     golden(FIXTURES / "cases" / "many-problems.expected", err)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml"])
+def test_a_number_of_thousands_of_digits_is_named_in_words(
+    policy: kspolicy.Policy, tmp_path: Path, suffix: str
+) -> None:
+    huge = "9" * 5000
+    path = tmp_path / f"case{suffix}"
+    text = (
+        f'{{"project": {{"trl": {huge}}}}}' if suffix == ".json" else f"[project]\ntrl = {huge}\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseError) as caught:
+        policy.evaluate(path)
+    message = caught.value.problems[0].message
+    assert "a whole number has more than 4,300 digits" in message
+    assert "sys.set_int_max_str_digits" not in message

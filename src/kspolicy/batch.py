@@ -25,6 +25,7 @@ from .decision import Decision
 from .diagnostics import CODES, CaseError, CaseProblem
 from .limits import Limits
 from .policy import Policy, load
+from .serde import json_problem
 
 WINDOW = 256  # cases read ahead per worker
 
@@ -110,8 +111,8 @@ def read_batch(path: Path) -> Iterator[tuple[int, Any]]:
                 continue
             try:
                 yield number, json.loads(line)
-            except ValueError as exc:
-                yield number, Unreadable(f"not valid JSON: {exc}")
+            except (ValueError, RecursionError) as exc:
+                yield number, Unreadable(f"not valid JSON: {json_problem(exc)}")
 
 
 def _from_columns(row: Mapping[str, str | None]) -> dict[str, Any]:
@@ -123,7 +124,7 @@ def _from_columns(row: Mapping[str, str | None]) -> dict[str, Any]:
             continue
         try:
             value: Any = json.loads(cell)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON: the cell's text
             value = cell
         target: Any = case
         parts = column.split(".")

@@ -337,12 +337,21 @@ def load_case_file(path: Path, limits: Limits = DEFAULT) -> dict[str, Any]:
     except (json.JSONDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
         if isinstance(exc, CaseError):
             raise
-        raise CaseError(
-            [CaseProblem("", f"not valid {suffix[1:].upper()}: {exc}", CODES["KSP401"])], where
-        ) from None
+        message = f"not valid {suffix[1:].upper()}: {json_problem(exc)}"
+        raise CaseError([CaseProblem("", message, CODES["KSP401"])], where) from None
     if not isinstance(data, dict):
         raise CaseError([CaseProblem("", "a case is a table of fields", CODES["KSP402"])], where)
     return data
+
+
+def json_problem(exc: BaseException) -> str:
+    """What is wrong with a JSON or TOML text, in words rather than Python's."""
+    if isinstance(exc, RecursionError):
+        return "it nests too deep to read"
+    text = str(exc)
+    if "integer string conversion" in text:  # Python reads at most 4,300 digits
+        return "a whole number has more than 4,300 digits"
+    return text
 
 
 def _reject_constant(name: str) -> Any:
