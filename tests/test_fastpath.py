@@ -130,3 +130,18 @@ def test_shared_and_guarded_conditions_agree_with_traced_when_facts_are_unknown(
         assert (fast.fired, fast.pending) == traced(policy, partial)
     generated = policy._program.fast.__self__.sources[AS_OF]  # type: ignore[union-attr]
     assert " else False" in generated  # the guarded conditions were there to be tested
+
+
+def test_a_rule_that_fires_for_several_bindings_is_named_once(tmp_path: Path) -> None:
+    from .helpers import fixture_policy
+
+    policy = fixture_policy(
+        tmp_path, 'rule r cite "x" when partner.country == CN then verdict >= notify because "b"\n'
+    )
+    two = {"partners": [{"name": "A", "country": "CN"}, {"name": "B", "country": "CN"}]}
+    assert policy.rule_statuses(two, as_of=AS_OF).fired == ("r",)
+    unknown_too = {
+        "partners": [{"name": "A", "country": "CN"}, {"name": "B"}, {"name": "C", "country": "CN"}]
+    }
+    statuses = policy.rule_statuses(unknown_too, as_of=AS_OF)  # the three-valued path
+    assert (statuses.fired, statuses.pending) == (("r",), ("r",)) == traced(policy, unknown_too)

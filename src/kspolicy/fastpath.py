@@ -26,7 +26,7 @@ from . import checked as c
 from .lists import NamedList, containing_code, fold_name
 
 Statuses = tuple[list[int], list[int]]
-"""The indices of the rules that fired and of those pending, each once per binding found."""
+"""The indices of the rules that fired and of those pending, each once, in no set order."""
 Decide = Callable[[Mapping[str, Any]], Statuses]
 
 _PRELUDE = """
@@ -152,7 +152,8 @@ class FastPath:
                 except (KeyError, TypeError, IndexError):  # an unknown fact was needed
                     if not three:
                         three.append(self._build(as_of))
-                    return three[0](facts)
+                    fired, pending = three[0](facts)  # once per binding: once each here
+                    return list(dict.fromkeys(fired)), list(dict.fromkeys(pending))
 
             if len(self._cache) > 64:
                 self._cache.clear()
@@ -263,7 +264,9 @@ class FastPath:
         """A rule with implicit variables: a loop per binder, in two-valued logic."""
         # Every binding is tried, none skipped once the rule fired: an unknown fact in a
         # later binding makes the rule pending too, so it must reach the three-valued path.
-        lines, indent = [], "    "
+        # The rule is reported once, however many bindings fire it.
+        hit = f"h{index}"
+        lines, indent = [f"    {hit} = False"], "    "
         for n, name in enumerate(rule.binders):
             binder = self.policy.schema.binders[name]
             reader = "root" + "".join(f"[{self.src.constant(f)}]" for f in binder.fields)
@@ -273,7 +276,8 @@ class FastPath:
         operands = rule.when.operands if isinstance(rule.when, c.And) else (rule.when,)
         texts = [self._plain(o, env) for o in operands]
         texts += [f"(not {self._plain(u, env)})" for u in rule.unless]
-        lines.append(f"{indent}if {' and '.join(texts)}: fired.append({index})")
+        lines.append(f"{indent}if {' and '.join(texts)}: {hit} = True")
+        lines.append(f"    if {hit}: fired.append({index})")
         return lines
 
     def _plain(self, expr: c.Expr, env: dict[str, str]) -> str:
