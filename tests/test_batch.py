@@ -107,3 +107,15 @@ def test_a_line_nested_too_deep_or_with_a_huge_number_is_reported_in_its_place(
     assert results[0]["error"] == ["not valid JSON: it nests too deep to read"]
     assert "decision" in results[1]
     assert results[2]["error"] == ["not valid JSON: a whole number has more than 4,300 digits"]
+
+
+def test_a_line_larger_than_a_case_may_be_is_rejected_unread(tmp_path: Path) -> None:
+    source = tmp_path / "cases.jsonl"
+    big = json.dumps({"project": {"title": "x" * 500}})
+    source.write_text(big + '\n{"project": {"trl": 3}}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    args = ["eval", "--batch", str(source), "--out", str(out), "--limit", "max_case_bytes=200"]
+    assert main(args) == 0
+    first, second = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert first["error"] == [f"the line is {len(big)} characters; a case may have 200"]
+    assert "decision" in second

@@ -23,7 +23,7 @@ import attrs
 
 from .decision import Decision
 from .diagnostics import CODES, CaseError, CaseProblem
-from .limits import Limits
+from .limits import DEFAULT, Limits
 from .policy import Policy, load
 from .serde import json_problem
 
@@ -98,8 +98,9 @@ def evaluate_many(
                 yield _rebuild(kind, data)
 
 
-def read_batch(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line number, case) for each case of a .jsonl or .csv file; a bad line is a CaseError."""
+def read_batch(path: Path, limits: Limits = DEFAULT) -> Iterator[tuple[int, Any]]:
+    """(line number, case) for each case of a .jsonl or .csv file; a line that holds no
+    case (not JSON, or larger than a case file may be) is an `Unreadable` in its place."""
     if path.suffix.lower() == ".csv":
         with path.open(newline="", encoding="utf-8") as handle:
             for number, row in enumerate(csv.DictReader(handle), start=2):
@@ -108,6 +109,11 @@ def read_batch(path: Path) -> Iterator[tuple[int, Any]]:
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
+                continue
+            length = len(line.rstrip("\r\n"))  # characters: never more than its bytes
+            if length > limits.max_case_bytes:
+                size = f"{length:,} characters; a case may have {limits.max_case_bytes:,}"
+                yield number, Unreadable(f"the line is {size}")
                 continue
             try:
                 yield number, json.loads(line)

@@ -119,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="evaluate as on this date (default: the case's as_of, else today)",
     )
+    eval_cmd.add_argument(
+        "--limit",
+        type=_limit,
+        action="append",
+        metavar="NAME=N",
+        help="raise or lower a limit (docs/limits.md)",
+    )
     eval_cmd.add_argument("--lang", default="en", choices=["en", "nl"], help="language of texts")
     eval_cmd.add_argument(
         "--format", default="text", choices=["text", "json"], help="output format"
@@ -303,8 +310,9 @@ def _batch(args: argparse.Namespace) -> int:
         raise KspolicyError(f"{args.batch}: no such file")
     if args.workers < 1:
         raise KspolicyError("--workers takes a number of 1 or more")
-    policy = load(args.policy, limits=_limits(args))
-    numbered = batch.read_batch(args.batch)
+    limits = _limits(args)
+    policy = load(args.policy, limits=limits)
+    numbered = batch.read_batch(args.batch, limits)
     lines: list[int] = []
 
     def cases() -> Any:
