@@ -74,13 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         help="policy directory or .pol file (default: the built-in pack)",
     )
     check_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
-    check_cmd.add_argument(
-        "--limit",
-        type=_limit,
-        action="append",
-        metavar="NAME=N",
-        help="raise or lower a limit (docs/limits.md)",
-    )
+    _limit_option(check_cmd)
 
     eval_cmd = commands.add_parser("eval", help="evaluate a case and print the decision")
     eval_cmd.add_argument(
@@ -119,13 +113,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="evaluate as on this date (default: the case's as_of, else today)",
     )
-    eval_cmd.add_argument(
-        "--limit",
-        type=_limit,
-        action="append",
-        metavar="NAME=N",
-        help="raise or lower a limit (docs/limits.md)",
-    )
+    _limit_option(eval_cmd)
     eval_cmd.add_argument("--lang", default="en", choices=["en", "nl"], help="language of texts")
     eval_cmd.add_argument(
         "--format", default="text", choices=["text", "json"], help="output format"
@@ -216,7 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _policy_options(command: argparse.ArgumentParser) -> None:
+def _limit_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--limit",
         type=_limit,
@@ -224,6 +212,10 @@ def _policy_options(command: argparse.ArgumentParser) -> None:
         metavar="NAME=N",
         help="raise or lower a limit (docs/limits.md)",
     )
+
+
+def _policy_options(command: argparse.ArgumentParser) -> None:
+    _limit_option(command)
     command.add_argument(
         "--policy",
         type=Path,

@@ -191,6 +191,14 @@ class FastPath:
             found = self._list_sets[key] = frozenset(e.key for e in named.entries_on(self.as_of))
         return found
 
+    def _constant(self, expr: c.Const | c.ConstSet | c.ListSet) -> str:
+        """A constant as both generated functions write it: a literal or a set's name."""
+        if isinstance(expr, c.Const):
+            return self.src.constant(expr.value)
+        if isinstance(expr, c.ConstSet):
+            return self.src.set(frozenset(expr.values))
+        return self.src.set(self._codes(expr.list))
+
     # ---- the two-valued function ----------------------------------------------------
 
     def two_valued(self, as_of: dt.date) -> Decide:
@@ -200,13 +208,21 @@ class FastPath:
         self.as_of, self.src = as_of, src
         active = [(i, r) for i, r in enumerate(self.policy.rules) if r.valid_on(as_of)]
         conditions: list[list[str]] = []
+        looping: set[str] = set()  # conditions whose code loops over a collection
         for _, rule in active:
             if rule.binders:
                 conditions.append([])  # written per binding by _plain_rule
                 continue
             operands = rule.when.operands if isinstance(rule.when, c.And) else (rule.when,)
             texts = [self._plain(o, {}) for o in operands]
-            conditions.append(texts + [f"(not {self._plain(u, {})})" for u in rule.unless])
+            looping.update(
+                t for o, t in zip(operands, texts, strict=True) if _loops(o, self.policy)
+            )
+            unless = [f"(not {self._plain(u, {})})" for u in rule.unless]
+            looping.update(
+                t for u, t in zip(rule.unless, unless, strict=True) if _loops(u, self.policy)
+            )
+            conditions.append(texts + unless)
         counts: dict[str, int] = {}
         for texts in conditions:
             for text in texts:
@@ -225,7 +241,7 @@ class FastPath:
                     continue
                 # The lead is computed for every case: a cheap test (no loop over a
                 # collection) if the rule has one, then the one most rules share.
-                lead = max(texts, key=lambda t: (not t.startswith("any("), counts[t]))
+                lead = max(texts, key=lambda t: (t not in looping, counts[t]))
                 groups.setdefault(lead, []).append((index, [t for t in texts if t != lead]))
             body += [f"    {names[lead]} = {lead}" for lead in groups]
             body += [
@@ -286,12 +302,8 @@ class FastPath:
         if isinstance(expr, c.Fact):
             base = "root" if expr.base is None else env[expr.base]
             return base + "".join(f"[{src.constant(f)}]" for f in expr.fields)
-        if isinstance(expr, c.Const):
-            return src.constant(expr.value)
-        if isinstance(expr, c.ConstSet):
-            return src.set(frozenset(expr.values))
-        if isinstance(expr, c.ListSet):
-            return src.set(self._codes(expr.list))
+        if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
+            return self._constant(expr)
         if isinstance(expr, c.DefineRef):
             return self._plain(self.policy.definitions[expr.name].expr, env)
         if isinstance(expr, c.Not):
@@ -323,17 +335,9 @@ class FastPath:
             return f"({test} is not None)" if expr.known else f"({test} is None)"
         assert isinstance(expr, c.Quantifier)
         body_ = expr.body
-        if (
-            expr.kind == "any"
-            and isinstance(body_, c.Member)
-            and not body_.negated
-            and not body_.hierarchical
-            and isinstance(body_.element, c.Fact)
-            and body_.element.base == expr.var
-            and not body_.element.fields
-            and isinstance(body_.container, c.ConstSet | c.ListSet)
-        ):
+        if _is_set_test(expr):
             # `any t in topics: t in S` is a set operation, done in C
+            assert isinstance(body_, c.Member)
             collection = self._plain(expr.collection, env)
             return f"(not {self._plain(body_.container, env)}.isdisjoint({collection}))"
         depth = len([k for k in env if k.startswith("?")])
@@ -387,12 +391,8 @@ class FastPath:
             for field in expr.fields:
                 reader = f"_get({reader}, {src.constant(field)})"
             return reader
-        if isinstance(expr, c.Const):
-            return src.constant(expr.value)
-        if isinstance(expr, c.ConstSet):
-            return src.set(frozenset(expr.values))
-        if isinstance(expr, c.ListSet):
-            return src.set(self._codes(expr.list))
+        if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
+            return self._constant(expr)
         if isinstance(expr, c.DefineRef):
             return self._expr(self.policy.definitions[expr.name].expr, env)
         if isinstance(expr, c.Not):
@@ -479,6 +479,34 @@ def _hoist_reads(body: list[str]) -> list[str]:
     pattern = re.compile("|".join(re.escape(r) for r in sorted(names, key=len, reverse=True)))
     rewritten = [pattern.sub(lambda m: names[m.group(0)], line) for line in body] if names else body
     return head + rewritten
+
+
+def _is_set_test(expr: c.Quantifier) -> bool:
+    """`any t in xs: t in S`, with S a set of constants: one set operation, no loop."""
+    body = expr.body
+    return (
+        expr.kind == "any"
+        and isinstance(body, c.Member)
+        and not body.negated
+        and not body.hierarchical
+        and isinstance(body.element, c.Fact)
+        and body.element.base == expr.var
+        and not body.element.fields
+        and isinstance(body.container, c.ConstSet | c.ListSet)
+    )
+
+
+def _loops(expr: c.Expr, policy: c.Policy) -> bool:
+    """Whether the two-valued code of an expression loops over a collection."""
+    if isinstance(expr, c.Quantifier):
+        return not _is_set_test(expr)
+    if isinstance(expr, c.DefineRef):
+        return _loops(policy.definitions[expr.name].expr, policy)
+    if isinstance(expr, c.Not):
+        return _loops(expr.operand, policy)
+    if isinstance(expr, c.And | c.Or):
+        return any(_loops(o, policy) for o in expr.operands)
+    return False
 
 
 def _reads_variables(expr: c.Expr, policy: c.Policy) -> bool:

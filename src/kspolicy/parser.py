@@ -58,15 +58,14 @@ def grammar_text() -> str:
     return checkout.read_text(encoding="utf-8")
 
 
-@cache
-def _lark() -> lark.Lark:
+def _make_lark(lexer: Any) -> lark.Lark:
     # Every token is kept in the tree and positions are not propagated by Lark:
     # _Builder takes each node's span from its tokens and drops the keywords itself.
     # Lark's position propagation was a third of the time to parse a large policy.
     return lark.Lark(
         grammar_text(),
         parser="lalr",
-        lexer="contextual",
+        lexer=lexer,
         propagate_positions=False,
         keep_all_tokens=True,
         maybe_placeholders=True,
@@ -75,18 +74,16 @@ def _lark() -> lark.Lark:
 
 
 @cache
+def _lark() -> lark.Lark:
+    """The parser with Lark's own contextual lexer: what every syntax error comes from."""
+    return _make_lark("contextual")
+
+
+@cache
 def _fast_lark() -> lark.Lark | None:
     """The same parser with lexer.py's lexer; None if that lexer does not fit the grammar."""
     try:
-        return lark.Lark(
-            grammar_text(),
-            parser="lalr",
-            lexer=ContextualLexer,
-            propagate_positions=False,
-            keep_all_tokens=True,
-            maybe_placeholders=True,
-            cache=False,
-        )
+        return _make_lark(ContextualLexer)
     except NoToken:
         return None
 
