@@ -19,6 +19,7 @@ LAYERS = {
     "lists": 1,
     "checked": 1,
     "lexer": 1,
+    "lalr": 1,
     "parser": 2,
     "serde": 2,
     "cache": 3,

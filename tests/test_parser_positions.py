@@ -1,10 +1,12 @@
-"""The fast parser builds what Lark's own lexer and positions would, to the character.
+"""The fast reader builds what Lark's own lexer, parser and positions would, to the character.
 
-For speed, the parser lexes with lexer.py instead of Lark's contextual lexer, keeps
-every token and works out each node's span itself (parser.py). The reference here is
-the way it was done before: Lark's lexer and position propagation, keywords filtered
-out by Lark and `?`-rules inlined. Both drive the same builder; every node, span and
-diagnostic must come out the same, and what Lark's lexer reads, lexer.py must read.
+For speed, an item is read by lalr.py: lexer.py's tokens, Lark's parse table, nodes
+built as rules are reduced, spans worked out from the tokens. When it refuses an
+item, Lark parses it (keeping every token) and parser.py walks the tree. The
+reference here is the way it was first done: Lark's lexer and position propagation,
+keywords filtered out by Lark and `?`-rules inlined. All three drive the same
+builder; every node, span, diagnostic and tree height must come out the same, and
+what Lark refuses, the reader must refuse.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 from kspolicy import parser
+from kspolicy.lalr import Refused
 from kspolicy.span import Source
 
 from .conftest import ROOT
@@ -45,27 +48,32 @@ def _reference_walk(builder: Any, tree: lark.Tree[Any]) -> Any:
 
 
 def assert_same_spans(text: str, name: str = "p.pol") -> int:
-    """Build every item both ways; the number of items compared."""
+    """Build every item three ways; the number of items compared."""
     source = Source(name, text)
+    reader = parser._reader()
+    assert reader is not None  # the fast reader can drive Lark's table for this grammar
     compared = 0
     for start, end in parser._item_ranges(text):
         chunk = text[start:end]
         try:
             reference_tree = REFERENCE.parse(chunk)
         except lark.exceptions.UnexpectedInput:
-            continue  # a syntax error: the same parser tables report it either way
-        ours = parser._Builder(source, start, "p", 0)
+            with pytest.raises(Refused):  # what Lark refuses, the reader refuses
+                reader.read(chunk, parser._Builder(source, start, "p", 0))
+            continue
         theirs = parser._Builder(source, start, "p", 0)
-        fast = parser._fast_lark()
-        assert fast is not None  # the fast lexer fits the grammar
-        built = ours.transform(fast.parse(chunk))  # what Lark parses, it lexes too
-        expected = _reference_walk(theirs, reference_tree)
-        assert [attrs.asdict(i) for i in built.children] == [
-            attrs.asdict(i) for i in expected.children
-        ], chunk
-        assert [attrs.asdict(d) for d in ours.diagnostics] == [
-            attrs.asdict(d) for d in theirs.diagnostics
-        ]
+        expected = _reference_walk(theirs, reference_tree).children
+        fast = parser._Builder(source, start, "p", 0)
+        read, height = reader.read(chunk, fast)  # what Lark parses, the reader reads
+        walker = parser._Builder(source, start, "p", 0)
+        tree = parser._lark().parse(chunk)
+        walked = walker.transform(tree).children
+        assert height == parser._tree_depth(tree)
+        for built, builder in ((read, fast), (walked, walker)):
+            assert [attrs.asdict(i) for i in built] == [attrs.asdict(i) for i in expected], chunk
+            assert [attrs.asdict(d) for d in builder.diagnostics] == [
+                attrs.asdict(d) for d in theirs.diagnostics
+            ]
         compared += 1
     return compared
 
@@ -114,3 +122,26 @@ def test_the_benchmark_workload_gets_the_same_spans() -> None:
     finally:
         del sys.path[:2]
     assert assert_same_spans(peer_adapter.policy_source(workload.make_policy(300))) > 300
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=from_lark(REFERENCE, start="start", explicit={"LANGTAG": st.sampled_from(["en", "nl"])}),
+    edits=st.lists(
+        st.tuples(
+            st.integers(min_value=0),
+            st.sampled_from(['"', "(", ")", ",", ".", "=", "x", " ", "", "1", "-", "\\"]),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_any_edited_policy_is_refused_or_read_alike(
+    text: str, edits: list[tuple[int, str]]
+) -> None:
+    # A character replaced, inserted or removed here and there: where the reader reads
+    # what Lark would refuse, or the other way round, the comparison above fails.
+    for place, replacement in edits:
+        at = place % (len(text) + 1)
+        text = text[:at] + replacement + text[at + 1 :]
+    assert_same_spans(text)

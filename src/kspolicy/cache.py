@@ -36,6 +36,7 @@ KEEP = 64
 _ENGINE_FILES = (
     "parser.py",
     "lexer.py",
+    "lalr.py",
     "nodes.py",
     "span.py",
     "diagnostics.py",

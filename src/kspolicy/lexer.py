@@ -1,4 +1,4 @@
-"""A fast contextual lexer for the policy grammar, a drop-in for Lark's own.
+"""A fast contextual lexer for the policy grammar: the next token, given the parser's state.
 
 Lark's contextual lexer (a scanner per parser state, a Token with line and column
 counted for every piece of text) was over half the time to parse a large policy. This
@@ -8,20 +8,17 @@ does: a keyword where the parser accepts that keyword, else a name; `en "..."` a
 language tag (priority 3 in the grammar); dates before decimals before whole numbers
 (their priorities); the longest symbol the state accepts.
 
-It is only ever the first attempt: at anything it cannot lex (`NoToken`), or a syntax
-error, parser.py parses the item again with Lark's lexer, so every diagnostic is
-Lark's. Tokens carry offsets only (no line or column: spans compute those when shown).
-tests/test_parser_positions.py checks that trees and spans are the same both ways.
+It serves lalr.py's reader, which is only ever the first attempt: at anything this
+lexer cannot read (`NoToken`), or a syntax error, parser.py parses the item again with
+Lark's own lexer and parser, so every diagnostic is Lark's.
+tests/test_parser_positions.py checks that both read the same.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
-
-from lark import Token
-from lark.lexer import Lexer, LexerState
 
 _SKIP = re.compile(r"(?:[ \t\f\r\n]+|#[^\n]*)+")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -35,6 +32,9 @@ _QUOTE_AHEAD = re.compile(r'\s*"')
 _TERMINALS = {"NAME", "STRING", "INT", "DECIMAL", "DATE", "LANGTAG", "LANGNAME"}
 _IGNORED = {"[ \t\f\r\n]+", "#[^\n]*"}  # what _SKIP skips, as Lark reads the grammar
 _LOWER_PAIR = re.compile(r"[a-z]{2}")
+
+END = "$END"
+"""The terminal `Scanner.scan` gives at the end of the text (Lark's name for it)."""
 
 
 class NoToken(Exception):
@@ -69,80 +69,76 @@ class _State:
         )
 
 
-class ContextualLexer(Lexer):
-    """Lark's custom-lexer interface (`Lark(lexer=ContextualLexer)`)."""
+class Scanner:
+    """Reads one token at a time; what it may be depends on the parser's state.
 
-    __future_interface__ = 2
+    `terminals` are Lark's terminal definitions (`Lark.terminals`), `ignored` the names
+    of those skipped between tokens, `accepted` what each parser state accepts (the
+    keys of its row in the parse table). Raises NoToken if the grammar has a terminal,
+    or skips something, that this lexer does not know: it does not guess.
+    """
 
-    def __init__(self, conf: Any) -> None:
-        strings = {t.name: t.pattern.value for t in conf.terminals if t.pattern.type == "str"}
-        ignored = {t.pattern.value for t in conf.terminals if t.name in conf.ignore}
-        regexps = {t.name for t in conf.terminals if t.pattern.type == "re"} - set(conf.ignore)
-        # A terminal, or something skipped, that this lexer does not know: do not guess.
-        if not regexps <= _TERMINALS or ignored != _IGNORED:
-            raise NoToken(f"terminals {sorted(regexps - _TERMINALS)}, skipping {ignored}")
-        self._words = {text: name for name, text in strings.items() if _WORD.fullmatch(text)}
-        self._symbols = {name: text for name, text in strings.items() if text not in self._words}
-        self._terminals = set(strings) | regexps
-        self._states: dict[Any, _State] = {}
+    def __init__(
+        self,
+        terminals: Iterable[Any],
+        ignored: Collection[str],
+        accepted: Mapping[int, Collection[str]],
+    ) -> None:
+        terminals = list(terminals)
+        # Lark's names are Token objects, whose `==` is a Python call: plain texts here.
+        strings = {str(t.name): str(t.pattern.value) for t in terminals if t.pattern.type == "str"}
+        skipped = {t.pattern.value for t in terminals if t.name in ignored}
+        regexps = {str(t.name) for t in terminals if t.pattern.type == "re"} - set(ignored)
+        if not regexps <= _TERMINALS or skipped != _IGNORED:
+            raise NoToken(f"terminals {sorted(regexps - _TERMINALS)}, skipping {skipped}")
+        words = {text: name for name, text in strings.items() if _WORD.fullmatch(text)}
+        symbols = {name: text for name, text in strings.items() if text not in words}
+        known = set(strings) | regexps
+        self._states = {
+            state: _State({str(name) for name in names} & known, words, symbols)
+            for state, names in accepted.items()
+        }
 
-    def _state(self, parser_state: Any) -> _State:
-        position = parser_state.position
-        found = self._states.get(position)
-        if found is None:
-            accepted = set(parser_state.parse_conf.states[position]) & self._terminals
-            found = self._states[position] = _State(accepted, self._words, self._symbols)
-        return found
-
-    def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
-        text_slice = lexer_state.text
-        text, pos, end = text_slice.text, text_slice.start, text_slice.end
-        assert isinstance(text, str)
-        while True:
-            skipped = _SKIP.match(text, pos, end)
-            if skipped:
-                pos = skipped.end()
-            if pos >= end:
-                return
-            state = self._state(parser_state)
-            char = text[pos]
-            kind: str | None = None
-            stop = pos
-            if char.isalpha() or char == "_":
-                word = _WORD.match(text, pos, end)
-                if word is None:
-                    raise NoToken(pos)
-                value, stop = word.group(), word.end()
-                two_lower = len(value) == 2 and _LOWER_PAIR.fullmatch(value) is not None
-                if state.langtag and two_lower and _QUOTE_AHEAD.match(text, stop, end):
-                    kind = "LANGTAG"
-                elif value in state.keywords:
-                    kind = state.keywords[value]
-                elif state.name:
-                    kind = "NAME"
-                elif state.langname and two_lower:
-                    kind = "LANGNAME"
-                else:  # no name here: Lark reads an accepted keyword the word starts with
-                    for keyword, name in state.prefixes:
-                        if value.startswith(keyword):
-                            kind, stop = name, pos + len(keyword)
-                            break
-            elif char == '"':
-                found = _STRING.match(text, pos, end) if state.string else None
-                if found is not None:
-                    kind, stop = "STRING", found.end()
-            elif char.isdigit() or char == "-":
-                for name, pattern in state.numbers:
-                    found = pattern.match(text, pos, end)
-                    if found is not None:
-                        kind, stop = name, found.end()
-                        break
-            else:
-                for symbol, name in state.symbols:
-                    if text.startswith(symbol, pos, end):
-                        kind, stop = name, pos + len(symbol)
-                        break
-            if kind is None:
+    def scan(self, text: str, pos: int, end: int, state: int) -> tuple[str, int, int]:
+        """The token after `pos` (and any white space and comments): its terminal, start
+        and end; `(END, end, end)` when only white space and comments are left."""
+        skipped = _SKIP.match(text, pos, end)
+        if skipped:
+            pos = skipped.end()
+        if pos >= end:
+            return END, end, end
+        accepts = self._states[state]
+        char = text[pos]
+        if char.isalpha() or char == "_":
+            word = _WORD.match(text, pos, end)
+            if word is None:
                 raise NoToken(pos)
-            yield Token(kind, text[pos:stop], pos, None, None, None, None, stop)
-            pos = stop
+            value, stop = word.group(), word.end()
+            two_lower = len(value) == 2 and _LOWER_PAIR.fullmatch(value) is not None
+            if accepts.langtag and two_lower and _QUOTE_AHEAD.match(text, stop, end):
+                return "LANGTAG", pos, stop
+            keyword = accepts.keywords.get(value)
+            if keyword is not None:
+                return keyword, pos, stop
+            if accepts.name:
+                return "NAME", pos, stop
+            if accepts.langname and two_lower:
+                return "LANGNAME", pos, stop
+            # No name here: Lark reads an accepted keyword that the word starts with.
+            for prefix, name in accepts.prefixes:
+                if value.startswith(prefix):
+                    return name, pos, pos + len(prefix)
+        elif char == '"':
+            found = _STRING.match(text, pos, end) if accepts.string else None
+            if found is not None:
+                return "STRING", pos, found.end()
+        elif char.isdigit() or char == "-":
+            for name, pattern in accepts.numbers:
+                found = pattern.match(text, pos, end)
+                if found is not None:
+                    return name, pos, found.end()
+        else:
+            for symbol, name in accepts.symbols:
+                if text.startswith(symbol, pos, end):
+                    return name, pos, pos + len(symbol)
+        raise NoToken(pos)

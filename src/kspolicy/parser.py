@@ -24,7 +24,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import nodes as n
 from .diagnostics import Diagnostic, did_you_mean, error
-from .lexer import ContextualLexer, NoToken
+from .lalr import ItemReader, Meta, Refused
 from .limits import DEFAULT
 from .span import Source, Span
 
@@ -58,14 +58,19 @@ def grammar_text() -> str:
     return checkout.read_text(encoding="utf-8")
 
 
-def _make_lark(lexer: Any) -> lark.Lark:
-    # Every token is kept in the tree and positions are not propagated by Lark:
-    # _Builder takes each node's span from its tokens and drops the keywords itself.
-    # Lark's position propagation was a third of the time to parse a large policy.
+@cache
+def _lark() -> lark.Lark:
+    """Lark's parser for the grammar: its table drives the fast reader, and every syntax
+    error comes from it.
+
+    Every token is kept in the tree and positions are not propagated by Lark: _Builder
+    takes each node's span from its tokens and drops the keywords itself (Lark's
+    position propagation was a third of the time to parse a large policy).
+    """
     return lark.Lark(
         grammar_text(),
         parser="lalr",
-        lexer=lexer,
+        lexer="contextual",
         propagate_positions=False,
         keep_all_tokens=True,
         maybe_placeholders=True,
@@ -74,29 +79,40 @@ def _make_lark(lexer: Any) -> lark.Lark:
 
 
 @cache
-def _lark() -> lark.Lark:
-    """The parser with Lark's own contextual lexer: what every syntax error comes from."""
-    return _make_lark("contextual")
-
-
-@cache
-def _fast_lark() -> lark.Lark | None:
-    """The same parser with lexer.py's lexer; None if that lexer does not fit the grammar."""
+def _reader() -> ItemReader | None:
+    """The fast reader (lalr.py) over the same parse table; None if it cannot drive it."""
+    methods = {
+        name: function
+        for name, function in vars(_Builder).items()
+        if not name.startswith("_") and callable(function)
+    }
     try:
-        return _make_lark(ContextualLexer)
-    except NoToken:
+        return ItemReader(_lark(), methods, _UNWRAPPED, _KEEPS_TOKENS)
+    except Refused:
         return None
 
 
-def _parse_item(chunk: str) -> lark.Tree[Token]:
-    """An item's tree: with the fast lexer, else (and for every error) with Lark's own."""
-    fast = _fast_lark()
-    if fast is not None:
+def _build_item(chunk: str, builder: _Builder, max_height: int) -> list[n.Item] | None:
+    """An item's nodes, built by `builder`; None if its tree is higher than `max_height`.
+
+    The fast reader first; Lark's own parser for anything it refuses, so that every
+    syntax error is Lark's (raised as UnexpectedInput). A tree too high is refused
+    before Lark's tree is walked, since that walk is recursive; the reader builds
+    without recursion, so its nodes are only dropped.
+    """
+    reader = _reader()
+    if reader is not None:
         try:
-            return fast.parse(chunk)
-        except (NoToken, UnexpectedInput):
+            items, height = reader.read(chunk, builder)
+        except Refused:
             pass  # Lark's lexer and parser say exactly what is wrong
-    return _lark().parse(chunk)
+        else:
+            return items if height <= max_height else None
+    tree = _lark().parse(chunk)
+    if _tree_depth(tree) > max_height:
+        return None
+    built: list[n.Item] = builder.transform(tree).children
+    return built
 
 
 @cache
@@ -120,12 +136,14 @@ def parse_module(
     oneliners = 0
     for start, end in _item_ranges(source.text):
         chunk = source.text[start:end]
+        builder = _Builder(source, start, FsPath(source.name).stem, oneliners)
         try:
-            tree = _parse_item(chunk)
+            # The grammar adds a level or two to the tree per condition.
+            built = _build_item(chunk, builder, 2 * max_depth + 16)
         except UnexpectedInput as exc:
             diagnostics.append(_syntax_diagnostic(exc, source, start, end))
             continue
-        if _tree_depth(tree) > 2 * max_depth + 16:  # the grammar adds a level or two per condition
+        if built is None:
             diagnostics.append(
                 error(
                     "KSP130",
@@ -135,11 +153,9 @@ def parse_module(
                 )
             )
             continue
-        builder = _Builder(source, start, FsPath(source.name).stem, oneliners)
-        built = builder.transform(tree)
         oneliners = builder.oneliners
         diagnostics.extend(builder.diagnostics)
-        items.extend(built.children)
+        items.extend(built)
     module = n.Module(source.name, tuple(items), tuple(comments), Span(source, 0, len(source.text)))
     return module, diagnostics
 
@@ -325,6 +341,9 @@ def _fold(text: str) -> str:
 _UNWRAPPED = {"operand": 1, "title": 1}
 """Trees that stand for the child at that place: `( expr )` and `title text`."""
 
+_KEEPS_TOKENS = frozenset({"comparison"})
+"""Trees whose keywords the builder is given: a comparison's one token is its operator."""
+
 
 class _Kind:
     """What the builder does with a tree of one rule (looked up once per rule name)."""
@@ -334,7 +353,7 @@ class _Kind:
     def __init__(self, name: str) -> None:
         self.method = name
         self.unwrap = _UNWRAPPED.get(name)
-        self.keeps_tokens = name == "comparison"  # its one token is the operator
+        self.keeps_tokens = name in _KEEPS_TOKENS
 
 
 _KINDS: dict[Any, _Kind] = {}
@@ -347,17 +366,6 @@ def _kind(data: Any) -> _Kind:
     if found is None:
         found = _KINDS[data] = _Kind(str(data))
     return found
-
-
-class _Meta:
-    """Where a node starts and ends in its item (what `_span` reads)."""
-
-    __slots__ = ("start_pos", "end_pos", "empty")
-
-    def __init__(self, start: int, end: int) -> None:
-        self.start_pos = start
-        self.end_pos = end
-        self.empty = start < 0
 
 
 class _Builder:
@@ -429,7 +437,7 @@ class _Builder:
         if build is None:  # `start`: the items, in a plain tree
             value = lark.Tree(kind.method, children)
         else:
-            value = build(_Meta(start, end), *children)
+            value = build(Meta(start, end), *children)
         if outer_start >= 0:
             return value, outer_start, max(outer_end, end)
         return value, start, end
