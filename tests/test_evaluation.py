@@ -388,6 +388,21 @@ def test_loading_pauses_the_cycle_collector_and_restores_it(
         gc.enable()
 
 
+def test_a_loaded_policy_goes_to_the_oldest_generation_and_frozen_objects_stay_frozen() -> None:
+    import gc
+
+    policy = kspolicy.load()
+    assert gc.get_freeze_count() == 0
+    assert any(o is policy for o in gc.get_objects(generation=2))
+    gc.freeze()  # a program that freezes what it has loaded
+    try:
+        frozen = gc.get_freeze_count()
+        kspolicy.load()
+        assert gc.get_freeze_count() == frozen  # its objects are not unfrozen
+    finally:
+        gc.unfreeze()
+
+
 def test_today_is_asked_again_when_the_clock_leaves_the_day(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -53,6 +53,8 @@ def missing_translation(policy: c.Policy) -> Iterator[Diagnostic]:
 
 
 def unused_define(policy: c.Policy) -> Iterator[Diagnostic]:
+    if not policy.definitions:
+        return  # nothing to look for: skip walking every condition
     used: set[str] = set()
 
     def visit(expr: c.Expr) -> None:

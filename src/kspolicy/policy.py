@@ -65,8 +65,12 @@ def _collector_paused() -> Iterator[None]:
     Loading creates hundreds of thousands of long-lived objects (syntax tree, spans,
     closures) and frees few, so the collector would scan them over and over for nothing:
     a sixth of the time to load 3,000 rules. Reference counting still frees everything
-    that is dropped; cycles wait for the next collection after the load. An embedding
-    program that turned the collector off itself keeps it off.
+    that is dropped; cycles wait for the next full collection. What the load made is
+    handed to the oldest generation unscanned (`gc.freeze()` then `gc.unfreeze()`
+    move every tracked object there at once), where it would end up anyway: otherwise
+    the first collection after the load scans all of it, another tenth of the time.
+    That is skipped for a program that freezes objects itself, whose frozen objects
+    must stay frozen; a program that turned the collector off keeps it off.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -74,6 +78,9 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
