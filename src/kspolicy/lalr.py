@@ -52,7 +52,7 @@ _BUILD = 3  # a node: the builder's method for the rule (or alias), or the list 
 class _Plan:
     """How to reduce by one grammar rule, worked out once from Lark's Rule."""
 
-    __slots__ = ("size", "origin", "parts", "trailing", "makes", "unwrap", "method")
+    __slots__ = ("size", "origin", "terms", "parts", "trailing", "makes", "unwrap", "method")
 
     def __init__(
         self,
@@ -66,6 +66,7 @@ class _Plan:
         expansion = rule.expansion
         self.size = len(expansion)
         self.origin = str(rule.origin.name)
+        self.terms = tuple(symbol.is_term for symbol in expansion)  # a token: 0 high, placed
         # How many Nones (absent `[optional]` parts) go before each child and after the last.
         nones = [0] * (self.size + 1)
         if rule.options.empty_indices:
@@ -75,6 +76,7 @@ class _Plan:
                     nones[child] += 1
                 else:
                     child += 1
+        absent_parts = sum(nones)
         # parts: (index, spliced, Nones before) for each child the node is given.
         parts = []
         for index, symbol in enumerate(expansion):
@@ -101,11 +103,84 @@ class _Plan:
         # is always so; with more, never (a spliced rule has at least one child).
         if rule.options.expand1 and not rule.alias:
             kept = [s for s in expansion if rule.options.keep_all_tokens or not s.filter_out]
-            if len(kept) + sum(nones) == 1:
+            if len(kept) + absent_parts == 1:
                 only = kept[0]
                 if only.is_term and only.name not in named or only.name.startswith("_"):
                     raise Refused(f"`{name}` would stand for a keyword or a spliced rule")
                 self.makes = _PASS  # the child stays as it is: only the state changes
+
+    def source(self, number: int) -> str:
+        """A function `reduce_<number>` that reduces by this rule on the reader's stacks.
+
+        The stacks are parallel lists (state, value, start, end, height per entry). The
+        function pops the rule's children, makes its value and pushes it with its span
+        and height and the state the table goes to (`goto_<number>`, by the state
+        below). Written out per rule, with what is known of each child (a token has a
+        place and no height) spelled in, it does a third of the work of one generic
+        loop over the plan.
+        """
+        size = self.size
+        lines = [f"def reduce_{number}(builder, states, values, starts, ends, heights):"]
+        if self.makes == _PASS:
+            lines.append(f"    states[-1] = goto_{number}[states[-2]]")
+            return "\n".join(lines) + "\n"
+        if size == 1:
+            lines += ["    v0 = values.pop()", "    s0 = starts.pop()", "    e0 = ends.pop()"]
+            lines += ["    h0 = heights.pop()", "    del states[-1]"]
+        elif size:
+            for stack, letter in (("values", "v"), ("starts", "s"), ("ends", "e")):
+                unpacked = ", ".join(f"{letter}{i}" for i in range(size))
+                lines.append(f"    {unpacked} = {stack}[-{size}:]")
+            for i in range(size):
+                if not self.terms[i]:
+                    lines.append(f"    h{i} = heights[{i - size}]")
+            lines.append(f"    del values[-{size}:], starts[-{size}:], ends[-{size}:]")
+            lines.append(f"    del heights[-{size}:], states[-{size}:]")
+        # A node spans its first child's start to its last child's end, keywords
+        # included; a child with no token (start -1) does not count.
+        begin = finish = "-1"
+        for i in reversed(range(size)):
+            begin = f"s{i}" if self.terms[i] else f"(s{i} if s{i} >= 0 else {begin})"
+        for i in range(size):
+            finish = f"e{i}" if self.terms[i] else f"(e{i} if s{i} >= 0 else {finish})"
+        lines += [f"    begin = {begin}", f"    finish = {finish}"]
+        below = [f"h{i}" for i in range(size) if not self.terms[i]]
+        high = "0" if not below else below[0] if len(below) == 1 else f"max({', '.join(below)})"
+        elements: list[str] = []
+        for index, spliced, nones in self.parts:
+            elements += ["None"] * nones
+            elements.append(f"*v{index}" if spliced else f"v{index}")
+        elements += ["None"] * self.trailing
+        if self.makes == _UNWRAP:
+            lines.append(f"    value = v{self.unwrap}")
+        elif self.makes == _SPLICE:
+            first = self.parts[0] if self.parts else None
+            if first is not None and first[1] and not first[2]:
+                # Left recursion (`__x_star: __x_star x`): grow the list already made,
+                # as Lark does; nothing else holds it.
+                lines.append(f"    value = v{first[0]}")
+                rest = elements[1:]
+                if len(rest) == 1 and not rest[0].startswith("*"):
+                    lines.append(f"    value.append({rest[0]})")
+                elif rest:
+                    lines.append(f"    value += [{', '.join(rest)}]")
+            else:
+                lines.append(f"    value = [{', '.join(elements)}]")
+        elif self.method is None:
+            lines.append(f"    value = [{', '.join(elements)}]")
+            high = f"{high} + 1"
+        else:
+            arguments = ", ".join(["builder", "Meta(begin, finish)", *elements])
+            lines.append(f"    value = method_{number}({arguments})")
+            high = f"{high} + 1"
+        lines += [
+            f"    states.append(goto_{number}[states[-1]])",
+            "    values.append(value)",
+            "    starts.append(begin)",
+            "    ends.append(finish)",
+            f"    heights.append({high})",
+        ]
+        return "\n".join(lines) + "\n"
 
 
 class ItemReader:
@@ -141,28 +216,37 @@ class ItemReader:
             self._scanner = Scanner(parser.terminals, lexer_conf.ignore, states)
         except NoToken as exc:
             raise Refused(str(exc)) from exc
-        plans: dict[Any, int] = {}
-        self._plans: list[_Plan] = []
+        numbers: dict[Any, int] = {}
+        plans: list[_Plan] = []
         for rule in parser.rules:
-            plans[rule] = len(self._plans)
-            self._plans.append(_Plan(rule, named, unwrapped, keeps_tokens, methods))
-        # actions[state][terminal]: the next state (shift, >= 0) or ~plan (reduce, < 0);
-        # goto[state][rule name]: the state after reducing to that rule.
+            numbers[rule] = len(plans)
+            plans.append(_Plan(rule, named, unwrapped, keeps_tokens, methods))
+        # actions[state][terminal]: the next state (shift, >= 0) or ~rule number (reduce);
+        # goto[rule name][state]: the state after reducing to that rule.
         self._actions: dict[int, dict[str, int]] = {}
-        self._goto: dict[int, dict[str, int]] = {}
+        goto: dict[str, dict[int, int]] = {}
         for state, row in states.items():
             actions = self._actions[state] = {}
-            goto = self._goto[state] = {}
             for symbol, (action, argument) in row.items():
-                if action.name == "Shift":
-                    (actions if symbol in terminals else goto)[str(symbol)] = argument
+                if action.name != "Shift":
+                    actions[str(symbol)] = ~numbers[argument]
+                elif symbol in terminals:
+                    actions[str(symbol)] = argument
                 else:
-                    actions[str(symbol)] = ~plans[argument]
+                    goto.setdefault(str(symbol), {})[state] = argument
+        namespace: dict[str, Any] = {"Meta": Meta}
+        for number, plan in enumerate(plans):
+            namespace[f"goto_{number}"] = goto.get(plan.origin, {})
+            namespace[f"method_{number}"] = plan.method
+        # Written from the grammar alone: no policy text is ever part of this code.
+        self.source = "".join(plan.source(number) for number, plan in enumerate(plans))
+        exec(compile(self.source, "<kspolicy.lalr reducers>", "exec"), namespace)
+        self._reducers = [namespace[f"reduce_{number}"] for number in range(len(plans))]
 
     def read(self, text: str, builder: Any) -> tuple[Any, int]:
         """The value of the whole text (for `start`: the list of its items), and the
         height of the tree Lark would have built (brackets and titles add no level)."""
-        actions, goto, plans, named = self._actions, self._goto, self._plans, self._named
+        actions, reducers, named = self._actions, self._reducers, self._named
         scan = self._scanner.scan
         accept = self._accept
         end = len(text)
@@ -179,30 +263,14 @@ class ItemReader:
                 kind, start, stop = scan(text, pos, end, states[-1])
             except NoToken as exc:
                 raise Refused(f"no token at {exc}") from None
-            while True:
+            action = actions[states[-1]].get(kind)
+            while action is not None and action < 0:
+                reducers[~action](builder, states, values, starts, ends, heights)
+                if kind == END and states[-1] == accept:
+                    return values[-1], heights[-1]
                 action = actions[states[-1]].get(kind)
-                if action is None:
-                    raise Refused(f"{kind} at {start}")
-                if action >= 0:  # shift
-                    break
-                plan = plans[~action]
-                if plan.makes == _PASS:
-                    state = states[-1] = goto[states[-2]][plan.origin]
-                    value, high = values[-1], heights[-1]
-                else:
-                    value, begin, finish, high = self._reduce(
-                        plan, builder, values, starts, ends, heights
-                    )
-                    if plan.size:
-                        del states[-plan.size :]
-                    state = goto[states[-1]][plan.origin]
-                    states.append(state)
-                    values.append(value)
-                    starts.append(begin)
-                    ends.append(finish)
-                    heights.append(high)
-                if state == accept and kind == END:
-                    return value, high
+            if action is None:
+                raise Refused(f"{kind} at {start}")
             if kind == END:
                 raise Refused("the table shifts the end")
             states.append(action)
@@ -221,51 +289,3 @@ class ItemReader:
             ends.append(stop)
             heights.append(0)
             pos = stop
-
-    @staticmethod
-    def _reduce(
-        plan: _Plan,
-        builder: Any,
-        values: list[Any],
-        starts: list[int],
-        ends: list[int],
-        heights: list[int],
-    ) -> tuple[Any, int, int, int]:
-        """Pop a rule's children off the stacks: its value, start, end and height."""
-        size = plan.size
-        if size:
-            args = values[-size:]
-            firsts = starts[-size:]
-            lasts = ends[-size:]
-            high = max(heights[-size:])
-            del values[-size:], starts[-size:], ends[-size:], heights[-size:]
-        else:
-            args, firsts, lasts, high = [], [], [], 0
-        # A node spans its first child's start to its last child's end, keywords
-        # included; children with no token (start -1) do not count.
-        begin = finish = -1
-        for first in firsts:
-            if first >= 0:
-                begin = first
-                break
-        for at in range(size - 1, -1, -1):
-            if firsts[at] >= 0:
-                finish = lasts[at]
-                break
-        if plan.makes == _UNWRAP:
-            return args[plan.unwrap], begin, finish, high  # type: ignore[index]
-        children: list[Any] = []
-        for at, spliced, nones in plan.parts:
-            if nones:
-                children += [None] * nones
-            if spliced:
-                children += args[at]
-            else:
-                children.append(args[at])
-        if plan.trailing:
-            children += [None] * plan.trailing
-        if plan.makes == _SPLICE:
-            return children, begin, finish, high
-        method = plan.method
-        value = children if method is None else method(builder, Meta(begin, finish), *children)
-        return value, begin, finish, high + 1
