@@ -216,3 +216,27 @@ def test_spans_point_into_the_file() -> None:
 def test_a_text_before_the_first_item_is_an_error() -> None:
     _, codes = parse("hello\nrule r when a then v >= c")
     assert codes == ["KSP101"]
+
+
+def test_an_item_the_reader_gives_up_on_halfway_is_built_once_by_lark(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fast reader builds nodes as it reads; when it refuses an item late (a token
+    its lexer does not know, say), Lark parses it again with the same builder, which
+    must not keep what the reader had built: one diagnostic, one-line rules counted once."""
+    from kspolicy import parser
+    from kspolicy.lalr import Refused
+
+    reader = parser._reader()
+    assert reader is not None
+
+    class GivesUpAtTheEnd:
+        def read(self, text: str, builder: object) -> object:
+            assert reader is not None
+            reader.read(text, builder)  # builds everything, then refuses
+            raise Refused("at the end")
+
+    monkeypatch.setattr(parser, "_reader", lambda: GivesUpAtTheEnd())
+    module, codes = parse("if a then v >= b\nrule r valid from 2025-02-30 when a then v >= b")
+    assert codes == ["KSP105"]  # the impossible date, once
+    assert [item.name.text for item in module.items] == ["t.if1", "r"]  # type: ignore[attr-defined]

@@ -105,7 +105,7 @@ def _build_item(chunk: str, builder: _Builder, max_height: int) -> list[n.Item] 
         try:
             items, height = reader.read(chunk, builder)
         except Refused:
-            pass  # Lark's lexer and parser say exactly what is wrong
+            builder.restart()  # Lark's lexer and parser say exactly what is wrong
         else:
             return items if height <= max_height else None
     tree = _lark().parse(chunk)
@@ -381,8 +381,13 @@ class _Builder:
         self.source = source
         self.offset = offset
         self.stem = stem
-        self.oneliners = oneliners
+        self.oneliners = self._first_oneliners = oneliners
         self.diagnostics: list[Diagnostic] = []
+
+    def restart(self) -> None:
+        """Forget what was built so far (the reader refused the item halfway)."""
+        self.oneliners = self._first_oneliners
+        self.diagnostics.clear()
 
     def transform(self, tree: lark.Tree[Token]) -> Any:
         """The node built from a tree (see `_walk`)."""
