@@ -20,7 +20,8 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-_SKIP = re.compile(r"(?:[ \t\f\r\n]+|#[^\n]*)+")
+# White space and comments, then a word if one comes next: one call for most tokens.
+_SKIP_WORD = re.compile(r"(?:[ \t\f\r\n]+|#[^\n]*)*([A-Za-z_][A-Za-z0-9_]*)?")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STRING = re.compile(r'"(?:\\.|[^"\\])*"', re.DOTALL)
 _NUMBERS = (  # by priority, as in the grammar
@@ -55,6 +56,8 @@ class _State:
         "symbols",
     )
 
+    symbols: dict[str, list[tuple[str, str]]]
+
     def __init__(self, accepted: set[str], words: dict[str, str], symbols: dict[str, str]):
         self.keywords = {text: name for text, name in words.items() if name in accepted}
         self.prefixes = sorted(self.keywords.items(), key=lambda pair: -len(pair[0]))
@@ -63,10 +66,13 @@ class _State:
         self.langname = "LANGNAME" in accepted
         self.string = "STRING" in accepted
         self.numbers = tuple((name, rx) for name, rx in _NUMBERS if name in accepted)
-        self.symbols = sorted(
+        # By first character, longest first (`>=` before `>`).
+        self.symbols = {}
+        for text, name in sorted(
             ((text, name) for name, text in symbols.items() if name in accepted),
             key=lambda pair: -len(pair[0]),
-        )
+        ):
+            self.symbols.setdefault(text[0], []).append((text, name))
 
 
 class Scanner:
@@ -102,18 +108,13 @@ class Scanner:
     def scan(self, text: str, pos: int, end: int, state: int) -> tuple[str, int, int]:
         """The token after `pos` (and any white space and comments): its terminal, start
         and end; `(END, end, end)` when only white space and comments are left."""
-        skipped = _SKIP.match(text, pos, end)
-        if skipped:
-            pos = skipped.end()
-        if pos >= end:
-            return END, end, end
+        found = _SKIP_WORD.match(text, pos, end)
+        assert found is not None  # it matches everywhere, if only nothing
+        stop = found.end()
+        value = found[1]
         accepts = self._states[state]
-        char = text[pos]
-        if char.isalpha() or char == "_":
-            word = _WORD.match(text, pos, end)
-            if word is None:
-                raise NoToken(pos)
-            value, stop = word.group(), word.end()
+        if value is not None:
+            pos = stop - len(value)
             two_lower = len(value) == 2 and _LOWER_PAIR.fullmatch(value) is not None
             if accepts.langtag and two_lower and _QUOTE_AHEAD.match(text, stop, end):
                 return "LANGTAG", pos, stop
@@ -128,17 +129,22 @@ class Scanner:
             for prefix, name in accepts.prefixes:
                 if value.startswith(prefix):
                     return name, pos, pos + len(prefix)
-        elif char == '"':
-            found = _STRING.match(text, pos, end) if accepts.string else None
-            if found is not None:
-                return "STRING", pos, found.end()
+            raise NoToken(pos)
+        pos = stop
+        if pos >= end:
+            return END, end, end
+        char = text[pos]
+        if char == '"':
+            string = _STRING.match(text, pos, end) if accepts.string else None
+            if string is not None:
+                return "STRING", pos, string.end()
         elif char.isdigit() or char == "-":
             for name, pattern in accepts.numbers:
-                found = pattern.match(text, pos, end)
-                if found is not None:
-                    return name, pos, found.end()
+                number = pattern.match(text, pos, end)
+                if number is not None:
+                    return name, pos, number.end()
         else:
-            for symbol, name in accepts.symbols:
+            for symbol, name in accepts.symbols.get(char, ()):
                 if text.startswith(symbol, pos, end):
                     return name, pos, pos + len(symbol)
         raise NoToken(pos)
