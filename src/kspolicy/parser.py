@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path as FsPath
@@ -47,6 +46,10 @@ _SCAN = re.compile(
     r"|(?P<item>^[ \t]*(?:" + "|".join(ITEM_KEYWORDS) + r")(?![A-Za-z0-9_]))",
     re.MULTILINE | re.DOTALL,
 )
+
+
+_INK = re.compile(r"\S")
+"""Anything but white space: a range without it holds no item."""
 
 
 def grammar_text() -> str:
@@ -132,9 +135,10 @@ def parse_module(
     """
     items: list[n.Item] = []
     diagnostics: list[Diagnostic] = []
-    comments = [n.Comment(text, Span(source, start, end)) for text, start, end in _comments(source)]
+    ranges, found = _layout(source.text)
+    comments = [n.Comment(text, Span(source, start, end)) for text, start, end in found]
     oneliners = 0
-    for start, end in _item_ranges(source.text):
+    for start, end in ranges:
         chunk = source.text[start:end]
         builder = _Builder(source, start, FsPath(source.name).stem, oneliners)
         try:
@@ -188,19 +192,27 @@ def _tree_depth(tree: lark.Tree[Token]) -> int:
     return deepest
 
 
-def _comments(source: Source) -> Iterator[tuple[str, int, int]]:
-    for match in _SCAN.finditer(source.text):
-        if match.lastgroup == "comment":
-            yield match.group(), match.start(), match.end()
-
-
-def _item_ranges(text: str) -> list[tuple[int, int]]:
-    """Where each item starts and ends; text before the first item is its own range."""
-    starts = [m.start() for m in _SCAN.finditer(text) if m.lastgroup == "item"]
+def _layout(text: str) -> tuple[list[tuple[int, int]], list[tuple[str, int, int]]]:
+    """Where each item starts and ends, and each comment (its text, start and end), in
+    one pass over the text. Text before the first item is a range of its own, unless it
+    is only comments and white space."""
+    starts: list[int] = []
+    comments: list[tuple[str, int, int]] = []
+    for match in _SCAN.finditer(text):
+        if match.lastgroup == "item":
+            starts.append(match.start())
+        elif match.lastgroup == "comment":
+            comments.append((match.group(), match.start(), match.end()))
     if not starts or text[: starts[0]].strip() and not _only_comments(text[: starts[0]]):
         starts.insert(0, 0)
     bounds = starts + [len(text)]
-    return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if text[a:b].strip()]
+    ranges = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if _INK.search(text, a, b)]
+    return ranges, comments
+
+
+def _item_ranges(text: str) -> list[tuple[int, int]]:
+    """Where each item starts and ends (see `_layout`)."""
+    return _layout(text)[0]
 
 
 def _only_comments(text: str) -> bool:
@@ -450,7 +462,7 @@ class _Builder:
     # spans
 
     def _span(self, meta: Any) -> Span:
-        if getattr(meta, "empty", True):
+        if meta.empty:
             return Span(self.source, self.offset, self.offset)
         return Span(self.source, self.offset + meta.start_pos, self.offset + meta.end_pos)
 
@@ -784,8 +796,14 @@ class _Builder:
     def unknown_test(self, meta: Any, subject: n.Expr) -> n.IsKnown:
         return n.IsKnown(subject, False, self._span(meta))
 
-    def path(self, meta: Any, *names: Token) -> n.Path:
-        return n.Path(tuple(self._name(t) for t in names), self._span(meta))
+    def path(self, meta: Any, *names: Any) -> n.Path:
+        # The most frequent node of all (a large policy has tens of thousands): its
+        # names (tokens, always placed) are made here rather than by a call of `_name` each.
+        source, offset, name, span = self.source, self.offset, n.Name, Span
+        parts = [
+            name(str(t), span(source, offset + t.start_pos, offset + t.end_pos)) for t in names
+        ]
+        return n.Path(tuple(parts), self._span(meta))
 
     def code_name(self, meta: Any, *names: Token) -> n.Name:
         return n.Name(".".join(names), self._span(meta))
