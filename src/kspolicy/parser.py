@@ -3,7 +3,9 @@
 A file is first split into items at lines that start with an item keyword (`rule`,
 `define`, `enum`...), outside texts in quotes. Each item is parsed on its own, so a
 syntax error stops only its own item and every item's first error is reported in one
-run. Spans are shifted from the item back to the file. No Lark class, terminal name or
+run. Spans are shifted from the item back to the file. An item is read by lalr.py's
+fast reader over Lark's parse table, building nodes as it goes; what it refuses, Lark
+parses, and its errors become the diagnostics. No Lark class, terminal name or
 traceback reaches the user: `_describe_expected` names what was expected in words.
 """
 

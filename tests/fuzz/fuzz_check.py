@@ -3,7 +3,9 @@
 Each input is a policy file checked together with the knowledge-security pack's other
 files and lists. Every outcome must be a checked policy or diagnostics whose spans lie
 inside their file; anything else (an exception, a span out of bounds) is a crash.
-See README.md for how to run it.
+Each item is also read three ways (the fast reader, Lark and the builder's walk, Lark
+with its own positions: tests/test_parser_positions.py), which must agree, and what
+Lark refuses the reader must refuse. See README.md for how to run it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from pathlib import Path
 
 import atheris
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for `tests`
+
 with atheris.instrument_imports():
+    from tests.test_parser_positions import assert_same_spans
+
     from kspolicy.checker import Checker
     from kspolicy.lints import lint
     from kspolicy.loader import default_policy_path, read_policy
@@ -37,6 +43,7 @@ def check_one(text: str) -> None:
         span = d.span
         assert 0 <= span.start <= span.end <= len(span.source.text), (d, span.start, span.end)
     render_diagnostics(diagnostics)
+    assert_same_spans(text, "fuzzed.pol")
 
 
 def test_one_input(data: bytes) -> None:
