@@ -109,9 +109,10 @@ def _forgetting(value: Any, rng: Any, rate: float) -> Any:
     not BENCH.is_dir() and not os.environ.get("CI"), reason="no ../shared/bench here"
 )
 def test_shared_and_guarded_conditions_agree_with_traced_when_facts_are_unknown() -> None:
-    """At 300 rules the fast path shares conditions, groups rules under a lead and
-    computes other conditions only when a lead needs them; with facts left out, some
-    unknown facts are never read. Fired and pending must still be what tracing says."""
+    """At 300 rules the fast path shares conditions, groups rules under a lead,
+    computes other conditions only when a lead needs them and tests `any` conditions
+    over one collection in one loop; with facts left out, some unknown facts are never
+    read. Fired and pending must still be what tracing says."""
     import random
 
     sys.path[:0] = [str(BENCH), str(ROOT / "benchmarks")]
@@ -130,6 +131,7 @@ def test_shared_and_guarded_conditions_agree_with_traced_when_facts_are_unknown(
         assert (fast.fired, fast.pending) == traced(policy, partial)
     generated = policy._program.fast.__self__.sources[AS_OF]  # type: ignore[union-attr]
     assert " else False" in generated  # the guarded conditions were there to be tested
+    assert "\n    for q0 in " in generated  # and conditions sharing a loop over partners
 
 
 def test_a_rule_that_fires_for_several_bindings_is_named_once(tmp_path: Path) -> None:

@@ -209,12 +209,14 @@ class FastPath:
         active = [(i, r) for i, r in enumerate(self.policy.rules) if r.valid_on(as_of)]
         conditions: list[list[str]] = []
         looping: set[str] = set()  # conditions whose code loops over a collection
+        expressions: dict[str, c.Expr] = {}  # what each condition's code was written from
         for _, rule in active:
             if rule.binders:
                 conditions.append([])  # written per binding by _plain_rule
                 continue
             operands = rule.when.operands if isinstance(rule.when, c.And) else (rule.when,)
             texts = [self._plain(o, {}) for o in operands]
+            expressions.update(zip(texts, operands, strict=True))
             looping.update(
                 t for o, t in zip(operands, texts, strict=True) if _loops(o, self.policy)
             )
@@ -243,10 +245,15 @@ class FastPath:
                 # collection) if the rule has one, then the one most rules share.
                 lead = max(texts, key=lambda t: (t not in looping, counts[t]))
                 groups.setdefault(lead, []).append((index, [t for t in texts if t != lead]))
-            body += [f"    {names[lead]} = {lead}" for lead in groups]
+            guards = _guards(groups)
+            # Every lead, and each condition too many groups test to guard it, is
+            # computed for every case; the other conditions only when a group needs them.
+            always = [*groups, *(t for t, leads in guards.items() if len(leads) > _MAX_GUARDS)]
+            body += self._always(always, names, expressions)
             body += [
                 f"    {names[text]} = {_guarded(text, leads, names)}"
-                for text, leads in _guards(groups).items()
+                for text, leads in guards.items()
+                if len(leads) <= _MAX_GUARDS
             ]
             body += loops
             for lead, members in groups.items():
@@ -275,6 +282,34 @@ class FastPath:
         exec(compile(code, "<kspolicy fast path, two-valued>", "exec"), namespace)
         decide: Decide = namespace["decide"]
         return decide
+
+    def _always(
+        self, texts: list[str], names: dict[str, str], expressions: dict[str, c.Expr]
+    ) -> list[str]:
+        """The lines that compute conditions needed for every case (`texts`).
+
+        Conditions of the form `any x in C: ...` over the same collection C share one
+        loop over it, each tested until it holds: with a few elements per collection,
+        making a generator for each `any(...)` cost more than testing them (most of a
+        decision of 3,000 rules). Each is tested on the same elements as `any` would, so
+        the same unknown fact makes the decision fall back to the three-valued function.
+        """
+        loops: dict[str, list[tuple[str, c.Quantifier]]] = {}
+        for text in texts:
+            expr = expressions.get(text)
+            if isinstance(expr, c.Quantifier) and expr.kind == "any" and not _is_set_test(expr):
+                loops.setdefault(self._plain(expr.collection, {}), []).append((text, expr))
+        shared = {text for members in loops.values() if len(members) > 1 for text, _ in members}
+        lines = [f"    {names[text]} = {text}" for text in texts if text not in shared]
+        for collection, members in loops.items():
+            if len(members) < 2:
+                continue
+            lines += [f"    {names[text]} = False" for text, _ in members]
+            lines.append(f"    for q0 in {collection}:")
+            for text, expr in members:
+                test = self._plain(expr.body, {expr.var: "q0", "?0": "q0"})
+                lines.append(f"        if not {names[text]} and {test}: {names[text]} = True")
+        return lines
 
     def _plain_rule(self, index: int, rule: c.Rule) -> list[str]:
         """A rule with implicit variables: a loop per binder, in two-valued logic."""
@@ -433,6 +468,11 @@ _KEY = r"""(?:K\[\d+\]|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 _READ = re.compile(r"root(?:\[" + _KEY + r"\]){1,2}")
 
 
+_MAX_GUARDS = 16
+"""A condition that more groups test is computed for every case: testing that many
+leads first costs about what the condition does."""
+
+
 def _guards(groups: dict[str, list[tuple[int, list[str]]]]) -> dict[str, list[str]]:
     """Each condition that leads no group, and the leads of the groups that test it."""
     guards: dict[str, dict[str, None]] = {}
@@ -451,8 +491,7 @@ def _guarded(text: str, leads: list[str], names: dict[str, str]) -> str:
     condition is: in three-valued logic too (false and unknown is false), so leaving an
     unknown fact unread here changes nothing but the time taken.
     """
-    if len(leads) > 16:  # testing that many leads costs about what the condition does
-        return text
+    assert len(leads) <= _MAX_GUARDS
     return f"({text}) if ({' or '.join(names[lead] for lead in leads)}) else False"
 
 
