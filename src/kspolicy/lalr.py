@@ -241,8 +241,12 @@ class ItemReader:
             namespace[f"goto_{number}"] = goto.get(plan.origin, {})
             namespace[f"method_{number}"] = plan.method
         # Written from the grammar alone: no policy text is ever part of this code.
-        self.source = "".join(plan.source(number) for number, plan in enumerate(plans))
-        exec(compile(self.source, "<kspolicy.lalr reducers>", "exec"), namespace)
+        # Compiled one function at a time: compiling all at once took 9 MiB for a moment,
+        # which the process then kept.
+        sources = [plan.source(number) for number, plan in enumerate(plans)]
+        for source in sources:
+            exec(compile(source, "<kspolicy.lalr reducers>", "exec"), namespace)
+        self.source = "".join(sources)
         self._reducers = [namespace[f"reduce_{number}"] for number in range(len(plans))]
 
     def read(self, text: str, builder: Any) -> tuple[Any, int]:
