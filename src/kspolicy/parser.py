@@ -340,11 +340,14 @@ def _syntax_help(token: Token, expected: set[str]) -> str | None:
 # ---- tree to AST -------------------------------------------------------------------
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+_ESCAPE = re.compile(r"\\(.)", re.S)
 
 
 def _unquote(token: Token) -> str:
     body = str(token)[1:-1]
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), body, flags=re.S)
+    if "\\" not in body:  # most texts: nothing to replace
+        return body
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), body)
 
 
 def _fold(text: str) -> str:
