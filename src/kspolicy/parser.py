@@ -386,12 +386,13 @@ def _kind(data: Any) -> _Kind:
 
 
 class _Builder:
-    """Builds AST nodes from one item's Lark tree; collects what is wrong on the way.
+    """Builds AST nodes for one item; collects what is wrong on the way.
 
     Each grammar rule (or alias) has a method here, called with the node's position
-    (Lark's `meta`) and its children already built. The walk is ours rather than a
-    `lark.Transformer` with `v_args`: that wraps every call anew, which was half the
-    time of building the tree of a large policy.
+    (a `Meta`) and its children already built: by lalr.py's reader as it reduces each
+    rule, or by `transform` walking the tree Lark made of an item the reader refused.
+    The walk is ours rather than a `lark.Transformer` with `v_args`: that wraps every
+    call anew, which was half the time of building the tree of a large policy.
     """
 
     def __init__(self, source: Source, offset: int, stem: str, oneliners: int) -> None:
