@@ -33,6 +33,12 @@ class Refused(Exception):
     """This reader cannot read the item (so: Lark's turn, for the diagnostic)."""
 
 
+def named_terminals(parser: Lark) -> frozenset[str]:
+    """Terminals with a name in the grammar (NAME, STRING...): the tokens a node keeps.
+    The others are keywords and punctuation, written as "..." in the grammar."""
+    return frozenset(str(t.name) for t in parser.terminals if t.pattern.type == "re")
+
+
 class Meta:
     """Where a node starts and ends in its item (`empty` when it has no token)."""
 
@@ -212,7 +218,7 @@ class ItemReader:
             raise Refused(f"not Lark's LALR parser as known: {exc}") from exc
         # Lark's names are Token objects, whose `==` is a Python call: plain texts here.
         terminals = {str(t.name) for t in parser.terminals} | {END}
-        named = frozenset(str(t.name) for t in parser.terminals if t.pattern.type == "re")
+        named = named_terminals(parser)
         self._named = named
         try:
             self._scanner = Scanner(parser.terminals, lexer_conf.ignore, states)

@@ -25,7 +25,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import nodes as n
 from .diagnostics import Diagnostic, did_you_mean, error
-from .lalr import ItemReader, Meta, Refused
+from .lalr import ItemReader, Meta, Refused, named_terminals
 from .limits import DEFAULT
 from .span import Source, Span
 
@@ -84,6 +84,12 @@ def _lark() -> lark.Lark:
 
 
 @cache
+def _named() -> frozenset[str]:
+    """The named terminals of the grammar (see lalr.named_terminals)."""
+    return named_terminals(_lark())
+
+
+@cache
 def _reader() -> ItemReader | None:
     """The fast reader (lalr.py) over the same parse table; None if it cannot drive it."""
     methods = {
@@ -118,13 +124,6 @@ def _build_item(chunk: str, builder: _Builder, max_height: int) -> list[n.Item] 
         return None
     built: list[n.Item] = builder.transform(tree).children
     return built
-
-
-@cache
-def _named_terminals() -> frozenset[str]:
-    """Terminals with a name in the grammar (NAME, STRING...): the tokens a node keeps.
-    The others are keywords and punctuation, written as "..." in the grammar."""
-    return frozenset(t.name for t in _lark().terminals if t.pattern.type == "re")
 
 
 def parse_module(
@@ -210,11 +209,6 @@ def _layout(text: str) -> tuple[list[tuple[int, int]], list[tuple[str, int, int]
     bounds = starts + [len(text)]
     ranges = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if _INK.search(text, a, b)]
     return ranges, comments
-
-
-def _item_ranges(text: str) -> list[tuple[int, int]]:
-    """Where each item starts and ends (see `_layout`)."""
-    return _layout(text)[0]
 
 
 def _only_comments(text: str) -> bool:
@@ -436,7 +430,7 @@ class _Builder:
             assert isinstance(inner, lark.Tree)
             tree = inner
             kind = _kind(tree.data)
-        named = _named_terminals()
+        named = _named()
         keep_tokens = kind.keeps_tokens
         children: list[Any] = []
         start = end = -1
