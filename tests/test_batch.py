@@ -328,3 +328,19 @@ def test_a_batch_output_that_cannot_be_written_is_a_message(
     out = tmp_path / "no-such-folder" / "out.jsonl"
     assert main(["eval", "--batch", str(source), "--out", str(out)]) == 2
     assert f"cannot write {out}: no such file" in capsys.readouterr().err
+
+
+def test_a_csv_row_over_many_lines_larger_than_a_case_ends_the_file_there(
+    tmp_path: Path,
+) -> None:
+    # Each line is short, but a quoted cell goes on: the row is cut at the budget, and
+    # since what follows is inside that cell, nothing after it is taken for a row.
+    source = tmp_path / "cases.csv"
+    source.write_text('project.trl,institution\n3,"' + "x\n" * 5000 + '"\n4,VUB\n')
+    (number, unread), *rest = read_batch(source, kspolicy.Limits(max_case_bytes=1000))
+    assert number == 2 and rest == []
+    assert isinstance(unread, Unreadable) and unread.code == "KSP406"
+    assert unread.message == (
+        "the row holds more than 1,000 bytes, the most a case may have (max_case_bytes); "
+        "the lines after it are not read"
+    )

@@ -150,10 +150,9 @@ def _physical_lines(handle: BinaryIO, limit: int) -> Iterator[tuple[int, bytes |
 _CHUNK = 1 << 16
 
 
-def _too_long(length: int, limits: Limits, what: str = "line") -> Unreadable:
+def _too_long(length: int, limits: Limits) -> Unreadable:
     message = (
-        f"the {what} is {length:,} bytes; a case may have {limits.max_case_bytes:,} "
-        "(max_case_bytes)"
+        f"the line is {length:,} bytes; a case may have {limits.max_case_bytes:,} (max_case_bytes)"
     )
     return Unreadable(message, "KSP406")
 
@@ -238,7 +237,7 @@ class _CsvLines:
             line = line.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark
         self.row_bytes += len(line) + 1
         if self.row_bytes > self._limits.max_case_bytes + 1:
-            raise _RowTooLarge(self.row_bytes)
+            raise _RowTooLarge
         try:
             return line.decode("utf-8") + "\n"
         except UnicodeDecodeError as exc:
@@ -311,14 +310,14 @@ def _csv_rows(
                 lines.problem_since(start)
                 yield start, Unreadable(_csv_problem(exc))
                 continue
-            except _RowTooLarge as exc:
+            except _RowTooLarge:
                 # The reader stopped inside a quoted cell: what follows cannot be told
                 # apart from new rows, so the file ends here, and says so.
-                unread = _too_long(exc.args[0], limits, "row")
-                yield (
-                    start,
-                    Unreadable(f"{unread.message}; the lines after it are not read", unread.code),
+                message = (
+                    f"the row holds more than {limits.max_case_bytes:,} bytes, the most a case "
+                    "may have (max_case_bytes); the lines after it are not read"
                 )
+                yield start, Unreadable(message, "KSP406")
                 return
             noted = lines.problem_since(start)
             if noted is not None:
