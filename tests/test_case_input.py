@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+import os
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ import pytest
 import kspolicy
 from kspolicy import CaseError
 from kspolicy.cli import main
+from kspolicy.serde import TooLarge, load_case_file, parse_case, read_bounded, read_case_bytes
 
 from .conftest import FIXTURES
 from .helpers import fixture_policy
@@ -158,3 +162,120 @@ def test_a_number_of_thousands_of_digits_is_named_in_words(
     message = caught.value.problems[0].message
     assert "a whole number has more than 4,300 digits" in message
     assert "sys.set_int_max_str_digits" not in message
+
+
+# ---- issue 11: a case is read with a byte budget, from a regular file only -------------
+
+
+@contextlib.contextmanager
+def no_hang(seconds: int = 20) -> Iterator[None]:
+    """Fail, rather than hang the suite, if a read blocks (the bug these tests pin)."""
+
+    def stop(*_: object) -> None:
+        raise AssertionError("the read blocked: the file should have been refused unread")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+needs_posix = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and /dev/zero")
+
+
+@needs_posix
+def test_a_json_case_linked_to_dev_zero_is_refused_unread(
+    policy: kspolicy.Policy, tmp_path: Path
+) -> None:
+    # Found in issue 11: /dev/zero has size 0, which passed KSP406; the read never ended.
+    case = tmp_path / "zero.json"
+    case.symlink_to("/dev/zero")
+    with no_hang():
+        found = problems(policy, case)
+    assert found[""] == ("KSP401", "cannot read the file: it is a device, not a file")
+
+
+@needs_posix
+def test_a_json_case_that_is_a_fifo_is_refused_unread(
+    policy: kspolicy.Policy, tmp_path: Path
+) -> None:
+    # Found in issue 11: opening a FIFO waited for a writer that never came.
+    case = tmp_path / "pipe.json"
+    os.mkfifo(case)
+    with no_hang():
+        found = problems(policy, case)
+    assert found[""] == ("KSP401", "cannot read the file: it is a named pipe (FIFO), not a file")
+
+
+def test_a_case_that_is_a_folder_is_refused(policy: kspolicy.Policy, tmp_path: Path) -> None:
+    (tmp_path / "folder.toml").mkdir()
+    assert problems(policy, tmp_path / "folder.toml")[""] == (
+        "KSP401",
+        "cannot read the file: it is a folder, not a file",
+    )
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux's /proc")
+def test_a_file_that_claims_fewer_bytes_than_it_holds_is_read_no_further_than_the_limit() -> None:
+    # /proc files claim size 0 whatever they hold: the size check cannot stop them,
+    # only a read that stops one byte past the budget does.
+    assert Path("/proc/self/maps").stat().st_size == 0
+    with pytest.raises(TooLarge) as caught:
+        read_bounded("/proc/self/maps", 10)
+    assert caught.value.size is None
+
+
+def test_the_case_size_limit_is_kept_to_the_byte(policy: kspolicy.Policy, tmp_path: Path) -> None:
+    text = '{"project": {"trl": 3}}'
+    case = tmp_path / "case.json"
+    case.write_text(text)
+    limits = kspolicy.Limits(max_case_bytes=len(text))
+    assert load_case_file(case, limits) == {"project": {"trl": 3}}
+    with pytest.raises(CaseError) as caught:
+        load_case_file(case, kspolicy.Limits(max_case_bytes=len(text) - 1))
+    assert caught.value.problems[0].code.number == "KSP406"
+
+
+def test_a_toml_case_cannot_hide_its_nesting_behind_a_quote_in_a_comment(
+    policy: kspolicy.Policy, tmp_path: Path
+) -> None:
+    # Found in issue 11: the depth was counted on the text, where `'` in a comment
+    # opened a "string" that hid every bracket after it.
+    case = tmp_path / "case.toml"
+    case.write_text("# it's nested\nx = " + "[" * 200 + "]" * 200 + "\n")
+    found = problems(policy, case)
+    assert found[""] == ("KSP407", "the case nests more than 64 levels deep (max_depth)")
+
+
+def test_a_toml_case_cannot_hide_its_nesting_in_dotted_table_headers(
+    policy: kspolicy.Policy, tmp_path: Path
+) -> None:
+    case = tmp_path / "case.toml"
+    case.write_text("[" + ".".join(["a"] * 100) + "]\nb = 1\n")
+    assert problems(policy, case)[""][0] == "KSP407"
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml"])
+def test_a_case_nested_to_the_limit_is_read_and_one_deeper_is_not(
+    tmp_path: Path, suffix: str
+) -> None:
+    # The outermost table counts as 1, in both formats: 3 means {x: {y: [1]}}.
+    case = tmp_path / f"case{suffix}"
+    case.write_text('{"x": {"y": [1]}}' if suffix == ".json" else "[x]\ny = [1]\n")
+    assert load_case_file(case, kspolicy.Limits(max_depth=3)) == {"x": {"y": [1]}}
+    with pytest.raises(CaseError) as caught:
+        load_case_file(case, kspolicy.Limits(max_depth=2))
+    assert caught.value.problems[0].code.number == "KSP407"
+
+
+def test_a_case_is_read_once_and_parsed_from_the_same_bytes(tmp_path: Path) -> None:
+    # read_case_bytes and parse_case are what load_case_file does in two steps, so a
+    # caller can decide and record the very same bytes.
+    case = tmp_path / "case.toml"
+    case.write_text("[project]\ntrl = 4\n")
+    raw = read_case_bytes(case)
+    case.write_text("[project]\ntrl = 9\n")
+    assert parse_case(raw, ".toml", str(case)) == {"project": {"trl": 4}}

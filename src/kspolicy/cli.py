@@ -8,6 +8,8 @@ error is caught where it is understood and printed as a message that says what t
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import datetime as dt
 import json
 import os
@@ -29,7 +31,7 @@ from .render.diagnostics import render_case_error, render_diagnostics
 from .render.document import to_html, to_markdown, to_text
 from .render.explain import explain
 from .render.text import render_decision
-from .serde import load_case_file
+from .serde import load_case_file, os_reason
 
 
 def _date(text: str) -> dt.date:
@@ -75,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
     _limit_option(check_cmd)
+    _root_option(check_cmd)
 
     eval_cmd = commands.add_parser("eval", help="evaluate a case and print the decision")
     eval_cmd.add_argument(
@@ -114,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         help="evaluate as on this date (default: the case's as_of, else today)",
     )
     _limit_option(eval_cmd)
+    _root_option(eval_cmd)
     eval_cmd.add_argument("--lang", default="en", choices=["en", "nl"], help="language of texts")
     eval_cmd.add_argument(
         "--format", default="text", choices=["text", "json"], help="output format"
@@ -214,6 +218,16 @@ def _limit_option(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _root_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--root",
+        type=Path,
+        metavar="DIR",
+        help="the folder every file the policy imports or lists must lie in "
+        "(default: the policy's own folder)",
+    )
+
+
 def _policy_options(command: argparse.ArgumentParser) -> None:
     _limit_option(command)
     command.add_argument(
@@ -270,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     path = args.policy or default_policy_path()
-    diagnostics = check(path, limits=_limits(args))
+    diagnostics = check(path, limits=_limits(args), root=args.root)
     if diagnostics:
         sys.stdout.write(render_diagnostics(diagnostics))
     else:
@@ -284,7 +298,7 @@ def _eval(args: argparse.Namespace) -> int:
         raise KspolicyError("give a CASE file or --batch FILE (one of the two)")
     if args.batch is not None:
         return _batch(args)
-    policy = load(args.policy, limits=_limits(args))
+    policy = load(args.policy, limits=_limits(args), root=args.root)
     decision = policy.evaluate(args.case, as_of=args.as_of, lang=args.lang, explain=args.explain)
     if args.record is not None:
         case = load_case_file(args.case)
@@ -298,21 +312,27 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    if not args.batch.is_file():
-        raise KspolicyError(f"{args.batch}: no such file")
     if args.workers < 1:
         raise KspolicyError("--workers takes a number of 1 or more")
     limits = _limits(args)
-    policy = load(args.policy, limits=limits)
+    policy = load(args.policy, limits=limits, root=args.root)
+    # Read now: a file that is missing, not a regular file, or whose CSV header names
+    # no case fails here, before any output.
     numbered = batch.read_batch(args.batch, limits)
-    lines: list[int] = []
+    lines: collections.deque[int] = collections.deque()  # line numbers of cases in flight
 
     def cases() -> Any:
-        for number, case in numbered:
-            lines.append(number)
-            yield case if not isinstance(case, CaseError) else {"\0unreadable": str(case)}
+        try:
+            for number, case in numbered:
+                lines.append(number)
+                yield case
+        except OSError as exc:  # a disk error while reading: not a writing problem
+            raise KspolicyError(f"cannot read {args.batch}: {os_reason(exc)}") from None
 
-    out = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
+    try:
+        out = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
+    except OSError as exc:
+        raise KspolicyError(f"cannot write {args.out}: {os_reason(exc)}") from None
     progress = sys.stderr.isatty()
     counts = {"decided": 0, "rejected": 0}
     try:
@@ -320,7 +340,7 @@ def _batch(args: argparse.Namespace) -> int:
             cases(), as_of=args.as_of, lang=args.lang, explain=args.explain, workers=args.workers
         )
         for position, result in enumerate(results):
-            record: dict[str, Any] = {"line": lines[position]}
+            record: dict[str, Any] = {"line": lines.popleft()}
             if isinstance(result, CaseError):
                 record["error"] = [str(p) for p in result.problems]
                 counts["rejected"] += 1
@@ -330,9 +350,17 @@ def _batch(args: argparse.Namespace) -> int:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             if progress and position % 50 == 0:
                 sys.stderr.write(f"\r{position + 1} cases…")
-    finally:
         if args.out:
-            out.close()
+            out.close()  # closing writes what is buffered: its failure is a failed write
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        where = args.out or "the output"
+        raise KspolicyError(f"cannot write {where}: {os_reason(exc)}") from None
+    finally:
+        if args.out and not out.closed:
+            with contextlib.suppress(OSError):
+                out.close()
     if progress:
         sys.stderr.write("\r")
     sys.stderr.write(f"{counts['decided']} decided, {counts['rejected']} rejected\n")

@@ -60,7 +60,7 @@ CODES = _registry(
     Code("KSP210", "duplicate-clause", "a clause given twice in one rule"),
     Code("KSP211", "missing-clause", "a rule without `when` or without `then`"),
     Code("KSP212", "recursive-define", "a definition that depends on itself"),
-    Code("KSP213", "bad-import", "an import or list pattern that finds no file"),
+    Code("KSP213", "bad-import", "an import or list pattern that finds no file or leads out"),
     Code("KSP214", "bad-header", "a policy without exactly one `policy` header"),
     Code("KSP215", "bad-list", "a list file whose content does not fit the list format"),
     Code("KSP216", "bad-list-entry", "a list entry that is not a value of the type it is used as"),

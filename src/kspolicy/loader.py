@@ -19,7 +19,7 @@ from .cache import parse_cached
 from .diagnostics import Diagnostic, error
 from .limits import DEFAULT, Limits
 from .lists import NamedList
-from .serde import read_list_file
+from .serde import TooLarge, os_help, os_reason, read_bounded, read_list_file
 from .span import Source, Span
 
 MAIN_FILE = "policy.pol"
@@ -52,77 +52,119 @@ def default_policy_path() -> Path:
 
 
 def main_file(path: Path) -> Path:
-    return path / MAIN_FILE if path.is_dir() else path
+    """The file a policy starts from: `policy.pol` in a folder, or the .pol file given."""
+    try:
+        return path / MAIN_FILE if path.is_dir() else path
+    except OSError:  # a folder that cannot be looked into: reading the file will say why
+        return path / MAIN_FILE
 
 
-def read_policy(path: Path, limits: Limits = DEFAULT) -> Sources:
-    """Parse the main file and every file it imports; read every list file it names."""
+def read_policy(path: Path, limits: Limits = DEFAULT, root: Path | None = None) -> Sources:
+    """Parse the main file and every file it imports; read every list file it names.
+
+    Every file imported or listed must lie inside `root` (by default the main file's
+    folder) once links are followed: a policy cannot make the engine read, and quote in
+    a diagnostic, a file from elsewhere on the machine.
+    """
     entry = main_file(path)
-    root = entry.parent
-    reader = _Reader(root, limits)
-    if not entry.is_file():
-        where = Source(str(entry), "")
-        hint = (
-            f"a policy directory holds a `{MAIN_FILE}`"
-            if path.is_dir()
-            else "give a policy directory or a .pol file"
-        )
-        reader.diagnostics.append(error("KSP110", "no policy file here", Span(where, 0, 0), hint))
-    else:
-        reader.module(entry, None)
+    reader = _Reader(entry.parent, limits, root if root is not None else entry.parent)
+    reader.module(entry, None)
     return Sources(
         tuple(reader.modules), reader.lists, tuple(reader.files), tuple(reader.diagnostics)
     )
 
 
 class _Reader:
-    def __init__(self, root: Path, limits: Limits) -> None:
-        self.root = root
+    def __init__(self, folder: Path, limits: Limits, root: Path) -> None:
+        self.folder = folder
         self.limits = limits
+        self.root = os.path.realpath(root)
         self.modules: list[n.Module] = []
         self.lists: dict[str, NamedList] = {}
         self.files: list[tuple[str, str]] = []
         self.diagnostics: list[Diagnostic] = []
-        self.seen: set[Path] = set()
+        self.seen: set[str] = set()
 
     def _name(self, path: Path) -> str:
         """A file's name as diagnostics show it: relative to the main file's folder."""
-        return Path(os.path.relpath(path, self.root)).as_posix()
+        return Path(os.path.relpath(path, self.folder)).as_posix()
 
-    def _read(self, path: Path, at: Span | None) -> Source | None:
-        name = self._name(path)
+    def _problem(self, number: str, message: str, at: Span | None, help: str, name: str) -> None:
+        span = at or Span(Source(name, ""), 0, 0)
+        self.diagnostics.append(error(number, message, span, help))
+
+    def _within(self, real: str) -> bool:
         try:
-            size = path.stat().st_size
-            if size > self.limits.max_file_bytes:
-                span = at or Span(Source(name, ""), 0, 0)
-                message = f"`{name}` is {size:,} bytes; the limit is {self.limits.max_file_bytes:,}"
-                self.diagnostics.append(
-                    error("KSP131", message, span, "split it, or raise the limit (docs/limits.md)")
-                )
-                return None
-            raw = path.read_bytes()
+            return os.path.commonpath([real, self.root]) == self.root
+        except ValueError:  # on another drive (Windows)
+            return False
+
+    def _inside(self, path: Path, written: str, at: Span) -> str | None:
+        """The real path of a file a policy names, or None (and a diagnostic) when it
+        lies outside the policy's folder. Links are followed first: a link inside the
+        folder to a file outside it is refused like `../`."""
+        real = os.path.realpath(path)
+        if self._within(real):
+            return real
+        self._outside(path, written, at)
+        return None
+
+    def _outside(self, path: Path, written: str, at: Span) -> None:
+        if os.path.isabs(written):
+            what = f"`{written}` is an absolute path"
+        elif ".." in Path(written).parts:
+            what = f"`{written}` leads out of the policy's folder"
+        else:
+            what = f"`{self._name(path)}` is a link to a file outside the policy's folder"
+        hint = (
+            "a policy reads only files inside its folder, named relative to the file that "
+            "names them; copy the file into the folder"
+        )
+        self.diagnostics.append(error("KSP213", what, at, hint))
+
+    def _read(
+        self, path: Path, real: str, at: Span | None, imported: str | None = None
+    ) -> Source | None:
+        """A policy or list file's text, or None (and a diagnostic); `imported` is the
+        path an `import` wrote, to say that no such file exists in its words."""
+        name = self._name(path)
+        limit = self.limits.max_file_bytes
+        try:
+            # The real path, not followed again: what was checked is what is read.
+            raw = read_bounded(real, limit, follow_links=False)
             text = raw.decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
-            span = at or Span(Source(name, ""), 0, 0)
-            self.diagnostics.append(
-                error(
-                    "KSP110",
-                    f"cannot read `{name}`: {reason}",
-                    span,
-                    "check the file's name and that it is UTF-8 text",
-                )
-            )
+        except TooLarge as exc:
+            size = f"is {exc.size:,} bytes" if exc.size is not None else "grew past the limit"
+            message = f"`{name}` {size}; the limit is {limit:,}"
+            hint = "split it, or raise the limit (docs/limits.md)"
+            self._problem("KSP131", message, at, hint, name)
+            return None
+        except UnicodeDecodeError:
+            message = f"cannot read `{name}`: it is not UTF-8 text"
+            hint = "check the file's name and that it is UTF-8 text"
+            self._problem("KSP110", message, at, hint, name)
+            return None
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+            if imported is not None and isinstance(exc, FileNotFoundError) and at is not None:
+                message = f"no file `{imported}` to import"
+                self.diagnostics.append(error("KSP213", message, at, _near(path)))
+                return None
+            reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+            hint = os_help(exc) if isinstance(exc, OSError) else "check the file's name"
+            self._problem("KSP110", f"cannot read `{_shown(name)}`: {reason}", at, hint, name)
             return None
         self.files.append((name, hashlib.sha256(raw).hexdigest()))
         return Source(name, text)
 
-    def module(self, path: Path, at: Span | None) -> None:
-        resolved = path.resolve()
-        if resolved in self.seen:
+    def module(self, path: Path, at: Span | None, imported: str | None = None) -> None:
+        real = os.path.realpath(path)
+        if real in self.seen:
             return
-        self.seen.add(resolved)
-        source = self._read(path, at)
+        self.seen.add(real)
+        if at is None:
+            source = self._read_main(path, real)
+        else:
+            source = self._read(path, real, at, imported)
         if source is None:
             return
         module, diagnostics = parse_cached(source, self.limits.max_depth)
@@ -130,69 +172,124 @@ class _Reader:
         self.diagnostics.extend(diagnostics)
         for item in module.items:
             if isinstance(item, n.Import):
-                target = path.parent / item.path
-                if not target.is_file():
-                    self.diagnostics.append(
-                        error(
-                            "KSP213", f"no file `{item.path}` to import", item.span, _near(target)
-                        )
-                    )
-                    continue
-                self.module(target, item.span)
+                self.imported(path.parent, item)
             elif isinstance(item, n.Lists):
                 self.list_files(path.parent, item)
 
+    def _read_main(self, path: Path, real: str) -> Source | None:
+        try:
+            os.stat(path)
+            present = True
+        except FileNotFoundError:
+            present = False
+        except (OSError, ValueError):
+            present = True  # there, or not: reading it says which, and why
+        if present:
+            return self._read(path, real, None)
+        where = Source(str(path), "")
+        try:
+            folder = path.parent.is_dir()
+        except OSError:
+            folder = False
+        hint = (
+            f"a policy directory holds a `{MAIN_FILE}`"
+            if folder and path.name == MAIN_FILE
+            else "give a policy directory or a .pol file"
+        )
+        self.diagnostics.append(error("KSP110", "no policy file here", Span(where, 0, 0), hint))
+        return None
+
+    def imported(self, folder: Path, item: n.Import) -> None:
+        if not item.path.strip():
+            hint = 'name a .pol file, relative to this one: `import "schema.pol"`'
+            self.diagnostics.append(error("KSP213", "the import names no file", item.span, hint))
+            return
+        target = folder / item.path
+        if self._inside(target, item.path, item.span) is not None:
+            self.module(target, item.span, item.path)
+
     def list_files(self, folder: Path, item: n.Lists) -> None:
-        matches = sorted(p for p in folder.glob(item.pattern) if p.is_file())
+        pattern = item.pattern
+        if not pattern.strip():
+            hint = 'name the list files with a pattern, such as `lists "lists/*.toml"`'
+            self.diagnostics.append(error("KSP213", "the pattern is empty", item.span, hint))
+            return
+        # Checked before looking: a pattern that leads out is never searched for.
+        reach = os.path.normpath(os.path.join(os.path.realpath(folder), pattern))
+        if os.path.isabs(pattern) or not self._within(reach):
+            self._outside(folder / pattern, pattern, item.span)
+            return
+        try:
+            matches = sorted(p for p in folder.glob(pattern) if p.is_file())
+        except (OSError, ValueError, NotImplementedError) as exc:
+            reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+            hint = "a pattern is a path inside the policy's folder, such as `lists/*.toml`"
+            message = f"cannot look for `{pattern}`: {reason}"
+            self.diagnostics.append(error("KSP213", message, item.span, hint))
+            return
         if not matches:
             self.diagnostics.append(
                 error(
                     "KSP213",
-                    f"`{item.pattern}` finds no list file",
+                    f"`{pattern}` finds no list file",
                     item.span,
-                    _near(folder / item.pattern),
+                    _near(folder / pattern),
                 )
             )
         for path in matches:
-            if path.resolve() in self.seen:
+            real = self._inside(path, self._name(path), item.span)
+            if real is None or real in self.seen:
                 continue
-            self.seen.add(path.resolve())
-            source = self._read(path, item.span)
+            self.seen.add(real)
+            source = self._read(path, real, item.span)
             if source is None:
                 continue
-            lists, diagnostics = read_list_file(source)
-            self.diagnostics.extend(diagnostics)
-            for named in lists:
-                if len(named.entries) > self.limits.max_list_entries:
-                    self.diagnostics.append(
-                        error(
-                            "KSP133",
-                            f"list `{named.name}` has {len(named.entries):,} entries; the limit is "
-                            f"{self.limits.max_list_entries:,}",
-                            named.span or item.span,
-                            "raise the limit (docs/limits.md) if the list is right",
-                        )
+            self._add_lists(source, item)
+
+    def _add_lists(self, source: Source, item: n.Lists) -> None:
+        lists, diagnostics = read_list_file(source)
+        self.diagnostics.extend(diagnostics)
+        for named in lists:
+            if len(named.entries) > self.limits.max_list_entries:
+                self.diagnostics.append(
+                    error(
+                        "KSP133",
+                        f"list `{named.name}` has {len(named.entries):,} entries; the limit is "
+                        f"{self.limits.max_list_entries:,}",
+                        named.span or item.span,
+                        "raise the limit (docs/limits.md) if the list is right",
                     )
-                if named.name in self.lists:
-                    first = self.lists[named.name]
-                    span = named.span or item.span
-                    self.diagnostics.append(
-                        error(
-                            "KSP209",
-                            f"list `{named.name}` is defined twice",
-                            span,
-                            f"the first is in {first.span}",
-                        )
+                )
+            if named.name in self.lists:
+                first = self.lists[named.name]
+                span = named.span or item.span
+                self.diagnostics.append(
+                    error(
+                        "KSP209",
+                        f"list `{named.name}` is defined twice",
+                        span,
+                        f"the first is in {first.span}",
                     )
-                    continue
-                self.lists[named.name] = named
+                )
+                continue
+            self.lists[named.name] = named
 
 
 def _near(target: Path) -> str:
     folder = target.parent
-    if not folder.is_dir():
-        return f"there is no folder `{folder.name}` next to the policy"
-    others = sorted(p.name for p in folder.iterdir() if p.suffix in (".pol", ".toml"))
+    try:
+        if not folder.is_dir():
+            return f"there is no folder `{folder.name}` next to the policy"
+        others = sorted(p.name for p in folder.iterdir() if p.suffix in (".pol", ".toml"))
+    except OSError as exc:
+        return (
+            f"the folder `{_shown(folder.name)}` cannot be read: {os_reason(exc)}; {os_help(exc)}"
+        )
     return (
         f"files there: {', '.join(others)}" if others else "the folder has no .pol or .toml files"
     )
+
+
+def _shown(name: str, width: int = 60) -> str:
+    """A name short enough for a message; a name too long for the file system is long."""
+    return name if len(name) <= width else f"{name[: width // 2]}…{name[-width // 2 :]}"

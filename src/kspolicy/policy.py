@@ -35,26 +35,37 @@ CaseInput = Mapping[str, Any] | str | os.PathLike[str]
 
 
 def check(
-    path: str | os.PathLike[str] | None = None, *, limits: Limits = DEFAULT
+    path: str | os.PathLike[str] | None = None,
+    *,
+    limits: Limits = DEFAULT,
+    root: str | os.PathLike[str] | None = None,
 ) -> list[Diagnostic]:
     """Every diagnostic of a policy (errors and warnings), in reading order; never raises."""
     with _collector_paused():
-        return _build(Path(path) if path is not None else default_policy_path(), limits)[1]
+        where = Path(path) if path is not None else default_policy_path()
+        return _build(where, limits, root)[1]
 
 
-def load(path: str | os.PathLike[str] | None = None, *, limits: Limits = DEFAULT) -> Policy:
+def load(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    limits: Limits = DEFAULT,
+    root: str | os.PathLike[str] | None = None,
+) -> Policy:
     """Load, check and compile a policy; with no path, the built-in knowledge-security pack.
 
     Raises PolicyError, with every diagnostic, when the policy has an error. `limits`
-    raises (or lowers) what the engine accepts (docs/limits.md).
+    raises (or lowers) what the engine accepts (docs/limits.md). Every file the policy
+    imports or lists must lie inside `root`: by default the folder of its main file.
     """
     with _collector_paused():
         where = Path(path) if path is not None else default_policy_path()
-        checked, diagnostics = _build(where, limits)
+        checked, diagnostics = _build(where, limits, root)
         if checked is None:
             raise PolicyError(diagnostics)
         policy = Policy(checked, diagnostics, limits)
     policy.path = Path(path) if path is not None else None
+    policy.root = Path(root) if root is not None else None
     return policy
 
 
@@ -84,10 +95,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _build(path: Path, limits: Limits) -> tuple[c.Policy | None, list[Diagnostic]]:
+def _build(
+    path: Path, limits: Limits, root: str | os.PathLike[str] | None = None
+) -> tuple[c.Policy | None, list[Diagnostic]]:
     # Deeper limits need more Python frames; make sure the interpreter allows them.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), limits.recursion_needed()))
-    sources = read_policy(path, limits)
+    sources = read_policy(path, limits, Path(root) if root is not None else None)
     checker = Checker(sources.modules, sources.lists, limits)
     checked = checker.check(sources.sha256, sources.files)
     diagnostics = [*sources.diagnostics, *checker.diagnostics]
@@ -124,6 +137,7 @@ class Policy:
         self._name_of = self._rule_names.__getitem__
         self.limits = limits
         self.path: Path | None = None  # where it was loaded from (None: the built-in pack)
+        self.root: Path | None = None  # the folder its files must lie in (None: its own)
         self.warnings: tuple[Diagnostic, ...] = tuple(diagnostics)
 
     @property

@@ -11,12 +11,15 @@ fact becomes None (unknown); JSON `null` says the same explicitly.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import math
+import os
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import attrs
 import cattrs
@@ -25,7 +28,7 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from .decision import Decision
 from .diagnostics import CODES, CaseError, CaseProblem, Diagnostic, did_you_mean, error
-from .limits import DEFAULT, Limits, nesting_depth
+from .limits import DEFAULT, Limits
 from .lists import Entry, NamedList
 from .schema import (
     BoolType,
@@ -294,54 +297,192 @@ def _problems(exc: BaseException, path: str, record: Any, schema: Schema) -> lis
     return [CaseProblem(path, f"expected {expected}", CODES["KSP402"])]
 
 
-def load_case_file(path: Path, limits: Limits = DEFAULT) -> dict[str, Any]:
-    """A case from a .toml or .json file, as data; CaseError when it cannot be read."""
+# ---- reading files ---------------------------------------------------------------
+
+
+class NotAFile(OSError):
+    """A path that names something other than a regular file: a folder, a FIFO, a device.
+
+    Reading one could never end (`/dev/zero`, a FIFO nobody writes to), so it is refused
+    before a byte is read.
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"it is {kind}, not a file")
+        self.kind = kind
+
+
+class TooLarge(Exception):
+    """A file with more bytes than its budget; `size` is what it claims (None: it grew)."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def open_regular(path: str | os.PathLike[str], *, follow_links: bool = True) -> BinaryIO:
+    """A regular file opened for reading; NotAFile for anything else, OSError as usual.
+
+    The file is opened without blocking, so that opening a FIFO does not wait for a
+    writer, and checked with `fstat` on the open descriptor, so that what is checked is
+    what is read (a name swapped between a check and an open cannot slip through).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(path, flags)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotAFile(_kind(mode))
+        if getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def read_bounded(path: str | os.PathLike[str], limit: int, *, follow_links: bool = True) -> bytes:
+    """At most `limit` bytes of a regular file; TooLarge when it holds more.
+
+    The size the file claims is checked first (a quick refusal), and the read itself
+    stops one byte past the limit, so a file that grows while it is read, or lies about
+    its size, costs no more than the budget.
+    """
+    with open_regular(path, follow_links=follow_links) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise TooLarge(size)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(None)
+    return data
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be read, in words rather than Python's."""
+    if isinstance(exc, NotAFile):
+        return str(exc)
+    reasons = {
+        errno.ENOENT: "no such file",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENAMETOOLONG: "the name is too long for the file system",
+        errno.ELOOP: "it is a link that leads in a circle",
+        errno.ENOTDIR: "a part of its path is a file, not a folder",
+    }
+    return reasons.get(exc.errno or 0) or exc.strerror or str(exc)
+
+
+def os_help(exc: OSError) -> str:
+    """What to do about a file that could not be read."""
+    if isinstance(exc, NotAFile):
+        return "give the path of a file"
+    helps = {
+        errno.EACCES: "check that this user may read the file and its folders",
+        errno.EPERM: "check that this user may read the file and its folders",
+        errno.ENAMETOOLONG: "shorten the name",
+    }
+    return helps.get(exc.errno or 0, "check the file's name")
+
+
+# ---- case files ----------------------------------------------------------------------
+
+
+def _case_problem(message: str, code: str, where: str) -> CaseError:
+    return CaseError([CaseProblem("", message, CODES[code])], where)
+
+
+def read_case_bytes(path: Path, limits: Limits = DEFAULT) -> bytes:
+    """The bytes of a case file, read once, within `limits.max_case_bytes`; else CaseError.
+
+    Only a regular file is read: a FIFO, a device or a folder is refused unread.
+    """
     where = str(path)
     try:
-        size = path.stat().st_size
-        if size > limits.max_case_bytes:
-            message = f"the file is {size:,} bytes; the limit is {limits.max_case_bytes:,}"
-            raise CaseError([CaseProblem("", message, CODES["KSP406"])], where)
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
+        return read_bounded(path, limits.max_case_bytes)
+    except TooLarge as exc:
+        size = f"is {exc.size:,} bytes" if exc.size is not None else "grew past the limit"
+        message = f"the file {size}; the limit is {limits.max_case_bytes:,} (max_case_bytes)"
+        raise _case_problem(message, "KSP406", where) from None
     except FileNotFoundError:
-        raise CaseError([CaseProblem("", "no such file", CODES["KSP401"])], where) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
-        raise CaseError(
-            [CaseProblem("", f"cannot read the file: {reason}", CODES["KSP401"])], where
-        ) from None
-    suffix = path.suffix.lower()
-    if nesting_depth(text) > limits.max_depth:
-        message = f"the case nests more than {limits.max_depth} levels deep"
-        raise CaseError([CaseProblem("", message, CODES["KSP407"])], where)
+        raise _case_problem("no such file", "KSP401", where) from None
+    except NotAFile as exc:
+        raise _case_problem(f"cannot read the file: {exc}", "KSP401", where) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        reason = f"{os_reason(exc)}; {os_help(exc)}" if isinstance(exc, OSError) else str(exc)
+        raise _case_problem(f"cannot read the file: {reason}", "KSP401", where) from None
+
+
+def parse_case(raw: bytes, suffix: str, where: str, limits: Limits = DEFAULT) -> dict[str, Any]:
+    """A case as data from the bytes of a `.toml` or `.json` file; CaseError if it is none."""
+    suffix = suffix.lower()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        message = f"cannot read the file: it is not UTF-8 text (line {line})"
+        raise _case_problem(message, "KSP401", where) from None
+    too_deep = f"the case nests more than {limits.max_depth} levels deep (max_depth)"
     try:
         if suffix == ".json":
             data = json.loads(text, parse_constant=_reject_constant)
-        elif suffix == ".toml":
-            data = tomllib.loads(text)
         else:
-            raise CaseError(
-                [
-                    CaseProblem(
-                        "",
-                        f"a case file ends in .toml or .json, not '{suffix or path.name}'",
-                        CODES["KSP401"],
-                    )
-                ],
-                where,
-            )
-    except RecursionError:  # the scan above should have caught it; never let it escape
-        message = f"the case nests more than {limits.max_depth} levels deep"
-        raise CaseError([CaseProblem("", message, CODES["KSP407"])], where) from None
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
-        if isinstance(exc, CaseError):
-            raise
+            data = tomllib.loads(text)
+    except RecursionError:
+        raise _case_problem(too_deep, "KSP407", where) from None
+    except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
         message = f"not valid {suffix[1:].upper()}: {json_problem(exc)}"
-        raise CaseError([CaseProblem("", message, CODES["KSP401"])], where) from None
+        raise _case_problem(message, "KSP401", where) from None
     if not isinstance(data, dict):
-        raise CaseError([CaseProblem("", "a case is a table of fields", CODES["KSP402"])], where)
+        raise _case_problem("a case is a table of fields", "KSP402", where)
+    if depth_exceeds(data, limits.max_depth):
+        raise _case_problem(too_deep, "KSP407", where)
     return data
+
+
+def load_case_file(path: Path, limits: Limits = DEFAULT) -> dict[str, Any]:
+    """A case from a .toml or .json file, as data; CaseError when it cannot be read."""
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".toml"):
+        message = f"a case file ends in .toml or .json, not '{suffix or path.name}'"
+        raise _case_problem(message, "KSP401", str(path))
+    return parse_case(read_case_bytes(path, limits), suffix, str(path), limits)
+
+
+def depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether tables and lists nest deeper than `limit` (the outermost table is 1).
+
+    Measured on the parsed value, not on the text: TOML nests without brackets
+    (`[a.b.c]`), and a quote in a comment would mislead a scan of the text. The walk
+    keeps its own stack, so no depth the parser accepted can exhaust Python's.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def json_problem(exc: BaseException) -> str:
@@ -575,4 +716,14 @@ def decision_json(decision: Decision) -> str:
     return json.dumps(unstructure_decision(decision), ensure_ascii=False, indent=2) + "\n"
 
 
-__all__ = ["CaseReader", "load_case_file", "parse_date", "read_list_file"]
+__all__ = [
+    "CaseReader",
+    "load_case_file",
+    "os_help",
+    "os_reason",
+    "parse_case",
+    "parse_date",
+    "read_bounded",
+    "read_case_bytes",
+    "read_list_file",
+]
