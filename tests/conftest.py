@@ -14,14 +14,17 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_parse_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Tests use a parse cache of their own (cache.py), never the user's."""
-    before = os.environ.get("KSPOLICY_CACHE")
-    os.environ["KSPOLICY_CACHE"] = str(tmp_path_factory.mktemp("parse-cache"))
+    """Tests use a parse cache and cache secret of their own (cache.py), never the user's."""
+    names = ("KSPOLICY_CACHE", "XDG_STATE_HOME")
+    before = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ[name] = str(tmp_path_factory.mktemp(name.lower()))
     yield
-    if before is None:
-        del os.environ["KSPOLICY_CACHE"]
-    else:
-        os.environ["KSPOLICY_CACHE"] = before
+    for name, value in before.items():
+        if value is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = value
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
