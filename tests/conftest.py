@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,16 +14,32 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _private_parse_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Tests use a parse cache of their own (cache.py), never the user's."""
-    before = os.environ.get("KSPOLICY_CACHE")
-    os.environ["KSPOLICY_CACHE"] = str(tmp_path_factory.mktemp("parse-cache"))
-    yield
-    if before is None:
-        del os.environ["KSPOLICY_CACHE"]
-    else:
-        os.environ["KSPOLICY_CACHE"] = before
+_PRIVATE = ("KSPOLICY_CACHE", "XDG_STATE_HOME")
+_before: dict[str, str | None] = {}
+_scratch: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests use a parse cache and cache secret of their own (cache.py), never the user's.
+
+    Set here, before collection, because some test modules load policies at import.
+    """
+    scratch = tempfile.mkdtemp(prefix="kspolicy-tests-")
+    for name in _PRIVATE:
+        _before[name] = os.environ.get(name)
+        os.environ[name] = os.path.join(scratch, name.lower())
+    _scratch.append(scratch)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for name, value in _before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    _before.clear()
+    while _scratch:
+        shutil.rmtree(_scratch.pop(), ignore_errors=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -4,26 +4,54 @@ Parsing is most of the time it takes to load a large policy (Lark's LALR parser 
 Python), and a program that loads the same policy at every start, or a CLI called again
 and again, parses the same text each time. Like Python's `__pycache__`, this keeps what
 the parser made of a file, and like mypy's cache it is addressed by content: the key is
-the sha256 of the file's name and text, the depth limit, and the engine's own parser,
-grammar and node sources, so a changed file or a changed kspolicy never reads a stale
-entry. A missing, unreadable or corrupt entry is parsed again; the cache only ever
-changes how fast a load is, never what it gives.
+the sha256 of the file's name and text, the depth limit, the versions of Python, Lark and
+kspolicy, and the engine's own grammar and parsing sources (`ENGINE_MODULES`), so a
+changed file or a changed engine never reads a stale entry. A missing, unreadable, corrupt,
+foreign or misplaced entry is parsed again; the cache only ever changes how fast a load
+is, never what it gives.
 
 Where: `$KSPOLICY_CACHE`, else `$XDG_CACHE_HOME/kspolicy`, else `~/.cache/kspolicy`;
-`KSPOLICY_CACHE=off` turns it off. Entries are pickles, so the folder must be the
-user's own: one that another user owns, or that others may write to, is not used.
-The newest `KEEP` entries are kept.
+`KSPOLICY_CACHE=off` turns it off.
+
+Entries are pickles, and unpickling runs code, so an entry is only unpickled when nobody
+but its user can have made it. Three defences, each enough against a planted entry:
+
+- The folder's whole path is trusted, as ssh's StrictModes checks it: resolved once, then
+  walked from `/` without following links, every folder on it owned by root or the user
+  and writable by nobody else (or sticky, like `/tmp`), the last one the user's own. The
+  entries are opened relative to that walked folder, with `O_NOFOLLOW`, and must be
+  regular files of the user's, of bounded size.
+- Each entry starts with an HMAC-SHA256, under a per-user secret kept outside the cache
+  (`$XDG_STATE_HOME/kspolicy/cache.key`, mode 0600, its folder checked the same way), of
+  the entry's name and content. It is checked before anything is unpickled, so an entry
+  made without the secret, or copied from another file's key to this one, is ignored.
+- Unpickling may only make the engine's own node, span and diagnostic classes (and
+  dates): a stray entry cannot name `os.system`.
+
+When the folder or the secret cannot be made or trusted, or the platform lacks
+`O_NOFOLLOW` and `dir_fd`, there is no cache: every load parses. The newest `KEEP`
+entries are kept.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import hashlib
+import hmac
+import io
 import os
 import pickle
+import secrets
 import stat
-import tempfile
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+import lark
 
 from . import nodes as n
 from .diagnostics import Diagnostic
@@ -33,7 +61,7 @@ from .span import Source
 KEEP = 64
 """How many parsed files the cache keeps (the most recently used)."""
 
-_ENGINE_FILES = (
+ENGINE_MODULES = (
     "parser.py",
     "lexer.py",
     "lalr.py",
@@ -43,6 +71,28 @@ _ENGINE_FILES = (
     "limits.py",
     "cache.py",
 )
+"""The kspolicy sources whose code decides what a parse gives: all are in the key.
+
+Edit this list when the parser's modules change. A listed file that does not exist is
+keyed as absent (it cannot change a parse), so a stale name costs nothing.
+"""
+
+MAX_ENTRY_BYTES = 512 * 1024 * 1024
+"""An entry larger than this is not read (dense policy text pickles to about nine times
+its size, and a policy file is at most 5 MB)."""
+
+_MAGIC = b"kspolicy parse cache 2\n"
+_MAC_SIZE = hashlib.sha256().digest_size
+_SECRET_SIZE = 32
+_SECRET_NAME = "cache.key"
+
+# The classes an entry may make. Anything else (a function, `os.system`) fails the load.
+_ALLOWED_MODULES = frozenset({"kspolicy.nodes", "kspolicy.span", "kspolicy.diagnostics"})
+_ALLOWED_OTHERS = {("datetime", "date"): dt.date}
+
+_OPEN_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+_OPEN_FILE = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
 def cache_dir() -> Path | None:
@@ -54,102 +104,317 @@ def cache_dir() -> Path | None:
     return Path(base) / "kspolicy"
 
 
+def secret_dir() -> Path:
+    """The folder of the per-user secret that authenticates entries (never the cache's)."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
+    return Path(base) / "kspolicy"
+
+
 def parse_cached(source: Source, max_depth: int) -> tuple[n.Module, list[Diagnostic]]:
     """`parse_module(source, max_depth)`, read from the cache when this text was parsed before."""
-    folder = _usable(cache_dir())
-    if folder is None:
+    folder = cache_dir()
+    secret = None if folder is None else _secret()
+    if folder is None or secret is None or _sources_fingerprint() is None:
         return parse_module(source, max_depth)
-    entry = folder / f"parse-{_key(source, max_depth)}.pickle"
-    found = _read(entry)
-    if found is not None:
-        return found
-    parsed = parse_module(source, max_depth)
-    _write(folder, entry, parsed)
-    return parsed
+    name = f"parse-{_key(source, max_depth)}.pickle"
+    with _trusted_dir(folder) as fd:
+        found = None if fd is None else _read(fd, name, secret)
+        if found is not None:
+            return found
+        parsed = parse_module(source, max_depth)
+        if fd is not None:
+            _write(fd, name, secret, parsed)
+        return parsed
+
+
+def _versions() -> str:
+    """What, besides the sources, decides how a text parses: Python, Lark, kspolicy."""
+    from . import __version__
+
+    python = sys.implementation
+    return "\0".join(
+        (sys.version, python.name, str(python.cache_tag), lark.__version__, __version__)
+    )
 
 
 @cache
-def _engine_fingerprint() -> str | None:
-    """The sha256 of the code that decides what a parse gives (None: cannot tell, no cache)."""
+def _sources_fingerprint() -> str | None:
+    """The sha256 of the grammar and `ENGINE_MODULES` (None: installed without sources)."""
     digest = hashlib.sha256(grammar_text().encode("utf-8"))
     here = Path(__file__).parent
-    try:
-        for name in _ENGINE_FILES:
-            digest.update((here / name).read_bytes())
-    except OSError:  # installed without its sources: a stale entry could not be told apart
-        return None
-    return digest.hexdigest()
+    for name in ENGINE_MODULES:
+        try:
+            text = (here / name).read_bytes()
+        except FileNotFoundError:
+            text = b"absent"
+        except OSError:
+            return None
+        digest.update(f"\0{name}\0{len(text)}\0".encode())
+        digest.update(text)
+    # Without its own source, the engine could be changed under an unchanged key.
+    return digest.hexdigest() if (here / "parser.py").is_file() else None
 
 
 def _key(source: Source, max_depth: int) -> str:
-    digest = hashlib.sha256(f"{_engine_fingerprint()}\0{max_depth}\0{source.name}\0".encode())
+    header = f"{_versions()}\0{_sources_fingerprint()}\0{max_depth}\0{source.name}\0"
+    digest = hashlib.sha256(header.encode("utf-8", "surrogatepass"))
     digest.update(source.text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 
-def _usable(folder: Path | None) -> Path | None:
-    """The folder, created if need be, when it is safe to read pickles from it."""
-    if folder is None or _engine_fingerprint() is None:
-        return None
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = folder.stat()
-    except OSError:
-        return None
-    foreign = hasattr(os, "getuid") and info.st_uid != os.getuid()
-    if foreign or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or not stat.S_ISDIR(info.st_mode):
-        return None
-    return folder
+def _mac(secret: bytes, name: str, payload: bytes) -> bytes:
+    # The entry's name (its key) is inside the MAC: an entry moved to another key fails.
+    mac = hmac.new(secret, _MAGIC + name.encode("ascii") + b"\0", hashlib.sha256)
+    mac.update(payload)
+    return mac.digest()
 
 
-def _read(entry: Path) -> tuple[n.Module, list[Diagnostic]] | None:
+def _supported() -> bool:
+    return (
+        hasattr(os, "getuid")
+        and hasattr(os, "O_NOFOLLOW")
+        and hasattr(os, "O_DIRECTORY")
+        and {os.open, os.mkdir, os.unlink, os.rename, os.link} <= os.supports_dir_fd
+        and os.scandir in os.supports_fd
+    )
+
+
+def _trusted_ancestor(info: os.stat_result) -> bool:
+    """A folder on the way: nobody but root and the user can replace what it holds."""
+    if info.st_uid not in (0, os.getuid()) or not stat.S_ISDIR(info.st_mode):
+        return False
+    # In a sticky folder (`/tmp`) only an entry's owner may rename or remove it.
+    return not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or bool(info.st_mode & stat.S_ISVTX)
+
+
+def _trusted_own(info: os.stat_result) -> bool:
+    """The cache's or the secret's own folder: the user's, writable by nobody else."""
+    return (
+        stat.S_ISDIR(info.st_mode)
+        and info.st_uid == os.getuid()
+        and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    )
+
+
+@contextmanager
+def _trusted_dir(folder: Path) -> Iterator[int | None]:
+    """An open descriptor of `folder` (made if need be) when its whole path is trusted.
+
+    The path is resolved once; then each of its folders is opened relative to the one
+    before with `O_NOFOLLOW` and checked through its descriptor, so a link swapped in
+    after the resolution stops the walk instead of leading it elsewhere.
+    """
+    fd = _open_trusted(folder) if _supported() else None
     try:
-        data = entry.read_bytes()
-    except OSError:
+        yield fd
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _open_trusted(folder: Path) -> int | None:
+    try:
+        if not _links_trusted(folder):
+            return None
+        resolved = os.path.realpath(folder)
+        fd = os.open("/", _OPEN_DIR)
+    except (OSError, ValueError):
+        return None
+    trusted = False
+    try:
+        for part in [part for part in resolved.split("/") if part]:
+            if not _trusted_ancestor(os.fstat(fd)):
+                break
+            child = _open_child(fd, part)
+            os.close(fd)
+            fd = child
+        else:
+            trusted = _trusted_own(os.fstat(fd))
+    except (OSError, ValueError):
+        pass
+    if trusted:
+        return fd
+    os.close(fd)
+    return None
+
+
+def _open_child(parent: int, name: str) -> int:
+    """The folder `name` in `parent`, made (private) when missing; never through a link."""
+    try:
+        return os.open(name, _OPEN_DIR, dir_fd=parent)
+    except FileNotFoundError:
+        pass
+    with suppress(FileExistsError):  # made at the same moment by another process
+        os.mkdir(name, 0o700, dir_fd=parent)
+    return os.open(name, _OPEN_DIR, dir_fd=parent)
+
+
+def _links_trusted(folder: Path) -> bool:
+    """No link on the path as given belongs to another user (who could point it anywhere)."""
+    path = Path(os.path.abspath(folder))
+    for prefix in [path, *path.parents]:
+        try:
+            info = os.lstat(prefix)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(info.st_mode) and info.st_uid not in (0, os.getuid()):
+            return False
+    return True
+
+
+def _secret() -> bytes | None:
+    """The per-user secret, made on first use; None when it cannot be made or trusted."""
+    with _trusted_dir(secret_dir()) as fd:
+        if fd is None:
+            return None
+        try:
+            found = _read_secret(fd)
+            if found is None:
+                _make_secret(fd)
+                found = _read_secret(fd)
+        except OSError:
+            return None
+        return found
+
+
+def _read_secret(folder: int) -> bytes | None:
+    try:
+        fd = os.open(_SECRET_NAME, _OPEN_FILE, dir_fd=folder)
+    except FileNotFoundError:
         return None
     try:
-        module, diagnostics = pickle.loads(data)
-    except Exception:  # a truncated or otherwise broken entry: parse again
+        info = os.fstat(fd)
+        private = info.st_uid == os.getuid() and not info.st_mode & 0o077
+        if not (stat.S_ISREG(info.st_mode) and private and info.st_size == _SECRET_SIZE):
+            raise OSError(errno.EPERM, "the cache's secret is not the user's own")
+        data = os.read(fd, _SECRET_SIZE + 1)
+    finally:
+        os.close(fd)
+    if len(data) != _SECRET_SIZE:
+        raise OSError(errno.EIO, "the cache's secret is cut short")
+    return data
+
+
+def _make_secret(folder: int) -> None:
+    # Written whole under a temporary name, then linked into place, which fails when
+    # another process was first: nobody ever reads half a secret, and theirs is kept.
+    temporary = _write_temporary(folder, secrets.token_bytes(_SECRET_SIZE), ".key-")
+    try:
+        os.link(temporary, _SECRET_NAME, src_dir_fd=folder, dst_dir_fd=folder)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary, dir_fd=folder)
+
+
+def _write_temporary(folder: int, data: bytes, prefix: str) -> str:
+    """A new file of the user's only, holding `data`, in `folder`; its name."""
+    name = f"{prefix}{secrets.token_hex(8)}.tmp"
+    fd = os.open(name, _CREATE, 0o600, dir_fd=folder)
+    try:
+        with open(fd, "wb", closefd=False) as out:  # writes all of it, or raises
+            out.write(data)
+    except BaseException:
+        os.close(fd)
+        with suppress(OSError):
+            os.unlink(name, dir_fd=folder)
+        raise
+    os.close(fd)
+    return name
+
+
+class _EngineUnpickler(pickle.Unpickler):
+    """An unpickler that can make only the engine's own data classes."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = _ALLOWED_OTHERS.get((module, name))
+        if allowed is not None:
+            return allowed
+        if module in _ALLOWED_MODULES:
+            found = getattr(sys.modules[module], name, None)
+            if isinstance(found, type) and found.__module__ == module:
+                return found
+        raise pickle.UnpicklingError(f"an entry may not make {module}.{name}")
+
+
+def _loads(payload: bytes) -> Any:
+    """Unpickle an authenticated entry's payload with only the engine's classes allowed."""
+    return _EngineUnpickler(io.BytesIO(payload)).load()
+
+
+def _read(folder: int, name: str, secret: bytes) -> tuple[n.Module, list[Diagnostic]] | None:
+    try:
+        fd = os.open(name, _OPEN_FILE, dir_fd=folder)
+    except OSError:  # absent, or a link (ELOOP): parse again
+        return None
+    try:
+        info = os.fstat(fd)
+        header = len(_MAGIC) + _MAC_SIZE
+        if not (
+            stat.S_ISREG(info.st_mode)
+            and info.st_uid == os.getuid()
+            and info.st_nlink == 1
+            and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+            and header < info.st_size <= MAX_ENTRY_BYTES
+        ):
+            return None
+        with open(fd, "rb", closefd=False) as handle:
+            data = handle.read(info.st_size + 1)
+        with suppress(OSError):
+            os.utime(fd)  # most recently used: kept longest
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(data) != info.st_size or not data.startswith(_MAGIC):
+        return None
+    mac, payload = data[len(_MAGIC) : header], data[header:]
+    if not hmac.compare_digest(mac, _mac(secret, name, payload)):
+        return None  # not made with this user's secret for this key: never unpickled
+    try:
+        module, diagnostics = _loads(payload)
+    except Exception:  # a class the engine no longer has, a renamed field: parse again
         return None
     if not isinstance(module, n.Module) or not isinstance(diagnostics, list):
         return None
-    try:
-        os.utime(entry)  # most recently used: kept longest
-    except OSError:
-        pass
     return module, diagnostics
 
 
-def _write(folder: Path, entry: Path, parsed: tuple[n.Module, list[Diagnostic]]) -> None:
+def _write(
+    folder: int, name: str, secret: bytes, parsed: tuple[n.Module, list[Diagnostic]]
+) -> None:
     try:
-        data = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return  # something unpicklable in a tree: this file is not cached
+    data = _MAGIC + _mac(secret, name, payload) + payload
     try:
-        # Written whole to a temporary file, then renamed: a reader never sees half an entry.
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".parse-", suffix=".tmp")
+        # Written whole to a new private file, then renamed: a reader never sees half an entry.
+        temporary = _write_temporary(folder, data, ".parse-")
     except OSError:
         return
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, entry)
-        _prune(folder)
+        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
     except OSError:
-        Path(temporary).unlink(missing_ok=True)
+        with suppress(OSError):
+            os.unlink(temporary, dir_fd=folder)
+        return
+    _prune(folder)
 
 
-def _prune(folder: Path) -> None:
-    entries = sorted(folder.glob("parse-*.pickle"), key=_mtime, reverse=True)
-    for old in entries[KEEP:]:
-        try:
-            old.unlink()
-        except OSError:
-            pass
-
-
-def _mtime(path: Path) -> float:
+def _prune(folder: int) -> None:
+    found: list[tuple[float, str]] = []
     try:
-        return path.stat().st_mtime
+        with os.scandir(folder) as listing:
+            for entry in listing:
+                if entry.name.startswith("parse-") and entry.name.endswith(".pickle"):
+                    with suppress(OSError):
+                        found.append((entry.stat(follow_symlinks=False).st_mtime, entry.name))
     except OSError:
-        return 0.0
+        return
+    found.sort(reverse=True)
+    for _, old in found[KEEP:]:
+        with suppress(OSError):
+            os.unlink(old, dir_fd=folder)
