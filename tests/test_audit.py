@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import json
+import os
+import resource
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import kspolicy
 from kspolicy import audit
 from kspolicy.cli import main
 
@@ -139,3 +148,262 @@ def test_replay_lists_the_decisions_a_new_policy_changes(
 def test_verify_a_missing_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", str(tmp_path / "none.jsonl")]) == 2
     assert "cannot read the audit log" in capsys.readouterr().err
+
+
+# ---- issue 11: the record is what was decided; every write is checked ----------------
+
+DRONES = ROOT / "examples" / "cases" / "drone-technology-with-chinese-university.toml"
+CLEAR = {"institution": "UGent", "partners": [], "researchers": [], "funders": []}
+PROHIBITED = {
+    "institution": "UGent",
+    "partners": [{"name": "B", "country": "IR", "sanctions": ["EU"]}],
+    "researchers": [],
+    "funders": [],
+}
+
+
+def test_a_case_file_changed_between_deciding_and_recording_is_recorded_as_decided(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case, path = tmp_path / "case.json", tmp_path / "audit.jsonl"
+    first = json.dumps(CLEAR).encode()
+    case.write_bytes(first)
+    evaluate = kspolicy.Policy.evaluate
+
+    def evaluate_then_change_the_file(self: kspolicy.Policy, *args: Any, **kwargs: Any) -> Any:
+        decision = evaluate(self, *args, **kwargs)
+        case.write_text(json.dumps(PROHIBITED))  # another process, right after the decision
+        return decision
+
+    monkeypatch.setattr(kspolicy.Policy, "evaluate", evaluate_then_change_the_file)
+    assert main(["eval", str(case), "--record", str(path), "--as-of", "2026-01-15"]) == 0
+    record = json.loads(lines(path)[0])
+    assert record["decision"]["outcomes"]["verdict"] == "clear"
+    assert record["case"] == CLEAR  # what was decided, not what the file holds now
+    assert record["case_file"] == {
+        "name": "case.json",
+        "sha256": audit.sha256(first),
+        "text": first.decode(),
+    }
+    assert "verdict: clear" in capsys.readouterr().out
+
+
+def test_an_edited_case_file_text_is_detected(log: Path) -> None:
+    text = lines(log)
+    record = json.loads(text[0])
+    record["case_file"]["text"] += "\n# added later"
+    text[0] = json.dumps(record) + "\n"
+    log.write_text("".join(text), encoding="utf-8")
+    messages = [p.message for p in audit.verify(log).problems]
+    assert "the case file's text does not match its sha256: it was edited" in messages
+
+
+def _record_under_a_file_size_limit(log: Path, limit: int) -> subprocess.CompletedProcess[str]:
+    def limit_the_file_size() -> None:
+        # The default action of SIGXFSZ kills; Python ignores it at start-up, so the
+        # write fails with EFBIG instead, whatever disposition it inherits.
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    command = [sys.executable, "-m", "kspolicy.cli", "eval", str(DRONES), "--record", str(log)]
+    return subprocess.run(
+        command, capture_output=True, text=True, preexec_fn=limit_the_file_size, check=False
+    )
+
+
+def test_a_short_write_under_ulimit_f_leaves_no_cut_record_and_fails(log: Path) -> None:
+    before = log.read_bytes()
+    done = _record_under_a_file_size_limit(log, len(before) + 100)  # room for a part only
+    assert done.returncode == 2, done.stderr
+    assert f"error: could not write the audit record to {log}: File too large" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert log.read_bytes() == before  # cut back: the log ends where it ended
+    result = audit.verify(log)
+    assert result.ok and not result.torn and result.records == len(CASES)
+
+
+def test_efbig_on_an_audit_record_is_reported_not_a_traceback(log: Path) -> None:
+    before = log.read_bytes()
+    done = _record_under_a_file_size_limit(log, len(before))  # no room at all
+    assert done.returncode == 2
+    assert "could not write the audit record" in done.stderr and "File too large" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert log.read_bytes() == before
+
+
+def _failing_write(monkeypatch: pytest.MonkeyPatch, error: BaseException, after: int = 200) -> None:
+    """os.write that writes `after` bytes of the record, then fails with `error`."""
+    write = os.write
+    calls = {"n": 0}
+
+    def fake(fd: int, data: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return write(fd, bytes(data[:after]))
+        raise error
+
+    monkeypatch.setattr(audit.os, "write", fake)
+
+
+@pytest.mark.parametrize(
+    "code, reason",
+    [
+        (errno.ENOSPC, "No space left on device"),
+        (errno.EIO, "Input/output error"),
+        (errno.EFBIG, "File too large"),
+    ],
+)
+def test_a_failed_append_fails_the_command_and_leaves_the_log_as_it_was(
+    log: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    code: int,
+    reason: str,
+) -> None:
+    before = log.read_bytes()
+    _failing_write(monkeypatch, OSError(code, os.strerror(code)))
+    assert main(["eval", str(DRONES), "--record", str(log)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"error: could not write the audit record to {log}: {reason}\n"
+    assert captured.out == ""  # a decision that was not recorded is not given
+    assert log.read_bytes() == before
+
+
+def test_an_fsync_error_fails_the_command_and_leaves_the_log_as_it_was(
+    log: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = log.read_bytes()
+    calls = {"n": 0}
+    fsync = os.fsync
+
+    def fake(fd: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        fsync(fd)
+
+    monkeypatch.setattr(audit.os, "fsync", fake)
+    assert main(["eval", str(DRONES), "--record", str(log)]) == 2
+    assert "could not write the audit record" in capsys.readouterr().err
+    assert log.read_bytes() == before
+
+
+def test_an_interrupt_during_an_append_leaves_the_log_as_it_was(
+    log: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = log.read_bytes()
+    _failing_write(monkeypatch, KeyboardInterrupt())
+    assert main(["eval", str(DRONES), "--record", str(log)]) == 130
+    assert log.read_bytes() == before
+
+
+def test_a_write_that_writes_less_than_asked_is_completed(
+    log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write = os.write
+    monkeypatch.setattr(audit.os, "write", lambda fd, data: write(fd, bytes(data[:97])))
+    assert main(["eval", str(DRONES), "--record", str(log)]) == 0
+    result = audit.verify(log)
+    assert result.ok and not result.torn and result.records == len(CASES) + 1
+
+
+def test_a_case_holding_a_lone_surrogate_with_record_is_a_case_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case, path = tmp_path / "case.json", tmp_path / "audit.jsonl"
+    case.write_text('{"partners": [{"name": "\\ud800", "country": "BE"}]}', encoding="ascii")
+    assert main(["eval", str(case), "--record", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(case) in err and "partners[0].name" in err and "KSP404" in err
+    assert "Traceback" not in err and not path.exists()
+
+
+def test_record_of_refuses_a_case_it_cannot_record() -> None:
+    pack = kspolicy.load()
+    case = {"partners": [{"name": "Acme", "country": "BE"}], "funders": [], "\udcff": 1}
+    with pytest.raises(kspolicy.CaseError, match="surrogate"):
+        audit.record_of(pack, case, pack.evaluate(CLEAR), "x", dt.datetime.now(dt.UTC))
+
+
+def _alter(log: Path, number: int, change: Any) -> None:
+    text = lines(log)
+    record = json.loads(text[number - 1])
+    text[number - 1] = change(record) + "\n"
+    log.write_text("".join(text), encoding="utf-8")
+
+
+def test_replay_on_a_record_whose_decision_is_a_list_reports_it_and_goes_on(
+    log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _alter(log, 2, lambda r: json.dumps({**r, "decision": []}))
+    assert main(["replay", str(log)]) == 2
+    out = capsys.readouterr().out
+    assert f"{log}:2: not replayed: its decision is not an object" in out
+    assert f"{len(CASES) - 1} decisions replayed" in out
+    assert "1 record(s) could not be replayed" in out
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda r: json.dumps({k: v for k, v in r.items() if k != "case"}), "has no case"),
+        (lambda r: json.dumps({**r, "case": [1]}), "case is not a table"),
+        (lambda r: json.dumps({**r, "case": {"partners": 3}}), "cannot be decided now"),
+        (lambda r: json.dumps({**r, "as_of": 20260115}), "as_of is not a date"),
+        (lambda r: json.dumps({**r, "as_of": "yesterday"}), "cannot be decided now"),
+        (lambda r: json.dumps({**r, "lang": "fr"}), "a language this policy does not have"),
+        (lambda r: json.dumps({**r, "decision": {**r["decision"], "fired": {}}}), "fired rules"),
+        (
+            lambda r: json.dumps({**r, "decision": {**r["decision"], "outcomes": {"a": {}}}}),
+            "outcomes are not outcomes",
+        ),
+        (lambda r: json.dumps([r]), "not a record"),
+        (lambda r: "[" * 100_000 + "]" * 100_000, "not a JSON record"),
+        (lambda r: "not json at all", "not a JSON record"),
+    ],
+    ids=[
+        "no-case",
+        "case-a-list",
+        "case-of-wrong-type",
+        "as-of-a-number",
+        "as-of-not-a-date",
+        "unknown-language",
+        "fired-an-object",
+        "outcome-an-object",
+        "record-a-list",
+        "deeply-nested-line",
+        "not-json",
+    ],
+)
+def test_replay_on_altered_or_malformed_records_reports_each_and_goes_on(
+    log: Path, capsys: pytest.CaptureFixture[str], change: Any, message: str
+) -> None:
+    _alter(log, 3, change)
+    assert main(["replay", str(log)]) == 2
+    out = capsys.readouterr().out
+    assert f"{log}:3: not replayed: " in out and message in out, out
+    assert f"{len(CASES) - 1} decisions replayed" in out
+
+
+def test_replay_compares_outcomes_of_any_shape_without_a_crash(log: Path) -> None:
+    _alter(
+        log,
+        1,
+        lambda r: json.dumps(
+            {
+                **r,
+                "decision": {**r["decision"], "outcomes": {"verdict": [1, None], "checks": "one"}},
+            }
+        ),
+    )
+    result = audit.replay(log, kspolicy.load())
+    assert not result.problems and result.changes[0].line == 1
+
+
+def test_verify_reports_records_it_cannot_read_or_hash(log: Path) -> None:
+    text = lines(log)
+    text[1] = "[" * 100_000 + "\n"  # deeper than json can read
+    text[3] = text[3].replace('"verdict":"', '"verdict":"\\ud800', 1)  # no UTF-8 for it
+    log.write_text("".join(text), encoding="utf-8")
+    lines_with_problems = {p.line for p in audit.verify(log).problems}
+    assert {2, 4} <= lines_with_problems

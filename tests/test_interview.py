@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import resource
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -155,3 +158,70 @@ rule r cite "1" when partner.military then level >= high
     policy = kspolicy.load(tmp_path)
     questions = policy.evaluate({"partners": [{"name": "Acme"}, {}]}).open_questions
     assert [q.question for q in questions] == ["Is Acme military?", "Is partners[1] military?"]
+
+
+# ---- issue 11: answers that crashed ask ----------------------------------------------
+
+
+def test_ask_answering_superscript_two_to_a_count_asks_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = tmp_path / "case.toml"
+    case.write_text('institution = "UGent"\n')
+    out = ask(monkeypatch, capsys, case, "²\n2\nq\n")  # '²'.isdigit() is true; int() refuses it
+    assert "! answer with how many there are (0 for none)" in out
+    assert tomllib.loads(case.read_text())["partners"] == [{}, {}]
+
+
+def test_ask_answering_999999999_to_a_count_is_bounded_by_the_limit(tmp_path: Path) -> None:
+    case = tmp_path / "case.toml"
+    case.write_text('institution = "UGent"\n')
+
+    def at_most_2_gb() -> None:
+        # Once a list of 999999999 records (a MemoryError after 20 GB): should that come
+        # back, this process fails alone instead of the machine running out of memory.
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "kspolicy.cli", "ask", str(case)],
+        input="999999999\n1001\n3\nq\n",
+        capture_output=True,
+        text=True,
+        preexec_fn=at_most_2_gb,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("! answer with a number up to 1,000") == 2
+    assert len(tomllib.loads(case.read_text())["partners"]) == 3
+
+
+def test_ask_a_json_case_with_null_saved_as_toml_keeps_the_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case, out_file = tmp_path / "case.json", tmp_path / "case.toml"
+    data = {
+        "institution": "UGent",
+        "project": None,
+        "partners": [{"name": "Acme", "country": "CN", "kind": None}],
+        "researchers": [],
+        "funders": [],
+    }
+    case.write_text(json.dumps(data))
+    out = ask(monkeypatch, capsys, case, "company\nq\n", "--out", str(out_file))
+    assert "TOML has no null: project, partners[0].kind will be left out" in out
+    saved = tomllib.loads(out_file.read_text())
+    assert saved["partners"] == [{"name": "Acme", "country": "CN", "kind": "company"}]
+    assert "project" not in saved and json.loads(case.read_text()) == data
+
+
+def test_ask_a_json_case_with_null_in_a_list_is_refused_as_toml_before_any_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = tmp_path / "case.json"
+    case.write_text('{"partners": [null, {"name": "Acme", "country": "CN"}]}')
+    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
+    assert main(["ask", str(case), "--out", str(tmp_path / "case.toml")]) == 2
+    captured = capsys.readouterr()
+    assert "TOML has no null, and partners[0] is one" in captured.err
+    assert "--out FILE.json" in captured.err and captured.out == ""
+    assert not (tmp_path / "case.toml").exists()

@@ -8,18 +8,28 @@ hash, and a deleted, inserted or moved line breaks the chain at the next one. Wh
 chain cannot show is lines cut off at the end: `verify` prints the last hash and the
 count, for an auditor to compare with a copy kept elsewhere.
 
-Appends take an exclusive lock and write each record with one `write` and `fsync`; a
-line cut short by a crash is reported as such, not taken for tampering, and the next
-append starts on a fresh line.
+A record must show what was decided, so a case file is read once (`read_case_file`):
+the same bytes are parsed, decided and recorded, with their sha256, and a file changed
+in the meantime cannot put another case in the record. (Reading the file again for
+the record once let 30 of 40 records contradict their decision, every one intact.)
+
+Appends take an exclusive lock and write each record whole, then `fsync` it. Like the
+append-only logs of certificate transparency, a record counts only once it is complete
+and on disk: a write that fails part-way (a full disk, a file size limit, an I/O error)
+is cut back off, so the log ends where it ended before, and the command fails saying
+why. A line cut short by a crash is reported as such by `verify`, not taken for
+tampering, and the next append starts on a fresh line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,9 +37,10 @@ from typing import Any
 import attrs
 
 from .decision import Decision
-from .diagnostics import KspolicyError
+from .diagnostics import CODES, CaseError, CaseProblem, KspolicyError
+from .limits import DEFAULT, Limits, nesting_depth
 from .policy import Policy
-from .serde import unstructure_decision
+from .serde import json_problem, unstructure_decision
 
 GENESIS = "0" * 64
 
@@ -44,11 +55,141 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _hash_of(data: Any) -> str | None:
+    """The sha256 of data's canonical form; None when it has none (a lone surrogate, say)."""
+    try:
+        return sha256(_canonical(data))
+    except (UnicodeEncodeError, ValueError, RecursionError):
+        return None
+
+
+# ---- reading the case once ----------------------------------------------------------
+
+
+@attrs.frozen
+class CaseFile:
+    """A case file read once: its bytes, and the data parsed from exactly those bytes."""
+
+    path: Path
+    raw: bytes
+    data: dict[str, Any]
+
+    @property
+    def sha256(self) -> str:
+        return sha256(self.raw)
+
+
+def read_case_file(path: Path, limits: Limits = DEFAULT) -> CaseFile:
+    """Read a .toml or .json case file once; CaseError when it cannot be read or parsed.
+
+    It says the same as `serde.load_case_file` about a bad file, and also rejects a
+    text that is not valid Unicode (JSON's `"\\ud800"`), which no record can hold.
+    """
+    where = str(path)
+
+    def fail(message: str, code: str = "KSP401", at: str = "") -> CaseError:
+        return CaseError([CaseProblem(at, message, CODES[code])], where)
+
+    try:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            # Read at most one byte past the limit: a file that grows meanwhile is caught too.
+            raw = handle.read(limits.max_case_bytes + 1)
+    except FileNotFoundError:
+        raise fail("no such file") from None
+    except OSError as exc:
+        raise fail(f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > limits.max_case_bytes:
+        size = max(size, len(raw))
+        raise fail(f"the file is {size:,} bytes; the limit is {limits.max_case_bytes:,}", "KSP406")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise fail("cannot read the file: it is not UTF-8 text") from None
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".toml"):
+        raise fail(f"a case file ends in .toml or .json, not '{suffix or path.name}'")
+    too_deep = f"the case nests more than {limits.max_depth} levels deep"
+    if nesting_depth(text) > limits.max_depth:
+        raise fail(too_deep, "KSP407")
+    try:
+        if suffix == ".json":
+            data = json.loads(text, parse_constant=_reject_constant)
+        else:
+            data = tomllib.loads(text)
+    except RecursionError:
+        raise fail(too_deep, "KSP407") from None
+    except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise fail(f"not valid {suffix[1:].upper()}: {json_problem(exc)}") from None
+    if not isinstance(data, dict):
+        raise fail("a case is a table of fields", "KSP402")
+    bad = unencodable(data)
+    if bad is not None:
+        raise fail(_NOT_UNICODE, "KSP404", bad)
+    return CaseFile(path, raw, data)
+
+
+_NOT_UNICODE = (
+    "a text holding half of a surrogate pair (such as \\ud800), which is not a character; "
+    "write the character itself"
+)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a case may hold")
+
+
+def unencodable(data: Any) -> str | None:
+    """The path (`partners[0].name`) of the first text in data that UTF-8 cannot encode.
+
+    `""` stands for data itself; None when every text, key or value, encodes.
+    """
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:  # a loop, not recursion: data from the API has no depth limit
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if not _encodes(value):
+                return path
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                if isinstance(key, str) and not _encodes(key):
+                    return path or "(a key)"
+                stack.append((f"{path}.{key}" if path else str(key), item))
+        elif isinstance(value, list | tuple):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# ---- recording ----------------------------------------------------------------------
+
+
 def record_of(
-    policy: Policy, case: Mapping[str, Any], decision: Decision, engine: str, now: dt.datetime
+    policy: Policy,
+    case: Mapping[str, Any],
+    decision: Decision,
+    engine: str,
+    now: dt.datetime,
+    source: CaseFile | None = None,
 ) -> dict[str, Any]:
-    """The record of one decision, before it is chained (no `prev`, no `sha256` yet)."""
-    return {
+    """The record of one decision, before it is chained (no `prev`, no `sha256` yet).
+
+    With `source`, the case file it was read from, the record also keeps that file's
+    name, text and sha256 (`case_file`): the bytes that were decided, exactly.
+    CaseError when the case holds a text that cannot be recorded.
+    """
+    bad = unencodable(case)
+    if bad is not None:
+        where = str(source.path) if source is not None else None
+        raise CaseError([CaseProblem(bad, _NOT_UNICODE, CODES["KSP404"])], where)
+    record = {
         "time": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
         "engine": engine,
         "policy": {
@@ -63,54 +204,120 @@ def record_of(
         "lang": decision.lang,
         "decision": unstructure_decision(decision),
     }
+    if source is not None:
+        record["case_file"] = {
+            "name": source.path.name,
+            "sha256": source.sha256,
+            "text": source.raw.decode("utf-8"),
+        }
+    return record
 
 
-def _last_line(handle: Any) -> bytes:
-    """The last line of an open binary file, read from its end."""
-    end = handle.seek(0, os.SEEK_END)
-    position, tail = end, b""
-    while position > 0:
-        step = min(4096, position)
+def _last_complete_line(fd: int, size: int) -> tuple[bytes, bytes]:
+    """The log's last non-empty line that ends in a newline (b"" if none), and what
+    follows it: b"" normally, else the start of a record a crash cut short."""
+    tail = b""
+    position = size
+    while True:
+        cut = tail.rfind(b"\n")
+        if cut != -1:
+            body = tail[:cut].rstrip(b"\n")
+            start = body.rfind(b"\n")
+            if start != -1 or position == 0:
+                return body[start + 1 :], tail[cut + 1 :]
+        if position == 0:
+            return b"", tail
+        step = min(65536, position)
         position -= step
-        handle.seek(position)
-        tail = handle.read(step) + tail
-        if tail.count(b"\n") >= 2 or position == 0:
-            break
-    lines = tail.split(b"\n")
-    if tail.endswith(b"\n"):
-        return lines[-2] if len(lines) >= 2 else b""
-    return lines[-1]
+        tail = os.pread(fd, step, position) + tail
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of data: `write` may write less than asked (a file size limit, a full
+    disk), and what it left must be written or reported, never dropped."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.EIO, "the write made no progress")
+        view = view[written:]
 
 
 def append(path: Path, record: dict[str, Any]) -> dict[str, Any]:
-    """Chain the record to the log's last line and append it; returns the chained record."""
+    """Chain the record to the log's last line and append it; returns the chained record.
+
+    KspolicyError when the record cannot be written whole: then the log is left as it was.
+    """
+    created = False
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+            created = True
+        except FileExistsError:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND)
     except OSError as exc:
         raise KspolicyError(f"cannot open the audit log {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "r+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        size = handle.seek(0, os.SEEK_END)
-        torn = False
-        last = b""
-        if size:
-            handle.seek(size - 1)
-            torn = handle.read(1) != b"\n"
-            last = _last_line(handle)
-        previous = GENESIS
-        if last and not torn:
-            previous = sha256(last)
-        elif torn:
-            # A crash cut the last line short: chain to the last complete line instead.
-            handle.seek(0)
-            complete = handle.read().rsplit(b"\n", 1)[0].split(b"\n")
-            previous = sha256(complete[-1]) if complete and complete[-1] else GENESIS
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        size = os.fstat(fd).st_size
+        last, cut = _last_complete_line(fd, size)
+        previous = sha256(last) if last else GENESIS
+        if cut and _is_record(cut):
+            previous = sha256(cut)  # complete but for its newline: verify counts it too
         chained = {**record, "prev": previous}
-        chained["sha256"] = sha256(_canonical(chained))
-        line = _canonical(chained) + b"\n"
-        os.write(handle.fileno(), (b"\n" if torn else b"") + line)
-        os.fsync(handle.fileno())
+        try:
+            chained["sha256"] = sha256(_canonical(chained))
+            line = _canonical(chained) + b"\n"
+        except (UnicodeEncodeError, ValueError, RecursionError) as exc:
+            raise KspolicyError(f"cannot record this decision: {exc}") from None
+        try:
+            _write_all(fd, (b"\n" if cut else b"") + line)
+            os.fsync(fd)
+            if created:  # a new file's name must survive a crash as well as its content
+                _fsync_folder(path)
+        except BaseException as exc:
+            kept = _cut_back(fd, size)
+            if not isinstance(exc, OSError):
+                raise  # an interrupt: the log is as it was, the command stops as asked
+            reason = exc.strerror or str(exc)
+            message = f"could not write the audit record to {path}: {reason}"
+            if not kept:
+                message += (
+                    "; the log may end in an incomplete record, which verify reports"
+                    " and the next record skips"
+                )
+            raise KspolicyError(message) from None
+    finally:
+        os.close(fd)
     return chained
+
+
+def _cut_back(fd: int, size: int) -> bool:
+    """Cut off what a failed append wrote; whether the log is back to `size` bytes."""
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    except OSError:
+        return False
+    return True
+
+
+def _fsync_folder(path: Path) -> None:
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def _is_record(raw: bytes) -> bool:
+    try:
+        return isinstance(json.loads(raw), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+# ---- verifying ----------------------------------------------------------------------
 
 
 @attrs.frozen
@@ -134,16 +341,23 @@ class Verification:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
+    """Each non-empty line with its number, and whether a newline ends it."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise KspolicyError(f"cannot read the audit log {path}: {exc.strerror}") from None
     lines = data.split(b"\n")
     for number, raw in enumerate(lines, start=1):
-        complete = number < len(lines)
-        if raw or not complete:
-            if raw:
-                yield number, raw, complete
+        if raw:
+            yield number, raw, number < len(lines)
+
+
+def _parse(raw: bytes) -> Any:
+    """A line's JSON value; ValueError when it is not JSON (or nests too deep to read)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("nests too deep") from None
 
 
 def verify(path: Path) -> Verification:
@@ -154,7 +368,7 @@ def verify(path: Path) -> Verification:
     count = 0
     for number, raw, complete in _lines(path):
         try:
-            record = json.loads(raw)
+            record = _parse(raw)
         except ValueError:
             if not complete or _is_torn(raw):
                 torn.append(number)
@@ -167,28 +381,37 @@ def verify(path: Path) -> Verification:
             previous = sha256(raw)
             continue
         count += 1
-        claimed = record.get("sha256")
-        body = {k: v for k, v in record.items() if k != "sha256"}
-        if claimed != sha256(_canonical(body)):
-            problems.append(
-                Problem(number, "the record's content does not match its sha256: it was edited")
-            )
-        if record.get("prev") != previous:
-            problems.append(
-                Problem(
-                    number,
-                    "the chain is broken here: a record before it was edited, removed or moved",
-                )
-            )
-        if "case" in record and record.get("case_sha256") != sha256(_canonical(record["case"])):
-            problems.append(Problem(number, "the case does not match its sha256: it was edited"))
+        problems += (Problem(number, message) for message in _record_problems(record, previous))
         previous = sha256(raw)
     return Verification(count, previous, tuple(problems), tuple(torn))
+
+
+def _record_problems(record: dict[str, Any], previous: str) -> Iterator[str]:
+    body = {k: v for k, v in record.items() if k != "sha256"}
+    digest = _hash_of(body)
+    if digest is None or record.get("sha256") != digest:
+        yield "the record's content does not match its sha256: it was edited"
+    if record.get("prev") != previous:
+        yield "the chain is broken here: a record before it was edited, removed or moved"
+    if "case" in record:
+        digest = _hash_of(record["case"])
+        if digest is None or record.get("case_sha256") != digest:
+            yield "the case does not match its sha256: it was edited"
+    if "case_file" in record:
+        source = record["case_file"]
+        text = source.get("text") if isinstance(source, dict) else None
+        if not isinstance(text, str) or not _encodes(text):
+            yield "the case file's text is missing or not text: it was edited"
+        elif source.get("sha256") != sha256(text.encode("utf-8")):
+            yield "the case file's text does not match its sha256: it was edited"
 
 
 def _is_torn(raw: bytes) -> bool:
     """A line that is the start of a record cut short (and not followed by more of it)."""
     return raw.startswith(b"{") and not raw.rstrip().endswith(b"}")
+
+
+# ---- replaying ----------------------------------------------------------------------
 
 
 @attrs.frozen
@@ -203,19 +426,54 @@ class Change:
     rules_changed: tuple[str, ...] = ()
 
 
-def replay(path: Path, policy: Policy) -> tuple[int, list[Change]]:
-    """Re-decide every recorded case with `policy`; the records whose decision changes."""
+@attrs.frozen
+class Replay:
+    """What a replay found: how many decisions it re-decided, those that would change,
+    the records it could not replay (altered or malformed: it goes on past them), and
+    the lines a crash cut short."""
+
+    records: int
+    changes: tuple[Change, ...]
+    problems: tuple[Problem, ...] = ()
+    torn: tuple[int, ...] = ()
+
+
+def replay(path: Path, policy: Policy) -> Replay:
+    """Re-decide every recorded case with `policy`; the records whose decision changes.
+
+    A record that cannot be replayed is reported with its line and skipped; replay
+    does not verify the chain (`verify` does).
+    """
     changes: list[Change] = []
+    problems: list[Problem] = []
+    torn: list[int] = []
     count = 0
-    for number, raw, _ in _lines(path):
+    for number, raw, complete in _lines(path):
         try:
-            record = json.loads(raw)
-            case, then = record["case"], record["decision"]
-            as_of, lang = record["as_of"], record.get("lang", "en")
-        except (ValueError, KeyError, TypeError):
-            continue  # verify reports it
+            record = _parse(raw)
+        except ValueError:
+            if not complete or _is_torn(raw):
+                torn.append(number)
+            else:
+                problems.append(Problem(number, "not a JSON record: the line was altered"))
+            continue
+        wrong = _unreplayable(record, policy)
+        if wrong is not None:
+            problems.append(Problem(number, wrong))
+            continue
+        try:
+            now = policy.evaluate(
+                record["case"], as_of=record["as_of"], lang=record.get("lang", "en")
+            ).to_dict()
+        except CaseError as exc:
+            reasons = "; ".join(str(p) for p in exc.problems)
+            problems.append(Problem(number, f"its case cannot be decided now: {reasons}"))
+            continue
+        except RecursionError:
+            problems.append(Problem(number, "its case nests too deep to decide"))
+            continue
         count += 1
-        now = policy.evaluate(case, as_of=as_of, lang=lang).to_dict()
+        then = record["decision"]
         differences = _differences(then, now)
         if differences:
             fired_then = {r["rule"]: r["outcomes"] for r in then.get("fired", [])}
@@ -223,7 +481,7 @@ def replay(path: Path, policy: Policy) -> tuple[int, list[Change]]:
             changes.append(
                 Change(
                     number,
-                    record.get("case_sha256", ""),
+                    str(record.get("case_sha256", "")),
                     tuple(differences),
                     tuple(sorted(fired_now.keys() - fired_then.keys())),
                     tuple(sorted(fired_then.keys() - fired_now.keys())),
@@ -236,7 +494,48 @@ def replay(path: Path, policy: Policy) -> tuple[int, list[Change]]:
                     ),
                 )
             )
-    return count, changes
+    return Replay(count, tuple(changes), tuple(problems), tuple(torn))
+
+
+_SCALAR = str | int | float | bool | None
+
+
+def _unreplayable(record: Any, policy: Policy) -> str | None:
+    """What makes a parsed line impossible to replay, or None when it can be."""
+    if not isinstance(record, dict):
+        return "not a record (a JSON object): the line was altered"
+    missing = [key for key in ("case", "as_of", "decision") if key not in record]
+    if missing:
+        return f"the record has no {' or '.join(missing)}: it was altered"
+    if not isinstance(record["case"], dict):
+        return "its case is not a table of fields: the record was altered"
+    if not isinstance(record["as_of"], str):
+        return "its as_of is not a date: the record was altered"
+    lang = record.get("lang", "en")
+    if not isinstance(lang, str):
+        return "its lang is not a language code: the record was altered"
+    if lang not in policy.languages:
+        return f"it was decided in '{lang}', a language this policy does not have"
+    decision = record["decision"]
+    if not isinstance(decision, dict):
+        return "its decision is not an object: the record was altered"
+    for section in ("outcomes", "possible"):
+        values = decision.get(section, {})
+        if not isinstance(values, dict) or not all(
+            isinstance(v, _SCALAR)
+            or (isinstance(v, list) and all(isinstance(c, _SCALAR) for c in v))
+            for v in values.values()
+        ):
+            return f"its decision's {section} are not outcomes: the record was altered"
+    fired = decision.get("fired", [])
+    if not isinstance(fired, list) or not all(
+        isinstance(r, dict)
+        and isinstance(r.get("rule"), str)
+        and isinstance(r.get("outcomes"), dict)
+        for r in fired
+    ):
+        return "its decision's fired rules are not rules: the record was altered"
+    return None
 
 
 def _differences(then: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
@@ -249,10 +548,17 @@ def _differences(then: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
                 continue
             prefix = "" if section == "outcomes" else "possible "
             if isinstance(old, list) or isinstance(new, list):
-                added = [c for c in (new or []) if c not in (old or [])]
-                removed = [c for c in (old or []) if c not in (new or [])]
+                old, new = _as_list(old), _as_list(new)
+                added = [c for c in new if c not in old]
+                removed = [c for c in old if c not in new]
                 parts = [f"+{c}" for c in added] + [f"-{c}" for c in removed]
                 found.append(f"{prefix}{name}: {' '.join(parts)}")
             else:
                 found.append(f"{prefix}{name}: {old or '-'} -> {new or '-'}")
     return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [] if value is None else [value]

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,12 @@ import attrs
 import tomli_w
 
 from . import __version__, audit, batch, interview, testing
+from .decision import Decision
 from .diagnostics import CaseError, KspolicyError, PolicyError, did_you_mean
 from .formatter import FormatError, format_source
 from .limits import Limits
 from .loader import default_policy_path, main_file
-from .policy import check, load
+from .policy import Policy, check, load
 from .render.diagnostics import render_case_error, render_diagnostics
 from .render.document import to_html, to_markdown, to_text
 from .render.explain import explain
@@ -299,16 +301,37 @@ def _eval(args: argparse.Namespace) -> int:
     if args.batch is not None:
         return _batch(args)
     policy = load(args.policy, limits=_limits(args), root=args.root)
-    decision = policy.evaluate(args.case, as_of=args.as_of, lang=args.lang, explain=args.explain)
     if args.record is not None:
-        case = load_case_file(args.case)
-        now = dt.datetime.now(dt.UTC)
-        audit.append(args.record, audit.record_of(policy, case, decision, __version__, now))
+        decision = _record(args, policy)
+    else:
+        decision = policy.evaluate(
+            args.case, as_of=args.as_of, lang=args.lang, explain=args.explain
+        )
     if args.format == "json":
         sys.stdout.write(decision.to_json())
     else:
         sys.stdout.write(render_decision(decision))
     return 0
+
+
+def _record(args: argparse.Namespace, policy: Policy) -> Decision:
+    """Decide the case and append the record; a record that is not written fails the command.
+
+    The file is read once: the bytes decided are the bytes recorded, even if the file
+    changes meanwhile. (Python ignores SIGXFSZ, so a file size limit makes the write
+    fail with EFBIG, which `audit.append` reports, rather than kill the process.)
+    """
+    source = audit.read_case_file(args.case, policy.limits)
+    try:
+        decision = policy.evaluate(
+            source.data, as_of=args.as_of, lang=args.lang, explain=args.explain
+        )
+    except CaseError as exc:
+        raise CaseError(exc.problems, exc.source or str(args.case)) from None
+    now = dt.datetime.now(dt.UTC)
+    record = audit.record_of(policy, source.data, decision, __version__, now, source)
+    audit.append(args.record, record)
+    return decision
 
 
 def _batch(args: argparse.Namespace) -> int:
@@ -416,14 +439,25 @@ _ASK = {
 
 def _ask(args: argparse.Namespace) -> int:
     policy = load(args.policy, limits=_limits(args))
-    data = load_case_file(args.case)
+    data = load_case_file(args.case, policy.limits)
     target = args.out or args.case
     words = _ASK[args.lang]
-    original = args.case.read_text(encoding="utf-8")
+    # Before the first question: an answer given must never be lost to a file it cannot
+    # be written to.
+    _case_text(target, data)
+    left_out = _nulls(data) if target.suffix.lower() != ".json" else []
+    if left_out:
+        sys.stdout.write(
+            f"(TOML has no null: {', '.join(left_out)} will be left out of {target},"
+            " which says the same: unknown)\n"
+        )
+    try:
+        original = args.case.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        raise KspolicyError(f"cannot read {args.case}: {exc}") from None
     if target == args.case and "#" in original:
         backup = args.case.with_name(f"{args.case.stem}.orig{args.case.suffix}")
-        if not backup.exists():
-            backup.write_text(original, encoding="utf-8")
+        if _write_new(backup, original):
             sys.stdout.write(f"({words['backup']} {backup})\n")
     sys.stdout.write(words["intro"] + "\n")
     skipped: set[str] = set()
@@ -462,16 +496,51 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _write_case(path: Path, data: dict[str, Any]) -> None:
     """Write a case atomically: a crash leaves the old file or the new one, never half."""
-    if path.suffix.lower() == ".json":
-        text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
-    else:
-        text = tomli_w.dumps(_toml_ready(data))
-    _write_text(path, text)
+    _write_bytes(path, _case_text(path, data))
+
+
+def _case_text(path: Path, data: dict[str, Any]) -> bytes:
+    """The case as the file `path` holds it (JSON for .json, else TOML), or KspolicyError
+    saying why it cannot be."""
+    try:
+        if path.suffix.lower() == ".json":
+            text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+        else:
+            text = tomli_w.dumps(_toml_ready(data))
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise KspolicyError(
+            f"cannot write {path}: the case holds a text that is not valid Unicode"
+        ) from None
+    except (TypeError, ValueError) as exc:
+        # TOML has no null: one in a list cannot be left out without moving the others.
+        in_list = [where for where in _nulls(data, in_lists=True) if where.endswith("]")]
+        reason = f"TOML has no null, and {in_list[0]} is one" if in_list else str(exc)
+        raise KspolicyError(
+            f"cannot write the case to {path}: {reason}; "
+            "write the answers to a .json file instead: --out FILE.json"
+        ) from None
+
+
+def _nulls(value: Any, path: str = "", in_lists: bool = False) -> list[str]:
+    """The facts given as null in tables (and, `in_lists`, the nulls in lists)."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            found += [where] if item is None else _nulls(item, where, in_lists)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            where = f"{path}[{index}]"
+            found += [where] if item is None and in_lists else _nulls(item, where, in_lists)
+    return found
 
 
 def _toml_ready(value: Any) -> Any:
-    """TOML puts plain keys before tables: order each table that way."""
+    """TOML puts plain keys before tables: order each table that way. TOML has no null:
+    a fact given as null in a table is left out, which says the same (unknown)."""
     if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if v is not None}
         plain = {k: _toml_ready(v) for k, v in value.items() if not _is_table(v)}
         tables = {k: _toml_ready(v) for k, v in value.items() if _is_table(v)}
         return {**plain, **tables}
@@ -526,12 +595,63 @@ def _fmt(args: argparse.Namespace) -> int:
 
 
 def _write_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
+    _write_bytes(path, text.encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Replace a file atomically: a crash leaves the old file or the new one, never half.
+
+    The temporary file gets a random name and is created only if no file has that name
+    (mkstemp: O_CREAT | O_EXCL), so a symlink planted in a shared folder is never
+    followed. (A fixed name once let another user make this overwrite their target.)
+    """
     try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        mode = 0o666 & ~_umask()
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise KspolicyError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise KspolicyError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_new(path: Path, text: str) -> bool:
+    """Write a file that does not exist yet; False if something has that name, a symlink
+    too (O_EXCL never follows one), so no planted name makes this write elsewhere."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise KspolicyError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise KspolicyError(f"cannot write {path}: {exc.strerror}") from None
+    return True
 
 
 def _template(args: argparse.Namespace) -> int:
@@ -588,8 +708,12 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     policy = load(args.policy, limits=_limits(args))
-    count, changes = audit.replay(args.log, policy)
-    for change in changes:
+    result = audit.replay(args.log, policy)
+    for problem in result.problems:
+        sys.stdout.write(f"{args.log}:{problem.line}: not replayed: {problem.message}\n")
+    for line in result.torn:
+        sys.stdout.write(f"{args.log}:{line}: an incomplete record (a write was interrupted)\n")
+    for change in result.changes:
         sys.stdout.write(f"{args.log}:{change.line}: case {change.case_sha256[:12]} would change\n")
         for difference in change.differences:
             sys.stdout.write(f"    {difference}\n")
@@ -600,10 +724,14 @@ def _replay(args: argparse.Namespace) -> int:
         if change.rules_changed:
             sys.stdout.write(f"    now gives other outcomes: {', '.join(change.rules_changed)}\n")
     sys.stdout.write(
-        f"{count} decisions replayed with {policy.name} {policy.version}: "
-        f"{len(changes)} would change\n"
+        f"{result.records} decisions replayed with {policy.name} {policy.version}: "
+        f"{len(result.changes)} would change"
+        + (f"; {len(result.problems)} record(s) could not be replayed" if result.problems else "")
+        + "\n"
     )
-    return 1 if changes else 0
+    if result.problems:
+        return 2
+    return 1 if result.changes else 0
 
 
 if __name__ == "__main__":

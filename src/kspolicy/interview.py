@@ -179,7 +179,8 @@ def parse_answer(question: Question, text: str) -> Any:
     if question.kind == "records":
         if lowered in NONE:
             return 0
-        if answer.isdigit():
+        # isdigit alone lets through '²' and other digits that int() refuses
+        if answer.isascii() and answer.isdigit():
             return int(answer)
         raise AnswerError("answer with how many there are (0 for none)")
     if not answer:
@@ -225,8 +226,17 @@ def apply_answer(data: Mapping[str, Any], fact: str, value: Any) -> dict[str, An
 def set_answer(
     policy: Policy, data: Mapping[str, Any], question: Question, value: Any
 ) -> dict[str, Any]:
-    """The case with an answer set; a count for a list of records makes that many records."""
+    """The case with an answer set; a count for a list of records makes that many records.
+
+    AnswerError when the count is more than a list of a case may hold (`max_items`).
+    """
     if question.kind == "records":
+        most = policy.limits.max_items
+        if int(value) > most:
+            raise AnswerError(
+                f"answer with a number up to {most:,}: a list in a case holds at most that"
+                " many (the limit max_items)"
+            )
         result = copy.deepcopy(dict(data))
         target: Any = result
         parts = split_path(question.fact)
