@@ -63,7 +63,13 @@ class Checker:
         self.modules = modules
         self.lists = lists
         self.limits = limits
+        # How deep the expression being checked nests here, and the deepest it reached
+        # (definitions it uses count as deep as what they stand for, see `_define_fits`).
         self._depth = 0
+        self._deepest = 0
+        self._define_depth: dict[str, int] = {}
+        # How many `any`/`all` the expression being checked is inside.
+        self._quantifiers = 0
         self.diagnostics: list[Diagnostic] = []
         self.enums: dict[str, EnumType] = {}
         self.records: dict[str, RecordType] = {}
@@ -432,7 +438,17 @@ class Checker:
             return None
         self._checking_defines.append(name)
         scope = _Scope()
+        # Checked where it is first used, at the depth of that use (so that the checker's
+        # own recursion stays within the limit); its own depth is what it adds to it.
+        # Its quantifiers count from none: its value is computed once per binding, not
+        # once per element of a quantifier it is used in.
+        outer_deepest, outer_quantifiers = self._deepest, self._quantifiers
+        start = self._deepest = self._depth
+        self._quantifiers = 0
         expr = self._condition(node.expr, scope)
+        self._define_depth[name] = self._deepest - start
+        self._deepest = max(outer_deepest, self._deepest)
+        self._quantifiers = outer_quantifiers
         self._checking_defines.pop()
         if expr is None:
             self._failed_defines.add(name)
@@ -534,20 +550,32 @@ class Checker:
         return expr
 
     def _expr(self, node: n.Expr, scope: _Scope, expected: Type | None = None) -> c.Expr | None:
-        # Definitions are checked where they are first used, so this depth counts them too.
-        if self._depth >= self.limits.max_depth:
-            self.error(
-                "KSP130",
-                f"conditions nest more than {self.limits.max_depth} deep here",
-                node.span,
-                "use fewer definitions inside definitions, or raise the limit (docs/limits.md)",
-            )
+        if not self._deep_enough(self._depth + 1, node.span):
             return None
         self._depth += 1
+        self._deepest = max(self._deepest, self._depth)
         try:
             return self._resolve(node, scope, expected)
         finally:
             self._depth -= 1
+
+    def _deep_enough(self, depth: int, span: Span, through: str | None = None) -> bool:
+        """Whether conditions may nest `depth` deep; KSP130 if not.
+
+        A definition counts as deep as the condition it stands for (`through` names it),
+        so that a chain of definitions is as deep as the expression it expands to: the
+        compiler and the runtime recurse through it.
+        """
+        limit = self.limits.depth
+        if depth <= limit:
+            return True
+        expands = f": `{through}` stands for conditions nested further" if through else ""
+        if limit < self.limits.max_depth:
+            help_ = f"{limit} is the deepest the engine evaluates (docs/limits.md): nest less"
+        else:
+            help_ = "use fewer definitions inside definitions, or raise the limit (docs/limits.md)"
+        self.error("KSP130", f"conditions nest more than {limit} deep here{expands}", span, help_)
+        return False
 
     def _resolve(self, node: n.Expr, scope: _Scope, expected: Type | None) -> c.Expr | None:
         if isinstance(node, n.Path):
@@ -589,8 +617,11 @@ class Checker:
         if first in self.root.fields:
             return self._walk(node, None, self.root, node.parts)
         if len(node.parts) == 1 and first in self.define_nodes:
+            checked_before = first in self.definitions
             definition = self._definition(first)
             if definition is None:
+                return None
+            if checked_before and not self._define_fits(first, node.span):
                 return None
             scope.binders_used.extend(definition.binders)
             scope.defines_used.append(first)
@@ -623,6 +654,15 @@ class Checker:
             did_you_mean(first, names) or "declare it as a field, a definition or a list",
         )
         return None
+
+    def _define_fits(self, name: str, span: Span) -> bool:
+        """Whether a definition checked before fits here: its depth added to the depth
+        of the place it is used (KSP130)."""
+        depth = self._depth + self._define_depth[name]
+        if not self._deep_enough(depth, span, name):
+            return False
+        self._deepest = max(self._deepest, depth)
+        return True
 
     def _walk(
         self, node: n.Path, base: str | None, start: Type, parts: Sequence[n.Name]
@@ -889,7 +929,21 @@ class Checker:
                 "choose another variable name",
             )
             return None
-        body = self._condition(node.body, scope.with_local(var, collection.type.element))
+        limit = self.limits.max_quantifier_depth
+        if self._quantifiers >= limit:
+            self.error(
+                "KSP134",
+                f"`any`/`all` nest more than {limit} deep here",
+                node.span,
+                "each level multiplies the work by the size of its collection: nest fewer, "
+                "or raise the limit (docs/limits.md)",
+            )
+            return None
+        self._quantifiers += 1
+        try:
+            body = self._condition(node.body, scope.with_local(var, collection.type.element))
+        finally:
+            self._quantifiers -= 1
         return c.Quantifier(node.kind, var, collection, body, node) if body is not None else None
 
     def _list(self, name: n.Name) -> NamedList | None:

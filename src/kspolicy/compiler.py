@@ -7,12 +7,13 @@ lists become dictionaries of folded names, per date of evaluation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import checked as c
 from .decision import TraceNode
 from .fastpath import FastPath
+from .limits import DEFAULT, Limits
 from .lists import NamedList, containing_code, fold_name
 from .runtime import (
     UNKNOWN_COLLECTION,
@@ -21,6 +22,7 @@ from .runtime import (
     CompiledRule,
     Env,
     Ev,
+    Fact,
     Program,
     jsonable,
     show,
@@ -36,8 +38,8 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def compile_policy(policy: c.Policy) -> Program:
-    """The evaluation tree of a checked policy."""
+def compile_policy(policy: c.Policy, limits: Limits = DEFAULT) -> Program:
+    """The evaluation tree of a checked policy, to evaluate cases within `limits`."""
     compiler = Compiler(policy)
     rules = tuple(
         CompiledRule(rule, compiler.visit(rule.when), tuple(compiler.visit(u) for u in rule.unless))
@@ -48,7 +50,7 @@ def compile_policy(policy: c.Policy) -> Program:
         for outcome in policy.outcomes.values()
         if outcome.key is not None
     )
-    return Program(policy, rules, entries, FastPath(policy).decide)
+    return Program(policy, rules, entries, FastPath(policy).decide, limits)
 
 
 def _label(expr: c.Expr) -> str:
@@ -61,6 +63,26 @@ def _step(
     if not env.tracing:
         return None
     return TraceNode(_label(expr), show(value), [ch.step for ch in children if ch.step is not None])
+
+
+def _facts(parts: Iterable[tuple[Fact, ...]]) -> tuple[Fact, ...]:
+    """The facts of several parts, each path once.
+
+    A fact read twice is named once: `d2 = d1 and d1` must not hold d1's facts twice,
+    or a chain of such definitions would hold 2^n copies. (A path has one value in a
+    case, so which copy is kept does not matter; the decision names each path once
+    anyway.)
+    """
+    merged: dict[str, Any] = {}
+    for facts in parts:
+        for path, value in facts:
+            merged.setdefault(path, value)
+    return tuple(merged.items())
+
+
+def _once(parts: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """Unknown facts or list matches of several parts, each once, in order."""
+    return tuple(dict.fromkeys(item for part in parts for item in part))
 
 
 def codes_on(named: NamedList, env: Env) -> frozenset[str]:
@@ -140,15 +162,28 @@ class Compiler:
         name = expr.name
 
         def ref(env: Env) -> Ev:
+            # A definition is evaluated once per binding of the variables it uses, however
+            # often it is used: a definition that uses another twice must not double the
+            # work at every level.
             key = (name, *(env.vars[b].path for b in binders))
             cached = env.define_cache.get(key)
-            if cached is None:
-                cached = body(env)
-                env.define_cache[key] = cached
-            if env.tracing:
-                step = TraceNode(name, show(cached.value), [cached.step] if cached.step else [])
+            if not env.tracing:
+                if cached is None:
+                    cached = body(env)
+                    env.define_cache[key] = cached
+                return cached
+            if cached is not None and key in env.explained:
+                # Explained above in this rule's trace: named with its value, not again,
+                # so that a trace grows with the policy, not with its expansion.
+                step = TraceNode(name, show(cached.value))
                 return Ev(cached.value, cached.facts, cached.unknowns, cached.hits, step)
-            return cached
+            # First use in this rule's trace: evaluated (again) so that its explanation
+            # is made of what this rule's trace shows.
+            env.explained.add(key)
+            cached = body(env)
+            env.define_cache[key] = cached
+            step = TraceNode(name, show(cached.value), [cached.step] if cached.step else [])
+            return Ev(cached.value, cached.facts, cached.unknowns, cached.hits, step)
 
         return ref
 
@@ -177,20 +212,18 @@ class Compiler:
         operands = tuple(self.visit(o) for o in expr.operands)
 
         def junction(env: Env) -> Ev:
-            facts: tuple[Any, ...] = ()
-            unknowns: tuple[str, ...] = ()
-            hits: tuple[Any, ...] = ()
+            # Parts are gathered in lists and merged once: adding tuple to tuple would
+            # copy what came before at every part, quadratic in a long chain.
             seen: list[Ev] = []
             for operand in operands:
                 r = operand(env)
                 seen.append(r)
                 if r.value is deciding:
                     return Ev(deciding, r.facts, (), r.hits, _step(env, expr, deciding, seen))
-                if r.value is None:
-                    unknowns += r.unknowns
-                facts += r.facts
-                hits += r.hits
+            unknowns = _once(r.unknowns for r in seen if r.value is None)
             value = None if unknowns else not deciding
+            facts = _facts(r.facts for r in seen)
+            hits = _once(r.hits for r in seen)
             return Ev(value, facts, unknowns, hits, _step(env, expr, value, seen))
 
         return junction
@@ -207,8 +240,8 @@ class Compiler:
                 value = bool(test(a.value, b.value))
             return Ev(
                 value,
-                a.facts + b.facts,
-                a.unknowns + b.unknowns,
+                _facts((a.facts, b.facts)),
+                _once((a.unknowns, b.unknowns)),
                 (),
                 _step(env, expr, value, (a, b)),
             )
@@ -222,7 +255,7 @@ class Compiler:
 
         def member(env: Env) -> Ev:
             e, s = element(env), container(env)
-            facts, unknowns = e.facts + s.facts, e.unknowns + s.unknowns
+            facts, unknowns = _facts((e.facts, s.facts)), _once((e.unknowns, s.unknowns))
             if s.value is not None and len(s.value) == 0:
                 value: bool | None = negated  # nothing is in an empty set, known or not
                 return Ev(value, s.facts, (), (), _step(env, expr, value, (e, s)))
@@ -300,10 +333,10 @@ class Compiler:
                 decided, parts, unknowns = is_any, deciding, ()
             else:
                 parts = others
-                unknowns = tuple(u for r in others if r.value is None for u in r.unknowns)
+                unknowns = _once(r.unknowns for r in others if r.value is None)
                 decided = None if unknowns else not is_any
-            facts = tuple(f for r in parts for f in r.facts)
-            hits = tuple(h for r in parts for h in r.hits)
+            facts = _facts(r.facts for r in parts)
+            hits = _once(r.hits for r in parts)
             return Ev(decided, facts, unknowns, hits, _step(env, expr, decided, seen))
 
         return quantify

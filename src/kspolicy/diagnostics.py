@@ -47,6 +47,7 @@ CODES = _registry(
     Code("KSP131", "file-too-large", "a policy or list file larger than the limit"),
     Code("KSP132", "too-many-rules", "more rules than the limit"),
     Code("KSP133", "list-too-long", "a list with more entries than the limit"),
+    Code("KSP134", "quantifiers-too-deep", "`any`/`all` nested deeper than the limit"),
     # 2xx: names and types
     Code("KSP201", "unknown-field", "a path names a field its record does not have"),
     Code("KSP202", "unknown-name", "a name that is not declared"),
@@ -83,6 +84,7 @@ CODES = _registry(
     Code("KSP407", "case-too-deep", "a case nested deeper than the limit"),
     Code("KSP408", "text-too-long", "a text in a case longer than the limit"),
     Code("KSP409", "too-many-items", "a list in a case with more elements than the limit"),
+    Code("KSP410", "too-many-bindings", "a case giving one rule more bindings than the limit"),
 )
 
 

@@ -30,10 +30,29 @@ class Limits:
     max_text: int = 10_000
     #: Elements in one list of a case: partners, topics... (KSP409).
     max_items: int = 1_000
+    #: `any`/`all` nested inside one another in one condition, definitions included
+    #: (KSP134): each level multiplies the work by the size of its collection.
+    max_quantifier_depth: int = 2
+    #: Bindings of one rule for one case: the product of the sizes of the collections
+    #: its implicit variables range over, `partner` x `researcher`... (KSP410).
+    max_bindings: int = 10_000
+
+    @property
+    def depth(self) -> int:
+        """The nesting the engine accepts: `max_depth`, but never more than it can
+        evaluate (ENGINE_MAX_DEPTH)."""
+        return min(self.max_depth, ENGINE_MAX_DEPTH)
 
     def recursion_needed(self) -> int:
         """Python frames the deepest input allowed may need (parser, checker, runtime)."""
-        return self.max_depth * 12 + 500
+        return self.depth * 12 + 500
+
+
+#: The deepest nesting of conditions the engine evaluates and explains, whatever
+#: `max_depth` says: beyond it, Python's own C stack (the JSON encoder, comparisons of
+#: trees) could overflow, which no recursion limit turns into an error. Conditions
+#: deeper than this get KSP130 even when `max_depth` is raised above it (docs/limits.md).
+ENGINE_MAX_DEPTH = 2_000
 
 
 DEFAULT = Limits()

@@ -27,7 +27,7 @@ from .diagnostics import (
 from .limits import DEFAULT, Limits
 from .lints import lint
 from .loader import default_policy_path, read_policy
-from .runtime import Program, run
+from .runtime import Program, check_bindings, run
 from .schema import Schema
 from .serde import CaseReader, load_case_file, parse_date
 
@@ -126,7 +126,7 @@ class Policy:
         self, checked: c.Policy, diagnostics: list[Diagnostic], limits: Limits = DEFAULT
     ) -> None:
         self._checked = checked
-        self._program: Program = compile_policy(checked)
+        self._program: Program = compile_policy(checked, limits)
         self._reader = CaseReader(checked.schema, limits)
         self._rule_names = tuple(rule.name for rule in checked.rules)
         assert self._program.fast is not None
@@ -224,6 +224,8 @@ class Policy:
         if day is not last_day:
             decide = self._decide_fast(day)
             self._last_decide = (day, decide)
+        if self._program.bound:
+            check_bindings(self._program, facts)  # before the fast path, which would hang
         fired, pending = decide(facts)
         name_of = self._name_of
         # In policy order: rules grouped under a shared condition are found out of order,

@@ -33,6 +33,8 @@ from .decision import (
     RuleTrace,
     TraceNode,
 )
+from .diagnostics import CODES, CaseError, CaseProblem
+from .limits import DEFAULT, Limits
 from .schema import ListType, RecordType, Schema
 
 
@@ -86,6 +88,9 @@ class Env:
     tracing: bool
     vars: dict[str, Bound] = attrs.Factory(dict)
     define_cache: dict[tuple[Any, ...], Ev] = attrs.Factory(dict)
+    #: The definitions (cache keys) already explained in the trace of the rule being
+    #: evaluated: a later use there is named, not explained again.
+    explained: set[tuple[Any, ...]] = attrs.Factory(set)
     list_cache: dict[tuple[str, dt.date], Any] = attrs.Factory(dict)
 
 
@@ -135,6 +140,51 @@ class Program:
     rules: tuple[CompiledRule, ...]
     entries: tuple[tuple[c.Outcome, Compiled], ...] = ()
     fast: Callable[[dt.date], Callable[[Mapping[str, Any]], Any]] | None = None
+    limits: Limits = DEFAULT
+    #: The rules that bind implicit variables, with the collections (paths) they range
+    #: over: what `check_bindings` measures.
+    bound: tuple[tuple[c.Rule, tuple[tuple[str, ...], ...]], ...] = attrs.field(
+        init=False, default=()
+    )
+
+    def __attrs_post_init__(self) -> None:
+        schema = self.policy.schema
+        bound = tuple(
+            (rule, tuple(schema.binders[name].fields for name in rule.binders))
+            for rule in self.policy.rules
+            if rule.binders
+        )
+        object.__setattr__(self, "bound", bound)
+
+
+def check_bindings(program: Program, facts: Mapping[str, Any]) -> None:
+    """Raise CaseError (KSP410) if a case gives a rule more bindings than the limit.
+
+    A rule is evaluated once per combination of elements of the collections its
+    implicit variables range over: three lists of 1,000 make a billion. Measured before
+    anything is evaluated, by the fast path or the traced runtime, so that such a case
+    is refused at once instead of running for hours.
+    """
+    limit = program.limits.max_bindings
+    for rule, collections in program.bound:
+        total = 1
+        sizes: list[tuple[str, int]] = []
+        for fields in collections:
+            value: Any = facts
+            for field in fields:
+                value = value.get(field) if isinstance(value, Mapping) else None
+            size = len(value) if isinstance(value, list | tuple) else 1
+            sizes.append((".".join(fields), size))
+            total *= size
+        if total > limit:
+            product = " x ".join(f"{path} ({size:,})" for path, size in sizes)
+            message = (
+                f"rule `{rule.name}` ({rule.node.name.span}) would be evaluated for "
+                f"{total:,} bindings, {product}; the limit is {limit:,} "
+                "(max_bindings, docs/limits.md)"
+            )
+            largest = max(sizes, key=lambda pair: pair[1])[0]
+            raise CaseError([CaseProblem(largest, message, CODES["KSP410"])])
 
 
 @attrs.frozen
@@ -189,6 +239,7 @@ def run(
 ) -> Decision:
     """Evaluate every rule on a case's facts and combine the outcomes into a decision."""
     policy = program.policy
+    check_bindings(program, facts)
     env = Env(facts, as_of, explain)
     fired: list[RuleResult] = []
     pending: list[tuple[RuleResult, c.Rule]] = []
@@ -207,6 +258,7 @@ def run(
             continue  # silent for every binding: nothing to explain
         for binding in _bindings(rule, policy.schema, env):
             env.vars = {name: bound for name, (bound, _) in binding.items()}
+            env.explained = set()
             verdict = _evaluate_rule(compiled, env)
             indices = {name: i for name, (_, i) in binding.items() if i is not None}
             if explain:

@@ -29,7 +29,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from .decision import Decision
 from .diagnostics import CODES, CaseError, CaseProblem, Diagnostic, did_you_mean, error
 from .limits import DEFAULT, Limits
-from .lists import Entry, NamedList
+from .lists import Entries, Entry, NamedList
 from .schema import (
     BoolType,
     DateType,
@@ -542,13 +542,6 @@ _LIST_KEYS = (
 )
 
 
-def _overlap(a: Entry, b: Entry) -> bool:
-    """Whether two entries are valid on a common day (no date: open-ended)."""
-    start = max(a.valid_from or dt.date.min, b.valid_from or dt.date.min)
-    end = min(a.valid_until or dt.date.max, b.valid_until or dt.date.max)
-    return start <= end
-
-
 _KEY_NAMES = {"codes": "code", "entities": "name", "records": "key"}
 # Keys an entry may have besides its key; a records entry may also hold any data field.
 _ENTRY_KEYS = {
@@ -591,21 +584,21 @@ def _named_list(
     if not isinstance(raw_entries, list) or not raw_entries:
         problem("has no `entries`", "add `entries = [...]`")
         return None, problems
-    entries: list[Entry] = []
+    entries = Entries()
+    after = span.start  # entries are found in the text in order: each after the one before
     for raw in raw_entries:
-        entry = _entry(source, name, kind, raw, span, problems)
+        entry = _entry(source, name, kind, raw, span, problems, after)
         if entry is None:
             continue
-        # The same key may return in another period (a contact that changed), not twice at once.
-        if any(e.key == entry.key and _overlap(e, entry) for e in entries):
+        if entry.span is not None and entry.span.end > after:
+            after = entry.span.end
+        if not entries.add(entry):
             hint = "remove one, or give them validity periods that do not overlap"
             problem(f"`{entry.key}` is listed twice", hint, entry.span or span)
-            continue
-        entries.append(entry)
     return NamedList(
         name=name,
         kind=kind,
-        entries=tuple(entries),
+        entries=tuple(entries.accepted),
         source=origin if isinstance(origin, str) else "",
         retrieved=retrieved if isinstance(retrieved, dt.date) else None,
         title=table.get("title") if isinstance(table.get("title"), str) else None,
@@ -617,7 +610,13 @@ def _named_list(
 
 
 def _entry(
-    source: Source, name: str, kind: str, raw: Any, span: Span, problems: list[Diagnostic]
+    source: Source,
+    name: str,
+    kind: str,
+    raw: Any,
+    span: Span,
+    problems: list[Diagnostic],
+    after: int | None = None,
 ) -> Entry | None:
     key_name = _KEY_NAMES[kind]
     if isinstance(raw, str):
@@ -627,7 +626,11 @@ def _entry(
         problems.append(error("KSP215", message, span))
         return None
     key = raw.get(key_name)
-    where = _find(source, key, span.start) if isinstance(key, str) else span
+    where = span
+    if isinstance(key, str):
+        where = _find(source, key, span.start if after is None else after)
+        if where.end == 0 and after is not None:  # not after the previous entry: anywhere
+            where = _find(source, key, span.start)
     if not isinstance(key, str) or not key.strip():
         hint = f'entries of a {kind} list have `{key_name} = "..."`'
         problems.append(error("KSP215", f"list {name}: an entry has no `{key_name}`", where, hint))
