@@ -1030,9 +1030,13 @@ class Sources(Mapping[dt.date, str]):
         """Forget every function's code."""
         self._trees.clear()
 
+    def trees(self, as_of: dt.date) -> list[ast.Module]:
+        """The code of each function generated for `as_of`, as the tree compiled."""
+        return [_module(code) for code in self._trees[as_of]]
+
     @_collector_paused()
     def __getitem__(self, as_of: dt.date) -> str:
-        return "".join("\n" + ast.unparse(_module(code)) + "\n" for code in self._trees[as_of])
+        return "".join("\n" + ast.unparse(tree) + "\n" for tree in self.trees(as_of))
 
     def __iter__(self) -> Iterator[dt.date]:
         return iter(self._trees)
