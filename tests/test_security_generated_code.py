@@ -218,6 +218,38 @@ def test_definitions_that_double_stay_linear(tmp_path: Path) -> None:
     assert len(policy._program.fast.__self__.sources[AS_OF]) < 20_000  # type: ignore[union-attr]
 
 
+def test_doubling_definitions_that_read_an_implicit_variable_stay_linear(tmp_path: Path) -> None:
+    """The same, through `partner`: computed once per binding, inside the rule's loop,
+    also where a quantifier's body uses them."""
+    from .helpers import fixture_policy
+
+    defines = [
+        "define p0 = partner.military_ties or partner.country in RISK",
+        *(
+            f"define p{i} = p{i - 1} and (p{i - 1} or partner.kind == military)"
+            for i in range(1, 21)
+        ),
+    ]
+    rules = [
+        'rule r cite "x" when p20 and partner.kind != university then verdict >= notify because "b"',
+        'rule s cite "x" when any t in project.topics: t in TOPICS and p20 '
+        'then verdict >= review because "b"',
+    ]
+    policy = fixture_policy(tmp_path, "\n".join([*defines, *rules]) + "\n")
+    project = {"programme": "FWO", "trl": 3, "shares_outside_eu": True, "topics": ["history"]}
+    for partners in (
+        [{"name": "A", "country": "CN", "kind": "company", "military_ties": False, "owners": []}],
+        [{"name": "A", "country": "BE", "kind": "company", "military_ties": False, "owners": []}],
+        [{"name": "A", "country": "BE", "kind": "company"}, {"name": "B", "country": "IR"}],
+        [{"name": "A", "kind": "university", "military_ties": True}],
+    ):
+        case = {"project": project, "partners": partners}
+        assert statuses_fast(policy, case) == statuses_traced(policy, case)
+    china = [{"name": "A", "country": "CN", "kind": "company"}]
+    assert statuses_fast(policy, {"project": project, "partners": china}) == ({"r", "s"}, set())
+    assert len(policy._program.fast.__self__.sources[AS_OF]) < 40_000  # type: ignore[union-attr]
+
+
 def test_a_hundred_chained_definitions_with_not_compile(tmp_path: Path) -> None:
     """`dI = not d(I-1) and flag`, 100 of them: SyntaxError (too many nested
     parentheses) in generated code, at every evaluation."""
