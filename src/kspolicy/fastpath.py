@@ -8,18 +8,35 @@ three-valued logic, and computes each distinct condition at most once per case
 then traces only the rules that fired or are pending, all their bindings, so decisions
 are the same, byte for byte, and cost what they explain.
 
-The generated source never contains a name from the policy as code: fields, codes and
-texts appear only as literals written by `repr` (exactly escaped: each can only ever be
-that value), other values as constants (`K[i]`), lists as frozensets (`S0`, `S1`...),
-and every local is a generated name. A policy cannot run Python through it.
+Generated code is built, never edited, and never made from text. Each function is a tree
+(tuples, below: `("call", ("n", "_eq"), (a, b))`) that is turned into `ast` nodes and
+compiled as such: no source text is parsed, no regular expression rewrites anything.
+Every value from a policy or a case is a constant node (`ast.Constant`, which stands
+for exactly that value whatever its characters) or a name bound outside the function
+(other constants in `K`, sets as `S0`, `S1`...); every other name is the engine's own
+(generated locals, the helpers below). A policy or a case cannot run Python through it.
+`FastPath.sources` shows the code as `ast.unparse` writes it, for inspection only.
+
+Conditions are shared by their structure (the tree, constants typed: `1`, `1.0` and
+`True` stay apart). Definitions are shared, not expanded without bound: a small one is
+written out where it is used (as before), any other is computed once per case (once per
+binding when it reads an implicit variable) into a local, in an order found without
+recursion, so the code grows linearly with the policy and chains of definitions do not
+nest. Should a policy still be too deep for Python's compiler (conditions nested
+thousands deep, allowed by a raised `max_depth`), the two-valued function is skipped
+and the three-valued one decides: it computes each condition that reads no variable on
+a line of its own, so its code hardly nests (the tests build 1,000 nested `not`).
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import datetime as dt
 import functools
-import re
-from collections.abc import Callable, Mapping
+import gc
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from . import checked as c
@@ -29,8 +46,60 @@ Statuses = tuple[list[int], list[int]]
 """The indices of the rules that fired and of those pending, each once, in no set order."""
 Decide = Callable[[Mapping[str, Any]], Statuses]
 
-_PRELUDE = """
-def _and(*values):
+X = tuple[Any, ...]
+"""An expression or statement of the generated code, as a tree of tuples.
+
+Expressions: `("n", name)` a generated name; `("k", type, value)` a constant (its type
+in the tuple so that equal-comparing constants such as `1` and `True` stay apart);
+`("[]", base, key)`; `(".", base, attribute)`; `("call", function, arguments)`;
+`("and" | "or", operands)`; `("not", x)`; `("cmp", operator, left, right)`;
+`("?:", test, then, otherwise)`; `("gen" | "list", element, variable, iterable)` for
+`(element for variable in iterable)` and `[...]`; `("*", x)`; `("tuple", items)`;
+`("[ ]",)` a new empty list.
+Statements: `("=", name, x)`, `("if", test, body, otherwise)`, `("for", name, x, body)`,
+`("do", x)`, `("return", x)`. Tuples compare and hash by structure: equal conditions
+are found by looking them up.
+"""
+
+ROOT: X = ("n", "root")
+FALSE: X = ("k", bool, False)
+TRUE: X = ("k", bool, True)
+NONE: X = ("k", type(None), None)
+EMPTY: X = ("[ ]",)
+
+_INLINE_NODES = 100
+"""A definition whose expansion has at most this many nodes is written out where it is
+used (no local, no call: the shape the code had before); a larger one is computed once."""
+
+
+def _name(name: str) -> X:
+    return ("n", name)
+
+
+def _const(value: Any) -> X:
+    return ("k", type(value), value)
+
+
+def _call(function: str, *args: X) -> X:
+    return ("call", ("n", function), args)
+
+
+def _all_of(tests: list[X]) -> X:
+    return tests[0] if len(tests) == 1 else ("and", tuple(tests)) if tests else TRUE
+
+
+def _any_of(tests: list[X]) -> X:
+    return tests[0] if len(tests) == 1 else ("or", tuple(tests)) if tests else FALSE
+
+
+def _append(to: str, index: int) -> X:
+    return ("do", ("call", (".", _name(to), "append"), (_const(index),)))
+
+
+# ---- the helpers the three-valued function calls (engine code, bound by name) ----------
+
+
+def _and(*values: Any) -> bool | None:
     unknown = False
     for v in values:
         if v is False:
@@ -39,7 +108,8 @@ def _and(*values):
             unknown = True
     return None if unknown else True
 
-def _or(*values):
+
+def _or(*values: Any) -> bool | None:
     unknown = False
     for v in values:
         if v is True:
@@ -48,526 +118,54 @@ def _or(*values):
             unknown = True
     return None if unknown else False
 
-def _not(v):
+
+def _not(v: Any) -> bool | None:
     return None if v is None else not v
 
-def _get(record, key):
+
+def _get(record: Any, key: str) -> Any:
     return record.get(key) if record.__class__ is dict else None
 
-def _eq(a, b):
+
+def _eq(a: Any, b: Any) -> Any:
     return None if a is None or b is None else a == b
 
-def _ne(a, b):
+
+def _ne(a: Any, b: Any) -> Any:
     return None if a is None or b is None else a != b
 
-def _lt(a, b):
+
+def _lt(a: Any, b: Any) -> Any:
     return None if a is None or b is None else a < b
 
-def _le(a, b):
+
+def _le(a: Any, b: Any) -> Any:
     return None if a is None or b is None else a <= b
 
-def _gt(a, b):
+
+def _gt(a: Any, b: Any) -> Any:
     return None if a is None or b is None else a > b
 
-def _ge(a, b):
+
+def _ge(a: Any, b: Any) -> Any:
     return None if a is None or b is None else a >= b
 
-def _match(name, names):
-    return None if name is None else _fold(name) in names
 
-def _each(collection):
+def _match(name: Any, names: frozenset[str]) -> bool | None:
+    return None if name is None else _folded(name) in names
+
+
+def _each(collection: Any) -> Any:
     # an unknown collection gives one binding, to an unknown element
     return collection if collection is not None else (None,)
 
-def _in(e, s, hierarchical, negated):
+
+def _in(e: Any, s: Any, hierarchical: bool, negated: bool) -> bool | None:
     if s is not None and not s:
         return negated
     if e is None or s is None:
         return None
-    return (_hier(e, s) if hierarchical else e in s) is not negated
-"""
-
-_COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
-
-
-class _Source:
-    """Python source being written, with constants and shared conditions."""
-
-    def __init__(self) -> None:
-        self.constants: list[Any] = []
-        self.sets: list[frozenset[Any]] = []
-        self.lines: list[str] = []
-        self.shared: dict[str, str] = {}
-        self.counter = 0
-        self._constant_slots: dict[tuple[type, Any], str] = {}
-        self._set_slots: dict[frozenset[Any], str] = {}
-
-    def constant(self, value: Any) -> str:
-        """A constant in the generated code: a text, number or truth value as its `repr`
-        (an exactly escaped literal: it can only ever be that value), anything else in a
-        slot. Equal constants read alike, so equal conditions are shared."""
-        if type(value) in (str, int, float, bool):
-            return repr(value)
-        key = (type(value), value)
-        slot = self._constant_slots.get(key)
-        if slot is None:
-            self.constants.append(value)
-            slot = self._constant_slots[key] = f"K[{len(self.constants) - 1}]"
-        return slot
-
-    def set(self, values: frozenset[Any]) -> str:
-        slot = self._set_slots.get(values)
-        if slot is None:
-            self.sets.append(values)
-            slot = self._set_slots[values] = f"S{len(self.sets) - 1}"
-        return slot
-
-    def names(self) -> dict[str, Any]:
-        """The globals the generated code reads: constants, and each set by its own name."""
-        return {"K": tuple(self.constants), **{f"S{i}": s for i, s in enumerate(self.sets)}}
-
-    def local(self) -> str:
-        self.counter += 1
-        return f"v{self.counter}"
-
-
-class FastPath:
-    """Builds and caches the decide function of a policy for each date of evaluation."""
-
-    def __init__(self, policy: c.Policy) -> None:
-        self.policy = policy
-        self._cache: dict[dt.date, Decide] = {}
-        self.sources: dict[dt.date, str] = {}  # the generated code, for inspection
-        self._list_sets: dict[tuple[str, dt.date], frozenset[str]] = {}
-
-    def decide(self, as_of: dt.date) -> Decide:
-        found = self._cache.get(as_of)
-        if found is None:
-            two = self.two_valued(as_of)
-            three: list[Decide] = []  # built when an unknown fact first needs it
-
-            def found(facts: Mapping[str, Any]) -> Statuses:
-                try:
-                    return two(facts)
-                except (KeyError, TypeError, IndexError):  # an unknown fact was needed
-                    if not three:
-                        three.append(self._build(as_of))
-                    fired, pending = three[0](facts)  # once per binding: once each here
-                    return list(dict.fromkeys(fired)), list(dict.fromkeys(pending))
-
-            if len(self._cache) > 64:
-                self._cache.clear()
-                self.sources.clear()
-            self._cache[as_of] = found
-        return found
-
-    # ---- generation ------------------------------------------------------------------
-
-    def _build(self, as_of: dt.date) -> Decide:
-        src = _Source()
-        self.as_of = as_of
-        self.src = src
-        body: list[str] = []
-        for index, rule in enumerate(self.policy.rules):
-            if rule.valid_on(as_of):
-                body += self._rule(index, rule)
-        head = ["def decide(root):", "    fired = []", "    pending = []"]
-        shared = [f"    {line}" for line in src.lines]
-        code = "\n".join([*head, *shared, *body, "    return fired, pending"]) + "\n"
-        namespace: dict[str, Any] = {
-            **src.names(),
-            "_fold": _folded,
-            "_hier": _hierarchical,
-        }
-        self.sources[as_of] = self.sources.get(as_of, "") + "\n" + code
-        exec(compile(_PRELUDE + code, "<kspolicy fast path>", "exec"), namespace)
-        decide: Decide = namespace["decide"]
-        return decide
-
-    def _codes(self, named: NamedList) -> frozenset[str]:
-        key = (named.name, self.as_of)
-        found = self._list_sets.get(key)
-        if found is None:
-            found = self._list_sets[key] = frozenset(e.key for e in named.entries_on(self.as_of))
-        return found
-
-    def _constant(self, expr: c.Const | c.ConstSet | c.ListSet) -> str:
-        """A constant as both generated functions write it: a literal or a set's name."""
-        if isinstance(expr, c.Const):
-            return self.src.constant(expr.value)
-        if isinstance(expr, c.ConstSet):
-            return self.src.set(frozenset(expr.values))
-        return self.src.set(self._codes(expr.list))
-
-    # ---- the two-valued function ----------------------------------------------------
-
-    def two_valued(self, as_of: dt.date) -> Decide:
-        """A function that decides in plain two-valued logic, raising KeyError at the
-        first unknown fact it needs (the caller then uses the three-valued one)."""
-        src = _Source()
-        self.as_of, self.src = as_of, src
-        active = [(i, r) for i, r in enumerate(self.policy.rules) if r.valid_on(as_of)]
-        conditions: list[list[str]] = []
-        looping: set[str] = set()  # conditions whose code loops over a collection
-        expressions: dict[str, c.Expr] = {}  # what each condition's code was written from
-        for _, rule in active:
-            if rule.binders:
-                conditions.append([])  # written per binding by _plain_rule
-                continue
-            operands = rule.when.operands if isinstance(rule.when, c.And) else (rule.when,)
-            texts = [self._plain(o, {}) for o in operands]
-            expressions.update(zip(texts, operands, strict=True))
-            looping.update(
-                t for o, t in zip(operands, texts, strict=True) if _loops(o, self.policy)
-            )
-            unless = [f"(not {self._plain(u, {})})" for u in rule.unless]
-            looping.update(
-                t for u, t in zip(rule.unless, unless, strict=True) if _loops(u, self.policy)
-            )
-            conditions.append(texts + unless)
-        counts: dict[str, int] = {}
-        for texts in conditions:
-            for text in texts:
-                counts[text] = counts.get(text, 0) + 1
-        # Share conditions when rules repeat them enough to pay for computing them early;
-        # group rules under the condition most of them share, tested once for all.
-        share = sum(counts.values()) > 1.5 * max(len(counts), 1) and len(active) > 60
-        body: list[str] = []
-        if share:
-            names = {text: f"c{i}" for i, text in enumerate(counts)}
-            groups: dict[str, list[tuple[int, list[str]]]] = {}
-            loops: list[str] = []
-            for (index, rule), texts in zip(active, conditions, strict=True):
-                if rule.binders:
-                    loops += self._plain_rule(index, rule)
-                    continue
-                # The lead is computed for every case: a cheap test (no loop over a
-                # collection) if the rule has one, then the one most rules share.
-                lead = max(texts, key=lambda t: (t not in looping, counts[t]))
-                groups.setdefault(lead, []).append((index, [t for t in texts if t != lead]))
-            guards = _guards(groups)
-            # Every lead, and each condition too many groups test to guard it, is
-            # computed for every case; the other conditions only when a group needs them.
-            always = [*groups, *(t for t, leads in guards.items() if len(leads) > _MAX_GUARDS)]
-            body += self._always(always, names, expressions)
-            body += [
-                f"    {names[text]} = {_guarded(text, leads, names)}"
-                for text, leads in guards.items()
-                if len(leads) <= _MAX_GUARDS
-            ]
-            body += loops
-            for lead, members in groups.items():
-                body.append(f"    if {names[lead]}:")
-                for index, rest in members:
-                    tests = " and ".join(names[t] for t in rest) or "True"
-                    body.append(f"        if {tests}: fired.append({index})")
-        else:
-            for (index, rule), texts in zip(active, conditions, strict=True):
-                if rule.binders:
-                    body += self._plain_rule(index, rule)
-                else:
-                    body.append(f"    if {' and '.join(texts)}: fired.append({index})")
-        if share:  # with few rules, short-circuiting already skips most reads
-            body = _hoist_reads(body)
-        code = (
-            "\n".join(["def decide(root):", "    fired = []", *body, "    return fired, []"]) + "\n"
-        )
-        namespace: dict[str, Any] = {
-            **src.names(),
-            "_fold": _folded,
-            "_hier": _hierarchical,
-            "_peek": _peek,
-        }
-        self.sources[as_of] = self.sources.get(as_of, "") + "\n" + code
-        exec(compile(code, "<kspolicy fast path, two-valued>", "exec"), namespace)
-        decide: Decide = namespace["decide"]
-        return decide
-
-    def _always(
-        self, texts: list[str], names: dict[str, str], expressions: dict[str, c.Expr]
-    ) -> list[str]:
-        """The lines that compute conditions needed for every case (`texts`).
-
-        Conditions of the form `any x in C: ...` over the same collection C share one
-        loop over it, each tested until it holds: with a few elements per collection,
-        making a generator for each `any(...)` cost more than testing them (most of a
-        decision of 3,000 rules). Each is tested on the same elements as `any` would, so
-        the same unknown fact makes the decision fall back to the three-valued function.
-        """
-        loops: dict[str, list[tuple[str, c.Quantifier]]] = {}
-        for text in texts:
-            expr = expressions.get(text)
-            if isinstance(expr, c.Quantifier) and expr.kind == "any" and not _is_set_test(expr):
-                loops.setdefault(self._plain(expr.collection, {}), []).append((text, expr))
-        shared = {text for members in loops.values() if len(members) > 1 for text, _ in members}
-        lines = [f"    {names[text]} = {text}" for text in texts if text not in shared]
-        for collection, members in loops.items():
-            if len(members) < 2:
-                continue
-            lines += [f"    {names[text]} = False" for text, _ in members]
-            lines.append(f"    for q0 in {collection}:")
-            for text, expr in members:
-                test = self._plain(expr.body, {expr.var: "q0", "?0": "q0"})
-                lines.append(f"        if not {names[text]} and {test}: {names[text]} = True")
-        return lines
-
-    def _plain_rule(self, index: int, rule: c.Rule) -> list[str]:
-        """A rule with implicit variables: a loop per binder, in two-valued logic."""
-        # Every binding is tried, none skipped once the rule fired: an unknown fact in a
-        # later binding makes the rule pending too, so it must reach the three-valued path.
-        # The rule is reported once, however many bindings fire it.
-        hit = f"h{index}"
-        lines, indent = [f"    {hit} = False"], "    "
-        for n, name in enumerate(rule.binders):
-            binder = self.policy.schema.binders[name]
-            reader = "root" + "".join(f"[{self.src.constant(f)}]" for f in binder.fields)
-            lines.append(f"{indent}for b{n} in {reader}:")
-            indent += "    "
-        env = {name: f"b{n}" for n, name in enumerate(rule.binders)}
-        operands = rule.when.operands if isinstance(rule.when, c.And) else (rule.when,)
-        texts = [self._plain(o, env) for o in operands]
-        texts += [f"(not {self._plain(u, env)})" for u in rule.unless]
-        lines.append(f"{indent}if {' and '.join(texts)}: {hit} = True")
-        lines.append(f"    if {hit}: fired.append({index})")
-        return lines
-
-    def _plain(self, expr: c.Expr, env: dict[str, str]) -> str:
-        """A Python expression in two-valued logic; reading an unknown fact raises KeyError."""
-        src = self.src
-        if isinstance(expr, c.Fact):
-            base = "root" if expr.base is None else env[expr.base]
-            return base + "".join(f"[{src.constant(f)}]" for f in expr.fields)
-        if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
-            return self._constant(expr)
-        if isinstance(expr, c.DefineRef):
-            return self._plain(self.policy.definitions[expr.name].expr, env)
-        if isinstance(expr, c.Not):
-            return f"(not {self._plain(expr.operand, env)})"
-        if isinstance(expr, c.And | c.Or):
-            word = " and " if isinstance(expr, c.And) else " or "
-            return "(" + word.join(self._plain(o, env) for o in expr.operands) + ")"
-        if isinstance(expr, c.Compare):
-            return f"({self._plain(expr.left, env)} {expr.op} {self._plain(expr.right, env)})"
-        if isinstance(expr, c.Member):
-            element, container = self._plain(expr.element, env), self._plain(expr.container, env)
-            test = (
-                f"_hier({element}, {container})"
-                if expr.hierarchical
-                else f"({element} in {container})"
-            )
-            return f"(not {test})" if expr.negated else test
-        if isinstance(expr, c.Match):
-            names = {
-                fold_name(n) for e in expr.list.entries_on(self.as_of) for n in (e.key, *e.aliases)
-            }
-            return f"(_fold({self._plain(expr.subject, env)}) in {src.set(frozenset(names))})"
-        if isinstance(expr, c.Known):
-            if not isinstance(expr.subject, c.Fact):
-                return "root[None]"  # only the three-valued function answers this one
-            base = "root" if expr.subject.base is None else env[expr.subject.base]
-            keys = ", ".join(src.constant(f) for f in expr.subject.fields)
-            test = f"_peek({base}, ({keys},))"
-            return f"({test} is not None)" if expr.known else f"({test} is None)"
-        assert isinstance(expr, c.Quantifier)
-        body_ = expr.body
-        if _is_set_test(expr):
-            # `any t in topics: t in S` is a set operation, done in C
-            assert isinstance(body_, c.Member)
-            collection = self._plain(expr.collection, env)
-            return f"(not {self._plain(body_.container, env)}.isdisjoint({collection}))"
-        depth = len([k for k in env if k.startswith("?")])
-        element = f"q{depth}"
-        body = self._plain(expr.body, {**env, expr.var: element, f"?{depth}": element})
-        collection = self._plain(expr.collection, env)
-        return f"{expr.kind}({body} for {element} in {collection})"
-
-    def _rule(self, index: int, rule: c.Rule) -> list[str]:
-        lines: list[str] = []
-        indent = "    "
-        env: dict[str, str] = {}
-        for name in rule.binders:
-            binder = self.policy.schema.binders[name]
-            collection = self.src.local()
-            reader = "root"
-            for field in binder.fields:
-                reader = f"_get({reader}, {self.src.constant(field)})"
-            lines.append(f"{indent}{collection} = {reader}")
-            element = self.src.local()
-            lines.append(f"{indent}for {element} in _each({collection}):")
-            indent += "    "
-            env[name] = element
-        when = self._expr(rule.when, env)
-        parts = [when] + [f"_not({self._expr(u, env)})" for u in rule.unless]
-        verdict = parts[0] if len(parts) == 1 else f"_and({', '.join(parts)})"
-        lines.append(f"{indent}r = {verdict}")
-        lines.append(f"{indent}if r is True:")
-        lines.append(f"{indent}    fired.append({index})")
-        lines.append(f"{indent}elif r is None:")
-        lines.append(f"{indent}    pending.append({index})")
-        return lines
-
-    def _expr(self, expr: c.Expr, env: dict[str, str]) -> str:
-        """A Python expression for the value (True/False/None, or a fact's value)."""
-        text = self._emit(expr, env)
-        if _reads_variables(expr, self.policy):
-            return text
-        # Shared by every rule: computed once per case, where it is first needed.
-        name = self.src.shared.get(text)
-        if name is None:
-            name = f"c{len(self.src.shared)}"
-            self.src.shared[text] = name
-            self.src.lines.append(f"{name} = {text}")
-        return name
-
-    def _emit(self, expr: c.Expr, env: dict[str, str]) -> str:
-        src = self.src
-        if isinstance(expr, c.Fact):
-            reader = "root" if expr.base is None else env[expr.base]
-            for field in expr.fields:
-                reader = f"_get({reader}, {src.constant(field)})"
-            return reader
-        if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
-            return self._constant(expr)
-        if isinstance(expr, c.DefineRef):
-            return self._expr(self.policy.definitions[expr.name].expr, env)
-        if isinstance(expr, c.Not):
-            return f"_not({self._expr(expr.operand, env)})"
-        if isinstance(expr, c.And | c.Or):
-            parts = ", ".join(self._expr(o, env) for o in expr.operands)
-            return f"{'_and' if isinstance(expr, c.And) else '_or'}({parts})"
-        if isinstance(expr, c.Compare):
-            a, b = self._expr(expr.left, env), self._expr(expr.right, env)
-            return f"{_COMPARE[expr.op]}({a}, {b})"
-        if isinstance(expr, c.Member):
-            element = self._expr(expr.element, env)
-            container = self._expr(expr.container, env)
-            return f"_in({element}, {container}, {expr.hierarchical}, {expr.negated})"
-        if isinstance(expr, c.Match):
-            subject = self._expr(expr.subject, env)
-            names: set[str] = set()
-            for entry in expr.list.entries_on(self.as_of):
-                names.update(fold_name(n) for n in (entry.key, *entry.aliases))
-            return f"_match({subject}, {src.set(frozenset(names))})"
-        if isinstance(expr, c.Known):
-            subject = self._expr(expr.subject, env)
-            return f"({subject} is not None)" if expr.known else f"({subject} is None)"
-        assert isinstance(expr, c.Quantifier)
-        collection = self._expr(expr.collection, env)
-        element = (
-            f"q{len([k for k in env if k.startswith('?')])}"  # the same text for the same condition
-        )
-        inner_env = {**env, expr.var: element, "?" + expr.var: element}
-        body = self._emit(expr.body, inner_env)
-        join = "_or" if expr.kind == "any" else "_and"
-        return (
-            f"(None if {collection} is None else {join}(*[{body} for {element} in {collection}]))"
-        )
-
-
-_KEY = r"""(?:K\[\d+\]|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
-_READ = re.compile(r"root(?:\[" + _KEY + r"\]){1,2}")
-
-
-_MAX_GUARDS = 16
-"""A condition that more groups test is computed for every case: testing that many
-leads first costs about what the condition does."""
-
-
-def _guards(groups: dict[str, list[tuple[int, list[str]]]]) -> dict[str, list[str]]:
-    """Each condition that leads no group, and the leads of the groups that test it."""
-    guards: dict[str, dict[str, None]] = {}
-    for lead, members in groups.items():
-        for _, rest in members:
-            for text in rest:
-                if text not in groups:
-                    guards.setdefault(text, {})[lead] = None
-    return {text: list(leads) for text, leads in guards.items()}
-
-
-def _guarded(text: str, leads: list[str], names: dict[str, str]) -> str:
-    """A condition computed only when a group that tests it will look at it.
-
-    When every such group's lead is false, no rule there can fire, whatever this
-    condition is: in three-valued logic too (false and unknown is false), so leaving an
-    unknown fact unread here changes nothing but the time taken.
-    """
-    assert len(leads) <= _MAX_GUARDS
-    return f"({text}) if ({' or '.join(names[lead] for lead in leads)}) else False"
-
-
-def _hoist_reads(body: list[str]) -> list[str]:
-    """Read facts that several lines need once, into locals, before anything else.
-
-    A read of an unknown fact raises KeyError sooner this way; the three-valued function
-    then answers, so hoisting changes how fast a decision is, never what it is.
-    """
-    counts: dict[str, int] = {}
-    for line in body:
-        for read in _READ.findall(line):
-            counts[read] = counts.get(read, 0) + 1
-    hoisted = sorted((r for r, n in counts.items() if n > 1), key=len)
-    names: dict[str, str] = {}
-    head = []
-    for read in hoisted:  # shorter reads first, so longer ones can use them
-        expression = read
-        for shorter, name in names.items():
-            if read.startswith(shorter):
-                expression = name + read[len(shorter) :]
-        names[read] = f"f{len(names)}"
-        head.append(f"    {names[read]} = {expression}")
-    pattern = re.compile("|".join(re.escape(r) for r in sorted(names, key=len, reverse=True)))
-    rewritten = [pattern.sub(lambda m: names[m.group(0)], line) for line in body] if names else body
-    return head + rewritten
-
-
-def _is_set_test(expr: c.Quantifier) -> bool:
-    """`any t in xs: t in S`, with S a set of constants: one set operation, no loop."""
-    body = expr.body
-    return (
-        expr.kind == "any"
-        and isinstance(body, c.Member)
-        and not body.negated
-        and not body.hierarchical
-        and isinstance(body.element, c.Fact)
-        and body.element.base == expr.var
-        and not body.element.fields
-        and isinstance(body.container, c.ConstSet | c.ListSet)
-    )
-
-
-def _loops(expr: c.Expr, policy: c.Policy) -> bool:
-    """Whether the two-valued code of an expression loops over a collection."""
-    if isinstance(expr, c.Quantifier):
-        return not _is_set_test(expr)
-    if isinstance(expr, c.DefineRef):
-        return _loops(policy.definitions[expr.name].expr, policy)
-    if isinstance(expr, c.Not):
-        return _loops(expr.operand, policy)
-    if isinstance(expr, c.And | c.Or):
-        return any(_loops(o, policy) for o in expr.operands)
-    return False
-
-
-def _reads_variables(expr: c.Expr, policy: c.Policy) -> bool:
-    """Whether an expression reads an implicit or quantifier variable (not shareable)."""
-    if isinstance(expr, c.Fact):
-        return expr.base is not None
-    if isinstance(expr, c.DefineRef):
-        return bool(policy.definitions[expr.name].binders)
-    children: tuple[c.Expr, ...] = ()
-    if isinstance(expr, c.Not):
-        children = (expr.operand,)
-    elif isinstance(expr, c.And | c.Or):
-        children = expr.operands
-    elif isinstance(expr, c.Compare):
-        children = (expr.left, expr.right)
-    elif isinstance(expr, c.Member):
-        children = (expr.element, expr.container)
-    elif isinstance(expr, c.Match | c.Known):
-        children = (expr.subject,)
-    elif isinstance(expr, c.Quantifier):
-        children = (expr.collection,)  # its body reads its own variable, bound inside
-    return any(_reads_variables(child, policy) for child in children)
+    return (_hierarchical(e, s) if hierarchical else e in s) is not negated
 
 
 @functools.lru_cache(maxsize=65536)
@@ -585,3 +183,870 @@ def _peek(record: Any, keys: tuple[str, ...]) -> Any:
 
 def _hierarchical(code: Any, container: Any) -> bool:
     return containing_code(code, container) is not None
+
+
+_HELPERS: dict[str, Any] = {
+    "_and": _and, "_or": _or, "_not": _not, "_get": _get, "_eq": _eq, "_ne": _ne,
+    "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_match": _match, "_each": _each,
+    "_in": _in, "_fold": _folded, "_peek": _peek, "_hier": _hierarchical,
+}  # fmt: skip
+_COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
+
+
+# ---- definitions: which are written out, which computed once ---------------------------
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a function is generated: its trees are
+    hundreds of thousands of tuples and nodes, none of them garbage until the end, that
+    the collector would otherwise scan over and over (most of the time taken)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _children(expr: c.Expr) -> tuple[c.Expr, ...]:
+    """The expressions directly inside one (a definition's body is not inside its use)."""
+    if isinstance(expr, c.Not):
+        return (expr.operand,)
+    if isinstance(expr, c.And | c.Or):
+        return expr.operands
+    if isinstance(expr, c.Compare):
+        return (expr.left, expr.right)
+    if isinstance(expr, c.Member):
+        return (expr.element, expr.container)
+    if isinstance(expr, c.Match | c.Known):
+        return (expr.subject,)
+    if isinstance(expr, c.Quantifier):
+        return (expr.collection, expr.body)
+    return ()
+
+
+def _walk(roots: Iterable[c.Expr]) -> Iterator[c.Expr]:
+    """Every expression in these, without recursion (conditions may nest deep)."""
+    stack = list(roots)
+    while stack:
+        expr = stack.pop()
+        yield expr
+        stack.extend(_children(expr))
+
+
+class _Definitions:
+    """How the generated code computes each definition, planned once per policy.
+
+    `inline` holds the definitions written out where they are used. Every other one is
+    computed into a local before any condition that needs it; `reads` lists, for each
+    definition, the computed ones its code reads (itself or through written-out ones),
+    and `position` orders definitions so that each comes after those it reads. All of
+    it is found without recursion, in time linear in the definitions' size.
+    """
+
+    def __init__(self, policy: c.Policy) -> None:
+        definitions = policy.definitions
+        refs = {
+            name: [e.name for e in _walk([d.expr]) if isinstance(e, c.DefineRef)]
+            for name, d in definitions.items()
+        }
+        nodes = {name: sum(1 for _ in _walk([d.expr])) for name, d in definitions.items()}
+        order = _topological(refs)
+        self.position = {name: i for i, name in enumerate(order)}
+        self.inline: set[str] = set()
+        self.reads: dict[str, tuple[str, ...]] = {}
+        self.loops: dict[str, bool] = {}
+        size: dict[str, int] = {}
+        for name in order:
+            size[name] = nodes[name] + sum(size[r] for r in refs[name] if r in self.inline)
+            if size[name] <= _INLINE_NODES:
+                self.inline.add(name)
+            reads: dict[str, None] = {}
+            for ref in refs[name]:
+                reads.update(dict.fromkeys(self.reads[ref] if ref in self.inline else (ref,)))
+            self.reads[name] = tuple(reads)
+            # A computed definition is a local to the code that uses it: no loop there.
+            self.loops[name] = any(
+                (isinstance(e, c.Quantifier) and not _is_set_test(e))
+                or (isinstance(e, c.DefineRef) and e.name in self.inline and self.loops[e.name])
+                for e in _walk([definitions[name].expr])
+            )
+
+    def computed(self, exprs: Iterable[c.Expr]) -> list[str]:
+        """The computed definitions that code for these expressions needs, in order."""
+        if len(self.inline) == len(self.position):
+            return []  # every definition is written out where it is used
+        stack = [
+            read
+            for e in _walk(exprs)
+            if isinstance(e, c.DefineRef)
+            for read in (self.reads[e.name] if e.name in self.inline else (e.name,))
+        ]
+        needed: set[str] = set()
+        while stack:
+            name = stack.pop()
+            if name not in needed:
+                needed.add(name)
+                stack.extend(self.reads[name])
+        return sorted(needed, key=self.position.__getitem__)
+
+
+def _topological(refs: dict[str, list[str]]) -> list[str]:
+    """Names ordered so that each comes after those it refers to; without recursion."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for start in refs:
+        if start in seen:
+            continue
+        seen.add(start)
+        stack = [(start, iter(refs[start]))]
+        while stack:
+            name, pending = stack[-1]
+            for ref in pending:
+                if ref not in seen and ref in refs:
+                    seen.add(ref)
+                    stack.append((ref, iter(refs[ref])))
+                    break
+            else:
+                stack.pop()
+                order.append(name)
+    return order
+
+
+# ---- the fast path ---------------------------------------------------------------------
+
+
+class _Code:
+    """A generated function being built: its constants, sets and shared conditions."""
+
+    def __init__(self) -> None:
+        self.constants: list[Any] = []
+        self.sets: list[frozenset[Any]] = []
+        self.lines: list[X] = []  # statements computing shared conditions
+        self.shared: dict[X, X] = {}
+        self.counter = 0
+        self.definitions: dict[str, X] = {}  # computed definitions: name -> local
+        self._constant_slots: dict[tuple[type, Any], X] = {}
+        self._set_slots: dict[frozenset[Any], X] = {}
+
+    def constant(self, value: Any) -> X:
+        """A constant: a text, number or truth value as a constant node, anything else
+        in a slot (`K[i]`). Equal constants of one type read alike, so equal conditions
+        are shared."""
+        if type(value) in (str, int, float, bool):
+            return _const(value)
+        key = (type(value), value)
+        slot = self._constant_slots.get(key)
+        if slot is None:
+            self.constants.append(value)
+            slot = self._constant_slots[key] = ("[]", _name("K"), _const(len(self.constants) - 1))
+        return slot
+
+    def set(self, values: frozenset[Any]) -> X:
+        """A set of constants, by its name. Equal sets (`{1}` and `{1.0}` too) share one:
+        all the code does with a set is test membership, the same for both."""
+        slot = self._set_slots.get(values)
+        if slot is None:
+            self.sets.append(values)
+            slot = self._set_slots[values] = _name(f"S{len(self.sets) - 1}")
+        return slot
+
+    def names(self) -> dict[str, Any]:
+        """The globals the generated code reads: helpers, constants, each set by name."""
+        return {
+            **_HELPERS,
+            "K": tuple(self.constants),
+            **{f"S{i}": s for i, s in enumerate(self.sets)},
+        }
+
+    def local(self) -> str:
+        self.counter += 1
+        return f"v{self.counter}"
+
+
+class FastPath:
+    """Builds and caches the decide function of a policy for each date of evaluation."""
+
+    def __init__(self, policy: c.Policy) -> None:
+        self.policy = policy
+        self._cache: dict[dt.date, Decide] = {}
+        self.sources = Sources()  # the generated code, for inspection
+        self._list_sets: dict[tuple[str, dt.date], frozenset[str]] = {}
+        self._plan: _Definitions | None = None
+        self._rule_definitions: dict[str, X] = {}  # those read per binding, in one rule
+        self._variables: dict[c.Expr, bool] = {}  # whether each reads a variable
+
+    @property
+    def plan(self) -> _Definitions:
+        """How definitions are computed (planned when first needed)."""
+        if self._plan is None:
+            self._plan = _Definitions(self.policy)
+        return self._plan
+
+    def decide(self, as_of: dt.date) -> Decide:
+        """The function deciding which rules fire and which are pending on `as_of`."""
+        found = self._cache.get(as_of)
+        if found is None:
+            try:
+                two: Decide | None = self.two_valued(as_of)
+            except (RecursionError, MemoryError):  # too deep for Python's compiler
+                two = None
+            three: list[Decide] = []  # built when an unknown fact first needs it
+
+            def found(facts: Mapping[str, Any]) -> Statuses:
+                if two is not None:
+                    try:
+                        return two(facts)
+                    except (KeyError, TypeError, IndexError):  # an unknown fact was needed
+                        pass
+                if not three:
+                    three.append(self._build(as_of))
+                fired, pending = three[0](facts)  # once per binding: once each here
+                return list(dict.fromkeys(fired)), list(dict.fromkeys(pending))
+
+            if len(self._cache) > 64:
+                self._cache.clear()
+                self.sources.clear()
+            self._cache[as_of] = found
+        return found
+
+    def _compile(self, as_of: dt.date, code: _Function, label: str) -> Decide:
+        """The function `decide(root)` of this code, compiled from its tree."""
+        namespace = self.src.names()
+        module = _module(code)
+        self.sources.add(as_of, code)
+        exec(compile(module, f"<kspolicy fast path, {label}>", "exec"), namespace)
+        decide: Decide = namespace["decide"]
+        return decide
+
+    def _codes(self, named: NamedList) -> frozenset[str]:
+        key = (named.name, self.as_of)
+        found = self._list_sets.get(key)
+        if found is None:
+            found = self._list_sets[key] = frozenset(e.key for e in named.entries_on(self.as_of))
+        return found
+
+    def _constant(self, expr: c.Const | c.ConstSet | c.ListSet) -> X:
+        """A constant as both generated functions write it: a constant or a set's name."""
+        if isinstance(expr, c.Const):
+            return self.src.constant(expr.value)
+        if isinstance(expr, c.ConstSet):
+            return self.src.set(frozenset(expr.values))
+        return self.src.set(self._codes(expr.list))
+
+    def _definition(self, name: str) -> X | None:
+        """The local holding a computed definition (None: it is written out)."""
+        if name in self.plan.inline:
+            return None
+        found = self.src.definitions.get(name) or self._rule_definitions.get(name)
+        assert found is not None, f"definition {name} used before it was computed"
+        return found
+
+    def _binder_reader(self, name: str, reader: Callable[[X, str], X]) -> X:
+        code = ROOT
+        for field in self.policy.schema.binders[name].fields:
+            code = reader(code, field)
+        return code
+
+    # ---- the two-valued function ----------------------------------------------------
+
+    @_collector_paused()
+    def two_valued(self, as_of: dt.date) -> Decide:
+        """A function that decides in plain two-valued logic, raising KeyError at the
+        first unknown fact it needs (the caller then uses the three-valued one)."""
+        src = _Code()
+        self.as_of, self.src = as_of, src
+        active = [(i, r) for i, r in enumerate(self.policy.rules) if r.valid_on(as_of)]
+        body: list[X] = []
+        # Definitions that read no implicit variable are computed first, once (a read of
+        # an unknown fact there sends the case to the three-valued function, as anywhere).
+        for name in self.plan.computed(e for _, r in active for e in (r.when, *r.unless)):
+            definition = self.policy.definitions[name]
+            if not definition.binders:
+                local = src.definitions[name] = _name(f"d{len(src.definitions)}")
+                body.append(("=", local[1], self._plain(definition.expr, {})))
+        conditions: list[list[X]] = []
+        looping: set[X] = set()  # conditions whose code loops over a collection
+        expressions: dict[X, c.Expr] = {}  # what each condition's code was made from
+        for _, rule in active:
+            if rule.binders:
+                conditions.append([])  # made per binding by _plain_rule
+                continue
+            operands = rule.when.operands if isinstance(rule.when, c.And) else (rule.when,)
+            codes = [self._plain(o, {}) for o in operands]
+            expressions.update(zip(codes, operands, strict=True))
+            looping.update(code for o, code in zip(operands, codes, strict=True) if self._loops(o))
+            unless = [("not", self._plain(u, {})) for u in rule.unless]
+            looping.update(
+                code for u, code in zip(rule.unless, unless, strict=True) if self._loops(u)
+            )
+            conditions.append(codes + unless)
+        counts: dict[X, int] = {}
+        for codes in conditions:
+            for code in codes:
+                counts[code] = counts.get(code, 0) + 1
+        # Share conditions when rules repeat them enough to pay for computing them early;
+        # group rules under the condition most of them share, tested once for all.
+        share = sum(counts.values()) > 1.5 * max(len(counts), 1) and len(active) > 60
+        if share:
+            names = {code: f"c{i}" for i, code in enumerate(counts)}
+            groups: dict[X, list[tuple[int, list[X]]]] = {}
+            loops: list[X] = []
+            for (index, rule), codes in zip(active, conditions, strict=True):
+                if rule.binders:
+                    loops += self._plain_rule(index, rule)
+                    continue
+                # The lead is computed for every case: a cheap test (no loop over a
+                # collection) if the rule has one, then the one most rules share.
+                lead = max(codes, key=lambda x: (x not in looping, counts[x]))
+                groups.setdefault(lead, []).append((index, [x for x in codes if x != lead]))
+            guards = _guards(groups)
+            # Every lead, and each condition too many groups test to guard it, is
+            # computed for every case; the other conditions only when a group needs them.
+            always = [*groups, *(x for x, leads in guards.items() if len(leads) > _MAX_GUARDS)]
+            body += self._always(always, names, expressions)
+            body += [
+                ("=", names[code], _guarded(code, leads, names))
+                for code, leads in guards.items()
+                if len(leads) <= _MAX_GUARDS
+            ]
+            body += loops
+            for lead, members in groups.items():
+                tests = [
+                    ("if", _all_of([_name(names[x]) for x in rest]), [_append("fired", index)], [])
+                    if rest
+                    else _append("fired", index)
+                    for index, rest in members
+                ]
+                body.append(("if", _name(names[lead]), tests, []))
+        else:
+            for (index, rule), codes in zip(active, conditions, strict=True):
+                if rule.binders:
+                    body += self._plain_rule(index, rule)
+                else:
+                    body.append(("if", _all_of(codes), [_append("fired", index)], []))
+        # With few rules, short-circuiting already skips most reads.
+        head, reads = _hoist_reads(body) if share else ([], {})
+        head = [("=", "fired", EMPTY), *head]
+        body.append(("return", ("tuple", (_name("fired"), EMPTY))))
+        return self._compile(as_of, (head, body, reads), "two-valued")
+
+    def _always(self, codes: list[X], names: dict[X, str], expressions: dict[X, c.Expr]) -> list[X]:
+        """The statements computing conditions needed for every case (`codes`).
+
+        Conditions of the form `any x in C: ...` over the same collection C share one
+        loop over it, each tested until it holds: with a few elements per collection,
+        making a generator for each `any(...)` cost more than testing them (most of a
+        decision of 3,000 rules). Each is tested on the same elements as `any` would, so
+        the same unknown fact makes the decision fall back to the three-valued function.
+        """
+        loops: dict[X, list[tuple[X, c.Quantifier]]] = {}
+        for code in codes:
+            expr = expressions.get(code)
+            if isinstance(expr, c.Quantifier) and expr.kind == "any" and not _is_set_test(expr):
+                loops.setdefault(self._plain(expr.collection, {}), []).append((code, expr))
+        shared = {code for members in loops.values() if len(members) > 1 for code, _ in members}
+        lines: list[X] = [("=", names[code], code) for code in codes if code not in shared]
+        q0 = _name("q0")
+        for collection, members in loops.items():
+            if len(members) < 2:
+                continue
+            lines += [("=", names[code], FALSE) for code, _ in members]
+            tests: list[X] = []
+            for code, expr in members:
+                test = self._plain(expr.body, {expr.var: q0, "?0": q0})
+                name = _name(names[code])
+                tests.append(("if", ("and", (("not", name), test)), [("=", name[1], TRUE)], []))
+            lines.append(("for", "q0", collection, tests))
+        return lines
+
+    def _plain_rule(self, index: int, rule: c.Rule) -> list[X]:
+        """A rule with implicit variables: a loop per binder, in two-valued logic."""
+        # Every binding is tried, none skipped once the rule fired: an unknown fact in a
+        # later binding makes the rule pending too, so it must reach the three-valued path.
+        # The rule is reported once, however many bindings fire it.
+        hit = f"h{index}"
+        env = {name: _name(f"b{n}") for n, name in enumerate(rule.binders)}
+        inner = self._rule_definitions_computed(rule, env, self._plain)
+        operands = rule.when.operands if isinstance(rule.when, c.And) else (rule.when,)
+        codes = [self._plain(o, env) for o in operands]
+        codes += [("not", self._plain(u, env)) for u in rule.unless]
+        self._rule_definitions = {}
+        loop: list[X] = [*inner, ("if", _all_of(codes), [("=", hit, TRUE)], [])]
+        for n in reversed(range(len(rule.binders))):
+            reader = self._binder_reader(rule.binders[n], lambda x, f: ("[]", x, _const(f)))
+            loop = [("for", f"b{n}", reader, loop)]
+        return [("=", hit, FALSE), *loop, ("if", _name(hit), [_append("fired", index)], [])]
+
+    def _rule_definitions_computed(
+        self, rule: c.Rule, env: dict[str, X], write: Callable[[c.Expr, dict[str, X]], X]
+    ) -> list[X]:
+        """Statements computing, per binding, the definitions a rule reads through its
+        implicit variables (the others were computed once, before every rule)."""
+        lines: list[X] = []
+        self._rule_definitions = {}
+        for name in self.plan.computed((rule.when, *rule.unless)):
+            definition = self.policy.definitions[name]
+            if name in self.src.definitions or not definition.binders:
+                continue
+            local = self.src.local()
+            lines.append(("=", local, write(definition.expr, env)))
+            self._rule_definitions[name] = _name(local)
+        return lines
+
+    def _loops(self, expr: c.Expr) -> bool:
+        """Whether the two-valued code of an expression loops over a collection."""
+        if isinstance(expr, c.Quantifier):
+            return not _is_set_test(expr)
+        if isinstance(expr, c.DefineRef):
+            return expr.name in self.plan.inline and self.plan.loops[expr.name]
+        if isinstance(expr, c.Not):
+            return self._loops(expr.operand)
+        if isinstance(expr, c.And | c.Or):
+            return any(self._loops(o) for o in expr.operands)
+        return False
+
+    def _plain(self, expr: c.Expr, env: dict[str, X]) -> X:
+        """A Python expression in two-valued logic; reading an unknown fact raises KeyError."""
+        src = self.src
+        if isinstance(expr, c.Fact):
+            code = ROOT if expr.base is None else env[expr.base]
+            for field in expr.fields:
+                code = ("[]", code, src.constant(field))
+            return code
+        if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
+            return self._constant(expr)
+        if isinstance(expr, c.DefineRef):
+            local = self._definition(expr.name)
+            if local is not None:
+                return local
+            return self._plain(self.policy.definitions[expr.name].expr, env)
+        if isinstance(expr, c.Not):
+            return ("not", self._plain(expr.operand, env))
+        if isinstance(expr, c.And | c.Or):
+            kind = "and" if isinstance(expr, c.And) else "or"
+            return (kind, tuple(self._plain(o, env) for o in expr.operands))
+        if isinstance(expr, c.Compare):
+            return ("cmp", expr.op, self._plain(expr.left, env), self._plain(expr.right, env))
+        if isinstance(expr, c.Member):
+            element, container = self._plain(expr.element, env), self._plain(expr.container, env)
+            test = (
+                _call("_hier", element, container)
+                if expr.hierarchical
+                else ("cmp", "in", element, container)
+            )
+            return ("not", test) if expr.negated else test
+        if isinstance(expr, c.Match):
+            names = {
+                fold_name(n) for e in expr.list.entries_on(self.as_of) for n in (e.key, *e.aliases)
+            }
+            folded = _call("_fold", self._plain(expr.subject, env))
+            return ("cmp", "in", folded, src.set(frozenset(names)))
+        if isinstance(expr, c.Known):
+            if not isinstance(expr.subject, c.Fact):
+                return ("[]", ROOT, NONE)  # only the three-valued function answers this one
+            base = ROOT if expr.subject.base is None else env[expr.subject.base]
+            keys = ("tuple", tuple(src.constant(f) for f in expr.subject.fields))
+            return ("cmp", "is not" if expr.known else "is", _call("_peek", base, keys), NONE)
+        assert isinstance(expr, c.Quantifier)
+        body_ = expr.body
+        if _is_set_test(expr):
+            # `any t in topics: t in S` is a set operation, done in C
+            assert isinstance(body_, c.Member)
+            collection = self._plain(expr.collection, env)
+            container = self._plain(body_.container, env)
+            return ("not", ("call", (".", container, "isdisjoint"), (collection,)))
+        depth = len([k for k in env if k.startswith("?")])
+        element = _name(f"q{depth}")
+        body = self._plain(expr.body, {**env, expr.var: element, f"?{depth}": element})
+        collection = self._plain(expr.collection, env)
+        return ("call", _name(expr.kind), (("gen", body, element[1], collection),))
+
+    # ---- the three-valued function --------------------------------------------------
+
+    @_collector_paused()
+    def _build(self, as_of: dt.date) -> Decide:
+        src = _Code()
+        self.as_of = as_of
+        self.src = src
+        self._variables = {}
+        active = [(i, r) for i, r in enumerate(self.policy.rules) if r.valid_on(as_of)]
+        # Definitions that read no implicit variable: computed once, before every rule.
+        for name in self.plan.computed(e for _, r in active for e in (r.when, *r.unless)):
+            definition = self.policy.definitions[name]
+            if not definition.binders:
+                src.definitions[name] = self._expr(definition.expr, {})
+        body: list[X] = []
+        for index, rule in active:
+            body += self._rule(index, rule)
+        head = [("=", "fired", EMPTY), ("=", "pending", EMPTY)]
+        body = [*src.lines, *body, ("return", ("tuple", (_name("fired"), _name("pending"))))]
+        return self._compile(as_of, (head, body, {}), "three-valued")
+
+    def _rule(self, index: int, rule: c.Rule) -> list[X]:
+        env: dict[str, X] = {}
+        readers: list[tuple[str, X, str]] = []
+        for name in rule.binders:
+            reader = self._binder_reader(name, lambda x, f: _call("_get", x, self.src.constant(f)))
+            collection, element = self.src.local(), self.src.local()
+            readers.append((collection, reader, element))
+            env[name] = _name(element)
+        inner = self._rule_definitions_computed(rule, env, self._expr)
+        when = self._expr(rule.when, env)
+        parts = [when] + [_call("_not", self._expr(u, env)) for u in rule.unless]
+        self._rule_definitions = {}
+        verdict = parts[0] if len(parts) == 1 else _call("_and", *parts)
+        r = _name("r")
+        lines: list[X] = [
+            *inner,
+            ("=", "r", verdict),
+            (
+                "if",
+                ("cmp", "is", r, TRUE),
+                [_append("fired", index)],
+                [("if", ("cmp", "is", r, NONE), [_append("pending", index)], [])],
+            ),
+        ]
+        for collection, reader, element in reversed(readers):
+            lines = [
+                ("=", collection, reader),
+                ("for", element, _call("_each", _name(collection)), lines),
+            ]
+        return lines
+
+    def _expr(self, expr: c.Expr, env: dict[str, X]) -> X:
+        """A Python expression for the value (True/False/None, or a fact's value)."""
+        code = self._emit(expr, env)
+        if code[0] == "n" or self._reads_variables(expr):
+            return code
+        # Shared by every rule: computed once per case, before any rule.
+        name = self.src.shared.get(code)
+        if name is None:
+            name = self.src.shared[code] = _name(f"c{len(self.src.shared)}")
+            self.src.lines.append(("=", name[1], code))
+        return name
+
+    def _emit(self, expr: c.Expr, env: dict[str, X]) -> X:
+        src = self.src
+        if isinstance(expr, c.Fact):
+            code = ROOT if expr.base is None else env[expr.base]
+            for field in expr.fields:
+                code = _call("_get", code, src.constant(field))
+            return code
+        if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
+            return self._constant(expr)
+        if isinstance(expr, c.DefineRef):
+            local = self._definition(expr.name)
+            if local is not None:
+                return local
+            return self._expr(self.policy.definitions[expr.name].expr, env)
+        if isinstance(expr, c.Not):
+            return _call("_not", self._expr(expr.operand, env))
+        if isinstance(expr, c.And | c.Or):
+            parts = [self._expr(o, env) for o in expr.operands]
+            return _call("_and" if isinstance(expr, c.And) else "_or", *parts)
+        if isinstance(expr, c.Compare):
+            a, b = self._expr(expr.left, env), self._expr(expr.right, env)
+            return _call(_COMPARE[expr.op], a, b)
+        if isinstance(expr, c.Member):
+            element = self._expr(expr.element, env)
+            container = self._expr(expr.container, env)
+            flags = (_const(expr.hierarchical), _const(expr.negated))
+            return _call("_in", element, container, *flags)
+        if isinstance(expr, c.Match):
+            subject = self._expr(expr.subject, env)
+            names: set[str] = set()
+            for entry in expr.list.entries_on(self.as_of):
+                names.update(fold_name(n) for n in (entry.key, *entry.aliases))
+            return _call("_match", subject, src.set(frozenset(names)))
+        if isinstance(expr, c.Known):
+            subject = self._expr(expr.subject, env)
+            return ("cmp", "is not" if expr.known else "is", subject, NONE)
+        assert isinstance(expr, c.Quantifier)
+        collection = self._expr(expr.collection, env)
+        # the same name at the same depth: the same code for the same condition
+        element = _name(f"q{len([k for k in env if k.startswith('?')])}")
+        inner_env = {**env, expr.var: element, "?" + expr.var: element}
+        body = self._emit(expr.body, inner_env)
+        join = "_or" if expr.kind == "any" else "_and"
+        values = ("*", ("list", body, element[1], collection))
+        return ("?:", ("cmp", "is", collection, NONE), NONE, _call(join, values))
+
+    def _reads_variables(self, expr: c.Expr) -> bool:
+        """Whether an expression reads an implicit or quantifier variable bound outside
+        it (then it cannot be computed once for every rule)."""
+        found = self._variables.get(expr)
+        if found is None:
+            found = self._variables[expr] = bool(self._free(expr, frozenset()))
+        return found
+
+    def _free(self, expr: c.Expr, bound: frozenset[str]) -> bool:
+        if isinstance(expr, c.Fact):
+            return expr.base is not None and expr.base not in bound
+        if isinstance(expr, c.DefineRef):
+            return bool(self.policy.definitions[expr.name].binders)
+        if isinstance(expr, c.Quantifier):
+            # its body reads its own variable, bound inside; and perhaps others
+            return self._free(expr.collection, bound) or self._free(expr.body, bound | {expr.var})
+        if not bound:
+            return any(self._reads_variables(child) for child in _children(expr))
+        return any(self._free(child, bound) for child in _children(expr))
+
+
+_MAX_GUARDS = 16
+"""A condition that more groups test is computed for every case: testing that many
+leads first costs about what the condition does."""
+
+
+def _guards(groups: dict[X, list[tuple[int, list[X]]]]) -> dict[X, list[X]]:
+    """Each condition that leads no group, and the leads of the groups that test it."""
+    guards: dict[X, dict[X, None]] = {}
+    for lead, members in groups.items():
+        for _, rest in members:
+            for code in rest:
+                if code not in groups:
+                    guards.setdefault(code, {})[lead] = None
+    return {code: list(leads) for code, leads in guards.items()}
+
+
+def _guarded(code: X, leads: list[X], names: dict[X, str]) -> X:
+    """A condition computed only when a group that tests it will look at it.
+
+    When every such group's lead is false, no rule there can fire, whatever this
+    condition is: in three-valued logic too (false and unknown is false), so leaving an
+    unknown fact unread here changes nothing but the time taken.
+    """
+    assert len(leads) <= _MAX_GUARDS
+    return ("?:", _any_of([_name(names[lead]) for lead in leads]), code, FALSE)
+
+
+def _read(code: X) -> int:
+    """How many fields deep `code` reads the case from its root (0: it is no such read)."""
+    depth = 0
+    while code[0] == "[]" and code[2][0] == "k" and code[2][1] is str:
+        depth, code = depth + 1, code[1]
+    return depth if code == ROOT else 0
+
+
+def _read_length(code: X) -> int:
+    """The length of a read from the root written as text (`root['a']['b']`)."""
+    length = len("root")
+    while code[0] == "[]":
+        length, code = length + len(repr(code[2][2])) + 2, code[1]
+    return length
+
+
+def _hoist_reads(body: list[X]) -> tuple[list[X], dict[X, str]]:
+    """Read facts that several statements need once, into locals, before anything else:
+    the first one or two fields of each read from the root, found in the tree.
+
+    A read of an unknown fact raises KeyError sooner this way; the three-valued function
+    then answers, so hoisting changes how fast a decision is, never what it is. Returns
+    the statements reading them and the reads to replace by those locals.
+    """
+    counts: dict[X, int] = {}
+    for code in _expressions(body):
+        depth = _read(code)
+        if depth == 0:
+            continue
+        while depth > 2:
+            code, depth = code[1], depth - 1
+        counts[code] = counts.get(code, 0) + 1
+    # Shorter reads first, so that longer ones can use them (by their length as text:
+    # the order the code was written in before, for comparing the two).
+    hoisted = sorted((x for x, n in counts.items() if n > 1), key=_read_length)
+    names: dict[X, str] = {}
+    head: list[X] = []
+    for read in hoisted:
+        base = _name(names[read[1]]) if read[1] in names else read[1]
+        names[read] = f"f{len(names)}"
+        head.append(("=", names[read], ("[]", base, read[2])))  # holds no other read
+    return head, names
+
+
+def _expressions(body: list[X]) -> Iterator[X]:
+    """Every expression in these statements, outermost first, except the inner parts of
+    a read from the root (so that each read counts once); without recursion."""
+    stack: list[X] = [("stmts", body)]
+    while stack:
+        item = stack.pop()
+        tag = item[0]
+        if tag == "stmts":
+            stack += [("stmt", s) for s in reversed(item[1])]
+        elif tag == "stmt":
+            s = item[1]
+            kind = s[0]
+            if kind in ("=", "do", "return"):
+                stack.append(s[-1])
+            elif kind == "if":
+                stack += [("stmts", s[3]), ("stmts", s[2]), s[1]]
+            else:  # for
+                stack += [("stmts", s[3]), s[2]]
+        else:
+            yield item
+            if _read(item):
+                continue
+            stack += reversed([part for part in _parts(item)])
+
+
+def _parts(code: X) -> list[X]:
+    """The expressions directly inside one."""
+    tag = code[0]
+    if tag in ("n", "k", "[ ]"):
+        return []
+    if tag in ("[]", "cmp", "?:"):
+        return [p for p in code[1:] if isinstance(p, tuple)]
+    if tag == ".":
+        return [code[1]]
+    if tag == "call":
+        return [code[1], *code[2]]
+    if tag in ("and", "or", "tuple"):
+        return list(code[1])
+    if tag in ("not", "*"):
+        return [code[1]]
+    if tag in ("gen", "list"):
+        return [code[1], code[3]]
+    raise AssertionError(f"unknown code {tag}")
+
+
+_AT: dict[str, Any] = {"lineno": 1, "col_offset": 0, "end_lineno": 1, "end_col_offset": 0}
+"""Where every node is: the generated code has no text whose lines could be pointed at."""
+
+_OPERATORS: dict[str, type[ast.cmpop]] = {
+    "==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE,
+    "in": ast.In, "not in": ast.NotIn, "is": ast.Is, "is not": ast.IsNot,
+}  # fmt: skip
+
+
+def _node(code: X, reads: Mapping[X, str]) -> ast.expr:
+    """The `ast` node of an expression; reads found in `reads` become their local."""
+    tag = code[0]
+    if tag == "n":
+        return ast.Name(code[1], ast.Load(), **_AT)
+    if tag == "k":
+        return ast.Constant(code[2], **_AT)
+    if tag == "[]":
+        local = reads.get(code) if reads else None
+        if local is not None:
+            return ast.Name(local, ast.Load(), **_AT)
+        base, key = _node(code[1], reads), _node(code[2], reads)
+        return ast.Subscript(base, key, ast.Load(), **_AT)
+    if tag == ".":
+        return ast.Attribute(_node(code[1], reads), code[2], ast.Load(), **_AT)
+    if tag == "call":
+        return ast.Call(_node(code[1], reads), [_node(a, reads) for a in code[2]], [], **_AT)
+    if tag in ("and", "or"):
+        operator = ast.And() if tag == "and" else ast.Or()
+        return ast.BoolOp(operator, [_node(o, reads) for o in code[1]], **_AT)
+    if tag == "not":
+        return ast.UnaryOp(ast.Not(), _node(code[1], reads), **_AT)
+    if tag == "cmp":
+        left, right = _node(code[2], reads), _node(code[3], reads)
+        return ast.Compare(left, [_OPERATORS[code[1]]()], [right], **_AT)
+    if tag == "?:":
+        return ast.IfExp(*(_node(part, reads) for part in code[1:]), **_AT)
+    if tag == "[ ]":
+        return ast.List([], ast.Load(), **_AT)
+    if tag in ("gen", "list"):
+        target = ast.Name(code[2], ast.Store(), **_AT)
+        loop = ast.comprehension(target, _node(code[3], reads), [], 0)
+        kind = ast.GeneratorExp if tag == "gen" else ast.ListComp
+        return kind(_node(code[1], reads), [loop], **_AT)
+    if tag == "*":
+        return ast.Starred(_node(code[1], reads), ast.Load(), **_AT)
+    assert tag == "tuple", tag
+    return ast.Tuple([_node(item, reads) for item in code[1]], ast.Load(), **_AT)
+
+
+_Function = tuple[list[X], list[X], Mapping[X, str]]
+"""A generated function: statements that read the case first, the others, and the reads
+from the root that those others find in locals (made by the first ones)."""
+
+
+def _module(code: _Function) -> ast.Module:
+    """The module defining the function `decide(root)` of this code."""
+    head, body, reads = code
+    function = ast.FunctionDef(
+        name="decide",
+        args=ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg("root", **_AT)],
+            kwonlyargs=[],
+            kw_defaults=[],
+            defaults=[],
+        ),
+        body=[*(_statement(s, {}) for s in head), *(_statement(s, reads) for s in body)],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        **_AT,
+    )
+    if sys.version_info >= (3, 12):  # pragma: no cover  (a field new in 3.12)
+        function.type_params = []
+    return ast.Module(body=[function], type_ignores=[])
+
+
+def _statement(code: X, reads: Mapping[X, str]) -> ast.stmt:
+    """The `ast` node of a statement."""
+    tag = code[0]
+    if tag == "=":
+        target = ast.Name(code[1], ast.Store(), **_AT)
+        return ast.Assign([target], _node(code[2], reads), **_AT)
+    if tag == "if":
+        body = [_statement(s, reads) for s in code[2]]
+        otherwise = [_statement(s, reads) for s in code[3]]
+        return ast.If(_node(code[1], reads), body, otherwise, **_AT)
+    if tag == "for":
+        target = ast.Name(code[1], ast.Store(), **_AT)
+        body = [_statement(s, reads) for s in code[3]]
+        return ast.For(target, _node(code[2], reads), body, [], **_AT)
+    if tag == "do":
+        return ast.Expr(_node(code[1], reads), **_AT)
+    assert tag == "return", tag
+    return ast.Return(_node(code[1], reads), **_AT)
+
+
+def _is_set_test(expr: c.Quantifier) -> bool:
+    """`any t in xs: t in S`, with S a set of constants: one set operation, no loop."""
+    body = expr.body
+    return (
+        expr.kind == "any"
+        and isinstance(body, c.Member)
+        and not body.negated
+        and not body.hierarchical
+        and isinstance(body.element, c.Fact)
+        and body.element.base == expr.var
+        and not body.element.fields
+        and isinstance(body.container, c.ConstSet | c.ListSet)
+    )
+
+
+class Sources(Mapping[dt.date, str]):
+    """The generated code of each date, written out by `ast.unparse` when asked for."""
+
+    def __init__(self) -> None:
+        self._trees: dict[dt.date, list[_Function]] = {}
+
+    def add(self, as_of: dt.date, code: _Function) -> None:
+        """Keep the code of a function generated for `as_of`."""
+        self._trees.setdefault(as_of, []).append(code)
+
+    def clear(self) -> None:
+        """Forget every function's code."""
+        self._trees.clear()
+
+    def trees(self, as_of: dt.date) -> list[ast.Module]:
+        """The code of each function generated for `as_of`, as the tree compiled."""
+        return [_module(code) for code in self._trees[as_of]]
+
+    @_collector_paused()
+    def __getitem__(self, as_of: dt.date) -> str:
+        return "".join("\n" + ast.unparse(tree) + "\n" for tree in self.trees(as_of))
+
+    def __iter__(self) -> Iterator[dt.date]:
+        return iter(self._trees)
+
+    def __len__(self) -> int:
+        return len(self._trees)
