@@ -12,14 +12,19 @@ from .conftest import FIXTURES
 HEADER = 'policy test version "1"\nimport "schema.pol"\nlists "lists/*.toml"\n'
 
 
-def fixture_policy(tmp_path: Path, body: str, extra_lists: str | None = None) -> kspolicy.Policy:
+def fixture_policy(
+    tmp_path: Path,
+    body: str,
+    extra_lists: str | None = None,
+    limits: kspolicy.Limits = kspolicy.Limits(),
+) -> kspolicy.Policy:
     """A policy made of the common fixture schema and lists, plus `body` (rules...)."""
     shutil.copy(FIXTURES / "common" / "schema.pol", tmp_path / "schema.pol")
     shutil.copytree(FIXTURES / "common" / "lists", tmp_path / "lists", dirs_exist_ok=True)
     if extra_lists:
         (tmp_path / "lists" / "extra.toml").write_text(extra_lists, encoding="utf-8")
     (tmp_path / "policy.pol").write_text(HEADER + body, encoding="utf-8")
-    return kspolicy.load(tmp_path)
+    return kspolicy.load(tmp_path, limits=limits)
 
 
 def fired(decision: kspolicy.Decision) -> list[str]:
