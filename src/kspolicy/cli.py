@@ -480,7 +480,11 @@ def _ask(args: argparse.Namespace) -> int:
         question = open_questions[0]
         sys.stdout.write(f"\n{question.text}\n  [{question.hint(args.lang)}] > ")
         sys.stdout.flush()
-        line = sys.stdin.readline()
+        try:
+            line = _answer_line()
+        except interview.AnswerError as exc:
+            sys.stdout.write(f"  ! {exc}\n")
+            continue
         if not line or line.strip().lower() in ("q", "quit", "stop"):
             sys.stdout.write(f"\n{words['stopped']}\n")
             break
@@ -502,6 +506,24 @@ def _ask(args: argparse.Namespace) -> int:
     sys.stdout.write(f"({words['saved']} {target})\n\n")
     sys.stdout.write(render_decision(policy.evaluate(data, as_of=args.as_of, lang=args.lang)))
     return 0
+
+
+def _answer_line() -> str:
+    """The next line typed ("" at the end of input); AnswerError when it is not text.
+
+    Read as bytes and decoded here: in a UTF-8 locale Python's own decoding of stdin
+    is strict, and a stray byte (a paste in Latin-1, say) once ended `ask` in a traceback.
+    """
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream with no bytes beneath (a test, an embedding)
+        return sys.stdin.readline()
+    raw = buffer.readline()
+    try:
+        return str(raw.decode(sys.stdin.encoding or "utf-8"))
+    except UnicodeDecodeError:
+        raise interview.AnswerError(
+            f"the answer is not {sys.stdin.encoding or 'UTF-8'} text; type it again"
+        ) from None
 
 
 def _write_case(path: Path, data: dict[str, Any]) -> None:
