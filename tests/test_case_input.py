@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import signal
@@ -14,6 +15,7 @@ import pytest
 import kspolicy
 from kspolicy import CaseError
 from kspolicy.cli import main
+from kspolicy.render.diagnostics import render_case_error
 from kspolicy.serde import TooLarge, load_case_file, parse_case, read_bounded, read_case_bytes
 
 from .conftest import FIXTURES
@@ -279,3 +281,97 @@ def test_a_case_is_read_once_and_parsed_from_the_same_bytes(tmp_path: Path) -> N
     raw = read_case_bytes(case)
     case.write_text("[project]\ntrl = 9\n")
     assert parse_case(raw, ".toml", str(case)) == {"project": {"trl": 4}}
+
+
+# ---- issue 11: one way to read a case, and only texts that are Unicode --------------------
+
+SURROGATE_CASE = '{"partners": [{"name": "\\ud800", "country": "BE"}]}'
+
+
+def test_a_case_holding_a_lone_surrogate_is_a_case_error(
+    policy: kspolicy.Policy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found in issue 11: JSON's "\ud800" parses to a text no output can encode; without
+    # --record, `eval` decided it and then crashed printing (UnicodeEncodeError).
+    case = tmp_path / "sur.json"
+    case.write_text(SURROGATE_CASE, encoding="ascii")
+    found = problems(policy, case)
+    assert list(found) == ["partners[0].name"]
+    assert found["partners[0].name"][0] == "KSP404"
+    assert "surrogate" in found["partners[0].name"][1]
+    for options in ([], ["--format", "json"]):
+        assert main(["eval", str(case), "--policy", str(tmp_path), *options]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and "Traceback" not in err
+        assert f"{case}: error" in err and "partners[0].name" in err and "KSP404" in err
+
+
+@pytest.mark.parametrize(
+    ("case", "path"),
+    [
+        ({"partners": [{"name": "\ud800", "country": "BE"}]}, "partners[0].name"),
+        ({"partners": [{"name": "a", "country": "\udcff"}]}, "partners[0].country"),
+        ({"project": {"topics": ["ok", "\ud800"]}}, "project.topics[1]"),
+    ],
+)
+def test_a_mapping_holding_a_lone_surrogate_is_a_case_error(
+    policy: kspolicy.Policy, case: dict[str, object], path: str
+) -> None:
+    # The API and batch lines hand over data, not files: the schema check refuses it too.
+    assert problems(policy, case)[path][0] == "KSP404"
+
+
+def test_an_unknown_key_holding_a_lone_surrogate_is_named_printably(
+    policy: kspolicy.Policy,
+) -> None:
+    found = problems(policy, {"partners": [{"\ud800": 1}]})
+    assert list(found) == ["partners[0].\\ud800"]
+    assert found["partners[0].\\ud800"][0] == "KSP403"
+
+
+def test_a_batch_line_holding_a_lone_surrogate_is_rejected_in_its_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fixture_policy(tmp_path, 'rule r cite "x" when project.trl >= 3 then verdict >= notify\n')
+    lines = [SURROGATE_CASE, '{"partners": [{"\\udcff": 1}]}', '{"project": {"trl": 4}}']
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(lines) + "\n", encoding="ascii")
+    assert main(["eval", "--batch", str(cases), "--policy", str(tmp_path)]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["line"] for r in out] == [1, 2, 3]
+    assert out[0]["error"][0].startswith("partners[0].name: ")
+    assert out[1]["error"][0].startswith("partners[0].\\udcff: unknown field")
+    assert out[2]["decision"]["outcomes"]["verdict"] == "notify"
+
+
+BAD_CASES = {
+    "deep.json": '{"a": ' * 100 + "1" + "}" * 100,
+    "deep-in-comment.toml": "# it's nested\nx = " + "[" * 200 + "]" * 200 + "\n",
+    "sur.json": SURROGATE_CASE,
+    "big.json": '{"x": "' + "a" * 2_000 + '"}',
+    "folder.json": None,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CASES))
+def test_evaluate_and_eval_record_read_a_case_file_the_same_way(
+    policy: kspolicy.Policy, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    # Issue 11: the audit log once read case files with its own code (its own budget,
+    # no regular-file check, depth counted on the text); now one function reads them.
+    case = tmp_path / name
+    if BAD_CASES[name] is None:
+        case.mkdir()
+    else:
+        case.write_text(BAD_CASES[name], encoding="ascii")
+    limits = ["--limit", "max_case_bytes=1000"]
+    with pytest.raises(CaseError) as caught:
+        kspolicy.load(tmp_path, limits=kspolicy.Limits(max_case_bytes=1000)).evaluate(case)
+    expected = render_case_error(caught.value)
+    log = tmp_path / "audit.jsonl"
+    with no_hang():
+        assert main(["eval", str(case), "--policy", str(tmp_path), *limits]) == 2
+        assert capsys.readouterr().err == expected
+        code = main(["eval", str(case), "--policy", str(tmp_path), *limits, "--record", str(log)])
+    assert code == 2 and capsys.readouterr().err == expected
+    assert not log.exists()

@@ -13,7 +13,7 @@ import pytest
 
 from kspolicy.cli import main
 
-from .conftest import ROOT
+from .conftest import FIXTURES, ROOT
 
 EXAMPLE = ROOT / "examples" / "policies" / "screening"
 EXAMPLE_CASE = EXAMPLE / "cases" / "drone-partner-in-china.toml"
@@ -147,3 +147,58 @@ def test_the_installed_command_works_from_any_directory(tmp_path: Path) -> None:
     assert default.returncode == 0, default.stderr
     assert json.loads(default.stdout)["policy"]["name"] == "knowledge_security"
     assert subprocess.run([script, "check"], cwd=tmp_path, capture_output=True).returncode == 0
+
+
+# ---- --root: every command that loads a policy takes it ----------------------------------
+
+RULE = 'rule r cite "x" when project.trl >= 3 then verdict >= notify because "b"\n'
+
+
+def shared_policy(tmp_path: Path) -> Path:
+    """A policy in policies/one whose schema and lists lie in shared/, above its folder."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shutil.copy(FIXTURES / "common" / "schema.pol", shared / "schema.pol")
+    shutil.copytree(FIXTURES / "common" / "lists", shared / "lists")
+    folder = tmp_path / "policies" / "one"
+    folder.mkdir(parents=True)
+    (folder / "policy.pol").write_text(
+        'policy one version "1"\nimport "../../shared/schema.pol"\n'
+        'lists "../../shared/lists/*.toml"\n' + RULE
+    )
+    return folder
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["explain", "{case}", "--policy", "{policy}"],
+        ["template", "--policy", "{policy}"],
+        ["replay", "{log}", "--policy", "{policy}"],
+        ["eval", "--batch", "{batch}", "--policy", "{policy}", "--workers", "2"],
+    ],
+    ids=["explain", "template", "replay", "eval-batch-workers"],
+)
+def test_every_command_that_loads_a_policy_takes_root(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    folder = shared_policy(tmp_path)
+    case = tmp_path / "case.json"
+    case.write_text('{"project": {"trl": 4}}')
+    (tmp_path / "cases.jsonl").write_text('{"project": {"trl": 4}}\n' * 3)
+    log = tmp_path / "audit.jsonl"
+    root = ["--root", str(tmp_path)]
+    assert main(["eval", str(case), "--policy", str(folder), "--record", str(log), *root]) == 0
+    paths = {"case": case, "policy": folder, "log": log, "batch": tmp_path / "cases.jsonl"}
+    argv = [part.format(**paths) for part in command]
+    capsys.readouterr()
+    assert main(argv) == 2  # without a root, the shared files lie outside the policy
+    assert "KSP213" in capsys.readouterr().err
+    assert main([*argv, *root]) == 0
+    out = capsys.readouterr().out
+    if command[0] == "eval":  # the workers load the policy with the root too
+        assert [
+            json.loads(line)["decision"]["outcomes"]["verdict"] for line in out.splitlines()
+        ] == ["notify"] * 3
+    else:
+        assert out

@@ -225,3 +225,27 @@ def test_ask_a_json_case_with_null_in_a_list_is_refused_as_toml_before_any_quest
     assert "TOML has no null, and partners[0] is one" in captured.err
     assert "--out FILE.json" in captured.err and captured.out == ""
     assert not (tmp_path / "case.toml").exists()
+
+
+def test_ask_answering_a_count_of_5000_digits_asks_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # int() refuses more than 4,300 digits: once a ValueError out of parse_answer.
+    case = tmp_path / "case.toml"
+    case.write_text('institution = "UGent"\n')
+    out = ask(monkeypatch, capsys, case, "9" * 5000 + "\n1\nq\n")
+    assert "! that number is far too large" in out
+    assert tomllib.loads(case.read_text())["partners"] == [{}]
+
+
+def test_ask_an_answer_that_is_not_utf8_asks_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In a UTF-8 locale Python decodes stdin strictly: a stray byte was a traceback.
+    case = tmp_path / "case.toml"
+    case.write_text('institution = "UGent"\n')
+    typed = io.TextIOWrapper(io.BytesIO(b"1\n\xff\xfe\nBE\nq\n"), encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", typed)
+    assert main(["ask", str(case)]) == 0
+    assert "! the answer is not utf-8 text; type it again" in capsys.readouterr().out
+    assert tomllib.loads(case.read_text())["partners"] == [{"country": "BE"}]

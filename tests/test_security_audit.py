@@ -63,3 +63,44 @@ def test_fmt_never_follows_a_symlink_planted_at_its_temporary_name(
     assert main(["fmt", str(source)]) == 0
     assert "reformatted" in capsys.readouterr().out
     assert victim.read_text() == "precious\n" and not source.is_symlink()
+
+
+def test_template_out_never_writes_through_a_dangling_symlink(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found in issue 11's review: template checked exists() (False for a dangling link)
+    # and then wrote, through the link, to wherever it pointed.
+    elsewhere = tmp_path / "not-yet-there"
+    out = tmp_path / "new.toml"
+    out.symlink_to(elsewhere)
+    assert main(["template", "--out", str(out)]) == 2
+    assert "exists; the template never overwrites a file" in capsys.readouterr().err
+    assert not elsewhere.exists() and out.is_symlink()
+
+
+def test_template_out_never_writes_through_a_symlink_to_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    victim = tmp_path / "someone-elses-file"
+    victim.write_text("precious\n")
+    out = tmp_path / "new.toml"
+    out.symlink_to(victim)
+    assert main(["template", "--out", str(out)]) == 2
+    assert victim.read_text() == "precious\n"
+
+
+def test_template_out_writes_a_new_file_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "new.toml"
+    assert main(["template", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["template"]) == 0
+    assert out.read_text() == capsys.readouterr().out
+    assert (out.stat().st_mode & 0o777) == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -118,14 +118,64 @@ def test_coverage_names_what_no_test_reached(
         ('[[test]]\nname = "x"\ncase = "nowhere.toml"\n', "no such file"),
         ("[test]\n", "holds `[[test]]` tables only"),
         ("[[test]\n", "not valid TOML"),
+        # Once tracebacks: a value of the wrong type, a "digit" int() refuses.
+        ('[[test]]\nname = "x"\ncase = {}\nexpect = [1]\n', "`expect` is a table"),
+        ('[[test]]\nname = "x"\ncase = {}\nchanges = "trl"\n', "`changes` is a table"),
+        ("[[test]]\nname = 3\ncase = {}\n", "`name` is a text"),
+        ('[[test]]\nname = "x"\ncase = {}\nlang = 1\n', "`lang` is a text"),
+        (
+            '[[test]]\nname = "x"\ncase = { partners = [{}] }\n'
+            'changes = { "partners.\u00b2.country" = "CN" }\n',
+            "the change `partners.\u00b2.country` does not fit the case",
+        ),
+        (b'[[test]]\nname = "\xff"\ncase = {}\n', "not UTF-8 text"),
     ],
 )
 def test_bad_test_files(
-    policy_dir: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+    policy_dir: Path, capsys: pytest.CaptureFixture[str], content: str | bytes, message: str
 ) -> None:
-    (policy_dir / "tests" / "bad.toml").write_text(content)
+    bad = policy_dir / "tests" / "bad.toml"
+    bad.write_bytes(content) if isinstance(content, bytes) else bad.write_text(content)
     code, _, err = run(capsys, "test", str(policy_dir))
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_a_test_in_a_language_the_policy_lacks_fails_without_a_traceback(
+    policy_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (policy_dir / "policy.pol").write_text(
+        (policy_dir / "policy.pol")
+        .read_text()
+        .replace('version "1"', 'version "1"\n  languages en')
+    )
+    (policy_dir / "tests" / "lang.toml").write_text(
+        '[[test]]\nname = "in German"\ncase = {}\nlang = "de"\n'
+    )
+    code, out, _ = run(capsys, "test", str(policy_dir))
+    assert code == 1
+    assert "lang 'de': this policy has en" in out and "1 failed" in out
+
+
+def test_test_reads_a_policy_under_its_root(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    fixture_policy(shared, RULES)
+    folder = tmp_path / "policies" / "one"
+    (folder / "tests").mkdir(parents=True)
+    (folder / "policy.pol").write_text(
+        'policy one version "1"\nimport "../../shared/schema.pol"\n'
+        'lists "../../shared/lists/*.toml"\n' + RULES
+    )
+    (folder / "tests" / "t.toml").write_text(
+        '[[test]]\nname = "mature"\ncase = { project = { trl = 8 } }\n'
+        'expect = { verdict = "notify" }\n'
+    )
+    code, _, err = run(capsys, "test", str(folder))
+    assert code == 2 and "KSP213" in err
+    code, out, _ = run(capsys, "test", str(folder), "--root", str(tmp_path))
+    assert code == 0 and out.endswith("1 passed, 0 failed\n")
 
 
 def test_no_tests_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,18 +29,17 @@ import fcntl
 import hashlib
 import json
 import os
-import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from . import serde
 from .decision import Decision
 from .diagnostics import CODES, CaseError, CaseProblem, KspolicyError
-from .limits import DEFAULT, Limits, nesting_depth
 from .policy import Policy
-from .serde import json_problem, unstructure_decision
+from .serde import NOT_UNICODE, CaseFile, unencodable, unstructure_decision
 
 GENESIS = "0" * 64
 
@@ -65,107 +64,9 @@ def _hash_of(data: Any) -> str | None:
 
 # ---- reading the case once ----------------------------------------------------------
 
-
-@attrs.frozen
-class CaseFile:
-    """A case file read once: its bytes, and the data parsed from exactly those bytes."""
-
-    path: Path
-    raw: bytes
-    data: dict[str, Any]
-
-    @property
-    def sha256(self) -> str:
-        return sha256(self.raw)
-
-
-def read_case_file(path: Path, limits: Limits = DEFAULT) -> CaseFile:
-    """Read a .toml or .json case file once; CaseError when it cannot be read or parsed.
-
-    It says the same as `serde.load_case_file` about a bad file, and also rejects a
-    text that is not valid Unicode (JSON's `"\\ud800"`), which no record can hold.
-    """
-    where = str(path)
-
-    def fail(message: str, code: str = "KSP401", at: str = "") -> CaseError:
-        return CaseError([CaseProblem(at, message, CODES[code])], where)
-
-    try:
-        with path.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            # Read at most one byte past the limit: a file that grows meanwhile is caught too.
-            raw = handle.read(limits.max_case_bytes + 1)
-    except FileNotFoundError:
-        raise fail("no such file") from None
-    except OSError as exc:
-        raise fail(f"cannot read the file: {exc.strerror or exc}") from None
-    if len(raw) > limits.max_case_bytes:
-        size = max(size, len(raw))
-        raise fail(f"the file is {size:,} bytes; the limit is {limits.max_case_bytes:,}", "KSP406")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise fail("cannot read the file: it is not UTF-8 text") from None
-    suffix = path.suffix.lower()
-    if suffix not in (".json", ".toml"):
-        raise fail(f"a case file ends in .toml or .json, not '{suffix or path.name}'")
-    too_deep = f"the case nests more than {limits.max_depth} levels deep"
-    if nesting_depth(text) > limits.max_depth:
-        raise fail(too_deep, "KSP407")
-    try:
-        if suffix == ".json":
-            data = json.loads(text, parse_constant=_reject_constant)
-        else:
-            data = tomllib.loads(text)
-    except RecursionError:
-        raise fail(too_deep, "KSP407") from None
-    except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
-        raise fail(f"not valid {suffix[1:].upper()}: {json_problem(exc)}") from None
-    if not isinstance(data, dict):
-        raise fail("a case is a table of fields", "KSP402")
-    bad = unencodable(data)
-    if bad is not None:
-        raise fail(_NOT_UNICODE, "KSP404", bad)
-    return CaseFile(path, raw, data)
-
-
-_NOT_UNICODE = (
-    "a text holding half of a surrogate pair (such as \\ud800), which is not a character; "
-    "write the character itself"
-)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number a case may hold")
-
-
-def unencodable(data: Any) -> str | None:
-    """The path (`partners[0].name`) of the first text in data that UTF-8 cannot encode.
-
-    `""` stands for data itself; None when every text, key or value, encodes.
-    """
-    stack: list[tuple[str, Any]] = [("", data)]
-    while stack:  # a loop, not recursion: data from the API has no depth limit
-        path, value = stack.pop()
-        if isinstance(value, str):
-            if not _encodes(value):
-                return path
-        elif isinstance(value, Mapping):
-            for key, item in value.items():
-                if isinstance(key, str) and not _encodes(key):
-                    return path or "(a key)"
-                stack.append((f"{path}.{key}" if path else str(key), item))
-        elif isinstance(value, list | tuple):
-            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
-    return None
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+# A case file is read by serde, the same way for deciding as for recording: `CaseFile`
+# holds the bytes read and the data parsed from exactly them.
+read_case_file = serde.read_case_file
 
 
 # ---- recording ----------------------------------------------------------------------
@@ -188,7 +89,7 @@ def record_of(
     bad = unencodable(case)
     if bad is not None:
         where = str(source.path) if source is not None else None
-        raise CaseError([CaseProblem(bad, _NOT_UNICODE, CODES["KSP404"])], where)
+        raise CaseError([CaseProblem(bad, NOT_UNICODE, CODES["KSP404"])], where)
     record = {
         "time": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
         "engine": engine,
@@ -400,7 +301,7 @@ def _record_problems(record: dict[str, Any], previous: str) -> Iterator[str]:
     if "case_file" in record:
         source = record["case_file"]
         text = source.get("text") if isinstance(source, dict) else None
-        if not isinstance(text, str) or not _encodes(text):
+        if not isinstance(text, str) or unencodable(text) is not None:
             yield "the case file's text is missing or not text: it was edited"
         elif source.get("sha256") != sha256(text.encode("utf-8")):
             yield "the case file's text does not match its sha256: it was edited"

@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from .render.diagnostics import render_case_error, render_diagnostics
 from .render.document import to_html, to_markdown, to_text
 from .render.explain import explain
 from .render.text import render_decision
-from .serde import load_case_file, os_reason
+from .serde import os_reason, read_case_file
 
 
 def _date(text: str) -> dt.date:
@@ -78,8 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         help="policy directory or .pol file (default: the built-in pack)",
     )
     check_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
-    _limit_option(check_cmd)
-    _root_option(check_cmd)
+    _loading_options(check_cmd)
 
     eval_cmd = commands.add_parser("eval", help="evaluate a case and print the decision")
     eval_cmd.add_argument(
@@ -118,8 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="evaluate as on this date (default: the case's as_of, else today)",
     )
-    _limit_option(eval_cmd)
-    _root_option(eval_cmd)
+    _loading_options(eval_cmd)
     eval_cmd.add_argument("--lang", default="en", choices=["en", "nl"], help="language of texts")
     eval_cmd.add_argument(
         "--format", default="text", choices=["text", "json"], help="output format"
@@ -157,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     template_cmd.add_argument(
         "--policy", type=Path, metavar="DIR", help="policy (default: built-in)"
     )
+    _loading_options(template_cmd)
     template_cmd.add_argument(
         "--lang", default="en", choices=["en", "nl"], help="language of questions"
     )
@@ -173,6 +172,7 @@ def _parser() -> argparse.ArgumentParser:
     test_cmd.add_argument(
         "--coverage", action="store_true", help="report rules and conditions that no test exercised"
     )
+    _loading_options(test_cmd)
 
     verify_cmd = commands.add_parser("verify", help="check that an audit log was not altered")
     verify_cmd.add_argument(
@@ -188,6 +188,7 @@ def _parser() -> argparse.ArgumentParser:
     replay_cmd.add_argument(
         "--policy", type=Path, metavar="DIR", help="the policy to replay with (default: built-in)"
     )
+    _loading_options(replay_cmd)
 
     explain_cmd = commands.add_parser("explain", help="explain a decision for people")
     explain_cmd.add_argument("case", type=Path, metavar="CASE", help="a case file (.toml or .json)")
@@ -210,7 +211,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _limit_option(command: argparse.ArgumentParser) -> None:
+def _loading_options(command: argparse.ArgumentParser) -> None:
+    """The options of every command that loads a policy: it reads them in `_load`."""
     command.add_argument(
         "--limit",
         type=_limit,
@@ -218,9 +220,6 @@ def _limit_option(command: argparse.ArgumentParser) -> None:
         metavar="NAME=N",
         help="raise or lower a limit (docs/limits.md)",
     )
-
-
-def _root_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--root",
         type=Path,
@@ -230,8 +229,14 @@ def _root_option(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _load(args: argparse.Namespace) -> Policy:
+    """The policy a command names (`args.policy`; None: the built-in pack), loaded with
+    the command's limits and root: the one way a command loads a policy."""
+    return load(args.policy, limits=_limits(args), root=args.root)
+
+
 def _policy_options(command: argparse.ArgumentParser) -> None:
-    _limit_option(command)
+    _loading_options(command)
     command.add_argument(
         "--policy",
         type=Path,
@@ -300,7 +305,7 @@ def _eval(args: argparse.Namespace) -> int:
         raise KspolicyError("give a CASE file or --batch FILE (one of the two)")
     if args.batch is not None:
         return _batch(args)
-    policy = load(args.policy, limits=_limits(args), root=args.root)
+    policy = _load(args)
     if args.record is not None:
         decision = _record(args, policy)
     else:
@@ -322,26 +327,32 @@ def _record(args: argparse.Namespace, policy: Policy) -> Decision:
     fail with EFBIG, which `audit.append` reports, rather than kill the process.)
     """
     source = audit.read_case_file(args.case, policy.limits)
-    try:
+    with _case_in(args.case):
         decision = policy.evaluate(
             source.data, as_of=args.as_of, lang=args.lang, explain=args.explain
         )
-    except CaseError as exc:
-        raise CaseError(exc.problems, exc.source or str(args.case)) from None
     now = dt.datetime.now(dt.UTC)
     record = audit.record_of(policy, source.data, decision, __version__, now, source)
     audit.append(args.record, record)
     return decision
 
 
+@contextlib.contextmanager
+def _case_in(path: Path) -> Iterator[None]:
+    """Name the case file in a CaseError about data read from it (the data has no name)."""
+    try:
+        yield
+    except CaseError as exc:
+        raise CaseError(exc.problems, exc.source or str(path)) from None
+
+
 def _batch(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise KspolicyError("--workers takes a number of 1 or more")
-    limits = _limits(args)
-    policy = load(args.policy, limits=limits, root=args.root)
+    policy = _load(args)
     # Read now: a file that is missing, not a regular file, or whose CSV header names
     # no case fails here, before any output.
-    numbered = batch.read_batch(args.batch, limits)
+    numbered = batch.read_batch(args.batch, policy.limits)
     lines: collections.deque[int] = collections.deque()  # line numbers of cases in flight
 
     def cases() -> Any:
@@ -391,11 +402,14 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    policy = load(args.policy, limits=_limits(args))
-    facts, _ = policy.read_case(args.case)
-    decision = policy.evaluate(
-        args.case, as_of=args.as_of, lang=args.lang, explain=bool(args.why_not or args.full)
-    )
+    policy = _load(args)
+    # Read once: the facts explained are the facts decided.
+    data = read_case_file(args.case, policy.limits).data
+    with _case_in(args.case):
+        facts, _ = policy.read_case(data)
+        decision = policy.evaluate(
+            data, as_of=args.as_of, lang=args.lang, explain=bool(args.why_not or args.full)
+        )
     blocks = explain(policy.checked, decision, case=facts, why_not=args.why_not, full=args.full)
     if args.format == "html":
         title = f"{policy.name}: {decision.outcomes.get('verdict', '')}"
@@ -409,10 +423,7 @@ def _explain(args: argparse.Namespace) -> int:
         )
         text = to_text(blocks, colour=colour)
     if args.out is not None:
-        try:
-            args.out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise KspolicyError(f"cannot write {args.out}: {exc.strerror}") from None
+        _write_text(args.out, text)
     else:
         sys.stdout.write(text)
     return 0
@@ -438,8 +449,9 @@ _ASK = {
 
 
 def _ask(args: argparse.Namespace) -> int:
-    policy = load(args.policy, limits=_limits(args))
-    data = load_case_file(args.case, policy.limits)
+    policy = _load(args)
+    source = read_case_file(args.case, policy.limits)
+    data = source.data
     target = args.out or args.case
     words = _ASK[args.lang]
     # Before the first question: an answer given must never be lost to a file it cannot
@@ -451,10 +463,7 @@ def _ask(args: argparse.Namespace) -> int:
             f"(TOML has no null: {', '.join(left_out)} will be left out of {target},"
             " which says the same: unknown)\n"
         )
-    try:
-        original = args.case.read_text(encoding="utf-8")
-    except (OSError, UnicodeError) as exc:
-        raise KspolicyError(f"cannot read {args.case}: {exc}") from None
+    original = source.raw.decode("utf-8")  # the bytes asked about, known to be UTF-8
     if target == args.case and "#" in original:
         backup = args.case.with_name(f"{args.case.stem}.orig{args.case.suffix}")
         if _write_new(backup, original):
@@ -462,7 +471,8 @@ def _ask(args: argparse.Namespace) -> int:
     sys.stdout.write(words["intro"] + "\n")
     skipped: set[str] = set()
     while True:
-        decision = policy.evaluate(data, as_of=args.as_of, lang=args.lang)
+        with _case_in(args.case):
+            decision = policy.evaluate(data, as_of=args.as_of, lang=args.lang)
         open_questions = interview.questions(policy, decision, skipped)
         if not open_questions:
             sys.stdout.write(f"\n{words['done']}\n")
@@ -470,7 +480,11 @@ def _ask(args: argparse.Namespace) -> int:
         question = open_questions[0]
         sys.stdout.write(f"\n{question.text}\n  [{question.hint(args.lang)}] > ")
         sys.stdout.flush()
-        line = sys.stdin.readline()
+        try:
+            line = _answer_line()
+        except interview.AnswerError as exc:
+            sys.stdout.write(f"  ! {exc}\n")
+            continue
         if not line or line.strip().lower() in ("q", "quit", "stop"):
             sys.stdout.write(f"\n{words['stopped']}\n")
             break
@@ -492,6 +506,24 @@ def _ask(args: argparse.Namespace) -> int:
     sys.stdout.write(f"({words['saved']} {target})\n\n")
     sys.stdout.write(render_decision(policy.evaluate(data, as_of=args.as_of, lang=args.lang)))
     return 0
+
+
+def _answer_line() -> str:
+    """The next line typed ("" at the end of input); AnswerError when it is not text.
+
+    Read as bytes and decoded here: in a UTF-8 locale Python's own decoding of stdin
+    is strict, and a stray byte (a paste in Latin-1, say) once ended `ask` in a traceback.
+    """
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream with no bytes beneath (a test, an embedding)
+        return sys.stdin.readline()
+    raw = buffer.readline()
+    try:
+        return str(raw.decode(sys.stdin.encoding or "utf-8"))
+    except UnicodeDecodeError:
+        raise interview.AnswerError(
+            f"the answer is not {sys.stdin.encoding or 'UTF-8'} text; type it again"
+        ) from None
 
 
 def _write_case(path: Path, data: dict[str, Any]) -> None:
@@ -649,32 +681,42 @@ def _write_new(path: Path, text: str) -> bool:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-    except OSError as exc:
-        raise KspolicyError(f"cannot write {path}: {exc.strerror}") from None
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException as exc:
+        # A file cut short would pass for a whole one: nothing is left rather than half.
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        if isinstance(exc, OSError):
+            raise KspolicyError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
     return True
 
 
 def _template(args: argparse.Namespace) -> int:
-    text = interview.template(load(args.policy), args.lang)
+    text = interview.template(_load(args), args.lang)
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    if args.out.exists():
-        raise KspolicyError(f"{args.out} exists; the template never overwrites a case")
-    args.out.write_text(text, encoding="utf-8")
+    # Created only if nothing has the name, a link either (dangling or not): checking
+    # first and writing after once wrote through a link planted at the name.
+    if not _write_new(args.out, text):
+        raise KspolicyError(
+            f"{args.out} exists; the template never overwrites a file: give a new name"
+        )
     return 0
 
 
 def _test(args: argparse.Namespace) -> int:
     path = args.policy or default_policy_path()
-    policy = load(path)
+    policy = _load(args)
     files = testing.test_files(path)
     if not files:
         raise KspolicyError(
             f"no tests: put test files in {main_file(path).parent / 'tests'}/*.toml"
         )
     names = list(policy.checked.outcomes)
-    tests = [test for file in files for test in testing.read_tests(file, names)]
+    tests = [test for file in files for test in testing.read_tests(file, names, policy.limits)]
     coverage = testing.Coverage() if args.coverage else None
     results = testing.run_tests(policy, tests, coverage)
     for result in results:
@@ -707,7 +749,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    policy = load(args.policy, limits=_limits(args))
+    policy = _load(args)
     result = audit.replay(args.log, policy)
     for problem in result.problems:
         sys.stdout.write(f"{args.log}:{problem.line}: not replayed: {problem.message}\n")

@@ -181,7 +181,12 @@ def parse_answer(question: Question, text: str) -> Any:
             return 0
         # isdigit alone lets through '²' and other digits that int() refuses
         if answer.isascii() and answer.isdigit():
-            return int(answer)
+            try:
+                return int(answer)
+            except ValueError:  # more digits than Python converts (4,300)
+                raise AnswerError(
+                    "that number is far too large: answer with how many there are"
+                ) from None
         raise AnswerError("answer with how many there are (0 for none)")
     if not answer:
         raise AnswerError("answer with a text, or press Enter on an empty line to skip")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import hashlib
 import json
 import math
 import os
@@ -144,12 +145,16 @@ class CaseReader:
         def hook(value: Any, _: Any) -> Any:
             if value is None:
                 return None
-            if isinstance(value, str) and len(value) > self.limits.max_text:
-                raise _Invalid(
-                    f"the text is {len(value):,} characters long; at most "
-                    f"{self.limits.max_text:,} are allowed",
-                    "KSP408",
-                )
+            if isinstance(value, str):
+                if len(value) > self.limits.max_text:
+                    raise _Invalid(
+                        f"the text is {len(value):,} characters long; at most "
+                        f"{self.limits.max_text:,} are allowed",
+                        "KSP408",
+                    )
+                # isascii() is O(1) in CPython: only texts beyond ASCII pay for the check.
+                if not value.isascii() and not _encodes(value):
+                    raise _Invalid(NOT_UNICODE)
             return _scalar(type_, value)
 
         return hook
@@ -277,7 +282,8 @@ def _problems(exc: BaseException, path: str, record: Any, schema: Schema) -> lis
         problems = []
         for extra in sorted(exc.extra_fields):
             hint = did_you_mean(extra, known, quote="'")
-            where = f"{path}.{extra}" if path else extra
+            shown = printable(extra)
+            where = f"{path}.{shown}" if path else shown
             message = "unknown field" + (
                 f"; {hint}" if hint else f"; known fields here: {', '.join(known) or 'none'}"
             )
@@ -451,16 +457,89 @@ def parse_case(raw: bytes, suffix: str, where: str, limits: Limits = DEFAULT) ->
         raise _case_problem("a case is a table of fields", "KSP402", where)
     if depth_exceeds(data, limits.max_depth):
         raise _case_problem(too_deep, "KSP407", where)
+    bad = unencodable(data)
+    if bad is not None:
+        raise CaseError([CaseProblem(bad, NOT_UNICODE, CODES["KSP404"])], where)
     return data
 
 
-def load_case_file(path: Path, limits: Limits = DEFAULT) -> dict[str, Any]:
-    """A case from a .toml or .json file, as data; CaseError when it cannot be read."""
+NOT_UNICODE = (
+    "a text holding half of a surrogate pair (such as \\ud800), which is not a character; "
+    "write the character itself"
+)
+
+
+def unencodable(data: Any) -> str | None:
+    """The path (`partners[0].name`) of the first text in data that UTF-8 cannot encode.
+
+    JSON's `"\\ud800"` parses to such a text: no output, record or message can hold it.
+    `""` stands for data itself; None when every text, key or value, encodes.
+    """
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:  # a loop, not recursion: data from the API has no depth limit
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if not _encodes(value):
+                return path
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                shown = printable(str(key))
+                where = f"{path}.{shown}" if path else shown
+                if isinstance(key, str) and not _encodes(key):
+                    return where
+                stack.append((where, item))
+        elif isinstance(value, list | tuple):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(text: str) -> str:
+    """Text as it can be printed: a lone surrogate shown as its escape (`\\ud800`)."""
+    if text.isascii() or _encodes(text):
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@attrs.frozen
+class CaseFile:
+    """A case file read once: its bytes, and the data parsed from exactly those bytes."""
+
+    path: Path
+    raw: bytes
+    data: dict[str, Any]
+
+    @property
+    def sha256(self) -> str:
+        """The sha256 of the bytes that were read (and decided, and recorded)."""
+        return hashlib.sha256(self.raw).hexdigest()
+
+
+def read_case_file(path: Path, limits: Limits = DEFAULT) -> CaseFile:
+    """A .toml or .json case file read once; CaseError when it cannot be read or parsed.
+
+    The one way a case file is read, whoever reads it (`Policy.evaluate`, `eval
+    --record`, `ask`): a regular file only, within `limits.max_case_bytes`, UTF-8,
+    nested no deeper than `limits.max_depth`, every text valid Unicode.
+    """
     suffix = path.suffix.lower()
     if suffix not in (".json", ".toml"):
         message = f"a case file ends in .toml or .json, not '{suffix or path.name}'"
         raise _case_problem(message, "KSP401", str(path))
-    return parse_case(read_case_bytes(path, limits), suffix, str(path), limits)
+    raw = read_case_bytes(path, limits)
+    return CaseFile(path, raw, parse_case(raw, suffix, str(path), limits))
+
+
+def load_case_file(path: Path, limits: Limits = DEFAULT) -> dict[str, Any]:
+    """A case from a .toml or .json file, as data; CaseError when it cannot be read."""
+    return read_case_file(path, limits).data
 
 
 def depth_exceeds(value: Any, limit: int) -> bool:
@@ -720,6 +799,8 @@ def decision_json(decision: Decision) -> str:
 
 
 __all__ = [
+    "NOT_UNICODE",
+    "CaseFile",
     "CaseReader",
     "load_case_file",
     "os_help",
@@ -728,5 +809,7 @@ __all__ = [
     "parse_date",
     "read_bounded",
     "read_case_bytes",
+    "read_case_file",
     "read_list_file",
+    "unencodable",
 ]

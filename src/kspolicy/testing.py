@@ -34,10 +34,20 @@ import attrs
 
 from .decision import Decision, TraceNode
 from .diagnostics import CaseError, KspolicyError, did_you_mean
+from .limits import DEFAULT, Limits
 from .policy import Policy
-from .serde import load_case_file
+from .serde import TooLarge, load_case_file, os_reason, read_bounded
 
 TEST_KEYS = ("name", "case", "changes", "as_of", "lang", "expect", "exact", "never", "error")
+# The keys whose value has one type, and that type.
+_KINDS: dict[str, type] = {
+    "changes": dict,
+    "lang": str,
+    "expect": dict,
+    "exact": dict,
+    "never": dict,
+    "error": str,
+}
 LIST_KEYS = ("fired", "pending", "open_questions")
 
 
@@ -78,14 +88,27 @@ def test_files(policy_dir: Path) -> list[Path]:
     return sorted((folder / "tests").glob("*.toml"))
 
 
-def read_tests(path: Path, known: Iterable[str]) -> list[PolicyTest]:
-    """The tests of one file; TestFileError naming the test and the fix when malformed."""
+def read_tests(path: Path, known: Iterable[str], limits: Limits = DEFAULT) -> list[PolicyTest]:
+    """The tests of one file; TestFileError naming the test and the fix when malformed.
+
+    The file is read like a policy file (a regular file, at most `limits.max_file_bytes`),
+    the cases it names like any case file, with the policy's limits.
+    """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TestFileError(f"{path}: cannot read the test file: {exc}") from None
+        data = tomllib.loads(read_bounded(path, limits.max_file_bytes).decode("utf-8"))
+    except TooLarge:
+        raise TestFileError(
+            f"{path}: the test file is larger than {limits.max_file_bytes:,} bytes"
+            " (max_file_bytes); split it"
+        ) from None
+    except OSError as exc:
+        raise TestFileError(f"{path}: cannot read the test file: {os_reason(exc)}") from None
+    except UnicodeDecodeError:
+        raise TestFileError(f"{path}: cannot read the test file: it is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise TestFileError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise TestFileError(f"{path}: not valid TOML: it nests too deep to read") from None
     unknown_top = [k for k in data if k != "test"]
     if unknown_top or not isinstance(data.get("test"), list):
         raise TestFileError(f"{path}: a test file holds `[[test]]` tables only")
@@ -100,6 +123,12 @@ def read_tests(path: Path, known: Iterable[str]) -> list[PolicyTest]:
                 hint = did_you_mean(key, TEST_KEYS)
                 raise TestFileError(f"{where}: unknown key `{key}`" + (f"; {hint}" if hint else ""))
         name = raw.get("name") or f"test #{index + 1}"
+        if not isinstance(name, str):
+            raise TestFileError(f"{where}: `name` is a text")
+        for key, kind in _KINDS.items():
+            if key in raw and not isinstance(raw[key], kind):
+                what = "a table" if kind is dict else "a text"
+                raise TestFileError(f"{where} ({name}): `{key}` is {what}")
         for table in ("expect", "exact", "never"):
             for key in raw.get(table, {}):
                 if key not in names:
@@ -112,7 +141,7 @@ def read_tests(path: Path, known: Iterable[str]) -> list[PolicyTest]:
             raise TestFileError(f"{where} ({name}): no `case` (a path or an inline table)")
         case = raw["case"]
         if isinstance(case, str):
-            case = load_case_file(path.parent / case)
+            case = load_case_file(path.parent / case, limits)
         elif not isinstance(case, dict):
             raise TestFileError(f"{where} ({name}): `case` is a path or an inline table")
         case = _changed(case, raw.get("changes", {}), where)
@@ -149,7 +178,8 @@ def _changed(case: dict[str, Any], changes: Mapping[str, Any], where: str) -> di
                 target[int(last)] = value
             else:
                 target[last] = value
-        except (IndexError, TypeError, AttributeError):
+        except (IndexError, TypeError, AttributeError, ValueError):
+            # ValueError: a "digit" int() refuses, such as '²' or 5,000 of them
             raise TestFileError(f"{where}: the change `{path}` does not fit the case") from None
     return result
 
@@ -283,6 +313,11 @@ def run_tests(
     results = []
     for test in tests:
         decision, error = None, None
+        if policy.checked.languages and test.lang not in policy.checked.languages:
+            languages = ", ".join(policy.languages)
+            failure = f"lang '{test.lang}': this policy has {languages}"
+            results.append(Result(test, (failure,)))
+            continue
         try:
             decision = policy.evaluate(
                 test.case, as_of=test.as_of, lang=test.lang, explain=coverage is not None
