@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import kspolicy
+from kspolicy.limits import DEFAULT
 
 from .conftest import FIXTURES
 
@@ -16,7 +17,7 @@ def fixture_policy(
     tmp_path: Path,
     body: str,
     extra_lists: str | None = None,
-    limits: kspolicy.Limits = kspolicy.Limits(),
+    limits: kspolicy.Limits = DEFAULT,
 ) -> kspolicy.Policy:
     """A policy made of the common fixture schema and lists, plus `body` (rules...)."""
     shutil.copy(FIXTURES / "common" / "schema.pol", tmp_path / "schema.pol")

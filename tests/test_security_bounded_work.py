@@ -256,7 +256,12 @@ def test_list_duplicate_checks_are_linear() -> None:
 
 def test_a_list_of_200001_entries_reaches_ksp133(tmp_path: Path) -> None:
     """A list one entry over the limit never reached KSP133 (its duplicate check ran
-    for hours). With the limit lowered to 60,000, 60,001 entries: old code, minutes."""
+    for hours); now the entries are counted before any is read."""
+    folder = write(tmp_path, 'lists "lists/*.toml"\n' + rule('"c1" in L'), list_file(200_001))
+    assert codes(kspolicy.check(folder)) == {"KSP133"}
+
+
+def test_a_list_over_a_lowered_limit_reaches_ksp133(tmp_path: Path) -> None:
     folder = write(tmp_path, 'lists "lists/*.toml"\n' + rule('"c1" in L'), list_file(60_001))
     diagnostics = kspolicy.check(folder, limits=Limits(max_list_entries=60_000))
     assert codes(diagnostics) == {"KSP133"}

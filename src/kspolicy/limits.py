@@ -56,26 +56,3 @@ ENGINE_MAX_DEPTH = 2_000
 
 
 DEFAULT = Limits()
-
-
-def nesting_depth(text: str, opening: str = "[{(", closing: str = "]})") -> int:
-    """The deepest nesting of brackets in a text, outside texts in quotes (a quick scan)."""
-    depth = deepest = 0
-    quote = ""
-    escaped = False
-    for ch in text:
-        if quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in opening:
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in closing:
-            depth = max(0, depth - 1)
-    return deepest

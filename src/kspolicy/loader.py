@@ -247,19 +247,9 @@ class _Reader:
             self._add_lists(source, item)
 
     def _add_lists(self, source: Source, item: n.Lists) -> None:
-        lists, diagnostics = read_list_file(source)
+        lists, diagnostics = read_list_file(source, self.limits)
         self.diagnostics.extend(diagnostics)
         for named in lists:
-            if len(named.entries) > self.limits.max_list_entries:
-                self.diagnostics.append(
-                    error(
-                        "KSP133",
-                        f"list `{named.name}` has {len(named.entries):,} entries; the limit is "
-                        f"{self.limits.max_list_entries:,}",
-                        named.span or item.span,
-                        "raise the limit (docs/limits.md) if the list is right",
-                    )
-                )
             if named.name in self.lists:
                 first = self.lists[named.name]
                 span = named.span or item.span

@@ -581,8 +581,13 @@ def _reject_constant(name: str) -> Any:
 # ---- list files ------------------------------------------------------------------
 
 
-def read_list_file(source: Source) -> tuple[list[NamedList], list[Diagnostic]]:
-    """The lists a TOML list file defines, and what is wrong with it."""
+def read_list_file(
+    source: Source, limits: Limits = DEFAULT
+) -> tuple[list[NamedList], list[Diagnostic]]:
+    """The lists a TOML list file defines, and what is wrong with it.
+
+    A list with more entries than `limits.max_list_entries` is refused (KSP133) before
+    any entry is read: the per-entry checks are the slow part of a long list."""
     try:
         data = tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as exc:
@@ -601,7 +606,7 @@ def read_list_file(source: Source) -> tuple[list[NamedList], list[Diagnostic]]:
                 )
             )
             continue
-        named, found = _named_list(source, name, table, span)
+        named, found = _named_list(source, name, table, span, limits)
         problems += found
         if named is not None:
             lists.append(named)
@@ -631,7 +636,7 @@ _ENTRY_KEYS = {
 
 
 def _named_list(
-    source: Source, name: str, table: dict[str, Any], span: Span
+    source: Source, name: str, table: dict[str, Any], span: Span, limits: Limits
 ) -> tuple[NamedList | None, list[Diagnostic]]:
     problems: list[Diagnostic] = []
 
@@ -663,6 +668,14 @@ def _named_list(
     if not isinstance(raw_entries, list) or not raw_entries:
         problem("has no `entries`", "add `entries = [...]`")
         return None, problems
+    if len(raw_entries) > limits.max_list_entries:
+        message = (
+            f"list `{name}` has {len(raw_entries):,} entries; the limit is "
+            f"{limits.max_list_entries:,}"
+        )
+        hint = "raise the limit (docs/limits.md) if the list is right"
+        problems.append(error("KSP133", message, span, hint))
+        raw_entries = []  # the list stays declared, so its uses raise no errors of their own
     entries = Entries()
     after = span.start  # entries are found in the text in order: each after the one before
     for raw in raw_entries:
