@@ -1,4 +1,12 @@
-"""Shared test helpers: golden files (regenerate with `pytest --update-golden`)."""
+"""Shared test helpers: golden files (regenerate with `pytest --update-golden`), and the
+Hypothesis profiles every property test runs under.
+
+Profiles, chosen with `HYPOTHESIS_PROFILE` (CI sets `CI=true`, which picks `ci`):
+`dev` (the default: quick, for the edit-test loop), `ci` (what CI runs, inside its time
+budget), `thorough` (for a long look before a release, or after a fuzzer finds
+something). Tests never fix their own example counts: a property worth checking 50
+times in CI is worth checking 2,000 times when someone has the time.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=20, deadline=None)
+settings.register_profile("ci", max_examples=50, deadline=None, print_blob=True)
+settings.register_profile(
+    "thorough",
+    max_examples=2_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

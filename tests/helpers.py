@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
+from typing import Any
 
 import kspolicy
 from kspolicy.limits import DEFAULT
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, ROOT
 
 HEADER = 'policy test version "1"\nimport "schema.pol"\nlists "lists/*.toml"\n'
 
@@ -34,3 +36,15 @@ def fired(decision: kspolicy.Decision) -> list[str]:
 
 def pending(decision: kspolicy.Decision) -> list[str]:
     return [r.rule for r in decision.pending]
+
+
+def benchmark_modules() -> tuple[Any, Any]:
+    """The peer benchmark's workload generator (vendored in benchmarks/) and kspolicy's
+    translation of it to kspolicy, imported from benchmarks/ without leaving it on sys.path."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import workload  # type: ignore[import-not-found]
+        import workload_kspolicy  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return workload, workload_kspolicy

@@ -183,8 +183,6 @@ def test_the_pack_parses_the_same_from_the_cache(folder: Path, parses: list[str]
 
 
 @settings(
-    max_examples=60,
-    deadline=None,
     # Many generated files have no item that parses whole; they are skipped, as in
     # test_formatter's generated policies.
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

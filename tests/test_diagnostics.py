@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kspolicy import Limits, check
@@ -77,7 +77,6 @@ def test_no_internal_names_reach_the_user() -> None:
             assert leak not in text, (folder.name, leak)
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     line=st.text(alphabet="ab( )x=9", min_size=1, max_size=600),
     data=st.data(),

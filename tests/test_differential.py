@@ -100,8 +100,6 @@ def test_compiled_and_reference_evaluation_agree(folder: Path) -> None:
     )
 
     @settings(
-        max_examples=120,
-        deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     @given(body=policies(), data=st.data())

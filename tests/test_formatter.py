@@ -62,8 +62,6 @@ policies = from_lark(_lark(), start="start", explicit={"LANGTAG": st.sampled_fro
 
 
 @settings(
-    max_examples=150,
-    deadline=None,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )
 @given(text=policies)
@@ -78,7 +76,6 @@ def test_generated_policies_keep_their_tree(text: str) -> None:
     assert formatter.format_source(formatted, "g.pol") == formatted
 
 
-@settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_comments_anywhere_are_kept(data: st.DataObject) -> None:
     lines = MESSY.read_text().splitlines()

@@ -123,7 +123,7 @@ def test_every_institution_has_a_contact_point(pack: kspolicy.Policy) -> None:
 
 # ---- DOMAIN.md section 6: the principles, on generated cases -------------------------
 
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(suppress_health_check=[HealthCheck.too_slow])
 
 
 def _rank(scale: tuple[str, ...], value: object) -> int:
@@ -246,7 +246,7 @@ def test_principle_1_monotone(pack: kspolicy.Policy) -> None:
     """Adding any one risk element never lowers a scale nor removes a code."""
     eu = frozenset(pack.checked.lists["EU_MEMBERS"].codes())
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(suppress_health_check=[HealthCheck.too_slow])
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         before = data.draw(cases(pack, rate=0.15, calmed=True))

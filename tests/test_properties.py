@@ -91,7 +91,7 @@ def _case(env: Env) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(x=expressions, y=expressions, env=environments)
 def test_kleene_laws(tmp_path_factory: pytest.TempPathFactory, x: Expr, y: Expr, env: Env) -> None:
@@ -183,7 +183,6 @@ def _summary(decision: Decision) -> tuple[Any, ...]:
     )
 
 
-@settings(max_examples=80, deadline=None)
 @given(case=cases, data=st.data())
 def test_reordering_elements_changes_nothing(
     example: kspolicy.Policy, case: dict[str, Any], data: st.DataObject
@@ -199,7 +198,6 @@ def test_reordering_elements_changes_nothing(
     assert _summary(first) == _summary(second)
 
 
-@settings(max_examples=60, deadline=None)
 @given(case=cases, lang=st.sampled_from(["en", "nl"]), explain=st.booleans())
 def test_decisions_round_trip_through_cattrs_and_json(
     example: kspolicy.Policy, case: dict[str, Any], lang: str, explain: bool
@@ -209,7 +207,6 @@ def test_decisions_round_trip_through_cattrs_and_json(
     assert Decision.from_dict(json.loads(decision.to_json())) == decision
 
 
-@settings(max_examples=40, deadline=None)
 @given(case=cases)
 def test_the_same_case_gives_the_same_bytes(example: kspolicy.Policy, case: dict[str, Any]) -> None:
     assert (

@@ -35,7 +35,7 @@ from .strategies import full_cases
 
 PACK_SOURCES = read_policy(default_policy_path())
 PACK_FILES = sorted(default_policy_path().rglob("*.pol"))
-SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])
 
 
 def check_text(text: str, replacing: str = "rules/topic.pol") -> list[Any]:
