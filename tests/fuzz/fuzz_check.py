@@ -1,8 +1,12 @@
 """Coverage-guided fuzzing of the parser, checker, lints and diagnostic rendering.
 
-Each input is a policy file checked together with the knowledge-security pack's other
-files and lists. Every outcome must be a checked policy or diagnostics whose spans lie
-inside their file; anything else (an exception, a span out of bounds) is a crash.
+Most inputs are a policy file checked together with the knowledge-security pack's other
+files and lists. The rest are built by `generators.py` into a policy folder of their own:
+definitions that double or chain deep, long `and`/`or`/`not` chains, imports and list
+globs that name anything at all; those are loaded and, when they load, evaluated. Every
+outcome must be a checked policy (and its decisions) or diagnostics whose spans lie
+inside their file; anything else (an exception, a span out of bounds) is a crash. Run
+with `-timeout=10 -rss_limit_mb=1024` so that a hang or a blow-up is one too.
 Each item is also read three ways (the fast reader, Lark and the builder's walk, Lark
 with its own positions: tests/test_parser_positions.py), which must agree, and what
 Lark refuses the reader must refuse. See README.md for how to run it.
@@ -10,6 +14,7 @@ Lark refuses the reader must refuse. See README.md for how to run it.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,6 +23,8 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for `tests`
 
 with atheris.instrument_imports():
+    import kspolicy
+    from tests.fuzz import generators
     from tests.test_parser_positions import assert_same_spans
 
     from kspolicy.checker import Checker
@@ -46,9 +53,45 @@ def check_one(text: str) -> None:
     assert_same_spans(text, "fuzzed.pol")
 
 
+CASES = (
+    {},
+    {"project": {"shares_outside_eu": True, "dual_use": "listed", "topics": ["robotics"]}},
+    {"partners": [{"name": "Harbin Institute of Technology", "country": "CN"}, {"name": "x"}]},
+)
+
+
+def load_one(folder: Path) -> None:
+    """A generated policy folder: diagnostics inside their files, or decisions."""
+    try:
+        diagnostics = kspolicy.check(folder)
+        for d in diagnostics:
+            span = d.span
+            assert 0 <= span.start <= span.end <= len(span.source.text), (d, span.start, span.end)
+        render_diagnostics(diagnostics)
+        try:
+            policy = kspolicy.load(folder)
+        except kspolicy.PolicyError as error:
+            assert error.diagnostics, "a PolicyError must carry its diagnostics"
+            return
+        for case in CASES:
+            try:
+                policy.evaluate(case, as_of="2026-01-15").to_dict()
+            except kspolicy.KspolicyError as error:
+                assert str(error), "an error must say what is wrong"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+GENERATORS = (generators.definitions, generators.chains, generators.imports)
+
+
 def test_one_input(data: bytes) -> None:
     provider = atheris.FuzzedDataProvider(data)
-    check_one(provider.ConsumeUnicodeNoSurrogates(len(data)))
+    mode = provider.ConsumeIntInRange(0, 5)
+    if mode < len(GENERATORS):
+        load_one(GENERATORS[mode](provider))
+    else:  # half the runs mutate the pack's own files
+        check_one(provider.ConsumeUnicodeNoSurrogates(len(data)))
 
 
 def seed(corpus: Path) -> None:

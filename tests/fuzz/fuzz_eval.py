@@ -1,22 +1,31 @@
 """Coverage-guided fuzzing of case input and evaluation against the knowledge-security pack.
 
-Each input is read as a case file (JSON, or TOML when it is not JSON) and evaluated.
+Most inputs are read as a case file (JSON, or TOML when it is not JSON) and evaluated.
 Every outcome must be a decision that round-trips through its JSON form, or a CaseError
-with at least one problem; anything else is a crash. See README.md.
+with at least one problem; anything else is a crash. The rest become a CSV batch with
+fuzzed headers (`generators.csv_batch`), decided by `kspolicy eval --batch`, which must
+end with exit code 0, 1 or 2 and never raise. See README.md.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 import atheris
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for `tests`
+
 with atheris.instrument_imports():
     import kspolicy
     from kspolicy import CaseError, Decision
+    from kspolicy.cli import main
+    from tests.fuzz import generators
 
 POLICY = kspolicy.load()
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +44,22 @@ def evaluate_one(data: bytes) -> None:
     assert Decision.from_dict(json.loads(decision.to_json())) == decision
 
 
+def batch_one(provider: atheris.FuzzedDataProvider) -> None:
+    path = generators.csv_batch(provider)
+    out = path.with_name("decisions.jsonl")
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = main(["eval", "--batch", str(path), "--out", str(out), "--as-of", "2026-01-15"])
+        assert code in (0, 1, 2), code
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
 def test_one_input(data: bytes) -> None:
-    evaluate_one(data)
+    if data[:1] == b"\x00":  # one run in 256 or so: a batch with fuzzed CSV headers
+        batch_one(atheris.FuzzedDataProvider(data[1:]))
+    else:
+        evaluate_one(data)
 
 
 def seed(corpus: Path) -> None:
