@@ -18,6 +18,7 @@ import math
 import os
 import stat
 import tomllib
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -237,7 +238,8 @@ def _scalar(type_: Type, value: Any) -> Any:
     return value
 
 
-_FIELD_NAMES: dict[type, dict[str, str]] = {}
+# Weak: a policy's record classes must go when the policy goes (a service reloads policies).
+_FIELD_NAMES: weakref.WeakKeyDictionary[type, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def _plain(value: Any) -> Any:

@@ -23,10 +23,10 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for `tests`
 
 with atheris.instrument_imports():
-    import kspolicy
     from tests.fuzz import generators
     from tests.test_parser_positions import assert_same_spans
 
+    import kspolicy
     from kspolicy.checker import Checker
     from kspolicy.lints import lint
     from kspolicy.loader import default_policy_path, read_policy

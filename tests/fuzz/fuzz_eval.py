@@ -22,10 +22,11 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for `tests`
 
 with atheris.instrument_imports():
+    from tests.fuzz import generators
+
     import kspolicy
     from kspolicy import CaseError, Decision
     from kspolicy.cli import main
-    from tests.fuzz import generators
 
 POLICY = kspolicy.load()
 ROOT = Path(__file__).resolve().parents[2]
