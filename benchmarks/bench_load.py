@@ -1,12 +1,12 @@
 """How long `kspolicy.load` takes: cold (nothing cached), first (cold, filling the cache), warm.
 
-    python benchmarks/bench_load.py [--repeat 3] [--out benchmarks/results]
+    python benchmarks/bench_load.py [--repeat 3] [--out benchmarks/results] [--bench DIR]
 
 Policies: the knowledge-security pack, and the peer benchmark's workload at 30, 300
-and 3,000 rules, written in the kspolicy language by peer_adapter.py (so
-`../shared/bench` must be beside the repository, as for the peer run). Every load is in
-this one process, after Lark has built its parser and lalr.py its reader (a new
-process pays that once too, ~0.2 s). *cold*: the parse cache off; *first*: an empty cache folder, so the parse
+and 3,000 rules, written in the kspolicy language by peer_adapter.py (so the peer
+benchmark must be at `--bench`, by default `../shared/bench` beside the repository, as
+for the peer run). Every load is in this one process, after Lark has built its parser
+(a new process pays that once too, ~0.2 s). *cold*: the parse cache off; *first*: an empty cache folder, so the parse
 result is also written; *warm*: that folder again, as a restarted service or a second
 CLI call finds it. Medians of `--repeat` loads; results to a JSON file and a table.
 """
@@ -26,10 +26,11 @@ from pathlib import Path
 
 import kspolicy
 from kspolicy.loader import default_policy_path
-from kspolicy.parser import _lark, _reader
+from kspolicy.parser import _lark
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "bench"
+"""Where the peer benchmark (its workload.py) is, unless `--bench` says otherwise."""
 
 
 def seconds(load: Callable[[], object], repeat: int) -> float:
@@ -41,9 +42,9 @@ def seconds(load: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def policies(folder: Path) -> dict[str, Path]:
+def policies(folder: Path, bench: Path) -> dict[str, Path]:
     found = {"knowledge-security pack": default_policy_path()}
-    sys.path[:0] = [str(BENCH), str(ROOT / "benchmarks")]
+    sys.path[:0] = [str(bench), str(ROOT / "benchmarks")]
     import peer_adapter  # type: ignore[import-not-found]
     import workload  # type: ignore[import-not-found]
 
@@ -64,13 +65,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--bench", type=Path, default=BENCH, help="the peer benchmark's folder")
     args = parser.parse_args()
     limits = kspolicy.Limits(max_rules=100_000)
     _lark()
-    _reader()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        for name, path in policies(Path(scratch)).items():
+        for name, path in policies(Path(scratch), args.bench).items():
 
             def load(path: Path = path) -> object:
                 return kspolicy.load(path, limits=limits)

@@ -3,9 +3,9 @@
 Each input is a policy file checked together with the knowledge-security pack's other
 files and lists. Every outcome must be a checked policy or diagnostics whose spans lie
 inside their file; anything else (an exception, a span out of bounds) is a crash.
-Each item is also read three ways (the fast reader, Lark and the builder's walk, Lark
-with its own positions: tests/test_parser_positions.py), which must agree, and what
-Lark refuses the reader must refuse. See README.md for how to run it.
+Each item's nodes and spans are also compared with those of Lark's own positions
+(tests/test_parser_positions.py), and what Lark refuses must be a syntax error. See
+README.md for how to run it.
 """
 
 from __future__ import annotations
