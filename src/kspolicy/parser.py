@@ -105,10 +105,10 @@ def terminal_regex(name: str) -> str:
 def _item_scan(parser: lark.Lark) -> re.Pattern[str]:
     """Texts in quotes, comments and item starts, for `_layout`: the texts and comments
     as the grammar defines them. A text never closed runs to the end of the file."""
-    texts = {t.name: t.pattern.to_regexp() for t in parser.terminals if t.pattern.type == "re"}
+    terminals = {t.name: t.pattern.to_regexp() for t in parser.terminals}
     return re.compile(
-        rf'(?P<text>{texts["STRING"]}|"(?s:.*))'
-        rf"|(?P<comment>{texts['COMMENT']})"
+        rf'(?P<text>{terminals["STRING"]}|"(?s:.*))'
+        rf"|(?P<comment>{terminals['COMMENT']})"
         r"|(?P<item>^[ \t]*(?:" + "|".join(ITEM_KEYWORDS) + r")(?![A-Za-z0-9_]))",
         re.MULTILINE,
     )
@@ -354,20 +354,22 @@ _UNWRAPPED = {"operand": 1, "title": 1}
 _KEEPS_TOKENS = frozenset({"comparison"})
 """Rules whose keywords the builder is given: a comparison's one token is its operator."""
 
-Reduction = Callable[[list[Any]], tuple[Any, int, int, int]]
+_Reduction = Callable[[list[Any]], tuple[Any, int, int, int]]
+"""What Lark calls as it reduces: the children in, `(value, start, end, height)` out."""
 
 
 class _Reductions(lark.Transformer[Token, Any]):
     """What Lark calls as it reduces by a rule: one function per rule (or alias).
 
-    Each is given the rule's children as Lark's parse-tree rules shape them (`_rule`s
-    spliced into their parent, a `?rule` with one child replaced by it, an absent
-    `[optional]` part as None; see lark/parse_tree_builder.py), and every token kept.
+    Each is given the rule's children as Lark shapes a tree (its documented "tree
+    construction" rules: `_rule`s spliced into their parent, a `?rule` with one child
+    replaced by it, an absent `[optional]` part as None), with every token kept.
     What a reduction gives is a tuple `(value, start, end, height)`: the node the
     builder made, where the rule's text starts and ends in the item (-1 when it holds
     no token), and how high the parse tree Lark would have made is there (brackets and
     titles add no level), for the depth limit. Everything is bottom-up, nothing
-    recursive, so an item can nest as deep as the limit allows.
+    recursive, so an item can nest as deep as the limit allows. (A Transformer, as
+    Lark's `transformer=` option asks; it is never used to walk a tree.)
     """
 
     def __init__(self) -> None:
@@ -381,7 +383,7 @@ class _Reductions(lark.Transformer[Token, Any]):
         self.start = _items
 
 
-def _reduction(method: Callable[..., Any], named: set[str], keeps_tokens: bool) -> Reduction:
+def _reduction(method: Callable[..., Any], named: set[str], keeps_tokens: bool) -> _Reduction:
     """The reduction that calls one of the builder's methods: with the node's span and
     its children's values, keywords and punctuation left out (unless `keeps_tokens`)."""
 
@@ -419,7 +421,7 @@ def _reduction(method: Callable[..., Any], named: set[str], keeps_tokens: bool) 
     return reduce
 
 
-def _unwrapping(index: int) -> Reduction:
+def _unwrapping(index: int) -> _Reduction:
     """The reduction of `( expr )` or `title text`: the child at `index`, unchanged,
     its place reaching over the brackets or the keyword for the node around it (as
     Lark's inlined rules with propagated positions did)."""
