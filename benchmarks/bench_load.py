@@ -3,12 +3,12 @@
     python benchmarks/bench_load.py [--repeat 3] [--out benchmarks/results]
 
 Policies: the knowledge-security pack, and the peer benchmark's workload at 30, 300
-and 3,000 rules, written in the kspolicy language by peer_adapter.py (so
-`../shared/bench` must be beside the repository, as for the peer run). Every load is in
-this one process, after Lark has built its parser and lalr.py its reader (a new
-process pays that once too, ~0.2 s). *cold*: the parse cache off; *first*: an empty cache folder, so the parse
-result is also written; *warm*: that folder again, as a restarted service or a second
-CLI call finds it. Medians of `--repeat` loads; results to a JSON file and a table.
+and 3,000 rules (workload.py, vendored), written in the kspolicy language by
+workload_kspolicy.py. Every load is in this one process, after Lark has built its
+parser (a new process pays that once too, ~0.2 s). *cold*: the parse cache off;
+*first*: an empty cache folder, so the parse result is also written; *warm*: that
+folder again, as a restarted service or a second CLI call finds it. Medians of
+`--repeat` loads; results to a JSON file and a table.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from pathlib import Path
 
 import kspolicy
 from kspolicy.loader import default_policy_path
-from kspolicy.parser import _lark, _reader
+from kspolicy.parser import _lark
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "bench"
 
 
 def seconds(load: Callable[[], object], repeat: int) -> float:
@@ -43,18 +42,18 @@ def seconds(load: Callable[[], object], repeat: int) -> float:
 
 def policies(folder: Path) -> dict[str, Path]:
     found = {"knowledge-security pack": default_policy_path()}
-    sys.path[:0] = [str(BENCH), str(ROOT / "benchmarks")]
-    import peer_adapter  # type: ignore[import-not-found]
+    sys.path.insert(0, str(ROOT / "benchmarks"))
     import workload  # type: ignore[import-not-found]
+    import workload_kspolicy  # type: ignore[import-not-found]
 
     for size in (30, 300, 3000):
         target = folder / f"workload-{size}"
         target.mkdir()
         (target / "policy.pol").write_text(
-            peer_adapter.policy_source(workload.make_policy(size)), encoding="utf-8"
+            workload_kspolicy.policy_source(workload.make_policy(size)), encoding="utf-8"
         )
         (target / "lists.toml").write_text(
-            peer_adapter.lists_source(workload.make_policy(size)), encoding="utf-8"
+            workload_kspolicy.lists_source(workload.make_policy(size)), encoding="utf-8"
         )
         found[f"workload, {size:,} rules"] = target
     return found
@@ -67,7 +66,6 @@ def main() -> None:
     args = parser.parse_args()
     limits = kspolicy.Limits(max_rules=100_000)
     _lark()
-    _reader()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for name, path in policies(Path(scratch)).items():

@@ -18,8 +18,6 @@ LAYERS = {
     "decision": 1,
     "lists": 1,
     "checked": 1,
-    "lexer": 1,
-    "lalr": 1,
     "parser": 2,
     "serde": 2,
     "cache": 3,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import threading
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kspolicy import nodes as n
+from kspolicy import parser
 from kspolicy.parser import parse_expression, parse_module
 from kspolicy.span import Source
 
@@ -218,25 +223,192 @@ def test_a_text_before_the_first_item_is_an_error() -> None:
     assert codes == ["KSP101"]
 
 
-def test_an_item_the_reader_gives_up_on_halfway_is_built_once_by_lark(
+def test_an_item_refused_late_leaves_nothing_of_what_was_built() -> None:
+    """Nodes are built as Lark reduces, so an item refused at its last token has already
+    built some (and reported an impossible date): only its syntax error remains, and its
+    one-line rule is not counted."""
+    module, codes = parse(
+        "if a then v >= b\nif b valid from 2025-02-30 when a then v >= b )\n"
+        "rule r valid from 2025-02-30 when a then v >= b )\nif c then v >= b"
+    )
+    assert codes == ["KSP101", "KSP101"]  # no KSP105 for the dates
+    assert [item.name.text for item in module.items] == ["t.if1", "t.if2"]  # type: ignore[attr-defined]
+
+
+def test_a_long_and_chain_is_one_node_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11 ("one `and` of 100,000 operands 14 s (quadratic)"; "long and/or chains
+    are flat"), the parser's part: a chain is one And of all its operands, made by one
+    call of the builder, so building it is linear (no node per operand, no tuple grown
+    operand by operand)."""
+    calls: list[int] = []
+    and_expr = parser._Builder.and_expr
+
+    def counted(self: Any, span: Any, *operands: n.Expr) -> n.And:
+        calls.append(len(operands))
+        return and_expr(self, span, *operands)
+
+    monkeypatch.setattr(parser._Builder, "and_expr", counted)
+    counting = parser.make_parser(parser.grammar_text())
+    monkeypatch.setattr(parser, "_lark", lambda: counting)
+    expr = parse_expression(" and ".join(f"x{i}" for i in range(20_000)))
+    assert calls == [20_000]
+    assert isinstance(expr, n.And) and len(expr.operands) == 20_000
+    assert all(isinstance(o, n.Path) for o in expr.operands)
+    assert (expr.operands[-1].span.text, expr.span.text[-10:]) == ("x19999", "and x19999")
+    expr = parse_expression(" or ".join(f"x{i}" for i in range(1_000)) + " or (a or b)")
+    assert isinstance(expr, n.Or) and len(expr.operands) == 1_001  # brackets stay a node
+
+
+@pytest.mark.parametrize("opening, closing", [("not ", ""), ("(", ")"), ("not (", ")")])
+def test_max_depth_1010_with_1000_nots_parses(opening: str, closing: str) -> None:
+    """Issue 11: `--limit max_depth=1010` with 1,000 `not` (documented as safe to raise).
+    Lark's parser and the node building are not recursive, so the parser takes any depth
+    the limit allows, in a thread with Python's default recursion limit too."""
+    text = "rule r when " + opening * 1_000 + "f.a" + closing * 1_000 + " then v >= y"
+    outcome: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(parse_module(Source("t.pol", text), max_depth=1_010))
+    )
+    worker.start()
+    worker.join()
+    [(module, diagnostics)] = outcome
+    assert diagnostics == []
+    rule = module.items[0]
+    assert isinstance(rule, n.Rule)
+    node, nots = rule.when, 0
+    while isinstance(node, n.Not):
+        node, nots = node.operand, nots + 1
+    assert nots == (1_000 if "not" in opening else 0)
+    assert isinstance(node, n.Path) and node.span.text == "f.a"
+    _, diagnostics = parse_module(Source("t.pol", text), max_depth=400)
+    # Brackets alone add no level to the parse tree (the checker counts them).
+    assert [d.code.number for d in diagnostics] == (["KSP130"] if nots else [])
+
+
+# ---- the grammar is the only definition of the language ----------------------------------
+
+SRC = Path(parser.__file__).parent
+
+
+def _grammar_terminals() -> dict[str, str]:
+    """Each terminal the grammar defines by a regular expression, as written there."""
+    written = {}
+    for terminal in parser._lark().terminals:
+        if terminal.pattern.type == "re":
+            value = str(terminal.pattern.value)
+            for char, escape in (("\t", "\\t"), ("\f", "\\f"), ("\r", "\\r"), ("\n", "\\n")):
+                value = value.replace(char, escape)
+            written[str(terminal.name)] = value
+    return written
+
+
+def test_no_terminal_is_restated_outside_the_grammar() -> None:
+    """No text in kspolicy's code holds the regular expression of a grammar terminal
+    (lexer.py did, and read `-5` when the grammar's INT no longer did)."""
+    terminals = _grammar_terminals()
+    assert {"NAME", "STRING", "INT", "DECIMAL", "DATE", "COMMENT"} <= set(terminals)
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value.replace("?:", "")  # `(?:...)` restates `(...)` all the same
+                for name, pattern in terminals.items():
+                    assert pattern not in text, f"{path.name}:{node.lineno} restates {name}"
+
+
+def test_the_check_for_restated_terminals_finds_one() -> None:
+    # What the test above looks for, in the form lexer.py and the formatter wrote it.
+    terminals = _grammar_terminals()
+    assert terminals["INT"] in r"-?\d+"
+    assert terminals["NAME"] in r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+    assert terminals["STRING"] in r'(?P<text>"(?:\\.|[^"\\])*"?)'.replace("?:", "")
+
+
+def _with_grammar(monkeypatch: pytest.MonkeyPatch, old: str, new: str) -> None:
+    grammar = parser.grammar_text()
+    assert old in grammar
+    changed = parser.make_parser(grammar.replace(old, new))
+    monkeypatch.setattr(parser, "_lark", lambda: changed)
+
+
+def test_int_changed_to_digits_only_in_the_grammar_refuses_minus_five(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The fast reader builds nodes as it reads; when it refuses an item late (a token
-    its lexer does not know, say), Lark parses it again with the same builder, which
-    must not keep what the reader had built: one diagnostic, one-line rules counted once."""
-    from kspolicy import parser
-    from kspolicy.lalr import Refused
+    """Issue 12: with INT changed to /\\d+/ in the grammar, the fast reader still read
+    `-5`, Lark refused it. Now what the grammar says is what parses."""
+    text = "rule r when x == -5 then v >= c"
+    compare = only(text).when  # type: ignore[attr-defined]
+    assert isinstance(compare, n.Compare) and compare.right == lit(-5)
+    _with_grammar(monkeypatch, r"INT: /-?\d+/", r"INT: /\d+/")
+    assert parse(text)[1] == ["KSP102"]  # unexpected character `-`
+    assert parse("rule r when x == 5 then v >= c")[1] == []
 
-    reader = parser._reader()
-    assert reader is not None
 
-    class GivesUpAtTheEnd:
-        def read(self, text: str, builder: object) -> object:
-            assert reader is not None
-            reader.read(text, builder)  # builds everything, then refuses
-            raise Refused("at the end")
+def test_the_item_layout_takes_texts_and_comments_from_the_grammar(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A file is split into items outside texts and comments, as the grammar has them.
+    text = "rule a when x then v >= c // a note\nrule b when y then v >= c\n"
+    assert parse(text)[1] == ["KSP102"]  # `/` is no character of the language
+    _with_grammar(monkeypatch, r"COMMENT: /#[^\n]*/", r"COMMENT: /\/\/[^\n]*/")
+    module, codes = parse(text)
+    assert codes == []
+    assert [c.text for c in module.comments] == ["// a note"]
+    _, codes = parse("rule a when x then v >= c // note\nrule b when y then v >= c # no\n")
+    assert codes == ["KSP102"]  # `#` no longer starts a comment
 
-    monkeypatch.setattr(parser, "_reader", lambda: GivesUpAtTheEnd())
-    module, codes = parse("if a then v >= b\nrule r valid from 2025-02-30 when a then v >= b")
-    assert codes == ["KSP105"]  # the impossible date, once
-    assert [item.name.text for item in module.items] == ["t.if1", "r"]  # type: ignore[attr-defined]
+
+# ---- Lark's public API only --------------------------------------------------------------
+
+LARK_INTERNALS = {
+    "parse_table",
+    "parser_conf",
+    "lexer_conf",
+    "empty_indices",
+    "expand1",
+    "template_source",
+    "callbacks",
+    "states",
+    "start_states",
+    "end_states",
+}
+
+
+def test_no_private_lark_attribute_in_src() -> None:
+    """Lark is used through its public API: imported from `lark` and `lark.exceptions`
+    only, no attribute of Lark's internals (the parse table, rule options, the parser
+    inside the parser), no `_`-prefixed attribute but our own (`self._x`), no token
+    made behind Token's back (`str.__new__`)."""
+    for path in SRC.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        uses_lark = False
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "lark":
+                assert node.module in ("lark", "lark.exceptions"), f"{path.name}: {node.module}"
+                uses_lark = True
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] == "lark":
+                        assert alias.name == "lark", f"{path.name}: import {alias.name}"
+                        uses_lark = True
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Attribute):
+                continue
+            where = f"{path.name}:{node.lineno}: .{node.attr}"
+            assert node.attr not in LARK_INTERNALS, where
+            if isinstance(node.value, ast.Attribute):  # `x.parser.parser`
+                assert not (node.attr == node.value.attr == "parser"), where
+            if node.attr == "__new__" and isinstance(node.value, ast.Name):
+                assert node.value.id != "str", where
+            private = node.attr.startswith("_") and not node.attr.startswith("__")
+            if uses_lark and private:
+                assert isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"), where
+
+
+def test_every_rule_of_the_grammar_has_a_reduction() -> None:
+    # A rule without one would reach the builder as a bare lark.Tree.
+    reductions = parser._lark().options.transformer
+    for rule in parser._lark().rules:
+        name = str(rule.alias or rule.origin.name)
+        always_inlined = rule.options.expand1 and not rule.alias and len(rule.expansion) == 1
+        if not name.startswith("_") and not always_inlined:
+            assert callable(getattr(reductions, name, None)), name

@@ -1,17 +1,15 @@
-"""The fast reader builds what Lark's own lexer, parser and positions would, to the character.
+"""The parser builds what Lark's own positions would give, to the character.
 
-For speed, an item is read by lalr.py: lexer.py's tokens, Lark's parse table, nodes
-built as rules are reduced, spans worked out from the tokens. When it refuses an
-item, Lark parses it (keeping every token) and parser.py walks the tree. The
-reference here is the way it was first done: Lark's lexer and position propagation,
-keywords filtered out by Lark and `?`-rules inlined. All three drive the same
-builder; every node, span, diagnostic and tree height must come out the same, and
-what Lark refuses, the reader must refuse.
+An item is parsed by Lark with every token kept and built into nodes as Lark reduces
+(parser.py's `_Reductions`), spans worked out from the tokens and the tree's height
+counted for the depth limit. The reference here is the way it was first done: Lark's
+tree with its own position propagation, keywords filtered out and `?`-rules inlined by
+Lark, then walked with the same builder. Every node, span, diagnostic and tree height
+must come out the same, and what Lark refuses must be a syntax error.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +21,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 from kspolicy import parser
-from kspolicy.lalr import Refused
-from kspolicy.span import Source
+from kspolicy.span import Source, Span
 
 from .conftest import ROOT
+from .helpers import benchmark_modules
 
 REFERENCE = lark.Lark(
     parser.grammar_text(),
@@ -35,47 +33,67 @@ REFERENCE = lark.Lark(
     propagate_positions=True,
     maybe_placeholders=True,
 )
-BENCH = ROOT.parent / "shared" / "bench"
+SYNTAX_ERRORS = {"KSP101", "KSP102", "KSP103", "KSP104"}
 
 
 def _reference_walk(builder: Any, tree: lark.Tree[Any]) -> Any:
+    """The reference tree built into nodes, recursively, each span from Lark's positions."""
     children = [
         _reference_walk(builder, child) if isinstance(child, lark.Tree) else child
         for child in tree.children
     ]
     build = getattr(builder, tree.data, None)
-    return lark.Tree(tree.data, children) if build is None else build(tree.meta, *children)
+    if build is None:
+        return lark.Tree(tree.data, children)
+    meta, offset = tree.meta, builder.offset
+    if meta.empty:
+        span = Span(builder.source, offset, offset)
+    else:
+        span = Span(builder.source, offset + meta.start_pos, offset + meta.end_pos)
+    return build(span, *children)
+
+
+def _height(tree: lark.Tree[Any]) -> int:
+    """How high a tree is (Lark inlines brackets and titles, so they add no level)."""
+    return 1 + max((_height(c) for c in tree.children if isinstance(c, lark.Tree)), default=0)
 
 
 def assert_same_spans(text: str, name: str = "p.pol") -> int:
-    """Build every item three ways; the number of items compared."""
+    """Parse every item of `text` and check it against the reference; the number of
+    items compared (the others Lark refuses)."""
     source = Source(name, text)
-    reader = parser._reader()
-    assert reader is not None  # the fast reader can drive Lark's table for this grammar
-    compared = 0
+    module, diagnostics = parser.parse_module(source, max_depth=10_000)
+    syntax_errors = [d.span.start for d in diagnostics if d.code.number in SYNTAX_ERRORS]
+    compared = built_items = 0
     for start, end in parser._layout(text)[0]:
         chunk = text[start:end]
         try:
             reference_tree = REFERENCE.parse(chunk)
         except lark.exceptions.UnexpectedInput:
-            with pytest.raises(Refused):  # what Lark refuses, the reader refuses
-                reader.read(chunk, parser._Builder(source, start, "p", 0))
+            assert any(start <= at <= end for at in syntax_errors), chunk
             continue
         theirs = parser._Builder(source, start, "p", 0)
         expected = _reference_walk(theirs, reference_tree).children
-        fast = parser._Builder(source, start, "p", 0)
-        read, height = reader.read(chunk, fast)  # what Lark parses, the reader reads
-        walker = parser._Builder(source, start, "p", 0)
-        tree = parser._lark().parse(chunk)
-        walked = walker.transform(tree).children
-        assert height == parser._tree_depth(tree)
-        for built, builder in ((read, fast), (walked, walker)):
-            assert [attrs.asdict(i) for i in built] == [attrs.asdict(i) for i in expected], chunk
-            assert [attrs.asdict(d) for d in builder.diagnostics] == [
-                attrs.asdict(d) for d in theirs.diagnostics
-            ]
+        ours = parser._Builder(source, start, "p", 0)
+        built, height = _parse_item(chunk, ours)
+        assert height == _height(reference_tree), chunk
+        assert [attrs.asdict(i) for i in built] == [attrs.asdict(i) for i in expected], chunk
+        assert [attrs.asdict(d) for d in ours.diagnostics] == [
+            attrs.asdict(d) for d in theirs.diagnostics
+        ]
+        built_items += len(built)
         compared += 1
+    assert len(module.items) == built_items  # parse_module kept every item that parsed
     return compared
+
+
+def _parse_item(chunk: str, builder: Any) -> tuple[list[Any], int]:
+    parser._current.builder = builder
+    try:
+        items, _, _, height = parser._lark().parse(chunk)  # type: ignore[misc]
+    finally:
+        parser._current.builder = None
+    return items, height
 
 
 def project_policy_files() -> list[Path]:
@@ -85,15 +103,15 @@ def project_policy_files() -> list[Path]:
 
 
 @pytest.mark.parametrize("path", project_policy_files(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_project_file_gets_the_same_spans(path: Path) -> None:
+def test_every_project_file_gets_lark_s_own_spans(path: Path) -> None:
     assert_same_spans(path.read_text(encoding="utf-8", errors="replace"), path.name)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(
     text=from_lark(REFERENCE, start="start", explicit={"LANGTAG": st.sampled_from(["en", "nl"])})
 )
-def test_any_policy_gets_the_same_spans(text: str) -> None:
+def test_any_policy_gets_lark_s_own_spans(text: str) -> None:
     assert_same_spans(text)
 
 
@@ -109,22 +127,16 @@ def test_any_policy_gets_the_same_spans(text: str) -> None:
         'if (x) then a >= b cite "s" because "r"',
     ],
 )
-def test_tricky_constructs_get_the_same_spans(text: str) -> None:
+def test_tricky_constructs_get_lark_s_own_spans(text: str) -> None:
     assert assert_same_spans(text) == 1
 
 
-@pytest.mark.skipif(not BENCH.is_dir(), reason="no ../shared/bench here")
-def test_the_benchmark_workload_gets_the_same_spans() -> None:
-    sys.path[:0] = [str(BENCH), str(ROOT / "benchmarks")]
-    try:
-        import peer_adapter  # type: ignore[import-not-found]
-        import workload  # type: ignore[import-not-found]
-    finally:
-        del sys.path[:2]
-    assert assert_same_spans(peer_adapter.policy_source(workload.make_policy(300))) > 300
+def test_the_benchmark_workload_gets_lark_s_own_spans() -> None:
+    workload, as_kspolicy = benchmark_modules()
+    assert assert_same_spans(as_kspolicy.policy_source(workload.make_policy(300))) > 300
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(
     text=from_lark(REFERENCE, start="start", explicit={"LANGTAG": st.sampled_from(["en", "nl"])}),
     edits=st.lists(
@@ -136,11 +148,10 @@ def test_the_benchmark_workload_gets_the_same_spans() -> None:
         max_size=3,
     ),
 )
-def test_any_edited_policy_is_refused_or_read_alike(
+def test_any_edited_policy_is_refused_or_gets_lark_s_own_spans(
     text: str, edits: list[tuple[int, str]]
 ) -> None:
-    # A character replaced, inserted or removed here and there: where the reader reads
-    # what Lark would refuse, or the other way round, the comparison above fails.
+    # A character replaced, inserted or removed here and there.
     for place, replacement in edits:
         at = place % (len(text) + 1)
         text = text[:at] + replacement + text[at + 1 :]

@@ -63,8 +63,6 @@ KEEP = 64
 
 ENGINE_MODULES = (
     "parser.py",
-    "lexer.py",
-    "lalr.py",
     "nodes.py",
     "span.py",
     "diagnostics.py",

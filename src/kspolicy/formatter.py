@@ -17,16 +17,23 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import cache
 
 import attrs
 
 from . import nodes as n
 from .diagnostics import Diagnostic, KspolicyError
-from .parser import ITEM_KEYWORDS, parse_module
+from .parser import ITEM_KEYWORDS, parse_module, terminal_regex
 from .span import Source, Span
 
 WIDTH = 100
-_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+@cache
+def _plain_name() -> re.Pattern[str]:
+    """A dotted name, of the grammar's NAMEs: a code that matches is written unquoted."""
+    name = terminal_regex("NAME")
+    return re.compile(rf"{name}(\.{name})*$")
 
 
 class FormatError(KspolicyError):
@@ -116,7 +123,7 @@ def literal(value: object) -> str:
 
 
 def _code(name: str) -> str:
-    plain = _PLAIN_NAME.match(name) and name.split(".")[0] not in ITEM_KEYWORDS
+    plain = _plain_name().match(name) and name.split(".")[0] not in ITEM_KEYWORDS
     return name if plain else quote(name)
 
 

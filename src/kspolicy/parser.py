@@ -3,10 +3,14 @@
 A file is first split into items at lines that start with an item keyword (`rule`,
 `define`, `enum`...), outside texts in quotes. Each item is parsed on its own, so a
 syntax error stops only its own item and every item's first error is reported in one
-run. Spans are shifted from the item back to the file. An item is read by lalr.py's
-fast reader over Lark's parse table, building nodes as it goes; what it refuses, Lark
-parses, and its errors become the diagnostics. No Lark class, terminal name or
-traceback reaches the user: `_describe_expected` names what was expected in words.
+run. Spans are shifted from the item back to the file.
+
+grammar/kspolicy.lark is the only definition of the language: an item is parsed by
+Lark's LALR parser and contextual lexer, made from the grammar, and built into nodes as
+Lark reduces each rule (Lark's public `transformer=` option), so no parse tree is made
+and none walked. Even the splitting into items takes its texts in quotes and comments
+from the grammar's terminals. No Lark class, terminal name or traceback reaches the
+user: `_describe_expected` names what was expected in words.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import threading
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path as FsPath
@@ -25,7 +31,6 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import nodes as n
 from .diagnostics import Diagnostic, did_you_mean, error
-from .lalr import ItemReader, Meta, Refused, named_terminals
 from .limits import DEFAULT
 from .span import Source, Span
 
@@ -42,14 +47,6 @@ ITEM_KEYWORDS = (
     "if",
 )
 
-_SCAN = re.compile(
-    r'(?P<text>"(?:\\.|[^"\\])*"?)'
-    r"|(?P<comment>#[^\n]*)"
-    r"|(?P<item>^[ \t]*(?:" + "|".join(ITEM_KEYWORDS) + r")(?![A-Za-z0-9_]))",
-    re.MULTILINE | re.DOTALL,
-)
-
-
 _INK = re.compile(r"\S")
 """Anything but white space: a range without it holds no item."""
 
@@ -63,67 +60,74 @@ def grammar_text() -> str:
     return checkout.read_text(encoding="utf-8")
 
 
-@cache
-def _lark() -> lark.Lark:
-    """Lark's parser for the grammar: its table drives the fast reader, and every syntax
-    error comes from it.
+def make_parser(grammar: str) -> lark.Lark:
+    """Lark's parser for a grammar, building nodes as it parses (see `_Reductions`).
 
-    Every token is kept in the tree and positions are not propagated by Lark: _Builder
-    takes each node's span from its tokens and drops the keywords itself (Lark's
-    position propagation was a third of the time to parse a large policy).
+    Every token is kept (`keep_all_tokens`), so that each node's span can reach over
+    its keywords and brackets; the reductions leave the keywords out. Lark does not
+    propagate positions: it can only do so for its own trees, and spans taken from the
+    tokens are cheaper anyway. `parse` returns `(items, start, end, height)`.
     """
-    return lark.Lark(
-        grammar_text(),
+    reductions = _Reductions()
+    parser = lark.Lark(
+        grammar,
         parser="lalr",
         lexer="contextual",
         propagate_positions=False,
         keep_all_tokens=True,
         maybe_placeholders=True,
+        transformer=reductions,
         cache=False,
     )
+    # Terminals with a name in the grammar (NAME, STRING...) are the tokens a node
+    # keeps; the others are keywords and punctuation, written as "..." in the grammar.
+    reductions.named.update(str(t.name) for t in parser.terminals if t.pattern.type == "re")
+    return parser
 
 
 @cache
-def _named() -> frozenset[str]:
-    """The named terminals of the grammar (see lalr.named_terminals)."""
-    return named_terminals(_lark())
+def _lark() -> lark.Lark:
+    """The parser for grammar/kspolicy.lark: it parses every item and raises every
+    syntax error."""
+    return make_parser(grammar_text())
+
+
+def terminal_regex(name: str) -> str:
+    """The regular expression of one of the grammar's named terminals (`NAME`, `STRING`...),
+    for code that must recognise what the parser reads (the formatter's plain names)."""
+    for terminal in _lark().terminals:
+        if terminal.name == name and terminal.pattern.type == "re":
+            return str(terminal.pattern.to_regexp())
+    raise KeyError(name)
 
 
 @cache
-def _reader() -> ItemReader | None:
-    """The fast reader (lalr.py) over the same parse table; None if it cannot drive it."""
-    methods = {
-        name: function
-        for name, function in vars(_Builder).items()
-        if not name.startswith("_") and callable(function)
-    }
-    try:
-        return ItemReader(_lark(), methods, _UNWRAPPED, _KEEPS_TOKENS)
-    except Refused:
-        return None
+def _item_scan(parser: lark.Lark) -> re.Pattern[str]:
+    """Texts in quotes, comments and item starts, for `_layout`: the texts and comments
+    as the grammar defines them. A text never closed runs to the end of the file."""
+    terminals = {t.name: t.pattern.to_regexp() for t in parser.terminals}
+    return re.compile(
+        rf'(?P<text>{terminals["STRING"]}|"(?s:.*))'
+        rf"|(?P<comment>{terminals['COMMENT']})"
+        r"|(?P<item>^[ \t]*(?:" + "|".join(ITEM_KEYWORDS) + r")(?![A-Za-z0-9_]))",
+        re.MULTILINE,
+    )
 
 
 def _build_item(chunk: str, builder: _Builder, max_height: int) -> list[n.Item] | None:
     """An item's nodes, built by `builder`; None if its tree is higher than `max_height`.
 
-    The fast reader first; Lark's own parser for anything it refuses, so that every
-    syntax error is Lark's (raised as UnexpectedInput). A tree too high is refused
-    before Lark's tree is walked, since that walk is recursive; the reader builds
-    without recursion, so its nodes are only dropped.
+    Raises Lark's UnexpectedInput at a syntax error. Nodes are built bottom-up as Lark
+    reduces, without recursion, so a tree too high is only dropped.
     """
-    reader = _reader()
-    if reader is not None:
-        try:
-            items, height = reader.read(chunk, builder)
-        except Refused:
-            builder.restart()  # Lark's lexer and parser say exactly what is wrong
-        else:
-            return items if height <= max_height else None
-    tree = _lark().parse(chunk)
-    if _tree_depth(tree) > max_height:
-        return None
-    built: list[n.Item] = builder.transform(tree).children
-    return built
+    _current.builder = builder
+    try:
+        # With the reductions as its transformer, Lark gives what `_items` made.
+        parsed: Any = _lark().parse(chunk)
+        items, _, _, height = parsed
+    finally:
+        _current.builder = None
+    return items if height <= max_height else None
 
 
 def parse_module(
@@ -179,27 +183,13 @@ def parse_expression(text: str, name: str = "<expression>") -> n.Expr:
     return rule.when
 
 
-def _tree_depth(tree: lark.Tree[Token]) -> int:
-    """The depth of a parse tree, measured without recursion."""
-    deepest = 0
-    stack: list[tuple[lark.Tree[Token], int]] = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        step = 0 if _kind(node.data).unwrap is not None else 1  # brackets add no level
-        stack.extend(
-            (child, depth + step) for child in node.children if isinstance(child, lark.Tree)
-        )
-    return deepest
-
-
 def _layout(text: str) -> tuple[list[tuple[int, int]], list[tuple[str, int, int]]]:
     """Where each item starts and ends, and each comment (its text, start and end), in
     one pass over the text. Text before the first item is a range of its own, unless it
     is only comments and white space."""
     starts: list[int] = []
     comments: list[tuple[str, int, int]] = []
-    for match in _SCAN.finditer(text):
+    for match in _item_scan(_lark()).finditer(text):
         if match.lastgroup == "item":
             starts.append(match.start())
         elif match.lastgroup == "comment":
@@ -349,122 +339,124 @@ def _fold(text: str) -> str:
     return " ".join(text.split())
 
 
+class _Current(threading.local):
+    """The builder of the item being parsed in this thread (Lark's reductions are made
+    once per parser, so they find their builder here)."""
+
+    builder: _Builder | None = None
+
+
+_current = _Current()
+
 _UNWRAPPED = {"operand": 1, "title": 1}
 """Trees that stand for the child at that place: `( expr )` and `title text`."""
 
 _KEEPS_TOKENS = frozenset({"comparison"})
-"""Trees whose keywords the builder is given: a comparison's one token is its operator."""
+"""Rules whose keywords the builder is given: a comparison's one token is its operator."""
+
+_Reduction = Callable[[list[Any]], tuple[Any, int, int, int]]
+"""What Lark calls as it reduces: the children in, `(value, start, end, height)` out."""
 
 
-class _Kind:
-    """What the builder does with a tree of one rule (looked up once per rule name)."""
+class _Reductions(lark.Transformer[Token, Any]):
+    """What Lark calls as it reduces by a rule: one function per rule (or alias).
 
-    __slots__ = ("method", "unwrap", "keeps_tokens")
+    Each is given the rule's children as Lark shapes a tree (its documented "tree
+    construction" rules: `_rule`s spliced into their parent, a `?rule` with one child
+    replaced by it, an absent `[optional]` part as None), with every token kept.
+    What a reduction gives is a tuple `(value, start, end, height)`: the node the
+    builder made, where the rule's text starts and ends in the item (-1 when it holds
+    no token), and how high the parse tree Lark would have made is there (brackets and
+    titles add no level), for the depth limit. Everything is bottom-up, nothing
+    recursive, so an item can nest as deep as the limit allows. (A Transformer, as
+    Lark's `transformer=` option asks; it is never used to walk a tree.)
+    """
 
-    def __init__(self, name: str) -> None:
-        self.method = name
-        self.unwrap = _UNWRAPPED.get(name)
-        self.keeps_tokens = name in _KEEPS_TOKENS
+    def __init__(self) -> None:
+        super().__init__()
+        self.named: set[str] = set()
+        for name, method in vars(_Builder).items():
+            if not name.startswith("_") and callable(method):
+                setattr(self, name, _reduction(method, self.named, name in _KEEPS_TOKENS))
+        for name, index in _UNWRAPPED.items():
+            setattr(self, name, _unwrapping(index))
+        self.start = _items
 
 
-_KINDS: dict[Any, _Kind] = {}
+def _reduction(method: Callable[..., Any], named: set[str], keeps_tokens: bool) -> _Reduction:
+    """The reduction that calls one of the builder's methods: with the node's span and
+    its children's values, keywords and punctuation left out (unless `keeps_tokens`)."""
+
+    def reduce(children: list[Any]) -> tuple[Any, int, int, int]:
+        start = end = -1
+        height = 0
+        values: list[Any] = []
+        for child in children:
+            if child.__class__ is tuple:  # a node, as a reduction gave it
+                value, child_start, child_end, child_height = child
+                if child_start >= 0:
+                    if start < 0:
+                        start = child_start
+                    end = child_end
+                if child_height > height:
+                    height = child_height
+                values.append(value)
+            elif child is None:  # an absent [optional] part
+                values.append(None)
+            else:  # a token
+                if start < 0:
+                    start = child.start_pos
+                end = child.end_pos
+                if keeps_tokens or child.type in named:
+                    values.append(child)
+        builder = _current.builder
+        assert builder is not None
+        offset = builder.offset
+        if start < 0:
+            span = Span(builder.source, offset, offset)
+        else:
+            span = Span(builder.source, offset + start, offset + end)
+        return method(builder, span, *values), start, end, height + 1
+
+    return reduce
 
 
-def _kind(data: Any) -> _Kind:
-    # Lark names a rule's trees with one Token object per rule: keyed by that object,
-    # the lookup is an identity check, not a call to Token.__eq__ for every node.
-    found = _KINDS.get(data)
-    if found is None:
-        found = _KINDS[data] = _Kind(str(data))
-    return found
+def _unwrapping(index: int) -> _Reduction:
+    """The reduction of `( expr )` or `title text`: the child at `index`, unchanged,
+    its place reaching over the brackets or the keyword for the node around it (as
+    Lark's inlined rules with propagated positions did)."""
+
+    def unwrap(children: list[Any]) -> tuple[Any, int, int, int]:
+        first, last = children[0], children[-1]
+        inner = children[index]
+        start = first.start_pos if first.__class__ is not tuple else first[1]
+        end = last.end_pos if last.__class__ is not tuple else last[2]
+        return inner[0], start, end, inner[3]
+
+    return unwrap
+
+
+def _items(children: list[Any]) -> tuple[list[n.Item], int, int, int]:
+    """The reduction of `start`: the list of the item's nodes (one, but for `start: item*`)."""
+    height = max((child[3] for child in children), default=0)
+    return [child[0] for child in children], -1, -1, height + 1
 
 
 class _Builder:
     """Builds AST nodes for one item; collects what is wrong on the way.
 
-    Each grammar rule (or alias) has a method here, called with the node's position
-    (a `Meta`) and its children already built: by lalr.py's reader as it reduces each
-    rule, or by `transform` walking the tree Lark made of an item the reader refused.
-    The walk is ours rather than a `lark.Transformer` with `v_args`: that wraps every
-    call anew, which was half the time of building the tree of a large policy.
+    Each grammar rule (or alias) has a method here, called by `_Reductions` as Lark
+    reduces by that rule, with the node's span and its children already built.
     """
 
     def __init__(self, source: Source, offset: int, stem: str, oneliners: int) -> None:
         self.source = source
         self.offset = offset
         self.stem = stem
-        self.oneliners = self._first_oneliners = oneliners
+        self.oneliners = oneliners
         self.diagnostics: list[Diagnostic] = []
 
-    def restart(self) -> None:
-        """Forget what was built so far (the reader refused the item halfway)."""
-        self.oneliners = self._first_oneliners
-        self.diagnostics.clear()
-
-    def transform(self, tree: lark.Tree[Token]) -> Any:
-        """The node built from a tree (see `_walk`)."""
-        return self._walk(tree)[0]
-
-    def _walk(self, tree: lark.Tree[Token]) -> tuple[Any, int, int]:
-        """The node built from a tree, and where the tree starts and ends in the item.
-
-        The children are built first, then the rule's own method is called with the
-        node's position and the children, keywords and punctuation left out (but for
-        `comparison`, whose token is the operator). A parenthesised expression and a
-        `title "..."` become what they hold: their span is what is inside, while the
-        node around them reaches over the brackets or the keyword (as Lark's inlined
-        rules with propagated positions did). Recursive, like Lark's transformers:
-        parse_module refuses trees deeper than the depth limit before this runs, and
-        brackets, which that depth leaves out, are unwrapped in a loop.
-        """
-        outer_start = -1
-        outer_end = -1
-        kind = _kind(tree.data)
-        while kind.unwrap is not None:
-            first, last = tree.children[0], tree.children[-1]
-            if outer_start < 0 and isinstance(first, Token):
-                outer_start = first.start_pos if first.start_pos is not None else -1
-            if outer_end < 0 and isinstance(last, Token) and last.end_pos is not None:
-                outer_end = last.end_pos
-            inner = tree.children[kind.unwrap]
-            assert isinstance(inner, lark.Tree)
-            tree = inner
-            kind = _kind(tree.data)
-        named = _named()
-        keep_tokens = kind.keeps_tokens
-        children: list[Any] = []
-        start = end = -1
-        for child in tree.children:
-            if child is None:
-                children.append(None)
-            elif isinstance(child, Token):
-                if start < 0:
-                    start = child.start_pos if child.start_pos is not None else -1
-                end = child.end_pos if child.end_pos is not None else end
-                if keep_tokens or child.type in named:
-                    children.append(child)
-            else:
-                value, child_start, child_end = self._walk(child)
-                if child_start >= 0:
-                    if start < 0:
-                        start = child_start
-                    end = child_end
-                children.append(value)
-        build = getattr(self, kind.method, None)
-        if build is None:  # `start`: the items, in a plain tree
-            value = lark.Tree(kind.method, children)
-        else:
-            value = build(Meta(start, end), *children)
-        if outer_start >= 0:
-            return value, outer_start, max(outer_end, end)
-        return value, start, end
-
     # spans
-
-    def _span(self, meta: Any) -> Span:
-        if meta.empty:
-            return Span(self.source, self.offset, self.offset)
-        return Span(self.source, self.offset + meta.start_pos, self.offset + meta.end_pos)
 
     def _tspan(self, token: Token) -> Span:
         assert token.start_pos is not None and token.end_pos is not None
@@ -516,66 +508,62 @@ class _Builder:
     # header, imports, lists
 
     def policy_header(
-        self, meta: Any, name: Token, version: Token, *clauses: Any
+        self, span: Span, name: Token, version: Token, *clauses: Any
     ) -> n.PolicyHeader:
         title = next((c.value for c in clauses if c.keyword == "title"), None)
         languages: tuple[n.Name, ...] = ()
         for clause in clauses:
             if clause.keyword == "languages":
                 languages = clause.value
-        return n.PolicyHeader(
-            self._name(name), _unquote(version), title, languages, self._span(meta)
-        )
+        return n.PolicyHeader(self._name(name), _unquote(version), title, languages, span)
 
-    def title_clause(self, meta: Any, text: n.Text) -> n.Clause:
-        return n.Clause("title", text, self._span(meta))
+    def title_clause(self, span: Span, text: n.Text) -> n.Clause:
+        return n.Clause("title", text, span)
 
-    def languages_clause(self, meta: Any, *langs: Token) -> n.Clause:
-        return n.Clause("languages", tuple(self._name(t) for t in langs), self._span(meta))
+    def languages_clause(self, span: Span, *langs: Token) -> n.Clause:
+        return n.Clause("languages", tuple(self._name(t) for t in langs), span)
 
-    def import_stmt(self, meta: Any, path: Token) -> n.Import:
-        return n.Import(_unquote(path), self._span(meta))
+    def import_stmt(self, span: Span, path: Token) -> n.Import:
+        return n.Import(_unquote(path), span)
 
-    def lists_stmt(self, meta: Any, pattern: Token) -> n.Lists:
-        return n.Lists(_unquote(pattern), self._span(meta))
+    def lists_stmt(self, span: Span, pattern: Token) -> n.Lists:
+        return n.Lists(_unquote(pattern), span)
 
     # decision
 
-    def decision_decl(self, meta: Any, *outcomes: n.OutcomeDecl) -> n.DecisionDecl:
-        return n.DecisionDecl(tuple(outcomes), self._span(meta))
+    def decision_decl(self, span: Span, *outcomes: n.OutcomeDecl) -> n.DecisionDecl:
+        return n.DecisionDecl(tuple(outcomes), span)
 
     def outcome_decl(
-        self, meta: Any, name: Token, kind: tuple[Any, ...], title: Any
+        self, span: Span, name: Token, kind: tuple[Any, ...], title: Any
     ) -> n.OutcomeDecl:
         key = kind[3] if len(kind) > 3 else None
-        return n.OutcomeDecl(
-            self._name(name), kind[0], kind[1], kind[2], title, key, self._span(meta)
-        )
+        return n.OutcomeDecl(self._name(name), kind[0], kind[1], kind[2], title, key, span)
 
-    def scale_inline(self, meta: Any, *codes: n.Name) -> tuple[str, tuple[n.Name, ...], None]:
+    def scale_inline(self, span: Span, *codes: n.Name) -> tuple[str, tuple[n.Name, ...], None]:
         return ("scale", codes, None)
 
-    def scale_of(self, meta: Any, enum: Token) -> tuple[str, tuple[n.Name, ...], n.Name]:
+    def scale_of(self, span: Span, enum: Token) -> tuple[str, tuple[n.Name, ...], n.Name]:
         return ("scale", (), self._name(enum))
 
-    def set_of(self, meta: Any, enum: Token) -> tuple[str, tuple[n.Name, ...], n.Name]:
+    def set_of(self, span: Span, enum: Token) -> tuple[str, tuple[n.Name, ...], n.Name]:
         return ("set", (), self._name(enum))
 
-    def entry_of(self, meta: Any, records: Token, key: n.Path) -> tuple[Any, ...]:
+    def entry_of(self, span: Span, records: Token, key: n.Path) -> tuple[Any, ...]:
         return ("entry", (), self._name(records), key)
 
     # schema
 
-    def schema_decl(self, meta: Any, *fields: n.FieldDecl) -> n.SchemaDecl:
-        return n.SchemaDecl(fields, self._span(meta))
+    def schema_decl(self, span: Span, *fields: n.FieldDecl) -> n.SchemaDecl:
+        return n.SchemaDecl(fields, span)
 
     def record_decl(
-        self, meta: Any, name: Token, title: n.Text | None, *fields: n.FieldDecl
+        self, span: Span, name: Token, title: n.Text | None, *fields: n.FieldDecl
     ) -> n.RecordDecl:
-        return n.RecordDecl(self._name(name), title, fields, self._span(meta))
+        return n.RecordDecl(self._name(name), title, fields, span)
 
     def field_decl(
-        self, meta: Any, name: Token, type_ref: n.TypeRef, *options: n.Clause
+        self, span: Span, name: Token, type_ref: n.TypeRef, *options: n.Clause
     ) -> n.FieldDecl:
         seen: dict[str, n.Clause] = {}
         for option in options:
@@ -598,34 +586,36 @@ class _Builder:
             default,
             seen["as"].value if "as" in seen else None,
             seen["question"].value if "question" in seen else None,
-            self._span(meta),
+            span,
         )
 
-    def scalar_type(self, meta: Any, name: Token, int_range: tuple[int, int] | None) -> n.TypeRef:
-        return n.TypeRef(self._name(name), False, int_range, self._span(meta))
+    def scalar_type(self, span: Span, name: Token, int_range: tuple[int, int] | None) -> n.TypeRef:
+        return n.TypeRef(self._name(name), False, int_range, span)
 
-    def list_type(self, meta: Any, name: Token) -> n.TypeRef:
-        return n.TypeRef(self._name(name), True, None, self._span(meta))
+    def list_type(self, span: Span, name: Token) -> n.TypeRef:
+        return n.TypeRef(self._name(name), True, None, span)
 
-    def int_range(self, meta: Any, low: Token, high: Token) -> tuple[int, int]:
+    def int_range(self, span: Span, low: Token, high: Token) -> tuple[int, int]:
         return (self._int(low), self._int(high))
 
-    def required_option(self, meta: Any) -> n.Clause:
-        return n.Clause("required", True, self._span(meta))
+    def required_option(self, span: Span) -> n.Clause:
+        return n.Clause("required", True, span)
 
-    def default_option(self, meta: Any, literal: n.Literal) -> n.Clause:
-        return n.Clause("default", literal, self._span(meta))
+    def default_option(self, span: Span, literal: n.Literal) -> n.Clause:
+        return n.Clause("default", literal, span)
 
-    def empty_default_option(self, meta: Any) -> n.Clause:
-        return n.Clause("default", n.Literal((), self._span(meta)), self._span(meta))  # type: ignore[arg-type]
+    def empty_default_option(self, span: Span) -> n.Clause:
+        return n.Clause("default", n.Literal((), span), span)  # type: ignore[arg-type]
 
-    def binder_option(self, meta: Any, name: Token) -> n.Clause:
-        return n.Clause("as", self._name(name), self._span(meta))
+    def binder_option(self, span: Span, name: Token) -> n.Clause:
+        return n.Clause("as", self._name(name), span)
 
-    def question_option(self, meta: Any, text: n.Text) -> n.Clause:
-        return n.Clause("question", text, self._span(meta))
+    def question_option(self, span: Span, text: n.Text) -> n.Clause:
+        return n.Clause("question", text, span)
 
-    def enum_decl(self, meta: Any, name: Token, description: Token | None, body: Any) -> n.EnumDecl:
+    def enum_decl(
+        self, span: Span, name: Token, description: Token | None, body: Any
+    ) -> n.EnumDecl:
         values, from_list, hierarchical = body
         return n.EnumDecl(
             self._name(name),
@@ -633,34 +623,34 @@ class _Builder:
             values,
             from_list,
             hierarchical,
-            self._span(meta),
+            span,
         )
 
-    def enum_inline(self, meta: Any, *values: n.EnumValue) -> tuple[Any, ...]:
+    def enum_inline(self, span: Span, *values: n.EnumValue) -> tuple[Any, ...]:
         return (values, None, any("." in v.code.text for v in values))
 
-    def enum_from_list(self, meta: Any, list_name: Token) -> tuple[Any, ...]:
+    def enum_from_list(self, span: Span, list_name: Token) -> tuple[Any, ...]:
         return ((), self._name(list_name), False)
 
-    def enum_from_hierarchy(self, meta: Any, list_name: Token) -> tuple[Any, ...]:
+    def enum_from_hierarchy(self, span: Span, list_name: Token) -> tuple[Any, ...]:
         return ((), self._name(list_name), True)
 
-    def enum_value(self, meta: Any, code: n.Name | Token, label: n.Text | None) -> n.EnumValue:
+    def enum_value(self, span: Span, code: n.Name | Token, label: n.Text | None) -> n.EnumValue:
         if isinstance(code, Token):
             code = n.Name(_unquote(code), self._tspan(code))
-        return n.EnumValue(code, label, self._span(meta))
+        return n.EnumValue(code, label, span)
 
     # definitions and rules
 
-    def define(self, meta: Any, name: Token, title: n.Text | None, expr: n.Expr) -> n.Define:
-        return n.Define(self._name(name), title, expr, self._span(meta))
+    def define(self, span: Span, name: Token, title: n.Text | None, expr: n.Expr) -> n.Define:
+        return n.Define(self._name(name), title, expr, span)
 
-    def rule(self, meta: Any, name: Token, *clauses: n.Clause) -> n.Rule:
-        return self._rule(self._name(name), clauses, self._span(meta), oneline=False)
+    def rule(self, span: Span, name: Token, *clauses: n.Clause) -> n.Rule:
+        return self._rule(self._name(name), clauses, span, oneline=False)
 
-    def oneline(self, meta: Any, when: n.Expr, *rest: Any) -> n.Rule:
+    def oneline(self, span: Span, when: n.Expr, *rest: Any) -> n.Rule:
         self.oneliners += 1
-        span = self._span(meta)
+        span = span
         assignments = tuple(a for a in rest if isinstance(a, n.Assignment))
         clauses = [n.Clause("when", when, when.span), n.Clause("then", assignments, span)]
         clauses += [c for c in rest if isinstance(c, n.Clause)]
@@ -722,119 +712,119 @@ class _Builder:
             span=span,
         )
 
-    def cite_clause(self, meta: Any, *anchors: Token) -> n.Clause:
+    def cite_clause(self, span: Span, *anchors: Token) -> n.Clause:
         names = tuple(n.Name(_unquote(a), self._tspan(a)) for a in anchors)
-        return n.Clause("cite", names, self._span(meta))
+        return n.Clause("cite", names, span)
 
-    def valid_clause(self, meta: Any, validity: tuple[dt.date | None, dt.date | None]) -> n.Clause:
-        return n.Clause("valid", validity, self._span(meta))
+    def valid_clause(self, span: Span, validity: tuple[dt.date | None, dt.date | None]) -> n.Clause:
+        return n.Clause("valid", validity, span)
 
-    def validity(self, meta: Any, *tokens: Token) -> tuple[dt.date | None, dt.date | None]:
+    def validity(self, span: Span, *tokens: Token) -> tuple[dt.date | None, dt.date | None]:
         dates = [self._date(t) for t in tokens]
-        text = self.source.text[self.offset + meta.start_pos : self.offset + meta.end_pos]
+        text = span.text
         if text.lstrip().startswith("until"):
             return (None, dates[0])
         return (dates[0], dates[1] if len(dates) > 1 else None)
 
-    def when_clause(self, meta: Any, expr: n.Expr) -> n.Clause:
-        return n.Clause("when", expr, self._span(meta))
+    def when_clause(self, span: Span, expr: n.Expr) -> n.Clause:
+        return n.Clause("when", expr, span)
 
-    def unless_clause(self, meta: Any, expr: n.Expr) -> n.Clause:
-        return n.Clause("unless", expr, self._span(meta))
+    def unless_clause(self, span: Span, expr: n.Expr) -> n.Clause:
+        return n.Clause("unless", expr, span)
 
-    def then_clause(self, meta: Any, *assignments: n.Assignment) -> n.Clause:
-        return n.Clause("then", assignments, self._span(meta))
+    def then_clause(self, span: Span, *assignments: n.Assignment) -> n.Clause:
+        return n.Clause("then", assignments, span)
 
-    def because_clause(self, meta: Any, text: n.Text) -> n.Clause:
-        return n.Clause("because", text, self._span(meta))
+    def because_clause(self, span: Span, text: n.Text) -> n.Clause:
+        return n.Clause("because", text, span)
 
-    def raise_clause(self, meta: Any, outcome: Token, value: Any) -> n.Assignment:
-        return n.Assignment(self._name(outcome), ">=", (self._code(value),), self._span(meta))
+    def raise_clause(self, span: Span, outcome: Token, value: Any) -> n.Assignment:
+        return n.Assignment(self._name(outcome), ">=", (self._code(value),), span)
 
-    def add_clause(self, meta: Any, outcome: Token, *values: Any) -> n.Assignment:
+    def add_clause(self, span: Span, outcome: Token, *values: Any) -> n.Assignment:
         codes = tuple(self._code(v) for v in values)
-        return n.Assignment(self._name(outcome), "+=", codes, self._span(meta))
+        return n.Assignment(self._name(outcome), "+=", codes, span)
 
     def _code(self, value: n.Name | Token) -> n.Name:
         return n.Name(_unquote(value), self._tspan(value)) if isinstance(value, Token) else value
 
     # expressions
 
-    def or_expr(self, meta: Any, *operands: n.Expr) -> n.Or:
-        return n.Or(operands, self._span(meta))
+    def or_expr(self, span: Span, *operands: n.Expr) -> n.Or:
+        return n.Or(operands, span)
 
-    def and_expr(self, meta: Any, *operands: n.Expr) -> n.And:
-        return n.And(operands, self._span(meta))
+    def and_expr(self, span: Span, *operands: n.Expr) -> n.And:
+        return n.And(operands, span)
 
-    def not_expr(self, meta: Any, operand: n.Expr) -> n.Not:
-        return n.Not(operand, self._span(meta))
+    def not_expr(self, span: Span, operand: n.Expr) -> n.Not:
+        return n.Not(operand, span)
 
-    def any_quantifier(self, meta: Any, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
-        return n.Quantifier("any", self._name(var), coll, body, self._span(meta))
+    def any_quantifier(self, span: Span, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
+        return n.Quantifier("any", self._name(var), coll, body, span)
 
-    def all_quantifier(self, meta: Any, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
-        return n.Quantifier("all", self._name(var), coll, body, self._span(meta))
+    def all_quantifier(self, span: Span, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
+        return n.Quantifier("all", self._name(var), coll, body, span)
 
-    def compare(self, meta: Any, left: n.Expr, op: str, right: n.Expr) -> n.Compare:
-        return n.Compare(op, left, right, self._span(meta))
+    def compare(self, span: Span, left: n.Expr, op: str, right: n.Expr) -> n.Compare:
+        return n.Compare(op, left, right, span)
 
-    def comparison(self, meta: Any, op: Token) -> str:
+    def comparison(self, span: Span, op: Token) -> str:
         return str(op)
 
-    def in_test(self, meta: Any, element: n.Expr, container: n.Expr) -> n.In:
-        return n.In(element, container, False, self._span(meta))
+    def in_test(self, span: Span, element: n.Expr, container: n.Expr) -> n.In:
+        return n.In(element, container, False, span)
 
-    def not_in_test(self, meta: Any, element: n.Expr, container: n.Expr) -> n.In:
-        return n.In(element, container, True, self._span(meta))
+    def not_in_test(self, span: Span, element: n.Expr, container: n.Expr) -> n.In:
+        return n.In(element, container, True, span)
 
-    def matches_test(self, meta: Any, subject: n.Expr, list_name: Token) -> n.Matches:
-        return n.Matches(subject, self._name(list_name), self._span(meta))
+    def matches_test(self, span: Span, subject: n.Expr, list_name: Token) -> n.Matches:
+        return n.Matches(subject, self._name(list_name), span)
 
-    def known_test(self, meta: Any, subject: n.Expr) -> n.IsKnown:
-        return n.IsKnown(subject, True, self._span(meta))
+    def known_test(self, span: Span, subject: n.Expr) -> n.IsKnown:
+        return n.IsKnown(subject, True, span)
 
-    def unknown_test(self, meta: Any, subject: n.Expr) -> n.IsKnown:
-        return n.IsKnown(subject, False, self._span(meta))
+    def unknown_test(self, span: Span, subject: n.Expr) -> n.IsKnown:
+        return n.IsKnown(subject, False, span)
 
-    def path(self, meta: Any, *names: Any) -> n.Path:
+    def path(self, span: Span, *names: Any) -> n.Path:
         # The most frequent node of all (a large policy has tens of thousands): its
         # names (tokens, always placed) are made here rather than by a call of `_name` each.
-        source, offset, name, span = self.source, self.offset, n.Name, Span
+        source, offset, name, place = self.source, self.offset, n.Name, Span
         parts = [
-            name(str(t), span(source, offset + t.start_pos, offset + t.end_pos)) for t in names
+            name(str(t), place(source, offset + t.start_pos, offset + t.end_pos)) for t in names
         ]
-        return n.Path(tuple(parts), self._span(meta))
+        return n.Path(tuple(parts), span)
 
-    def code_name(self, meta: Any, *names: Token) -> n.Name:
-        return n.Name(".".join(names), self._span(meta))
+    def code_name(self, span: Span, *names: Token) -> n.Name:
+        return n.Name(".".join(names), span)
 
-    def set_literal(self, meta: Any, *items: n.Expr | None) -> n.SetLiteral:
-        return n.SetLiteral(tuple(i for i in items if i is not None), self._span(meta))
+    def set_literal(self, span: Span, *items: n.Expr | None) -> n.SetLiteral:
+        return n.SetLiteral(tuple(i for i in items if i is not None), span)
 
-    def string(self, meta: Any, token: Token) -> n.Literal:
-        return n.Literal(_unquote(token), self._span(meta))
+    def string(self, span: Span, token: Token) -> n.Literal:
+        return n.Literal(_unquote(token), span)
 
-    def integer(self, meta: Any, token: Token) -> n.Literal:
-        return n.Literal(self._int(token), self._span(meta))
+    def integer(self, span: Span, token: Token) -> n.Literal:
+        return n.Literal(self._int(token), span)
 
-    def decimal(self, meta: Any, token: Token) -> n.Literal:
-        return n.Literal(self._decimal(token), self._span(meta))
+    def decimal(self, span: Span, token: Token) -> n.Literal:
+        return n.Literal(self._decimal(token), span)
 
-    def date(self, meta: Any, token: Token) -> n.Literal:
-        return n.Literal(self._date(token), self._span(meta))
+    def date(self, span: Span, token: Token) -> n.Literal:
+        return n.Literal(self._date(token), span)
 
-    def true(self, meta: Any) -> n.Literal:
-        return n.Literal(True, self._span(meta))
+    def true(self, span: Span) -> n.Literal:
+        return n.Literal(True, span)
 
-    def false(self, meta: Any) -> n.Literal:
-        return n.Literal(False, self._span(meta))
+    def false(self, span: Span) -> n.Literal:
+        return n.Literal(False, span)
 
     # texts
 
-    def text(self, meta: Any, *parts: Any) -> n.Text:
+    def text(self, span: Span, *parts: Any) -> n.Text:
         if len(parts) == 1 and isinstance(parts[0], Token):
-            return n.Text(((None, _fold(_unquote(parts[0]))),), self._span(meta))
-        return n.Text(tuple(parts), self._span(meta))
+            return n.Text(((None, _fold(_unquote(parts[0]))),), span)
+        return n.Text(tuple(parts), span)
 
-    def lang_text(self, meta: Any, lang: Token, value: Token) -> tuple[str, str]:
+    def lang_text(self, span: Span, lang: Token, value: Token) -> tuple[str, str]:
         return (str(lang), _fold(_unquote(value)))

@@ -7,9 +7,9 @@ globs that name anything at all; those are loaded and, when they load, evaluated
 outcome must be a checked policy (and its decisions) or diagnostics whose spans lie
 inside their file; anything else (an exception, a span out of bounds) is a crash. Run
 with `-timeout=10 -rss_limit_mb=1024` so that a hang or a blow-up is one too.
-Each item is also read three ways (the fast reader, Lark and the builder's walk, Lark
-with its own positions: tests/test_parser_positions.py), which must agree, and what
-Lark refuses the reader must refuse. See README.md for how to run it.
+Each item's nodes and spans are also compared with those of Lark's own positions
+(tests/test_parser_positions.py), and what Lark refuses must be a syntax error. See
+README.md for how to run it.
 """
 
 from __future__ import annotations
