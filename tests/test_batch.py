@@ -344,3 +344,13 @@ def test_a_csv_row_over_many_lines_larger_than_a_case_ends_the_file_there(
         "the row holds more than 1,000 bytes, the most a case may have (max_case_bytes); "
         "the lines after it are not read"
     )
+
+
+def test_a_csv_column_into_an_element_an_earlier_column_left_unknown(tmp_path: Path) -> None:
+    """Found by the case fuzzer: `x.1` first filled `x.0` with an unknown element, and
+    `x.0.country` then tried to set a field of it (TypeError). The element becomes a
+    table; the schema then judges the case as usual."""
+    path = tmp_path / "cases.csv"
+    path.write_text("partners.1,partners.0.country\nBE,CN\n", encoding="utf-8")
+    (line, case), = list(read_batch(path))
+    assert (line, case) == (2, {"partners": [{"country": "CN"}, "BE"]})

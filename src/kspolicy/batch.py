@@ -422,6 +422,8 @@ def _from_columns(cells: list[str], columns: list[tuple[Part, ...]]) -> dict[str
                 while len(target) <= part:
                     # An element between two given ones: nothing about it is known.
                     target.append([] if isinstance(following, int) else {})
+                if target[part] is None:  # left unknown by a column that came before
+                    target[part] = container
                 target = target[part]
             else:
                 target = target.setdefault(part, container)
