@@ -70,9 +70,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the files the parser is called on (not read from the cache)."""
     called: list[str] = []
 
-    def counting(source: Source, max_depth: int) -> Any:
+    def counting(source: Source, max_depth: int, max_item_chars: int) -> Any:
         called.append(source.name)
-        return parse_module(source, max_depth)
+        return parse_module(source, max_depth, max_item_chars)
 
     monkeypatch.setattr(cache, "parse_module", counting)
     return called

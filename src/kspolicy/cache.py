@@ -55,6 +55,7 @@ import lark
 
 from . import nodes as n
 from .diagnostics import Diagnostic
+from .limits import DEFAULT
 from .parser import grammar_text, parse_module
 from .span import Source
 
@@ -110,18 +111,20 @@ def secret_dir() -> Path:
     return Path(base) / "kspolicy"
 
 
-def parse_cached(source: Source, max_depth: int) -> tuple[n.Module, list[Diagnostic]]:
-    """`parse_module(source, max_depth)`, read from the cache when this text was parsed before."""
+def parse_cached(
+    source: Source, max_depth: int, max_item_chars: int = DEFAULT.max_item_chars
+) -> tuple[n.Module, list[Diagnostic]]:
+    """`parse_module(source, ...)`, read from the cache when this text was parsed before."""
     folder = cache_dir()
     secret = None if folder is None else _secret()
     if folder is None or secret is None or _sources_fingerprint() is None:
-        return parse_module(source, max_depth)
-    name = f"parse-{_key(source, max_depth)}.pickle"
+        return parse_module(source, max_depth, max_item_chars)
+    name = f"parse-{_key(source, max_depth, max_item_chars)}.pickle"
     with _trusted_dir(folder) as fd:
         found = None if fd is None else _read(fd, name, secret)
         if found is not None:
             return found
-        parsed = parse_module(source, max_depth)
+        parsed = parse_module(source, max_depth, max_item_chars)
         if fd is not None:
             _write(fd, name, secret, parsed)
         return parsed
@@ -155,8 +158,9 @@ def _sources_fingerprint() -> str | None:
     return digest.hexdigest() if (here / "parser.py").is_file() else None
 
 
-def _key(source: Source, max_depth: int) -> str:
-    header = f"{_versions()}\0{_sources_fingerprint()}\0{max_depth}\0{source.name}\0"
+def _key(source: Source, max_depth: int, max_item_chars: int = DEFAULT.max_item_chars) -> str:
+    limits = f"{max_depth}\0{max_item_chars}"
+    header = f"{_versions()}\0{_sources_fingerprint()}\0{limits}\0{source.name}\0"
     digest = hashlib.sha256(header.encode("utf-8", "surrogatepass"))
     digest.update(source.text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()

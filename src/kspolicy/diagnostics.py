@@ -48,6 +48,7 @@ CODES = _registry(
     Code("KSP132", "too-many-rules", "more rules than the limit"),
     Code("KSP133", "list-too-long", "a list with more entries than the limit"),
     Code("KSP134", "quantifiers-too-deep", "`any`/`all` nested deeper than the limit"),
+    Code("KSP135", "item-too-large", "an item (rule, definition...) longer than the limit"),
     # 2xx: names and types
     Code("KSP201", "unknown-field", "a path names a field its record does not have"),
     Code("KSP202", "unknown-name", "a name that is not declared"),

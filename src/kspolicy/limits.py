@@ -20,6 +20,10 @@ class Limits:
     max_depth: int = 64
     #: Size of one policy or list file, in bytes (KSP131).
     max_file_bytes: int = 5_000_000
+    #: Characters in one item of a policy file: a rule, a definition, a record... (KSP135).
+    #: Checked before the item is parsed: parsing and evaluating a condition of 100,000
+    #: operands takes seconds, and no real item comes near (the pack's largest: ~3,000).
+    max_item_chars: int = 50_000
     #: Rules in a policy (KSP132).
     max_rules: int = 20_000
     #: Entries in one list (KSP133).

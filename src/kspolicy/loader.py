@@ -167,7 +167,8 @@ class _Reader:
             source = self._read(path, real, at, imported)
         if source is None:
             return
-        module, diagnostics = parse_cached(source, self.limits.max_depth)
+        limits = self.limits
+        module, diagnostics = parse_cached(source, limits.max_depth, limits.max_item_chars)
         self.modules.append(module)
         self.diagnostics.extend(diagnostics)
         for item in module.items:

@@ -131,11 +131,14 @@ def _build_item(chunk: str, builder: _Builder, max_height: int) -> list[n.Item] 
 
 
 def parse_module(
-    source: Source, max_depth: int = DEFAULT.max_depth
+    source: Source,
+    max_depth: int = DEFAULT.max_depth,
+    max_item_chars: int = DEFAULT.max_item_chars,
 ) -> tuple[n.Module, list[Diagnostic]]:
     """Parse one policy file: its tree (the items that parsed) and every diagnostic.
 
-    An item nested deeper than `max_depth` conditions is reported (KSP130) and skipped,
+    An item longer than `max_item_chars` is reported (KSP135) and skipped unparsed; an
+    item nested deeper than `max_depth` conditions is reported (KSP130) and skipped,
     before anything recursive walks it.
     """
     items: list[n.Item] = []
@@ -145,6 +148,16 @@ def parse_module(
     oneliners = 0
     for start, end in ranges:
         chunk = source.text[start:end]
+        if len(chunk) > max_item_chars:
+            diagnostics.append(
+                error(
+                    "KSP135",
+                    f"this item is {len(chunk):,} characters long; the limit is {max_item_chars:,}",
+                    Span(source, start, start + len(chunk.split(None, 1)[0])),
+                    "split a long condition into `define`s, or raise the limit (docs/limits.md)",
+                )
+            )
+            continue
         builder = _Builder(source, start, FsPath(source.name).stem, oneliners)
         try:
             # The grammar adds a level or two to the tree per condition.
