@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import kspolicy
 from kspolicy import Decision, testing
-from kspolicy.schema import RecordType
+from kspolicy.lang.schema import RecordType
 
 from .conftest import ROOT
 from .strategies import calm, forget, full_cases

@@ -14,8 +14,8 @@ raising. Errors derive from `KspolicyError`: `PolicyError` carries diagnostics,
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .decision import Decision, OpenQuestion, PolicyInfo, RuleResult, TraceNode
 from .diagnostics import CaseError, CaseProblem, Diagnostic, KspolicyError, PolicyError, Severity
+from .eval.decision import Decision, OpenQuestion, PolicyInfo, RuleResult, TraceNode
 from .limits import Limits
 from .policy import Policy, check, load
 

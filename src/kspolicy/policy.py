@@ -12,24 +12,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import checked as c
-from .checker import Checker
-from .compiler import compile_policy
-from .decision import Decision
-from .diagnostics import (
-    CODES,
-    CaseError,
-    CaseProblem,
-    Diagnostic,
-    PolicyError,
-    sorted_diagnostics,
-)
+from .diagnostics import CODES, CaseError, CaseProblem, Diagnostic, PolicyError, sorted_diagnostics
+from .eval.cases import CaseReader, load_case_file, parse_date
+from .eval.compiler import compile_policy
+from .eval.decision import Decision
+from .eval.runtime import Program, check_bindings, run
+from .lang import checked as c
+from .lang.checker import Checker
+from .lang.lints import lint
+from .lang.loader import default_policy_path, read_policy
+from .lang.schema import Schema
 from .limits import DEFAULT, Limits
-from .lints import lint
-from .loader import default_policy_path, read_policy
-from .runtime import Program, check_bindings, run
-from .schema import Schema
-from .serde import CaseReader, load_case_file, parse_date
 
 CaseInput = Mapping[str, Any] | str | os.PathLike[str]
 
@@ -247,7 +240,7 @@ class Policy:
     ) -> Iterator[Decision | CaseError]:
         """Each case's Decision, or the CaseError saying what is wrong with it, in input
         order, streamed in bounded memory; `workers` > 1 spreads them over processes."""
-        from .batch import evaluate_many
+        from .tools.batch import evaluate_many
 
         return evaluate_many(self, cases, as_of=as_of, lang=lang, explain=explain, workers=workers)
 

@@ -28,11 +28,9 @@ import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, override
 
-from .decision import Decision
-from .diagnostics import CODES, CaseError, CaseProblem, Diagnostic, did_you_mean, error
-from .limits import DEFAULT, Limits
-from .lists import Entries, Entry, NamedList
-from .schema import (
+from ..diagnostics import CODES, CaseError, CaseProblem, Diagnostic, did_you_mean, error
+from ..lang.lists import Entries, Entry, NamedList
+from ..lang.schema import (
     BoolType,
     DateType,
     EnumType,
@@ -44,7 +42,9 @@ from .schema import (
     TextType,
     Type,
 )
-from .span import Source, Span
+from ..limits import DEFAULT, Limits
+from ..span import Source, Span
+from .decision import Decision
 
 
 class _Invalid(ValueError):

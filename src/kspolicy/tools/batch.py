@@ -21,11 +21,11 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from .decision import Decision
-from .diagnostics import CODES, CaseError, CaseProblem
-from .limits import DEFAULT, Limits
-from .policy import Policy, load
-from .serde import depth_exceeds, json_problem, open_regular, os_reason
+from ..diagnostics import CODES, CaseError, CaseProblem
+from ..eval.cases import depth_exceeds, json_problem, open_regular, os_reason
+from ..eval.decision import Decision
+from ..limits import DEFAULT, Limits
+from ..policy import Policy, load
 
 WINDOW = 256  # cases read ahead per worker
 

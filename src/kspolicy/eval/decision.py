@@ -93,20 +93,20 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         """The decision as JSON-ready data (the stable format of DESIGN.md)."""
-        from .serde import unstructure_decision
+        from .cases import unstructure_decision
 
         return unstructure_decision(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Decision:
         """A decision from its JSON form: `Decision.from_dict(d.to_dict()) == d`."""
-        from .serde import structure_decision
+        from .cases import structure_decision
 
         return structure_decision(data)
 
     def to_json(self) -> str:
         """The decision as JSON text: the same decision gives the same bytes."""
-        from .serde import decision_json
+        from .cases import decision_json
 
         return decision_json(self)
 

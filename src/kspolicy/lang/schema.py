@@ -12,8 +12,8 @@ from typing import TypeAlias
 
 import attrs
 
+from ..span import Span
 from .nodes import Text
-from .span import Span
 
 
 @attrs.frozen
