@@ -14,7 +14,8 @@ import pytest
 
 import kspolicy
 from kspolicy import CaseError
-from kspolicy.eval.cases import TooLarge, load_case_file, parse_case, read_bounded, read_case_bytes
+from kspolicy.eval.cases import load_case_file, parse_case, read_case_bytes
+from kspolicy.files import TooLarge, read_bounded
 from kspolicy.render.diagnostics import render_case_error
 from kspolicy.tools.cli import main
 

@@ -17,10 +17,10 @@ import pytest
 
 import kspolicy
 from kspolicy import CaseError, Limits, PolicyError
-from kspolicy.eval.cases import read_list_file
 from kspolicy.eval.compiler import Compiler
 from kspolicy.eval.runtime import Env, Program, run
 from kspolicy.lang import checked as c
+from kspolicy.lang.listfile import read_list_file
 from kspolicy.lang.lists import Entries, Entry
 from kspolicy.limits import ENGINE_MAX_DEPTH
 from kspolicy.span import Source

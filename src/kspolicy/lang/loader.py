@@ -15,11 +15,12 @@ from pathlib import Path
 import attrs
 
 from ..diagnostics import Diagnostic, error
-from ..eval.cases import TooLarge, os_help, os_reason, read_bounded, read_list_file
+from ..files import TooLarge, os_help, os_reason, read_bounded
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
 from . import nodes as n
 from .cache import parse_cached
+from .listfile import read_list_file
 from .lists import NamedList
 
 MAIN_FILE = "policy.pol"

@@ -37,8 +37,8 @@ import attrs
 
 from ..diagnostics import CODES, CaseError, CaseProblem, KspolicyError
 from ..eval import cases
-from ..eval.cases import NOT_UNICODE, CaseFile, unencodable, unstructure_decision
-from ..eval.decision import Decision
+from ..eval.cases import NOT_UNICODE, CaseFile, unencodable
+from ..eval.decision import Decision, unstructure_decision
 from ..policy import Policy
 
 GENESIS = "0" * 64

@@ -22,8 +22,9 @@ from typing import Any, BinaryIO
 import attrs
 
 from ..diagnostics import CODES, CaseError, CaseProblem
-from ..eval.cases import depth_exceeds, json_problem, open_regular, os_reason
+from ..eval.cases import depth_exceeds, json_problem
 from ..eval.decision import Decision
+from ..files import open_regular, os_reason
 from ..limits import DEFAULT, Limits
 from ..policy import Policy, load
 

@@ -24,8 +24,9 @@ import tomli_w
 
 from .. import __version__
 from ..diagnostics import CaseError, KspolicyError, PolicyError, did_you_mean
-from ..eval.cases import os_reason, read_case_file
+from ..eval.cases import read_case_file
 from ..eval.decision import Decision
+from ..files import os_reason
 from ..lang.formatter import FormatError, format_source
 from ..lang.loader import default_policy_path, main_file
 from ..limits import Limits

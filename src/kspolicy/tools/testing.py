@@ -33,8 +33,9 @@ from typing import Any
 import attrs
 
 from ..diagnostics import CaseError, KspolicyError, did_you_mean
-from ..eval.cases import TooLarge, load_case_file, os_reason, read_bounded
+from ..eval.cases import load_case_file
 from ..eval.decision import Decision, TraceNode
+from ..files import TooLarge, os_reason, read_bounded
 from ..limits import DEFAULT, Limits
 from ..policy import Policy
 
