@@ -468,10 +468,25 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number a case may hold")
 
 
+# ---- a case that could not be read ----------------------------------------------------
+
+
+@attrs.frozen
+class Unreadable:
+    """A line of a batch file that holds no case: it gets its own CaseError, in its place.
+
+    `Policy.evaluate_many` takes it among the cases and yields that CaseError for it.
+    """
+
+    message: str
+    code: str = "KSP401"
+
+
 __all__ = [
     "NOT_UNICODE",
     "CaseFile",
     "CaseReader",
+    "Unreadable",
     "load_case_file",
     "parse_case",
     "parse_date",
