@@ -55,6 +55,7 @@ import lark
 
 from ..diagnostics import Diagnostic
 from ..span import Source
+from ..version import __version__
 from . import nodes as n
 from .parser import grammar_text, parse_module
 
@@ -131,8 +132,6 @@ def parse_cached(source: Source, max_depth: int) -> tuple[n.Module, list[Diagnos
 
 def _versions() -> str:
     """What, besides the sources, decides how a text parses: Python, Lark, kspolicy."""
-    from .. import __version__
-
     python = sys.implementation
     return "\0".join(
         (sys.version, python.name, str(python.cache_tag), lark.__version__, __version__)

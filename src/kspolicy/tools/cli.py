@@ -22,7 +22,6 @@ from typing import Any
 import attrs
 import tomli_w
 
-from .. import __version__
 from ..diagnostics import CaseError, KspolicyError, PolicyError, did_you_mean
 from ..eval.cases import read_case_file
 from ..eval.decision import Decision
@@ -35,6 +34,7 @@ from ..render.diagnostics import render_case_error, render_diagnostics
 from ..render.document import to_html, to_markdown, to_text
 from ..render.explain import explain
 from ..render.text import render_decision
+from ..version import __version__
 from . import audit, batch, interview, testing
 
 
