@@ -96,6 +96,10 @@ def _build(
     # Deeper limits need more Python frames; make sure the interpreter allows them.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), limits.recursion_needed()))
     sources = read_policy(path, limits, Path(root) if root is not None else None)
+    if any(d.code.number == "KSP133" for d in sources.diagnostics):
+        # A list refused for its size is left unread: checking the policy against it
+        # would only report what its absence causes (codes not in it, lists unknown).
+        return None, sorted_diagnostics(sources.diagnostics)
     checker = Checker(sources.modules, sources.lists, limits)
     checked = checker.check(sources.sha256, sources.files)
     diagnostics = [*sources.diagnostics, *checker.diagnostics]

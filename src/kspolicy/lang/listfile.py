@@ -110,7 +110,7 @@ def _named_list(
         )
         hint = "raise the limit (docs/limits.md) if the list is right"
         problems.append(error("KSP133", message, span, hint))
-        raw_entries = []  # the list stays declared, so its uses raise no errors of their own
+        return None, problems
     entries = Entries()
     after = span.start  # entries are found in the text in order: each after the one before
     for raw in raw_entries:
