@@ -25,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import kspolicy
-from kspolicy.loader import default_policy_path
-from kspolicy.parser import _lark
+from kspolicy.lang.loader import default_policy_path
+from kspolicy.lang.parser import _lark
 
 ROOT = Path(__file__).resolve().parents[1]
 

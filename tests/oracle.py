@@ -12,8 +12,8 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from kspolicy import checked as c
-from kspolicy.lists import fold_name
+from kspolicy.lang import checked as c
+from kspolicy.lang.lists import fold_name
 
 MISSING = object()  # an element of a collection that is unknown as a whole
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from kspolicy.schema import (
+from kspolicy.lang.schema import (
     BoolType,
     DateType,
     EnumType,

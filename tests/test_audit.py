@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 import kspolicy
-from kspolicy import audit
-from kspolicy.cli import main
+from kspolicy.tools import audit
+from kspolicy.tools.cli import main
 
 from .conftest import ROOT
 
@@ -205,7 +205,7 @@ def _record_under_a_file_size_limit(log: Path, limit: int) -> subprocess.Complet
         signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    command = [sys.executable, "-m", "kspolicy.cli", "eval", str(DRONES), "--record", str(log)]
+    command = [sys.executable, "-m", "kspolicy.tools.cli", "eval", str(DRONES), "--record", str(log)]
     return subprocess.run(
         command, capture_output=True, text=True, preexec_fn=limit_the_file_size, check=False
     )

@@ -12,8 +12,8 @@ import pytest
 
 import kspolicy
 from kspolicy import CaseError, Decision
-from kspolicy.batch import Unreadable, read_batch
-from kspolicy.cli import main
+from kspolicy.tools.batch import Unreadable, read_batch
+from kspolicy.tools.cli import main
 
 from .conftest import ROOT
 

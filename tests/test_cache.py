@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import pickle
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 import kspolicy
-from kspolicy import cache
-from kspolicy.loader import default_policy_path
-from kspolicy.parser import _lark, parse_module
+from kspolicy.lang import cache
+from kspolicy.lang.loader import default_policy_path
+from kspolicy.lang.parser import _lark, parse_module
 from kspolicy.render.diagnostics import render_diagnostics
 from kspolicy.span import Source
 
@@ -199,10 +199,19 @@ def test_any_parse_survives_the_cache_whole(text: str) -> None:
 
 def test_every_module_the_parse_depends_on_is_in_the_key() -> None:
     # A changed parser module must never read an entry written by the old one.
-    imported = {"parser.py", "cache.py"}
-    source = (Path(cache.__file__).parent / "parser.py").read_text(encoding="utf-8")
-    for relative, names in re.findall(r"^from \.(\w*) import (\w+)", source, re.M):
-        imported.add(f"{relative or names}.py")  # `from .lexer import X`, `from . import nodes`
+    package = Path(kspolicy.__file__).parent
+    imported = {"lang/parser.py", "lang/cache.py"}
+    parser_path = package / "lang" / "parser.py"
+    for node in ast.walk(ast.parse(parser_path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level >= 1:
+            base = parser_path.parents[node.level - 1]  # `.` is lang/, `..` the package
+            if node.module:  # `from ..span import Source`
+                target = base.joinpath(*node.module.split("."))
+                imported.add(target.with_suffix(".py").relative_to(package).as_posix())
+            else:  # `from . import nodes as n`
+                for alias in node.names:
+                    imported.add((base / f"{alias.name}.py").relative_to(package).as_posix())
+    assert {"lang/nodes.py", "span.py"} <= imported  # the walk above found the imports
     assert imported <= set(cache.ENGINE_MODULES)
 
 

@@ -14,9 +14,10 @@ import pytest
 
 import kspolicy
 from kspolicy import CaseError
-from kspolicy.cli import main
+from kspolicy.eval.cases import load_case_file, parse_case, read_case_bytes
+from kspolicy.files import TooLarge, read_bounded
 from kspolicy.render.diagnostics import render_case_error
-from kspolicy.serde import TooLarge, load_case_file, parse_case, read_bounded, read_case_bytes
+from kspolicy.tools.cli import main
 
 from .conftest import FIXTURES
 from .helpers import fixture_policy

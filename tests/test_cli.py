@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kspolicy.cli import main
+from kspolicy.tools.cli import main
 
 from .conftest import FIXTURES, ROOT
 

@@ -15,10 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kspolicy import Limits, check
-from kspolicy.cli import main
 from kspolicy.diagnostics import CODES, Diagnostic
 from kspolicy.render.diagnostics import render_diagnostic
 from kspolicy.span import Source, Span
+from kspolicy.tools.cli import main
 
 from .conftest import FIXTURES
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 import kspolicy
-from kspolicy.cli import main
 from kspolicy.diagnostics import KspolicyError
 from kspolicy.render.document import to_html, to_markdown, to_text
 from kspolicy.render.explain import explain
+from kspolicy.tools.cli import main
 
 from .conftest import ROOT
 

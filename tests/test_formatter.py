@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
-from kspolicy import formatter
-from kspolicy.cli import main
-from kspolicy.parser import _lark, parse_module
+from kspolicy.lang import formatter
+from kspolicy.lang.parser import _lark, parse_module
 from kspolicy.span import Source
+from kspolicy.tools.cli import main
 
 from .conftest import FIXTURES, ROOT
 

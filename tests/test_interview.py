@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import kspolicy
-from kspolicy import interview
-from kspolicy.cli import main
+from kspolicy.tools import interview
+from kspolicy.tools.cli import main
 
 from .conftest import ROOT
 
@@ -183,7 +183,7 @@ def test_ask_answering_999999999_to_a_count_is_bounded_by_the_limit(tmp_path: Pa
         resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 
     done = subprocess.run(
-        [sys.executable, "-m", "kspolicy.cli", "ask", str(case)],
+        [sys.executable, "-m", "kspolicy.tools.cli", "ask", str(case)],
         input="999999999\n1001\n3\nq\n",
         capture_output=True,
         text=True,

@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kspolicy
-from kspolicy import Decision, testing
-from kspolicy.schema import RecordType
+from kspolicy import Decision
+from kspolicy.lang.schema import RecordType
+from kspolicy.tools import testing
 
 from .conftest import ROOT
 from .strategies import calm, forget, full_cases

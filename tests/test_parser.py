@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from kspolicy import nodes as n
-from kspolicy import parser
-from kspolicy.parser import parse_expression, parse_module
+from kspolicy.lang import nodes as n
+from kspolicy.lang import parser
+from kspolicy.lang.parser import parse_expression, parse_module
 from kspolicy.span import Source
 
 

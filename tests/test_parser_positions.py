@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
-from kspolicy import parser
+from kspolicy.lang import parser
 from kspolicy.span import Source, Span
 
 from .conftest import ROOT

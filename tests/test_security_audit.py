@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kspolicy.cli import main
+from kspolicy.tools.cli import main
 
 
 def test_ask_never_follows_a_symlink_planted_at_its_temporary_name(

@@ -17,12 +17,12 @@ import pytest
 
 import kspolicy
 from kspolicy import CaseError, Limits, PolicyError
-from kspolicy import checked as c
-from kspolicy.compiler import Compiler
+from kspolicy.eval.compiler import Compiler
+from kspolicy.eval.runtime import Env, Program, run
+from kspolicy.lang import checked as c
+from kspolicy.lang.listfile import read_list_file
+from kspolicy.lang.lists import Entries, Entry
 from kspolicy.limits import ENGINE_MAX_DEPTH
-from kspolicy.lists import Entries, Entry
-from kspolicy.runtime import Env, Program, run
-from kspolicy.serde import read_list_file
 from kspolicy.span import Source
 
 HEAD = """policy p version "1"

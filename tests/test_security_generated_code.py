@@ -26,11 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kspolicy
-from kspolicy.checker import Checker
-from kspolicy.cli import main
-from kspolicy.fastpath import FastPath
+from kspolicy.eval.fastpath import FastPath
+from kspolicy.lang.checker import Checker
+from kspolicy.lang.loader import read_policy
 from kspolicy.limits import Limits
-from kspolicy.loader import read_policy
+from kspolicy.tools.cli import main
 
 from .oracle import Oracle
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 import kspolicy
-from kspolicy.cli import main
 from kspolicy.diagnostics import Diagnostic
 from kspolicy.render.diagnostics import render_diagnostics
+from kspolicy.tools.cli import main
 
 from .conftest import FIXTURES
 

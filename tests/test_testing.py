@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kspolicy.cli import main
+from kspolicy.tools.cli import main
 
 from .helpers import fixture_policy
 

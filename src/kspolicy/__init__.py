@@ -12,17 +12,11 @@ raising. Errors derive from `KspolicyError`: `PolicyError` carries diagnostics,
 `CaseError` lists every bad field of a case.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-from .decision import Decision, OpenQuestion, PolicyInfo, RuleResult, TraceNode
 from .diagnostics import CaseError, CaseProblem, Diagnostic, KspolicyError, PolicyError, Severity
+from .eval.decision import Decision, OpenQuestion, PolicyInfo, RuleResult, TraceNode
 from .limits import Limits
 from .policy import Policy, check, load
-
-try:
-    __version__ = version("kspolicy")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+from .version import __version__ as __version__
 
 __all__ = [
     "CaseError",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import enum
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -119,6 +120,12 @@ def error(number: str, message: str, span: Span, help: str | None = None) -> Dia
 def warning(number: str, message: str, span: Span, help: str | None = None) -> Diagnostic:
     """A warning diagnostic with a registered code."""
     return Diagnostic(CODES[number], message, span, help, Severity.WARNING)
+
+
+def describe(value: Any) -> str:
+    """A value as a message shows it: its repr, cut to 60 characters."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def did_you_mean(name: str, candidates: Iterable[str], quote: str = "`") -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import itertools
+import multiprocessing
 import os
 import sys
 import time
@@ -12,24 +14,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import checked as c
-from .checker import Checker
-from .compiler import compile_policy
-from .decision import Decision
-from .diagnostics import (
-    CODES,
-    CaseError,
-    CaseProblem,
-    Diagnostic,
-    PolicyError,
-    sorted_diagnostics,
-)
+from .diagnostics import CODES, CaseError, CaseProblem, Diagnostic, PolicyError, sorted_diagnostics
+from .eval.cases import CaseReader, Unreadable, load_case_file, parse_date
+from .eval.compiler import compile_policy
+from .eval.decision import Decision
+from .eval.runtime import Program, check_bindings, run
+from .lang import checked as c
+from .lang.checker import Checker
+from .lang.lints import lint
+from .lang.loader import default_policy_path, read_policy
+from .lang.schema import Schema
 from .limits import DEFAULT, Limits
-from .lints import lint
-from .loader import default_policy_path, read_policy
-from .runtime import Program, check_bindings, run
-from .schema import Schema
-from .serde import CaseReader, load_case_file, parse_date
 
 CaseInput = Mapping[str, Any] | str | os.PathLike[str]
 
@@ -251,9 +246,7 @@ class Policy:
     ) -> Iterator[Decision | CaseError]:
         """Each case's Decision, or the CaseError saying what is wrong with it, in input
         order, streamed in bounded memory; `workers` > 1 spreads them over processes."""
-        from .batch import evaluate_many
-
-        return evaluate_many(self, cases, as_of=as_of, lang=lang, explain=explain, workers=workers)
+        return _evaluate_many(self, cases, as_of=as_of, lang=lang, explain=explain, workers=workers)
 
     def evaluate(
         self,
@@ -274,6 +267,78 @@ class Policy:
         if self._checked.languages and lang not in self._checked.languages:
             raise ValueError(f"language {lang!r}: this policy has {', '.join(self.languages)}")
         return run(self._program, facts, day, lang, explain)
+
+
+# ---- many cases: streamed in windows, optionally over worker processes ----------------
+#
+# `evaluate_many` reads its input a window at a time, so any number of cases fits in
+# memory. With `workers` above one, each window is spread over processes that load the
+# policy themselves (a compiled policy holds generated code, which does not travel between
+# processes); results come back as JSON-ready data and are rebuilt in order.
+
+WINDOW = 256  # cases read ahead per worker
+
+_worker_policy: Policy | None = None
+
+
+def _start_worker(path: str | None, limits: Limits, root: str | None) -> None:
+    global _worker_policy
+    _worker_policy = load(path, limits=limits, root=root)
+
+
+def _decide(job: tuple[Any, str | None, str, bool]) -> tuple[str, Any]:
+    case, as_of, lang, explain = job
+    assert _worker_policy is not None
+    return _outcome(_worker_policy, case, as_of, lang, explain)
+
+
+def _outcome(
+    policy: Policy, case: Any, as_of: str | None, lang: str, explain: bool
+) -> tuple[str, Any]:
+    if isinstance(case, Unreadable):
+        return "error", [("", case.message, case.code)]
+    try:
+        return "decision", policy.evaluate(case, as_of=as_of, lang=lang, explain=explain).to_dict()
+    except CaseError as error:
+        return "error", [(p.path, p.message, p.code.number) for p in error.problems]
+
+
+def _rebuild(kind: str, data: Any) -> Decision | CaseError:
+    if kind == "decision":
+        return Decision.from_dict(data)
+    return CaseError([CaseProblem(path, message, CODES[code]) for path, message, code in data])
+
+
+def _evaluate_many(
+    policy: Policy,
+    cases: Iterable[Any],
+    *,
+    as_of: dt.date | str | None = None,
+    lang: str = "en",
+    explain: bool = False,
+    workers: int = 1,
+) -> Iterator[Decision | CaseError]:
+    """Each case's decision, or its CaseError, in input order, streamed."""
+    day = as_of.isoformat() if isinstance(as_of, dt.date) else as_of
+    if workers <= 1:
+        for case in cases:
+            if isinstance(case, Unreadable):
+                yield _rebuild(*_outcome(policy, case, day, lang, explain))
+                continue
+            try:
+                yield policy.evaluate(case, as_of=day, lang=lang, explain=explain)
+            except CaseError as error:
+                yield error
+        return
+    context = multiprocessing.get_context("spawn")
+    source = None if policy.path is None else str(policy.path)
+    root = None if policy.root is None else str(policy.root)
+    with context.Pool(workers, _start_worker, (source, policy.limits, root)) as pool:
+        iterator = iter(cases)
+        while window := list(itertools.islice(iterator, WINDOW * workers)):
+            jobs = [(case, day, lang, explain) for case in window]
+            for kind, data in pool.imap(_decide, jobs, chunksize=16):
+                yield _rebuild(kind, data)
 
 
 _day: tuple[float, float, dt.date] = (0.0, 0.0, dt.date.min)  # local day: start, end, date

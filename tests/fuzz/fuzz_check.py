@@ -27,10 +27,10 @@ with atheris.instrument_imports():
     from tests.test_parser_positions import assert_same_spans
 
     import kspolicy
-    from kspolicy.checker import Checker
-    from kspolicy.lints import lint
-    from kspolicy.loader import default_policy_path, read_policy
-    from kspolicy.parser import parse_module
+    from kspolicy.lang.checker import Checker
+    from kspolicy.lang.lints import lint
+    from kspolicy.lang.loader import default_policy_path, read_policy
+    from kspolicy.lang.parser import parse_module
     from kspolicy.render.diagnostics import render_diagnostics
     from kspolicy.span import Source
 

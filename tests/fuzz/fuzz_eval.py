@@ -25,7 +25,7 @@ with atheris.instrument_imports():
 
     import kspolicy
     from kspolicy import CaseError, Decision
-    from kspolicy.batch import Unreadable, read_batch
+    from kspolicy.tools.batch import Unreadable, read_batch
 
 POLICY = kspolicy.load()
 ROOT = Path(__file__).resolve().parents[2]

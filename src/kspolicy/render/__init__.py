@@ -1,1 +1,1 @@
-"""Rendering: diagnostics and decisions as text for people (JSON is `serde`'s job)."""
+"""Rendering: diagnostics and decisions as text for people (JSON is `eval.decision`'s job)."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import checked as c
-from ..decision import Decision, RuleResult, TraceNode
 from ..diagnostics import KspolicyError, did_you_mean
+from ..eval.decision import Decision, RuleResult, TraceNode
+from ..lang import checked as c
 from .document import Block, Heading, Item, Items, Line, Para, Run, line
 
 WORDS: dict[str, dict[str, str]] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..decision import Decision, OutcomeValues, RuleResult
+from ..eval.decision import Decision, OutcomeValues, RuleResult
 
 _WORDS = {
     "en": {

@@ -21,10 +21,10 @@ from functools import cache
 
 import attrs
 
+from ..diagnostics import Diagnostic, KspolicyError
+from ..span import Source, Span
 from . import nodes as n
-from .diagnostics import Diagnostic, KspolicyError
 from .parser import ITEM_KEYWORDS, parse_module, terminal_regex
-from .span import Source, Span
 
 WIDTH = 100
 

@@ -29,10 +29,10 @@ import lark
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from ..diagnostics import Diagnostic, did_you_mean, error
+from ..limits import DEFAULT
+from ..span import Source, Span
 from . import nodes as n
-from .diagnostics import Diagnostic, did_you_mean, error
-from .limits import DEFAULT
-from .span import Source, Span
 
 ITEM_KEYWORDS = (
     "policy",
@@ -56,7 +56,7 @@ def grammar_text() -> str:
     packaged = resources.files("kspolicy").joinpath("grammar").joinpath("kspolicy.lark")
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    checkout = FsPath(__file__).resolve().parents[2] / "grammar" / "kspolicy.lark"
+    checkout = FsPath(__file__).resolve().parents[3] / "grammar" / "kspolicy.lark"
     return checkout.read_text(encoding="utf-8")
 
 
@@ -188,7 +188,7 @@ def parse_expression(text: str, name: str = "<expression>") -> n.Expr:
     module, diagnostics = parse_module(source)
     errors = [d for d in diagnostics if d.is_error]
     if errors:
-        from .diagnostics import PolicyError
+        from ..diagnostics import PolicyError
 
         raise PolicyError(errors)
     rule = module.items[0]

@@ -53,24 +53,27 @@ from typing import Any
 
 import lark
 
+from ..diagnostics import Diagnostic
+from ..limits import DEFAULT
+from ..span import Source
+from ..version import __version__
 from . import nodes as n
-from .diagnostics import Diagnostic
-from .limits import DEFAULT
 from .parser import grammar_text, parse_module
-from .span import Source
 
 KEEP = 64
 """How many parsed files the cache keeps (the most recently used)."""
 
 ENGINE_MODULES = (
-    "parser.py",
-    "nodes.py",
+    "lang/parser.py",
+    "lang/nodes.py",
     "span.py",
     "diagnostics.py",
     "limits.py",
-    "cache.py",
+    "lang/cache.py",
 )
 """The kspolicy sources whose code decides what a parse gives: all are in the key.
+
+Paths are relative to the package's folder (`src/kspolicy/`).
 
 Edit this list when the parser's modules change. A listed file that does not exist is
 keyed as absent (it cannot change a parse), so a stale name costs nothing.
@@ -86,7 +89,7 @@ _SECRET_SIZE = 32
 _SECRET_NAME = "cache.key"
 
 # The classes an entry may make. Anything else (a function, `os.system`) fails the load.
-_ALLOWED_MODULES = frozenset({"kspolicy.nodes", "kspolicy.span", "kspolicy.diagnostics"})
+_ALLOWED_MODULES = frozenset({"kspolicy.lang.nodes", "kspolicy.span", "kspolicy.diagnostics"})
 _ALLOWED_OTHERS = {("datetime", "date"): dt.date}
 
 _OPEN_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -132,8 +135,6 @@ def parse_cached(
 
 def _versions() -> str:
     """What, besides the sources, decides how a text parses: Python, Lark, kspolicy."""
-    from . import __version__
-
     python = sys.implementation
     return "\0".join(
         (sys.version, python.name, str(python.cache_tag), lark.__version__, __version__)
@@ -144,7 +145,7 @@ def _versions() -> str:
 def _sources_fingerprint() -> str | None:
     """The sha256 of the grammar and `ENGINE_MODULES` (None: installed without sources)."""
     digest = hashlib.sha256(grammar_text().encode("utf-8"))
-    here = Path(__file__).parent
+    here = Path(__file__).parent.parent  # the package's folder: names are relative to it
     for name in ENGINE_MODULES:
         try:
             text = (here / name).read_bytes()
@@ -155,7 +156,7 @@ def _sources_fingerprint() -> str | None:
         digest.update(f"\0{name}\0{len(text)}\0".encode())
         digest.update(text)
     # Without its own source, the engine could be changed under an unchanged key.
-    return digest.hexdigest() if (here / "parser.py").is_file() else None
+    return digest.hexdigest() if (here / "lang" / "parser.py").is_file() else None
 
 
 def _key(source: Source, max_depth: int, max_item_chars: int = DEFAULT.max_item_chars) -> str:

@@ -22,7 +22,10 @@ from typing import Any
 
 import attrs
 
-from . import checked as c
+from ..diagnostics import CODES, CaseError, CaseProblem
+from ..lang import checked as c
+from ..lang.schema import ListType, RecordType, Schema
+from ..limits import DEFAULT, Limits
 from .decision import (
     Decision,
     Match,
@@ -33,9 +36,6 @@ from .decision import (
     RuleTrace,
     TraceNode,
 )
-from .diagnostics import CODES, CaseError, CaseProblem
-from .limits import DEFAULT, Limits
-from .schema import ListType, RecordType, Schema
 
 
 class _UnknownCollection:

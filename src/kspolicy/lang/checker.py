@@ -15,10 +15,11 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from ..diagnostics import Diagnostic, did_you_mean, error
+from ..limits import DEFAULT, Limits
+from ..span import Span
 from . import checked as c
 from . import nodes as n
-from .diagnostics import Diagnostic, did_you_mean, error
-from .limits import DEFAULT, Limits
 from .lists import NamedList
 from .schema import (
     BUILTIN_TYPES,
@@ -37,7 +38,6 @@ from .schema import (
     comparable,
     ordered,
 )
-from .span import Span
 
 BOOL = BoolType()
 

@@ -18,11 +18,10 @@ from typing import Any
 
 import attrs
 
-from .decision import Decision
-from .diagnostics import KspolicyError, did_you_mean
-from .policy import Policy
-from .runtime import split_path
-from .schema import (
+from ..diagnostics import KspolicyError, did_you_mean
+from ..eval.decision import Decision
+from ..eval.runtime import split_path
+from ..lang.schema import (
     BoolType,
     DateType,
     EnumType,
@@ -33,6 +32,7 @@ from .schema import (
     Schema,
     Type,
 )
+from ..policy import Policy
 
 YES = {"yes", "y", "true", "ja", "j", "waar"}
 NO = {"no", "n", "false", "nee", "onwaar"}

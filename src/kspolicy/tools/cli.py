@@ -22,18 +22,20 @@ from typing import Any
 import attrs
 import tomli_w
 
-from . import __version__, audit, batch, interview, testing
-from .decision import Decision
-from .diagnostics import CaseError, KspolicyError, PolicyError, did_you_mean
-from .formatter import FormatError, format_source
-from .limits import Limits
-from .loader import default_policy_path, main_file
-from .policy import Policy, check, load
-from .render.diagnostics import render_case_error, render_diagnostics
-from .render.document import to_html, to_markdown, to_text
-from .render.explain import explain
-from .render.text import render_decision
-from .serde import os_reason, read_case_file
+from ..diagnostics import CaseError, KspolicyError, PolicyError, did_you_mean
+from ..eval.cases import read_case_file
+from ..eval.decision import Decision
+from ..files import os_reason
+from ..lang.formatter import FormatError, format_source
+from ..lang.loader import default_policy_path, main_file
+from ..limits import Limits
+from ..policy import Policy, check, load
+from ..render.diagnostics import render_case_error, render_diagnostics
+from ..render.document import to_html, to_markdown, to_text
+from ..render.explain import explain
+from ..render.text import render_decision
+from ..version import __version__
+from . import audit, batch, interview, testing
 
 
 def _date(text: str) -> dt.date:

@@ -1,4 +1,4 @@
-"""Data in and out: cases, list files and decisions, through one cattrs converter.
+"""Cases in: case files read and checked against the policy's schema (cattrs).
 
 Cases are checked against the policy's schema by structuring them into attrs classes
 made from the schema's records (`attrs.make_class`), with strict hooks for each field
@@ -11,28 +11,23 @@ fact becomes None (unknown); JSON `null` says the same explicitly.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import hashlib
 import json
 import math
-import os
-import stat
 import tomllib
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, override
 
-from .decision import Decision
-from .diagnostics import CODES, CaseError, CaseProblem, Diagnostic, did_you_mean, error
-from .limits import DEFAULT, Limits
-from .lists import Entries, Entry, NamedList
-from .schema import (
+from ..diagnostics import CODES, CaseError, CaseProblem, describe, did_you_mean
+from ..files import NotAFile, TooLarge, os_help, os_reason, read_bounded
+from ..lang.schema import (
     BoolType,
     DateType,
     EnumType,
@@ -44,7 +39,7 @@ from .schema import (
     TextType,
     Type,
 )
-from .span import Source, Span
+from ..limits import DEFAULT, Limits
 
 
 class _Invalid(ValueError):
@@ -53,11 +48,6 @@ class _Invalid(ValueError):
     def __init__(self, message: str, code: str = "KSP404") -> None:
         super().__init__(message)
         self.code = code
-
-
-def _describe(value: Any) -> str:
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def _type_name(value: Any) -> str:
@@ -132,7 +122,7 @@ class CaseReader:
             if value is None:
                 return None
             if not isinstance(value, list | tuple):
-                raise _Invalid(f"expected a list, got {_describe(value)}", "KSP402")
+                raise _Invalid(f"expected a list, got {describe(value)}", "KSP402")
             if len(value) > self.limits.max_items:
                 raise _Invalid(
                     f"{len(value):,} elements; at most {self.limits.max_items:,} are allowed",
@@ -202,11 +192,11 @@ def _has_required(record: RecordType) -> bool:
 def _scalar(type_: Type, value: Any) -> Any:
     if isinstance(type_, BoolType):
         if not isinstance(value, bool):
-            raise _Invalid(f"expected true or false, got {_describe(value)}", "KSP402")
+            raise _Invalid(f"expected true or false, got {describe(value)}", "KSP402")
         return value
     if isinstance(type_, IntType):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(f"expected a whole number, got {_describe(value)}", "KSP402")
+            raise _Invalid(f"expected a whole number, got {describe(value)}", "KSP402")
         if (
             type_.low is not None
             and type_.high is not None
@@ -216,25 +206,25 @@ def _scalar(type_: Type, value: Any) -> Any:
         return value
     if isinstance(type_, NumberType):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _Invalid(f"expected a number, got {_describe(value)}", "KSP402")
+            raise _Invalid(f"expected a number, got {describe(value)}", "KSP402")
         if isinstance(value, float) and not math.isfinite(value):
             raise _Invalid(f"{value} is not a finite number")
         return value
     if isinstance(type_, TextType):
         if not isinstance(value, str):
-            raise _Invalid(f"expected a text, got {_describe(value)}", "KSP402")
+            raise _Invalid(f"expected a text, got {describe(value)}", "KSP402")
         return value
     if isinstance(type_, DateType):
         day = parse_date(value)
         if day is None:
-            raise _Invalid(f"expected a date (YYYY-MM-DD), got {_describe(value)}", "KSP402")
+            raise _Invalid(f"expected a date (YYYY-MM-DD), got {describe(value)}", "KSP402")
         return day
     assert isinstance(type_, EnumType)
     if not isinstance(value, str):
-        raise _Invalid(f"expected {type_.what}, got {_describe(value)}", "KSP402")
+        raise _Invalid(f"expected {type_.what}, got {describe(value)}", "KSP402")
     if value not in type_:
         hint = did_you_mean(value, type_.codes, quote="'")
-        raise _Invalid(f"{_describe(value)} is not {type_.what}" + (f"; {hint}" if hint else ""))
+        raise _Invalid(f"{describe(value)} is not {type_.what}" + (f"; {hint}" if hint else ""))
     return value
 
 
@@ -303,108 +293,6 @@ def _problems(exc: BaseException, path: str, record: Any, schema: Schema) -> lis
         else ("a list" if isinstance(record, ListType) else "another value")
     )
     return [CaseProblem(path, f"expected {expected}", CODES["KSP402"])]
-
-
-# ---- reading files ---------------------------------------------------------------
-
-
-class NotAFile(OSError):
-    """A path that names something other than a regular file: a folder, a FIFO, a device.
-
-    Reading one could never end (`/dev/zero`, a FIFO nobody writes to), so it is refused
-    before a byte is read.
-    """
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(f"it is {kind}, not a file")
-        self.kind = kind
-
-
-class TooLarge(Exception):
-    """A file with more bytes than its budget; `size` is what it claims (None: it grew)."""
-
-    def __init__(self, size: int | None) -> None:
-        super().__init__(size)
-        self.size = size
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
-def open_regular(path: str | os.PathLike[str], *, follow_links: bool = True) -> BinaryIO:
-    """A regular file opened for reading; NotAFile for anything else, OSError as usual.
-
-    The file is opened without blocking, so that opening a FIFO does not wait for a
-    writer, and checked with `fstat` on the open descriptor, so that what is checked is
-    what is read (a name swapped between a check and an open cannot slip through).
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    if not follow_links:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-    descriptor = os.open(path, flags)
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotAFile(_kind(mode))
-        if getattr(os, "O_NONBLOCK", 0):
-            os.set_blocking(descriptor, True)
-        return os.fdopen(descriptor, "rb")
-    except BaseException:
-        os.close(descriptor)
-        raise
-
-
-def read_bounded(path: str | os.PathLike[str], limit: int, *, follow_links: bool = True) -> bytes:
-    """At most `limit` bytes of a regular file; TooLarge when it holds more.
-
-    The size the file claims is checked first (a quick refusal), and the read itself
-    stops one byte past the limit, so a file that grows while it is read, or lies about
-    its size, costs no more than the budget.
-    """
-    with open_regular(path, follow_links=follow_links) as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > limit:
-            raise TooLarge(size)
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise TooLarge(None)
-    return data
-
-
-def os_reason(exc: OSError) -> str:
-    """Why a file could not be read, in words rather than Python's."""
-    if isinstance(exc, NotAFile):
-        return str(exc)
-    reasons = {
-        errno.ENOENT: "no such file",
-        errno.EACCES: "permission denied",
-        errno.EPERM: "permission denied",
-        errno.ENAMETOOLONG: "the name is too long for the file system",
-        errno.ELOOP: "it is a link that leads in a circle",
-        errno.ENOTDIR: "a part of its path is a file, not a folder",
-    }
-    return reasons.get(exc.errno or 0) or exc.strerror or str(exc)
-
-
-def os_help(exc: OSError) -> str:
-    """What to do about a file that could not be read."""
-    if isinstance(exc, NotAFile):
-        return "give the path of a file"
-    helps = {
-        errno.EACCES: "check that this user may read the file and its folders",
-        errno.EPERM: "check that this user may read the file and its folders",
-        errno.ENAMETOOLONG: "shorten the name",
-    }
-    return helps.get(exc.errno or 0, "check the file's name")
 
 
 # ---- case files ----------------------------------------------------------------------
@@ -580,251 +468,29 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number a case may hold")
 
 
-# ---- list files ------------------------------------------------------------------
+# ---- a case that could not be read ----------------------------------------------------
 
 
-def read_list_file(
-    source: Source, limits: Limits = DEFAULT
-) -> tuple[list[NamedList], list[Diagnostic]]:
-    """The lists a TOML list file defines, and what is wrong with it.
+@attrs.frozen
+class Unreadable:
+    """A line of a batch file that holds no case: it gets its own CaseError, in its place.
 
-    A list with more entries than `limits.max_list_entries` is refused (KSP133) before
-    any entry is read: the per-entry checks are the slow part of a long list."""
-    try:
-        data = tomllib.loads(source.text)
-    except tomllib.TOMLDecodeError as exc:
-        return [], [_toml_error(source, exc)]
-    lists: list[NamedList] = []
-    problems: list[Diagnostic] = []
-    for name, table in data.items():
-        span = _find(source, name)
-        if not isinstance(table, dict):
-            problems.append(
-                error(
-                    "KSP215",
-                    f"`{name}` should be a table `[{name}]`",
-                    span,
-                    "see docs/language.md, section Lists",
-                )
-            )
-            continue
-        named, found = _named_list(source, name, table, span, limits)
-        problems += found
-        if named is not None:
-            lists.append(named)
-    return lists, problems
+    `Policy.evaluate_many` takes it among the cases and yields that CaseError for it.
+    """
 
-
-_LIST_KEYS = (
-    "kind",
-    "title",
-    "source",
-    "cite",
-    "retrieved",
-    "valid_from",
-    "valid_until",
-    "entries",
-    "note",
-)
-
-
-_KEY_NAMES = {"codes": "code", "entities": "name", "records": "key"}
-# Keys an entry may have besides its key; a records entry may also hold any data field.
-_ENTRY_KEYS = {
-    "codes": ("valid_from", "valid_until", "note"),
-    "entities": ("aliases", "country", "valid_from", "valid_until", "note"),
-    "records": ("valid_from", "valid_until"),
-}
-
-
-def _named_list(
-    source: Source, name: str, table: dict[str, Any], span: Span, limits: Limits
-) -> tuple[NamedList | None, list[Diagnostic]]:
-    problems: list[Diagnostic] = []
-
-    def problem(message: str, help: str | None = None, at: Span = span) -> None:
-        problems.append(error("KSP215", f"list {name}: {message}", at, help))
-
-    for key in table:
-        if key not in _LIST_KEYS:
-            problem(
-                f"unknown key `{key}`",
-                did_you_mean(key, _LIST_KEYS) or f"a list has: {', '.join(_LIST_KEYS)}",
-                _find(source, key, span.start),
-            )
-    kind = table.get("kind")
-    if kind not in _KEY_NAMES:
-        problem(f'`kind` must be "codes", "entities" or "records", not {_describe(kind)}')
-        return None, problems
-    origin = table.get("source")
-    if not isinstance(origin, str) or not origin.strip():
-        problem("has no `source`", "say where the list comes from: a document, a section, a URL")
-    retrieved = table.get("retrieved")
-    if not isinstance(retrieved, dt.date):
-        problem("has no `retrieved` date", "add `retrieved = YYYY-MM-DD`: when the list was taken")
-    dates = {k: table.get(k) for k in ("valid_from", "valid_until")}
-    for key, value in dates.items():
-        if value is not None and not isinstance(value, dt.date):
-            problem(f"`{key}` must be a date (YYYY-MM-DD)")
-    raw_entries = table.get("entries")
-    if not isinstance(raw_entries, list) or not raw_entries:
-        problem("has no `entries`", "add `entries = [...]`")
-        return None, problems
-    if len(raw_entries) > limits.max_list_entries:
-        message = (
-            f"list `{name}` has {len(raw_entries):,} entries; the limit is "
-            f"{limits.max_list_entries:,}"
-        )
-        hint = "raise the limit (docs/limits.md) if the list is right"
-        problems.append(error("KSP133", message, span, hint))
-        return None, problems
-    entries = Entries()
-    after = span.start  # entries are found in the text in order: each after the one before
-    for raw in raw_entries:
-        entry = _entry(source, name, kind, raw, span, problems, after)
-        if entry is None:
-            continue
-        if entry.span is not None and entry.span.end > after:
-            after = entry.span.end
-        if not entries.add(entry):
-            hint = "remove one, or give them validity periods that do not overlap"
-            problem(f"`{entry.key}` is listed twice", hint, entry.span or span)
-    return NamedList(
-        name=name,
-        kind=kind,
-        entries=tuple(entries.accepted),
-        source=origin if isinstance(origin, str) else "",
-        retrieved=retrieved if isinstance(retrieved, dt.date) else None,
-        title=table.get("title") if isinstance(table.get("title"), str) else None,
-        cite=table.get("cite") if isinstance(table.get("cite"), str) else None,
-        valid_from=dates["valid_from"] if isinstance(dates["valid_from"], dt.date) else None,
-        valid_until=dates["valid_until"] if isinstance(dates["valid_until"], dt.date) else None,
-        span=span,
-    ), problems
-
-
-def _entry(
-    source: Source,
-    name: str,
-    kind: str,
-    raw: Any,
-    span: Span,
-    problems: list[Diagnostic],
-    after: int | None = None,
-) -> Entry | None:
-    key_name = _KEY_NAMES[kind]
-    if isinstance(raw, str):
-        raw = {key_name: raw}
-    if not isinstance(raw, dict):
-        message = f"list {name}: an entry must be a text or a table, not {_describe(raw)}"
-        problems.append(error("KSP215", message, span))
-        return None
-    key = raw.get(key_name)
-    where = span
-    if isinstance(key, str):
-        where = _find(source, key, span.start if after is None else after)
-        if where.end == 0 and after is not None:  # not after the previous entry: anywhere
-            where = _find(source, key, span.start)
-    if not isinstance(key, str) or not key.strip():
-        hint = f'entries of a {kind} list have `{key_name} = "..."`'
-        problems.append(error("KSP215", f"list {name}: an entry has no `{key_name}`", where, hint))
-        return None
-    allowed = (key_name, *_ENTRY_KEYS[kind])
-    data: dict[str, Any] = {}
-    for field, value in raw.items():
-        if field in allowed:
-            continue
-        if kind != "records":
-            message = f"list {name}: entry `{key}` has an unknown key `{field}`"
-            hint = did_you_mean(field, allowed) or f"an entry has: {', '.join(allowed)}"
-            problems.append(error("KSP215", message, where, hint))
-        elif isinstance(value, str) or (
-            isinstance(value, list) and all(isinstance(v, str) for v in value)
-        ):
-            data[field] = value
-        else:
-            message = f"list {name}: `{field}` of `{key}` must be a text or a list of texts"
-            problems.append(error("KSP215", message, where))
-    aliases = raw.get("aliases", [])
-    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        message = f"list {name}: `aliases` of `{key}` must be a list of texts"
-        problems.append(error("KSP215", message, where))
-        aliases = []
-    dates = [raw.get("valid_from"), raw.get("valid_until")]
-    if any(d is not None and not isinstance(d, dt.date) for d in dates):
-        message = f"list {name}: validity dates of `{key}` must be dates"
-        problems.append(error("KSP215", message, where, "write them as YYYY-MM-DD, without quotes"))
-        dates = [None, None]
-    note = raw.get("note")
-    note = note if isinstance(note, str) else None
-    return Entry(key, tuple(aliases), dates[0], dates[1], note, where, data)
-
-
-def _toml_error(source: Source, exc: tomllib.TOMLDecodeError) -> Diagnostic:
-    message = str(exc)
-    line = getattr(exc, "lineno", None)
-    column = getattr(exc, "colno", None)
-    if line is None:
-        import re
-
-        found = re.search(r"\(at line (\d+), column (\d+)\)", message)
-        line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
-    message = message.split(" (at line")[0]
-    at = source.offset_of(line, column or 1)
-    return error(
-        "KSP120",
-        f"this list file is not valid TOML: {message[0].lower() + message[1:]}",
-        Span(source, at, min(at + 1, len(source.text))),
-        "see docs/language.md, section Lists",
-    )
-
-
-def _find(source: Source, text: Any, after: int = 0) -> Span:
-    """Where a key or value first appears in a TOML text (tomllib keeps no positions)."""
-    if isinstance(text, str) and text:
-        at = source.text.find(f'"{text}"', after)
-        if at >= 0:
-            return Span(source, at, at + len(text) + 2)
-        at = source.text.find(text, after)
-        if at >= 0:
-            return Span(source, at, at + len(text))
-    return Span(source, 0, 0)
-
-
-# ---- decisions ---------------------------------------------------------------------
-
-_decisions = cattrs.Converter()
-_decisions.register_structure_hook(
-    str | list[str], lambda v, _: v if isinstance(v, str) else [str(x) for x in v]
-)
-_decisions.register_structure_hook(Any, lambda v, _: v)
-
-
-def unstructure_decision(decision: Decision) -> dict[str, Any]:
-    data: dict[str, Any] = _decisions.unstructure(decision)
-    return data
-
-
-def structure_decision(data: Mapping[str, Any]) -> Decision:
-    return _decisions.structure(dict(data), Decision)
-
-
-def decision_json(decision: Decision) -> str:
-    return json.dumps(unstructure_decision(decision), ensure_ascii=False, indent=2) + "\n"
+    message: str
+    code: str = "KSP401"
 
 
 __all__ = [
     "NOT_UNICODE",
     "CaseFile",
     "CaseReader",
+    "Unreadable",
     "load_case_file",
-    "os_help",
-    "os_reason",
     "parse_case",
     "parse_date",
-    "read_bounded",
     "read_case_bytes",
     "read_case_file",
-    "read_list_file",
     "unencodable",
 ]

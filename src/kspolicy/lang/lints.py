@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from ..diagnostics import Diagnostic, warning
 from . import checked as c
 from . import nodes as n
-from .diagnostics import Diagnostic, warning
 
 
 def missing_cite(policy: c.Policy) -> Iterator[Diagnostic]:

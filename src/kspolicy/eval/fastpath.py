@@ -39,8 +39,8 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from . import checked as c
-from .lists import NamedList, containing_code, fold_name
+from ..lang import checked as c
+from ..lang.lists import NamedList, containing_code, fold_name
 
 Statuses = tuple[list[int], list[int]]
 """The indices of the rules that fired and of those pending, each once, in no set order."""

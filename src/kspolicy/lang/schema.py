@@ -1,6 +1,6 @@
 """The case schema: the types a policy declares for the facts of a case.
 
-The checker builds these from `record`, `enum` and `schema` declarations; `serde`
+The checker builds these from `record`, `enum` and `schema` declarations; `eval.cases`
 checks cases against them, and questions for unknown facts come from their fields.
 """
 
@@ -12,8 +12,8 @@ from typing import TypeAlias
 
 import attrs
 
+from ..span import Span
 from .nodes import Text
-from .span import Span
 
 
 @attrs.frozen

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from .span import Span
+from ..span import Span
 
 
 @attrs.frozen(eq=False)

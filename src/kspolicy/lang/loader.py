@@ -14,13 +14,14 @@ from pathlib import Path
 
 import attrs
 
+from ..diagnostics import Diagnostic, error
+from ..files import TooLarge, os_help, os_reason, read_bounded
+from ..limits import DEFAULT, Limits
+from ..span import Source, Span
 from . import nodes as n
 from .cache import parse_cached
-from .diagnostics import Diagnostic, error
-from .limits import DEFAULT, Limits
+from .listfile import read_list_file
 from .lists import NamedList
-from .serde import TooLarge, os_help, os_reason, read_bounded, read_list_file
-from .span import Source, Span
 
 MAIN_FILE = "policy.pol"
 DEFAULT_PACK = "knowledge-security"
@@ -48,7 +49,7 @@ def default_policy_path() -> Path:
     packaged = resources.files("kspolicy").joinpath("policies").joinpath(DEFAULT_PACK)
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "policies" / DEFAULT_PACK
+    return Path(__file__).resolve().parents[3] / "policies" / DEFAULT_PACK
 
 
 def main_file(path: Path) -> Path:

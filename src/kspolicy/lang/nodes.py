@@ -13,7 +13,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from .span import Span
+from ..span import Span
 
 
 def _span() -> Span:

@@ -1,103 +1,22 @@
-"""Many cases at once: streamed, in input order, in bounded memory, optionally in parallel.
+"""Batch files: JSON Lines and CSV read as a stream of cases, for `Policy.evaluate_many`.
 
-`evaluate_many` yields, for each case in turn, its Decision or the CaseError that says
-what is wrong with it: one bad case never stops the rest. It reads its input a window
-at a time, so any number of cases fits in memory. With `workers` above one, each
-window is spread over processes that load the policy themselves (a compiled policy
-holds generated code, which does not travel between processes); results come back as
-JSON-ready data and are rebuilt in order.
+`read_batch` yields each line's case in order, or an `Unreadable` in its place for a
+line that holds none, so one bad line never stops the rest; the cases are decided by
+`Policy.evaluate_many` (policy.py), which streams and spreads them over processes.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import itertools
 import json
-import multiprocessing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import attrs
-
-from .decision import Decision
-from .diagnostics import CODES, CaseError, CaseProblem
-from .limits import DEFAULT, Limits
-from .policy import Policy, load
-from .serde import depth_exceeds, json_problem, open_regular, os_reason
-
-WINDOW = 256  # cases read ahead per worker
-
-_worker_policy: Policy | None = None
-
-
-@attrs.frozen
-class Unreadable:
-    """A line of a batch file that holds no case: it gets its own CaseError, in its place."""
-
-    message: str
-    code: str = "KSP401"
-
-
-def _start_worker(path: str | None, limits: Limits, root: str | None) -> None:
-    global _worker_policy
-    _worker_policy = load(path, limits=limits, root=root)
-
-
-def _decide(job: tuple[Any, str | None, str, bool]) -> tuple[str, Any]:
-    case, as_of, lang, explain = job
-    assert _worker_policy is not None
-    return _outcome(_worker_policy, case, as_of, lang, explain)
-
-
-def _outcome(
-    policy: Policy, case: Any, as_of: str | None, lang: str, explain: bool
-) -> tuple[str, Any]:
-    if isinstance(case, Unreadable):
-        return "error", [("", case.message, case.code)]
-    try:
-        return "decision", policy.evaluate(case, as_of=as_of, lang=lang, explain=explain).to_dict()
-    except CaseError as error:
-        return "error", [(p.path, p.message, p.code.number) for p in error.problems]
-
-
-def _rebuild(kind: str, data: Any) -> Decision | CaseError:
-    if kind == "decision":
-        return Decision.from_dict(data)
-    return CaseError([CaseProblem(path, message, CODES[code]) for path, message, code in data])
-
-
-def evaluate_many(
-    policy: Policy,
-    cases: Iterable[Any],
-    *,
-    as_of: dt.date | str | None = None,
-    lang: str = "en",
-    explain: bool = False,
-    workers: int = 1,
-) -> Iterator[Decision | CaseError]:
-    """Each case's decision, or its CaseError, in input order, streamed."""
-    day = as_of.isoformat() if isinstance(as_of, dt.date) else as_of
-    if workers <= 1:
-        for case in cases:
-            if isinstance(case, Unreadable):
-                yield _rebuild(*_outcome(policy, case, day, lang, explain))
-                continue
-            try:
-                yield policy.evaluate(case, as_of=day, lang=lang, explain=explain)
-            except CaseError as error:
-                yield error
-        return
-    context = multiprocessing.get_context("spawn")
-    source = None if policy.path is None else str(policy.path)
-    root = None if policy.root is None else str(policy.root)
-    with context.Pool(workers, _start_worker, (source, policy.limits, root)) as pool:
-        iterator = iter(cases)
-        while window := list(itertools.islice(iterator, WINDOW * workers)):
-            jobs = [(case, day, lang, explain) for case in window]
-            for kind, data in pool.imap(_decide, jobs, chunksize=16):
-                yield _rebuild(kind, data)
+from ..diagnostics import CODES, CaseError, CaseProblem
+from ..eval.cases import Unreadable, depth_exceeds, json_problem
+from ..files import open_regular, os_reason
+from ..limits import DEFAULT, Limits
 
 
 def read_batch(path: Path, limits: Limits = DEFAULT) -> Iterator[tuple[int, Any]]:
@@ -435,3 +354,6 @@ def _from_columns(cells: list[str], columns: list[tuple[Part, ...]]) -> dict[str
         else:
             target[last] = value
     return case
+
+
+__all__ = ["Unreadable", "read_batch"]

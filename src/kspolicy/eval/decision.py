@@ -1,14 +1,17 @@
 """The decision: what a policy concludes about a case, and why.
 
-Plain attrs data, turned into the stable JSON of DESIGN.md by `serde` (cattrs).
+Plain attrs data, turned into the stable JSON of DESIGN.md by one cattrs converter (below).
 Field names here are that JSON's field names: other software relies on them.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import cattrs
 
 OutcomeValues = dict[str, str | list[str]]
 
@@ -93,21 +96,15 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         """The decision as JSON-ready data (the stable format of DESIGN.md)."""
-        from .serde import unstructure_decision
-
         return unstructure_decision(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Decision:
         """A decision from its JSON form: `Decision.from_dict(d.to_dict()) == d`."""
-        from .serde import structure_decision
-
         return structure_decision(data)
 
     def to_json(self) -> str:
         """The decision as JSON text: the same decision gives the same bytes."""
-        from .serde import decision_json
-
         return decision_json(self)
 
     @property
@@ -116,3 +113,28 @@ class Decision:
 
 
 attrs.resolve_types(TraceNode)
+
+
+# ---- the JSON form ------------------------------------------------------------------
+
+_decisions = cattrs.Converter()
+_decisions.register_structure_hook(
+    str | list[str], lambda v, _: v if isinstance(v, str) else [str(x) for x in v]
+)
+_decisions.register_structure_hook(Any, lambda v, _: v)
+
+
+def unstructure_decision(decision: Decision) -> dict[str, Any]:
+    """A decision as JSON-ready data (`Decision.to_dict`)."""
+    data: dict[str, Any] = _decisions.unstructure(decision)
+    return data
+
+
+def structure_decision(data: Mapping[str, Any]) -> Decision:
+    """A decision from its JSON-ready data (`Decision.from_dict`)."""
+    return _decisions.structure(dict(data), Decision)
+
+
+def decision_json(decision: Decision) -> str:
+    """A decision as JSON text (`Decision.to_json`)."""
+    return json.dumps(unstructure_decision(decision), ensure_ascii=False, indent=2) + "\n"

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import checked as c
+from ..lang import checked as c
+from ..lang.lists import NamedList, containing_code, fold_name
+from ..limits import DEFAULT, Limits
 from .decision import TraceNode
 from .fastpath import FastPath
-from .limits import DEFAULT, Limits
-from .lists import NamedList, containing_code, fold_name
 from .runtime import (
     UNKNOWN_COLLECTION,
     Bound,

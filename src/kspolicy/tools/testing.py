@@ -32,11 +32,12 @@ from typing import Any
 
 import attrs
 
-from .decision import Decision, TraceNode
-from .diagnostics import CaseError, KspolicyError, did_you_mean
-from .limits import DEFAULT, Limits
-from .policy import Policy
-from .serde import TooLarge, load_case_file, os_reason, read_bounded
+from ..diagnostics import CaseError, KspolicyError, did_you_mean
+from ..eval.cases import load_case_file
+from ..eval.decision import Decision, TraceNode
+from ..files import TooLarge, os_reason, read_bounded
+from ..limits import DEFAULT, Limits
+from ..policy import Policy
 
 TEST_KEYS = ("name", "case", "changes", "as_of", "lang", "expect", "exact", "never", "error")
 # The keys whose value has one type, and that type.

@@ -35,11 +35,11 @@ from typing import Any
 
 import attrs
 
-from . import serde
-from .decision import Decision
-from .diagnostics import CODES, CaseError, CaseProblem, KspolicyError
-from .policy import Policy
-from .serde import NOT_UNICODE, CaseFile, unencodable, unstructure_decision
+from ..diagnostics import CODES, CaseError, CaseProblem, KspolicyError
+from ..eval import cases
+from ..eval.cases import NOT_UNICODE, CaseFile, unencodable
+from ..eval.decision import Decision, unstructure_decision
+from ..policy import Policy
 
 GENESIS = "0" * 64
 
@@ -64,9 +64,9 @@ def _hash_of(data: Any) -> str | None:
 
 # ---- reading the case once ----------------------------------------------------------
 
-# A case file is read by serde, the same way for deciding as for recording: `CaseFile`
+# A case file is read by eval.cases, the same way for deciding as for recording: `CaseFile`
 # holds the bytes read and the data parsed from exactly them.
-read_case_file = serde.read_case_file
+read_case_file = cases.read_case_file
 
 
 # ---- recording ----------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Evaluation: cases in, decisions out (compiler, runtime, fast path, decision)."""

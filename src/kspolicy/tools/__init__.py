@@ -1,0 +1,1 @@
+"""The tools built on the facade: command line, audit, batches, interview, policy tests."""
