@@ -182,7 +182,10 @@ def test_definitions() -> None:
         ),
         (
             "a and all p in ps: p.x",
-            n.And((path("a"), n.Quantifier("all", name("p"), path("ps"), path("p.x"), NO_SPAN)), NO_SPAN),
+            n.And(
+                (path("a"), n.Quantifier("all", name("p"), path("ps"), path("p.x"), NO_SPAN)),
+                NO_SPAN,
+            ),
         ),
         ('a == "say \\"hi\\""', n.Compare("==", path("a"), lit('say "hi"'), NO_SPAN)),
     ],
