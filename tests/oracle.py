@@ -72,9 +72,15 @@ class Oracle:
             a, b = self.value(expr.left, env), self.value(expr.right, env)
             if a is None or b is None:
                 return None
-            return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[
-                expr.op
-            ]
+            compared: bool = {
+                "==": a == b,
+                "!=": a != b,
+                "<": a < b,
+                "<=": a <= b,
+                ">": a > b,
+                ">=": a >= b,
+            }[expr.op]
+            return compared
         if isinstance(expr, c.Member):
             element, container = self.value(expr.element, env), self.value(expr.container, env)
             if container is not None and len(container) == 0:

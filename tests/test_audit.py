@@ -242,7 +242,7 @@ def _failing_write(monkeypatch: pytest.MonkeyPatch, error: BaseException, after:
             return write(fd, bytes(data[:after]))
         raise error
 
-    monkeypatch.setattr(audit.os, "write", fake)
+    monkeypatch.setattr(os, "write", fake)
 
 
 @pytest.mark.parametrize(
@@ -282,7 +282,7 @@ def test_an_fsync_error_fails_the_command_and_leaves_the_log_as_it_was(
             raise OSError(errno.EIO, os.strerror(errno.EIO))
         fsync(fd)
 
-    monkeypatch.setattr(audit.os, "fsync", fake)
+    monkeypatch.setattr(os, "fsync", fake)
     assert main(["eval", str(DRONES), "--record", str(log)]) == 2
     assert "could not write the audit record" in capsys.readouterr().err
     assert log.read_bytes() == before
@@ -301,7 +301,7 @@ def test_a_write_that_writes_less_than_asked_is_completed(
     log: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write = os.write
-    monkeypatch.setattr(audit.os, "write", lambda fd, data: write(fd, bytes(data[:97])))
+    monkeypatch.setattr(os, "write", lambda fd, data: write(fd, bytes(data[:97])))
     assert main(["eval", str(DRONES), "--record", str(log)]) == 0
     result = audit.verify(log)
     assert result.ok and not result.torn and result.records == len(CASES) + 1

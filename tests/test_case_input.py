@@ -361,10 +361,11 @@ def test_evaluate_and_eval_record_read_a_case_file_the_same_way(
     # Issue 11: the audit log once read case files with its own code (its own budget,
     # no regular-file check, depth counted on the text); now one function reads them.
     case = tmp_path / name
-    if BAD_CASES[name] is None:
+    text = BAD_CASES[name]
+    if text is None:
         case.mkdir()
     else:
-        case.write_text(BAD_CASES[name], encoding="ascii")
+        case.write_text(text, encoding="ascii")
     limits = ["--limit", "max_case_bytes=1000"]
     with pytest.raises(CaseError) as caught:
         kspolicy.load(tmp_path, limits=kspolicy.Limits(max_case_bytes=1000)).evaluate(case)

@@ -17,7 +17,7 @@ import pytest
 
 import kspolicy
 from kspolicy.diagnostics import KspolicyError
-from kspolicy.render.document import to_html, to_markdown, to_text
+from kspolicy.render.document import Block, to_html, to_markdown, to_text
 from kspolicy.render.explain import explain
 from kspolicy.tools.cli import main
 
@@ -31,7 +31,7 @@ SCENARIOS = [
     "co-supervising-phd-at-sanctioned-russian-university",
     "fieldwork-on-minority-languages-in-china",
 ]
-RENDER: dict[str, Callable[[list, str], str]] = {
+RENDER: dict[str, Callable[[list[Block], str], str]] = {
     "txt": lambda blocks, lang: to_text(blocks),
     "md": lambda blocks, lang: to_markdown(blocks),
     "html": lambda blocks, lang: to_html(blocks, "explanation", lang),

@@ -258,7 +258,7 @@ def test_principle_1_monotone(pack: kspolicy.Policy) -> None:
     check()
 
 
-NEUTRAL = {
+NEUTRAL: dict[str, Any] = {
     "dual_use": "none", "programme": ["BOF", "INDUSTRY", "OTHER"], "classification": "none",
     "military_end_use": False, "shares_outside_eu": False, "shares_intra_eu": False,
     "institutional_agreement": False, "results_sensitive": False, "annex_i": [],

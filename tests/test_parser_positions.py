@@ -11,7 +11,7 @@ must come out the same, and what Lark refuses must be a syntax error.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import lark
@@ -90,7 +90,9 @@ def assert_same_spans(text: str, name: str = "p.pol") -> int:
 def _parse_item(chunk: str, builder: Any) -> tuple[list[Any], int]:
     parser._current.builder = builder
     try:
-        items, _, _, height = parser._lark().parse(chunk)  # type: ignore[misc]
+        # The builder reduces while Lark parses, so `parse` returns its tuple, not a Tree.
+        parsed = cast(tuple[list[Any], Any, Any, int], parser._lark().parse(chunk))
+        items, _, _, height = parsed
     finally:
         parser._current.builder = None
     return items, height

@@ -402,7 +402,7 @@ def hostile_cases(draw: st.DrawFn, marker: str) -> tuple[str, str, list[str], di
     entries = hostile_texts(marker).filter(str.strip)  # a list entry is never blank
     codes = draw(st.lists(entries, min_size=1, max_size=3, unique=True))
     text = st.sampled_from(texts)
-    atoms = [
+    atoms: list[Callable[[], str]] = [
         lambda: "flag",
         lambda: "not flag",
         lambda: f"name == {quoted(draw(text))}",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import atheris
 
@@ -53,7 +54,7 @@ def check_one(text: str) -> None:
     assert_same_spans(text, "fuzzed.pol")
 
 
-CASES = (
+CASES: tuple[dict[str, Any], ...] = (
     {},
     {"project": {"shares_outside_eu": True, "dual_use": "listed", "topics": ["robotics"]}},
     {"partners": [{"name": "Harbin Institute of Technology", "country": "CN"}, {"name": "x"}]},

@@ -78,7 +78,8 @@ def _folder() -> Path:
 def _text(provider: atheris.FuzzedDataProvider) -> str:
     if provider.ConsumeBool():
         return HOSTILE[provider.ConsumeIntInRange(0, len(HOSTILE) - 1)]
-    return provider.ConsumeUnicodeNoSurrogates(provider.ConsumeIntInRange(0, 40))
+    text: str = provider.ConsumeUnicodeNoSurrogates(provider.ConsumeIntInRange(0, 40))
+    return text
 
 
 def _quoted(text: str) -> str:
