@@ -56,7 +56,9 @@ def traced(policy: kspolicy.Policy, facts: dict[str, Any], explain: bool = False
     """The decision of the traced runtime alone (the fast path is another module's)."""
     program = policy._program
     alone = Program(program.policy, program.rules, program.entries, None, program.limits)
-    return run(alone, policy.read_case(facts)[0], DAY, "en", explain)
+    # `run` is below the facade, which raises the recursion limit for deep policies.
+    with kspolicy.policy._frames(policy._frames):
+        return run(alone, policy.read_case(facts)[0], DAY, "en", explain)
 
 
 def count_nodes(steps: list[Any]) -> int:

@@ -9,6 +9,7 @@ import itertools
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -36,7 +37,8 @@ def check(
     root: str | os.PathLike[str] | None = None,
 ) -> list[Diagnostic]:
     """Every diagnostic of a policy (errors and warnings), in reading order; never raises."""
-    with _collector_paused():
+    # Deeper limits need more Python frames: allowed while the policy is read, only.
+    with _collector_paused(), _frames(limits.recursion_needed()):
         where = Path(path) if path is not None else default_policy_path()
         return _build(where, limits, root)[1]
 
@@ -53,7 +55,7 @@ def load(
     raises (or lowers) what the engine accepts (docs/limits.md). Every file the policy
     imports or lists must lie inside `root`: by default the folder of its main file.
     """
-    with _collector_paused():
+    with _collector_paused(), _frames(limits.recursion_needed()):
         where = Path(path) if path is not None else default_policy_path()
         checked, diagnostics = _build(where, limits, root)
         if checked is None:
@@ -66,17 +68,13 @@ def load(
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a policy is built.
+    """Pause Python's cycle collector while a policy is built, then restore it exactly.
 
     Loading creates hundreds of thousands of long-lived objects (syntax tree, spans,
     closures) and frees few, so the collector would scan them over and over for nothing:
     a sixth of the time to load 3,000 rules. Reference counting still frees everything
-    that is dropped; cycles wait for the next full collection. What the load made is
-    handed to the oldest generation unscanned (`gc.freeze()` then `gc.unfreeze()`
-    move every tracked object there at once), where it would end up anyway: otherwise
-    the first collection after the load scans all of it, another tenth of the time.
-    That is skipped for a program that freezes objects itself, whose frozen objects
-    must stay frozen; a program that turned the collector off keeps it off.
+    that is dropped; cycles wait for the next collection. A program that turned the
+    collector off keeps it off; nothing is frozen (`gc.freeze()` is the host's to use).
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -84,17 +82,110 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
             gc.enable()
+
+
+# The recursion limit is one setting for the whole process, so a raise is shared by the
+# threads that need it at the same time: the first saves the host's limit, the last puts
+# it back, and none lowers it under another still at work (docs/limits.md).
+_frames_lock = threading.Lock()
+_frames_users = 0
+_frames_saved = 0
+_frames_set = 0
+
+
+@contextlib.contextmanager
+def _frames(needed: int) -> Iterator[None]:
+    """Python's recursion limit at least `needed` while kspolicy works, then restored.
+
+    Never lowered below what the host had set; if the host changed the limit meanwhile,
+    its value is kept.
+    """
+    global _frames_users, _frames_saved, _frames_set
+    with _frames_lock:
+        current = sys.getrecursionlimit()
+        if _frames_users == 0:
+            _frames_saved = current
+        _frames_users += 1
+        if needed > current:
+            sys.setrecursionlimit(needed)
+            current = needed
+        _frames_set = current
+    try:
+        yield
+    finally:
+        with _frames_lock:
+            _frames_users -= 1
+            if _frames_users == 0 and sys.getrecursionlimit() == _frames_set:
+                sys.setrecursionlimit(_frames_saved)
+
+
+def _nesting(policy: c.Policy) -> int:
+    """How deep the policy's conditions nest, definitions counted as deep as what they
+    stand for; without recursion (a raised `max_depth` allows thousands of levels)."""
+    refs = {
+        name: [e.name for e in _exprs(d.expr) if isinstance(e, c.DefineRef)]
+        for name, d in policy.definitions.items()
+    }
+    order: list[str] = []  # each definition after those it uses
+    seen: set[str] = set()
+    for start in refs:
+        todo = [(start, False)]
+        while todo:
+            name, done = todo.pop()
+            if done:
+                order.append(name)
+            elif name not in seen:
+                seen.add(name)
+                todo.append((name, True))
+                todo.extend((ref, False) for ref in refs[name] if ref not in seen)
+    depth: dict[str, int] = {}
+    for name in order:
+        depth[name] = _deepest(policy.definitions[name].expr, depth)
+    roots = [e for rule in policy.rules for e in (rule.when, *rule.unless)]
+    return max((_deepest(e, depth) for e in roots), default=0)
+
+
+def _exprs(root: c.Expr) -> Iterator[c.Expr]:
+    stack = [root]
+    while stack:
+        expr = stack.pop()
+        yield expr
+        stack.extend(_inside(expr))
+
+
+def _deepest(root: c.Expr, definitions: dict[str, int]) -> int:
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        expr, level = stack.pop()
+        if isinstance(expr, c.DefineRef):
+            level += definitions.get(expr.name, 0)
+        deepest = max(deepest, level)
+        stack.extend((inner, level + 1) for inner in _inside(expr))
+    return deepest
+
+
+def _inside(expr: c.Expr) -> tuple[c.Expr, ...]:
+    """The expressions directly inside one (a definition's body is not inside its use)."""
+    if isinstance(expr, c.Not):
+        return (expr.operand,)
+    if isinstance(expr, c.And | c.Or):
+        return expr.operands
+    if isinstance(expr, c.Compare):
+        return (expr.left, expr.right)
+    if isinstance(expr, c.Member):
+        return (expr.element, expr.container)
+    if isinstance(expr, c.Match | c.Known):
+        return (expr.subject,)
+    if isinstance(expr, c.Quantifier):
+        return (expr.collection, expr.body)
+    return ()
 
 
 def _build(
     path: Path, limits: Limits, root: str | os.PathLike[str] | None = None
 ) -> tuple[c.Policy | None, list[Diagnostic]]:
-    # Deeper limits need more Python frames; make sure the interpreter allows them.
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), limits.recursion_needed()))
     sources = read_policy(path, limits, Path(root) if root is not None else None)
     if any(d.code.number == "KSP133" for d in sources.diagnostics):
         # A list refused for its size is left unread: checking the policy against it
@@ -125,6 +216,9 @@ class Policy:
         self, checked: c.Policy, diagnostics: list[Diagnostic], limits: Limits = DEFAULT
     ) -> None:
         self._checked = checked
+        # The frames evaluating this policy's deepest condition may take: above the
+        # host's recursion limit, it is raised for the evaluation only (docs/limits.md).
+        self._frames = Limits(max_depth=_nesting(checked)).recursion_needed()
         self._program: Program = compile_policy(checked, limits)
         self._reader = CaseReader(checked.schema, limits)
         self._rule_names = tuple(rule.name for rule in checked.rules)
@@ -219,13 +313,13 @@ class Policy:
             day = _as_of(as_of, None)
         else:
             day = case_as_of or _today()
-        last_day, decide = self._last_decide
-        if day is not last_day:
-            decide = self._decide_fast(day)
-            self._last_decide = (day, decide)
         if self._program.bound:
             check_bindings(self._program, facts)  # before the fast path, which would hang
-        fired, pending = decide(facts)
+        if self._frames > sys.getrecursionlimit():
+            with _frames(self._frames):
+                fired, pending = self._decide(day, facts)
+        else:
+            fired, pending = self._decide(day, facts)
         name_of = self._name_of
         # In policy order: rules grouped under a shared condition are found out of order,
         # in ascending runs, which sorted() merges fast. (map and sorted run in C: with
@@ -234,6 +328,14 @@ class Policy:
             tuple(map(name_of, sorted(fired))) if fired else (),
             tuple(map(name_of, sorted(pending))) if pending else (),
         )
+
+    def _decide(self, day: dt.date, facts: Mapping[str, Any]) -> tuple[Any, Any]:
+        last_day, decide = self._last_decide
+        if day is not last_day:
+            decide = self._decide_fast(day)
+            self._last_decide = (day, decide)
+        result: tuple[Any, Any] = decide(facts)
+        return result
 
     def evaluate_many(
         self,
@@ -266,6 +368,9 @@ class Policy:
         day = _as_of(as_of, None) if as_of is not None else case_as_of or _today()
         if self._checked.languages and lang not in self._checked.languages:
             raise ValueError(f"language {lang!r}: this policy has {', '.join(self.languages)}")
+        if self._frames > sys.getrecursionlimit():
+            with _frames(self._frames):
+                return run(self._program, facts, day, lang, explain)
         return run(self._program, facts, day, lang, explain)
 
 
