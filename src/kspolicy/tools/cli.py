@@ -28,7 +28,7 @@ from ..eval.decision import Decision
 from ..files import os_reason
 from ..lang.formatter import FormatError, format_source
 from ..lang.loader import default_policy_path, main_file
-from ..limits import Limits
+from ..limits import ENGINE_MAX_DEPTH, Limits
 from ..policy import Policy, check, load
 from ..render.diagnostics import render_case_error, render_diagnostics
 from ..render.document import to_html, to_markdown, to_text
@@ -257,6 +257,11 @@ def _policy_options(command: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
+    # The library raises Python's recursion limit only while it works; printing a
+    # decision explained 2,000 conditions deep (JSON, text) needs it too, and the command
+    # owns its process, so it raises the limit once for the deepest limits it accepts.
+    deepest = Limits(max_depth=ENGINE_MAX_DEPTH).recursion_needed()
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), deepest))
     try:
         if args.command == "check":
             return _check(args)
