@@ -109,6 +109,7 @@ class Diagnostic:
 
     @property
     def is_error(self) -> bool:
+        """Whether it is an error, which stops the policy from loading."""
         return self.severity is Severity.ERROR
 
 

@@ -235,10 +235,12 @@ class Policy:
 
     @property
     def name(self) -> str:
+        """The policy's name, from its header."""
         return self._checked.name
 
     @property
     def version(self) -> str:
+        """The policy's version, from its header."""
         return self._checked.version
 
     @property
@@ -253,10 +255,12 @@ class Policy:
 
     @property
     def languages(self) -> tuple[str, ...]:
+        """The languages its texts are in (English when the header names none)."""
         return self._checked.languages or ("en",)
 
     @property
     def schema(self) -> Schema:
+        """The case schema: the facts a case may give, and their types."""
         return self._checked.schema
 
     @property

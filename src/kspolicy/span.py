@@ -76,10 +76,12 @@ class Span:
 
     @property
     def line(self) -> int:
+        """The 1-based line where the span starts."""
         return self.source.position(self.start)[0]
 
     @property
     def column(self) -> int:
+        """The 1-based column where the span starts."""
         return self.source.position(self.start)[1]
 
     def __str__(self) -> str:

@@ -117,10 +117,12 @@ class Compiler:
         self.definitions: dict[str, Compiled] = {}
 
     def visit(self, expr: c.Expr) -> Compiled:
+        """The closure for an expression, built by the `visit_` method of its kind."""
         method = getattr(self, f"visit_{type(expr).__name__}")
         return method(expr)  # type: ignore[no-any-return]
 
     def visit_Fact(self, expr: c.Fact) -> Compiled:
+        """A path into the case: its value, or unknown (naming the path) where it is missing."""
         base, fields = expr.base, expr.fields
 
         def read(env: Env) -> Ev:
@@ -142,18 +144,24 @@ class Compiler:
         return read
 
     def visit_Const(self, expr: c.Const) -> Compiled:
+        """A literal: always its value."""
         value = expr.value
         return lambda env: Ev(value)
 
     def visit_ConstSet(self, expr: c.ConstSet) -> Compiled:
+        """A set of literals or codes: always those values."""
         values = expr.values
         return lambda env: Ev(values)
 
     def visit_ListSet(self, expr: c.ListSet) -> Compiled:
+        """A codes list used as a set: its entries in force on the evaluation date."""
         named = expr.list
         return lambda env: Ev(codes_on(named, env))
 
     def visit_DefineRef(self, expr: c.DefineRef) -> Compiled:
+        """A use of a definition: evaluated once per binding of the variables it uses,
+        and explained once per rule trace.
+        """
         definition = self.policy.definitions[expr.name]
         if expr.name not in self.definitions:
             self.definitions[expr.name] = self.visit(definition.expr)
@@ -188,6 +196,7 @@ class Compiler:
         return ref
 
     def visit_Not(self, expr: c.Not) -> Compiled:
+        """`not x`: true if x is false, false if it is true, unknown if it is unknown."""
         operand = self.visit(expr.operand)
 
         def negate(env: Env) -> Ev:
@@ -198,9 +207,11 @@ class Compiler:
         return negate
 
     def visit_And(self, expr: c.And) -> Compiled:
+        """An `and` of conditions: false if any is false, else unknown if any is unknown."""
         return self._junction(expr, deciding=False)
 
     def visit_Or(self, expr: c.Or) -> Compiled:
+        """An `or` of conditions: true if any is true, else unknown if any is unknown."""
         return self._junction(expr, deciding=True)
 
     def _junction(self, expr: c.And | c.Or, deciding: bool) -> Compiled:
@@ -229,6 +240,7 @@ class Compiler:
         return junction
 
     def visit_Compare(self, expr: c.Compare) -> Compiled:
+        """`left op right`: unknown when either side is."""
         left, right = self.visit(expr.left), self.visit(expr.right)
         test = _COMPARE[expr.op]
 
@@ -249,6 +261,9 @@ class Compiler:
         return compare
 
     def visit_Member(self, expr: c.Member) -> Compiled:
+        """`element in container` (or `not in`): nothing is in an empty container, known
+        or not; an element found in a codes list names the entry it matched.
+        """
         element, container = self.visit(expr.element), self.visit(expr.container)
         negated, hierarchical = expr.negated, expr.hierarchical
         list_name = expr.container.list.name if isinstance(expr.container, c.ListSet) else None
@@ -271,6 +286,9 @@ class Compiler:
         return member
 
     def visit_Match(self, expr: c.Match) -> Compiled:
+        """`name matches LIST`: the name, spelling folded, against the names and aliases of
+        the list's entries in force; a match names the entry.
+        """
         subject = self.visit(expr.subject)
         named = expr.list
 
@@ -288,6 +306,7 @@ class Compiler:
         return match
 
     def visit_Known(self, expr: c.Known) -> Compiled:
+        """`x is known` or `x is unknown`: never unknown itself."""
         subject = self.visit(expr.subject)
         want = expr.known
 
@@ -301,6 +320,9 @@ class Compiler:
         return known
 
     def visit_Quantifier(self, expr: c.Quantifier) -> Compiled:
+        """`any`/`all` over a collection: the body for each element, naming every witness
+        (any) or counterexample (all); unknown when the collection is.
+        """
         collection = self.visit(expr.collection)
         body = self.visit(expr.body)
         var, is_any = expr.var, expr.kind == "any"

@@ -109,6 +109,7 @@ class Decision:
 
     @property
     def certain(self) -> OutcomeValues:
+        """The outcomes that hold whatever the unknown facts turn out to be (`outcomes`)."""
         return self.outcomes
 
 

@@ -123,6 +123,8 @@ def jsonable(value: Any) -> Any:
 
 @attrs.frozen(eq=False)
 class CompiledRule:
+    """A rule with its `when` and `unless` conditions compiled."""
+
     rule: c.Rule
     when: Compiled
     unless: tuple[Compiled, ...]

@@ -29,6 +29,8 @@ class Fact:
 
 @attrs.frozen(eq=False)
 class Const:
+    """A literal value, with its type."""
+
     value: object
     type: Type
     node: n.Expr
@@ -36,6 +38,8 @@ class Const:
 
 @attrs.frozen(eq=False)
 class ConstSet:
+    """A set of literals or codes, each of type `element`."""
+
     values: frozenset[object]
     element: Type
     node: n.Expr
@@ -51,30 +55,40 @@ class ListSet:
 
 @attrs.frozen(eq=False)
 class DefineRef:
+    """A use of a definition, by name."""
+
     name: str
     node: n.Expr
 
 
 @attrs.frozen(eq=False)
 class Not:
+    """`not operand`."""
+
     operand: Expr
     node: n.Expr
 
 
 @attrs.frozen(eq=False)
 class And:
+    """`a and b and ...`."""
+
     operands: tuple[Expr, ...]
     node: n.Expr
 
 
 @attrs.frozen(eq=False)
 class Or:
+    """`a or b or ...`."""
+
     operands: tuple[Expr, ...]
     node: n.Expr
 
 
 @attrs.frozen(eq=False)
 class Compare:
+    """`left op right` with op one of == != < <= > >=."""
+
     op: str
     left: Expr
     right: Expr
@@ -94,6 +108,8 @@ class Member:
 
 @attrs.frozen(eq=False)
 class Match:
+    """`subject matches LIST`: a name against an entity list."""
+
     subject: Expr
     list: NamedList
     node: n.Expr
@@ -101,6 +117,8 @@ class Match:
 
 @attrs.frozen(eq=False)
 class Known:
+    """`subject is known` (known=True) or `subject is unknown` (known=False)."""
+
     subject: Expr
     known: bool
     node: n.Expr
@@ -108,6 +126,8 @@ class Known:
 
 @attrs.frozen(eq=False)
 class Quantifier:
+    """`any var in collection: body` (kind "any") or the same with `all` (kind "all")."""
+
     kind: str
     var: str
     collection: Fact
@@ -145,11 +165,14 @@ class Outcome:
     key: Expr | None = None
 
     def rank(self, code: str) -> int:
+        """A code's place in the outcome's enum: on a scale, a higher code ranks higher."""
         return self.enum.codes.index(code)
 
 
 @attrs.frozen(eq=False)
 class Definition:
+    """A `define`: a named condition, with the binders it uses."""
+
     name: str
     title: n.Text | None
     expr: Expr
@@ -167,6 +190,8 @@ class Effect:
 
 @attrs.frozen(eq=False)
 class Rule:
+    """A rule: when it applies, what it does, its sources and its reason."""
+
     name: str
     title: n.Text | None
     cites: tuple[str, ...]
@@ -180,6 +205,7 @@ class Rule:
     node: n.Rule
 
     def valid_on(self, day: dt.date) -> bool:
+        """Whether the rule is in force on a day."""
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_until is None or day <= self.valid_until
         )

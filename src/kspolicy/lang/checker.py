@@ -82,10 +82,12 @@ class Checker:
         self._failed_defines: set[str] = set()
 
     def items(self) -> Iterable[n.Item]:
+        """Every item of every module, in order."""
         for module in self.modules:
             yield from module.items
 
     def error(self, number: str, message: str, span: Span, help: str | None = None) -> None:
+        """Record an error diagnostic."""
         self.diagnostics.append(error(number, message, span, help))
 
     # ---- the whole policy ---------------------------------------------------------

@@ -106,6 +106,7 @@ def quote(text: str) -> str:
 
 
 def literal(value: object) -> str:
+    """A literal value as the policy language writes it."""
     if value is True:
         return "true"
     if value is False:

@@ -14,6 +14,7 @@ from . import nodes as n
 
 
 def missing_cite(policy: c.Policy) -> Iterator[Diagnostic]:
+    """KSP301: each rule that cites no source."""
     for rule in policy.rules:
         if not rule.cites:
             yield warning(
@@ -25,6 +26,7 @@ def missing_cite(policy: c.Policy) -> Iterator[Diagnostic]:
 
 
 def missing_because(policy: c.Policy) -> Iterator[Diagnostic]:
+    """KSP302: each rule that gives no reason (one-line rules need none)."""
     for rule in policy.rules:
         if rule.because is None and not rule.node.oneline:
             yield warning(
@@ -36,6 +38,7 @@ def missing_because(policy: c.Policy) -> Iterator[Diagnostic]:
 
 
 def missing_translation(policy: c.Policy) -> Iterator[Diagnostic]:
+    """KSP303: each text given in some of the policy's languages, not all."""
     wanted = set(policy.languages)
     if not wanted:
         return
@@ -53,6 +56,7 @@ def missing_translation(policy: c.Policy) -> Iterator[Diagnostic]:
 
 
 def unused_define(policy: c.Policy) -> Iterator[Diagnostic]:
+    """KSP304: each definition that no rule or definition uses."""
     if not policy.definitions:
         return  # nothing to look for: skip walking every condition
     used: set[str] = set()

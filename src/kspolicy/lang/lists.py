@@ -33,6 +33,7 @@ class Entry:
     data: dict[str, Any] = attrs.Factory(dict)
 
     def valid_on(self, day: dt.date) -> bool:
+        """Whether the entry is in force on a day."""
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_until is None or day <= self.valid_until
         )
@@ -91,6 +92,7 @@ class NamedList:
     span: Span | None = None
 
     def valid_on(self, day: dt.date) -> bool:
+        """Whether the list itself is in force on a day."""
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_until is None or day <= self.valid_until
         )
@@ -102,6 +104,7 @@ class NamedList:
         return tuple(e for e in self.entries if e.valid_on(day))
 
     def codes(self) -> tuple[str, ...]:
+        """Every entry's key, whatever its period."""
         return tuple(e.key for e in self.entries)
 
 

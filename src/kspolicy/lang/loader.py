@@ -38,6 +38,7 @@ class Sources:
 
     @property
     def sha256(self) -> str:
+        """The sha256 over every file's name and sha256: the policy's fingerprint."""
         digest = hashlib.sha256()
         for name, sha in self.files:
             digest.update(f"{name}\0{sha}\n".encode())

@@ -36,6 +36,7 @@ class Text:
     span: Span = _span()
 
     def languages(self) -> set[str]:
+        """The languages the text is given in (a neutral text adds none)."""
         return {lang for lang, _ in self.parts if lang is not None}
 
     def get(self, lang: str) -> str:
@@ -59,6 +60,7 @@ class Path:
 
     @property
     def dotted(self) -> str:
+        """The path as written: `a.b.c`."""
         return ".".join(p.text for p in self.parts)
 
 
@@ -83,18 +85,24 @@ class SetLiteral:
 
 @attrs.frozen
 class Not:
+    """`not operand`."""
+
     operand: Expr
     span: Span = _span()
 
 
 @attrs.frozen
 class And:
+    """`a and b and ...`."""
+
     operands: tuple[Expr, ...]
     span: Span = _span()
 
 
 @attrs.frozen
 class Or:
+    """`a or b or ...`."""
+
     operands: tuple[Expr, ...]
     span: Span = _span()
 
@@ -158,6 +166,8 @@ Expr: TypeAlias = (
 
 @attrs.frozen
 class PolicyHeader:
+    """The `policy` header: name, version, title and languages."""
+
     name: Name
     version: str
     title: Text | None
@@ -167,12 +177,16 @@ class PolicyHeader:
 
 @attrs.frozen
 class Import:
+    """`import "file.pol"`: another policy file, relative to this one."""
+
     path: str
     span: Span = _span()
 
 
 @attrs.frozen
 class Lists:
+    """`lists "glob"`: list files, a glob relative to this file."""
+
     pattern: str
     span: Span = _span()
 
@@ -197,6 +211,8 @@ class OutcomeDecl:
 
 @attrs.frozen
 class DecisionDecl:
+    """The `decision` block: the outcomes a decision gives."""
+
     outcomes: tuple[OutcomeDecl, ...]
     span: Span = _span()
 
@@ -213,6 +229,10 @@ class TypeRef:
 
 @attrs.frozen
 class FieldDecl:
+    """A field of the schema or of a record: type, required or default, the binder
+    (`as partner`) and the question asked when it is unknown.
+    """
+
     name: Name
     type: TypeRef
     required: bool
@@ -232,6 +252,8 @@ class SchemaDecl:
 
 @attrs.frozen
 class RecordDecl:
+    """A `record`: a named type made of fields."""
+
     name: Name
     title: Text | None
     fields: tuple[FieldDecl, ...]
@@ -240,6 +262,8 @@ class RecordDecl:
 
 @attrs.frozen
 class EnumValue:
+    """One value of an enum: its code and label."""
+
     code: Name
     label: Text | None
     span: Span = _span()
@@ -259,6 +283,8 @@ class EnumDecl:
 
 @attrs.frozen
 class Define:
+    """`define name = expr`: a named condition."""
+
     name: Name
     title: Text | None
     expr: Expr

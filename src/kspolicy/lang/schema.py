@@ -18,12 +18,16 @@ from .nodes import Text
 
 @attrs.frozen
 class BoolType:
+    """`bool`: true or false."""
+
     def __str__(self) -> str:
         return "bool"
 
 
 @attrs.frozen
 class IntType:
+    """`int`, or `int low..high` when bounded."""
+
     low: int | None = None
     high: int | None = None
 
@@ -33,18 +37,24 @@ class IntType:
 
 @attrs.frozen
 class NumberType:
+    """`number`: any number, whole or not."""
+
     def __str__(self) -> str:
         return "number"
 
 
 @attrs.frozen
 class TextType:
+    """`text`."""
+
     def __str__(self) -> str:
         return "text"
 
 
 @attrs.frozen
 class DateType:
+    """`date`."""
+
     def __str__(self) -> str:
         return "date"
 
@@ -101,6 +111,8 @@ class Field:
 
 @attrs.frozen(eq=False)
 class RecordType:
+    """A `record` type, or the root of a case: named fields."""
+
     name: str
     fields: dict[str, Field]
     title: Text | None = None
@@ -132,6 +144,7 @@ class Binder:
 
     @property
     def collection(self) -> str:
+        """The path of the collection it is bound over, dotted."""
         return ".".join(self.fields)
 
 
@@ -174,6 +187,7 @@ class Schema:
 
 
 def is_numeric(t: Type) -> bool:
+    """Whether values of the type are numbers (`int` or `number`)."""
     return isinstance(t, IntType | NumberType)
 
 

@@ -26,23 +26,31 @@ Line: TypeAlias = tuple[Run, ...]
 
 @attrs.frozen
 class Heading:
+    """A heading; level 1 is the top."""
+
     level: int
     line: Line
 
 
 @attrs.frozen
 class Para:
+    """A paragraph of one line."""
+
     line: Line
 
 
 @attrs.frozen
 class Item:
+    """An item of a bulleted list, with blocks nested under it."""
+
     line: Line
     children: tuple[Block, ...] = ()
 
 
 @attrs.frozen
 class Items:
+    """A bulleted list."""
+
     items: tuple[Item, ...]
 
 

@@ -79,6 +79,7 @@ _VERDICT_STYLE = {0: "good", 1: "warn"}
 
 
 def words(lang: str) -> dict[str, str]:
+    """The fixed words of explanations in a language (English when it has none)."""
     return WORDS.get(lang, WORDS["en"])
 
 
@@ -90,6 +91,7 @@ def label(policy: c.Policy, outcome: str, code: str, lang: str) -> str:
 
 
 def outcome_title(policy: c.Policy, outcome: str, lang: str) -> str:
+    """An outcome's title in a language, or its name when it has none."""
     found = policy.outcomes.get(outcome)
     return found.title.get(lang) if found and found.title else outcome
 

@@ -51,6 +51,7 @@ def _canonical(data: Any) -> bytes:
 
 
 def sha256(data: bytes) -> str:
+    """The sha256 of bytes, in hex."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -231,6 +232,10 @@ class Problem:
 
 @attrs.frozen
 class Verification:
+    """What verifying a log found: how many records, the last hash, the problems, and
+    the lines cut short (a record whose write was interrupted).
+    """
+
     records: int
     head: str
     problems: tuple[Problem, ...]
@@ -238,6 +243,7 @@ class Verification:
 
     @property
     def ok(self) -> bool:
+        """Whether the log verified with no problem."""
         return not self.problems
 
 

@@ -58,6 +58,8 @@ class TestFileError(KspolicyError):
 
 @attrs.frozen
 class PolicyTest:
+    """One case of a policy's test file: the case, its date and language, what it expects."""
+
     name: str
     file: Path
     index: int
@@ -71,20 +73,25 @@ class PolicyTest:
 
     @property
     def where(self) -> str:
+        """Where the test is written: its file and number."""
         return f"{self.file.name} #{self.index + 1}"
 
 
 @attrs.frozen
 class Result:
+    """A test's result: its failures, none when it passed."""
+
     test: PolicyTest
     failures: tuple[str, ...]
 
     @property
     def passed(self) -> bool:
+        """Whether the test passed."""
         return not self.failures
 
 
 def test_files(policy_dir: Path) -> list[Path]:
+    """The test files of a policy: `tests/*.toml` in its folder."""
     folder = policy_dir if policy_dir.is_dir() else policy_dir.parent
     return sorted((folder / "tests").glob("*.toml"))
 
@@ -267,6 +274,7 @@ class Coverage:
     values: dict[tuple[str, str], set[str]] = attrs.Factory(dict)
 
     def add(self, decision: Decision, definitions: Iterable[str] = ()) -> None:
+        """Count a decision's rule results and the values its conditions took."""
         names = set(definitions)
         for trace in decision.trace:
             self.results.setdefault(trace.rule, set()).add(trace.result)
