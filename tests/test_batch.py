@@ -188,7 +188,7 @@ def test_a_batch_line_is_not_read_whole_before_its_size_check(tmp_path: Path) ->
     assert peak < 8 << 20
     assert [number for number, _ in read] == [1, 2]
     too_long = read[0][1]
-    assert isinstance(too_long, Unreadable) and too_long.code == "KSP406"
+    assert isinstance(too_long, Unreadable) and too_long.code.number == "KSP406"
     assert too_long.message.startswith(f"the line is {(64 << 20) + 26:,} bytes")
     assert read[1][1] == {"project": {"trl": 3}}
 
@@ -340,7 +340,7 @@ def test_a_csv_row_over_many_lines_larger_than_a_case_ends_the_file_there(
     source.write_text('project.trl,institution\n3,"' + "x\n" * 5000 + '"\n4,VUB\n')
     (number, unread), *rest = read_batch(source, kspolicy.Limits(max_case_bytes=1000))
     assert number == 2 and rest == []
-    assert isinstance(unread, Unreadable) and unread.code == "KSP406"
+    assert isinstance(unread, Unreadable) and unread.code.number == "KSP406"
     assert unread.message == (
         "the row holds more than 1,000 bytes, the most a case may have (max_case_bytes); "
         "the lines after it are not read"

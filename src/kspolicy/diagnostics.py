@@ -3,7 +3,8 @@
 A diagnostic says what is wrong (code, message), where (a span), and how to fix it
 (help). Rendering it for a terminal is `render.diagnostics`' job. Codes come in ranges:
 1xx syntax, 2xx names and types, 3xx lints, 4xx case input. Every code has a section
-in docs/language.md, and a test that produces it.
+in docs/language.md, and a test that produces it. Each code is a constant named by its
+number (`KSP201`), so a misspelt code fails type checking instead of failing at run time.
 """
 
 from __future__ import annotations
@@ -34,59 +35,114 @@ def _registry(*codes: Code) -> dict[str, Code]:
     return {code.number: code for code in codes}
 
 
+# 1xx: syntax and files
+KSP101 = Code("KSP101", "unexpected-token", "a word or symbol that cannot stand here")
+KSP102 = Code("KSP102", "unexpected-character", "a character that is not part of the language")
+KSP103 = Code("KSP103", "unterminated-text", "a text in quotes that is never closed")
+KSP104 = Code("KSP104", "unexpected-end", "an item that ends before it is complete")
+KSP105 = Code("KSP105", "bad-date", "a date that does not exist")
+KSP106 = Code("KSP106", "bad-number", "a number too long or too large to read exactly")
+KSP110 = Code("KSP110", "unreadable-file", "a policy or list file that cannot be read")
+KSP120 = Code("KSP120", "list-syntax", "a list file that is not valid TOML")
+KSP130 = Code("KSP130", "too-deep", "conditions nested deeper than the limit")
+KSP131 = Code("KSP131", "file-too-large", "a policy or list file larger than the limit")
+KSP132 = Code("KSP132", "too-many-rules", "more rules than the limit")
+KSP133 = Code("KSP133", "list-too-long", "a list with more entries than the limit")
+KSP134 = Code("KSP134", "quantifiers-too-deep", "`any`/`all` nested deeper than the limit")
+KSP135 = Code("KSP135", "item-too-large", "an item (rule, definition...) longer than the limit")
+
+# 2xx: names and types
+KSP201 = Code("KSP201", "unknown-field", "a path names a field its record does not have")
+KSP202 = Code("KSP202", "unknown-name", "a name that is not declared")
+KSP203 = Code("KSP203", "unknown-enum-value", "a value that its enum does not have")
+KSP204 = Code("KSP204", "unknown-outcome", "an outcome that the decision does not declare")
+KSP205 = Code("KSP205", "unknown-outcome-value", "a code that an outcome does not have")
+KSP206 = Code("KSP206", "unknown-list", "a list that no list file defines")
+KSP207 = Code("KSP207", "unknown-type", "a field type that is not declared")
+KSP208 = Code("KSP208", "type-mismatch", "an operation on values of the wrong type")
+KSP209 = Code("KSP209", "duplicate-name", "a name declared twice")
+KSP210 = Code("KSP210", "duplicate-clause", "a clause given twice in one rule")
+KSP211 = Code("KSP211", "missing-clause", "a rule without `when` or without `then`")
+KSP212 = Code("KSP212", "recursive-define", "a definition that depends on itself")
+KSP213 = Code("KSP213", "bad-import", "an import or list pattern that finds no file or leads out")
+KSP214 = Code("KSP214", "bad-header", "a policy without exactly one `policy` header")
+KSP215 = Code("KSP215", "bad-list", "a list file whose content does not fit the list format")
+KSP216 = Code(
+    "KSP216", "bad-list-entry", "a list entry that is not a value of the type it is used as"
+)
+KSP217 = Code("KSP217", "bad-binder", "an implicit binder on a collection it cannot bind")
+KSP218 = Code("KSP218", "bad-assignment", "`>=` on a set or `+=` on a scale")
+KSP219 = Code("KSP219", "bad-validity", "a validity period that ends before it starts")
+KSP220 = Code("KSP220", "bad-default", "a field default of the wrong type")
+
+# 3xx: lints (warnings)
+KSP301 = Code("KSP301", "missing-cite", "a rule that cites no source")
+KSP302 = Code("KSP302", "missing-because", "a rule that gives no reason")
+KSP303 = Code("KSP303", "missing-translation", "a text that lacks one of the policy's languages")
+KSP304 = Code("KSP304", "unused-define", "a definition that no rule uses")
+
+# 4xx: case input
+KSP401 = Code("KSP401", "unreadable-case", "a case file that cannot be read or parsed")
+KSP402 = Code("KSP402", "wrong-type", "a case value of the wrong type")
+KSP403 = Code("KSP403", "unknown-case-field", "a case field that the schema does not declare")
+KSP404 = Code("KSP404", "bad-value", "a case value that its type does not allow")
+KSP405 = Code("KSP405", "missing-required", "a required case field that is missing")
+KSP406 = Code("KSP406", "case-too-large", "a case file larger than the limit")
+KSP407 = Code("KSP407", "case-too-deep", "a case nested deeper than the limit")
+KSP408 = Code("KSP408", "text-too-long", "a text in a case longer than the limit")
+KSP409 = Code("KSP409", "too-many-items", "a list in a case with more elements than the limit")
+KSP410 = Code("KSP410", "too-many-bindings", "a case giving one rule more bindings than the limit")
+
+# Every code by its number, for what lists them all (docs, tests) or reads one back.
 CODES = _registry(
-    # 1xx: syntax and files
-    Code("KSP101", "unexpected-token", "a word or symbol that cannot stand here"),
-    Code("KSP102", "unexpected-character", "a character that is not part of the language"),
-    Code("KSP103", "unterminated-text", "a text in quotes that is never closed"),
-    Code("KSP104", "unexpected-end", "an item that ends before it is complete"),
-    Code("KSP105", "bad-date", "a date that does not exist"),
-    Code("KSP106", "bad-number", "a number too long or too large to read exactly"),
-    Code("KSP110", "unreadable-file", "a policy or list file that cannot be read"),
-    Code("KSP120", "list-syntax", "a list file that is not valid TOML"),
-    Code("KSP130", "too-deep", "conditions nested deeper than the limit"),
-    Code("KSP131", "file-too-large", "a policy or list file larger than the limit"),
-    Code("KSP132", "too-many-rules", "more rules than the limit"),
-    Code("KSP133", "list-too-long", "a list with more entries than the limit"),
-    Code("KSP134", "quantifiers-too-deep", "`any`/`all` nested deeper than the limit"),
-    Code("KSP135", "item-too-large", "an item (rule, definition...) longer than the limit"),
-    # 2xx: names and types
-    Code("KSP201", "unknown-field", "a path names a field its record does not have"),
-    Code("KSP202", "unknown-name", "a name that is not declared"),
-    Code("KSP203", "unknown-enum-value", "a value that its enum does not have"),
-    Code("KSP204", "unknown-outcome", "an outcome that the decision does not declare"),
-    Code("KSP205", "unknown-outcome-value", "a code that an outcome does not have"),
-    Code("KSP206", "unknown-list", "a list that no list file defines"),
-    Code("KSP207", "unknown-type", "a field type that is not declared"),
-    Code("KSP208", "type-mismatch", "an operation on values of the wrong type"),
-    Code("KSP209", "duplicate-name", "a name declared twice"),
-    Code("KSP210", "duplicate-clause", "a clause given twice in one rule"),
-    Code("KSP211", "missing-clause", "a rule without `when` or without `then`"),
-    Code("KSP212", "recursive-define", "a definition that depends on itself"),
-    Code("KSP213", "bad-import", "an import or list pattern that finds no file or leads out"),
-    Code("KSP214", "bad-header", "a policy without exactly one `policy` header"),
-    Code("KSP215", "bad-list", "a list file whose content does not fit the list format"),
-    Code("KSP216", "bad-list-entry", "a list entry that is not a value of the type it is used as"),
-    Code("KSP217", "bad-binder", "an implicit binder on a collection it cannot bind"),
-    Code("KSP218", "bad-assignment", "`>=` on a set or `+=` on a scale"),
-    Code("KSP219", "bad-validity", "a validity period that ends before it starts"),
-    Code("KSP220", "bad-default", "a field default of the wrong type"),
-    # 3xx: lints (warnings)
-    Code("KSP301", "missing-cite", "a rule that cites no source"),
-    Code("KSP302", "missing-because", "a rule that gives no reason"),
-    Code("KSP303", "missing-translation", "a text that lacks one of the policy's languages"),
-    Code("KSP304", "unused-define", "a definition that no rule uses"),
-    # 4xx: case input
-    Code("KSP401", "unreadable-case", "a case file that cannot be read or parsed"),
-    Code("KSP402", "wrong-type", "a case value of the wrong type"),
-    Code("KSP403", "unknown-case-field", "a case field that the schema does not declare"),
-    Code("KSP404", "bad-value", "a case value that its type does not allow"),
-    Code("KSP405", "missing-required", "a required case field that is missing"),
-    Code("KSP406", "case-too-large", "a case file larger than the limit"),
-    Code("KSP407", "case-too-deep", "a case nested deeper than the limit"),
-    Code("KSP408", "text-too-long", "a text in a case longer than the limit"),
-    Code("KSP409", "too-many-items", "a list in a case with more elements than the limit"),
-    Code("KSP410", "too-many-bindings", "a case giving one rule more bindings than the limit"),
+    KSP101,
+    KSP102,
+    KSP103,
+    KSP104,
+    KSP105,
+    KSP106,
+    KSP110,
+    KSP120,
+    KSP130,
+    KSP131,
+    KSP132,
+    KSP133,
+    KSP134,
+    KSP135,
+    KSP201,
+    KSP202,
+    KSP203,
+    KSP204,
+    KSP205,
+    KSP206,
+    KSP207,
+    KSP208,
+    KSP209,
+    KSP210,
+    KSP211,
+    KSP212,
+    KSP213,
+    KSP214,
+    KSP215,
+    KSP216,
+    KSP217,
+    KSP218,
+    KSP219,
+    KSP220,
+    KSP301,
+    KSP302,
+    KSP303,
+    KSP304,
+    KSP401,
+    KSP402,
+    KSP403,
+    KSP404,
+    KSP405,
+    KSP406,
+    KSP407,
+    KSP408,
+    KSP409,
+    KSP410,
 )
 
 
@@ -113,14 +169,14 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
 
-def error(number: str, message: str, span: Span, help: str | None = None) -> Diagnostic:
-    """An error diagnostic with a registered code."""
-    return Diagnostic(CODES[number], message, span, help)
+def error(code: Code, message: str, span: Span, help: str | None = None) -> Diagnostic:
+    """An error diagnostic with one of the codes above."""
+    return Diagnostic(code, message, span, help)
 
 
-def warning(number: str, message: str, span: Span, help: str | None = None) -> Diagnostic:
-    """A warning diagnostic with a registered code."""
-    return Diagnostic(CODES[number], message, span, help, Severity.WARNING)
+def warning(code: Code, message: str, span: Span, help: str | None = None) -> Diagnostic:
+    """A warning diagnostic with one of the codes above."""
+    return Diagnostic(code, message, span, help, Severity.WARNING)
 
 
 def describe(value: Any) -> str:

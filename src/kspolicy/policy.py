@@ -15,7 +15,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .diagnostics import CODES, CaseError, CaseProblem, Diagnostic, PolicyError, sorted_diagnostics
+from .diagnostics import (
+    CODES,
+    KSP133,
+    KSP402,
+    CaseError,
+    CaseProblem,
+    Diagnostic,
+    PolicyError,
+    sorted_diagnostics,
+)
 from .eval.cases import CaseReader, Unreadable, load_case_file, parse_date
 from .eval.compiler import compile_policy
 from .eval.decision import Decision
@@ -187,7 +196,7 @@ def _build(
     path: Path, limits: Limits, root: str | os.PathLike[str] | None = None
 ) -> tuple[c.Policy | None, list[Diagnostic]]:
     sources = read_policy(path, limits, Path(root) if root is not None else None)
-    if any(d.code.number == "KSP133" for d in sources.diagnostics):
+    if any(d.code == KSP133 for d in sources.diagnostics):
         # A list refused for its size is left unread: checking the policy against it
         # would only report what its absence causes (codes not in it, lists unknown).
         return None, sorted_diagnostics(sources.diagnostics)
@@ -282,7 +291,7 @@ class Policy:
                     CaseProblem(
                         "",
                         f"a case is a mapping or a file path, not {type(case).__name__}",
-                        CODES["KSP402"],
+                        KSP402,
                     )
                 ]
             )
@@ -405,7 +414,7 @@ def _outcome(
     policy: Policy, case: Any, as_of: str | None, lang: str, explain: bool
 ) -> tuple[str, Any]:
     if isinstance(case, Unreadable):
-        return "error", [("", case.message, case.code)]
+        return "error", [("", case.message, case.code.number)]
     try:
         return "decision", policy.evaluate(case, as_of=as_of, lang=lang, explain=explain).to_dict()
     except CaseError as error:
@@ -475,5 +484,5 @@ def _as_of(value: Any, source: str | None) -> dt.date:
     day = parse_date(value)
     if day is None:
         message = f"expected a date (YYYY-MM-DD), got {value!r}"
-        raise CaseError([CaseProblem("as_of", message, CODES["KSP402"])], source)
+        raise CaseError([CaseProblem("as_of", message, KSP402)], source)
     return day

@@ -25,7 +25,22 @@ import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, override
 
-from ..diagnostics import CODES, CaseError, CaseProblem, describe, did_you_mean
+from ..diagnostics import (
+    KSP401,
+    KSP402,
+    KSP403,
+    KSP404,
+    KSP405,
+    KSP406,
+    KSP407,
+    KSP408,
+    KSP409,
+    CaseError,
+    CaseProblem,
+    Code,
+    describe,
+    did_you_mean,
+)
 from ..files import NotAFile, TooLarge, os_help, os_reason, read_bounded
 from ..lang.schema import (
     BoolType,
@@ -45,7 +60,7 @@ from ..limits import DEFAULT, Limits
 class _Invalid(ValueError):
     """A value that does not fit its type; `code` is the diagnostic code for it."""
 
-    def __init__(self, message: str, code: str = "KSP404") -> None:
+    def __init__(self, message: str, code: Code = KSP404) -> None:
         super().__init__(message)
         self.code = code
 
@@ -122,11 +137,11 @@ class CaseReader:
             if value is None:
                 return None
             if not isinstance(value, list | tuple):
-                raise _Invalid(f"expected a list, got {describe(value)}", "KSP402")
+                raise _Invalid(f"expected a list, got {describe(value)}", KSP402)
             if len(value) > self.limits.max_items:
                 raise _Invalid(
                     f"{len(value):,} elements; at most {self.limits.max_items:,} are allowed",
-                    "KSP409",
+                    KSP409,
                 )
             return structure_items(value, list_type)
 
@@ -141,7 +156,7 @@ class CaseReader:
                     raise _Invalid(
                         f"the text is {len(value):,} characters long; at most "
                         f"{self.limits.max_text:,} are allowed",
-                        "KSP408",
+                        KSP408,
                     )
                 # isascii() is O(1) in CPython: only texts beyond ASCII pay for the check.
                 if not value.isascii() and not _encodes(value):
@@ -154,20 +169,14 @@ class CaseReader:
         """The case's facts as plain data (unknown facts None), or CaseError."""
         if not isinstance(data, Mapping):
             raise CaseError(
-                [
-                    CaseProblem(
-                        "", f"a case is a table of fields, not {_type_name(data)}", CODES["KSP402"]
-                    )
-                ],
+                [CaseProblem("", f"a case is a table of fields, not {_type_name(data)}", KSP402)],
                 source,
             )
         try:
             structured: Any = self.converter.structure(dict(data), self.root_class)
         except Exception as exc:  # cattrs raises exception groups of many kinds
             problems = list(_problems(exc, "", self.schema.root, self.schema))
-            raise CaseError(
-                problems or [CaseProblem("", str(exc), CODES["KSP404"])], source
-            ) from None
+            raise CaseError(problems or [CaseProblem("", str(exc), KSP404)], source) from None
         return _plain(structured)  # type: ignore[no-any-return]
 
 
@@ -192,11 +201,11 @@ def _has_required(record: RecordType) -> bool:
 def _scalar(type_: Type, value: Any) -> Any:
     if isinstance(type_, BoolType):
         if not isinstance(value, bool):
-            raise _Invalid(f"expected true or false, got {describe(value)}", "KSP402")
+            raise _Invalid(f"expected true or false, got {describe(value)}", KSP402)
         return value
     if isinstance(type_, IntType):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(f"expected a whole number, got {describe(value)}", "KSP402")
+            raise _Invalid(f"expected a whole number, got {describe(value)}", KSP402)
         if (
             type_.low is not None
             and type_.high is not None
@@ -206,22 +215,22 @@ def _scalar(type_: Type, value: Any) -> Any:
         return value
     if isinstance(type_, NumberType):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _Invalid(f"expected a number, got {describe(value)}", "KSP402")
+            raise _Invalid(f"expected a number, got {describe(value)}", KSP402)
         if isinstance(value, float) and not math.isfinite(value):
             raise _Invalid(f"{value} is not a finite number")
         return value
     if isinstance(type_, TextType):
         if not isinstance(value, str):
-            raise _Invalid(f"expected a text, got {describe(value)}", "KSP402")
+            raise _Invalid(f"expected a text, got {describe(value)}", KSP402)
         return value
     if isinstance(type_, DateType):
         day = parse_date(value)
         if day is None:
-            raise _Invalid(f"expected a date (YYYY-MM-DD), got {describe(value)}", "KSP402")
+            raise _Invalid(f"expected a date (YYYY-MM-DD), got {describe(value)}", KSP402)
         return day
     assert isinstance(type_, EnumType)
     if not isinstance(value, str):
-        raise _Invalid(f"expected {type_.what}, got {describe(value)}", "KSP402")
+        raise _Invalid(f"expected {type_.what}, got {describe(value)}", KSP402)
     if value not in type_:
         hint = did_you_mean(value, type_.codes, quote="'")
         raise _Invalid(f"{describe(value)} is not {type_.what}" + (f"; {hint}" if hint else ""))
@@ -279,12 +288,12 @@ def _problems(exc: BaseException, path: str, record: Any, schema: Schema) -> lis
             message = "unknown field" + (
                 f"; {hint}" if hint else f"; known fields here: {', '.join(known) or 'none'}"
             )
-            problems.append(CaseProblem(where, message, CODES["KSP403"]))
+            problems.append(CaseProblem(where, message, KSP403))
         return problems
     if isinstance(exc, _Invalid):
-        return [CaseProblem(path, str(exc), CODES[exc.code])]
+        return [CaseProblem(path, str(exc), exc.code)]
     if isinstance(exc, KeyError):
-        return [CaseProblem(path, "this field is required", CODES["KSP405"])]
+        return [CaseProblem(path, "this field is required", KSP405)]
     if isinstance(exc, ExceptionGroup):
         return [p for inner in exc.exceptions for p in _problems(inner, path, record, schema)]
     expected = (
@@ -292,14 +301,14 @@ def _problems(exc: BaseException, path: str, record: Any, schema: Schema) -> lis
         if isinstance(record, RecordType)
         else ("a list" if isinstance(record, ListType) else "another value")
     )
-    return [CaseProblem(path, f"expected {expected}", CODES["KSP402"])]
+    return [CaseProblem(path, f"expected {expected}", KSP402)]
 
 
 # ---- case files ----------------------------------------------------------------------
 
 
-def _case_problem(message: str, code: str, where: str) -> CaseError:
-    return CaseError([CaseProblem("", message, CODES[code])], where)
+def _case_problem(message: str, code: Code, where: str) -> CaseError:
+    return CaseError([CaseProblem("", message, code)], where)
 
 
 def read_case_bytes(path: Path, limits: Limits = DEFAULT) -> bytes:
@@ -313,14 +322,14 @@ def read_case_bytes(path: Path, limits: Limits = DEFAULT) -> bytes:
     except TooLarge as exc:
         size = f"is {exc.size:,} bytes" if exc.size is not None else "grew past the limit"
         message = f"the file {size}; the limit is {limits.max_case_bytes:,} (max_case_bytes)"
-        raise _case_problem(message, "KSP406", where) from None
+        raise _case_problem(message, KSP406, where) from None
     except FileNotFoundError:
-        raise _case_problem("no such file", "KSP401", where) from None
+        raise _case_problem("no such file", KSP401, where) from None
     except NotAFile as exc:
-        raise _case_problem(f"cannot read the file: {exc}", "KSP401", where) from None
+        raise _case_problem(f"cannot read the file: {exc}", KSP401, where) from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
         reason = f"{os_reason(exc)}; {os_help(exc)}" if isinstance(exc, OSError) else str(exc)
-        raise _case_problem(f"cannot read the file: {reason}", "KSP401", where) from None
+        raise _case_problem(f"cannot read the file: {reason}", KSP401, where) from None
 
 
 def parse_case(raw: bytes, suffix: str, where: str, limits: Limits = DEFAULT) -> dict[str, Any]:
@@ -331,7 +340,7 @@ def parse_case(raw: bytes, suffix: str, where: str, limits: Limits = DEFAULT) ->
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         message = f"cannot read the file: it is not UTF-8 text (line {line})"
-        raise _case_problem(message, "KSP401", where) from None
+        raise _case_problem(message, KSP401, where) from None
     too_deep = f"the case nests more than {limits.max_depth} levels deep (max_depth)"
     try:
         if suffix == ".json":
@@ -339,17 +348,17 @@ def parse_case(raw: bytes, suffix: str, where: str, limits: Limits = DEFAULT) ->
         else:
             data = tomllib.loads(text)
     except RecursionError:
-        raise _case_problem(too_deep, "KSP407", where) from None
+        raise _case_problem(too_deep, KSP407, where) from None
     except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
         message = f"not valid {suffix[1:].upper()}: {json_problem(exc)}"
-        raise _case_problem(message, "KSP401", where) from None
+        raise _case_problem(message, KSP401, where) from None
     if not isinstance(data, dict):
-        raise _case_problem("a case is a table of fields", "KSP402", where)
+        raise _case_problem("a case is a table of fields", KSP402, where)
     if depth_exceeds(data, limits.max_depth):
-        raise _case_problem(too_deep, "KSP407", where)
+        raise _case_problem(too_deep, KSP407, where)
     bad = unencodable(data)
     if bad is not None:
-        raise CaseError([CaseProblem(bad, NOT_UNICODE, CODES["KSP404"])], where)
+        raise CaseError([CaseProblem(bad, NOT_UNICODE, KSP404)], where)
     return data
 
 
@@ -422,7 +431,7 @@ def read_case_file(path: Path, limits: Limits = DEFAULT) -> CaseFile:
     suffix = path.suffix.lower()
     if suffix not in (".json", ".toml"):
         message = f"a case file ends in .toml or .json, not '{suffix or path.name}'"
-        raise _case_problem(message, "KSP401", str(path))
+        raise _case_problem(message, KSP401, str(path))
     raw = read_case_bytes(path, limits)
     return CaseFile(path, raw, parse_case(raw, suffix, str(path), limits))
 
@@ -479,7 +488,7 @@ class Unreadable:
     """
 
     message: str
-    code: str = "KSP401"
+    code: Code = KSP401
 
 
 __all__ = [

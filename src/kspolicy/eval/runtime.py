@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from ..diagnostics import CODES, CaseError, CaseProblem
+from ..diagnostics import KSP410, CaseError, CaseProblem
 from ..lang import checked as c
 from ..lang.schema import ListType, RecordType, Schema
 from ..limits import DEFAULT, Limits
@@ -186,7 +186,7 @@ def check_bindings(program: Program, facts: Mapping[str, Any]) -> None:
                 "(max_bindings, docs/limits.md)"
             )
             largest = max(sizes, key=lambda pair: pair[1])[0]
-            raise CaseError([CaseProblem(largest, message, CODES["KSP410"])])
+            raise CaseError([CaseProblem(largest, message, KSP410)])
 
 
 @attrs.frozen

@@ -15,7 +15,30 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from ..diagnostics import Diagnostic, did_you_mean, error
+from ..diagnostics import (
+    KSP130,
+    KSP132,
+    KSP134,
+    KSP201,
+    KSP202,
+    KSP203,
+    KSP204,
+    KSP205,
+    KSP206,
+    KSP207,
+    KSP208,
+    KSP209,
+    KSP212,
+    KSP214,
+    KSP216,
+    KSP217,
+    KSP218,
+    KSP220,
+    Code,
+    Diagnostic,
+    did_you_mean,
+    error,
+)
 from ..limits import DEFAULT, Limits
 from ..span import Span
 from . import checked as c
@@ -86,9 +109,9 @@ class Checker:
         for module in self.modules:
             yield from module.items
 
-    def error(self, number: str, message: str, span: Span, help: str | None = None) -> None:
+    def error(self, code: Code, message: str, span: Span, help: str | None = None) -> None:
         """Record an error diagnostic."""
-        self.diagnostics.append(error(number, message, span, help))
+        self.diagnostics.append(error(code, message, span, help))
 
     # ---- the whole policy ---------------------------------------------------------
 
@@ -122,7 +145,7 @@ class Checker:
         headers = [i for i in self.items() if isinstance(i, n.PolicyHeader)]
         for extra in headers[1:]:
             self.error(
-                "KSP214",
+                KSP214,
                 "a policy has one `policy` header; this is a second one",
                 extra.span,
                 f"the first is at {headers[0].span}; remove one of them",
@@ -130,7 +153,7 @@ class Checker:
         if not headers and self.modules:
             first = self.modules[0]
             self.error(
-                "KSP214",
+                KSP214,
                 "this policy has no `policy` header",
                 Span(first.span.source, 0, 0),
                 'start the main file with `policy <name> version "<version>"`',
@@ -140,7 +163,7 @@ class Checker:
     def _unique(self, kind: str, name: n.Name, seen: dict[str, Span]) -> bool:
         if name.text in seen:
             self.error(
-                "KSP209",
+                KSP209,
                 f"{kind} `{name.text}` is declared twice",
                 name.span,
                 f"the first declaration is at {seen[name.text]}; rename or remove one",
@@ -158,7 +181,7 @@ class Checker:
                 continue
             if item.name.text in BUILTIN_TYPES:
                 self.error(
-                    "KSP209",
+                    KSP209,
                     f"`{item.name.text}` is a built-in type",
                     item.name.span,
                     "choose another name for the enum",
@@ -171,7 +194,7 @@ class Checker:
                     continue
                 if named.kind != "codes":
                     self.error(
-                        "KSP208",
+                        KSP208,
                         f"`{named.name}` is a list of entities, not of codes",
                         item.from_list.span,
                         "an enum can be made only from a codes list",
@@ -208,7 +231,7 @@ class Checker:
         schemas = [i for i in self.items() if isinstance(i, n.SchemaDecl)]
         for extra in schemas[1:]:
             self.error(
-                "KSP209",
+                KSP209,
                 "a policy has one `schema`; this is a second one",
                 extra.span,
                 f"move these fields into the first, at {schemas[0].span}",
@@ -238,7 +261,7 @@ class Checker:
             )
             if decl.binder is not None and not isinstance(type_, ListType):
                 self.error(
-                    "KSP217",
+                    KSP217,
                     f"`as {decl.binder.text}` needs a list, and `{decl.name.text}` is {type_}",
                     decl.binder.span,
                     "only a `list of ...` field can bind its elements",
@@ -253,7 +276,7 @@ class Checker:
         if base is None:
             known = [*BUILTIN_TYPES, *self.enums, *self.records]
             self.error(
-                "KSP207",
+                KSP207,
                 f"unknown type `{name}`",
                 ref.name.span,
                 did_you_mean(name, known) or "declare it with `enum` or `record`",
@@ -262,14 +285,14 @@ class Checker:
         if ref.int_range is not None:
             if not isinstance(base, IntType):
                 self.error(
-                    "KSP208",
+                    KSP208,
                     f"a range `{ref.int_range[0]}..{ref.int_range[1]}` "
                     f"applies to `int`, not to `{name}`",
                     ref.span,
                     "remove the range",
                 )
             elif ref.int_range[0] > ref.int_range[1]:
-                self.error("KSP208", "this range is empty", ref.span, "write the lower bound first")
+                self.error(KSP208, "this range is empty", ref.span, "write the lower bound first")
             else:
                 base = IntType(*ref.int_range)
         return ListType(base) if ref.is_list else base
@@ -290,7 +313,7 @@ class Checker:
         )
         if not fits:
             self.error(
-                "KSP220",
+                KSP220,
                 f"the default of `{decl.name.text}` is not {_a(type_)}",
                 literal.span,
                 f"give a default of type {type_}, or none",
@@ -308,14 +331,14 @@ class Checker:
                 span = field.span
                 if inside_list:
                     self.error(
-                        "KSP217",
+                        KSP217,
                         f"`{field.binder}` would bind inside another collection",
                         span,
                         "bind the outer collection, then use `any x in ...` inside",
                     )
                 elif field.binder in self.binders or field.binder in self.root.fields:
                     self.error(
-                        "KSP209",
+                        KSP209,
                         f"the name `{field.binder}` is already taken",
                         span,
                         "choose another name after `as`",
@@ -330,7 +353,7 @@ class Checker:
         decls = [i for i in self.items() if isinstance(i, n.DecisionDecl)]
         for extra in decls[1:]:
             self.error(
-                "KSP209",
+                KSP209,
                 "a policy has one `decision`; this is a second one",
                 extra.span,
                 "declare all outcomes in one `decision { ... }`",
@@ -349,7 +372,7 @@ class Checker:
                     enum = self.enums.get(outcome.enum.text)
                     if enum is None:
                         self.error(
-                            "KSP207",
+                            KSP207,
                             f"unknown enum `{outcome.enum.text}`",
                             outcome.enum.span,
                             did_you_mean(outcome.enum.text, self.enums) or "declare it with `enum`",
@@ -371,7 +394,7 @@ class Checker:
             return None
         if records.kind != "records":
             self.error(
-                "KSP208",
+                KSP208,
                 f"`{records.name}` is a list of {records.kind}, not of records",
                 outcome.enum.span,
                 '`entry of` looks up an entry of a `kind = "records"` list',
@@ -383,7 +406,7 @@ class Checker:
             return None
         if not isinstance(key, c.Fact) or scope.binders_used or key.base is not None:
             self.error(
-                "KSP208",
+                KSP208,
                 f"`{outcome.key.span.text}` is not a fact at the top of the case",
                 outcome.key.span,
                 "an entry is looked up by one fact of the case, such as `institution`",
@@ -393,7 +416,7 @@ class Checker:
             self._check_list_entries(records, key.type, outcome.key.span)
         elif not isinstance(key.type, TextType):
             self.error(
-                "KSP208",
+                KSP208,
                 f"`{outcome.key.span.text}` is {_a(key.type)}, not a code or text",
                 outcome.key.span,
             )
@@ -410,7 +433,7 @@ class Checker:
                 taken = item.name.text in self.root.fields or item.name.text in self.binders
                 if taken:
                     self.error(
-                        "KSP209",
+                        KSP209,
                         f"`{item.name.text}` is already a field or binder",
                         item.name.span,
                         "choose another name for the definition",
@@ -432,7 +455,7 @@ class Checker:
             )
             self._failed_defines.update(self._checking_defines)
             self.error(
-                "KSP212",
+                KSP212,
                 f"definition `{name}` depends on itself ({cycle})",
                 node.name.span,
                 "break the cycle: a definition may use only other definitions",
@@ -467,7 +490,7 @@ class Checker:
                 continue
             if len(seen) > self.limits.max_rules:
                 self.error(
-                    "KSP132",
+                    KSP132,
                     f"the policy has more than {self.limits.max_rules:,} rules",
                     item.name.span,
                     "raise the limit (docs/limits.md) if the policy is right",
@@ -500,7 +523,7 @@ class Checker:
         outcome = self.outcomes.get(assignment.outcome.text)
         if outcome is None:
             self.error(
-                "KSP204",
+                KSP204,
                 f"the decision has no outcome `{assignment.outcome.text}`",
                 assignment.outcome.span,
                 did_you_mean(assignment.outcome.text, self.outcomes)
@@ -509,7 +532,7 @@ class Checker:
             return None
         if outcome.kind == "entry":
             self.error(
-                "KSP218",
+                KSP218,
                 f"`{outcome.name}` is looked up from a list; rules cannot set it",
                 assignment.span,
                 "remove this assignment",
@@ -518,7 +541,7 @@ class Checker:
         wanted = ">=" if outcome.kind == "scale" else "+="
         if assignment.op != wanted:
             self.error(
-                "KSP218",
+                KSP218,
                 f"`{outcome.name}` is a {outcome.kind}: use `{wanted}`",
                 assignment.span,
                 "a scale is raised with `>=`; codes are added to a set with `+=`",
@@ -529,7 +552,7 @@ class Checker:
             if code.text not in outcome.enum:
                 ok = False
                 self.error(
-                    "KSP205",
+                    KSP205,
                     f"`{code.text}` is not a code of `{outcome.name}`",
                     code.span,
                     did_you_mean(code.text, outcome.enum.codes)
@@ -543,7 +566,7 @@ class Checker:
         expr = self._expr(node, scope)
         if expr is not None and not isinstance(_type_of(expr, self), BoolType):
             self.error(
-                "KSP208",
+                KSP208,
                 f"`{node.span.text}` is {_a(_type_of(expr, self))}, not a condition",
                 node.span,
                 "compare it with something, e.g. `== ...` or `is known`",
@@ -576,7 +599,7 @@ class Checker:
             help_ = f"{limit} is the deepest the engine evaluates (docs/limits.md): nest less"
         else:
             help_ = "use fewer definitions inside definitions, or raise the limit (docs/limits.md)"
-        self.error("KSP130", f"conditions nest more than {limit} deep here{expands}", span, help_)
+        self.error(KSP130, f"conditions nest more than {limit} deep here{expands}", span, help_)
         return False
 
     def _resolve(self, node: n.Expr, scope: _Scope, expected: Type | None) -> c.Expr | None:
@@ -632,7 +655,7 @@ class Checker:
             named = self.lists[first]
             if named.kind != "codes":
                 self.error(
-                    "KSP208",
+                    KSP208,
                     f"`{first}` is a list of entities",
                     node.span,
                     f"compare names with it using `matches {first}`",
@@ -641,7 +664,7 @@ class Checker:
             return c.ListSet(named, node)
         if isinstance(expected, EnumType):
             self.error(
-                "KSP203",
+                KSP203,
                 f"`{node.dotted}` is not {expected.what}",
                 node.span,
                 did_you_mean(node.dotted, expected.codes)
@@ -650,7 +673,7 @@ class Checker:
             return None
         names = [*scope.locals, *self.binders, *self.root.fields, *self.define_nodes, *self.lists]
         self.error(
-            "KSP202",
+            KSP202,
             f"unknown name `{first}`",
             node.parts[0].span,
             did_you_mean(first, names) or "declare it as a field, a definition or a list",
@@ -675,7 +698,7 @@ class Checker:
             if isinstance(current, ListType):
                 where = ".".join([base] if base else []) or ".".join(fields)
                 self.error(
-                    "KSP208",
+                    KSP208,
                     f"`{where or node.dotted}` is a list, so it has no field `{part.text}`",
                     part.span,
                     f"look inside with `any x in "
@@ -685,7 +708,7 @@ class Checker:
                 return None
             if not isinstance(current, RecordType):
                 self.error(
-                    "KSP208",
+                    KSP208,
                     f"`{'.'.join([base or '', *fields]).strip('.')}` is {_a(current)}"
                     f", so it has no field `{part.text}`",
                     part.span,
@@ -696,7 +719,7 @@ class Checker:
             if field is None:
                 owner = current.name if current is not self.root else "the case"
                 self.error(
-                    "KSP201",
+                    KSP201,
                     f"{owner if owner == 'the case' else '`' + owner + '`'} has "
                     f"no field `{part.text}`",
                     part.span,
@@ -713,7 +736,7 @@ class Checker:
         if isinstance(expected, EnumType) and isinstance(value, str):
             if value not in expected:
                 self.error(
-                    "KSP203",
+                    KSP203,
                     f'"{value}" is not {expected.what}',
                     node.span,
                     did_you_mean(value, expected.codes, quote='"')
@@ -745,7 +768,7 @@ class Checker:
                 continue
             if not isinstance(resolved, c.Const):
                 self.error(
-                    "KSP208",
+                    KSP208,
                     "a set `{...}` holds fixed values only",
                     item.span,
                     "write codes, texts or numbers; test facts with `in` or `==`",
@@ -755,7 +778,7 @@ class Checker:
             element = element or resolved.type
             if not comparable(element, resolved.type):
                 self.error(
-                    "KSP208",
+                    KSP208,
                     f"`{item.span.text}` is {_a(resolved.type)}, and this set holds "
                     f"{_plural(element)}",
                     item.span,
@@ -789,7 +812,7 @@ class Checker:
         if node.op in ("==", "!="):
             if isinstance(lt, ListType) or isinstance(rt, ListType):
                 self.error(
-                    "KSP208",
+                    KSP208,
                     "a list cannot be compared with `==`",
                     node.span,
                     "test an element with `in`, or look inside with `any x in ...: ...`",
@@ -803,7 +826,7 @@ class Checker:
             if node.op not in ("==", "!=") and isinstance(lt, EnumType):
                 help_ = f"codes of {lt.name} have no order; compare with `==` or `in`"
             self.error(
-                "KSP208",
+                KSP208,
                 f"cannot compare {_a(lt)} with {_a(rt)} using `{node.op}`",
                 node.span,
                 help_,
@@ -827,7 +850,7 @@ class Checker:
         et = _type_of(element, self)
         if isinstance(et, ListType):
             self.error(
-                "KSP208",
+                KSP208,
                 f"`{node.element.span.text}` is a list, not one value",
                 node.element.span,
                 f"test each element: `any x in {node.element.span.text}: x "
@@ -844,7 +867,7 @@ class Checker:
             inner = ct.element if isinstance(ct, ListType) else ct
             if isinstance(container, c.Fact) and not isinstance(ct, ListType):
                 self.error(
-                    "KSP208",
+                    KSP208,
                     f"`{node.container.span.text}` is {_a(ct)}, not a list or set",
                     node.container.span,
                     "use `==` to compare one value",
@@ -852,7 +875,7 @@ class Checker:
                 return None
             if not comparable(et, inner):
                 self.error(
-                    "KSP208",
+                    KSP208,
                     f"`{node.element.span.text}` is {_a(et)}, but "
                     f"`{node.container.span.text}` holds {_plural(inner)}",
                     node.span,
@@ -861,7 +884,7 @@ class Checker:
                 return None
         else:
             self.error(
-                "KSP208",
+                KSP208,
                 f"`{node.container.span.text}` is not a list or set",
                 node.container.span,
                 "write a set `{a, b}`, a list name, or a list field",
@@ -875,16 +898,14 @@ class Checker:
             for entry in named.entries:
                 if entry.key not in element:
                     self.error(
-                        "KSP216",
+                        KSP216,
                         f"`{entry.key}` in list {named.name} is not {element.what}",
                         entry.span or named.span or span,
                         did_you_mean(entry.key, element.codes)
                         or f"it is compared with {element.name} at {span}",
                     )
         elif not isinstance(element, TextType):
-            self.error(
-                "KSP208", f"list {named.name} holds codes, not {_plural(element)}", span, None
-            )
+            self.error(KSP208, f"list {named.name} holds codes, not {_plural(element)}", span, None)
 
     def _matches(self, node: n.Matches, scope: _Scope) -> c.Expr | None:
         subject = self._expr(node.subject, scope)
@@ -894,7 +915,7 @@ class Checker:
         st = _type_of(subject, self)
         if not isinstance(st, TextType):
             self.error(
-                "KSP208",
+                KSP208,
                 f"`matches` compares names, and `{node.subject.span.text}` is {_a(st)}",
                 node.subject.span,
                 "use `in` for codes",
@@ -902,7 +923,7 @@ class Checker:
             return None
         if named.kind != "entities":
             self.error(
-                "KSP208",
+                KSP208,
                 f"`{named.name}` is a list of codes, not of entities",
                 node.list_name.span,
                 f"use `in {named.name}` for codes",
@@ -916,7 +937,7 @@ class Checker:
             return None
         if not isinstance(collection, c.Fact) or not isinstance(collection.type, ListType):
             self.error(
-                "KSP208",
+                KSP208,
                 f"`{node.collection.span.text}` is not a list of the case",
                 node.collection.span,
                 "`any`/`all` go over a `list of ...` field",
@@ -925,7 +946,7 @@ class Checker:
         var = node.var.text
         if var in scope.locals or var in self.binders or var in self.root.fields:
             self.error(
-                "KSP209",
+                KSP209,
                 f"`{var}` already has a meaning here",
                 node.var.span,
                 "choose another variable name",
@@ -934,7 +955,7 @@ class Checker:
         limit = self.limits.max_quantifier_depth
         if self._quantifiers >= limit:
             self.error(
-                "KSP134",
+                KSP134,
                 f"`any`/`all` nest more than {limit} deep here",
                 node.span,
                 "each level multiplies the work by the size of its collection: nest fewer, "
@@ -952,7 +973,7 @@ class Checker:
         named = self.lists.get(name.text)
         if named is None:
             self.error(
-                "KSP206",
+                KSP206,
                 f"unknown list `{name.text}`",
                 name.span,
                 did_you_mean(name.text, self.lists)

@@ -21,7 +21,7 @@ from functools import cache
 
 import attrs
 
-from ..diagnostics import Diagnostic, KspolicyError
+from ..diagnostics import KSP210, Diagnostic, KspolicyError
 from ..span import Source, Span
 from . import nodes as n
 from .parser import ITEM_KEYWORDS, parse_module, terminal_regex
@@ -61,7 +61,7 @@ def format_source(text: str, name: str = "<policy>") -> str:
     source = Source(name, text)
     module, diagnostics = parse_module(source)
     # A duplicated clause (KSP210) is not in the tree: formatting would drop it.
-    errors = [d for d in diagnostics if d.code.number < "KSP200" or d.code.number == "KSP210"]
+    errors = [d for d in diagnostics if d.code.number < "KSP200" or d.code == KSP210]
     if errors:
         raise FormatError(f"{name} has syntax errors; fix them before formatting", errors)
     formatted = _Printer(source, module.comments).module(module)

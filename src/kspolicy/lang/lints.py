@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from ..diagnostics import Diagnostic, warning
+from ..diagnostics import KSP301, KSP302, KSP303, KSP304, Diagnostic, warning
 from . import checked as c
 from . import nodes as n
 
@@ -18,7 +18,7 @@ def missing_cite(policy: c.Policy) -> Iterator[Diagnostic]:
     for rule in policy.rules:
         if not rule.cites:
             yield warning(
-                "KSP301",
+                KSP301,
                 f"rule `{rule.name}` cites no source",
                 rule.node.name.span,
                 'add `cite "<anchor>"` naming the passage the rule comes from',
@@ -30,7 +30,7 @@ def missing_because(policy: c.Policy) -> Iterator[Diagnostic]:
     for rule in policy.rules:
         if rule.because is None and not rule.node.oneline:
             yield warning(
-                "KSP302",
+                KSP302,
                 f"rule `{rule.name}` gives no reason",
                 rule.node.name.span,
                 'add `because en "..." nl "..."`: the reason people will read',
@@ -48,7 +48,7 @@ def missing_translation(policy: c.Policy) -> Iterator[Diagnostic]:
         if missing and languages:
             additions = " ".join(f'{lang} "..."' for lang in missing)
             yield warning(
-                "KSP303",
+                KSP303,
                 f"this text has no {', '.join(missing)} version",
                 text.span,
                 f"add {additions}",
@@ -76,7 +76,7 @@ def unused_define(policy: c.Policy) -> Iterator[Diagnostic]:
     for name, definition in policy.definitions.items():
         if name not in used:
             yield warning(
-                "KSP304",
+                KSP304,
                 f"definition `{name}` is not used",
                 definition.node.name.span,
                 "use it in a rule, or remove it",

@@ -10,7 +10,7 @@ import datetime as dt
 import tomllib
 from typing import Any
 
-from ..diagnostics import Diagnostic, describe, did_you_mean, error
+from ..diagnostics import KSP120, KSP133, KSP215, Diagnostic, describe, did_you_mean, error
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
 from .lists import Entries, Entry, NamedList
@@ -34,7 +34,7 @@ def read_list_file(
         if not isinstance(table, dict):
             problems.append(
                 error(
-                    "KSP215",
+                    KSP215,
                     f"`{name}` should be a table `[{name}]`",
                     span,
                     "see docs/language.md, section Lists",
@@ -76,7 +76,7 @@ def _named_list(
     problems: list[Diagnostic] = []
 
     def problem(message: str, help: str | None = None, at: Span = span) -> None:
-        problems.append(error("KSP215", f"list {name}: {message}", at, help))
+        problems.append(error(KSP215, f"list {name}: {message}", at, help))
 
     for key in table:
         if key not in _LIST_KEYS:
@@ -109,7 +109,7 @@ def _named_list(
             f"{limits.max_list_entries:,}"
         )
         hint = "raise the limit (docs/limits.md) if the list is right"
-        problems.append(error("KSP133", message, span, hint))
+        problems.append(error(KSP133, message, span, hint))
         return None, problems
     entries = Entries()
     after = span.start  # entries are found in the text in order: each after the one before
@@ -150,7 +150,7 @@ def _entry(
         raw = {key_name: raw}
     if not isinstance(raw, dict):
         message = f"list {name}: an entry must be a text or a table, not {describe(raw)}"
-        problems.append(error("KSP215", message, span))
+        problems.append(error(KSP215, message, span))
         return None
     key = raw.get(key_name)
     where = span
@@ -160,7 +160,7 @@ def _entry(
             where = _find(source, key, span.start)
     if not isinstance(key, str) or not key.strip():
         hint = f'entries of a {kind} list have `{key_name} = "..."`'
-        problems.append(error("KSP215", f"list {name}: an entry has no `{key_name}`", where, hint))
+        problems.append(error(KSP215, f"list {name}: an entry has no `{key_name}`", where, hint))
         return None
     allowed = (key_name, *_ENTRY_KEYS[kind])
     data: dict[str, Any] = {}
@@ -170,23 +170,23 @@ def _entry(
         if kind != "records":
             message = f"list {name}: entry `{key}` has an unknown key `{field}`"
             hint = did_you_mean(field, allowed) or f"an entry has: {', '.join(allowed)}"
-            problems.append(error("KSP215", message, where, hint))
+            problems.append(error(KSP215, message, where, hint))
         elif isinstance(value, str) or (
             isinstance(value, list) and all(isinstance(v, str) for v in value)
         ):
             data[field] = value
         else:
             message = f"list {name}: `{field}` of `{key}` must be a text or a list of texts"
-            problems.append(error("KSP215", message, where))
+            problems.append(error(KSP215, message, where))
     aliases = raw.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         message = f"list {name}: `aliases` of `{key}` must be a list of texts"
-        problems.append(error("KSP215", message, where))
+        problems.append(error(KSP215, message, where))
         aliases = []
     dates = [raw.get("valid_from"), raw.get("valid_until")]
     if any(d is not None and not isinstance(d, dt.date) for d in dates):
         message = f"list {name}: validity dates of `{key}` must be dates"
-        problems.append(error("KSP215", message, where, "write them as YYYY-MM-DD, without quotes"))
+        problems.append(error(KSP215, message, where, "write them as YYYY-MM-DD, without quotes"))
         dates = [None, None]
     note = raw.get("note")
     note = note if isinstance(note, str) else None
@@ -205,7 +205,7 @@ def _toml_error(source: Source, exc: tomllib.TOMLDecodeError) -> Diagnostic:
     message = message.split(" (at line")[0]
     at = source.offset_of(line, column or 1)
     return error(
-        "KSP120",
+        KSP120,
         f"this list file is not valid TOML: {message[0].lower() + message[1:]}",
         Span(source, at, min(at + 1, len(source.text))),
         "see docs/language.md, section Lists",

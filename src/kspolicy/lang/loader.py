@@ -14,7 +14,7 @@ from pathlib import Path
 
 import attrs
 
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import KSP110, KSP131, KSP209, KSP213, Code, Diagnostic, error
 from ..files import TooLarge, os_help, os_reason, read_bounded
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
@@ -91,9 +91,9 @@ class _Reader:
         """A file's name as diagnostics show it: relative to the main file's folder."""
         return Path(os.path.relpath(path, self.folder)).as_posix()
 
-    def _problem(self, number: str, message: str, at: Span | None, help: str, name: str) -> None:
+    def _problem(self, code: Code, message: str, at: Span | None, help: str, name: str) -> None:
         span = at or Span(Source(name, ""), 0, 0)
-        self.diagnostics.append(error(number, message, span, help))
+        self.diagnostics.append(error(code, message, span, help))
 
     def _within(self, real: str) -> bool:
         try:
@@ -122,7 +122,7 @@ class _Reader:
             "a policy reads only files inside its folder, named relative to the file that "
             "names them; copy the file into the folder"
         )
-        self.diagnostics.append(error("KSP213", what, at, hint))
+        self.diagnostics.append(error(KSP213, what, at, hint))
 
     def _read(
         self, path: Path, real: str, at: Span | None, imported: str | None = None
@@ -139,21 +139,21 @@ class _Reader:
             size = f"is {exc.size:,} bytes" if exc.size is not None else "grew past the limit"
             message = f"`{name}` {size}; the limit is {limit:,}"
             hint = "split it, or raise the limit (docs/limits.md)"
-            self._problem("KSP131", message, at, hint, name)
+            self._problem(KSP131, message, at, hint, name)
             return None
         except UnicodeDecodeError:
             message = f"cannot read `{name}`: it is not UTF-8 text"
             hint = "check the file's name and that it is UTF-8 text"
-            self._problem("KSP110", message, at, hint, name)
+            self._problem(KSP110, message, at, hint, name)
             return None
         except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
             if imported is not None and isinstance(exc, FileNotFoundError) and at is not None:
                 message = f"no file `{imported}` to import"
-                self.diagnostics.append(error("KSP213", message, at, _near(path)))
+                self.diagnostics.append(error(KSP213, message, at, _near(path)))
                 return None
             reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
             hint = os_help(exc) if isinstance(exc, OSError) else "check the file's name"
-            self._problem("KSP110", f"cannot read `{_shown(name)}`: {reason}", at, hint, name)
+            self._problem(KSP110, f"cannot read `{_shown(name)}`: {reason}", at, hint, name)
             return None
         self.files.append((name, hashlib.sha256(raw).hexdigest()))
         return Source(name, text)
@@ -199,13 +199,13 @@ class _Reader:
             if folder and path.name == MAIN_FILE
             else "give a policy directory or a .pol file"
         )
-        self.diagnostics.append(error("KSP110", "no policy file here", Span(where, 0, 0), hint))
+        self.diagnostics.append(error(KSP110, "no policy file here", Span(where, 0, 0), hint))
         return None
 
     def imported(self, folder: Path, item: n.Import) -> None:
         if not item.path.strip():
             hint = 'name a .pol file, relative to this one: `import "schema.pol"`'
-            self.diagnostics.append(error("KSP213", "the import names no file", item.span, hint))
+            self.diagnostics.append(error(KSP213, "the import names no file", item.span, hint))
             return
         target = folder / item.path
         if self._inside(target, item.path, item.span) is not None:
@@ -215,7 +215,7 @@ class _Reader:
         pattern = item.pattern
         if not pattern.strip():
             hint = 'name the list files with a pattern, such as `lists "lists/*.toml"`'
-            self.diagnostics.append(error("KSP213", "the pattern is empty", item.span, hint))
+            self.diagnostics.append(error(KSP213, "the pattern is empty", item.span, hint))
             return
         # Checked before looking: a pattern that leads out is never searched for.
         reach = os.path.normpath(os.path.join(os.path.realpath(folder), pattern))
@@ -228,12 +228,12 @@ class _Reader:
             reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
             hint = "a pattern is a path inside the policy's folder, such as `lists/*.toml`"
             message = f"cannot look for `{pattern}`: {reason}"
-            self.diagnostics.append(error("KSP213", message, item.span, hint))
+            self.diagnostics.append(error(KSP213, message, item.span, hint))
             return
         if not matches:
             self.diagnostics.append(
                 error(
-                    "KSP213",
+                    KSP213,
                     f"`{pattern}` finds no list file",
                     item.span,
                     _near(folder / pattern),
@@ -258,7 +258,7 @@ class _Reader:
                 span = named.span or item.span
                 self.diagnostics.append(
                     error(
-                        "KSP209",
+                        KSP209,
                         f"list `{named.name}` is defined twice",
                         span,
                         f"the first is in {first.span}",

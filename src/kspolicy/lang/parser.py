@@ -29,7 +29,22 @@ import lark
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from ..diagnostics import Diagnostic, did_you_mean, error
+from ..diagnostics import (
+    KSP101,
+    KSP102,
+    KSP103,
+    KSP104,
+    KSP105,
+    KSP106,
+    KSP130,
+    KSP135,
+    KSP210,
+    KSP211,
+    KSP219,
+    Diagnostic,
+    did_you_mean,
+    error,
+)
 from ..limits import DEFAULT
 from ..span import Source, Span
 from . import nodes as n
@@ -151,7 +166,7 @@ def parse_module(
         if len(chunk) > max_item_chars:
             diagnostics.append(
                 error(
-                    "KSP135",
+                    KSP135,
                     f"this item is {len(chunk):,} characters long; the limit is {max_item_chars:,}",
                     Span(source, start, start + len(chunk.split(None, 1)[0])),
                     "split a long condition into `define`s, or raise the limit (docs/limits.md)",
@@ -168,7 +183,7 @@ def parse_module(
         if built is None:
             diagnostics.append(
                 error(
-                    "KSP130",
+                    KSP130,
                     f"this item nests conditions more than {max_depth} deep",
                     Span(source, start, start + len(chunk.split(None, 1)[0])),
                     "split it with `define`, or raise the limit (docs/limits.md)",
@@ -272,7 +287,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: Source, start: int, end: in
         span = Span(source, at, at + 1)
         if char == '"':
             return error(
-                "KSP103",
+                KSP103,
                 "this text in quotes is never closed",
                 span,
                 'add the closing `"`; a `"` inside a text is written `\\"`',
@@ -285,21 +300,21 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: Source, start: int, end: in
             "=": "compare with `==`; raise a scale with `>=`, add to a set with `+=`",
         }.get(char, "remove it, or put it inside a text in quotes")
         shown = repr(char)[1:-1] if char.strip() else repr(char)
-        return error("KSP102", f"unexpected character `{shown}`", span, hint)
+        return error(KSP102, f"unexpected character `{shown}`", span, hint)
     if isinstance(exc, UnexpectedEOF):
         span = Span(source, end, end)
         expected = _describe_expected(set(exc.expected))
-        return error("KSP104", f"the item ends too early: expected {expected}", span)
+        return error(KSP104, f"the item ends too early: expected {expected}", span)
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
     expected = _describe_expected(set(exc.accepts or exc.expected))
     if token.type == "$END":
         trimmed = source.text[start:end].rstrip()
         span = Span(source, start + len(trimmed), start + len(trimmed))
-        return error("KSP104", f"the item ends too early: expected {expected}", span)
+        return error(KSP104, f"the item ends too early: expected {expected}", span)
     span = _token_span(source, start, token, end)
     return error(
-        "KSP101",
+        KSP101,
         f"unexpected {_describe_found(token)}: expected {expected}",
         span,
         _syntax_help(token, set(exc.accepts or exc.expected)),
@@ -484,7 +499,7 @@ class _Builder:
         except ValueError:
             self.diagnostics.append(
                 error(
-                    "KSP105",
+                    KSP105,
                     f"`{token}` is not a date that exists",
                     self._tspan(token),
                     "write a real date as YYYY-MM-DD, e.g. 2025-01-31",
@@ -511,7 +526,7 @@ class _Builder:
         shown = token if len(token) <= 24 else f"{token[:12]}…{token[-6:]}"
         self.diagnostics.append(
             error(
-                "KSP106",
+                KSP106,
                 f"`{shown}` {what}",
                 self._tspan(token),
                 "write a number of at most 300 digits",
@@ -583,7 +598,7 @@ class _Builder:
             if option.keyword in seen:
                 self.diagnostics.append(
                     error(
-                        "KSP210",
+                        KSP210,
                         f"field `{name}` has `{option.keyword}` twice",
                         option.span,
                         "keep one of them",
@@ -681,7 +696,7 @@ class _Builder:
             elif clause.keyword in seen:
                 self.diagnostics.append(
                     error(
-                        "KSP210",
+                        KSP210,
                         f"rule `{name.text}` has more than one `{clause.keyword}`",
                         clause.span,
                         "join them into one clause"
@@ -694,7 +709,7 @@ class _Builder:
             if needed not in seen:
                 self.diagnostics.append(
                     error(
-                        "KSP211",
+                        KSP211,
                         f"rule `{name.text}` has no `{needed}` clause",
                         name.span,
                         "a rule needs `when <condition>` and `then <outcomes>`",
@@ -704,7 +719,7 @@ class _Builder:
         if valid[0] and valid[1] and valid[1] < valid[0]:
             self.diagnostics.append(
                 error(
-                    "KSP219",
+                    KSP219,
                     f"rule `{name.text}` stops being valid before it starts",
                     seen["valid"].span,
                     "the `until` date must be on or after the `from` date",

@@ -35,7 +35,7 @@ from typing import Any
 
 import attrs
 
-from ..diagnostics import CODES, CaseError, CaseProblem, KspolicyError
+from ..diagnostics import KSP404, CaseError, CaseProblem, KspolicyError
 from ..eval import cases
 from ..eval.cases import NOT_UNICODE, CaseFile, unencodable
 from ..eval.decision import Decision, unstructure_decision
@@ -90,7 +90,7 @@ def record_of(
     bad = unencodable(case)
     if bad is not None:
         where = str(source.path) if source is not None else None
-        raise CaseError([CaseProblem(bad, NOT_UNICODE, CODES["KSP404"])], where)
+        raise CaseError([CaseProblem(bad, NOT_UNICODE, KSP404)], where)
     record = {
         "time": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
         "engine": engine,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..diagnostics import CODES, CaseError, CaseProblem
+from ..diagnostics import KSP401, KSP402, KSP406, KSP407, KSP409, CaseError, CaseProblem, Code
 from ..eval.cases import Unreadable, depth_exceeds, json_problem
 from ..files import open_regular, os_reason
 from ..limits import DEFAULT, Limits
@@ -32,7 +32,7 @@ def read_batch(path: Path, limits: Limits = DEFAULT) -> Iterator[tuple[int, Any]
         handle = open_regular(path)
     except (OSError, ValueError) as exc:
         reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
-        raise CaseError([CaseProblem("", reason, CODES["KSP401"])], where) from None
+        raise CaseError([CaseProblem("", reason, KSP401)], where) from None
     try:
         if path.suffix.lower() == ".csv":
             return _csv_cases(handle, limits, where)
@@ -73,7 +73,7 @@ def _too_long(length: int, limits: Limits) -> Unreadable:
     message = (
         f"the line is {length:,} bytes; a case may have {limits.max_case_bytes:,} (max_case_bytes)"
     )
-    return Unreadable(message, "KSP406")
+    return Unreadable(message, KSP406)
 
 
 def _json_cases(handle: BinaryIO, limits: Limits) -> Iterator[tuple[int, Any]]:
@@ -101,11 +101,11 @@ def _json_case(line: bytes, limits: Limits) -> Any:
     if not isinstance(case, dict):
         # Never a path to a case file: the batch's author would choose what is read.
         return Unreadable(
-            f"each line must be a JSON object (a case), not {_json_kind(case)}", "KSP402"
+            f"each line must be a JSON object (a case), not {_json_kind(case)}", KSP402
         )
     if depth_exceeds(case, limits.max_depth):
         return Unreadable(
-            f"the case nests more than {limits.max_depth} levels deep (max_depth)", "KSP407"
+            f"the case nests more than {limits.max_depth} levels deep (max_depth)", KSP407
         )
     return case
 
@@ -193,7 +193,7 @@ def _csv_cases(handle: BinaryIO, limits: Limits, where: str) -> Iterator[tuple[i
             header = row if any(cell.strip() for cell in row) else None
             noted = lines.problem_since(1)
             if noted is not None:
-                problem = CaseProblem("", f"the header: {noted.message}", CODES[noted.code])
+                problem = CaseProblem("", f"the header: {noted.message}", noted.code)
                 raise CaseError([problem], f"{where}:{reader.line_num}")
     except (csv.Error, _RowTooLarge) as exc:
         message = (
@@ -201,7 +201,7 @@ def _csv_cases(handle: BinaryIO, limits: Limits, where: str) -> Iterator[tuple[i
             if isinstance(exc, csv.Error)
             else f"the header is more than {limits.max_case_bytes:,} bytes (max_case_bytes)"
         )
-        problem = CaseProblem("", message, CODES["KSP401"])
+        problem = CaseProblem("", message, KSP401)
         raise CaseError([problem], f"{where}:{reader.line_num}") from None
     header_line = reader.line_num
     columns, problems = _columns(header, limits)
@@ -236,7 +236,7 @@ def _csv_rows(
                     f"the row holds more than {limits.max_case_bytes:,} bytes, the most a case "
                     "may have (max_case_bytes); the lines after it are not read"
                 )
-                yield start, Unreadable(message, "KSP406")
+                yield start, Unreadable(message, KSP406)
                 return
             noted = lines.problem_since(start)
             if noted is not None:
@@ -260,8 +260,8 @@ def _columns(header: list[str], limits: Limits) -> tuple[list[tuple[Part, ...]],
     root = _Place("table", "")
     for number, name in enumerate(header, start=1):
 
-        def problem(message: str, code: str = "KSP401", name: str = name, n: int = number) -> None:
-            problems.append(CaseProblem(name, f"header column {n}: {message}", CODES[code]))
+        def problem(message: str, code: Code = KSP401, name: str = name, n: int = number) -> None:
+            problems.append(CaseProblem(name, f"header column {n}: {message}", code))
 
         texts = name.split(".")
         if not name.strip() or not all(texts):
@@ -278,7 +278,7 @@ def _columns(header: list[str], limits: Limits) -> tuple[list[tuple[Part, ...]],
             problem(
                 f"index {too_far[0]:,} is past the {limits.max_items:,} elements a list may "
                 "have (max_items); number the elements from 0",
-                "KSP409",
+                KSP409,
             )
             continue
         clash = root.add(parts, f"{number} (`{name}`)")
