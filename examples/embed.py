@@ -34,7 +34,7 @@ PROJECTS: list[dict[str, Any]] = [
 
 
 def to_case(record: dict[str, Any]) -> dict[str, Any]:
-    """The grant system's record as a kspolicy case (field names of DOMAIN.md)."""
+    """The grant system's record as a kspolicy case (the field names of the pack's schema.pol)."""
     return {
         "institution": record["institution"],
         "project": {"topics": record["topics"], "programme": record["programme"]},

@@ -1,6 +1,6 @@
 """The decision: what a policy concludes about a case, and why.
 
-Plain attrs data, turned into the stable JSON of DESIGN.md by one cattrs converter (below).
+Plain attrs data, turned into the stable JSON of docs/language.md by one cattrs converter (below).
 Field names here are that JSON's field names: other software relies on them.
 """
 
@@ -95,7 +95,7 @@ class Decision:
     lang: str = "en"
 
     def to_dict(self) -> dict[str, Any]:
-        """The decision as JSON-ready data (the stable format of DESIGN.md)."""
+        """The decision as JSON-ready data (the stable format of docs/language.md)."""
         return unstructure_decision(self)
 
     @classmethod
