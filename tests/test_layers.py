@@ -25,6 +25,7 @@ LAYERS = {
     "files": 0,
     "version": 0,
     "lang": 1,
+    "screening": 1,
     "eval": 2,
     "render": 3,
     "policy": 4,

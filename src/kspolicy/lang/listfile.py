@@ -7,8 +7,12 @@ text (`_find`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
+from collections.abc import Callable
 from typing import Any
+
+import attrs
 
 from ..diagnostics import KSP120, KSP133, KSP215, Diagnostic, describe, did_you_mean, error
 from ..limits import DEFAULT, Limits
@@ -58,6 +62,9 @@ _LIST_KEYS = (
     "valid_until",
     "entries",
     "note",
+    "max_age",
+    "source_url",
+    "sha256",
 )
 
 
@@ -65,7 +72,21 @@ _KEY_NAMES = {"codes": "code", "entities": "name", "records": "key"}
 # Keys an entry may have besides its key; a records entry may also hold any data field.
 _ENTRY_KEYS = {
     "codes": ("valid_from", "valid_until", "note"),
-    "entities": ("aliases", "country", "valid_from", "valid_until", "note"),
+    "entities": (
+        "aliases",
+        "country",
+        "valid_from",
+        "valid_until",
+        "note",
+        # What an imported sanctions list says of an entity (docs/screening-import.md).
+        "ref",
+        "type",
+        "weak_aliases",
+        "countries",
+        "programmes",
+        "listed",
+        "delisted",
+    ),
     "records": ("valid_from", "valid_until"),
 }
 
@@ -99,6 +120,19 @@ def _named_list(
     for key, value in dates.items():
         if value is not None and not isinstance(value, dt.date):
             problem(f"`{key}` must be a date (YYYY-MM-DD)")
+    max_age = _max_age(table.get("max_age"), problem, _find(source, "max_age", span.start))
+    texts: dict[str, str | None] = {}
+    for key in ("source_url", "sha256"):
+        value = table.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            problem(f"`{key}` must be a text", at=_find(source, key, span.start))
+            value = None
+        texts[key] = value
+    digest = texts["sha256"]
+    if digest is not None and not _SHA256.fullmatch(digest):
+        hint = "the file's sha256: 64 hexadecimal digits, as `sha256sum FILE` prints it"
+        problem("`sha256` is not a sha256", hint, _find(source, "sha256", span.start))
+        texts["sha256"] = None
     raw_entries = table.get("entries")
     if not isinstance(raw_entries, list) or not raw_entries:
         problem("has no `entries`", "add `entries = [...]`")
@@ -112,6 +146,7 @@ def _named_list(
         problems.append(error(KSP133, message, span, hint))
         return None, problems
     entries = Entries()
+    accepted: list[Entry] = []
     after = span.start  # entries are found in the text in order: each after the one before
     for raw in raw_entries:
         entry = _entry(source, name, kind, raw, span, problems, after)
@@ -119,13 +154,19 @@ def _named_list(
             continue
         if entry.span is not None and entry.span.end > after:
             after = entry.span.end
-        if not entries.add(entry):
+        # Entities with a reference (imported lists) are told apart by it: two people
+        # may share a name, never a reference. The NUL keeps references and names apart.
+        probe = entry if entry.ref is None else attrs.evolve(entry, key=f"\0{entry.ref}")
+        if not entries.add(probe):
             hint = "remove one, or give them validity periods that do not overlap"
-            problem(f"`{entry.key}` is listed twice", hint, entry.span or span)
+            what = entry.key if entry.ref is None else f"ref {entry.ref}"
+            problem(f"`{what}` is listed twice", hint, entry.span or span)
+            continue
+        accepted.append(entry)
     return NamedList(
         name=name,
         kind=kind,
-        entries=tuple(entries.accepted),
+        entries=tuple(accepted),
         source=origin if isinstance(origin, str) else "",
         retrieved=retrieved if isinstance(retrieved, dt.date) else None,
         title=table.get("title") if isinstance(table.get("title"), str) else None,
@@ -133,6 +174,9 @@ def _named_list(
         valid_from=dates["valid_from"] if isinstance(dates["valid_from"], dt.date) else None,
         valid_until=dates["valid_until"] if isinstance(dates["valid_until"], dt.date) else None,
         span=span,
+        max_age=max_age,
+        source_url=texts["source_url"],
+        sha256=texts["sha256"],
     ), problems
 
 
@@ -190,7 +234,88 @@ def _entry(
         dates = [None, None]
     note = raw.get("note")
     note = note if isinstance(note, str) else None
-    return Entry(key, tuple(aliases), dates[0], dates[1], note, where, data)
+    if kind != "entities":
+        return Entry(key, tuple(aliases), dates[0], dates[1], note, where, data)
+
+    def bad(message: str, hint: str | None = None) -> None:
+        problems.append(error(KSP215, f"list {name}: {message}", where, hint))
+
+    texts: dict[str, tuple[str, ...]] = {}
+    for field in ("weak_aliases", "countries", "programmes"):
+        value = raw.get(field, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            bad(f"`{field}` of `{key}` must be a list of texts", f'write {field} = ["..."]')
+            value = []
+        texts[field] = tuple(value)
+    for code in texts["countries"]:
+        if not _COUNTRY.fullmatch(code):
+            hint = 'write ISO 3166 codes in capitals: countries = ["CN", "RU"]'
+            bad(f"`{code}` in the countries of `{key}` is not a country code", hint)
+    countries = texts["countries"]
+    country = raw.get("country")
+    if isinstance(country, str) and country not in countries:
+        countries = (country, *countries)
+    ref = raw.get("ref")
+    if ref is not None and (not isinstance(ref, str) or not ref.strip()):
+        bad(f"`ref` of `{key}` must be a text: the source's own reference for the entry")
+        ref = None
+    kind_of = raw.get("type")
+    if kind_of is not None and kind_of not in ENTITY_TYPES:
+        hint = did_you_mean(str(kind_of), ENTITY_TYPES) or f"one of: {', '.join(ENTITY_TYPES)}"
+        bad(f"`type` of `{key}` must be one of the entity types, not {describe(kind_of)}", hint)
+        kind_of = None
+    listed, delisted = raw.get("listed"), raw.get("delisted")
+    if any(d is not None and not isinstance(d, dt.date) for d in (listed, delisted)):
+        bad(
+            f"`listed` and `delisted` of `{key}` must be dates",
+            "write them as YYYY-MM-DD, without quotes",
+        )
+        listed = delisted = None
+    if listed is not None and delisted is not None and delisted <= listed:
+        bad(f"`{key}` is delisted on {delisted}, not after it was listed on {listed}")
+        delisted = None
+    # An entity is on the list from the day it was listed to the day before it was
+    # delisted, unless its validity says otherwise.
+    valid_from = dates[0] if dates[0] is not None else listed
+    valid_until = dates[1]
+    if valid_until is None and delisted is not None:
+        valid_until = delisted - dt.timedelta(days=1)
+    return Entry(
+        key,
+        tuple(aliases),
+        valid_from,
+        valid_until,
+        note,
+        where,
+        data,
+        ref=ref,
+        type=kind_of,
+        weak_aliases=texts["weak_aliases"],
+        countries=countries,
+        programmes=texts["programmes"],
+        listed=listed,
+        delisted=delisted,
+    )
+
+
+# What `type` an entity of an entities list may be.
+ENTITY_TYPES = ("person", "organization", "vessel", "aircraft", "other")
+_COUNTRY = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_MAX_AGE = re.compile(r"(\d{1,5}) *(d|w)")
+
+
+def _max_age(value: Any, problem: Callable[..., None], at: Span) -> dt.timedelta | None:
+    """How old a list may get: `"30d"` or `"2w"`; None when it does not say."""
+    if value is None:
+        return None
+    found = _MAX_AGE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if found is None or int(found.group(1)) == 0:
+        hint = 'write a number of days or weeks in quotes: max_age = "30d" or "2w"'
+        problem(f"`max_age` must be a number of days or weeks, not {describe(value)}", hint, at)
+        return None
+    days = int(found.group(1)) * (7 if found.group(2) == "w" else 1)
+    return dt.timedelta(days=days)
 
 
 def _toml_error(source: Source, exc: tomllib.TOMLDecodeError) -> Diagnostic:

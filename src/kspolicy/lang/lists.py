@@ -31,6 +31,16 @@ class Entry:
     note: str | None = None
     span: Span | None = None
     data: dict[str, Any] = attrs.Factory(dict)
+    # What an imported sanctions list says of an entity (docs/screening-import.md): the
+    # source's own reference, person or organisation, aliases that must not match on
+    # their own, countries (ISO codes), programmes and the listing and delisting dates.
+    ref: str | None = None
+    type: str | None = None
+    weak_aliases: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    programmes: tuple[str, ...] = ()
+    listed: dt.date | None = None
+    delisted: dt.date | None = None
 
     def valid_on(self, day: dt.date) -> bool:
         """Whether the entry is in force on a day."""
@@ -90,6 +100,21 @@ class NamedList:
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
     span: Span | None = None
+    # How old the list may get before a decision must not rely on it, the address it was
+    # downloaded from and the sha256 of the file it was imported from.
+    max_age: dt.timedelta | None = None
+    source_url: str | None = None
+    sha256: str | None = None
+
+    def is_stale(self, as_of: dt.date) -> bool:
+        """Whether the list is older than its `max_age` on a day: a decision made with it
+        then must treat what it would say as unknown. A list without `max_age` never is."""
+        if self.max_age is None:
+            return False
+        if self.retrieved is None:
+            return True
+        taken = self.retrieved.date() if isinstance(self.retrieved, dt.datetime) else self.retrieved
+        return as_of > taken + self.max_age
 
     def valid_on(self, day: dt.date) -> bool:
         """Whether the list itself is in force on a day."""

@@ -35,7 +35,7 @@ from ..render.document import to_html, to_markdown, to_text
 from ..render.explain import explain
 from ..render.text import render_decision
 from ..version import __version__
-from . import audit, batch, interview, testing
+from . import audit, batch, interview, lists_import, testing
 
 
 def _date(text: str) -> dt.date:
@@ -210,6 +210,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=["auto", "always", "never"],
         help="colour in the terminal (auto: when it is one)",
     )
+    lists_import.register(commands)
     return parser
 
 
@@ -279,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(args)
         if args.command == "replay":
             return _replay(args)
+        if args.command == "lists":
+            return lists_import.run(args)
         return _eval(args)
     except CaseError as exc:
         sys.stderr.write(render_case_error(exc))

@@ -1,0 +1,1 @@
+"""Screening: who a party is, from the names on real lists (see docs/screening-import.md)."""
