@@ -388,12 +388,11 @@ def test_loading_pauses_the_cycle_collector_and_restores_it(
         gc.enable()
 
 
-def test_a_loaded_policy_goes_to_the_oldest_generation_and_frozen_objects_stay_frozen() -> None:
+def test_load_freezes_nothing_and_frozen_objects_stay_frozen() -> None:
     import gc
 
-    policy = kspolicy.load()
+    kspolicy.load()
     assert gc.get_freeze_count() == 0
-    assert any(o is policy for o in gc.get_objects(generation=2))
     gc.freeze()  # a program that freezes what it has loaded
     try:
         frozen = gc.get_freeze_count()
