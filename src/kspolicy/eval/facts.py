@@ -3,8 +3,10 @@
 A case's facts are plain data (dicts, lists, texts, numbers, dates), as `cases` reads
 them. A fact is *unknown* when the case does not give it:
 
-- a field whose key is absent from its record (the reader leaves unknown facts out;
-  `None`, which JSON's `null` and callers' own data may hold, means the same);
+- a field whose key is absent from its record: the case reader leaves unknown facts
+  out, and data given without checking (`rule_statuses(check_case=False)`) must too;
+  `None` is read as unknown as well, but the fast path's two-valued function compares
+  it as a value (`None == "x"` is false), so only absent keys are reliably unknown;
 - any field of a record that is itself unknown, or is no record at all;
 - an element of a list at an index the list does not have;
 - a collection that is unknown: an implicit variable ranging over it is then bound
@@ -87,10 +89,11 @@ class Facts:
         the case does not give (so three-valued logic must answer), and nothing else.
 
         That code reads records by key (`root['project']['trl']`), so an unknown fact
-        raises KeyError; data given without checking (`check_case=False`) may hold None
-        for unknown, which raises TypeError where it is compared or iterated. Either
-        counts only when raised by the generated code itself: the same error raised
-        inside a helper, the engine or the standard library is a fault, not an unknown.
+        raises KeyError; data given without checking may hold None, which raises
+        TypeError where the code orders or iterates it (three-valued logic then reads it
+        as unknown, as it always has). Either counts only when raised by the generated
+        code itself: the same error raised inside a helper, the engine or the standard
+        library is a fault, not an unknown fact, and must not be hidden.
         """
         if not isinstance(error, KeyError | TypeError):
             return False
