@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import kspolicy
+from kspolicy.eval.fastpath import FastPath
+from kspolicy.eval.runtime import Program, Traced
 from kspolicy.limits import DEFAULT
 
 from .conftest import FIXTURES, ROOT
@@ -48,3 +50,17 @@ def benchmark_modules() -> tuple[Any, Any]:
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
     return workload, workload_kspolicy
+
+
+def fast_path(policy: kspolicy.Policy) -> FastPath:
+    """The fast runner a loaded policy decides with (for its generated code)."""
+    runner = policy._program.runner
+    assert isinstance(runner, FastPath)
+    return runner
+
+
+def traced_program(policy: kspolicy.Policy) -> Program:
+    """A loaded policy's program, with the traced evaluation as its runner."""
+    program = policy._program
+    runner = Traced(program.policy, program.rules)
+    return Program(program.policy, program.rules, program.entries, runner, program.limits)

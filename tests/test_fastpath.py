@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import kspolicy
 
 from .conftest import ROOT
-from .helpers import benchmark_modules
+from .helpers import benchmark_modules, fast_path
 from .strategies import forget, full_cases
 from .test_differential import folder, load, policies  # noqa: F401  (a fixture and strategies)
 
@@ -112,7 +112,7 @@ def test_shared_and_guarded_conditions_agree_with_traced_when_facts_are_unknown(
         partial = _forgetting(case, rng, 0.08)
         fast = policy.rule_statuses(partial, as_of=AS_OF, check_case=False)
         assert (fast.fired, fast.pending) == traced(policy, partial)
-    generated = policy._program.fast.__self__.sources[AS_OF]
+    generated = fast_path(policy).sources[AS_OF]
     assert " else False" in generated  # the guarded conditions were there to be tested
     assert "\n    for q0 in " in generated  # and conditions sharing a loop over partners
 

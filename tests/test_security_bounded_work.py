@@ -18,12 +18,15 @@ import pytest
 import kspolicy
 from kspolicy import CaseError, Limits, PolicyError
 from kspolicy.eval.compiler import Compiler
-from kspolicy.eval.runtime import Env, Program, run
+from kspolicy.eval.facts import Facts
+from kspolicy.eval.runtime import Env, run
 from kspolicy.lang import checked as c
 from kspolicy.lang.listfile import read_list_file
 from kspolicy.lang.lists import Entries, Entry
 from kspolicy.limits import ENGINE_MAX_DEPTH
 from kspolicy.span import Source
+
+from .helpers import traced_program
 
 HEAD = """policy p version "1"
 decision { v: scale x < y }
@@ -54,8 +57,7 @@ def rule(condition: str) -> str:
 
 def traced(policy: kspolicy.Policy, facts: dict[str, Any], explain: bool = False) -> Any:
     """The decision of the traced runtime alone (the fast path is another module's)."""
-    program = policy._program
-    alone = Program(program.policy, program.rules, program.entries, None, program.limits)
+    alone = traced_program(policy)
     # `run` is below the facade, which raises the recursion limit for deep policies.
     with kspolicy.policy._frames(policy._frames):
         return run(alone, policy.read_case(facts)[0], DAY, "en", explain)
@@ -177,7 +179,7 @@ def test_an_and_of_100000_operands_is_linear(tmp_path: Path) -> None:
     when = policy.checked.rules[0].when
     assert isinstance(when, c.And)
     wide = c.Or(when.operands * 50_000, when.node)
-    unknown = Compiler(policy.checked).visit(wide)(Env({"f": {}}, DAY, tracing=False))
+    unknown = Compiler(policy.checked).visit(wide)(Env(Facts({"f": {}}), DAY, tracing=False))
     assert unknown.value is None
     assert unknown.unknowns == ("f.a", "f.b")  # each unknown fact once
 

@@ -28,6 +28,7 @@ from .diagnostics import (
 from .eval.cases import CaseReader, Unreadable, load_case_file, parse_date
 from .eval.compiler import compile_policy
 from .eval.decision import Decision
+from .eval.facts import Facts
 from .eval.runtime import Program, check_bindings, run
 from .lang import checked as c
 from .lang.checker import Checker
@@ -133,7 +134,7 @@ def _nesting(policy: c.Policy) -> int:
     """How deep the policy's conditions nest, definitions counted as deep as what they
     stand for; without recursion (a raised `max_depth` allows thousands of levels)."""
     refs = {
-        name: [e.name for e in _exprs(d.expr) if isinstance(e, c.DefineRef)]
+        name: [e.name for e in c.walk([d.expr]) if isinstance(e, c.DefineRef)]
         for name, d in policy.definitions.items()
     }
     order: list[str] = []  # each definition after those it uses
@@ -155,14 +156,6 @@ def _nesting(policy: c.Policy) -> int:
     return max((_deepest(e, depth) for e in roots), default=0)
 
 
-def _exprs(root: c.Expr) -> Iterator[c.Expr]:
-    stack = [root]
-    while stack:
-        expr = stack.pop()
-        yield expr
-        stack.extend(_inside(expr))
-
-
 def _deepest(root: c.Expr, definitions: dict[str, int]) -> int:
     deepest = 0
     stack = [(root, 1)]
@@ -171,25 +164,8 @@ def _deepest(root: c.Expr, definitions: dict[str, int]) -> int:
         if isinstance(expr, c.DefineRef):
             level += definitions.get(expr.name, 0)
         deepest = max(deepest, level)
-        stack.extend((inner, level + 1) for inner in _inside(expr))
+        stack.extend((inner, level + 1) for inner in c.children(expr))
     return deepest
-
-
-def _inside(expr: c.Expr) -> tuple[c.Expr, ...]:
-    """The expressions directly inside one (a definition's body is not inside its use)."""
-    if isinstance(expr, c.Not):
-        return (expr.operand,)
-    if isinstance(expr, c.And | c.Or):
-        return expr.operands
-    if isinstance(expr, c.Compare):
-        return (expr.left, expr.right)
-    if isinstance(expr, c.Member):
-        return (expr.element, expr.container)
-    if isinstance(expr, c.Match | c.Known):
-        return (expr.subject,)
-    if isinstance(expr, c.Quantifier):
-        return (expr.collection, expr.body)
-    return ()
 
 
 def _build(
@@ -231,11 +207,8 @@ class Policy:
         self._program: Program = compile_policy(checked, limits)
         self._reader = CaseReader(checked.schema, limits)
         self._rule_names = tuple(rule.name for rule in checked.rules)
-        assert self._program.fast is not None
-        self._decide_fast = self._program.fast
-        # For rule_statuses: the decide function of the day asked last (usually today),
-        # and rule names by index.
-        self._last_decide: tuple[dt.date | None, Any] = (None, None)
+        # For rule_statuses: the program's runner, and rule names by index.
+        self._statuses = self._program.runner.statuses
         self._name_of = self._rule_names.__getitem__
         self.limits = limits
         self.path: Path | None = None  # where it was loaded from (None: the built-in pack)
@@ -326,13 +299,14 @@ class Policy:
             day = _as_of(as_of, None)
         else:
             day = case_as_of or _today()
+        given = Facts(facts)
         if self._program.bound:
-            check_bindings(self._program, facts)  # before the fast path, which would hang
+            check_bindings(self._program, given)  # before the runner, which would hang
         if self._frames > sys.getrecursionlimit():
             with _frames(self._frames):
-                fired, pending = self._decide(day, facts)
+                fired, pending = self._statuses(given, day)
         else:
-            fired, pending = self._decide(day, facts)
+            fired, pending = self._statuses(given, day)
         name_of = self._name_of
         # In policy order: rules grouped under a shared condition are found out of order,
         # in ascending runs, which sorted() merges fast. (map and sorted run in C: with
@@ -341,14 +315,6 @@ class Policy:
             tuple(map(name_of, sorted(fired))) if fired else (),
             tuple(map(name_of, sorted(pending))) if pending else (),
         )
-
-    def _decide(self, day: dt.date, facts: Mapping[str, Any]) -> tuple[Any, Any]:
-        last_day, decide = self._last_decide
-        if day is not last_day:
-            decide = self._decide_fast(day)
-            self._last_decide = (day, decide)
-        result: tuple[Any, Any] = decide(facts)
-        return result
 
     def evaluate_many(
         self,

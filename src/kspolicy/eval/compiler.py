@@ -7,16 +7,17 @@ lists become dictionaries of folded names, per date of evaluation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..lang import checked as c
 from ..lang.lists import NamedList, containing_code, fold_name
 from ..limits import DEFAULT, Limits
-from .decision import TraceNode
+from .decision import Match, TraceNode
+from .facts import UNKNOWN_COLLECTION, Facts
 from .fastpath import FastPath
+from .runner import Runner, RunnerKind
 from .runtime import (
-    UNKNOWN_COLLECTION,
     Bound,
     Compiled,
     CompiledRule,
@@ -24,6 +25,7 @@ from .runtime import (
     Ev,
     Fact,
     Program,
+    Traced,
     jsonable,
     show,
 )
@@ -38,8 +40,14 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def compile_policy(policy: c.Policy, limits: Limits = DEFAULT) -> Program:
-    """The evaluation tree of a checked policy, to evaluate cases within `limits`."""
+def compile_policy(
+    policy: c.Policy, limits: Limits = DEFAULT, runner: RunnerKind = "fast"
+) -> Program:
+    """The evaluation tree of a checked policy, to evaluate cases within `limits`.
+
+    `runner` chooses how the program finds which rules fire (see `runner`): the one
+    place where that is chosen. The decisions are the same either way.
+    """
     compiler = Compiler(policy)
     rules = tuple(
         CompiledRule(rule, compiler.visit(rule.when), tuple(compiler.visit(u) for u in rule.unless))
@@ -50,7 +58,8 @@ def compile_policy(policy: c.Policy, limits: Limits = DEFAULT) -> Program:
         for outcome in policy.outcomes.values()
         if outcome.key is not None
     )
-    return Program(policy, rules, entries, FastPath(policy).decide, limits)
+    chosen: Runner = FastPath(policy) if runner == "fast" else Traced(policy, rules)
+    return Program(policy, rules, entries, chosen, limits)
 
 
 def _label(expr: c.Expr) -> str:
@@ -124,10 +133,11 @@ class Compiler:
     def visit_Fact(self, expr: c.Fact) -> Compiled:
         """A path into the case: its value, or unknown (naming the path) where it is missing."""
         base, fields = expr.base, expr.fields
+        field_of = Facts.field
 
         def read(env: Env) -> Ev:
             if base is None:
-                value: Any = env.root
+                value: Any = env.facts.root
                 path = ""
             else:
                 bound = env.vars[base]
@@ -136,7 +146,7 @@ class Compiler:
                 return Ev(None, (), (path,), (), _step(env, expr, None))
             for field in fields:
                 path = f"{path}.{field}" if path else field
-                value = value.get(field) if isinstance(value, Mapping) else None
+                value = field_of(value, field)
             if value is None:
                 return Ev(None, (), (path,), (), _step(env, expr, None))
             return Ev(value, ((path, jsonable(value)),), (), (), _step(env, expr, value))
@@ -278,9 +288,9 @@ class Compiler:
                 return Ev(None, facts, unknowns, (), _step(env, expr, None, (e, s)))
             found = _find(e.value, s.value, hierarchical)
             value = (found is not None) != negated
-            hits: tuple[Any, ...] = ()
+            hits: tuple[Match, ...] = ()
             if list_name is not None and found is not None and e.facts:
-                hits = ((list_name, found, None, e.facts[0][0], str(e.value)),)
+                hits = (Match(list_name, found, e.facts[0][0], str(e.value)),)
             return Ev(value, facts, (), hits, _step(env, expr, value, (e, s)))
 
         return member
@@ -297,9 +307,9 @@ class Compiler:
             if s.value is None:
                 return Ev(None, s.facts, s.unknowns, (), _step(env, expr, None, (s,)))
             found = names_on(named, env).get(fold_name(str(s.value)))
-            hits: tuple[Any, ...] = ()
+            hits: tuple[Match, ...] = ()
             if found is not None and s.facts:
-                hits = ((named.name, found[0], found[1], s.facts[0][0], str(s.value)),)
+                hits = (Match(named.name, found[0], s.facts[0][0], str(s.value), found[1]),)
             value = found is not None
             return Ev(value, s.facts, (), hits, _step(env, expr, value, (s,)))
 

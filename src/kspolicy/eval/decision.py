@@ -28,7 +28,12 @@ class PolicyInfo:
 
 @attrs.frozen
 class Match:
-    """A list entry that a fact matched: which list, which entry, by which alias."""
+    """A list entry that a fact matched: which list, which entry, by which alias.
+
+    The one record of a match: evaluation collects these as it goes (`runtime.Ev.hits`)
+    and the decision lists them (`RuleResult.matched`). Frozen, so equal matches found
+    twice are named once.
+    """
 
     list: str
     entry: str

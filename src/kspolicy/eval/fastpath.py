@@ -36,15 +36,17 @@ import datetime as dt
 import functools
 import gc
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..lang import checked as c
 from ..lang.lists import NamedList, containing_code, fold_name
+from .facts import GENERATED, Facts, Undecided
+from .runner import Statuses
 
-Statuses = tuple[list[int], list[int]]
-"""The indices of the rules that fired and of those pending, each once, in no set order."""
 Decide = Callable[[Mapping[str, Any]], Statuses]
+"""A generated function: a case's plain facts in, the rules' statuses out."""
 
 X = tuple[Any, ...]
 """An expression or statement of the generated code, as a tree of tuples.
@@ -185,10 +187,15 @@ def _hierarchical(code: Any, container: Any) -> bool:
     return containing_code(code, container) is not None
 
 
+def _undecided() -> bool:
+    raise Undecided  # only three-valued logic answers this condition
+
+
 _HELPERS: dict[str, Any] = {
     "_and": _and, "_or": _or, "_not": _not, "_get": _get, "_eq": _eq, "_ne": _ne,
     "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_match": _match, "_each": _each,
     "_in": _in, "_fold": _folded, "_peek": _peek, "_hier": _hierarchical,
+    "_undecided": _undecided,
 }  # fmt: skip
 _COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
 
@@ -210,32 +217,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _children(expr: c.Expr) -> tuple[c.Expr, ...]:
-    """The expressions directly inside one (a definition's body is not inside its use)."""
-    if isinstance(expr, c.Not):
-        return (expr.operand,)
-    if isinstance(expr, c.And | c.Or):
-        return expr.operands
-    if isinstance(expr, c.Compare):
-        return (expr.left, expr.right)
-    if isinstance(expr, c.Member):
-        return (expr.element, expr.container)
-    if isinstance(expr, c.Match | c.Known):
-        return (expr.subject,)
-    if isinstance(expr, c.Quantifier):
-        return (expr.collection, expr.body)
-    return ()
-
-
-def _walk(roots: Iterable[c.Expr]) -> Iterator[c.Expr]:
-    """Every expression in these, without recursion (conditions may nest deep)."""
-    stack = list(roots)
-    while stack:
-        expr = stack.pop()
-        yield expr
-        stack.extend(_children(expr))
-
-
 class _Definitions:
     """How the generated code computes each definition, planned once per policy.
 
@@ -249,10 +230,10 @@ class _Definitions:
     def __init__(self, policy: c.Policy) -> None:
         definitions = policy.definitions
         refs = {
-            name: [e.name for e in _walk([d.expr]) if isinstance(e, c.DefineRef)]
+            name: [e.name for e in c.walk([d.expr]) if isinstance(e, c.DefineRef)]
             for name, d in definitions.items()
         }
-        nodes = {name: sum(1 for _ in _walk([d.expr])) for name, d in definitions.items()}
+        nodes = {name: sum(1 for _ in c.walk([d.expr])) for name, d in definitions.items()}
         order = _topological(refs)
         self.position = {name: i for i, name in enumerate(order)}
         self.inline: set[str] = set()
@@ -271,7 +252,7 @@ class _Definitions:
             self.loops[name] = any(
                 (isinstance(e, c.Quantifier) and not _is_set_test(e))
                 or (isinstance(e, c.DefineRef) and e.name in self.inline and self.loops[e.name])
-                for e in _walk([definitions[name].expr])
+                for e in c.walk([definitions[name].expr])
             )
 
     def computed(self, exprs: Iterable[c.Expr]) -> list[str]:
@@ -280,7 +261,7 @@ class _Definitions:
             return []  # every definition is written out where it is used
         stack = [
             read
-            for e in _walk(exprs)
+            for e in c.walk(exprs)
             if isinstance(e, c.DefineRef)
             for read in (self.reads[e.name] if e.name in self.inline else (e.name,))
         ]
@@ -367,59 +348,133 @@ class _Code:
 
 
 class FastPath:
-    """Builds and caches the decide function of a policy for each date of evaluation."""
+    """The fast runner (see `runner`): builds and caches, for each date of evaluation,
+    the function deciding a policy's rules.
+
+    Safe to share between threads: whatever is built for one date is built by one
+    `_Writer`, made for that build alone, under a lock; deciding takes no lock.
+    """
 
     def __init__(self, policy: c.Policy) -> None:
         self.policy = policy
-        self._cache: dict[dt.date, Decide] = {}
         self.sources = Sources()  # the generated code, for inspection
-        self._list_sets: dict[tuple[str, dt.date], frozenset[str]] = {}
+        self._cache: dict[dt.date, Decide] = {}
         self._plan: _Definitions | None = None
-        self._rule_definitions: dict[str, X] = {}  # those read per binding, in one rule
-        self._variables: dict[c.Expr, bool] = {}  # whether each reads a variable
+        self._lock = threading.RLock()  # held while anything is built
+        self._last: tuple[dt.date | None, Decide | None] = (None, None)
 
     @property
     def plan(self) -> _Definitions:
         """How definitions are computed (planned when first needed)."""
-        if self._plan is None:
-            self._plan = _Definitions(self.policy)
-        return self._plan
+        with self._lock:
+            if self._plan is None:
+                self._plan = _Definitions(self.policy)
+            return self._plan
+
+    def statuses(self, facts: Facts, as_of: dt.date) -> Statuses:
+        """The rules that fire and those pending on a case (see `runner.Runner`)."""
+        day, decide = self._last  # the date asked last: usually today, every time
+        if decide is None or as_of is not day:
+            decide = self.decide(as_of)
+            self._last = (as_of, decide)  # one assignment: threads see a whole pair
+        return decide(facts.root)
 
     def decide(self, as_of: dt.date) -> Decide:
         """The function deciding which rules fire and which are pending on `as_of`."""
         found = self._cache.get(as_of)
         if found is None:
-            try:
-                two: Decide | None = self.two_valued(as_of)
-            except (RecursionError, MemoryError):  # too deep for Python's compiler
-                two = None
-            three: list[Decide] = []  # built when an unknown fact first needs it
-
-            def found(facts: Mapping[str, Any]) -> Statuses:
-                if two is not None:
-                    try:
-                        return two(facts)
-                    except (KeyError, TypeError, IndexError):  # an unknown fact was needed
-                        pass
-                if not three:
-                    three.append(self._build(as_of))
-                fired, pending = three[0](facts)  # once per binding: once each here
-                return list(dict.fromkeys(fired)), list(dict.fromkeys(pending))
-
-            if len(self._cache) > 64:
-                self._cache.clear()
-                self.sources.clear()
-            self._cache[as_of] = found
+            with self._lock:
+                found = self._cache.get(as_of)
+                if found is None:
+                    found = self._decider(as_of)
+                    if len(self._cache) > 64:
+                        self._cache.clear()
+                        self.sources.clear()
+                    self._cache[as_of] = found
         return found
 
-    def _compile(self, as_of: dt.date, code: _Function, label: str) -> Decide:
+    def _decider(self, as_of: dt.date) -> Decide:
+        """Two-valued first; three-valued, built when first needed, when the two-valued
+        function meets an unknown fact (`Facts.missed`) or a condition it cannot answer."""
+        try:
+            two: Decide | None = self.two_valued(as_of)
+        except (RecursionError, MemoryError):  # too deep for Python's compiler
+            two = None
+        three: list[Decide] = []  # built when an unknown fact first needs it
+        missed = Facts.missed
+
+        def decide(facts: Mapping[str, Any]) -> Statuses:
+            if two is not None:
+                try:
+                    return two(facts)
+                except Undecided:
+                    pass
+                except (KeyError, TypeError) as error:
+                    if not missed(error):
+                        raise  # a fault, not an unknown fact: never hidden
+            if not three:
+                with self._lock:
+                    if not three:
+                        three.append(self.three_valued(as_of))
+            fired, pending = three[0](facts)  # once per binding: once each here
+            return list(dict.fromkeys(fired)), list(dict.fromkeys(pending))
+
+        return decide
+
+    @_collector_paused()
+    def two_valued(self, as_of: dt.date) -> Decide:
+        """A function that decides in plain two-valued logic, raising KeyError at the
+        first unknown fact it needs (the caller then uses the three-valued one)."""
+        writer = _Writer(self.policy, self.plan, as_of)
+        return self._compile(as_of, writer, writer.two_valued(), "two-valued")
+
+    @_collector_paused()
+    def three_valued(self, as_of: dt.date) -> Decide:
+        """A function that decides in three-valued logic, whatever the case gives."""
+        writer = _Writer(self.policy, self.plan, as_of)
+        return self._compile(as_of, writer, writer.three_valued(), "three-valued")
+
+    def _compile(self, as_of: dt.date, writer: _Writer, code: _Function, label: str) -> Decide:
         """The function `decide(root)` of this code, compiled from its tree."""
-        namespace = self.src.names()
+        namespace = writer.src.names()
         module = _module(code)
         self.sources.add(as_of, code)
-        exec(compile(module, f"<kspolicy fast path, {label}>", "exec"), namespace)
+        exec(compile(module, f"{GENERATED}, {label}>", "exec"), namespace)
         decide: Decide = namespace["decide"]
         return decide
+
+
+class _Writer:
+    """Writes the generated functions of one policy for one date: made for one build,
+    so that no state of a build is ever shared (between threads, or two builds)."""
+
+    def __init__(self, policy: c.Policy, plan: _Definitions, as_of: dt.date) -> None:
+        self.policy = policy
+        self.plan = plan
+        self.as_of = as_of
+        self.src = _Code()
+        self._list_sets: dict[tuple[str, dt.date], frozenset[str]] = {}
+        self._rule_definitions: dict[str, X] = {}  # those read per binding, in one rule
+        self._variables: dict[c.Expr, bool] = {}  # whether each reads a variable
+
+    def _active(self) -> list[tuple[int, c.Rule]]:
+        """The rules in force on the date, with their index in the policy."""
+        return [(i, r) for i, r in enumerate(self.policy.rules) if r.valid_on(self.as_of)]
+
+    def _unbound_definitions(self, active: list[tuple[int, c.Rule]]) -> Iterator[c.Definition]:
+        """The computed definitions these rules need that read no implicit variable: both
+        functions compute them once, before every rule, in this order."""
+        for name in self.plan.computed(e for _, r in active for e in (r.when, *r.unless)):
+            definition = self.policy.definitions[name]
+            if not definition.binders:
+                yield definition
+
+    def _fact(self, expr: c.Fact, env: dict[str, X], step: Callable[[X, X], X]) -> X:
+        """A read of a fact, each field read by `step` (how each function reads a field)."""
+        code = ROOT if expr.base is None else env[expr.base]
+        for field in expr.fields:
+            code = step(code, self.src.constant(field))
+        return code
 
     def _codes(self, named: NamedList) -> frozenset[str]:
         key = (named.name, self.as_of)
@@ -452,21 +507,17 @@ class FastPath:
 
     # ---- the two-valued function ----------------------------------------------------
 
-    @_collector_paused()
-    def two_valued(self, as_of: dt.date) -> Decide:
-        """A function that decides in plain two-valued logic, raising KeyError at the
-        first unknown fact it needs (the caller then uses the three-valued one)."""
-        src = _Code()
-        self.as_of, self.src = as_of, src
-        active = [(i, r) for i, r in enumerate(self.policy.rules) if r.valid_on(as_of)]
+    def two_valued(self) -> _Function:
+        """The code of a function deciding in plain two-valued logic, which raises
+        KeyError at the first unknown fact it needs (see `FastPath._decider`)."""
+        src = self.src
+        active = self._active()
         body: list[X] = []
-        # Definitions that read no implicit variable are computed first, once (a read of
-        # an unknown fact there sends the case to the three-valued function, as anywhere).
-        for name in self.plan.computed(e for _, r in active for e in (r.when, *r.unless)):
-            definition = self.policy.definitions[name]
-            if not definition.binders:
-                local = src.definitions[name] = _name(f"d{len(src.definitions)}")
-                body.append(("=", local[1], self._plain(definition.expr, {})))
+        # A read of an unknown fact in a definition computed first sends the case to the
+        # three-valued function, as anywhere.
+        for definition in self._unbound_definitions(active):
+            local = src.definitions[definition.name] = _name(f"d{len(src.definitions)}")
+            body.append(("=", local[1], self._plain(definition.expr, {})))
         conditions: list[list[X]] = []
         looping: set[X] = set()  # conditions whose code loops over a collection
         expressions: dict[X, c.Expr] = {}  # what each condition's code was made from
@@ -531,7 +582,7 @@ class FastPath:
         head, reads = _hoist_reads(body) if share else ([], {})
         head = [("=", "fired", EMPTY), *head]
         body.append(("return", ("tuple", (_name("fired"), EMPTY))))
-        return self._compile(as_of, (head, body, reads), "two-valued")
+        return (head, body, reads)
 
     def _always(self, codes: list[X], names: dict[X, str], expressions: dict[X, c.Expr]) -> list[X]:
         """The statements computing conditions needed for every case (`codes`).
@@ -612,10 +663,7 @@ class FastPath:
         """A Python expression in two-valued logic; reading an unknown fact raises KeyError."""
         src = self.src
         if isinstance(expr, c.Fact):
-            code = ROOT if expr.base is None else env[expr.base]
-            for field in expr.fields:
-                code = ("[]", code, src.constant(field))
-            return code
+            return self._fact(expr, env, lambda code, key: ("[]", code, key))
         if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
             return self._constant(expr)
         if isinstance(expr, c.DefineRef):
@@ -646,7 +694,7 @@ class FastPath:
             return ("cmp", "in", folded, src.set(frozenset(names)))
         if isinstance(expr, c.Known):
             if not isinstance(expr.subject, c.Fact):
-                return ("[]", ROOT, NONE)  # only the three-valued function answers this one
+                return _call("_undecided")  # only the three-valued function answers this one
             base = ROOT if expr.subject.base is None else env[expr.subject.base]
             keys = ("tuple", tuple(src.constant(f) for f in expr.subject.fields))
             return ("cmp", "is not" if expr.known else "is", _call("_peek", base, keys), NONE)
@@ -666,24 +714,18 @@ class FastPath:
 
     # ---- the three-valued function --------------------------------------------------
 
-    @_collector_paused()
-    def _build(self, as_of: dt.date) -> Decide:
-        src = _Code()
-        self.as_of = as_of
-        self.src = src
-        self._variables = {}
-        active = [(i, r) for i, r in enumerate(self.policy.rules) if r.valid_on(as_of)]
-        # Definitions that read no implicit variable: computed once, before every rule.
-        for name in self.plan.computed(e for _, r in active for e in (r.when, *r.unless)):
-            definition = self.policy.definitions[name]
-            if not definition.binders:
-                src.definitions[name] = self._expr(definition.expr, {})
+    def three_valued(self) -> _Function:
+        """The code of a function deciding in three-valued logic."""
+        src = self.src
+        active = self._active()
+        for definition in self._unbound_definitions(active):
+            src.definitions[definition.name] = self._expr(definition.expr, {})
         body: list[X] = []
         for index, rule in active:
             body += self._rule(index, rule)
         head = [("=", "fired", EMPTY), ("=", "pending", EMPTY)]
         body = [*src.lines, *body, ("return", ("tuple", (_name("fired"), _name("pending"))))]
-        return self._compile(as_of, (head, body, {}), "three-valued")
+        return (head, body, {})
 
     def _rule(self, index: int, rule: c.Rule) -> list[X]:
         env: dict[str, X] = {}
@@ -731,10 +773,7 @@ class FastPath:
     def _emit(self, expr: c.Expr, env: dict[str, X]) -> X:
         src = self.src
         if isinstance(expr, c.Fact):
-            code = ROOT if expr.base is None else env[expr.base]
-            for field in expr.fields:
-                code = _call("_get", code, src.constant(field))
-            return code
+            return self._fact(expr, env, lambda code, key: _call("_get", code, key))
         if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
             return self._constant(expr)
         if isinstance(expr, c.DefineRef):
@@ -791,8 +830,8 @@ class FastPath:
             # its body reads its own variable, bound inside; and perhaps others
             return self._free(expr.collection, bound) or self._free(expr.body, bound | {expr.var})
         if not bound:
-            return any(self._reads_variables(child) for child in _children(expr))
-        return any(self._free(child, bound) for child in _children(expr))
+            return any(self._reads_variables(child) for child in c.children(expr))
+        return any(self._free(child, bound) for child in c.children(expr))
 
 
 _MAX_GUARDS = 16

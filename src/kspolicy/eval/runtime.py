@@ -10,7 +10,11 @@ question is only ever a fact whose value could change a result.
 `run` evaluates every rule for every binding of its implicit variables (`partner`
 ranges over `partners`), then combines outcomes monotonically: a scale takes the
 highest code reached, a set the union. Rules whose condition is unknown are pending:
-their outcomes are possible, not certain.
+their outcomes are possible, not certain. Without an explanation asked for, the
+program's runner (see `runner`) first says which rules fire or are pending, and only
+those are evaluated here. `Traced` is this evaluation as a runner itself.
+
+What an unknown fact is, and how a case's facts are read, is `facts.Facts`'s to say.
 """
 
 from __future__ import annotations
@@ -36,19 +40,10 @@ from .decision import (
     RuleTrace,
     TraceNode,
 )
-
-
-class _UnknownCollection:
-    """What an implicit variable is bound to when its whole collection is unknown."""
-
-    def __repr__(self) -> str:
-        return "UNKNOWN_COLLECTION"
-
-
-UNKNOWN_COLLECTION = _UnknownCollection()
+from .facts import UNKNOWN_COLLECTION, Facts
+from .runner import Runner, Statuses
 
 Fact = tuple[str, Any]
-Hit = tuple[str, str, str | None, str, str]  # list, entry, alias, fact path, value
 
 
 class Ev:
@@ -61,7 +56,7 @@ class Ev:
         value: Any,
         facts: tuple[Fact, ...] = (),
         unknowns: tuple[str, ...] = (),
-        hits: tuple[Hit, ...] = (),
+        hits: tuple[Match, ...] = (),
         step: TraceNode | None = None,
     ) -> None:
         self.value = value
@@ -83,7 +78,7 @@ class Bound:
 class Env:
     """What an evaluation reads: the case's facts, variables, the date, caches."""
 
-    root: Mapping[str, Any]
+    facts: Facts
     as_of: dt.date
     tracing: bool
     vars: dict[str, Bound] = attrs.Factory(dict)
@@ -134,14 +129,14 @@ class CompiledRule:
 class Program:
     """A compiled policy: what `run` needs.
 
-    `fast`, when there is one, gives each rule's status without explanations (see
-    fastpath); `run` then traces only the rules that fired or are pending.
+    `runner` gives each rule's status without explanations (see `runner`); `run` then
+    traces only the rules that fired or are pending.
     """
 
     policy: c.Policy
     rules: tuple[CompiledRule, ...]
-    entries: tuple[tuple[c.Outcome, Compiled], ...] = ()
-    fast: Callable[[dt.date], Callable[[Mapping[str, Any]], Any]] | None = None
+    entries: tuple[tuple[c.Outcome, Compiled], ...]
+    runner: Runner
     limits: Limits = DEFAULT
     #: The rules that bind implicit variables, with the collections (paths) they range
     #: over: what `check_bindings` measures.
@@ -159,7 +154,7 @@ class Program:
         object.__setattr__(self, "bound", bound)
 
 
-def check_bindings(program: Program, facts: Mapping[str, Any]) -> None:
+def check_bindings(program: Program, facts: Facts) -> None:
     """Raise CaseError (KSP410) if a case gives a rule more bindings than the limit.
 
     A rule is evaluated once per combination of elements of the collections its
@@ -172,9 +167,7 @@ def check_bindings(program: Program, facts: Mapping[str, Any]) -> None:
         total = 1
         sizes: list[tuple[str, int]] = []
         for fields in collections:
-            value: Any = facts
-            for field in fields:
-                value = value.get(field) if isinstance(value, Mapping) else None
+            value = facts.value_at(fields)
             size = len(value) if isinstance(value, list | tuple) else 1
             sizes.append((".".join(fields), size))
             total *= size
@@ -224,9 +217,7 @@ def _bindings(
     choices: list[list[tuple[str, Bound, int | None]]] = []
     for name in rule.binders:
         binder = schema.binders[name]
-        value: Any = env.root
-        for field in binder.fields:
-            value = value.get(field) if isinstance(value, Mapping) else None
+        value = env.facts.value_at(binder.fields)
         path = binder.collection
         if value is None:
             choices.append([(name, Bound(UNKNOWN_COLLECTION, path), None)])
@@ -236,19 +227,45 @@ def _bindings(
         yield {name: (bound, index) for name, bound, index in combination}
 
 
+class Traced:
+    """The traced evaluation as a runner (see `runner`): every rule's closures, for
+    every binding, without explanations. The reference the fast path is held to; slow."""
+
+    def __init__(self, policy: c.Policy, rules: tuple[CompiledRule, ...]) -> None:
+        self.schema = policy.schema
+        self.rules = rules
+
+    def statuses(self, facts: Facts, as_of: dt.date) -> Statuses:
+        """The rules that fire and those pending for some binding (see `Runner`)."""
+        env = Env(facts, as_of, False)  # one per call: nothing shared between threads
+        fired: list[int] = []
+        pending: list[int] = []
+        for position, compiled in enumerate(self.rules):
+            if not compiled.rule.valid_on(as_of):
+                continue
+            for binding in _bindings(compiled.rule, self.schema, env):
+                env.vars = {name: bound for name, (bound, _) in binding.items()}
+                status = _evaluate_rule(compiled, env).status
+                found = fired if status == "fired" else pending if status == "pending" else None
+                if found is not None and (not found or found[-1] != position):
+                    found.append(position)
+        return fired, pending
+
+
 def run(
     program: Program, facts: Mapping[str, Any], as_of: dt.date, lang: str, explain: bool
 ) -> Decision:
     """Evaluate every rule on a case's facts and combine the outcomes into a decision."""
     policy = program.policy
-    check_bindings(program, facts)
-    env = Env(facts, as_of, explain)
+    case = Facts(facts)
+    check_bindings(program, case)
+    env = Env(case, as_of, explain)
     fired: list[RuleResult] = []
     pending: list[tuple[RuleResult, c.Rule]] = []
     trace: list[RuleTrace] = []
     wanted: set[int] | None = None  # the rules that fired or are pending, for some binding
-    if program.fast is not None and not explain:
-        fired_keys, pending_keys = program.fast(as_of)(facts)
+    if not explain:  # an explanation shows every rule, silent ones too
+        fired_keys, pending_keys = program.runner.statuses(case, as_of)
         wanted = {*fired_keys, *pending_keys}
     for position, compiled in enumerate(program.rules):
         rule = compiled.rule
@@ -323,10 +340,7 @@ def _rule_result(rule: c.Rule, binding: dict[str, int], ev: Ev, lang: str) -> Ru
         because=rule.because.get(lang) if rule.because else "",
         binding=binding,
         facts=dict(ev.facts),
-        matched=[
-            Match(lst, entry, path, value, alias)
-            for lst, entry, alias, path, value in dict.fromkeys(ev.hits)
-        ],
+        matched=list(dict.fromkeys(ev.hits)),
         outcomes=outcomes,
         unknown=list(dict.fromkeys(ev.unknowns)),
     )
@@ -446,9 +460,9 @@ def question_text(schema: Schema, facts: Mapping[str, Any], fact: str, lang: str
         return _FALLBACK_QUESTION.get(lang, _FALLBACK_QUESTION["en"]).format(fact=fact)
     record: Any = facts
     for name, index in parts[:-1]:
-        record = record.get(name) if isinstance(record, Mapping) else None
+        record = Facts.field(record, name)
         if index is not None:
-            record = record[index] if isinstance(record, list) and index < len(record) else None
+            record = Facts.element(record, index)
     owner = _element_name(schema, parts[:-1], lang) or fact
     context = record if isinstance(record, Mapping) else {}
     return field.question.get(lang).format_map(_Placeholders(context, owner))

@@ -8,6 +8,7 @@ for spans and for the text shown in traces.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from typing import TypeAlias
 
 import attrs
@@ -226,3 +227,39 @@ class Policy:
     rules: tuple[Rule, ...]
     sha256: str
     files: tuple[tuple[str, str], ...]  # (name, sha256) of every policy and list file
+
+
+# ---- the one walk over expressions ------------------------------------------------------
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The expressions directly inside one, in reading order.
+
+    The one place that knows where each kind of expression keeps its parts: every walk
+    over checked expressions (lints, the fast path, the facade's depth measure) goes
+    through it. A definition's body is not inside its use (`DefineRef` has no children):
+    a walk that wants it follows `Policy.definitions`.
+    """
+    if isinstance(expr, Not):
+        return (expr.operand,)
+    if isinstance(expr, And | Or):
+        return expr.operands
+    if isinstance(expr, Compare):
+        return (expr.left, expr.right)
+    if isinstance(expr, Member):
+        return (expr.element, expr.container)
+    if isinstance(expr, Match | Known):
+        return (expr.subject,)
+    if isinstance(expr, Quantifier):
+        return (expr.collection, expr.body)
+    return ()
+
+
+def walk(roots: Iterable[Expr]) -> Iterator[Expr]:
+    """Every expression in these and inside them, without recursion (conditions may nest
+    thousands deep under a raised `max_depth`); outer before inner, in no other order."""
+    stack = list(roots)
+    while stack:
+        expr = stack.pop()
+        yield expr
+        stack.extend(children(expr))

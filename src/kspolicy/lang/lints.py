@@ -59,20 +59,9 @@ def unused_define(policy: c.Policy) -> Iterator[Diagnostic]:
     """KSP304: each definition that no rule or definition uses."""
     if not policy.definitions:
         return  # nothing to look for: skip walking every condition
-    used: set[str] = set()
-
-    def visit(expr: c.Expr) -> None:
-        if isinstance(expr, c.DefineRef):
-            used.add(expr.name)
-        for child in _children(expr):
-            visit(child)
-
-    for rule in policy.rules:
-        visit(rule.when)
-        for u in rule.unless:
-            visit(u)
-    for definition in policy.definitions.values():
-        visit(definition.expr)
+    roots = [e for rule in policy.rules for e in (rule.when, *rule.unless)]
+    roots += [definition.expr for definition in policy.definitions.values()]
+    used = {e.name for e in c.walk(roots) if isinstance(e, c.DefineRef)}
     for name, definition in policy.definitions.items():
         if name not in used:
             yield warning(
@@ -81,22 +70,6 @@ def unused_define(policy: c.Policy) -> Iterator[Diagnostic]:
                 definition.node.name.span,
                 "use it in a rule, or remove it",
             )
-
-
-def _children(expr: c.Expr) -> tuple[c.Expr, ...]:
-    if isinstance(expr, c.Not):
-        return (expr.operand,)
-    if isinstance(expr, c.And | c.Or):
-        return expr.operands
-    if isinstance(expr, c.Compare):
-        return (expr.left, expr.right)
-    if isinstance(expr, c.Member):
-        return (expr.element, expr.container)
-    if isinstance(expr, c.Match | c.Known):
-        return (expr.subject,)
-    if isinstance(expr, c.Quantifier):
-        return (expr.collection, expr.body)
-    return ()
 
 
 def _texts(policy: c.Policy) -> Iterator[n.Text]:
