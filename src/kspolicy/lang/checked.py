@@ -89,7 +89,7 @@ class Or:
 class Compare:
     """`left op right` with op one of == != < <= > >=."""
 
-    op: str
+    op: n.CompareOp
     left: Expr
     right: Expr
     node: n.Expr
@@ -128,7 +128,7 @@ class Known:
 class Quantifier:
     """`any var in collection: body` (kind "any") or the same with `all` (kind "all")."""
 
-    kind: str
+    kind: n.QuantifierKind
     var: str
     collection: Fact
     body: Expr
@@ -158,7 +158,7 @@ class Outcome:
     entry of a records list looked up by a fact (`records`, `key`)."""
 
     name: str
-    kind: str  # "scale", "set" or "entry"
+    kind: n.OutcomeKind
     enum: EnumType
     title: n.Text | None = None
     records: NamedList | None = None

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import typing
 from typing import Any, TypeAlias
 
 import attrs
 
 from ..span import Span
+
+
+# The closed sets of words the grammar allows at a place, as types: a misspelt kind
+# fails type checking. (`typing.Literal`, since `Literal` here is the literal node.)
+QuantifierKind: TypeAlias = typing.Literal["any", "all"]
+OutcomeKind: TypeAlias = typing.Literal["scale", "set", "entry"]
+CompareOp: TypeAlias = typing.Literal["==", "!=", "<", "<=", ">", ">="]
+AssignOp: TypeAlias = typing.Literal[">=", "+="]
 
 
 def _span() -> Span:
@@ -111,7 +120,7 @@ class Or:
 class Compare:
     """`left op right` with op one of == != < <= > >=."""
 
-    op: str
+    op: CompareOp
     left: Expr
     right: Expr
     span: Span = _span()
@@ -149,7 +158,7 @@ class IsKnown:
 class Quantifier:
     """`any v in coll: body` or `all v in coll: body`."""
 
-    kind: str
+    kind: QuantifierKind
     var: Name
     collection: Path
     body: Expr
@@ -201,7 +210,7 @@ class OutcomeDecl:
     """
 
     name: Name
-    kind: str
+    kind: OutcomeKind
     codes: tuple[Name, ...]
     enum: Name | None
     title: Text | None
@@ -296,7 +305,7 @@ class Assignment:
     """`outcome >= code` (op ">=") or `outcome += code, code` (op "+=")."""
 
     outcome: Name
-    op: str
+    op: AssignOp
     values: tuple[Name, ...]
     span: Span = _span()
 

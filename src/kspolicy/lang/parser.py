@@ -23,7 +23,7 @@ from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, cast
 
 import lark
 from lark import Token
@@ -793,11 +793,11 @@ class _Builder:
     def all_quantifier(self, span: Span, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
         return n.Quantifier("all", self._name(var), coll, body, span)
 
-    def compare(self, span: Span, left: n.Expr, op: str, right: n.Expr) -> n.Compare:
+    def compare(self, span: Span, left: n.Expr, op: n.CompareOp, right: n.Expr) -> n.Compare:
         return n.Compare(op, left, right, span)
 
-    def comparison(self, span: Span, op: Token) -> str:
-        return str(op)
+    def comparison(self, span: Span, op: Token) -> n.CompareOp:
+        return cast(n.CompareOp, str(op))  # the grammar's `comparison` allows these six
 
     def in_test(self, span: Span, element: n.Expr, container: n.Expr) -> n.In:
         return n.In(element, container, False, span)
