@@ -226,3 +226,5 @@ class Policy:
     rules: tuple[Rule, ...]
     sha256: str
     files: tuple[tuple[str, str], ...]  # (name, sha256) of every policy and list file
+    # The scale that heads an explanation: the one marked `headline`, else the first.
+    headline: str | None = None

@@ -16,7 +16,6 @@ import attrs
 
 from ..span import Span
 
-
 # The closed sets of words the grammar allows at a place, as types: a misspelt kind
 # fails type checking. (`typing.Literal`, since `Literal` here is the literal node.)
 QuantifierKind: TypeAlias = typing.Literal["any", "all"]
@@ -207,6 +206,8 @@ class OutcomeDecl:
     Codes are given inline (`scale a < b`) or by naming an enum (`scale of E`,
     `set of E`); `enum` holds that name. An `entry of LIST for fact` outcome (kind
     "entry") looks up the entry of a records list whose key is the fact's value.
+    `headline` holds the `headline` marker, where it was written: this outcome heads
+    an explanation.
     """
 
     name: Name
@@ -215,6 +216,7 @@ class OutcomeDecl:
     enum: Name | None
     title: Text | None
     key: Path | None
+    headline: Name | None
     span: Span = _span()
 
 
@@ -261,10 +263,12 @@ class SchemaDecl:
 
 @attrs.frozen
 class RecordDecl:
-    """A `record`: a named type made of fields."""
+    """A `record`: a named type made of fields; `named_by` is the text field that
+    names an element in explanations (`named by name`)."""
 
     name: Name
     title: Text | None
+    named_by: Name | None
     fields: tuple[FieldDecl, ...]
     span: Span = _span()
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..diagnostics import KspolicyError, did_you_mean
 from ..eval.decision import Decision, RuleResult, TraceNode
 from ..lang import checked as c
+from ..lang.schema import ListType, RecordType
 from .document import Block, Heading, Item, Items, Line, Para, Run, line
 
 WORDS: dict[str, dict[str, str]] = {
@@ -104,18 +105,29 @@ def _style_for(policy: c.Policy, outcome: str, code: str) -> str:
     return _VERDICT_STYLE.get(rank, "bad") if len(found.enum.codes) > 2 else "strong"
 
 
+def _namers(policy: c.Policy) -> dict[str, tuple[str, str]]:
+    """For each binder whose record is `named by` a field: its collection and that field."""
+    found = {}
+    for name, binder in policy.schema.binders.items():
+        field = policy.schema.root.fields.get(binder.collection)
+        element = field.type.element if field and isinstance(field.type, ListType) else None
+        if isinstance(element, RecordType) and element.named_by is not None:
+            found[name] = (binder.collection, element.named_by)
+    return found
+
+
 def _binding(
-    result: RuleResult, case: Mapping[str, Any] | None, schema_binders: dict[str, str]
+    result: RuleResult, case: Mapping[str, Any] | None, namers: dict[str, tuple[str, str]]
 ) -> str:
     parts = []
     for name, index in result.binding.items():
         who = f"{name} {index + 1}"
-        collection = schema_binders.get(name)
-        if case is not None and collection is not None:
+        if case is not None and name in namers:
+            collection, field = namers[name]
             items = case.get(collection)
             if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
-                label_ = items[index].get("name") or items[index].get("home_institution")
-                if isinstance(label_, str):
+                label_ = items[index].get(field)
+                if isinstance(label_, str) and label_:
                     who += f" ({label_})"
         parts.append(who)
     return ", ".join(parts)
@@ -187,19 +199,19 @@ def explain(
     """The explanation of a decision, as document blocks, in the decision's language."""
     lang = decision.lang
     w = words(lang)
-    binders = {name: b.collection for name, b in policy.schema.binders.items()}
+    binders = _namers(policy)
     blocks: list[Block] = []
-    verdict_name = next(iter(decision.outcomes), None)
-    if verdict_name is not None and isinstance(decision.outcomes[verdict_name], str):
-        code = str(decision.outcomes[verdict_name])
-        style = _style_for(policy, verdict_name, code)
+    headline = policy.headline
+    if headline is not None and isinstance(decision.outcomes.get(headline), str):
+        code = str(decision.outcomes[headline])
+        style = _style_for(policy, headline, code)
         blocks.append(
             Heading(
                 1,
                 line(
                     f"{w['decision']}: ",
                     Run(code, style),
-                    f" — {label(policy, verdict_name, code, lang)}",
+                    f" — {label(policy, headline, code, lang)}",
                 ),
             )
         )

@@ -419,7 +419,8 @@ def _explain(args: argparse.Namespace) -> int:
         )
     blocks = explain(policy.checked, decision, case=facts, why_not=args.why_not, full=args.full)
     if args.format == "html":
-        title = f"{policy.name}: {decision.outcomes.get('verdict', '')}"
+        headline = policy.checked.headline
+        title = f"{policy.name}: {decision.outcomes.get(headline, '') if headline else ''}"
         text = to_html(blocks, title, decision.lang)
     elif args.format == "md":
         text = to_markdown(blocks)
