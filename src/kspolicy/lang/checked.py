@@ -13,6 +13,7 @@ from typing import TypeAlias
 import attrs
 
 from . import nodes as n
+from .catalogue import Catalogue
 from .lists import NamedList
 from .schema import EnumType, Schema, Type
 
@@ -228,3 +229,5 @@ class Policy:
     files: tuple[tuple[str, str], ...]  # (name, sha256) of every policy and list file
     # The scale that heads an explanation: the one marked `headline`, else the first.
     headline: str | None = None
+    # The engine's words in each language, with the policy's own messages files.
+    messages: Catalogue = attrs.field(factory=Catalogue)

@@ -11,7 +11,7 @@ that enum's type; otherwise it must be a field, a variable, a definition or a li
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
@@ -44,6 +44,7 @@ from ..limits import DEFAULT, Limits
 from ..span import Span
 from . import checked as c
 from . import nodes as n
+from .catalogue import Catalogue, Messages
 from .lists import NamedList
 from .schema import (
     BUILTIN_TYPES,
@@ -82,11 +83,16 @@ class Checker:
     """Checks one policy: construct, call `check`, read `diagnostics`."""
 
     def __init__(
-        self, modules: Sequence[n.Module], lists: dict[str, NamedList], limits: Limits = DEFAULT
+        self,
+        modules: Sequence[n.Module],
+        lists: dict[str, NamedList],
+        limits: Limits = DEFAULT,
+        messages: Mapping[str, Messages] | None = None,
     ) -> None:
         self.modules = modules
         self.lists = lists
         self.limits = limits
+        self.messages = Catalogue(messages)  # the policy's own messages files, by language
         # How deep the expression being checked nests here, and the deepest it reached
         # (definitions it uses count as deep as what they stand for, see `_define_fits`).
         self._depth = 0
@@ -141,6 +147,7 @@ class Checker:
             sha256=sha256,
             files=files,
             headline=self._headline(),
+            messages=self.messages,
         )
 
     def _header(self) -> n.PolicyHeader | None:
@@ -424,15 +431,16 @@ class Checker:
                     f"`{outcome.name.text}` is {'an' if outcome.kind == 'entry' else 'a'} "
                     f"{outcome.kind}: only a scale can be the headline",
                     outcome.headline.span,
-                    "mark the scale that sums up the decision, such as a verdict",
+                    "mark the one scale that sums up the decision",
                 )
-        for extra in marked[1:]:
+        scales = [o for o in marked if o.kind == "scale"]
+        for extra in scales[1:]:
             assert extra.headline is not None
             self.error(
                 KSP221,
                 f"`{extra.name.text}` is a second headline",
                 extra.headline.span,
-                f"`{marked[0].name.text}` is the headline already; keep one `headline`",
+                f"`{scales[0].name.text}` is the headline already; keep one `headline`",
             )
 
     def _headline(self) -> str | None:

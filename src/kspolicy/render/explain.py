@@ -2,8 +2,9 @@
 
 `explain` builds a document (see `document`) from a decision and the checked policy it
 came from: outcome codes get their labels, rules their titles, anchors and reasons,
-facts their values, list matches the entry and alias that matched. `why_not` and `full`
-need a decision evaluated with `explain=True` (the trace).
+facts their values, list matches the entry and alias that matched; the words around
+them come from the policy's message catalogue (`lang.catalogue`, section `explain`).
+`why_not` and `full` need a decision evaluated with `explain=True` (the trace).
 """
 
 from __future__ import annotations
@@ -17,71 +18,7 @@ from ..lang import checked as c
 from ..lang.schema import ListType, RecordType
 from .document import Block, Heading, Item, Items, Line, Para, Run, line
 
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "decision": "Decision",
-        "policy": "Policy",
-        "as_of": "as of",
-        "outcomes": "Outcomes",
-        "why": "Why",
-        "because": "because",
-        "facts": "facts",
-        "matched": "matched",
-        "alias": "as",
-        "possible": "What unknown facts could still change",
-        "could": "could become",
-        "waits": "waits for",
-        "questions": "Open questions",
-        "none": "none",
-        "contact": "Contact point",
-        "why_not": "Why rule",
-        "did_not": "did not fire",
-        "fired": "It fired",
-        "inactive": "It is not valid on",
-        "no_binding": "There is nothing to bind it to:",
-        "is_empty": "is empty",
-        "trace": "Trace",
-        "result": "result",
-        "no_rules": "No rule fired.",
-        "from": "from",
-        "cite": "cites",
-    },
-    "nl": {
-        "decision": "Beslissing",
-        "policy": "Beleid",
-        "as_of": "op",
-        "outcomes": "Uitkomsten",
-        "why": "Waarom",
-        "because": "omdat",
-        "facts": "feiten",
-        "matched": "gevonden in",
-        "alias": "als",
-        "possible": "Wat onbekende feiten nog kunnen veranderen",
-        "could": "kan worden",
-        "waits": "wacht op",
-        "questions": "Open vragen",
-        "none": "geen",
-        "contact": "Contactpunt",
-        "why_not": "Waarom regel",
-        "did_not": "niet van toepassing was",
-        "fired": "Ze was van toepassing",
-        "inactive": "Ze geldt niet op",
-        "no_binding": "Er is niets om ze op toe te passen:",
-        "is_empty": "is leeg",
-        "trace": "Verloop",
-        "result": "resultaat",
-        "no_rules": "Geen enkele regel was van toepassing.",
-        "from": "uit",
-        "cite": "verwijst naar",
-    },
-}
-
 _VERDICT_STYLE = {0: "good", 1: "warn"}
-
-
-def words(lang: str) -> dict[str, str]:
-    """The fixed words of explanations in a language (English when it has none)."""
-    return WORDS.get(lang, WORDS["en"])
 
 
 def label(policy: c.Policy, outcome: str, code: str, lang: str) -> str:
@@ -198,7 +135,7 @@ def explain(
 ) -> list[Block]:
     """The explanation of a decision, as document blocks, in the decision's language."""
     lang = decision.lang
-    w = words(lang)
+    w = policy.messages.get(lang).section("explain")
     binders = _namers(policy)
     blocks: list[Block] = []
     headline = policy.headline
