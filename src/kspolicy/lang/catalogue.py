@@ -15,6 +15,7 @@ may also ship a file for a language the engine has, to change its words.
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from collections.abc import Mapping
@@ -111,7 +112,8 @@ def read_messages(source: Source, lang: str) -> tuple[Messages | None, list[Diag
     try:
         data = tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as exc:
-        span = _line_span(source, getattr(exc, "lineno", 1))
+        line = re.search(r"at line (\d+)", str(exc))  # tomllib gives the line in its message
+        span = _line_span(source, int(line.group(1)) if line else 1)
         message = f"`{source.name}` is not valid TOML: {str(exc).split(' (at')[0]}"
         return None, [error(KSP222, message, span, "see docs/language.md, section Messages")]
     reference = engine_messages("en").items()
