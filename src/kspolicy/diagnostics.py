@@ -74,6 +74,10 @@ KSP217 = Code("KSP217", "bad-binder", "an implicit binder on a collection it can
 KSP218 = Code("KSP218", "bad-assignment", "`>=` on a set or `+=` on a scale")
 KSP219 = Code("KSP219", "bad-validity", "a validity period that ends before it starts")
 KSP220 = Code("KSP220", "bad-default", "a field default of the wrong type")
+KSP221 = Code("KSP221", "bad-headline", "a `headline` on an outcome that is not a scale, or twice")
+KSP222 = Code(
+    "KSP222", "bad-messages", "a language without messages, or a message file that does not fit"
+)
 
 # 3xx: lints (warnings)
 KSP301 = Code("KSP301", "missing-cite", "a rule that cites no source")
@@ -129,6 +133,8 @@ CODES = _registry(
     KSP218,
     KSP219,
     KSP220,
+    KSP221,
+    KSP222,
     KSP301,
     KSP302,
     KSP303,

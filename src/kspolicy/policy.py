@@ -176,7 +176,7 @@ def _build(
         # A list refused for its size is left unread: checking the policy against it
         # would only report what its absence causes (codes not in it, lists unknown).
         return None, sorted_diagnostics(sources.diagnostics)
-    checker = Checker(sources.modules, sources.lists, limits)
+    checker = Checker(sources.modules, sources.lists, limits, sources.messages)
     checked = checker.check(sources.sha256, sources.files)
     diagnostics = [*sources.diagnostics, *checker.diagnostics]
     if checked is not None:

@@ -28,6 +28,7 @@ import attrs
 
 from ..diagnostics import KSP410, CaseError, CaseProblem
 from ..lang import checked as c
+from ..lang.catalogue import ENGINE, Catalogue
 from ..lang.schema import ListType, RecordType, Schema
 from ..limits import DEFAULT, Limits
 from .decision import (
@@ -292,14 +293,18 @@ def run(
     env.vars = {}
     outcomes = _certain(policy, fired)
     possible, changing = _possible(policy, outcomes, pending)
-    questions = _open_questions(policy.schema, facts, changing, lang)
+    questions = _open_questions(policy.schema, facts, changing, lang, policy.messages)
     references: dict[str, dict[str, Any]] = {}
     for outcome, key in program.entries:
         found = key(env)
         if found.value is None:
             asked = {q.fact for q in questions}
             questions += [
-                OpenQuestion(fact, question_text(policy.schema, facts, fact, lang), [outcome.name])
+                OpenQuestion(
+                    fact,
+                    question_text(policy.schema, facts, fact, lang, policy.messages),
+                    [outcome.name],
+                )
                 for fact in found.unknowns
                 if fact not in asked
             ]
@@ -400,11 +405,12 @@ def _possible(
     return ordered, changing
 
 
-_FALLBACK_QUESTION = {"en": "What is `{fact}`?", "nl": "Wat is `{fact}`?"}
-
-
 def _open_questions(
-    schema: Schema, facts: Mapping[str, Any], changing: list[RuleResult], lang: str
+    schema: Schema,
+    facts: Mapping[str, Any],
+    changing: list[RuleResult],
+    lang: str,
+    catalogue: Catalogue,
 ) -> list[OpenQuestion]:
     asked: dict[str, list[str]] = {}
     for result in changing:
@@ -413,7 +419,7 @@ def _open_questions(
             if result.rule not in rules:
                 rules.append(result.rule)
     return [
-        OpenQuestion(fact, question_text(schema, facts, fact, lang), rules)
+        OpenQuestion(fact, question_text(schema, facts, fact, lang, catalogue), rules)
         for fact, rules in asked.items()
     ]
 
@@ -452,12 +458,19 @@ def _element_name(schema: Schema, parts: list[tuple[str, int | None]], lang: str
     return path
 
 
-def question_text(schema: Schema, facts: Mapping[str, Any], fact: str, lang: str) -> str:
-    """The question to ask for an unknown fact, with `{field}` filled from its record."""
+def question_text(
+    schema: Schema,
+    facts: Mapping[str, Any],
+    fact: str,
+    lang: str,
+    catalogue: Catalogue = ENGINE,
+) -> str:
+    """The question to ask for an unknown fact, with `{field}` filled from its record;
+    for a field with no question of its own, the catalogue's `question.fallback`."""
     parts = split_path(fact)
     field = schema.field_at(tuple(name for name, _ in parts))
     if field is None or field.question is None:
-        return _FALLBACK_QUESTION.get(lang, _FALLBACK_QUESTION["en"]).format(fact=fact)
+        return catalogue.get(lang)["question.fallback"].format(fact=fact)
     record: Any = facts
     for name, index in parts[:-1]:
         record = Facts.field(record, name)

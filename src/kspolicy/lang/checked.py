@@ -14,6 +14,7 @@ from typing import TypeAlias
 import attrs
 
 from . import nodes as n
+from .catalogue import Catalogue
 from .lists import NamedList
 from .schema import EnumType, Schema, Type
 
@@ -90,7 +91,7 @@ class Or:
 class Compare:
     """`left op right` with op one of == != < <= > >=."""
 
-    op: str
+    op: n.CompareOp
     left: Expr
     right: Expr
     node: n.Expr
@@ -129,7 +130,7 @@ class Known:
 class Quantifier:
     """`any var in collection: body` (kind "any") or the same with `all` (kind "all")."""
 
-    kind: str
+    kind: n.QuantifierKind
     var: str
     collection: Fact
     body: Expr
@@ -159,7 +160,7 @@ class Outcome:
     entry of a records list looked up by a fact (`records`, `key`)."""
 
     name: str
-    kind: str  # "scale", "set" or "entry"
+    kind: n.OutcomeKind
     enum: EnumType
     title: n.Text | None = None
     records: NamedList | None = None
@@ -227,6 +228,10 @@ class Policy:
     rules: tuple[Rule, ...]
     sha256: str
     files: tuple[tuple[str, str], ...]  # (name, sha256) of every policy and list file
+    # The scale that heads an explanation: the one marked `headline`, else the first.
+    headline: str | None = None
+    # The engine's words in each language, with the policy's own messages files.
+    messages: Catalogue = attrs.field(factory=Catalogue)
 
 
 # ---- the one walk over expressions ------------------------------------------------------

@@ -11,7 +11,7 @@ that enum's type; otherwise it must be a field, a variable, a definition or a li
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
@@ -34,6 +34,7 @@ from ..diagnostics import (
     KSP217,
     KSP218,
     KSP220,
+    KSP221,
     Code,
     Diagnostic,
     did_you_mean,
@@ -43,6 +44,7 @@ from ..limits import DEFAULT, Limits
 from ..span import Span
 from . import checked as c
 from . import nodes as n
+from .catalogue import Catalogue, Messages
 from .lists import NamedList
 from .schema import (
     BUILTIN_TYPES,
@@ -81,11 +83,16 @@ class Checker:
     """Checks one policy: construct, call `check`, read `diagnostics`."""
 
     def __init__(
-        self, modules: Sequence[n.Module], lists: dict[str, NamedList], limits: Limits = DEFAULT
+        self,
+        modules: Sequence[n.Module],
+        lists: dict[str, NamedList],
+        limits: Limits = DEFAULT,
+        messages: Mapping[str, Messages] | None = None,
     ) -> None:
         self.modules = modules
         self.lists = lists
         self.limits = limits
+        self.messages = Catalogue(messages)  # the policy's own messages files, by language
         # How deep the expression being checked nests here, and the deepest it reached
         # (definitions it uses count as deep as what they stand for, see `_define_fits`).
         self._depth = 0
@@ -139,6 +146,8 @@ class Checker:
             rules=tuple(rules),
             sha256=sha256,
             files=files,
+            headline=self._headline(),
+            messages=self.messages,
         )
 
     def _header(self) -> n.PolicyHeader | None:
@@ -221,11 +230,34 @@ class Checker:
         decls = []
         for item in self.items():
             if isinstance(item, n.RecordDecl) and self._unique("type", item.name, seen):
-                self.records[item.name.text] = RecordType(item.name.text, {}, item.title)
+                named_by = item.named_by.text if item.named_by else None
+                self.records[item.name.text] = RecordType(item.name.text, {}, item.title, named_by)
                 decls.append(item)
         for item in decls:
             record = self.records[item.name.text]
             record.fields.update(self._fields(item.fields))
+            if item.named_by is not None:
+                self._check_named_by(record, item.named_by)
+
+    def _check_named_by(self, record: RecordType, named_by: n.Name) -> None:
+        """`named by F`: F is a field of the record whose value is a text or a code."""
+        found = record.fields.get(named_by.text)
+        if found is None:
+            hint = did_you_mean(named_by.text, record.fields)
+            self.error(
+                KSP201,
+                f"record `{record.name}` has no field `{named_by.text}`",
+                named_by.span,
+                hint or f"name one of its text fields: {_some(record.fields)}",
+            )
+        elif not isinstance(found.type, TextType | EnumType):
+            texts = [f.name for f in record.fields.values() if isinstance(f.type, TextType)]
+            self.error(
+                KSP208,
+                f"`{named_by.text}` is {_a(found.type)}: an element is named by a text or a code",
+                named_by.span,
+                f"name a text field, such as {_some(texts)}" if texts else None,
+            )
 
     def _declare_schema(self) -> None:
         schemas = [i for i in self.items() if isinstance(i, n.SchemaDecl)]
@@ -360,6 +392,7 @@ class Checker:
             )
         seen: dict[str, Span] = {}
         for decl in decls[:1]:
+            self._check_headline(decl)
             for outcome in decl.outcomes:
                 if not self._unique("outcome", outcome.name, seen):
                     continue
@@ -386,6 +419,38 @@ class Checker:
                 self.outcomes[outcome.name.text] = c.Outcome(
                     outcome.name.text, outcome.kind, enum, outcome.title
                 )
+
+    def _check_headline(self, decl: n.DecisionDecl) -> None:
+        """`headline` marks one scale: the outcome an explanation starts with."""
+        marked = [o for o in decl.outcomes if o.headline is not None]
+        for outcome in marked:
+            assert outcome.headline is not None
+            if outcome.kind != "scale":
+                self.error(
+                    KSP221,
+                    f"`{outcome.name.text}` is {'an' if outcome.kind == 'entry' else 'a'} "
+                    f"{outcome.kind}: only a scale can be the headline",
+                    outcome.headline.span,
+                    "mark the one scale that sums up the decision",
+                )
+        scales = [o for o in marked if o.kind == "scale"]
+        for extra in scales[1:]:
+            assert extra.headline is not None
+            self.error(
+                KSP221,
+                f"`{extra.name.text}` is a second headline",
+                extra.headline.span,
+                f"`{scales[0].name.text}` is the headline already; keep one `headline`",
+            )
+
+    def _headline(self) -> str | None:
+        """The outcome marked `headline`, else the first scale declared (or None)."""
+        decls = [i for i in self.items() if isinstance(i, n.DecisionDecl)]
+        outcomes = decls[0].outcomes if decls else ()
+        marked = [o.name.text for o in outcomes if o.headline is not None]
+        scales = [o.name.text for o in outcomes if o.kind == "scale"]
+        first = marked or scales
+        return first[0] if first else None
 
     def _entry_outcome(self, outcome: n.OutcomeDecl) -> c.Outcome | None:
         assert outcome.enum is not None and outcome.key is not None

@@ -332,6 +332,8 @@ class _Printer:
             else:
                 kind = "scale " + " < ".join(_code(c.text) for c in outcome.codes)
             lines = [f"  {outcome.name.text}: {kind}"]
+            if outcome.headline is not None:
+                lines[0] += " headline"
             if outcome.title is not None:
                 lines += text(outcome.title, "    title ")
             units.append(self.unit(outcome.span, lines, "  "))
@@ -361,6 +363,8 @@ class _Printer:
         head = f"record {item.name.text}"
         if item.title is not None:
             head = " ".join(text(item.title, head + " title "))
+        if item.named_by is not None:
+            head += f" named by {item.named_by.text}"
         units = [_Unit(item.span.start, item.name.span.end, [head + " {"])]
         units += self._fields(item.fields)
         units.append(_Unit(item.span.end - 1, item.span.end, ["}"], "  "))

@@ -14,17 +14,20 @@ from pathlib import Path
 
 import attrs
 
-from ..diagnostics import KSP110, KSP131, KSP209, KSP213, Code, Diagnostic, error
+from ..diagnostics import KSP110, KSP131, KSP209, KSP213, KSP222, Code, Diagnostic, error
 from ..files import TooLarge, os_help, os_reason, read_bounded
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
 from . import nodes as n
 from .cache import parse_cached
+from .catalogue import ENGINE_LANGUAGES, Messages, read_messages
 from .listfile import read_list_file
 from .lists import NamedList
 
 MAIN_FILE = "policy.pol"
 DEFAULT_PACK = "knowledge-security"
+MESSAGES_FOLDER = "messages"
+"""Where a policy keeps its own messages, `<lang>.toml`, next to its main file."""
 
 
 @attrs.frozen
@@ -35,6 +38,7 @@ class Sources:
     lists: dict[str, NamedList]
     files: tuple[tuple[str, str], ...]
     diagnostics: tuple[Diagnostic, ...]
+    messages: dict[str, Messages] = attrs.field(factory=dict)  # the policy's own, by language
 
     @property
     def sha256(self) -> str:
@@ -71,8 +75,13 @@ def read_policy(path: Path, limits: Limits = DEFAULT, root: Path | None = None) 
     entry = main_file(path)
     reader = _Reader(entry.parent, limits, root if root is not None else entry.parent)
     reader.module(entry, None)
+    reader.messages_files(entry.parent)
     return Sources(
-        tuple(reader.modules), reader.lists, tuple(reader.files), tuple(reader.diagnostics)
+        tuple(reader.modules),
+        reader.lists,
+        tuple(reader.files),
+        tuple(reader.diagnostics),
+        reader.messages,
     )
 
 
@@ -86,6 +95,7 @@ class _Reader:
         self.files: list[tuple[str, str]] = []
         self.diagnostics: list[Diagnostic] = []
         self.seen: set[str] = set()
+        self.messages: dict[str, Messages] = {}
 
     def _name(self, path: Path) -> str:
         """A file's name as diagnostics show it: relative to the main file's folder."""
@@ -201,6 +211,41 @@ class _Reader:
         )
         self.diagnostics.append(error(KSP110, "no policy file here", Span(where, 0, 0), hint))
         return None
+
+    def messages_files(self, folder: Path) -> None:
+        """`messages/<lang>.toml` for each language the header names: required for a
+        language the engine has no words for, optional (its words replace the
+        engine's) for one it has. Hashed like every file: open questions use them."""
+        headers = [i for m in self.modules for i in m.items if isinstance(i, n.PolicyHeader)]
+        if not headers:
+            return  # the checker reports the missing header
+        for lang in headers[0].languages:
+            written = f"{MESSAGES_FOLDER}/{lang.text}.toml"
+            path = folder / written
+            try:
+                present = path.exists()
+            except OSError:
+                present = True  # reading it says why it cannot be read
+            if not present:
+                if lang.text not in ENGINE_LANGUAGES:
+                    message = f"the engine has no messages in `{lang.text}`"
+                    hint = (
+                        f"ship them in `{written}` next to {MAIN_FILE}, translated from the "
+                        f"engine's messages/en.toml (docs/language.md, section Messages); "
+                        f"the engine has {', '.join(ENGINE_LANGUAGES)}"
+                    )
+                    self.diagnostics.append(error(KSP222, message, lang.span, hint))
+                continue
+            real = self._inside(path, written, lang.span)
+            if real is None:
+                continue
+            source = self._read(path, real, lang.span)
+            if source is None:
+                continue
+            found, diagnostics = read_messages(source, lang.text)
+            self.diagnostics.extend(diagnostics)
+            if found is not None:
+                self.messages[lang.text] = found
 
     def imported(self, folder: Path, item: n.Import) -> None:
         if not item.path.strip():

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import typing
 from typing import Any, TypeAlias
 
 import attrs
 
 from ..span import Span
+
+# The closed sets of words the grammar allows at a place, as types: a misspelt kind
+# fails type checking. (`typing.Literal`, since `Literal` here is the literal node.)
+QuantifierKind: TypeAlias = typing.Literal["any", "all"]
+OutcomeKind: TypeAlias = typing.Literal["scale", "set", "entry"]
+CompareOp: TypeAlias = typing.Literal["==", "!=", "<", "<=", ">", ">="]
+AssignOp: TypeAlias = typing.Literal[">=", "+="]
 
 
 def _span() -> Span:
@@ -111,7 +119,7 @@ class Or:
 class Compare:
     """`left op right` with op one of == != < <= > >=."""
 
-    op: str
+    op: CompareOp
     left: Expr
     right: Expr
     span: Span = _span()
@@ -149,7 +157,7 @@ class IsKnown:
 class Quantifier:
     """`any v in coll: body` or `all v in coll: body`."""
 
-    kind: str
+    kind: QuantifierKind
     var: Name
     collection: Path
     body: Expr
@@ -198,14 +206,17 @@ class OutcomeDecl:
     Codes are given inline (`scale a < b`) or by naming an enum (`scale of E`,
     `set of E`); `enum` holds that name. An `entry of LIST for fact` outcome (kind
     "entry") looks up the entry of a records list whose key is the fact's value.
+    `headline` holds the `headline` marker, where it was written: this outcome heads
+    an explanation.
     """
 
     name: Name
-    kind: str
+    kind: OutcomeKind
     codes: tuple[Name, ...]
     enum: Name | None
     title: Text | None
     key: Path | None
+    headline: Name | None
     span: Span = _span()
 
 
@@ -252,10 +263,12 @@ class SchemaDecl:
 
 @attrs.frozen
 class RecordDecl:
-    """A `record`: a named type made of fields."""
+    """A `record`: a named type made of fields; `named_by` is the text field that
+    names an element in explanations (`named by name`)."""
 
     name: Name
     title: Text | None
+    named_by: Name | None
     fields: tuple[FieldDecl, ...]
     span: Span = _span()
 
@@ -296,7 +309,7 @@ class Assignment:
     """`outcome >= code` (op ">=") or `outcome += code, code` (op "+=")."""
 
     outcome: Name
-    op: str
+    op: AssignOp
     values: tuple[Name, ...]
     span: Span = _span()
 

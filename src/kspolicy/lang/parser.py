@@ -23,7 +23,7 @@ from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, cast
 
 import lark
 from lark import Token
@@ -563,10 +563,15 @@ class _Builder:
         return n.DecisionDecl(tuple(outcomes), span)
 
     def outcome_decl(
-        self, span: Span, name: Token, kind: tuple[Any, ...], title: Any
+        self, span: Span, name: Token, kind: tuple[Any, ...], headline: Any, title: Any
     ) -> n.OutcomeDecl:
         key = kind[3] if len(kind) > 3 else None
-        return n.OutcomeDecl(self._name(name), kind[0], kind[1], kind[2], title, key, span)
+        return n.OutcomeDecl(
+            self._name(name), kind[0], kind[1], kind[2], title, key, headline, span
+        )
+
+    def headline(self, span: Span) -> n.Name:
+        return n.Name("headline", span)
 
     def scale_inline(self, span: Span, *codes: n.Name) -> tuple[str, tuple[n.Name, ...], None]:
         return ("scale", codes, None)
@@ -586,9 +591,17 @@ class _Builder:
         return n.SchemaDecl(fields, span)
 
     def record_decl(
-        self, span: Span, name: Token, title: n.Text | None, *fields: n.FieldDecl
+        self,
+        span: Span,
+        name: Token,
+        title: n.Text | None,
+        named_by: n.Name | None,
+        *fields: n.FieldDecl,
     ) -> n.RecordDecl:
-        return n.RecordDecl(self._name(name), title, fields, span)
+        return n.RecordDecl(self._name(name), title, named_by, fields, span)
+
+    def named_by(self, span: Span, field: Token) -> n.Name:
+        return self._name(field)
 
     def field_decl(
         self, span: Span, name: Token, type_ref: n.TypeRef, *options: n.Clause
@@ -793,11 +806,11 @@ class _Builder:
     def all_quantifier(self, span: Span, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
         return n.Quantifier("all", self._name(var), coll, body, span)
 
-    def compare(self, span: Span, left: n.Expr, op: str, right: n.Expr) -> n.Compare:
+    def compare(self, span: Span, left: n.Expr, op: n.CompareOp, right: n.Expr) -> n.Compare:
         return n.Compare(op, left, right, span)
 
-    def comparison(self, span: Span, op: Token) -> str:
-        return str(op)
+    def comparison(self, span: Span, op: Token) -> n.CompareOp:
+        return cast(n.CompareOp, str(op))  # the grammar's `comparison` allows these six
 
     def in_test(self, span: Span, element: n.Expr, container: n.Expr) -> n.In:
         return n.In(element, container, False, span)

@@ -111,11 +111,13 @@ class Field:
 
 @attrs.frozen(eq=False)
 class RecordType:
-    """A `record` type, or the root of a case: named fields."""
+    """A `record` type, or the root of a case: named fields. `named_by` is the field
+    whose value names an element in explanations (`named by name`), if any."""
 
     name: str
     fields: dict[str, Field]
     title: Text | None = None
+    named_by: str | None = None
 
     def __str__(self) -> str:
         return self.name

@@ -2,8 +2,9 @@
 
 `explain` builds a document (see `document`) from a decision and the checked policy it
 came from: outcome codes get their labels, rules their titles, anchors and reasons,
-facts their values, list matches the entry and alias that matched. `why_not` and `full`
-need a decision evaluated with `explain=True` (the trace).
+facts their values, list matches the entry and alias that matched; the words around
+them come from the policy's message catalogue (`lang.catalogue`, section `explain`).
+`why_not` and `full` need a decision evaluated with `explain=True` (the trace).
 """
 
 from __future__ import annotations
@@ -14,73 +15,10 @@ from typing import Any
 from ..diagnostics import KspolicyError, did_you_mean
 from ..eval.decision import Decision, RuleResult, TraceNode
 from ..lang import checked as c
+from ..lang.schema import ListType, RecordType
 from .document import Block, Heading, Item, Items, Line, Para, Run, line
 
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "decision": "Decision",
-        "policy": "Policy",
-        "as_of": "as of",
-        "outcomes": "Outcomes",
-        "why": "Why",
-        "because": "because",
-        "facts": "facts",
-        "matched": "matched",
-        "alias": "as",
-        "possible": "What unknown facts could still change",
-        "could": "could become",
-        "waits": "waits for",
-        "questions": "Open questions",
-        "none": "none",
-        "contact": "Contact point",
-        "why_not": "Why rule",
-        "did_not": "did not fire",
-        "fired": "It fired",
-        "inactive": "It is not valid on",
-        "no_binding": "There is nothing to bind it to:",
-        "is_empty": "is empty",
-        "trace": "Trace",
-        "result": "result",
-        "no_rules": "No rule fired.",
-        "from": "from",
-        "cite": "cites",
-    },
-    "nl": {
-        "decision": "Beslissing",
-        "policy": "Beleid",
-        "as_of": "op",
-        "outcomes": "Uitkomsten",
-        "why": "Waarom",
-        "because": "omdat",
-        "facts": "feiten",
-        "matched": "gevonden in",
-        "alias": "als",
-        "possible": "Wat onbekende feiten nog kunnen veranderen",
-        "could": "kan worden",
-        "waits": "wacht op",
-        "questions": "Open vragen",
-        "none": "geen",
-        "contact": "Contactpunt",
-        "why_not": "Waarom regel",
-        "did_not": "niet van toepassing was",
-        "fired": "Ze was van toepassing",
-        "inactive": "Ze geldt niet op",
-        "no_binding": "Er is niets om ze op toe te passen:",
-        "is_empty": "is leeg",
-        "trace": "Verloop",
-        "result": "resultaat",
-        "no_rules": "Geen enkele regel was van toepassing.",
-        "from": "uit",
-        "cite": "verwijst naar",
-    },
-}
-
 _VERDICT_STYLE = {0: "good", 1: "warn"}
-
-
-def words(lang: str) -> dict[str, str]:
-    """The fixed words of explanations in a language (English when it has none)."""
-    return WORDS.get(lang, WORDS["en"])
 
 
 def label(policy: c.Policy, outcome: str, code: str, lang: str) -> str:
@@ -104,18 +42,29 @@ def _style_for(policy: c.Policy, outcome: str, code: str) -> str:
     return _VERDICT_STYLE.get(rank, "bad") if len(found.enum.codes) > 2 else "strong"
 
 
+def _namers(policy: c.Policy) -> dict[str, tuple[str, str]]:
+    """For each binder whose record is `named by` a field: its collection and that field."""
+    found = {}
+    for name, binder in policy.schema.binders.items():
+        field = policy.schema.root.fields.get(binder.collection)
+        element = field.type.element if field and isinstance(field.type, ListType) else None
+        if isinstance(element, RecordType) and element.named_by is not None:
+            found[name] = (binder.collection, element.named_by)
+    return found
+
+
 def _binding(
-    result: RuleResult, case: Mapping[str, Any] | None, schema_binders: dict[str, str]
+    result: RuleResult, case: Mapping[str, Any] | None, namers: dict[str, tuple[str, str]]
 ) -> str:
     parts = []
     for name, index in result.binding.items():
         who = f"{name} {index + 1}"
-        collection = schema_binders.get(name)
-        if case is not None and collection is not None:
+        if case is not None and name in namers:
+            collection, field = namers[name]
             items = case.get(collection)
             if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
-                label_ = items[index].get("name") or items[index].get("home_institution")
-                if isinstance(label_, str):
+                label_ = items[index].get(field)
+                if isinstance(label_, str) and label_:
                     who += f" ({label_})"
         parts.append(who)
     return ", ".join(parts)
@@ -186,20 +135,20 @@ def explain(
 ) -> list[Block]:
     """The explanation of a decision, as document blocks, in the decision's language."""
     lang = decision.lang
-    w = words(lang)
-    binders = {name: b.collection for name, b in policy.schema.binders.items()}
+    w = policy.messages.get(lang).section("explain")
+    binders = _namers(policy)
     blocks: list[Block] = []
-    verdict_name = next(iter(decision.outcomes), None)
-    if verdict_name is not None and isinstance(decision.outcomes[verdict_name], str):
-        code = str(decision.outcomes[verdict_name])
-        style = _style_for(policy, verdict_name, code)
+    headline = policy.headline
+    if headline is not None and isinstance(decision.outcomes.get(headline), str):
+        code = str(decision.outcomes[headline])
+        style = _style_for(policy, headline, code)
         blocks.append(
             Heading(
                 1,
                 line(
                     f"{w['decision']}: ",
                     Run(code, style),
-                    f" — {label(policy, verdict_name, code, lang)}",
+                    f" — {label(policy, headline, code, lang)}",
                 ),
             )
         )

@@ -3,33 +3,7 @@
 from __future__ import annotations
 
 from ..eval.decision import Decision, OutcomeValues, RuleResult
-
-_WORDS = {
-    "en": {
-        "decision": "Decision",
-        "as_of": "as of",
-        "possible": "Possible, depending on unknown facts",
-        "fired": "Because",
-        "pending": "Pending (condition unknown)",
-        "open": "Open questions",
-        "none": "none",
-        "facts": "facts",
-        "matched": "matched",
-        "alias": "as",
-    },
-    "nl": {
-        "decision": "Beslissing",
-        "as_of": "op",
-        "possible": "Mogelijk, afhankelijk van onbekende feiten",
-        "fired": "Omdat",
-        "pending": "In afwachting (voorwaarde onbekend)",
-        "open": "Open vragen",
-        "none": "geen",
-        "facts": "feiten",
-        "matched": "gevonden in",
-        "alias": "als",
-    },
-}
+from ..lang.catalogue import ENGINE, Catalogue
 
 
 def _outcomes(values: OutcomeValues, none: str) -> list[str]:
@@ -55,9 +29,12 @@ def _rule(result: RuleResult, words: dict[str, str]) -> list[str]:
     return lines
 
 
-def render_decision(decision: Decision) -> str:
-    """The decision in its language: outcomes, then reasons, possibilities, questions."""
-    words = _WORDS.get(decision.lang, _WORDS["en"])
+def render_decision(decision: Decision, catalogue: Catalogue = ENGINE) -> str:
+    """The decision in its language: outcomes, then reasons, possibilities, questions.
+
+    The words around them come from `catalogue` (the engine's, unless the policy's own
+    messages are given: `policy.checked.messages`), section `text`."""
+    words = catalogue.get(decision.lang).section("text")
     info = decision.policy
     lines = [f"{words['decision']} ({info.name} {info.version}, {words['as_of']} {info.as_of})"]
     lines += _outcomes(decision.outcomes, words["none"])

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -120,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
         help="evaluate as on this date (default: the case's as_of, else today)",
     )
     _loading_options(eval_cmd)
-    eval_cmd.add_argument("--lang", default="en", choices=["en", "nl"], help="language of texts")
+    eval_cmd.add_argument("--lang", default="en", type=_language, help=_LANG_HELP)
     eval_cmd.add_argument(
         "--format", default="text", choices=["text", "json"], help="output format"
     )
@@ -158,9 +159,7 @@ def _parser() -> argparse.ArgumentParser:
         "--policy", type=Path, metavar="DIR", help="policy (default: built-in)"
     )
     _loading_options(template_cmd)
-    template_cmd.add_argument(
-        "--lang", default="en", choices=["en", "nl"], help="language of questions"
-    )
+    template_cmd.add_argument("--lang", default="en", type=_language, help=_LANG_HELP)
     template_cmd.add_argument("--out", type=Path, metavar="FILE", help="write to FILE, not stdout")
 
     test_cmd = commands.add_parser("test", help="run a policy's tests (DIR/tests/*.toml)")
@@ -234,8 +233,29 @@ def _loading_options(command: argparse.ArgumentParser) -> None:
 
 def _load(args: argparse.Namespace) -> Policy:
     """The policy a command names (`args.policy`; None: the built-in pack), loaded with
-    the command's limits and root: the one way a command loads a policy."""
-    return load(args.policy, limits=_limits(args), root=args.root)
+    the command's limits and root: the one way a command loads a policy. A `--lang`
+    must be one of the languages the policy declares."""
+    policy = load(args.policy, limits=_limits(args), root=args.root)
+    lang = getattr(args, "lang", None)
+    if lang is not None:
+        # Without a `languages` clause a policy is read in any language with messages.
+        known = policy.checked.languages or policy.checked.messages.languages
+        if lang not in known:
+            raise KspolicyError(
+                f"--lang {lang}: {policy.name} is written in {', '.join(known)}; "
+                f"give one of them (a policy adds a language in its header's `languages`)"
+            )
+    return policy
+
+
+_LANG_HELP = "language of texts: one the policy declares (default: en)"
+
+
+def _language(text: str) -> str:
+    """A `--lang` as written: a language code; the policy, once loaded, says if it has it."""
+    if not re.fullmatch(r"[a-z]{2}", text):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a language code such as en or nl")
+    return text
 
 
 def _policy_options(command: argparse.ArgumentParser) -> None:
@@ -252,7 +272,7 @@ def _policy_options(command: argparse.ArgumentParser) -> None:
         metavar="DATE",
         help="evaluate as on this date (default: the case's as_of, else today)",
     )
-    command.add_argument("--lang", default="en", choices=["en", "nl"], help="language of texts")
+    command.add_argument("--lang", default="en", type=_language, help=_LANG_HELP)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -325,7 +345,7 @@ def _eval(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(decision.to_json())
     else:
-        sys.stdout.write(render_decision(decision))
+        sys.stdout.write(render_decision(decision, policy.checked.messages))
     return 0
 
 
@@ -422,7 +442,8 @@ def _explain(args: argparse.Namespace) -> int:
         )
     blocks = explain(policy.checked, decision, case=facts, why_not=args.why_not, full=args.full)
     if args.format == "html":
-        title = f"{policy.name}: {decision.outcomes.get('verdict', '')}"
+        headline = policy.checked.headline
+        title = f"{policy.name}: {decision.outcomes.get(headline, '') if headline else ''}"
         text = to_html(blocks, title, decision.lang)
     elif args.format == "md":
         text = to_markdown(blocks)
@@ -439,31 +460,13 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
-_ASK = {
-    "en": {
-        "intro": "Answer what you know; Enter skips a question, 'q' stops. Each answer is saved.",
-        "saved": "saved to",
-        "backup": "the original, with its comments, is kept as",
-        "done": "No open question can change the decision any more.",
-        "stopped": "Stopped.",
-    },
-    "nl": {
-        "intro": "Beantwoord wat je weet; Enter slaat een vraag over, 'q' stopt. "
-        "Elk antwoord wordt bewaard.",
-        "saved": "bewaard in",
-        "backup": "het origineel, met zijn commentaar, blijft bewaard als",
-        "done": "Geen open vraag kan de beslissing nog veranderen.",
-        "stopped": "Gestopt.",
-    },
-}
-
-
 def _ask(args: argparse.Namespace) -> int:
     policy = _load(args)
     source = read_case_file(args.case, policy.limits)
     data = source.data
     target = args.out or args.case
-    words = _ASK[args.lang]
+    catalogue = policy.checked.messages
+    words = catalogue.get(args.lang).section("ask")
     # Before the first question: an answer given must never be lost to a file it cannot
     # be written to.
     _case_text(target, data)
@@ -488,7 +491,7 @@ def _ask(args: argparse.Namespace) -> int:
             sys.stdout.write(f"\n{words['done']}\n")
             break
         question = open_questions[0]
-        sys.stdout.write(f"\n{question.text}\n  [{question.hint(args.lang)}] > ")
+        sys.stdout.write(f"\n{question.text}\n  [{question.hint(args.lang, catalogue)}] > ")
         sys.stdout.flush()
         try:
             line = _answer_line()
@@ -502,7 +505,7 @@ def _ask(args: argparse.Namespace) -> int:
             skipped.add(question.fact)
             continue
         try:
-            value = interview.parse_answer(question, line)
+            value = interview.parse_answer(question, line, catalogue)
             changed = interview.set_answer(policy, data, question, value)
             policy.read_case(changed)  # the answer must fit the schema before it is kept
         except interview.AnswerError as exc:
@@ -514,7 +517,8 @@ def _ask(args: argparse.Namespace) -> int:
         data = changed
         _write_case(target, data)
     sys.stdout.write(f"({words['saved']} {target})\n\n")
-    sys.stdout.write(render_decision(policy.evaluate(data, as_of=args.as_of, lang=args.lang)))
+    decision = policy.evaluate(data, as_of=args.as_of, lang=args.lang)
+    sys.stdout.write(render_decision(decision, catalogue))
     return 0
 
 

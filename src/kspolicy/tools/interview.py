@@ -1,11 +1,12 @@
 """Questions for the facts a decision still needs, answers turned into case data.
 
 `questions` lists the open questions of a decision that can still change it, most
-decisive first, each with what kind of answer it takes. `apply_answer` parses a typed
-answer (in English or Dutch: yes/ja, no/nee, codes, numbers, lists) and sets it in the
-case data. `template` writes a case file with every field, commented out, ready to fill
-in. The `kspolicy ask` command is these three in a loop; a form in another system can
-use them the same way.
+decisive first, each with what kind of answer it takes. `parse_answer` reads a typed
+answer (yes/ja, no/nee in any language of the policy's catalogue, codes, numbers,
+lists) and `apply_answer` sets it in the case data. `template` writes a case file with
+every field, commented out, ready to fill in. The `kspolicy ask` command is these in a
+loop; a form in another system can use them the same way. Every word they write comes
+from the policy's message catalogue (`lang.catalogue`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import copy
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 import attrs
 
 from ..diagnostics import KspolicyError, did_you_mean
 from ..eval.decision import Decision
 from ..eval.runtime import split_path
+from ..lang.catalogue import ENGINE, Catalogue
 from ..lang.schema import (
     BoolType,
     DateType,
@@ -34,9 +36,8 @@ from ..lang.schema import (
 )
 from ..policy import Policy
 
-YES = {"yes", "y", "true", "ja", "j", "waar"}
-NO = {"no", "n", "false", "nee", "onwaar"}
-NONE = {"none", "geen", "-", "[]", "0"}
+AnswerKind: TypeAlias = Literal["bool", "int", "number", "text", "date", "code", "codes", "records"]
+"""What kind of answer a question takes."""
 
 
 class AnswerError(KspolicyError):
@@ -49,32 +50,28 @@ class Question:
 
     fact: str
     text: str
-    kind: str  # bool, int, number, text, date, code, codes, records
+    kind: AnswerKind
     choices: tuple[str, ...]
     rules: tuple[str, ...]
     weight: int
 
-    def hint(self, lang: str) -> str:
-        """How to answer, in a language."""
-        nl = lang == "nl"
+    def hint(self, lang: str, catalogue: Catalogue = ENGINE) -> str:
+        """How to answer, in a language (words from the catalogue's `answer` section)."""
+        words = catalogue.get(lang)
         if self.kind == "bool":
-            return "ja/nee" if nl else "yes/no"
+            return words["answer.yes_no"]
         if self.kind == "code":
             return _choices(self.choices)
         if self.kind == "codes":
-            how = (
-                "codes gescheiden door komma's, of 'geen'"
-                if nl
-                else "codes separated by commas, or 'none'"
-            )
+            how = words["answer.codes"]
             return how + (f": {_choices(self.choices)}" if self.choices else "")
         if self.kind == "records":
-            return "een aantal (0: geen)" if nl else "a number (0: none)"
+            return words["answer.records"]
         if self.kind in ("int", "number"):
-            return self.choices[0] if self.choices else ("een getal" if nl else "a number")
+            return self.choices[0] if self.choices else words["answer.number"]
         if self.kind == "date":
-            return "JJJJ-MM-DD" if nl else "YYYY-MM-DD"
-        return "tekst" if nl else "text"
+            return words["answer.date"]
+        return words["answer.text"]
 
 
 def _choices(codes: tuple[str, ...]) -> str:
@@ -86,7 +83,7 @@ def _field_type(schema: Schema, fact: str) -> Type | None:
     return field.type if field is not None else None
 
 
-def _kind(type_: Type | None) -> tuple[str, tuple[str, ...]]:
+def _kind(type_: Type | None) -> tuple[AnswerKind, tuple[str, ...]]:
     if isinstance(type_, BoolType):
         return "bool", ()
     if isinstance(type_, IntType):
@@ -141,14 +138,20 @@ def questions(
     return sorted(found, key=lambda q: -q.weight)
 
 
-def parse_answer(question: Question, text: str) -> Any:
+def _answers(catalogue: Catalogue, key: str) -> set[str]:
+    """The words that give an answer (`answer.yes`...) in any language of the catalogue:
+    a Dutch `ja` is understood in an English interview too."""
+    return {word for messages in catalogue.all() for word in messages.choices(key)}
+
+
+def parse_answer(question: Question, text: str, catalogue: Catalogue = ENGINE) -> Any:
     """The value an answer stands for, or AnswerError saying what would fit."""
     answer = text.strip()
     lowered = answer.lower()
     if question.kind == "bool":
-        if lowered in YES:
+        if lowered in _answers(catalogue, "answer.yes"):
             return True
-        if lowered in NO:
+        if lowered in _answers(catalogue, "answer.no"):
             return False
         raise AnswerError("answer yes or no (ja of nee)")
     if question.kind in ("int", "number"):
@@ -169,7 +172,7 @@ def parse_answer(question: Question, text: str) -> Any:
     if question.kind == "code":
         return _code(question.choices, answer)
     if question.kind == "codes":
-        if lowered in NONE or not answer:
+        if lowered in _answers(catalogue, "answer.none") or not answer:
             return []
         return [
             _code(question.choices, part.strip()) if question.choices else part.strip()
@@ -177,7 +180,7 @@ def parse_answer(question: Question, text: str) -> Any:
             if part.strip()
         ]
     if question.kind == "records":
-        if lowered in NONE:
+        if lowered in _answers(catalogue, "answer.none"):
             return 0
         # isdigit alone lets through '²' and other digits that int() refuses
         if answer.isascii() and answer.isdigit():
@@ -257,44 +260,30 @@ def set_answer(
 # ---- the template -----------------------------------------------------------------
 
 
-_TEMPLATE_HEAD = {
-    "en": "# A case for {name} {version}. Fill in what you know and leave out what you do not:\n"
-    "# a fact left out is unknown, never false. Remove '# ' before a line to fill it in.",
-    "nl": "# Een casus voor {name} {version}. Vul in wat je weet en laat weg wat je niet weet:\n"
-    "# een weggelaten feit is onbekend, nooit onwaar. Verwijder '# ' voor een regel\n"
-    "# om hem in te vullen.",
-}
-
-
 def template(policy: Policy, lang: str = "en") -> str:
     """A case file with every field commented out, each with its question and type."""
-    nl = lang == "nl"
-    head = _TEMPLATE_HEAD["nl" if nl else "en"].format(name=policy.name, version=policy.version)
-    lines = [head]
+    catalogue = policy.checked.messages
+    words = catalogue.get(lang)
+    lines = [words["template.head"].format(name=policy.name, version=policy.version)]
     root = policy.schema.root
     scalars = [f for f in root.fields.values() if not _is_table(f.type)]
     for field in scalars:
-        lines += _field_lines(field, lang, "")
+        lines += _field_lines(field, lang, "", catalogue)
     for field in root.fields.values():
         if not _is_table(field.type):
             continue
         if isinstance(field.type, RecordType):
             lines += ["", f"[{field.name}]"]
             for inner in field.type.fields.values():
-                lines += _field_lines(inner, lang, "")
+                lines += _field_lines(inner, lang, "", catalogue)
         else:
             element = field.type.element  # type: ignore[union-attr]
             assert isinstance(element, RecordType)
-            note = "een tabel per element; geen: zet" if nl else "one table per element; none: put"
-            lines += [
-                "",
-                f"# [[{field.name}]]   ({note} `{field.name} = []` "
-                + ("bovenaan)" if nl else "at the top)"),
-            ]
+            lines += ["", words["template.records"].format(field=field.name)]
             if field.question:
                 lines.append(f"# {field.question.get(lang)}")
             for inner in element.fields.values():
-                lines += _field_lines(inner, lang, "")
+                lines += _field_lines(inner, lang, "", catalogue)
     return "\n".join(lines) + "\n"
 
 
@@ -304,9 +293,9 @@ def _is_table(type_: Type) -> bool:
     )
 
 
-def _field_lines(field: Any, lang: str, indent: str) -> list[str]:
+def _field_lines(field: Any, lang: str, indent: str, catalogue: Catalogue) -> list[str]:
     kind, choices = _kind(field.type)
-    hint = Question("", "", kind, choices, (), 0).hint(lang)
+    hint = Question("", "", kind, choices, (), 0).hint(lang, catalogue)
     question = field.question.get(lang) if field.question else field.name
     examples = {
         "bool": "false",
