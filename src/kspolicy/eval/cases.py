@@ -55,6 +55,7 @@ from ..lang.schema import (
     Type,
 )
 from ..limits import DEFAULT, Limits
+from ..paths import child, element
 
 
 class _Invalid(ValueError):
@@ -265,26 +266,27 @@ def _problems(exc: BaseException, path: str, record: Any, schema: Schema) -> lis
                 name = list(record.fields)[int(name[1:])]
             field = record.fields.get(name) if isinstance(record, RecordType) else None
             inner_type = field.type if field is not None else None
-            found += _problems(inner, f"{path}.{name}" if path else name, inner_type, schema)
+            found += _problems(inner, child(path, name), inner_type, schema)
         for inner in without:
             found += _problems(inner, path, record, schema)
         return found
     if isinstance(exc, IterableValidationError):
         found = []
         indexed, unindexed = exc.group_exceptions()
-        element = record.element if isinstance(record, ListType) else None
+        element_type = record.element if isinstance(record, ListType) else None
         for inner, index_note in indexed:
-            found += _problems(inner, f"{path}[{index_note.index}]", element, schema)
+            index = index_note.index  # cattrs types it `int | str`: a list's is an int
+            where = element(path, index) if isinstance(index, int) else child(path, str(index))
+            found += _problems(inner, where, element_type, schema)
         for inner in unindexed:
-            found += _problems(inner, path, element, schema)
+            found += _problems(inner, path, element_type, schema)
         return found
     if isinstance(exc, ForbiddenExtraKeysError):
         known = record.fields if isinstance(record, RecordType) else {}
         problems = []
         for extra in sorted(exc.extra_fields):
             hint = did_you_mean(extra, known, quote="'")
-            shown = printable(extra)
-            where = f"{path}.{shown}" if path else shown
+            where = child(path, printable(extra))
             message = "unknown field" + (
                 f"; {hint}" if hint else f"; known fields here: {', '.join(known) or 'none'}"
             )
@@ -382,13 +384,12 @@ def unencodable(data: Any) -> str | None:
                 return path
         elif isinstance(value, Mapping):
             for key, item in value.items():
-                shown = printable(str(key))
-                where = f"{path}.{shown}" if path else shown
+                where = child(path, printable(str(key)))
                 if isinstance(key, str) and not _encodes(key):
                     return where
                 stack.append((where, item))
         elif isinstance(value, list | tuple):
-            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+            stack.extend((element(path, i), item) for i, item in enumerate(value))
     return None
 
 

@@ -26,6 +26,7 @@ from ..diagnostics import KSP410, CaseError, CaseProblem
 from ..lang import checked as c
 from ..lang.schema import ListType, RecordType, Schema
 from ..limits import DEFAULT, Limits
+from ..paths import format_path, parse_path
 from .decision import (
     Decision,
     Match,
@@ -405,14 +406,13 @@ def _open_questions(
 
 
 def split_path(path: str) -> list[tuple[str, int | None]]:
-    """`partners[1].country` as [("partners", 1), ("country", None)]."""
+    """`partners[1].country` as [("partners", 1), ("country", None)] (see `kspolicy.paths`)."""
     parts: list[tuple[str, int | None]] = []
-    for segment in path.split("."):
-        if segment.endswith("]") and "[" in segment:
-            name, index = segment[:-1].split("[", 1)
-            parts.append((name, int(index)))
-        else:
-            parts.append((segment, None))
+    for part in parse_path(path):
+        if isinstance(part, str):
+            parts.append((part, None))
+        else:  # the schema has no list of lists: an index follows a name
+            parts[-1] = (parts[-1][0], part)
     return parts
 
 
@@ -428,7 +428,7 @@ class _Placeholders(dict[str, str]):
 def _element_name(schema: Schema, parts: list[tuple[str, int | None]], lang: str) -> str:
     """How a question names a list element whose own name is unknown: by its record's
     title and its place, `partner 2`, where the record has a title; else by its path."""
-    path = ".".join(f"{n}[{i}]" if i is not None else n for n, i in parts)
+    path = format_path([p for n, i in parts for p in ((n,) if i is None else (n, i))])
     if not parts or parts[-1][1] is None:
         return path
     owner = schema.field_at(tuple(name for name, _ in parts))
