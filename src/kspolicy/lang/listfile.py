@@ -10,7 +10,7 @@ import datetime as dt
 import tomllib
 from typing import Any
 
-from ..diagnostics import KSP120, KSP133, KSP215, Diagnostic, describe, did_you_mean, error
+from ..diagnostics import KSP120, KSP133, KSP215, KSP219, Diagnostic, describe, did_you_mean, error
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
 from .lists import Entries, Entry, NamedList
@@ -122,7 +122,7 @@ def _named_list(
         if not entries.add(entry):
             hint = "remove one, or give them validity periods that do not overlap"
             problem(f"`{entry.key}` is listed twice", hint, entry.span or span)
-    return NamedList(
+    named = NamedList(
         name=name,
         kind=kind,
         entries=tuple(entries.accepted),
@@ -133,7 +133,15 @@ def _named_list(
         valid_from=dates["valid_from"] if isinstance(dates["valid_from"], dt.date) else None,
         valid_until=dates["valid_until"] if isinstance(dates["valid_until"], dt.date) else None,
         span=span,
-    ), problems
+    )
+    if named.ends_before_it_starts:
+        problems.append(
+            error(KSP219, f"list {name} stops being valid before it starts", span, _UNTIL)
+        )
+    return named, problems
+
+
+_UNTIL = "`valid_until` must be on or after `valid_from`"
 
 
 def _entry(
@@ -190,7 +198,12 @@ def _entry(
         dates = [None, None]
     note = raw.get("note")
     note = note if isinstance(note, str) else None
-    return Entry(key, tuple(aliases), dates[0], dates[1], note, where, data)
+    entry = Entry(key, tuple(aliases), dates[0], dates[1], note, where, data)
+    if entry.ends_before_it_starts:  # never in force: refused, like a rule (KSP219)
+        message = f"list {name}: `{key}` stops being valid before it starts"
+        problems.append(error(KSP219, message, where, _UNTIL))
+        return None
+    return entry
 
 
 def _toml_error(source: Source, exc: tomllib.TOMLDecodeError) -> Diagnostic:

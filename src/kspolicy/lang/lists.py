@@ -18,10 +18,11 @@ from typing import Any
 import attrs
 
 from ..span import Span
+from .validity import Validity
 
 
 @attrs.frozen(eq=False)
-class Entry:
+class Entry(Validity):
     """One entry: a code, or an entity's name with its aliases; valid in a period."""
 
     key: str
@@ -31,17 +32,6 @@ class Entry:
     note: str | None = None
     span: Span | None = None
     data: dict[str, Any] = attrs.Factory(dict)
-
-    def valid_on(self, day: dt.date) -> bool:
-        """Whether the entry is in force on a day."""
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_until is None or day <= self.valid_until
-        )
-
-    @property
-    def period(self) -> tuple[dt.date, dt.date]:
-        """The first and last day it is valid (no date: open-ended)."""
-        return (self.valid_from or dt.date.min, self.valid_until or dt.date.max)
 
 
 class Entries:
@@ -77,8 +67,8 @@ class Entries:
 
 
 @attrs.frozen(eq=False)
-class NamedList:
-    """A list as declared in a list file."""
+class NamedList(Validity):
+    """A list as declared in a list file, in force in a period (`valid_on`)."""
 
     name: str
     kind: str  # "codes", "entities" or "records"
@@ -90,12 +80,6 @@ class NamedList:
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
     span: Span | None = None
-
-    def valid_on(self, day: dt.date) -> bool:
-        """Whether the list itself is in force on a day."""
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_until is None or day <= self.valid_until
-        )
 
     def entries_on(self, day: dt.date) -> tuple[Entry, ...]:
         """The entries in force on a day (none when the list itself is not)."""
