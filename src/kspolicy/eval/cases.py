@@ -53,6 +53,7 @@ from ..lang.schema import (
     Schema,
     TextType,
     Type,
+    value_kind,
 )
 from ..limits import DEFAULT, Limits
 from ..paths import child, element
@@ -64,17 +65,6 @@ class _Invalid(ValueError):
     def __init__(self, message: str, code: Code = KSP404) -> None:
         super().__init__(message)
         self.code = code
-
-
-def _type_name(value: Any) -> str:
-    return {
-        bool: "true/false",
-        int: "a whole number",
-        float: "a number",
-        str: "a text",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
 
 
 # ---- cases -------------------------------------------------------------------------
@@ -170,7 +160,7 @@ class CaseReader:
         """The case's facts as plain data (unknown facts None), or CaseError."""
         if not isinstance(data, Mapping):
             raise CaseError(
-                [CaseProblem("", f"a case is a table of fields, not {_type_name(data)}", KSP402)],
+                [CaseProblem("", f"a case is a table of fields, not {value_kind(data)}", KSP402)],
                 source,
             )
         try:
@@ -202,11 +192,13 @@ def _has_required(record: RecordType) -> bool:
 def _scalar(type_: Type, value: Any) -> Any:
     if isinstance(type_, BoolType):
         if not isinstance(value, bool):
+            # The words of the type (`type_.what`) elsewhere; for bool and date, what to
+            # write, which is what someone filling in a case needs.
             raise _Invalid(f"expected true or false, got {describe(value)}", KSP402)
         return value
     if isinstance(type_, IntType):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(f"expected a whole number, got {describe(value)}", KSP402)
+            raise _Invalid(f"expected {type_.what}, got {describe(value)}", KSP402)
         if (
             type_.low is not None
             and type_.high is not None
@@ -216,13 +208,13 @@ def _scalar(type_: Type, value: Any) -> Any:
         return value
     if isinstance(type_, NumberType):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _Invalid(f"expected a number, got {describe(value)}", KSP402)
+            raise _Invalid(f"expected {type_.what}, got {describe(value)}", KSP402)
         if isinstance(value, float) and not math.isfinite(value):
             raise _Invalid(f"{value} is not a finite number")
         return value
     if isinstance(type_, TextType):
         if not isinstance(value, str):
-            raise _Invalid(f"expected a text, got {describe(value)}", KSP402)
+            raise _Invalid(f"expected {type_.what}, got {describe(value)}", KSP402)
         return value
     if isinstance(type_, DateType):
         day = parse_date(value)

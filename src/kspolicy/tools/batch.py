@@ -16,6 +16,7 @@ from typing import Any, BinaryIO, Literal
 from ..diagnostics import KSP401, KSP402, KSP406, KSP407, KSP409, CaseError, CaseProblem, Code
 from ..eval.cases import Unreadable, depth_exceeds, json_problem
 from ..files import open_regular, os_reason
+from ..lang.schema import value_kind
 from ..limits import DEFAULT, Limits
 from ..paths import EXAMPLE, Part, PathError, format_path, parse_path
 
@@ -102,25 +103,13 @@ def _json_case(line: bytes, limits: Limits) -> Any:
     if not isinstance(case, dict):
         # Never a path to a case file: the batch's author would choose what is read.
         return Unreadable(
-            f"each line must be a JSON object (a case), not {_json_kind(case)}", KSP402
+            f"each line must be a JSON object (a case), not {value_kind(case)}", KSP402
         )
     if depth_exceeds(case, limits.max_depth):
         return Unreadable(
             f"the case nests more than {limits.max_depth} levels deep (max_depth)", KSP407
         )
     return case
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, str):
-        return "a text"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    return "a number"
 
 
 # ---- CSV -----------------------------------------------------------------------------
