@@ -99,7 +99,9 @@ Compiled = Callable[[Env], Ev]
 
 
 def show(value: Any) -> str:
-    """A value as the trace shows it."""
+    """A value as people read it, the one way: in a trace, an explanation, a test's
+    failure. Unknown is `unknown`, booleans `true`/`false`, a set `{a, b}` (sorted), a
+    list `[a, b]`."""
     if value is None:
         return "unknown"
     if value is True:
@@ -108,6 +110,8 @@ def show(value: Any) -> str:
         return "false"
     if isinstance(value, frozenset | set):
         return "{" + ", ".join(sorted(map(str, value))) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(show, value)) + "]"
     return str(value)
 
 

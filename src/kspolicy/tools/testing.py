@@ -38,6 +38,7 @@ import attrs
 from ..diagnostics import CaseError, KspolicyError, did_you_mean
 from ..eval.cases import load_case_file
 from ..eval.decision import Decision, TraceNode
+from ..eval.runtime import show
 from ..files import TooLarge, os_reason, read_bounded
 from ..limits import DEFAULT, Limits
 from ..paths import EXAMPLE, PathError, format_path, parse_path
@@ -254,12 +255,12 @@ def check(
     for name, wanted in test.exact.items():
         got = actual.get(name)
         if _normal(got) != _normal(wanted):
-            failures.append(f"{name}: expected exactly {_show(wanted)}, got {_show(got)}")
+            failures.append(f"{name}: expected exactly {show(wanted)}, got {show(got)}")
     for name, banned in test.never.items():
         got = actual.get(name)
         present = [c for c in _as_list(banned) if c in _as_list(got)]
         if present:
-            failures.append(f"{name}: must not hold {_show(present)}, got {_show(got)}")
+            failures.append(f"{name}: must not hold {show(present)}, got {show(got)}")
     return failures
 
 
@@ -282,7 +283,7 @@ def _at_least(policy: Policy, name: str, wanted: Any, got: Any) -> list[str]:
         return []
     missing = [c for c in _as_list(wanted) if c not in _as_list(got)]
     if missing:
-        return [f"{name}: missing {_show(missing)}; got {_show(got)}"]
+        return [f"{name}: missing {show(missing)}; got {show(got)}"]
     return []
 
 
@@ -294,12 +295,6 @@ def _as_list(value: Any) -> list[Any]:
 
 def _normal(value: Any) -> Any:
     return sorted(map(str, value)) if isinstance(value, list | tuple) else value
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(map(str, value)) + "]" if value else "[]"
-    return str(value)
 
 
 @attrs.define
