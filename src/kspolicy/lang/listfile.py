@@ -13,7 +13,7 @@ from typing import Any
 from ..diagnostics import KSP120, KSP133, KSP215, KSP219, Diagnostic, describe, did_you_mean, error
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
-from .lists import Entries, Entry, NamedList
+from .lists import LIST_KINDS, Entries, Entry, ListKind, NamedList
 
 
 def read_list_file(
@@ -61,9 +61,9 @@ _LIST_KEYS = (
 )
 
 
-_KEY_NAMES = {"codes": "code", "entities": "name", "records": "key"}
+_KEY_NAMES: dict[ListKind, str] = {"codes": "code", "entities": "name", "records": "key"}
 # Keys an entry may have besides its key; a records entry may also hold any data field.
-_ENTRY_KEYS = {
+_ENTRY_KEYS: dict[ListKind, tuple[str, ...]] = {
     "codes": ("valid_from", "valid_until", "note"),
     "entities": ("aliases", "country", "valid_from", "valid_until", "note"),
     "records": ("valid_from", "valid_until"),
@@ -85,9 +85,10 @@ def _named_list(
                 did_you_mean(key, _LIST_KEYS) or f"a list has: {', '.join(_LIST_KEYS)}",
                 _find(source, key, span.start),
             )
-    kind = table.get("kind")
-    if kind not in _KEY_NAMES:
-        problem(f'`kind` must be "codes", "entities" or "records", not {describe(kind)}')
+    kind = next((k for k in LIST_KINDS if k == table.get("kind")), None)
+    if kind is None:
+        kinds = ", ".join(f'"{k}"' for k in LIST_KINDS[:-1]) + f' or "{LIST_KINDS[-1]}"'
+        problem(f"`kind` must be {kinds}, not {describe(table.get('kind'))}")
         return None, problems
     origin = table.get("source")
     if not isinstance(origin, str) or not origin.strip():
@@ -147,7 +148,7 @@ _UNTIL = "`valid_until` must be on or after `valid_from`"
 def _entry(
     source: Source,
     name: str,
-    kind: str,
+    kind: ListKind,
     raw: Any,
     span: Span,
     problems: list[Diagnostic],

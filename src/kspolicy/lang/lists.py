@@ -13,12 +13,17 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Container
-from typing import Any
+from typing import Any, Literal, get_args
 
 import attrs
 
 from ..span import Span
 from .validity import Validity
+
+ListKind = Literal["codes", "entities", "records"]
+"""What a list holds: codes (a set), entities (names with aliases) or records (data by key)."""
+
+LIST_KINDS: tuple[ListKind, ...] = get_args(ListKind)
 
 
 @attrs.frozen(eq=False)
@@ -71,7 +76,7 @@ class NamedList(Validity):
     """A list as declared in a list file, in force in a period (`valid_on`)."""
 
     name: str
-    kind: str  # "codes", "entities" or "records"
+    kind: ListKind
     entries: tuple[Entry, ...]
     source: str
     retrieved: dt.date | None
