@@ -239,11 +239,39 @@ def test_a_batch_file_that_is_not_a_regular_file_is_refused_unread(
         (
             "partners.0,partners.0.name",
             "partners.0.name",
-            "header column 2: puts a field inside `partners.0`, which column 1 "
+            "header column 2: puts a field inside `partners[0]`, which column 1 "
             "(`partners.0`) gives a value [KSP401]",
         ),
-        ("0.name", "0.name", "header column 1: a case is a table: start the path with a field"),
-        ("project..trl", "project..trl", "header column 1: has an empty part between dots"),
+        (
+            "partners[0],partners[0].name",
+            "partners[0].name",
+            "header column 2: puts a field inside `partners[0]`, which column 1 "
+            "(`partners[0]`) gives a value [KSP401]",
+        ),
+        (
+            "partners[1].name,partners.1.name",
+            "partners.1.name",
+            "header column 2: names the same fact as column 1 (`partners[1].name`) [KSP401]",
+        ),
+        (
+            "partners[x].name",
+            "partners[x].name",
+            "header column 1: `[x]` is not an index: an index is a whole number from 0; "
+            "a column is a fact path such as `partners[0].country` [KSP401]",
+        ),
+        (
+            "partners[0",
+            "partners[0",
+            "header column 1: `partners[0` has a `[` that is not closed; a column is a fact "
+            "path such as `partners[0].country` [KSP401]",
+        ),
+        ("0.name", "0.name", "header column 1: a path starts with a field name, such as"),
+        ("[0].name", "[0].name", "header column 1: `[0]` has no field name before its `[`"),
+        (
+            "project..trl",
+            "project..trl",
+            "header column 1: the path has an empty part between dots",
+        ),
         ("project.trl,", "", "header column 2: has no name"),
     ],
 )
@@ -353,5 +381,24 @@ def test_a_csv_column_into_an_element_an_earlier_column_left_unknown(tmp_path: P
     table; the schema then judges the case as usual."""
     path = tmp_path / "cases.csv"
     path.write_text("partners.1,partners.0.country\nBE,CN\n", encoding="utf-8")
-    (line, case), = list(read_batch(path))
+    ((line, case),) = list(read_batch(path))
     assert (line, case) == (2, {"partners": [{"country": "CN"}, "BE"]})
+
+
+def test_csv_headers_read_fact_paths_in_either_form(tmp_path: Path) -> None:
+    """`partners[0].name` is the one syntax; headers written as `partners.0.name` before
+    it still read, to the same case."""
+    rows = 'CN,Example University,robotics,"""ai""",4\n'
+    bracketed, dotted = tmp_path / "bracketed.csv", tmp_path / "dotted.csv"
+    bracketed.write_text(
+        "partners[2].country,partners[0].name,project.topics[1],project.topics[0],project.trl\n"
+        + rows
+    )
+    dotted.write_text(
+        "partners.2.country,partners.0.name,project.topics.1,project.topics.0,project.trl\n" + rows
+    )
+    expected = {
+        "partners": [{"name": "Example University"}, {}, {"country": "CN"}],
+        "project": {"topics": ["ai", "robotics"], "trl": 4},
+    }
+    assert list(read_batch(bracketed)) == list(read_batch(dotted)) == [(2, expected)]

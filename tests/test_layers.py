@@ -23,6 +23,7 @@ LAYERS = {
     "diagnostics": 0,
     "limits": 0,
     "files": 0,
+    "paths": 0,
     "version": 0,
     "lang": 1,
     "screening": 1,

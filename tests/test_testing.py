@@ -182,3 +182,64 @@ def test_no_tests_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     fixture_policy(tmp_path, RULES)
     code, _, err = run(capsys, "test", str(tmp_path))
     assert code == 2 and "no tests: put test files in" in err
+
+
+EITHER_FORM = """
+[[test]]
+name = "changes at a bracketed path"
+case = "cases/iran.toml"
+changes = { "partners[0].military_ties" = true }
+expect = { verdict = "review", fired = ["risky"] }
+
+[[test]]
+name = "open questions named in the older dotted form"
+case = { partners = [{ country = "CN" }] }
+expect = { open_questions = ["partners.0.military_ties"] }
+
+[[test]]
+name = "the bad field named in the older dotted form"
+case = { partners = [{ country = "XX" }] }
+error = "partners.0.country"
+
+[[test]]
+name = "the bad field named as decisions show it"
+case = { partners = [{ country = "XX" }] }
+error = "partners[0].country"
+"""
+
+
+def test_policy_tests_read_fact_paths_in_either_form(
+    policy_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (policy_dir / "tests" / "paths.toml").write_text(EITHER_FORM)
+    code, out, _ = run(capsys, "test", str(policy_dir))
+    assert (code, out) == (0, "4 passed, 0 failed\n")
+    (policy_dir / "tests" / "never.toml").write_text(
+        '[[test]]\nname = "never"\ncase = { partners = [{ country = "CN" }] }\n'
+        'never = { open_questions = ["partners.0.military_ties"] }\n'
+    )
+    code, out, _ = run(capsys, "test", str(policy_dir))
+    assert code == 1 and "must not hold [partners[0].military_ties]" in out
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ('"partners[0" = 1', "the change `partners[0` is not a fact path: `partners[0` has a"),
+        ('"0.country" = 1', "is not a fact path: a path starts with a field name"),
+        # Once a KeyError (a digit into a table) or a key 0 quietly set in a table.
+        ('"project.0.x" = 1', "the change `project.0.x` does not fit the case"),
+        ('"project[0]" = 1', "the change `project[0]` does not fit the case"),
+        ('"partners[5].country" = "CN"', "the change `partners[5].country` does not fit"),
+        ('"partners.country" = "CN"', "the change `partners.country` does not fit the case"),
+    ],
+)
+def test_changes_that_are_no_path_or_do_not_fit_are_refused_in_words(
+    policy_dir: Path, capsys: pytest.CaptureFixture[str], change: str, message: str
+) -> None:
+    (policy_dir / "tests" / "bad.toml").write_text(
+        '[[test]]\nname = "x"\ncase = { project = { trl = 3 }, partners = [{}] }\n'
+        f"changes = {{ {change} }}\n"
+    )
+    code, _, err = run(capsys, "test", str(policy_dir))
+    assert code == 2 and message in err and "Traceback" not in err

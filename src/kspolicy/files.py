@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 
 class NotAFile(OSError):
@@ -20,7 +20,7 @@ class NotAFile(OSError):
     before a byte is read.
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: FileKind) -> None:
         super().__init__(f"it is {kind}, not a file")
         self.kind = kind
 
@@ -33,7 +33,11 @@ class TooLarge(Exception):
         self.size = size
 
 
-def _kind(mode: int) -> str:
+FileKind = Literal["a folder", "a named pipe (FIFO)", "a device", "a socket", "not a regular file"]
+"""What a path names instead of a regular file, in the words `NotAFile` says it with."""
+
+
+def _kind(mode: int) -> FileKind:
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):

@@ -53,8 +53,10 @@ from ..lang.schema import (
     Schema,
     TextType,
     Type,
+    value_kind,
 )
 from ..limits import DEFAULT, Limits
+from ..paths import child, element
 
 
 class _Invalid(ValueError):
@@ -63,17 +65,6 @@ class _Invalid(ValueError):
     def __init__(self, message: str, code: Code = KSP404) -> None:
         super().__init__(message)
         self.code = code
-
-
-def _type_name(value: Any) -> str:
-    return {
-        bool: "true/false",
-        int: "a whole number",
-        float: "a number",
-        str: "a text",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
 
 
 # ---- cases -------------------------------------------------------------------------
@@ -169,7 +160,7 @@ class CaseReader:
         """The case's facts as plain data (unknown facts None), or CaseError."""
         if not isinstance(data, Mapping):
             raise CaseError(
-                [CaseProblem("", f"a case is a table of fields, not {_type_name(data)}", KSP402)],
+                [CaseProblem("", f"a case is a table of fields, not {value_kind(data)}", KSP402)],
                 source,
             )
         try:
@@ -201,11 +192,13 @@ def _has_required(record: RecordType) -> bool:
 def _scalar(type_: Type, value: Any) -> Any:
     if isinstance(type_, BoolType):
         if not isinstance(value, bool):
+            # The words of the type (`type_.what`) elsewhere; for bool and date, what to
+            # write, which is what someone filling in a case needs.
             raise _Invalid(f"expected true or false, got {describe(value)}", KSP402)
         return value
     if isinstance(type_, IntType):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(f"expected a whole number, got {describe(value)}", KSP402)
+            raise _Invalid(f"expected {type_.what}, got {describe(value)}", KSP402)
         if (
             type_.low is not None
             and type_.high is not None
@@ -215,13 +208,13 @@ def _scalar(type_: Type, value: Any) -> Any:
         return value
     if isinstance(type_, NumberType):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _Invalid(f"expected a number, got {describe(value)}", KSP402)
+            raise _Invalid(f"expected {type_.what}, got {describe(value)}", KSP402)
         if isinstance(value, float) and not math.isfinite(value):
             raise _Invalid(f"{value} is not a finite number")
         return value
     if isinstance(type_, TextType):
         if not isinstance(value, str):
-            raise _Invalid(f"expected a text, got {describe(value)}", KSP402)
+            raise _Invalid(f"expected {type_.what}, got {describe(value)}", KSP402)
         return value
     if isinstance(type_, DateType):
         day = parse_date(value)
@@ -265,26 +258,27 @@ def _problems(exc: BaseException, path: str, record: Any, schema: Schema) -> lis
                 name = list(record.fields)[int(name[1:])]
             field = record.fields.get(name) if isinstance(record, RecordType) else None
             inner_type = field.type if field is not None else None
-            found += _problems(inner, f"{path}.{name}" if path else name, inner_type, schema)
+            found += _problems(inner, child(path, name), inner_type, schema)
         for inner in without:
             found += _problems(inner, path, record, schema)
         return found
     if isinstance(exc, IterableValidationError):
         found = []
         indexed, unindexed = exc.group_exceptions()
-        element = record.element if isinstance(record, ListType) else None
+        element_type = record.element if isinstance(record, ListType) else None
         for inner, index_note in indexed:
-            found += _problems(inner, f"{path}[{index_note.index}]", element, schema)
+            index = index_note.index  # cattrs types it `int | str`: a list's is an int
+            where = element(path, index) if isinstance(index, int) else child(path, str(index))
+            found += _problems(inner, where, element_type, schema)
         for inner in unindexed:
-            found += _problems(inner, path, element, schema)
+            found += _problems(inner, path, element_type, schema)
         return found
     if isinstance(exc, ForbiddenExtraKeysError):
         known = record.fields if isinstance(record, RecordType) else {}
         problems = []
         for extra in sorted(exc.extra_fields):
             hint = did_you_mean(extra, known, quote="'")
-            shown = printable(extra)
-            where = f"{path}.{shown}" if path else shown
+            where = child(path, printable(extra))
             message = "unknown field" + (
                 f"; {hint}" if hint else f"; known fields here: {', '.join(known) or 'none'}"
             )
@@ -382,13 +376,12 @@ def unencodable(data: Any) -> str | None:
                 return path
         elif isinstance(value, Mapping):
             for key, item in value.items():
-                shown = printable(str(key))
-                where = f"{path}.{shown}" if path else shown
+                where = child(path, printable(str(key)))
                 if isinstance(key, str) and not _encodes(key):
                     return where
                 stack.append((where, item))
         elif isinstance(value, list | tuple):
-            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+            stack.extend((element(path, i), item) for i, item in enumerate(value))
     return None
 
 

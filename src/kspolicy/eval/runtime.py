@@ -31,6 +31,7 @@ from ..lang import checked as c
 from ..lang.catalogue import ENGINE, Catalogue
 from ..lang.schema import ListType, RecordType, Schema
 from ..limits import DEFAULT, Limits
+from ..paths import format_path, parse_path
 from .decision import (
     Decision,
     Match,
@@ -94,7 +95,9 @@ Compiled = Callable[[Env], Ev]
 
 
 def show(value: Any) -> str:
-    """A value as the trace shows it."""
+    """A value as people read it, the one way: in a trace, an explanation, a test's
+    failure. Unknown is `unknown`, booleans `true`/`false`, a set `{a, b}` (sorted), a
+    list `[a, b]`."""
     if value is None:
         return "unknown"
     if value is True:
@@ -103,6 +106,8 @@ def show(value: Any) -> str:
         return "false"
     if isinstance(value, frozenset | set):
         return "{" + ", ".join(sorted(map(str, value))) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(show, value)) + "]"
     return str(value)
 
 
@@ -425,14 +430,13 @@ def _open_questions(
 
 
 def split_path(path: str) -> list[tuple[str, int | None]]:
-    """`partners[1].country` as [("partners", 1), ("country", None)]."""
+    """`partners[1].country` as [("partners", 1), ("country", None)] (see `kspolicy.paths`)."""
     parts: list[tuple[str, int | None]] = []
-    for segment in path.split("."):
-        if segment.endswith("]") and "[" in segment:
-            name, index = segment[:-1].split("[", 1)
-            parts.append((name, int(index)))
-        else:
-            parts.append((segment, None))
+    for part in parse_path(path):
+        if isinstance(part, str):
+            parts.append((part, None))
+        else:  # the schema has no list of lists: an index follows a name
+            parts[-1] = (parts[-1][0], part)
     return parts
 
 
@@ -448,7 +452,7 @@ class _Placeholders(dict[str, str]):
 def _element_name(schema: Schema, parts: list[tuple[str, int | None]], lang: str) -> str:
     """How a question names a list element whose own name is unknown: by its record's
     title and its place, `partner 2`, where the record has a title; else by its path."""
-    path = ".".join(f"{n}[{i}]" if i is not None else n for n, i in parts)
+    path = format_path([p for n, i in parts for p in ((n,) if i is None else (n, i))])
     if not parts or parts[-1][1] is None:
         return path
     owner = schema.field_at(tuple(name for name, _ in parts))

@@ -17,6 +17,7 @@ from . import nodes as n
 from .catalogue import Catalogue
 from .lists import NamedList
 from .schema import EnumType, Schema, Type
+from .validity import Validity
 
 
 @attrs.frozen(eq=False)
@@ -191,8 +192,9 @@ class Effect:
 
 
 @attrs.frozen(eq=False)
-class Rule:
-    """A rule: when it applies, what it does, its sources and its reason."""
+class Rule(Validity):
+    """A rule: when it applies, what it does, its sources and its reason; in force in
+    a period (`valid_on`)."""
 
     name: str
     title: n.Text | None
@@ -205,12 +207,6 @@ class Rule:
     because: n.Text | None
     binders: tuple[str, ...]
     node: n.Rule
-
-    def valid_on(self, day: dt.date) -> bool:
-        """Whether the rule is in force on a day."""
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_until is None or day <= self.valid_until
-        )
 
 
 @attrs.frozen(eq=False)

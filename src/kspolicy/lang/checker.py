@@ -254,7 +254,7 @@ class Checker:
             texts = [f.name for f in record.fields.values() if isinstance(f.type, TextType)]
             self.error(
                 KSP208,
-                f"`{named_by.text}` is {_a(found.type)}: an element is named by a text or a code",
+                f"`{named_by.text}` is {found.type.what}: an element is named by a text or a code",
                 named_by.span,
                 f"name a text field, such as {_some(texts)}" if texts else None,
             )
@@ -346,7 +346,7 @@ class Checker:
         if not fits:
             self.error(
                 KSP220,
-                f"the default of `{decl.name.text}` is not {_a(type_)}",
+                f"the default of `{decl.name.text}` is not {type_.what}",
                 literal.span,
                 f"give a default of type {type_}, or none",
             )
@@ -482,7 +482,7 @@ class Checker:
         elif not isinstance(key.type, TextType):
             self.error(
                 KSP208,
-                f"`{outcome.key.span.text}` is {_a(key.type)}, not a code or text",
+                f"`{outcome.key.span.text}` is {key.type.what}, not a code or text",
                 outcome.key.span,
             )
             return None
@@ -632,7 +632,7 @@ class Checker:
         if expr is not None and not isinstance(_type_of(expr, self), BoolType):
             self.error(
                 KSP208,
-                f"`{node.span.text}` is {_a(_type_of(expr, self))}, not a condition",
+                f"`{node.span.text}` is {_type_of(expr, self).what}, not a condition",
                 node.span,
                 "compare it with something, e.g. `== ...` or `is known`",
             )
@@ -774,7 +774,7 @@ class Checker:
             if not isinstance(current, RecordType):
                 self.error(
                     KSP208,
-                    f"`{'.'.join([base or '', *fields]).strip('.')}` is {_a(current)}"
+                    f"`{'.'.join([base or '', *fields]).strip('.')}` is {current.what}"
                     f", so it has no field `{part.text}`",
                     part.span,
                     None,
@@ -844,8 +844,8 @@ class Checker:
             if not comparable(element, resolved.type):
                 self.error(
                     KSP208,
-                    f"`{item.span.text}` is {_a(resolved.type)}, and this set holds "
-                    f"{_plural(element)}",
+                    f"`{item.span.text}` is {resolved.type.what}, and this set holds "
+                    f"{element.plural}",
                     item.span,
                     None,
                 )
@@ -892,7 +892,7 @@ class Checker:
                 help_ = f"codes of {lt.name} have no order; compare with `==` or `in`"
             self.error(
                 KSP208,
-                f"cannot compare {_a(lt)} with {_a(rt)} using `{node.op}`",
+                f"cannot compare {lt.what} with {rt.what} using `{node.op}`",
                 node.span,
                 help_,
             )
@@ -933,7 +933,7 @@ class Checker:
             if isinstance(container, c.Fact) and not isinstance(ct, ListType):
                 self.error(
                     KSP208,
-                    f"`{node.container.span.text}` is {_a(ct)}, not a list or set",
+                    f"`{node.container.span.text}` is {ct.what}, not a list or set",
                     node.container.span,
                     "use `==` to compare one value",
                 )
@@ -941,8 +941,8 @@ class Checker:
             if not comparable(et, inner):
                 self.error(
                     KSP208,
-                    f"`{node.element.span.text}` is {_a(et)}, but "
-                    f"`{node.container.span.text}` holds {_plural(inner)}",
+                    f"`{node.element.span.text}` is {et.what}, but "
+                    f"`{node.container.span.text}` holds {inner.plural}",
                     node.span,
                     None,
                 )
@@ -970,7 +970,7 @@ class Checker:
                         or f"it is compared with {element.name} at {span}",
                     )
         elif not isinstance(element, TextType):
-            self.error(KSP208, f"list {named.name} holds codes, not {_plural(element)}", span, None)
+            self.error(KSP208, f"list {named.name} holds codes, not {element.plural}", span, None)
 
     def _matches(self, node: n.Matches, scope: _Scope) -> c.Expr | None:
         subject = self._expr(node.subject, scope)
@@ -981,7 +981,7 @@ class Checker:
         if not isinstance(st, TextType):
             self.error(
                 KSP208,
-                f"`matches` compares names, and `{node.subject.span.text}` is {_a(st)}",
+                f"`matches` compares names, and `{node.subject.span.text}` is {st.what}",
                 node.subject.span,
                 "use `in` for codes",
             )
@@ -1059,35 +1059,6 @@ def _type_of(expr: c.Expr, checker: Checker) -> Type:
 
 def _unique_ordered(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
-
-
-def _a(type_: Type) -> str:
-    if isinstance(type_, EnumType):
-        return type_.what
-    if isinstance(type_, ListType):
-        return f"a list of {_plural(type_.element)}"
-    if isinstance(type_, RecordType):
-        return f"a {type_.name} record"
-    words = {
-        BoolType: "a true/false value",
-        IntType: "a whole number",
-        NumberType: "a number",
-        TextType: "a text",
-        DateType: "a date",
-    }
-    return words.get(type(type_), str(type_))
-
-
-def _plural(type_: Type) -> str:
-    if isinstance(type_, EnumType):
-        return f"{type_.name} codes"
-    return {
-        BoolType: "true/false values",
-        IntType: "whole numbers",
-        NumberType: "numbers",
-        TextType: "texts",
-        DateType: "dates",
-    }.get(type(type_), str(type_))
 
 
 def _some(names: Iterable[str]) -> str:

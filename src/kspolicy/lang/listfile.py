@@ -14,10 +14,19 @@ from typing import Any
 
 import attrs
 
-from ..diagnostics import KSP120, KSP133, KSP215, Diagnostic, describe, did_you_mean, error
+from ..diagnostics import (
+    KSP120,
+    KSP133,
+    KSP215,
+    KSP219,
+    Diagnostic,
+    describe,
+    did_you_mean,
+    error,
+)
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
-from .lists import Entries, Entry, NamedList
+from .lists import LIST_KINDS, Entries, Entry, ListKind, NamedList
 
 
 def read_list_file(
@@ -68,9 +77,9 @@ _LIST_KEYS = (
 )
 
 
-_KEY_NAMES = {"codes": "code", "entities": "name", "records": "key"}
+_KEY_NAMES: dict[ListKind, str] = {"codes": "code", "entities": "name", "records": "key"}
 # Keys an entry may have besides its key; a records entry may also hold any data field.
-_ENTRY_KEYS = {
+_ENTRY_KEYS: dict[ListKind, tuple[str, ...]] = {
     "codes": ("valid_from", "valid_until", "note"),
     "entities": (
         "aliases",
@@ -106,9 +115,10 @@ def _named_list(
                 did_you_mean(key, _LIST_KEYS) or f"a list has: {', '.join(_LIST_KEYS)}",
                 _find(source, key, span.start),
             )
-    kind = table.get("kind")
-    if kind not in _KEY_NAMES:
-        problem(f'`kind` must be "codes", "entities" or "records", not {describe(kind)}')
+    kind = next((k for k in LIST_KINDS if k == table.get("kind")), None)
+    if kind is None:
+        kinds = ", ".join(f'"{k}"' for k in LIST_KINDS[:-1]) + f' or "{LIST_KINDS[-1]}"'
+        problem(f"`kind` must be {kinds}, not {describe(table.get('kind'))}")
         return None, problems
     origin = table.get("source")
     if not isinstance(origin, str) or not origin.strip():
@@ -163,7 +173,7 @@ def _named_list(
             problem(f"`{what}` is listed twice", hint, entry.span or span)
             continue
         accepted.append(entry)
-    return NamedList(
+    named = NamedList(
         name=name,
         kind=kind,
         entries=tuple(accepted),
@@ -177,13 +187,21 @@ def _named_list(
         max_age=max_age,
         source_url=texts["source_url"],
         sha256=texts["sha256"],
-    ), problems
+    )
+    if named.ends_before_it_starts:
+        problems.append(
+            error(KSP219, f"list {name} stops being valid before it starts", span, _UNTIL)
+        )
+    return named, problems
+
+
+_UNTIL = "`valid_until` must be on or after `valid_from`"
 
 
 def _entry(
     source: Source,
     name: str,
-    kind: str,
+    kind: ListKind,
     raw: Any,
     span: Span,
     problems: list[Diagnostic],
@@ -235,7 +253,8 @@ def _entry(
     note = raw.get("note")
     note = note if isinstance(note, str) else None
     if kind != "entities":
-        return Entry(key, tuple(aliases), dates[0], dates[1], note, where, data)
+        entry = Entry(key, tuple(aliases), dates[0], dates[1], note, where, data)
+        return _in_force(entry, name, where, problems)
 
     def bad(message: str, hint: str | None = None) -> None:
         problems.append(error(KSP215, f"list {name}: {message}", where, hint))
@@ -280,7 +299,7 @@ def _entry(
     valid_until = dates[1]
     if valid_until is None and delisted is not None:
         valid_until = delisted - dt.timedelta(days=1)
-    return Entry(
+    entry = Entry(
         key,
         tuple(aliases),
         valid_from,
@@ -296,6 +315,7 @@ def _entry(
         listed=listed,
         delisted=delisted,
     )
+    return _in_force(entry, name, where, problems)
 
 
 # What `type` an entity of an entities list may be.
@@ -316,6 +336,15 @@ def _max_age(value: Any, problem: Callable[..., None], at: Span) -> dt.timedelta
         return None
     days = int(found.group(1)) * (7 if found.group(2) == "w" else 1)
     return dt.timedelta(days=days)
+
+
+def _in_force(entry: Entry, name: str, where: Span, problems: list[Diagnostic]) -> Entry | None:
+    """The entry, or None with KSP219 when it stops being valid before it starts."""
+    if entry.ends_before_it_starts:  # never in force: refused, like a rule
+        message = f"list {name}: `{entry.key}` stops being valid before it starts"
+        problems.append(error(KSP219, message, where, _UNTIL))
+        return None
+    return entry
 
 
 def _toml_error(source: Source, exc: tomllib.TOMLDecodeError) -> Diagnostic:

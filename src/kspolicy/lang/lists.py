@@ -13,15 +13,21 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Container
-from typing import Any
+from typing import Any, Literal, get_args
 
 import attrs
 
 from ..span import Span
+from .validity import Validity
+
+ListKind = Literal["codes", "entities", "records"]
+"""What a list holds: codes (a set), entities (names with aliases) or records (data by key)."""
+
+LIST_KINDS: tuple[ListKind, ...] = get_args(ListKind)
 
 
 @attrs.frozen(eq=False)
-class Entry:
+class Entry(Validity):
     """One entry: a code, or an entity's name with its aliases; valid in a period."""
 
     key: str
@@ -41,17 +47,6 @@ class Entry:
     programmes: tuple[str, ...] = ()
     listed: dt.date | None = None
     delisted: dt.date | None = None
-
-    def valid_on(self, day: dt.date) -> bool:
-        """Whether the entry is in force on a day."""
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_until is None or day <= self.valid_until
-        )
-
-    @property
-    def period(self) -> tuple[dt.date, dt.date]:
-        """The first and last day it is valid (no date: open-ended)."""
-        return (self.valid_from or dt.date.min, self.valid_until or dt.date.max)
 
 
 class Entries:
@@ -87,11 +82,11 @@ class Entries:
 
 
 @attrs.frozen(eq=False)
-class NamedList:
-    """A list as declared in a list file."""
+class NamedList(Validity):
+    """A list as declared in a list file, in force in a period (`valid_on`)."""
 
     name: str
-    kind: str  # "codes", "entities" or "records"
+    kind: ListKind
     entries: tuple[Entry, ...]
     source: str
     retrieved: dt.date | None
@@ -115,12 +110,6 @@ class NamedList:
             return True
         taken = self.retrieved.date() if isinstance(self.retrieved, dt.datetime) else self.retrieved
         return as_of > taken + self.max_age
-
-    def valid_on(self, day: dt.date) -> bool:
-        """Whether the list itself is in force on a day."""
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_until is None or day <= self.valid_until
-        )
 
     def entries_on(self, day: dt.date) -> tuple[Entry, ...]:
         """The entries in force on a day (none when the list itself is not)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from typing import TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 import attrs
 
@@ -20,6 +20,9 @@ from .nodes import Text
 class BoolType:
     """`bool`: true or false."""
 
+    what: ClassVar[str] = "a true/false value"
+    plural: ClassVar[str] = "true/false values"
+
     def __str__(self) -> str:
         return "bool"
 
@@ -27,6 +30,9 @@ class BoolType:
 @attrs.frozen
 class IntType:
     """`int`, or `int low..high` when bounded."""
+
+    what: ClassVar[str] = "a whole number"
+    plural: ClassVar[str] = "whole numbers"
 
     low: int | None = None
     high: int | None = None
@@ -39,6 +45,9 @@ class IntType:
 class NumberType:
     """`number`: any number, whole or not."""
 
+    what: ClassVar[str] = "a number"
+    plural: ClassVar[str] = "numbers"
+
     def __str__(self) -> str:
         return "number"
 
@@ -47,6 +56,9 @@ class NumberType:
 class TextType:
     """`text`."""
 
+    what: ClassVar[str] = "a text"
+    plural: ClassVar[str] = "texts"
+
     def __str__(self) -> str:
         return "text"
 
@@ -54,6 +66,9 @@ class TextType:
 @attrs.frozen
 class DateType:
     """`date`."""
+
+    what: ClassVar[str] = "a date"
+    plural: ClassVar[str] = "dates"
 
     def __str__(self) -> str:
         return "date"
@@ -79,6 +94,11 @@ class EnumType:
         """How a value of this type is named in messages: `a country code`."""
         return self.description or f"a value of {self.name}"
 
+    @property
+    def plural(self) -> str:
+        """How values of this type are named in messages: `Country codes`."""
+        return f"{self.name} codes"
+
     def __contains__(self, code: object) -> bool:
         return code in self.code_set
 
@@ -91,6 +111,16 @@ class ListType:
     """A list of values of one type: `list of Partner`."""
 
     element: Type
+
+    @property
+    def what(self) -> str:
+        """How a value of this type is named in messages: `a list of texts`."""
+        return f"a list of {self.element.plural}"
+
+    @property
+    def plural(self) -> str:
+        """How values of this type are named in messages: `lists of texts`."""
+        return f"lists of {self.element.plural}"
 
     def __str__(self) -> str:
         return f"list of {self.element}"
@@ -119,9 +149,24 @@ class RecordType:
     title: Text | None = None
     named_by: str | None = None
 
+    @property
+    def what(self) -> str:
+        """How a value of this type is named in messages: `a Partner record`."""
+        return f"a {self.name} record"
+
+    @property
+    def plural(self) -> str:
+        """How values of this type are named in messages: `Partner records`."""
+        return f"{self.name} records"
+
     def __str__(self) -> str:
         return self.name
 
+
+# Every type says in words what its values are: `what` (`a whole number`, `a list of
+# texts`, `a country code`) and `plural` (`whole numbers`): the checker's messages and
+# the case checker's use these, and nothing else names a type in words. `value_kind`
+# does the same for a value read from a case, whatever type it should have had.
 
 Type: TypeAlias = (
     BoolType | IntType | NumberType | TextType | DateType | EnumType | ListType | RecordType
@@ -186,6 +231,29 @@ class Schema:
                     yield from walk(inner, path)
 
         return walk(self.root, ())
+
+
+def value_kind(value: Any) -> str:
+    """What a value read from a case or a batch is, in words: `a text`, `a list`, `a
+    table`, `a whole number`, `true/false`, `null`; for a message that says what was
+    found where something else belongs."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return IntType.what
+    if isinstance(value, float):
+        return NumberType.what
+    if isinstance(value, str):
+        return TextType.what
+    if isinstance(value, dt.date):
+        return DateType.what
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a table"
+    return type(value).__name__
 
 
 def is_numeric(t: Type) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..diagnostics import KspolicyError, did_you_mean
 from ..eval.decision import Decision, RuleResult, TraceNode
+from ..eval.runtime import show
 from ..lang import checked as c
 from ..lang.schema import ListType, RecordType
 from .document import Block, Heading, Item, Items, Line, Para, Run, line
@@ -81,7 +82,7 @@ def _rule_item(result: RuleResult, w: dict[str, str], binding: str) -> Item:
         children.append(Para(line(result.because)))
     details: list[Item] = []
     if result.facts:
-        facts = [Run(f"{k} = {_show(v)}", "code") for k, v in result.facts.items()]
+        facts = [Run(f"{k} = {show(v)}", "code") for k, v in result.facts.items()]
         details.append(Item(line(f"{w['facts']}: ", *_join(facts))))
     for match in result.matched:
         alias = f" {w['alias']} '{match.alias}'" if match.alias else ""
@@ -111,18 +112,6 @@ def _join(runs: list[Run]) -> list[Run]:
             joined.append(Run(", "))
         joined.append(run)
     return joined
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "unknown"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(map(_show, value)) + "]"
-    return str(value)
 
 
 def explain(

@@ -11,12 +11,14 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 from ..diagnostics import KSP401, KSP402, KSP406, KSP407, KSP409, CaseError, CaseProblem, Code
 from ..eval.cases import Unreadable, depth_exceeds, json_problem
 from ..files import open_regular, os_reason
+from ..lang.schema import value_kind
 from ..limits import DEFAULT, Limits
+from ..paths import EXAMPLE, Part, PathError, format_path, parse_path
 
 
 def read_batch(path: Path, limits: Limits = DEFAULT) -> Iterator[tuple[int, Any]]:
@@ -101,7 +103,7 @@ def _json_case(line: bytes, limits: Limits) -> Any:
     if not isinstance(case, dict):
         # Never a path to a case file: the batch's author would choose what is read.
         return Unreadable(
-            f"each line must be a JSON object (a case), not {_json_kind(case)}", KSP402
+            f"each line must be a JSON object (a case), not {value_kind(case)}", KSP402
         )
     if depth_exceeds(case, limits.max_depth):
         return Unreadable(
@@ -110,21 +112,9 @@ def _json_case(line: bytes, limits: Limits) -> Any:
     return case
 
 
-def _json_kind(value: Any) -> str:
-    if isinstance(value, str):
-        return "a text"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    return "a number"
-
-
 # ---- CSV -----------------------------------------------------------------------------
 
-Part = str | int  # a field name, or an index in a list
+PlaceKind = Literal["table", "list", "value"]
 
 
 class _RowTooLarge(Exception):
@@ -253,8 +243,11 @@ def _csv_rows(
 
 def _columns(header: list[str], limits: Limits) -> tuple[list[tuple[Part, ...]], list[CaseProblem]]:
     """Each column's path in a case, and what is wrong with the header: columns that
-    collide (`institution` and `institution.x`; `partners.x` and `partners.0.name`),
-    a list index past the limit on a list's length, a column without a name."""
+    collide (`institution` and `institution.x`; `partners.x` and `partners[0].name`),
+    a list index past the limit on a list's length, a column that is not a fact path.
+
+    A column is a fact path (`partners[0].country`, see `kspolicy.paths`), the older
+    `partners.0.country` included: headers written before the one syntax still read."""
     problems: list[CaseProblem] = []
     columns: list[tuple[Part, ...]] = []
     root = _Place("table", "")
@@ -263,15 +256,14 @@ def _columns(header: list[str], limits: Limits) -> tuple[list[tuple[Part, ...]],
         def problem(message: str, code: Code = KSP401, name: str = name, n: int = number) -> None:
             problems.append(CaseProblem(name, f"header column {n}: {message}", code))
 
-        texts = name.split(".")
-        if not name.strip() or not all(texts):
-            what = "has no name" if not name.strip() else "has an empty part between dots"
-            problem(f"{what}; a column is a path such as `partners.0.country`")
+        try:
+            if not name.strip():
+                raise PathError("has no name")
+            parts = parse_path(name)
+        except PathError as exc:
+            problem(f"{exc}; a column is a fact path such as `{EXAMPLE}`")
             columns.append(())
             continue
-        parts: tuple[Part, ...] = tuple(
-            int(text) if text.isascii() and text.isdigit() else text for text in texts
-        )
         columns.append(parts)
         too_far = [p for p in parts if isinstance(p, int) and p >= limits.max_items]
         if too_far:
@@ -291,21 +283,20 @@ class _Place:
     """A place in a case that columns fill: a table, a list, or a value, and the first
     column that made it so, to name in a clash."""
 
-    def __init__(self, kind: str | None, column: str) -> None:
+    def __init__(self, kind: PlaceKind | None, column: str) -> None:
         self.kind = kind
         self.column = column
         self.inner: dict[Part, _Place] = {}
 
     def add(self, parts: tuple[Part, ...], column: str) -> str | None:
-        """Record a column's path; what clashes with an earlier column, if anything."""
+        """Record a column's path; what clashes with an earlier column, if anything.
+        The path starts with a field name (`parse_path` sees to it)."""
         place = self
         for depth, part in enumerate(parts):
-            within = ".".join(map(str, parts[:depth]))
-            wanted = "list" if isinstance(part, int) else "table"
+            within = format_path(parts[:depth])
+            wanted: PlaceKind = "list" if isinstance(part, int) else "table"
             if place.kind == "value":
                 return f"puts a field inside `{within}`, which column {place.column} gives a value"
-            if place is self and wanted == "list":
-                return "a case is a table: start the path with a field name (`partners.0.name`)"
             if place.kind is None:
                 place.kind, place.column = wanted, column
             elif place.kind != wanted:

@@ -96,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="many cases: a .jsonl file (a case a line) or a .csv file (columns such "
-        "as project.trl, partners.0.country); one JSON line out per case",
+        "as project.trl, partners[0].country); one JSON line out per case",
     )
     eval_cmd.add_argument(
         "--out", type=Path, metavar="FILE", help="with --batch: write here (default: stdout)"

@@ -6,7 +6,7 @@ subfolder), each holding `[[test]]` tables:
     [[test]]
     name = "Drones with a Chinese university: review when the partner has military ties"
     case = "../../../examples/cases/drone-technology-with-chinese-university.toml"
-    changes = { "partners.0.military_ties" = true }     # optional edits of the case
+    changes = { "partners[0].military_ties" = true }    # optional edits of the case
     as_of = 2026-01-15                                   # optional
     lang = "en"                                          # optional
     expect = { verdict = "review", obligations = ["committee_review"] }   # at least
@@ -16,7 +16,9 @@ subfolder), each holding `[[test]]` tables:
 
 `case` is a path (relative to the test file) or an inline table. In `expect`, a scale
 holds when the decision is at least that high, a set when it holds at least those
-codes; `fired`, `pending` and `open_questions` (fact paths) work the same way. `exact`
+codes; `fired`, `pending` and `open_questions` (fact paths) work the same way. Fact
+paths (`changes`, `open_questions`, an `error` that is no code) are read by
+`kspolicy.paths`: `partners[0].country`, or the older `partners.0.country`. `exact`
 asks for equality, `never` for none of the codes. `run_tests` checks every test and can
 record coverage: which rules fired, and which sub-conditions were never true or false.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -35,8 +38,10 @@ import attrs
 from ..diagnostics import CaseError, KspolicyError, did_you_mean
 from ..eval.cases import load_case_file
 from ..eval.decision import Decision, TraceNode
+from ..eval.runtime import show
 from ..files import TooLarge, os_reason, read_bounded
 from ..limits import DEFAULT, Limits
+from ..paths import EXAMPLE, PathError, format_path, parse_path
 from ..policy import Policy
 
 TEST_KEYS = ("name", "case", "changes", "as_of", "lang", "expect", "exact", "never", "error")
@@ -164,32 +169,69 @@ def read_tests(path: Path, known: Iterable[str], limits: Limits = DEFAULT) -> li
                 case,
                 as_of,
                 raw.get("lang", "en"),
-                raw.get("expect", {}),
-                raw.get("exact", {}),
-                raw.get("never", {}),
-                raw.get("error"),
+                _with_fact_paths(raw.get("expect", {})),
+                _with_fact_paths(raw.get("exact", {})),
+                _with_fact_paths(raw.get("never", {})),
+                _error(raw.get("error")),
             )
         )
     return tests
 
 
+def _error(error: str | None) -> str | None:
+    """What `error` names: a diagnostic code, or the path of the bad fact as shown."""
+    if error is None or _CODE.fullmatch(error):
+        return error
+    return _fact_path(error)
+
+
+_CODE = re.compile(r"KSP\d{3}")
+
+
 def _changed(case: dict[str, Any], changes: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """The case with dotted-path edits applied: `partners.0.country = "CN"`."""
+    """The case with edits at fact paths applied: `"partners[0].country" = "CN"`.
+
+    A path is read by `kspolicy.paths`, the older `partners.0.country` included."""
     result = copy.deepcopy(case)
     for path, value in changes.items():
-        target: Any = result
-        *parents, last = path.split(".")
         try:
-            for part in parents:
-                target = target[int(part)] if part.isdigit() else target.setdefault(part, {})
-            if last.isdigit():
-                target[int(last)] = value
-            else:
-                target[last] = value
-        except (IndexError, TypeError, AttributeError, ValueError):
-            # ValueError: a "digit" int() refuses, such as '²' or 5,000 of them
-            raise TestFileError(f"{where}: the change `{path}` does not fit the case") from None
+            *parents, last = parse_path(path)
+        except PathError as exc:
+            raise TestFileError(
+                f"{where}: the change `{path}` is not a fact path: {exc}; write it as `{EXAMPLE}`"
+            ) from None
+        target: Any = result
+        for depth, part in enumerate((*parents, last)):
+            # An index goes into a list and a name into a table, never the other way.
+            fits = (
+                isinstance(target, list) and part < len(target)
+                if isinstance(part, int)
+                else isinstance(target, dict)
+            )
+            if not fits:
+                raise TestFileError(f"{where}: the change `{path}` does not fit the case")
+            if depth < len(parents):
+                target = target[part] if isinstance(part, int) else target.setdefault(part, {})
+        target[last] = value
     return result
+
+
+def _fact_path(text: str) -> str:
+    """A fact path a test names, in the form decisions show: `partners.0.country` as
+    `partners[0].country`; a text that is no path as it is (the check then fails on it)."""
+    try:
+        return format_path(parse_path(text))
+    except PathError:
+        return text
+
+
+def _with_fact_paths(expected: dict[str, Any]) -> dict[str, Any]:
+    """`expect`, `exact` or `never` with the paths of `open_questions` as decisions show them."""
+    paths = expected.get("open_questions")
+    if paths is None:
+        return expected
+    shown = [_fact_path(p) if isinstance(p, str) else p for p in _as_list(paths)]
+    return {**expected, "open_questions": shown}
 
 
 def check(
@@ -213,12 +255,12 @@ def check(
     for name, wanted in test.exact.items():
         got = actual.get(name)
         if _normal(got) != _normal(wanted):
-            failures.append(f"{name}: expected exactly {_show(wanted)}, got {_show(got)}")
+            failures.append(f"{name}: expected exactly {show(wanted)}, got {show(got)}")
     for name, banned in test.never.items():
         got = actual.get(name)
         present = [c for c in _as_list(banned) if c in _as_list(got)]
         if present:
-            failures.append(f"{name}: must not hold {_show(present)}, got {_show(got)}")
+            failures.append(f"{name}: must not hold {show(present)}, got {show(got)}")
     return failures
 
 
@@ -241,7 +283,7 @@ def _at_least(policy: Policy, name: str, wanted: Any, got: Any) -> list[str]:
         return []
     missing = [c for c in _as_list(wanted) if c not in _as_list(got)]
     if missing:
-        return [f"{name}: missing {_show(missing)}; got {_show(got)}"]
+        return [f"{name}: missing {show(missing)}; got {show(got)}"]
     return []
 
 
@@ -253,12 +295,6 @@ def _as_list(value: Any) -> list[Any]:
 
 def _normal(value: Any) -> Any:
     return sorted(map(str, value)) if isinstance(value, list | tuple) else value
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(map(str, value)) + "]" if value else "[]"
-    return str(value)
 
 
 @attrs.define
