@@ -24,6 +24,7 @@ LAYERS = {
     "limits": 0,
     "files": 0,
     "version": 0,
+    "screening": 0,  # a package of its own, on layer 0 only, so that lang and eval may use it
     "lang": 1,
     "eval": 2,
     "render": 3,
