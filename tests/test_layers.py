@@ -25,8 +25,8 @@ LAYERS = {
     "files": 0,
     "paths": 0,
     "version": 0,
+    "screening": 0,  # a package of its own, on layer 0 only, so that lang and eval may use it
     "lang": 1,
-    "screening": 1,
     "eval": 2,
     "render": 3,
     "policy": 4,

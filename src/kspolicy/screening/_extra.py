@@ -1,0 +1,61 @@
+"""The optional libraries screening is built on, imported on first use.
+
+`kspolicy` itself never needs them: only a comparison does. A missing extra gives
+`ScreeningUnavailable` saying how to install it, never a bare `ImportError` from deep
+inside a comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_loaded: dict[str, Any] = {}
+
+
+class ScreeningUnavailable(ImportError):
+    """Screening needs the optional libraries of the `screening` extra, which are missing."""
+
+
+def _load() -> dict[str, Any]:
+    if not _loaded:
+        try:
+            from anyascii import anyascii
+            from rapidfuzz import fuzz, process
+            from rapidfuzz.distance import Indel
+        except ImportError as error:
+            raise ScreeningUnavailable(
+                f"kspolicy.screening needs the optional libraries rapidfuzz and anyascii "
+                f"({error.name or 'one of them'} is missing): install them with "
+                f"pip install 'kspolicy[screening]'"
+            ) from error
+        _loaded["anyascii"] = anyascii
+        _loaded["ratio"] = Indel.normalized_similarity
+        _loaded["process"] = process
+        _loaded["token_set"] = fuzz.token_set_ratio
+    return _loaded
+
+
+def anyascii() -> Callable[[str], str]:
+    """anyascii's transliteration of any script to ASCII (pure Python, no ICU)."""
+    fn: Callable[[str], str] = _load()["anyascii"]
+    return fn
+
+
+def ratio() -> Callable[[str, str], float]:
+    """rapidfuzz's normalized Indel similarity of two strings, 0 to 1."""
+    fn: Callable[[str, str], float] = _load()["ratio"]
+    return fn
+
+
+def extract() -> Callable[..., list[int]]:
+    """The positions of the `limit` choices most like a query (rapidfuzz's token-set
+    ratio, words in any order), best first."""
+    process = _load()["process"]
+    scorer = _load()["token_set"]
+
+    def best(query: str, choices: list[str], limit: int) -> list[int]:
+        found = process.extract(query, choices, scorer=scorer, limit=limit)
+        return [int(position) for _, _, position in found]
+
+    return best

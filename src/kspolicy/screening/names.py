@@ -1,0 +1,286 @@
+"""Folding a name into the tokens that are compared.
+
+A name goes through fixed steps, each data-driven (see `vocabulary`): Unicode
+normalisation; Chinese legal forms and institutional words read in the Chinese script;
+transliteration of every other script to Latin (anyascii); case folding; `&` read as
+`and`; punctuation to spaces; initials run together (`N.U.D.T.` is `nudt`); abbreviations
+spelled out; plural endings dropped; legal forms removed wherever they stand (the short,
+ambiguous ones only at either end); small words and titles set aside. No step builds a
+pattern from a name: the only regular expressions here are fixed ones applied to it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Literal
+
+import attrs
+
+from . import _extra, vocabulary
+
+Kind = Literal["organization", "person"]
+KINDS: tuple[Kind, ...] = ("organization", "person")
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_ABJAD = re.compile(r"[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\ufb1d-\ufdff\ufe70-\ufeff]")
+_SPLIT = re.compile(r"[^a-z0-9]+")
+_QUOTES = re.compile(r"['`\u2018\u2019\u02bb\u02bc]")
+
+
+@attrs.frozen
+class Folded:
+    """A name as compared: its significant tokens in order, and what was set aside."""
+
+    original: str
+    kind: Kind
+    tokens: tuple[str, ...]
+    """The tokens that identify: no legal form, small word or title."""
+    spelled: tuple[str, ...]
+    """The tokens with the small words kept (in order), for reading initials."""
+    legal_forms: tuple[str, ...]
+    """The legal forms removed, as they read after folding (`gmbh`, `co ltd`)."""
+    abjad: bool
+    """Written (partly) in Arabic or Hebrew script, whose transliteration has no vowels."""
+
+    @property
+    def compact(self) -> str:
+        """The tokens run together, so that `Hua Wei` and `Huawei` compare equal."""
+        return "".join(self.tokens)
+
+
+@lru_cache(maxsize=1 << 18)
+def fold_token(token: str) -> str:
+    """One lower-case ASCII token as compared: abbreviation spelled out, plural dropped."""
+    token = vocabulary.ABBREVIATIONS.get(token, token)
+    if len(token) > 5 and token.endswith("ies"):
+        token = token[:-3] + "y"
+    elif len(token) > 4 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+        token = token[:-1]
+    return vocabulary.ABBREVIATIONS.get(token, token)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(fold_token(word) for word in text.split())
+
+
+def _sequences(text: str) -> frozenset[tuple[str, ...]]:
+    return frozenset(
+        tuple(fold_token(word) for word in line.split()) for line in text.split("|") if line.strip()
+    )
+
+
+def _han_words() -> dict[str, str]:
+    pinyin = {}
+    for reading, english in vocabulary.HAN_WORDS.values():
+        pinyin[reading] = english
+    return pinyin
+
+
+LEGAL_ANYWHERE = _sequences(vocabulary.LEGAL_FORMS_ANYWHERE.replace("\n", " | "))
+LEGAL_AT_EDGE = _sequences(vocabulary.LEGAL_FORMS_AT_EDGE.replace("\n", " | "))
+_LEGAL_LONGEST = max(len(s) for s in LEGAL_ANYWHERE | LEGAL_AT_EDGE)
+_LEGAL_FIRST = frozenset(s[0] for s in LEGAL_ANYWHERE | LEGAL_AT_EDGE)
+STOPWORDS = _words(vocabulary.STOPWORDS)
+HONORIFICS = _words(vocabulary.HONORIFICS)
+PARTICLES = frozenset(vocabulary.PARTICLES.split())
+GENERIC = _words(vocabulary.GENERIC)
+INSTITUTION_TYPES = _words(vocabulary.INSTITUTION_TYPES)
+STRUCTURE = _words(vocabulary.STRUCTURE)
+ACRONYM_OPTIONAL = _words(vocabulary.ACRONYM_OPTIONAL) | STRUCTURE
+PLACES = _words(vocabulary.PLACES)
+_PINYIN_WORDS = _han_words()
+
+
+def _han_person(match: re.Match[str]) -> str:
+    """A Chinese person's name as it is romanised: the surname, then the given name in
+    one word (李伟 is `Li Wei`, 张晓明 `Zhang Xiaoming`)."""
+    spell = _extra.anyascii()
+    chunk = match.group(0)
+    return f" {spell(chunk[0])} {spell(chunk[1:])} " if len(chunk) > 1 else f" {spell(chunk)} "
+
+
+def _han_to_latin(text: str) -> str:
+    """Chinese runs as words: known institutional words translated, the rest in pinyin,
+    each run between two known words one word (so 哈尔滨 reads `haerbin`, as written)."""
+    spell = _extra.anyascii()
+    text = text.replace("分公司", " branch ")  # before 公司, which it holds
+    for form in vocabulary.LEGAL_FORMS_HAN:
+        text = text.replace(form, " youxian gongsi ")  # removed below as a legal form
+
+    def run(match: re.Match[str]) -> str:
+        chunk = match.group(0)
+        out: list[str] = []
+        plain = ""
+        i = 0
+        while i < len(chunk):
+            for size in (3, 2):
+                word = chunk[i : i + size]
+                if len(word) == size and word in vocabulary.HAN_WORDS:
+                    if plain:
+                        out.append(spell(plain))
+                        plain = ""
+                    out.append(vocabulary.HAN_WORDS[word][1])
+                    i += size
+                    break
+            else:
+                plain += chunk[i]
+                i += 1
+        if plain:
+            out.append(spell(plain))
+        return " " + " ".join(out) + " "
+
+    return _HAN.sub(run, text)
+
+
+def _merge_initials(words: list[str]) -> list[str]:
+    """Runs of two or more one-letter words as one word: `n u d t` is `nudt`."""
+    out: list[str] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        if len(run) >= 2:
+            out.append("".join(run))
+        else:
+            out.extend(run)
+        run = []
+        if word:
+            out.append(word)
+    return out
+
+
+def _strip_legal(words: list[str]) -> tuple[list[str], list[str]]:
+    """The words without legal forms, and the forms removed."""
+    kept: list[str] = []
+    removed: list[str] = []
+    i = 0
+    while i < len(words):
+        if words[i] not in _LEGAL_FIRST:  # most words start no legal form
+            kept.append(words[i])
+            i += 1
+            continue
+        for size in range(min(_LEGAL_LONGEST, len(words) - i), 0, -1):
+            seq = tuple(words[i : i + size])
+            at_edge = i == 0 or i + size == len(words)
+            if seq in LEGAL_ANYWHERE or (at_edge and len(words) > size and seq in LEGAL_AT_EDGE):
+                removed.append(" ".join(seq))
+                i += size
+                break
+        else:
+            kept.append(words[i])
+            i += 1
+    if not kept:  # a name that is all legal form (`Limited`) keeps its words
+        return words, []
+    return kept, removed
+
+
+@lru_cache(maxsize=65536)
+def fold(name: str, kind: Kind = "organization") -> Folded:
+    """The folded form of one name, as `compare` and the index read it."""
+    return fold_uncached(name, kind)
+
+
+def fold_uncached(name: str, kind: Kind = "organization") -> Folded:
+    """`fold` without its cache, for reading a whole list once."""
+    text = unicodedata.normalize("NFKC", name)
+    abjad = _ABJAD.search(text) is not None
+    if _HAN.search(text):
+        text = _han_to_latin(text) if kind == "organization" else _HAN.sub(_han_person, text)
+    if not text.isascii():
+        text = _extra.anyascii()(text)
+    text = text.casefold().replace("&", " and ").replace("+", " and ")
+    text = _QUOTES.sub("", text)
+    raw = [w for w in _SPLIT.split(text) if w]
+    if kind == "organization":
+        raw = _merge_initials(raw)
+    words = [fold_token(w) for w in raw] if kind == "organization" else raw
+    if kind == "organization":
+        words = [_PINYIN_WORDS.get(w, w) for w in words]
+        words = " ".join(words).split()  # a pinyin word may have become two English ones
+        words, legal = _strip_legal(words)
+        tokens = [w for w in words if w not in STOPWORDS] or words
+        spelled = words
+    else:
+        legal = []
+        words = [w for w in words if w not in HONORIFICS] or words
+        tokens = [w for i, w in enumerate(words) if i == 0 or w not in PARTICLES] or words
+        spelled = words
+    return Folded(
+        original=name,
+        kind=kind,
+        tokens=tuple(tokens),
+        spelled=tuple(spelled),
+        legal_forms=tuple(legal),
+        abjad=abjad,
+    )
+
+
+_SKELETON_STEPS = (
+    ("sch", "sh"),
+    ("tch", "ch"),
+    ("dzh", "j"),
+    ("zh", "sh"),
+    ("ph", "f"),
+    ("kh", "h"),
+    ("gh", "g"),
+    ("ck", "k"),
+    ("ch", "\x01"),
+    ("c", "k"),
+    ("q", "k"),
+    ("x", "ks"),
+    ("w", "v"),
+    ("y", "i"),
+    ("j", "i"),
+    ("\x01", "ch"),
+)
+_VOWEL_STEPS = (("ou", "u"), ("oo", "u"), ("ee", "i"), ("ie", "i"))
+
+
+def _collapse(token: str) -> str:
+    out: list[str] = []
+    for ch in token:
+        if not out or out[-1] != ch:
+            out.append(ch)
+    return "".join(out)
+
+
+@lru_cache(maxsize=1 << 18)
+def _base(token: str) -> str:
+    for old, new in _SKELETON_STEPS:
+        token = token.replace(old, new)
+    if len(token) > 2 and token[0] == "i" and token[1] in "aeiou":
+        token = token[1:]  # Yevgeny, Iurii: a leading y or i before a vowel
+    for old, new in _VOWEL_STEPS:
+        token = token.replace(old, new)
+    return _collapse(token)
+
+
+@lru_cache(maxsize=1 << 18)
+def skeleton(token: str) -> str:
+    """A rough sound-alike key for transliterated names: `Yevgeny`, `Evgeniy` and
+    `Jewgeni` share one, as do `Aleksandr` and `Alexandr`, `Raghavan` and `Ragavan`."""
+    token = _base(token)
+    # An h after a vowel and before a consonant is silent in transliteration (John, Jon).
+    return _collapse(
+        "".join(
+            ch
+            for k, ch in enumerate(token)
+            if not (
+                ch == "h"
+                and 0 < k
+                and token[k - 1] in "aeiou"
+                and (k + 1 == len(token) or token[k + 1] not in "aeiou")
+            )
+        )
+    )
+
+
+@lru_cache(maxsize=1 << 18)
+def consonants(token: str) -> str:
+    """The consonants of a token, doubled letters once, and without the semivowels
+    v and i (w, y): how Arabic and Hebrew script write a name (`محمد` reads `mhmd`, and
+    so does `Mohammed`; `يوسف` reads `ywsf`, and `Yousef` gives the same key)."""
+    return _collapse("".join(ch for ch in _base(token) if ch not in "aeiouv")) or token
