@@ -25,11 +25,19 @@ from .conftest import ROOT
 CASES = sorted((ROOT / "examples" / "cases").glob("*.toml"))[:5]
 
 
-@pytest.fixture
-def log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    path = tmp_path / "audit.jsonl"
+@pytest.fixture(scope="session")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A log of the five cases, recorded once: each test gets a copy to alter."""
+    path = tmp_path_factory.mktemp("recorded") / "audit.jsonl"
     for case in CASES:
         assert main(["eval", str(case), "--record", str(path)]) == 0
+    return path.read_bytes()
+
+
+@pytest.fixture
+def log(tmp_path: Path, recorded: bytes, capsys: pytest.CaptureFixture[str]) -> Path:
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(recorded)
     capsys.readouterr()
     return path
 
