@@ -1,24 +1,33 @@
-"""The audit log: decisions appended as hash-chained JSON lines, verified and replayed.
+"""The audit log: decisions appended as hash-chained, numbered JSON lines, verified and replayed.
 
 Each record holds what makes a decision reproducible and checkable: the case itself and
 its sha256, the date it was decided as of, the language, the sha256 of every policy and
-list file, the engine version, the decision, the time of recording, and the sha256 of
-the previous line. Its own sha256 covers all of that. So an edited line breaks its own
-hash, and a deleted, inserted or moved line breaks the chain at the next one. What the
-chain cannot show is lines cut off at the end: `verify` prints the last hash and the
-count, for an auditor to compare with a copy kept elsewhere.
+list file, the engine version, the decision, the time of recording, its sequence number
+(`seq`, from 0) and the sha256 of the previous line. Its own sha256 covers all of that.
+So an edited line breaks its own hash, a deleted, inserted or moved line breaks the
+chain and the numbering at the next one. What no chain can show by itself is a log cut
+at its end, emptied, or rewritten whole: for those, `checkpoint` signs the size and the
+Merkle root (`merkle`) of the log with a key its writer does not hold, as transparency
+logs do, and `verify` checks that the log extends the last checkpoint it trusts.
 
 A record must show what was decided, so a case file is read once (`read_case_file`):
 the same bytes are parsed, decided and recorded, with their sha256, and a file changed
 in the meantime cannot put another case in the record. (Reading the file again for
 the record once let 30 of 40 records contradict their decision, every one intact.)
 
-Appends take an exclusive lock and write each record whole, then `fsync` it. Like the
+Appends take an exclusive lock and write each record whole, then `fsync` it; `verify`
+reads under a shared lock, so it never sees half a record of a live writer. Like the
 append-only logs of certificate transparency, a record counts only once it is complete
-and on disk: a write that fails part-way (a full disk, a file size limit, an I/O error)
-is cut back off, so the log ends where it ended before, and the command fails saying
-why. A line cut short by a crash is reported as such by `verify`, not taken for
-tampering, and the next append starts on a fresh line.
+(newline included) and on disk: a write that fails part-way (a full disk, a file size
+limit, an I/O error) is cut back off, so the log ends where it ended before, and the
+command fails saying why. What a killed writer leaves (the start of a record, after the
+last newline) is reported by `verify` as an incomplete record, and the next writer cuts
+it off before it appends: so an incomplete record can only ever be the last line, and
+one anywhere else was put there by hand.
+
+Logs written before records had sequence numbers still verify, with the rules of their
+time (an incomplete record was then left in place), and say that they are of the old
+format; the first record a newer writer appends to them carries on their numbering.
 """
 
 from __future__ import annotations
@@ -39,7 +48,9 @@ from ..diagnostics import KSP404, CaseError, CaseProblem, KspolicyError
 from ..eval import cases
 from ..eval.cases import NOT_UNICODE, CaseFile, unencodable
 from ..eval.decision import Decision, unstructure_decision
+from ..files import os_reason
 from ..policy import Policy
+from . import merkle
 
 GENESIS = "0" * 64
 
@@ -80,11 +91,13 @@ def record_of(
     engine: str,
     now: dt.datetime,
     source: CaseFile | None = None,
+    batch: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The record of one decision, before it is chained (no `prev`, no `sha256` yet).
+    """The record of one decision, before it is chained (no `seq`, `prev`, `sha256` yet).
 
     With `source`, the case file it was read from, the record also keeps that file's
-    name, text and sha256 (`case_file`): the bytes that were decided, exactly.
+    name, text and sha256 (`case_file`): the bytes that were decided, exactly. With
+    `batch`, the name of the batch file and the line the case was on.
     CaseError when the case holds a text that cannot be recorded.
     """
     bad = unencodable(case)
@@ -112,12 +125,14 @@ def record_of(
             "sha256": source.sha256,
             "text": source.raw.decode("utf-8"),
         }
+    if batch is not None:
+        record["batch"] = {"name": batch[0], "line": batch[1]}
     return record
 
 
 def _last_complete_line(fd: int, size: int) -> tuple[bytes, bytes]:
     """The log's last non-empty line that ends in a newline (b"" if none), and what
-    follows it: b"" normally, else the start of a record a crash cut short."""
+    follows it: b"" normally, else the start of a record a killed writer left."""
     tail = b""
     position = size
     while True:
@@ -134,6 +149,25 @@ def _last_complete_line(fd: int, size: int) -> tuple[bytes, bytes]:
         tail = os.pread(fd, step, position) + tail
 
 
+def _next_seq(fd: int, last: bytes) -> int:
+    """The sequence number of the next record: one more than the last record's, or, in a
+    log of the old format (none numbered), the number of records it holds."""
+    if not last:
+        return 0
+    try:
+        record = _parse(last)
+    except ValueError:
+        record = None
+    if isinstance(record, dict):
+        seq = record.get("seq")
+        if isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0:
+            return seq + 1
+    # Once per old log: the first numbered record counts what came before it.
+    os.lseek(fd, 0, os.SEEK_SET)
+    with os.fdopen(os.dup(fd), "rb") as handle:
+        return sum(1 for raw in handle if raw.endswith(b"\n") and _is_record(raw))
+
+
 def _write_all(fd: int, data: bytes) -> None:
     """Write all of data: `write` may write less than asked (a file size limit, a full
     disk), and what it left must be written or reported, never dropped."""
@@ -146,10 +180,15 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def append(path: Path, record: dict[str, Any]) -> dict[str, Any]:
-    """Chain the record to the log's last line and append it; returns the chained record.
+    """Number and chain the record after the log's last one and append it; returns it
+    chained. KspolicyError when it cannot be written whole: then the log is as it was."""
+    return append_all(path, [record])[0]
 
-    KspolicyError when the record cannot be written whole: then the log is left as it was.
-    """
+
+def append_all(path: Path, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Append records in their order, all or none, under one lock and one `fsync`."""
+    if not records:
+        return []
     created = False
     try:
         try:
@@ -163,17 +202,31 @@ def append(path: Path, record: dict[str, Any]) -> dict[str, Any]:
         fcntl.flock(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
         last, cut = _last_complete_line(fd, size)
+        if cut:
+            # The start of a record whose writer was killed (a live writer would hold the
+            # lock): never a record, and cut off so that only the last line can be one.
+            size -= len(cut)
+            if not _cut_back(fd, size):
+                raise KspolicyError(
+                    f"could not write the audit record to {path}: it ends in an incomplete"
+                    " record that cannot be cut off"
+                )
         previous = sha256(last) if last else GENESIS
-        if cut and _is_record(cut):
-            previous = sha256(cut)  # complete but for its newline: verify counts it too
-        chained = {**record, "prev": previous}
+        seq = _next_seq(fd, last)
+        chained_all: list[dict[str, Any]] = []
+        data = bytearray()
+        for record in records:
+            chained = {**record, "seq": seq, "prev": previous}
+            try:
+                chained["sha256"] = sha256(_canonical(chained))
+                line = _canonical(chained)
+            except (UnicodeEncodeError, ValueError, RecursionError) as exc:
+                raise KspolicyError(f"cannot record this decision: {exc}") from None
+            data += line + b"\n"
+            chained_all.append(chained)
+            previous, seq = sha256(line), seq + 1
         try:
-            chained["sha256"] = sha256(_canonical(chained))
-            line = _canonical(chained) + b"\n"
-        except (UnicodeEncodeError, ValueError, RecursionError) as exc:
-            raise KspolicyError(f"cannot record this decision: {exc}") from None
-        try:
-            _write_all(fd, (b"\n" if cut else b"") + line)
+            _write_all(fd, bytes(data))
             os.fsync(fd)
             if created:  # a new file's name must survive a crash as well as its content
                 _fsync_folder(path)
@@ -186,16 +239,16 @@ def append(path: Path, record: dict[str, Any]) -> dict[str, Any]:
             if not kept:
                 message += (
                     "; the log may end in an incomplete record, which verify reports"
-                    " and the next record skips"
+                    " and the next writer cuts off"
                 )
             raise KspolicyError(message) from None
     finally:
         os.close(fd)
-    return chained
+    return chained_all
 
 
 def _cut_back(fd: int, size: int) -> bool:
-    """Cut off what a failed append wrote; whether the log is back to `size` bytes."""
+    """Cut the log back to `size` bytes; whether that worked."""
     try:
         os.ftruncate(fd, size)
         os.fsync(fd)
@@ -232,31 +285,56 @@ class Problem:
 
 @attrs.frozen
 class Verification:
-    """What verifying a log found: how many records, the last hash, the problems, and
-    the lines cut short (a record whose write was interrupted).
+    """What verifying a log found.
+
+    `records` and `head` (the sha256 of the last record's line) are what a checkpoint
+    signs; `leaves` are the records' Merkle leaf hashes, in order. `torn` is the line of
+    an incomplete record (a writer killed while writing it), `crlf` the lines whose line
+    ends were converted to CR LF, `old` the number of records of the old format.
     """
 
     records: int
     head: str
     problems: tuple[Problem, ...]
     torn: tuple[int, ...] = ()
+    crlf: tuple[int, ...] = ()
+    old: int = 0
+    leaves: tuple[bytes, ...] = attrs.field(default=(), repr=False)
 
     @property
     def ok(self) -> bool:
         """Whether the log verified with no problem."""
-        return not self.problems
+        return not self.problems and not self.crlf
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
-    """Each non-empty line with its number, and whether a newline ends it."""
+def read_log(path: Path) -> bytes:
+    """The log's bytes, read under a shared lock: never half of a record being written."""
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
-        raise KspolicyError(f"cannot read the audit log {path}: {exc.strerror}") from None
-    lines = data.split(b"\n")
-    for number, raw in enumerate(lines, start=1):
-        if raw:
-            yield number, raw, number < len(lines)
+        raise KspolicyError(f"cannot read the audit log {path}: {os_reason(exc)}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        except OSError:
+            pass  # a file system without locks: read it as it is
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise KspolicyError(f"cannot read the audit log {path}: {os_reason(exc)}") from None
+    finally:
+        os.close(fd)
+
+
+def _lines(data: bytes) -> tuple[list[tuple[int, bytes]], bytes, list[int]]:
+    """The log's complete lines with their numbers (an empty one included), what follows
+    the last newline, and the lines that end in CR LF (their CR taken off)."""
+    parts = data.split(b"\n")
+    crlf = [n for n, raw in enumerate(parts[:-1], start=1) if raw.endswith(b"\r")]
+    lines = [(n, raw.removesuffix(b"\r")) for n, raw in enumerate(parts[:-1], start=1)]
+    return lines, parts[-1], crlf
 
 
 def _parse(raw: bytes) -> Any:
@@ -267,30 +345,108 @@ def _parse(raw: bytes) -> Any:
         raise ValueError("nests too deep") from None
 
 
+# Every record, old or new, starts so: its keys are sorted, and `as_of` comes first.
+_START = b'{"as_of":"'
+
+
+def _is_torn(raw: bytes) -> bool:
+    """A line that can be the start of a record cut short (and not followed by more of it)."""
+    return (raw.startswith(_START) or _START.startswith(raw)) and not raw.endswith(b"}")
+
+
+_PLANTED = (
+    "an incomplete record on a line of its own: a killed writer leaves one only at the"
+    " end, and the next writer cuts it off, so this line was put here"
+)
+
+
 def verify(path: Path) -> Verification:
-    """Check every record's own hash, the chain of `prev` hashes, and each case's hash."""
+    """Check every record's own hash, its number, the chain of `prev` hashes, and each
+    case's hash; note the incomplete record a killed writer may have left at the end."""
+    return _verify(read_log(path))
+
+
+def _verify(data: bytes) -> Verification:
+    lines, rest, crlf = _lines(data)
     problems: list[Problem] = []
     torn: list[int] = []
+    leaves: list[bytes] = []
     previous = GENESIS
-    count = 0
-    for number, raw, complete in _lines(path):
+    numbered = False  # whether a numbered record was seen: from then on all must be
+    last_seq: int | None = None
+    old = 0
+    waiting: int | None = None  # an incomplete record in the middle: what follows decides
+    for number, raw in lines:
+        if not raw:
+            problems.append(Problem(number, "an empty line: the writer never writes one"))
+            continue
         try:
             record = _parse(raw)
         except ValueError:
-            if not complete or _is_torn(raw):
-                torn.append(number)
+            if _is_torn(raw) and not numbered:
+                waiting = number
                 continue
+            if _is_torn(raw):
+                problems.append(Problem(number, _PLANTED))
+                continue  # no writer chains to it: the next record's chain still holds
             problems.append(Problem(number, "not a JSON record: the line was altered"))
             previous = sha256(raw)
             continue
+        if waiting is not None:
+            # Old writers left a killed writer's fragment in place and wrote on after it.
+            if isinstance(record, dict) and "seq" in record:
+                problems.append(Problem(waiting, _PLANTED))
+            else:
+                torn.append(waiting)
+            waiting = None
         if not isinstance(record, dict):
             problems.append(Problem(number, "not a record"))
             previous = sha256(raw)
             continue
-        count += 1
-        problems += (Problem(number, message) for message in _record_problems(record, previous))
+        leaves.append(merkle.leaf_hash(raw))
+        found_here = list(_record_problems(record, previous))
+        if "seq" in record:
+            numbered = True
+            seq = record["seq"]
+            due = len(leaves) - 1 if last_seq is None else last_seq + 1
+            if not isinstance(seq, int) or isinstance(seq, bool):
+                found_here.append("its sequence number is not a number: it was edited")
+            elif seq != due:
+                how = "removed" if seq > due else "inserted or moved"
+                found_here.append(
+                    f"its sequence number is {seq} where {due} was due: records before"
+                    f" it were {how}"
+                )
+                last_seq = seq
+            else:
+                last_seq = seq
+        elif numbered:
+            found_here.append(
+                "it has no sequence number, but records before it have: it was put here"
+                " by hand (a writer numbers every record)"
+            )
+        else:
+            old += 1
+        if found_here:
+            problems.append(Problem(number, "; ".join(found_here)))
         previous = sha256(raw)
-    return Verification(count, previous, tuple(problems), tuple(torn))
+    if waiting is not None:
+        torn.append(waiting)  # nothing followed it: as a killed writer leaves one
+    rest = rest.removesuffix(b"\r")
+    if rest:
+        if _is_torn(rest) or _is_record(rest):
+            torn.append(len(lines) + 1)
+        else:
+            problems.append(Problem(len(lines) + 1, "not a JSON record: the line was altered"))
+    return Verification(
+        len(leaves),
+        previous,
+        tuple(problems),
+        tuple(torn),
+        tuple(crlf),
+        old,
+        tuple(leaves),
+    )
 
 
 def _record_problems(record: dict[str, Any], previous: str) -> Iterator[str]:
@@ -313,17 +469,18 @@ def _record_problems(record: dict[str, Any], previous: str) -> Iterator[str]:
             yield "the case file's text does not match its sha256: it was edited"
 
 
-def _is_torn(raw: bytes) -> bool:
-    """A line that is the start of a record cut short (and not followed by more of it)."""
-    return raw.startswith(b"{") and not raw.rstrip().endswith(b"}")
-
-
 # ---- replaying ----------------------------------------------------------------------
 
 
 @attrs.frozen
 class Change:
-    """A recorded decision that the current policy would take differently, and why."""
+    """A recorded decision that the current policy would take differently, and why.
+
+    `rules_changed` names each rule that fired then and now but gives other outcomes,
+    with how they differ. `same_policy`: the record names the very policy files replayed
+    with, so the difference is not a policy change: the record was forged, or the
+    engine (`engine` recorded it) decides otherwise now.
+    """
 
     line: int
     case_sha256: str
@@ -331,39 +488,42 @@ class Change:
     rules_now: tuple[str, ...]
     rules_then: tuple[str, ...]
     rules_changed: tuple[str, ...] = ()
+    same_policy: bool = False
+    engine: str = ""
 
 
 @attrs.frozen
 class Replay:
     """What a replay found: how many decisions it re-decided, those that would change,
-    the records it could not replay (altered or malformed: it goes on past them), and
-    the lines a crash cut short."""
+    the records it could not replay (not intact, altered or malformed: it goes on past
+    them), the line of an incomplete record, and the lines converted to CR LF."""
 
     records: int
     changes: tuple[Change, ...]
     problems: tuple[Problem, ...] = ()
     torn: tuple[int, ...] = ()
+    crlf: tuple[int, ...] = ()
 
 
 def replay(path: Path, policy: Policy) -> Replay:
-    """Re-decide every recorded case with `policy`; the records whose decision changes.
+    """Verify the log, then re-decide every intact recorded case with `policy`; the
+    records whose decision changes.
 
-    A record that cannot be replayed is reported with its line and skipped; replay
-    does not verify the chain (`verify` does).
+    A record that is not intact is not replayed: an edited verdict must show as an
+    edit, never as what a new policy would change. It is reported with its line, as is
+    a record that cannot be replayed, and replay goes on with the others.
     """
+    data = read_log(path)
+    verification = _verify(data)
+    problems = [Problem(p.line, f"it is not intact: {p.message}") for p in verification.problems]
+    skip = {p.line for p in verification.problems} | set(verification.torn)
     changes: list[Change] = []
-    problems: list[Problem] = []
-    torn: list[int] = []
     count = 0
-    for number, raw, complete in _lines(path):
-        try:
-            record = _parse(raw)
-        except ValueError:
-            if not complete or _is_torn(raw):
-                torn.append(number)
-            else:
-                problems.append(Problem(number, "not a JSON record: the line was altered"))
+    lines, _, _ = _lines(data)
+    for number, raw in lines:
+        if number in skip or not raw:
             continue
+        record = _parse(raw)  # verify parsed it already
         wrong = _unreplayable(record, policy)
         if wrong is not None:
             problems.append(Problem(number, wrong))
@@ -380,28 +540,42 @@ def replay(path: Path, policy: Policy) -> Replay:
             problems.append(Problem(number, "its case nests too deep to decide"))
             continue
         count += 1
-        then = record["decision"]
-        differences = _differences(then, now)
-        if differences:
-            fired_then = {r["rule"]: r["outcomes"] for r in then.get("fired", [])}
-            fired_now = {r["rule"]: r["outcomes"] for r in now["fired"]}
-            changes.append(
-                Change(
-                    number,
-                    str(record.get("case_sha256", "")),
-                    tuple(differences),
-                    tuple(sorted(fired_now.keys() - fired_then.keys())),
-                    tuple(sorted(fired_then.keys() - fired_now.keys())),
-                    tuple(
-                        sorted(
-                            r
-                            for r in fired_now.keys() & fired_then.keys()
-                            if fired_now[r] != fired_then[r]
-                        )
-                    ),
-                )
+        change = _change(number, record, now, policy)
+        if change is not None:
+            changes.append(change)
+    problems.sort(key=lambda p: p.line)
+    return Replay(count, tuple(changes), tuple(problems), verification.torn, verification.crlf)
+
+
+def _change(
+    number: int, record: dict[str, Any], now: dict[str, Any], policy: Policy
+) -> Change | None:
+    """How the decision `now` differs from the recorded one; None when it does not."""
+    then = record["decision"]
+    differences = _differences(then, now)
+    if not differences:
+        return None
+    fired_then = {r["rule"]: r["outcomes"] for r in then.get("fired", [])}
+    fired_now = {r["rule"]: r["outcomes"] for r in now["fired"]}
+    changed = []
+    for rule in sorted(fired_now.keys() & fired_then.keys()):
+        if fired_now[rule] != fired_then[rule]:
+            how = ", ".join(
+                _differences({"outcomes": fired_then[rule]}, {"outcomes": fired_now[rule]})
             )
-    return Replay(count, tuple(changes), tuple(problems), tuple(torn))
+            changed.append(f"{rule} ({how})")
+    recorded = record.get("policy")
+    same = isinstance(recorded, dict) and recorded.get("sha256") == policy.sha256
+    return Change(
+        number,
+        str(record.get("case_sha256", "")),
+        tuple(differences),
+        tuple(sorted(fired_now.keys() - fired_then.keys())),
+        tuple(sorted(fired_then.keys() - fired_now.keys())),
+        tuple(changed),
+        same_policy=same,
+        engine=str(record.get("engine", "")),
+    )
 
 
 _SCALAR = str | int | float | bool | None

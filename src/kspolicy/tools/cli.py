@@ -36,7 +36,7 @@ from ..render.document import to_html, to_markdown, to_text
 from ..render.explain import explain
 from ..render.text import render_decision
 from ..version import __version__
-from . import audit, batch, interview, lists_import, testing
+from . import audit, batch, checkpoint, interview, lists_import, testing
 
 
 def _date(text: str) -> dt.date:
@@ -130,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
         "--record",
         type=Path,
         metavar="FILE",
-        help="append the decision to an audit log (JSON lines)",
+        help="append the decision to an audit log (JSON lines); with --batch, each decision",
     )
 
     fmt_cmd = commands.add_parser("fmt", help="lay out policy files in the canonical way")
@@ -178,6 +178,49 @@ def _parser() -> argparse.ArgumentParser:
     verify_cmd = commands.add_parser("verify", help="check that an audit log was not altered")
     verify_cmd.add_argument(
         "log", type=Path, metavar="FILE", help="an audit log written by --record"
+    )
+    verify_cmd.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="FILE",
+        help="a signed checkpoint (`kspolicy audit checkpoint`): prove the log extends it",
+    )
+    verify_cmd.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="FILE",
+        help="with --checkpoint: the key it must be signed with (the .pub of `audit keygen`)",
+    )
+
+    audit_cmd = commands.add_parser(
+        "audit", help="sign checkpoints of an audit log with a key its writer does not hold"
+    )
+    audit_steps = audit_cmd.add_subparsers(dest="step", metavar="STEP", required=True)
+    keygen_cmd = audit_steps.add_parser("keygen", help="make an Ed25519 key pair: FILE, FILE.pub")
+    keygen_cmd.add_argument("--out", type=Path, metavar="FILE", required=True, help="private key")
+    checkpoint_cmd = audit_steps.add_parser(
+        "checkpoint", help="verify a log and sign its size, Merkle root and head"
+    )
+    checkpoint_cmd.add_argument("log", type=Path, metavar="LOG", help="the audit log")
+    checkpoint_cmd.add_argument(
+        "--key", type=Path, metavar="FILE", required=True, help="the private key (audit keygen)"
+    )
+    checkpoint_cmd.add_argument(
+        "--out", type=Path, metavar="FILE", required=True, help="write the checkpoint here"
+    )
+    checkpoint_cmd.add_argument(
+        "--previous",
+        type=Path,
+        metavar="FILE",
+        help="the last checkpoint: refuse a log that does not extend it, and prove it does",
+    )
+    consistent_cmd = audit_steps.add_parser(
+        "consistent", help="prove, without the log, that a newer checkpoint extends an older one"
+    )
+    consistent_cmd.add_argument("old", type=Path, metavar="OLD", help="the older checkpoint")
+    consistent_cmd.add_argument("new", type=Path, metavar="NEW", help="the newer checkpoint")
+    consistent_cmd.add_argument(
+        "--public-key", type=Path, metavar="FILE", help="the key both must be signed with"
     )
 
     replay_cmd = commands.add_parser(
@@ -302,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args)
         if args.command == "lists":
             return lists_import.run(args)
+        if args.command == "audit":
+            return _audit(args)
         return _eval(args)
     except CaseError as exc:
         sys.stderr.write(render_case_error(exc))
@@ -384,11 +429,15 @@ def _batch(args: argparse.Namespace) -> int:
     # no case fails here, before any output.
     numbered = batch.read_batch(args.batch, policy.limits)
     lines: collections.deque[int] = collections.deque()  # line numbers of cases in flight
+    kept: collections.deque[Any] = collections.deque()  # with --record: those cases
+    log = _BatchLog(args, policy)
 
     def cases() -> Any:
         try:
             for number, case in numbered:
                 lines.append(number)
+                if log.path is not None:
+                    kept.append(case)
                 yield case
         except OSError as exc:  # a disk error while reading: not a writing problem
             raise KspolicyError(f"cannot read {args.batch}: {os_reason(exc)}") from None
@@ -405,15 +454,20 @@ def _batch(args: argparse.Namespace) -> int:
         )
         for position, result in enumerate(results):
             record: dict[str, Any] = {"line": lines.popleft()}
+            if not isinstance(result, CaseError) and log.path is not None:
+                result = log.add(kept.popleft(), result, record["line"])
+            elif log.path is not None:
+                kept.popleft()
             if isinstance(result, CaseError):
                 record["error"] = [str(p) for p in result.problems]
                 counts["rejected"] += 1
             else:
                 record["decision"] = result.to_dict()
                 counts["decided"] += 1
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            log.write(out, json.dumps(record, ensure_ascii=False) + "\n")
             if progress and position % 50 == 0:
                 sys.stderr.write(f"\r{position + 1} cases…")
+        log.flush(out)
         if args.out:
             out.close()  # closing writes what is buffered: its failure is a failed write
     except OSError as exc:
@@ -429,6 +483,47 @@ def _batch(args: argparse.Namespace) -> int:
         sys.stderr.write("\r")
     sys.stderr.write(f"{counts['decided']} decided, {counts['rejected']} rejected\n")
     return 0
+
+
+class _BatchLog:
+    """With --record, a batch's decisions go to the audit log in input order, a record
+    each; a decision is written out only once its record is in the log (as for one
+    case), so the output is held back until its records are appended, 100 at a time."""
+
+    def __init__(self, args: argparse.Namespace, policy: Policy) -> None:
+        self.path: Path | None = args.record
+        self.name = args.batch.name
+        self.policy = policy
+        self.records: list[dict[str, Any]] = []
+        self.held: list[str] = []
+
+    def add(self, case: Any, decision: Decision, line: int) -> Decision | CaseError:
+        """Keep the decision's record; the CaseError of a case that cannot be recorded."""
+        now = dt.datetime.now(dt.UTC)
+        try:
+            record = audit.record_of(
+                self.policy, case, decision, __version__, now, batch=(self.name, line)
+            )
+        except CaseError as exc:
+            return exc
+        self.records.append(record)
+        return decision
+
+    def write(self, out: Any, line: str) -> None:
+        """Write an output line, or hold it until its record is appended."""
+        if self.path is None:
+            out.write(line)
+            return
+        self.held.append(line)
+        if len(self.held) >= 100:
+            self.flush(out)
+
+    def flush(self, out: Any) -> None:
+        """Append the records kept, then write the lines held back."""
+        if self.path is not None:
+            audit.append_all(self.path, self.records)
+        out.writelines(self.held)
+        self.records, self.held = [], []
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -751,14 +846,72 @@ def _test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+_TORN = (
+    "an incomplete record: a writer was stopped while writing it; it is no record, and"
+    " the next writer cuts it off"
+)
+
+
+def _log_findings(log: Path, torn: Sequence[int], crlf: Sequence[int]) -> None:
+    """What verify and replay both report: an incomplete record, CR LF line ends."""
+    for line in torn:
+        sys.stdout.write(f"{log}:{line}: {_TORN}\n")
+    if crlf:
+        sys.stdout.write(
+            f"{log}:{crlf[0]}: {_count(len(crlf), 'line')} of the log end in CR LF: it was"
+            " converted (to Windows line ends) after it was written; the records were"
+            " checked with the CRs taken off, as written they are not intact: convert it"
+            " back (dos2unix)\n"
+        )
+
+
 def _verify(args: argparse.Namespace) -> int:
+    trusted = None
+    if args.public_key is not None:
+        if args.checkpoint is None:
+            raise KspolicyError("--public-key goes with --checkpoint FILE")
+        trusted = checkpoint.load_public_key(args.public_key)
+    signed = checkpoint.read(args.checkpoint) if args.checkpoint is not None else None
     result = audit.verify(args.log)
     for problem in result.problems:
         sys.stdout.write(f"{args.log}:{problem.line}: {problem.message}\n")
-    for line in result.torn:
-        sys.stdout.write(f"{args.log}:{line}: an incomplete record (a write was interrupted)\n")
-    state = "intact" if result.ok else f"NOT intact: {len(result.problems)} problem(s)"
-    sys.stdout.write(f"{args.log}: {result.records} records, {state}; last sha256 {result.head}\n")
+    _log_findings(args.log, result.torn, result.crlf)
+    problems = len(result.problems) + (1 if result.crlf else 0)
+    state = "intact" if result.ok else f"NOT intact: {_count(problems, 'problem')}"
+    sys.stdout.write(
+        f"{args.log}: {_count(result.records, 'record')}, {state}; last sha256 {result.head}\n"
+    )
+    if result.old:
+        sys.stdout.write(
+            f"{args.log}: {_count(result.old, 'record')} of the old format (no sequence"
+            " numbers), verified as far as it goes: a chain alone cannot show records cut"
+            " from its end; a checkpoint can, from now on\n"
+        )
+    if signed is None:
+        sys.stdout.write(
+            f"{args.log}: no checkpoint given: records removed from the end, an emptied log"
+            " or a chain rewritten whole show only against a signed checkpoint"
+            " (see `kspolicy audit checkpoint`)\n"
+        )
+        return 0 if result.ok else 1
+    wrong = checkpoint.check_signature(signed, trusted)
+    if wrong is None:
+        wrong = checkpoint.extends(signed, list(result.leaves))
+    if wrong is not None:
+        sys.stdout.write(f"{args.log}: does NOT extend the checkpoint {args.checkpoint}: {wrong}\n")
+        return 1
+    after = result.records - signed.size
+    whose = ""
+    if trusted is None:
+        whose = " (named by the checkpoint itself: give --public-key to check it is yours)"
+    sys.stdout.write(
+        f"{args.log}: extends the checkpoint {args.checkpoint} ({_count(signed.size, 'record')},"
+        f" signed {signed.time} by key {signed.key}{whose}); {_count(after, 'record')} after it\n"
+    )
     return 0 if result.ok else 1
 
 
@@ -767,8 +920,7 @@ def _replay(args: argparse.Namespace) -> int:
     result = audit.replay(args.log, policy)
     for problem in result.problems:
         sys.stdout.write(f"{args.log}:{problem.line}: not replayed: {problem.message}\n")
-    for line in result.torn:
-        sys.stdout.write(f"{args.log}:{line}: an incomplete record (a write was interrupted)\n")
+    _log_findings(args.log, result.torn, result.crlf)
     for change in result.changes:
         sys.stdout.write(f"{args.log}:{change.line}: case {change.case_sha256[:12]} would change\n")
         for difference in change.differences:
@@ -778,16 +930,77 @@ def _replay(args: argparse.Namespace) -> int:
         if change.rules_then:
             sys.stdout.write(f"    no longer fires: {', '.join(change.rules_then)}\n")
         if change.rules_changed:
-            sys.stdout.write(f"    now gives other outcomes: {', '.join(change.rules_changed)}\n")
+            sys.stdout.write(f"    now gives other outcomes: {'; '.join(change.rules_changed)}\n")
+        if change.same_policy:
+            sys.stdout.write(
+                f"    recorded with these very policy files (sha256 {policy.sha256}): the"
+                " recorded decision is not what they decide; the record was forged, or"
+                f" this engine ({__version__}) decides otherwise than the recording one"
+                f" ({change.engine or 'unknown'})\n"
+            )
     sys.stdout.write(
-        f"{result.records} decisions replayed with {policy.name} {policy.version}: "
+        f"{_count(result.records, 'decision')} replayed with {policy.name} {policy.version}: "
         f"{len(result.changes)} would change"
-        + (f"; {len(result.problems)} record(s) could not be replayed" if result.problems else "")
+        + (
+            f"; {_count(len(result.problems), 'record')} could not be replayed"
+            if result.problems
+            else ""
+        )
         + "\n"
     )
-    if result.problems:
+    if result.problems or result.crlf:
         return 2
     return 1 if result.changes else 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    if args.step == "keygen":
+        key = checkpoint.generate_key(args.out)
+        sys.stdout.write(
+            f"key {key}: private key in {args.out} (for whoever signs checkpoints, never for"
+            f" the log's writer), public key in {args.out}.pub (for auditors)\n"
+        )
+        return 0
+    if args.step == "consistent":
+        trusted = checkpoint.load_public_key(args.public_key) if args.public_key else None
+        old, new = checkpoint.read(args.old), checkpoint.read(args.new)
+        for path, signed in ((args.old, old), (args.new, new)):
+            wrong = checkpoint.check_signature(signed, trusted)
+            if wrong is not None:
+                sys.stdout.write(f"{path}: {wrong}\n")
+                return 1
+        wrong = checkpoint.consistent(old, new)
+        if wrong is not None:
+            sys.stdout.write(f"{args.new} does NOT extend {args.old}: {wrong}\n")
+            return 1
+        sys.stdout.write(
+            f"{args.new} ({_count(new.size, 'record')}) extends {args.old}"
+            f" ({_count(old.size, 'record')})\n"
+        )
+        return 0
+    private = checkpoint.load_private_key(args.key)
+    previous = checkpoint.read(args.previous) if args.previous is not None else None
+    if previous is not None:
+        wrong = checkpoint.check_signature(previous, private.public_key())
+        if wrong is not None:
+            raise KspolicyError(f"the previous checkpoint {args.previous}: {wrong}")
+    result = audit.verify(args.log)
+    if not result.ok:
+        for problem in result.problems:
+            sys.stdout.write(f"{args.log}:{problem.line}: {problem.message}\n")
+        _log_findings(args.log, (), result.crlf)
+        sys.stdout.write(f"{args.log}: NOT intact: no checkpoint signed\n")
+        return 1
+    now = dt.datetime.now(dt.UTC)
+    signed = checkpoint.sign(
+        private, args.log.name, list(result.leaves), result.head, now, previous=previous
+    )
+    checkpoint.write(args.out, signed)
+    sys.stdout.write(
+        f"{args.out}: {_count(signed.size, 'record')}, root {signed.root}, signed by key"
+        f" {signed.key}\n"
+    )
+    return 0
 
 
 if __name__ == "__main__":
