@@ -161,6 +161,7 @@ def parse_module(
     ranges, found = _layout(source.text)
     comments = [n.Comment(text, Span(source, start, end)) for text, start, end in found]
     oneliners = 0
+    stem = FsPath(source.name).stem  # once per file, not once per item
     for start, end in ranges:
         chunk = source.text[start:end]
         if len(chunk) > max_item_chars:
@@ -173,7 +174,7 @@ def parse_module(
                 )
             )
             continue
-        builder = _Builder(source, start, FsPath(source.name).stem, oneliners)
+        builder = _Builder(source, start, stem, oneliners)
         try:
             # The grammar adds a level or two to the tree per condition.
             built = _build_item(chunk, builder, 2 * max_depth + 16)
