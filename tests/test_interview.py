@@ -51,7 +51,8 @@ def test_ask_asks_the_most_decisive_question_first_and_saves_every_answer(
     after = tomllib.loads(case.read_text())
     assert after["partners"][0]["military_ties"] is True
     assert "human_rights_concerns" not in after["partners"][0]  # skipped with Enter
-    assert after["project"]["results_sensitive"] is False
+    # the third question, answered "no": the next that can raise the verdict to review
+    assert after["partners"][0]["serious_human_rights_violations"] is False
     for key, value in before.items():  # nothing the user wrote is lost
         if isinstance(value, dict):
             assert after[key].items() >= value.items()

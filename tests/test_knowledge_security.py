@@ -8,6 +8,7 @@ are checked on cases generated from the pack's own schema.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -142,11 +143,14 @@ def _includes(big: Decision, small: Decision) -> bool:
 
 
 RISK_BOOLS = {
-    "project": ["military_end_use", "shares_outside_eu", "shares_intra_eu", "institutional_agreement", "results_sensitive"],
+    "project": ["military_end_use", "shares_outside_eu", "shares_intra_eu", "institutional_agreement", "results_sensitive",
+                "annex_i_confirmed"],
     "fieldwork": ["human_participants", "vulnerable_group", "photo_video"],
-    "partners": ["military_ties", "human_rights_concerns", "state_owned", "signed_rectors_declaration"],
+    "partners": ["military_ties", "human_rights_concerns", "state_owned", "signed_rectors_declaration",
+                 "serious_human_rights_violations", "authoritarian_regime", "conflict_zone"],
     "researchers": ["military_background", "military_research", "military_affiliated", "cv_gaps"],
-    "funders": ["repressive_on_topic", "unusual_terms", "publication_restrictions", "sole_funder"],
+    "funders": ["repressive_on_topic", "unusual_terms", "publication_restrictions", "sole_funder",
+                "human_rights_violations"],
 }  # fmt: skip
 COUNTRY_FIELDS = {
     "partners": ["country"],
@@ -155,6 +159,11 @@ COUNTRY_FIELDS = {
     "fieldwork": ["country"],
 }
 RISK_COUNTRIES = ["CN", "IR", "IL", "KP", "PK", "RU", "SA", "SY", "TR", "AE", "BY"]
+# Countries that a risk addition moves a party to: footnote 12 countries, and with them
+# countries under binding measures (lists/measures.toml): KP, IR, RU, BY.
+ADDED_COUNTRIES = ("CN", "IR", "RU", "TR", "KP", "BY")
+# The dates cases are decided on: around the dates of the binding measures, and today.
+AS_OF = ("2016-06-01", "2022-03-15", "2022-04-15", "2026-01-15")
 
 
 LEVELS = ["none", "restricted", "confidential", "secret", "top_secret"]
@@ -191,7 +200,7 @@ def risk_additions(
                 # A risk country replaces an unknown country or an EU member's code:
                 # replacing one third country with another is not adding a risk element.
                 if field not in record or record[field] in eu:
-                    for country in ("CN", "IR", "RU", "TR"):
+                    for country in ADDED_COUNTRIES:
                         yield (
                             f"{group}[{i}].{field}={country}",
                             variant(set_field(group, i, field, country)),
@@ -209,6 +218,12 @@ def risk_additions(
                     f"{group}[{i}].information",
                     variant(set_field(group, i, "information", "none")),
                 )
+    # Defence money is a military element (section Militaire onderzoeksfinanciering);
+    # other funder kinds are not ordered, so only a move to a defence kind adds risk.
+    for i, record in enumerate(records(copy.deepcopy(case), "funders")):
+        if record.get("kind") not in ("defence", "defence_industry"):
+            for kind in ("defence", "defence_industry"):
+                yield f"funders[{i}].kind={kind}", variant(set_field("funders", i, "kind", kind))
     project = case.get("project", {})
     if project.get("dual_use") != "listed":
         yield "dual_use", variant(set_field("project", 0, "dual_use", "listed"))
@@ -251,9 +266,10 @@ def test_principle_1_monotone(pack: kspolicy.Policy) -> None:
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         before = data.draw(cases(pack, rate=0.15, calmed=True))
-        decided = pack.evaluate(before, as_of="2026-01-15")
+        day = data.draw(st.sampled_from(AS_OF))
+        decided = pack.evaluate(before, as_of=day)
         for added, after in risk_additions(before, eu):
-            assert _includes(pack.evaluate(after, as_of="2026-01-15"), decided), added
+            assert _includes(pack.evaluate(after, as_of=day), decided), added
 
     check()
 
@@ -262,11 +278,22 @@ NEUTRAL: dict[str, Any] = {
     "dual_use": "none", "programme": ["BOF", "INDUSTRY", "OTHER"], "classification": "none",
     "military_end_use": False, "shares_outside_eu": False, "shares_intra_eu": False,
     "institutional_agreement": False, "results_sensitive": False, "annex_i": [],
+    "annex_i_confirmed": False,
 }  # fmt: skip
+# The rules that apply a binding measure that bars a country's sponsored parties
+# (lists/measures.toml): a legal bar, the only bars principle 2 allows on a country.
+MEASURE_BARS = {
+    "partner_under_suspended_scientific_cooperation",
+    "researcher_under_suspended_scientific_cooperation",
+    "funder_under_suspended_scientific_cooperation",
+}
 
 
 def test_principle_2_country_neutral(pack: kspolicy.Policy) -> None:
-    """A case whose only risk element is a risk country is never review or prohibited."""
+    """A case whose only risk element is a risk country, an authoritarian state or a
+    conflict zone is never review or prohibited; the one bar on a country is a binding
+    measure that bars it (UN sanctions suspending scientific cooperation), and then only
+    through the rules that apply that measure."""
     countries = st.sampled_from(["BE", "DE", "US", "JP", "BR", *RISK_COUNTRIES])
     benign_topics = st.lists(
         st.sampled_from(["linguistics", "medicine", "humanities", "economics"]), max_size=2
@@ -284,6 +311,10 @@ def test_principle_2_country_neutral(pack: kspolicy.Policy) -> None:
             "information": st.just("ample"),
             "state_owned": st.booleans(),
             "signed_rectors_declaration": st.just(False),
+            "serious_human_rights_violations": st.just(False),
+            # Where a partner is: locations are country elements too.
+            "authoritarian_regime": st.booleans(),
+            "conflict_zone": st.booleans(),
             # Russian or Belarusian owners bring the Russia sanctions regime: not a country alone.
             "owner_countries": st.lists(
                 countries.filter(lambda c: c not in ("RU", "BY")), max_size=2
@@ -317,6 +348,7 @@ def test_principle_2_country_neutral(pack: kspolicy.Policy) -> None:
             "publication_restrictions": st.just(False),
             "sole_funder": st.booleans(),
             "sanctions": st.just([]),
+            "human_rights_violations": st.just(False),
         }
     )
     case = st.fixed_dictionaries({
@@ -330,10 +362,22 @@ def test_principle_2_country_neutral(pack: kspolicy.Policy) -> None:
         "funders": st.lists(funder, max_size=2),
     })  # fmt: skip
 
+    suspended = pack.checked.lists["SCIENTIFIC_COOPERATION_SUSPENDED"]
+
     @PROPERTY
-    @given(case=case)
-    def check(case: dict[str, Any]) -> None:
-        decision = pack.evaluate(case, as_of="2026-01-15")
+    @given(case=case, day=st.sampled_from(AS_OF))
+    def check(case: dict[str, Any], day: str) -> None:
+        decision = pack.evaluate(case, as_of=day)
+        barred = {e.key for e in suspended.entries_on(dt.date.fromisoformat(day))}
+        places = [p["country"] for p in case["partners"]] + [f["country"] for f in case["funders"]]
+        places += [r["home_country"] for r in case["researchers"]]
+        if barred & set(places):
+            # A binding measure: the bar is the sanction, from the rules that apply it.
+            assert set(decision.outcomes["restrictions"]) <= {"sanctioned_party"}
+            for result in decision.fired:
+                if result.outcomes.get("verdict") in ("review", "prohibited"):
+                    assert result.rule in MEASURE_BARS, result.rule
+            return
         assert decision.outcomes["verdict"] in ("clear", "notify")
         assert decision.possible.get("verdict") in (None, "notify")
         assert decision.outcomes["restrictions"] == []  # no rule bars a whole country
@@ -351,7 +395,8 @@ def test_principle_3_export_control_is_about_the_item(pack: kspolicy.Policy) -> 
             "dual_use": "listed",
             "shares_outside_eu": True,
         }
-        assert "export_licence" in pack.evaluate(case, as_of="2026-01-15").outcomes["obligations"]
+        day = data.draw(st.sampled_from(AS_OF))
+        assert "export_licence" in pack.evaluate(case, as_of=day).outcomes["obligations"]
 
     check()
 
@@ -376,9 +421,10 @@ def test_principle_4_order_and_identity(pack: kspolicy.Policy) -> None:
         for group in ("partners", "researchers", "funders"):
             if isinstance(case.get(group), list):
                 shuffled[group] = data.draw(st.permutations(case[group]))
-        first = pack.evaluate(case, as_of="2026-01-15")
-        assert _summary(first) == _summary(pack.evaluate(shuffled, as_of="2026-01-15"))
-        assert first.to_json() == pack.evaluate(case, as_of="2026-01-15").to_json()
+        day = data.draw(st.sampled_from(AS_OF))
+        first = pack.evaluate(case, as_of=day)
+        assert _summary(first) == _summary(pack.evaluate(shuffled, as_of=day))
+        assert first.to_json() == pack.evaluate(case, as_of=day).to_json()
 
     check()
 
@@ -392,8 +438,9 @@ def test_principle_5_unknowns_are_never_false(pack: kspolicy.Policy) -> None:
     def check(data: st.DataObject) -> None:
         full = data.draw(full_cases(pack.schema))
         partial = data.draw(forget(full, data.draw(st.sampled_from([0.1, 0.3, 0.6]))))
-        known = pack.evaluate(partial, as_of="2026-01-15")
-        completed = pack.evaluate(full, as_of="2026-01-15")
+        day = data.draw(st.sampled_from(AS_OF))
+        known = pack.evaluate(partial, as_of=day)
+        completed = pack.evaluate(full, as_of=day)
         for scale, order in (("verdict", VERDICTS), ("risk", RISKS)):
             low = _rank(order, known.outcomes[scale])
             high = max(low, _rank(order, known.possible.get(scale, known.outcomes[scale])))
@@ -416,7 +463,7 @@ def test_principle_6_every_outcome_is_cited(pack: kspolicy.Policy) -> None:
     @PROPERTY
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
-        decision = pack.evaluate(data.draw(cases(pack)), as_of="2026-01-15")
+        decision = pack.evaluate(data.draw(cases(pack)), as_of=data.draw(st.sampled_from(AS_OF)))
         for outcome in SETS:
             for code in decision.outcomes[outcome]:
                 assert any(
