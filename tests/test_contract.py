@@ -232,6 +232,13 @@ def test_kspolicy_schema_case_prints_the_policys_case_schema(
     assert json.loads(capsys.readouterr().out) == contract.case_schema(pack.checked, "nl")
 
 
+def test_kspolicy_schema_decision_refuses_policy_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["schema", "decision", "--lang", "nl"]) == 2
+    assert "are for `kspolicy schema case`" in capsys.readouterr().err
+
+
 def test_kspolicy_schema_case_refuses_a_language_the_policy_lacks(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

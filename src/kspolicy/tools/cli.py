@@ -832,7 +832,13 @@ def _template(args: argparse.Namespace) -> int:
 
 def _schema(args: argparse.Namespace) -> int:
     if args.what == "decision":
-        schema = contract.decision_schema()  # the same for every policy: no loading
+        given = [o for o, v in (("--policy", args.policy), ("--lang", args.lang)) if v]
+        if given or args.limit or args.root:
+            raise KspolicyError(
+                "the decision's schema is the same for every policy: "
+                f"{' and '.join(given) or 'policy options'} are for `kspolicy schema case`"
+            )
+        schema = contract.decision_schema()
     else:
         schema = contract.case_schema(_load(args).checked, args.lang)
     sys.stdout.write(json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
