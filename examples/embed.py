@@ -52,10 +52,12 @@ def screen(policy: kspolicy.Policy, record: dict[str, Any]) -> dict[str, Any]:
         return {"id": record["id"], "error": [str(p) for p in error.problems]}
     return {
         "id": record["id"],
-        "verdict": decision.outcomes["verdict"],
-        "to_do": decision.outcomes["obligations"] + decision.outcomes["checks"],
+        # Typed reading: a scale's code is a str, a set's codes a frozenset[str]; a
+        # misspelt outcome name is an error (OutcomeError), not an empty answer.
+        "verdict": decision.scale("verdict"),
+        "to_do": sorted(decision.codes("obligations") | decision.codes("checks")),
         "certain_because": [f"{r.title} [{', '.join(r.cite)}]" for r in decision.fired],
-        "could_become": decision.possible.get("verdict"),
+        "could_become": decision.possible_scale("verdict"),  # None: nothing unknown raises it
         "ask_the_researcher": [q.question for q in decision.open_questions[:3]],
         "contact": decision.references.get("contact_point", {}).get("email"),
         "policy": decision.policy.sha256[:12],  # which policy and lists decided: for audits

@@ -296,6 +296,7 @@ def test_decisions_are_deterministic_and_json_stable(mil: kspolicy.Policy) -> No
     assert first == second
     data = json.loads(first)
     assert list(data) == [
+        "format",
         "policy",
         "outcomes",
         "possible",

@@ -13,7 +13,14 @@ raising. Errors derive from `KspolicyError`: `PolicyError` carries diagnostics,
 """
 
 from .diagnostics import CaseError, CaseProblem, Diagnostic, KspolicyError, PolicyError, Severity
-from .eval.decision import Decision, OpenQuestion, PolicyInfo, RuleResult, TraceNode
+from .eval.decision import (
+    Decision,
+    OpenQuestion,
+    OutcomeError,
+    PolicyInfo,
+    RuleResult,
+    TraceNode,
+)
 from .limits import Limits
 from .policy import Policy, check, load
 from .version import __version__ as __version__
@@ -26,6 +33,7 @@ __all__ = [
     "KspolicyError",
     "Limits",
     "OpenQuestion",
+    "OutcomeError",
     "Policy",
     "PolicyError",
     "PolicyInfo",

@@ -33,6 +33,7 @@ from .eval.runtime import Program, check_bindings, run
 from .lang import checked as c
 from .lang.checker import Checker
 from .lang.lints import lint
+from .lang.listfile import unread_lists
 from .lang.loader import default_policy_path, read_policy
 from .lang.schema import Schema
 from .limits import DEFAULT, Limits
@@ -176,7 +177,8 @@ def _build(
         # A list refused for its size is left unread: checking the policy against it
         # would only report what its absence causes (codes not in it, lists unknown).
         return None, sorted_diagnostics(sources.diagnostics)
-    checker = Checker(sources.modules, sources.lists, limits, sources.messages)
+    unread = unread_lists(sources.diagnostics, sources.lists)  # reported once, there
+    checker = Checker(sources.modules, sources.lists, limits, sources.messages, unread)
     checked = checker.check(sources.sha256, sources.files)
     diagnostics = [*sources.diagnostics, *checker.diagnostics]
     if checked is not None:

@@ -1,7 +1,10 @@
 """The decision: what a policy concludes about a case, and why.
 
-Plain attrs data, turned into the stable JSON of docs/language.md by one cattrs converter (below).
-Field names here are that JSON's field names: other software relies on them.
+Plain attrs data, turned into the stable JSON of docs/decision-format.md by one cattrs
+converter (below). Field names here are that JSON's field names: other software relies on
+them. The JSON names its form and version in a `format` field (`FORMAT`), written first;
+`eval.contract` derives the published JSON Schema from these classes, so a field added
+here is a field added to the contract (its test asks for a description).
 """
 
 from __future__ import annotations
@@ -13,7 +16,24 @@ from typing import Any
 import attrs
 import cattrs
 
+from ..diagnostics import KspolicyError, did_you_mean
+
 OutcomeValues = dict[str, str | list[str]]
+
+FORMAT = "full/1"
+"""The form and version of the decision JSON this release writes: `FORM/VERSION`.
+
+`full` is the form with every rule's facts and matches; each form has its own version,
+raised only by a change that is not an addition (docs/decision-format.md)."""
+
+READABLE_FORMATS = frozenset({FORMAT})
+"""The forms `Decision.from_dict` reads; JSON without `format` is from before it existed
+and has the same fields as `full/1`."""
+
+
+class OutcomeError(KspolicyError, LookupError):
+    """An outcome asked of a decision by a name it does not have, or as the wrong kind
+    (the codes of a scale, the code of a set)."""
 
 
 @attrs.frozen
@@ -117,6 +137,62 @@ class Decision:
         """The outcomes that hold whatever the unknown facts turn out to be (`outcomes`)."""
         return self.outcomes
 
+    # Typed reading of the outcomes, for code that embeds the engine: `outcomes` maps a
+    # name to a code (a scale, an entry) or a list of codes (a set), which a type checker
+    # cannot tell apart by name. Every scale and set outcome is in `outcomes`, so a name
+    # missing there is a misspelling, and is said so rather than read as "nothing".
+
+    def scale(self, name: str) -> str:
+        """The code a scale outcome certainly has (`decision.scale("verdict")`)."""
+        value = self._value(name, self.outcomes, "scale")
+        if isinstance(value, list):
+            raise OutcomeError(f"`{name}` is a set of codes: read it with codes({name!r})")
+        return value
+
+    def codes(self, name: str) -> frozenset[str]:
+        """The codes a set outcome certainly holds (`decision.codes("obligations")`)."""
+        return self._codes(name, self.outcomes)
+
+    def entry(self, name: str) -> str | None:
+        """The key of the entry an entry outcome found (`contact_point`), None when none
+        was found: the fact that picks it is unknown or matches no entry."""
+        if name in self.outcomes:
+            value = self.outcomes[name]
+            if isinstance(value, str):
+                return value
+            raise OutcomeError(f"`{name}` is a set of codes: read it with codes({name!r})")
+        return None
+
+    def possible_scale(self, name: str) -> str | None:
+        """The highest code a scale outcome could still reach if unknown facts turn out
+        badly; None when no unknown fact can raise it."""
+        self._value(name, self.outcomes, "scale")
+        value = self.possible.get(name)
+        if isinstance(value, list):
+            raise OutcomeError(f"`{name}` is a set of codes: read it with possible_codes({name!r})")
+        return value
+
+    def possible_codes(self, name: str) -> frozenset[str]:
+        """The codes unknown facts could still add to a set outcome (empty when none)."""
+        self._codes(name, self.outcomes)
+        return self._codes(name, self.possible) if name in self.possible else frozenset()
+
+    def _value(self, name: str, values: OutcomeValues, kind: str) -> str | list[str]:
+        if name not in values:
+            hint = did_you_mean(name, values)
+            known = ", ".join(f"`{n}`" for n in self.outcomes) or "none"
+            raise OutcomeError(
+                f"the decision has no {kind} outcome `{name}`; "
+                + (hint or f"its outcomes are {known}")
+            )
+        return values[name]
+
+    def _codes(self, name: str, values: OutcomeValues) -> frozenset[str]:
+        value = self._value(name, values, "set")
+        if isinstance(value, str):
+            raise OutcomeError(f"`{name}` is a scale: read its code with scale({name!r})")
+        return frozenset(value)
+
 
 attrs.resolve_types(TraceNode)
 
@@ -131,14 +207,23 @@ _decisions.register_structure_hook(Any, lambda v, _: v)
 
 
 def unstructure_decision(decision: Decision) -> dict[str, Any]:
-    """A decision as JSON-ready data (`Decision.to_dict`)."""
-    data: dict[str, Any] = _decisions.unstructure(decision)
+    """A decision as JSON-ready data (`Decision.to_dict`), its `format` first."""
+    data: dict[str, Any] = {"format": FORMAT, **_decisions.unstructure(decision)}
     return data
 
 
 def structure_decision(data: Mapping[str, Any]) -> Decision:
-    """A decision from its JSON-ready data (`Decision.from_dict`)."""
-    return _decisions.structure(dict(data), Decision)
+    """A decision from its JSON-ready data (`Decision.from_dict`); KspolicyError when it
+    is in a format this release does not read."""
+    fields = dict(data)
+    form = fields.pop("format", FORMAT)
+    if form not in READABLE_FORMATS:
+        readable = ", ".join(sorted(READABLE_FORMATS))
+        raise KspolicyError(
+            f"a decision in format {form!r}: this release reads {readable} "
+            "(docs/decision-format.md)"
+        )
+    return _decisions.structure(fields, Decision)
 
 
 def decision_json(decision: Decision) -> str:

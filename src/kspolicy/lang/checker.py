@@ -6,6 +6,11 @@ then resolves every expression against them. It never stops at the first error: 
 problem becomes a diagnostic with a span and, where a name is close, a "did you mean".
 A bare name such as `listed` is an enum code when the other side of its comparison has
 that enum's type; otherwise it must be a field, a variable, a definition or a list.
+
+One mistake is reported once. A declaration that fails (a field of an unknown type, an
+enum from an unknown list, a list in a list file that does not read) *poisons* its name
+(`_poisoned`): what uses the name is not reported again, so the real cause is not
+buried under, or printed after, the follow-on errors it causes.
 """
 
 from __future__ import annotations
@@ -88,6 +93,7 @@ class Checker:
         lists: dict[str, NamedList],
         limits: Limits = DEFAULT,
         messages: Mapping[str, Messages] | None = None,
+        broken_lists: Iterable[str] = (),
     ) -> None:
         self.modules = modules
         self.lists = lists
@@ -110,6 +116,9 @@ class Checker:
         self.root = RecordType("case", {})
         self._checking_defines: list[str] = []
         self._failed_defines: set[str] = set()
+        # Names already reported: types, binders, outcomes, lists (`broken_lists`: those
+        # of list files that did not read), and fields as `Record.field` (`case.field`).
+        self._poisoned: set[str] = set(broken_lists)
 
     def items(self) -> Iterable[n.Item]:
         """Every item of every module, in order."""
@@ -200,8 +209,10 @@ class Checker:
             if item.from_list is not None:
                 named = self._list(item.from_list)
                 if named is None:
+                    self._poisoned.add(item.name.text)
                     continue
                 if named.kind != "codes":
+                    self._poisoned.add(item.name.text)
                     self.error(
                         KSP208,
                         f"`{named.name}` is a list of entities, not of codes",
@@ -235,7 +246,7 @@ class Checker:
                 decls.append(item)
         for item in decls:
             record = self.records[item.name.text]
-            record.fields.update(self._fields(item.fields))
+            record.fields.update(self._fields(item.fields, record.name))
             if item.named_by is not None:
                 self._check_named_by(record, item.named_by)
 
@@ -269,10 +280,10 @@ class Checker:
                 f"move these fields into the first, at {schemas[0].span}",
             )
         if schemas:
-            self.root.fields.update(self._fields(schemas[0].fields))
+            self.root.fields.update(self._fields(schemas[0].fields, self.root.name))
         self._declare_binders(self.root, (), inside_list=False)
 
-    def _fields(self, decls: Sequence[n.FieldDecl]) -> dict[str, Field]:
+    def _fields(self, decls: Sequence[n.FieldDecl], owner: str) -> dict[str, Field]:
         fields: dict[str, Field] = {}
         seen: dict[str, Span] = {}
         for decl in decls:
@@ -280,6 +291,9 @@ class Checker:
                 continue
             type_ = self._type(decl.type)
             if type_ is None:
+                self._poisoned.add(f"{owner}.{decl.name.text}")
+                if decl.binder is not None:
+                    self._poisoned.add(decl.binder.text)
                 continue
             default = self._default(decl, type_) if decl.default is not None else None
             fields[decl.name.text] = Field(
@@ -305,6 +319,8 @@ class Checker:
         base: Type | None = (
             BUILTIN_TYPES.get(name) or self.enums.get(name) or self.records.get(name)
         )
+        if base is None and name in self._poisoned:
+            return None
         if base is None:
             known = [*BUILTIN_TYPES, *self.enums, *self.records]
             self.error(
@@ -403,6 +419,9 @@ class Checker:
                     continue
                 if outcome.enum is not None:
                     enum = self.enums.get(outcome.enum.text)
+                    if enum is None and outcome.enum.text in self._poisoned:
+                        self._poisoned.add(outcome.name.text)
+                        continue
                     if enum is None:
                         self.error(
                             KSP207,
@@ -586,6 +605,8 @@ class Checker:
 
     def _effect(self, assignment: n.Assignment) -> c.Effect | None:
         outcome = self.outcomes.get(assignment.outcome.text)
+        if outcome is None and assignment.outcome.text in self._poisoned:
+            return None
         if outcome is None:
             self.error(
                 KSP204,
@@ -727,6 +748,8 @@ class Checker:
                 )
                 return None
             return c.ListSet(named, node)
+        if first in self._poisoned or f"{self.root.name}.{first}" in self._poisoned:
+            return None
         if isinstance(expected, EnumType):
             self.error(
                 KSP203,
@@ -781,6 +804,8 @@ class Checker:
                 )
                 return None
             field = current.fields.get(part.text)
+            if field is None and f"{current.name}.{part.text}" in self._poisoned:
+                return None
             if field is None:
                 owner = current.name if current is not self.root else "the case"
                 self.error(
@@ -922,6 +947,12 @@ class Checker:
                 f"{'not in' if node.negated else 'in'} {node.container.span.text}`",
             )
             return None
+        if self._unknown_name(node.container, scope):
+            # `x in NAME`: a name that is nothing yet is a list misspelt, never a code
+            # (one code is not a container): KSP206 names the lists, not every code.
+            assert isinstance(node.container, n.Path)
+            self._list(node.container.parts[0])
+            return None
         container = self._expr(node.container, scope, et)
         if container is None:
             return None
@@ -1034,14 +1065,33 @@ class Checker:
             self._quantifiers -= 1
         return c.Quantifier(node.kind, var, collection, body, node) if body is not None else None
 
+    def _unknown_name(self, node: n.Expr, scope: _Scope) -> bool:
+        """Whether `node` is one bare name that names nothing in `scope` or the policy."""
+        if not isinstance(node, n.Path) or len(node.parts) != 1:
+            return False
+        name = node.parts[0].text
+        return not any(
+            name in names
+            for names in (
+                scope.locals,
+                self.binders,
+                self.root.fields,
+                self.define_nodes,
+                self.lists,
+            )
+        )
+
     def _list(self, name: n.Name) -> NamedList | None:
         named = self.lists.get(name.text)
-        if named is None:
+        if named is None and name.text not in self._poisoned:
+            # `ADEQUATE_COUNTRIES` for `ADEQUATE`: a list's name with a word added.
+            longer = [known for known in self.lists if name.text.startswith(f"{known}_")]
             self.error(
                 KSP206,
                 f"unknown list `{name.text}`",
                 name.span,
-                did_you_mean(name.text, self.lists)
+                (f"did you mean `{max(longer, key=len)}`?" if longer else None)
+                or did_you_mean(name.text, self.lists)
                 or "define it in a list file named by a `lists` line",
             )
         return named

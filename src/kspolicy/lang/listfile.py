@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -27,6 +27,19 @@ from ..diagnostics import (
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
 from .lists import LIST_KINDS, Entries, Entry, ListKind, NamedList
+
+_HEADER = re.compile(r'^[ \t]*\[[ \t]*"?([^\s"\[\]]+)"?[ \t]*\]', re.M)  # a table: `[NAME]`
+
+
+def unread_lists(diagnostics: Iterable[Diagnostic], lists: Mapping[str, NamedList]) -> set[str]:
+    """The lists that list files with errors declare (`[NAME]`, found without TOML, as
+    the file may not read) but that did not load: their uses are follow-on errors."""
+    texts = {
+        d.span.source.text
+        for d in diagnostics
+        if d.is_error and d.span.source.name.endswith(".toml")
+    }
+    return {name for text in texts for name in _HEADER.findall(text)} - set(lists)
 
 
 def read_list_file(

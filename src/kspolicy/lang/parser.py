@@ -314,12 +314,63 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: Source, start: int, end: in
         span = Span(source, start + len(trimmed), start + len(trimmed))
         return error(KSP104, f"the item ends too early: expected {expected}", span)
     span = _token_span(source, start, token, end)
+    likely = _likely_cause(source, start, span.start, set(exc.accepts or exc.expected))
+    if likely is not None:
+        return likely
     return error(
         KSP101,
         f"unexpected {_describe_found(token)}: expected {expected}",
         span,
         _syntax_help(token, set(exc.accepts or exc.expected)),
     )
+
+
+_CLAUSE_WORDS = ("because", "cite", "title", "unless", "valid", "when")
+# A text that ends right where the parser stopped (`"...\n... because "b`): the quote
+# that was to open the next text closed it, and that text's first word failed.
+_LAST_TEXT = re.compile(r'"(?:[^"\\]|\\.)*"$')
+_LAST_WORDS = re.compile(r"(?:(\+=|,)\s*([\w.]+)\s+)?([\w.]+)\s*$")
+
+
+def _likely_cause(source: Source, start: int, at: int, expected: set[str]) -> Diagnostic | None:
+    """A syntax error told at its cause rather than where the parser stopped, for the
+    slips that parse on for a while: a text whose closing quote is missing (the next
+    text's opening quote closes it, lines later), and, where an assignment must go on
+    (`>=`/`+=` expected, as assignments follow each other without a separator), a
+    misspelt clause keyword (`becuase`) or two codes without a comma (`+= a b`)."""
+    before = source.text[start:at]
+    text = _LAST_TEXT.search(before)
+    if text is not None and "\n" in text.group():
+        opened = start + text.start()
+        line = source.text.count("\n", 0, start + text.end()) + 1
+        return error(
+            KSP103,
+            f"this text in quotes is not closed on its line: it runs on to line {line}",
+            Span(source, opened, opened + 1),
+            'add the closing `"` on this line; a text may span lines, so the next `"` '
+            "closed this one instead",
+        )
+    if {_describe_terminal(t) for t in expected} - {"`+=`", "`>=`"}:
+        return None
+    # The last few words are enough, and a window keeps the search linear.
+    window = max(0, len(before) - 200)
+    words = _LAST_WORDS.search(before, window)
+    if words is None:
+        return None
+    word = words.group(3)
+    span = Span(source, start + words.start(3), start + words.end(3))
+    keyword = did_you_mean(word, _CLAUSE_WORDS)
+    if keyword is not None:
+        return error(KSP101, f"`{word}` is not a keyword here", span, keyword)
+    if words.group(1) is not None:
+        previous = words.group(2)
+        return error(
+            KSP101,
+            f"a comma is missing between `{previous}` and `{word}`",
+            span,
+            f"separate the codes a rule adds with commas: `+= {previous}, {word}`",
+        )
+    return None
 
 
 def _describe_found(token: Token) -> str:

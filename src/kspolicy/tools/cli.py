@@ -24,6 +24,7 @@ import attrs
 import tomli_w
 
 from ..diagnostics import CaseError, KspolicyError, PolicyError, did_you_mean
+from ..eval import contract
 from ..eval.cases import read_case_file
 from ..eval.decision import Decision
 from ..files import os_reason
@@ -252,6 +253,17 @@ def _parser() -> argparse.ArgumentParser:
         choices=["auto", "always", "never"],
         help="colour in the terminal (auto: when it is one)",
     )
+    schema_cmd = commands.add_parser(
+        "schema", help="print the JSON Schema of a decision or of a policy's case"
+    )
+    schema_cmd.add_argument(
+        "what",
+        choices=["decision", "case"],
+        help="decision: the published decision format; case: the case schema of --policy",
+    )
+    schema_cmd.add_argument("--policy", type=Path, metavar="DIR", help="policy (default: built-in)")
+    _loading_options(schema_cmd)
+    schema_cmd.add_argument("--lang", type=_language, help="language of the descriptions")
     lists_import.register(commands)
     return parser
 
@@ -347,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return lists_import.run(args)
         if args.command == "audit":
             return _audit(args)
+        if args.command == "schema":
+            return _schema(args)
         return _eval(args)
     except CaseError as exc:
         sys.stderr.write(render_case_error(exc))
@@ -813,6 +827,21 @@ def _template(args: argparse.Namespace) -> int:
         raise KspolicyError(
             f"{args.out} exists; the template never overwrites a file: give a new name"
         )
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    if args.what == "decision":
+        given = [o for o, v in (("--policy", args.policy), ("--lang", args.lang)) if v]
+        if given or args.limit or args.root:
+            raise KspolicyError(
+                "the decision's schema is the same for every policy: "
+                f"{' and '.join(given) or 'policy options'} are for `kspolicy schema case`"
+            )
+        schema = contract.decision_schema()
+    else:
+        schema = contract.case_schema(_load(args).checked, args.lang)
+    sys.stdout.write(json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
     return 0
 
 
