@@ -44,6 +44,7 @@ from ..limits import DEFAULT, Limits
 from ..span import Span
 from . import checked as c
 from . import nodes as n
+from . import sources
 from .catalogue import Catalogue, Messages
 from .lists import NamedList
 from .schema import (
@@ -397,6 +398,8 @@ class Checker:
                 if not self._unique("outcome", outcome.name, seen):
                     continue
                 if outcome.kind == "entry":
+                    if outcome.sources is not None:
+                        self.diagnostics += sources.refused_on_entry(outcome)
                     entry = self._entry_outcome(outcome)
                     if entry is not None:
                         self.outcomes[outcome.name.text] = entry
@@ -419,6 +422,8 @@ class Checker:
                 self.outcomes[outcome.name.text] = c.Outcome(
                     outcome.name.text, outcome.kind, enum, outcome.title
                 )
+                if outcome.sources is not None:
+                    self._sources(outcome, self.outcomes[outcome.name.text])
 
     def _check_headline(self, decl: n.DecisionDecl) -> None:
         """`headline` marks one scale: the outcome an explanation starts with."""
@@ -1033,6 +1038,16 @@ class Checker:
         finally:
             self._quantifiers -= 1
         return c.Quantifier(node.kind, var, collection, body, node) if body is not None else None
+
+    def _sources(self, node: n.OutcomeDecl, outcome: c.Outcome) -> None:
+        """`sources LIST`: a records list whose entries name codes of the outcome."""
+        assert node.sources is not None
+        named = self._list(node.sources)
+        if named is not None:
+            found, problems = sources.check(node, outcome.enum, named)
+            self.diagnostics += problems
+            if found is not None:
+                self.outcomes[outcome.name] = attrs.evolve(outcome, sources=found)
 
     def _list(self, name: n.Name) -> NamedList | None:
         named = self.lists.get(name.text)
