@@ -110,7 +110,7 @@ def test_every_decision_field_is_described() -> None:
     assert contract.missing_descriptions() == []
 
 
-def test_the_format_field_is_the_one_json_change(pack: kspolicy.Policy) -> None:
+def test_the_format_field_leads_and_fields_are_only_added(pack: kspolicy.Policy) -> None:
     decision = pack.evaluate(EXAMPLES[0], as_of=AS_OF)
     text = decision.to_json()
     assert text.startswith('{\n  "format": "full/1",\n  "policy": {')
@@ -118,8 +118,8 @@ def test_the_format_field_is_the_one_json_change(pack: kspolicy.Policy) -> None:
     assert data["format"] == FORMAT == "full/1"
     assert list(data)[1:] == [
         "policy", "outcomes", "possible", "fired", "pending",
-        "open_questions", "references", "trace", "lang",
-    ]  # fmt: skip
+        "open_questions", "references", "trace", "lang", "headline", "sources",
+    ]  # fmt: skip  (headline and sources were added within full/1, after lang)
 
 
 def test_decisions_written_before_the_format_field_still_read(pack: kspolicy.Policy) -> None:

@@ -306,6 +306,8 @@ def test_decisions_are_deterministic_and_json_stable(mil: kspolicy.Policy) -> No
         "references",
         "trace",
         "lang",
+        "headline",
+        "sources",
     ]
     assert data["policy"]["as_of"] == AS_OF and len(data["policy"]["sha256"]) == 64
 

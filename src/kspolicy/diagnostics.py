@@ -78,6 +78,9 @@ KSP221 = Code("KSP221", "bad-headline", "a `headline` on an outcome that is not 
 KSP222 = Code(
     "KSP222", "bad-messages", "a language without messages, or a message file that does not fit"
 )
+KSP223 = Code(
+    "KSP223", "bad-sources", "`sources` naming a list that cannot give an outcome's codes sources"
+)
 
 # 3xx: lints (warnings)
 KSP301 = Code("KSP301", "missing-cite", "a rule that cites no source")
@@ -135,6 +138,7 @@ CODES = _registry(
     KSP220,
     KSP221,
     KSP222,
+    KSP223,
     KSP301,
     KSP302,
     KSP303,

@@ -43,6 +43,21 @@ JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 DECISION_SCHEMA_ID = "urn:kspolicy:schema:decision"
 
 DESCRIPTIONS: dict[str, str] = {
+    "Decision.headline": (
+        "The outcome the decision is headed by (the scale the policy marks `headline`) "
+        "and whether unknown facts could still raise it; absent when the policy has none."
+    ),
+    "Decision.sources": (
+        "For an outcome declared with `sources LIST`: each code's sources in force on the "
+        "decision's date (where to look and what to look for), by outcome, then code."
+    ),
+    "Headline.outcome": "The name of the headline outcome.",
+    "Headline.value": "Its code now, as in `outcomes`.",
+    "Headline.provisional": (
+        "True while a pending rule could still raise it: the value holds only so far."
+    ),
+    "Headline.could_become": "The highest code it could reach; null when not provisional.",
+    "Headline.questions": "The open facts whose answers could raise it, as fact paths.",
     "Decision.policy": "Which policy decided, on which data.",
     "Decision.outcomes": (
         "The outcomes that hold whatever the unknown facts turn out to be: every scale "

@@ -106,6 +106,20 @@ class RuleTrace:
 
 
 @attrs.frozen
+class Headline:
+    """The outcome a decision is headed by (the scale marked `headline`), and whether
+    it is provisional: while a pending rule could still raise it, `provisional` is
+    true, `could_become` the highest code it could reach and `questions` the open facts
+    whose answers could raise it."""
+
+    outcome: str
+    value: str
+    provisional: bool = False
+    could_become: str | None = None
+    questions: list[str] = attrs.Factory(list)
+
+
+@attrs.frozen
 class Decision:
     """The decision for one case. `to_dict()` gives the JSON form."""
 
@@ -118,6 +132,11 @@ class Decision:
     references: dict[str, dict[str, Any]]
     trace: list[RuleTrace]
     lang: str = "en"
+    # Additive fields (docs/language.md, "What a decision means"): the headline and
+    # whether it is provisional; for an outcome declared with `sources LIST`, each code's
+    # sources (the list's entries for that code, in force on the decision's date).
+    headline: Headline | None = None
+    sources: dict[str, dict[str, list[dict[str, Any]]]] = attrs.Factory(dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The decision as JSON-ready data (the stable format of docs/language.md)."""

@@ -44,6 +44,7 @@ from .decision import (
 )
 from .facts import UNKNOWN_COLLECTION, Facts
 from .runner import Runner, Statuses
+from .summary import entry_data, headline_of, sources_of
 
 Fact = tuple[str, Any]
 
@@ -318,17 +319,20 @@ def run(
         for entry in outcome.records.entries_on(as_of):
             if entry.key == found.value:
                 outcomes[outcome.name] = entry.key
-                references[outcome.name] = {"key": entry.key, **entry.data}
+                references[outcome.name] = entry_data(entry, lang)
+    results = [result for result, _ in pending]
     return Decision(
         policy=PolicyInfo(policy.name, policy.version, policy.sha256, as_of.isoformat()),
         outcomes=outcomes,
         possible=possible,
         fired=fired,
-        pending=[result for result, _ in pending],
+        pending=results,
         open_questions=questions,
         references=references,
         trace=trace,
         lang=lang,
+        headline=headline_of(policy, outcomes, results, questions),
+        sources=sources_of(policy, outcomes, possible, as_of, lang),
     )
 
 

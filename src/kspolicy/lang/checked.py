@@ -166,6 +166,8 @@ class Outcome:
     title: n.Text | None = None
     records: NamedList | None = None
     key: Expr | None = None
+    # The records list whose entries are the sources of the codes (`sources LIST`).
+    sources: NamedList | None = None
 
     def rank(self, code: str) -> int:
         """A code's place in the outcome's enum: on a scale, a higher code ranks higher."""

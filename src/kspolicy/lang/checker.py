@@ -49,6 +49,7 @@ from ..limits import DEFAULT, Limits
 from ..span import Span
 from . import checked as c
 from . import nodes as n
+from . import sources
 from .catalogue import Catalogue, Messages
 from .lists import NamedList
 from .schema import (
@@ -413,6 +414,8 @@ class Checker:
                 if not self._unique("outcome", outcome.name, seen):
                     continue
                 if outcome.kind == "entry":
+                    if outcome.sources is not None:
+                        self.diagnostics += sources.refused_on_entry(outcome)
                     entry = self._entry_outcome(outcome)
                     if entry is not None:
                         self.outcomes[outcome.name.text] = entry
@@ -438,6 +441,8 @@ class Checker:
                 self.outcomes[outcome.name.text] = c.Outcome(
                     outcome.name.text, outcome.kind, enum, outcome.title
                 )
+                if outcome.sources is not None:
+                    self._sources(outcome, self.outcomes[outcome.name.text])
 
     def _check_headline(self, decl: n.DecisionDecl) -> None:
         """`headline` marks one scale: the outcome an explanation starts with."""
@@ -1080,6 +1085,16 @@ class Checker:
                 self.lists,
             )
         )
+
+    def _sources(self, node: n.OutcomeDecl, outcome: c.Outcome) -> None:
+        """`sources LIST`: a records list whose entries name codes of the outcome."""
+        assert node.sources is not None
+        named = self._list(node.sources)
+        if named is not None:
+            found, problems = sources.check(node, outcome.enum, named)
+            self.diagnostics += problems
+            if found is not None:
+                self.outcomes[outcome.name] = attrs.evolve(outcome, sources=found)
 
     def _list(self, name: n.Name) -> NamedList | None:
         named = self.lists.get(name.text)

@@ -334,6 +334,8 @@ class _Printer:
             lines = [f"  {outcome.name.text}: {kind}"]
             if outcome.headline is not None:
                 lines[0] += " headline"
+            if outcome.sources is not None:
+                lines[0] += f" sources {outcome.sources.text}"
             if outcome.title is not None:
                 lines += text(outcome.title, "    title ")
             units.append(self.unit(outcome.span, lines, "  "))

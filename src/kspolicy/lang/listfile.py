@@ -87,6 +87,7 @@ _LIST_KEYS = (
     "max_age",
     "source_url",
     "sha256",
+    "labels",
 )
 
 
@@ -156,6 +157,16 @@ def _named_list(
         hint = "the file's sha256: 64 hexadecimal digits, as `sha256sum FILE` prints it"
         problem("`sha256` is not a sha256", hint, _find(source, "sha256", span.start))
         texts["sha256"] = None
+    title, titles = _title(table.get("title"), problem, _find(source, "title", span.start))
+    labels: dict[str, dict[str, str]] = {}
+    raw_labels = table.get("labels", {})
+    if not isinstance(raw_labels, dict) or not all(
+        _is_text(v) or _is_texts_by_language(v) for v in raw_labels.values()
+    ):
+        hint = 'write labels = { email = { en = "email", nl = "e-mail" } }'
+        problem("`labels` must name fields with a text, or texts by language", hint)
+    else:
+        labels = {k: v if isinstance(v, dict) else {"en": v} for k, v in raw_labels.items()}
     raw_entries = table.get("entries")
     if not isinstance(raw_entries, list) or not raw_entries:
         problem("has no `entries`", "add `entries = [...]`")
@@ -192,7 +203,7 @@ def _named_list(
         entries=tuple(accepted),
         source=origin if isinstance(origin, str) else "",
         retrieved=retrieved if isinstance(retrieved, dt.date) else None,
-        title=table.get("title") if isinstance(table.get("title"), str) else None,
+        title=title,
         cite=table.get("cite") if isinstance(table.get("cite"), str) else None,
         valid_from=dates["valid_from"] if isinstance(dates["valid_from"], dt.date) else None,
         valid_until=dates["valid_until"] if isinstance(dates["valid_until"], dt.date) else None,
@@ -200,6 +211,8 @@ def _named_list(
         max_age=max_age,
         source_url=texts["source_url"],
         sha256=texts["sha256"],
+        titles=titles,
+        labels=labels,
     )
     if named.ends_before_it_starts:
         problems.append(
@@ -209,6 +222,31 @@ def _named_list(
 
 
 _UNTIL = "`valid_until` must be on or after `valid_from`"
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_texts_by_language(value: Any) -> bool:
+    """A table of texts by language (`{en = "...", nl = "..."}`), not empty."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    )
+
+
+def _title(value: Any, problem: Callable[..., None], at: Span) -> tuple[str | None, dict[str, str]]:
+    """A list's title: a text, or a table of texts by language (the English one, or the
+    first, is its `title`). Anything else is a problem, and no title."""
+    if value is None or isinstance(value, str):
+        return value, {}
+    if _is_texts_by_language(value):
+        return str(value.get("en") or next(iter(value.values()))), dict(value)
+    hint = 'write title = "..." or title = { en = "...", nl = "..." }'
+    problem(f"`title` must be a text or texts by language, not {describe(value)}", hint, at)
+    return None, {}
 
 
 def _entry(
@@ -246,12 +284,17 @@ def _entry(
             message = f"list {name}: entry `{key}` has an unknown key `{field}`"
             hint = did_you_mean(field, allowed) or f"an entry has: {', '.join(allowed)}"
             problems.append(error(KSP215, message, where, hint))
-        elif isinstance(value, str) or (
-            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        elif (
+            isinstance(value, str)
+            or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+            or _is_texts_by_language(value)
         ):
             data[field] = value
         else:
-            message = f"list {name}: `{field}` of `{key}` must be a text or a list of texts"
+            message = (
+                f"list {name}: `{field}` of `{key}` must be a text, a list of texts "
+                "or texts by language"
+            )
             problems.append(error(KSP215, message, where))
     aliases = raw.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):

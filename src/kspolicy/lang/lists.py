@@ -100,6 +100,18 @@ class NamedList(Validity):
     max_age: dt.timedelta | None = None
     source_url: str | None = None
     sha256: str | None = None
+    # The title in each language, where the file gives a table (`title = {en = "..."}`),
+    # and the words for a records list's fields (`labels = {email = {nl = "e-mail"}}`).
+    titles: dict[str, str] = attrs.Factory(dict)
+    labels: dict[str, dict[str, str]] = attrs.Factory(dict)
+
+    def title_in(self, lang: str) -> str:
+        """The list's title in a language, else its title, else its name."""
+        return self.titles.get(lang) or self.titles.get("en") or self.title or self.name
+
+    def label_in(self, field: str, lang: str) -> str:
+        """A records field's name in a language, as `labels` gives it, else the field."""
+        return str(in_language(self.labels.get(field, field), lang))
 
     def is_stale(self, as_of: dt.date) -> bool:
         """Whether the list is older than its `max_age` on a day: a decision made with it
@@ -120,6 +132,15 @@ class NamedList(Validity):
     def codes(self) -> tuple[str, ...]:
         """Every entry's key, whatever its period."""
         return tuple(e.key for e in self.entries)
+
+
+def in_language(value: Any, lang: str) -> Any:
+    """A list value in a language: a table of texts by language gives the text in `lang`
+    (else English, else its first); any other value is itself."""
+    if isinstance(value, dict):
+        found = value.get(lang) or value.get("en") or next(iter(value.values()), "")
+        return str(found)
+    return value
 
 
 # Legal-form words dropped from the end of a name before comparing: "ZTE Corporation",

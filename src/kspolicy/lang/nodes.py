@@ -207,7 +207,8 @@ class OutcomeDecl:
     `set of E`); `enum` holds that name. An `entry of LIST for fact` outcome (kind
     "entry") looks up the entry of a records list whose key is the fact's value.
     `headline` holds the `headline` marker, where it was written: this outcome heads
-    an explanation.
+    an explanation. `sources` names a records list whose entries are the sources of
+    the outcome's codes (`sources LIST`).
     """
 
     name: Name
@@ -218,6 +219,7 @@ class OutcomeDecl:
     key: Path | None
     headline: Name | None
     span: Span = _span()
+    sources: Name | None = None
 
 
 @attrs.frozen

@@ -615,12 +615,21 @@ class _Builder:
         return n.DecisionDecl(tuple(outcomes), span)
 
     def outcome_decl(
-        self, span: Span, name: Token, kind: tuple[Any, ...], headline: Any, title: Any
+        self,
+        span: Span,
+        name: Token,
+        kind: tuple[Any, ...],
+        headline: Any,
+        sources: Any,
+        title: Any,
     ) -> n.OutcomeDecl:
         key = kind[3] if len(kind) > 3 else None
         return n.OutcomeDecl(
-            self._name(name), kind[0], kind[1], kind[2], title, key, headline, span
+            self._name(name), kind[0], kind[1], kind[2], title, key, headline, span, sources
         )
+
+    def sources(self, span: Span, name: Token) -> n.Name:
+        return self._name(name)
 
     def headline(self, span: Span) -> n.Name:
         return n.Name("headline", span)

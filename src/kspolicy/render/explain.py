@@ -18,6 +18,7 @@ from ..eval.runtime import show
 from ..lang import checked as c
 from ..lang.schema import ListType, RecordType
 from .document import Block, Heading, Item, Items, Line, Para, Run, line
+from .labels import binder_label, field_label, list_title, so_far
 
 _VERDICT_STYLE = {0: "good", 1: "warn"}
 
@@ -55,11 +56,15 @@ def _namers(policy: c.Policy) -> dict[str, tuple[str, str]]:
 
 
 def _binding(
-    result: RuleResult, case: Mapping[str, Any] | None, namers: dict[str, tuple[str, str]]
+    result: RuleResult,
+    case: Mapping[str, Any] | None,
+    namers: dict[str, tuple[str, str]],
+    policy: c.Policy,
+    lang: str,
 ) -> str:
     parts = []
     for name, index in result.binding.items():
-        who = f"{name} {index + 1}"
+        who = binder_label(policy, name, index, lang)
         if case is not None and name in namers:
             collection, field = namers[name]
             items = case.get(collection)
@@ -71,7 +76,9 @@ def _binding(
     return ", ".join(parts)
 
 
-def _rule_item(result: RuleResult, w: dict[str, str], binding: str) -> Item:
+def _rule_item(
+    result: RuleResult, w: dict[str, str], binding: str, policy: c.Policy, lang: str
+) -> Item:
     head: list[str | Run] = [Run(result.title, "strong")]
     if binding:
         head.append(f" — {binding}")
@@ -90,7 +97,7 @@ def _rule_item(result: RuleResult, w: dict[str, str], binding: str) -> Item:
             Item(
                 line(
                     f"{w['matched']} ",
-                    Run(match.list, "code"),
+                    Run(list_title(policy, match.list, lang), "strong"),
                     f": {match.entry}{alias} ",
                     Run(f"({match.fact} = {match.value})", "muted"),
                 )
@@ -128,7 +135,11 @@ def explain(
     binders = _namers(policy)
     blocks: list[Block] = []
     headline = policy.headline
-    if headline is not None and isinstance(decision.outcomes.get(headline), str):
+    provisional = so_far(decision, policy.messages.get(lang))
+    if provisional is not None:
+        # Never more than is known: an open question could still raise the headline.
+        blocks.append(Heading(1, line(f"{w['decision']}: ", Run(provisional, "warn"))))
+    elif headline is not None and isinstance(decision.outcomes.get(headline), str):
         code = str(decision.outcomes[headline])
         style = _style_for(policy, headline, code)
         blocks.append(
@@ -149,7 +160,7 @@ def explain(
     blocks.append(Para(line(Run(f"{title} — {identity}, sha256 {info.sha256[:16]}", "muted"))))
     for name, entry in decision.references.items():
         details = [
-            f"{k}: {v if isinstance(v, str) else ', '.join(v)}"
+            f"{field_label(policy, name, k, lang)}: {v if isinstance(v, str) else ', '.join(v)}"
             for k, v in entry.items()
             if k != "key"
         ]
@@ -172,14 +183,17 @@ def explain(
             continue
         if isinstance(value, str):
             sources = [r.rule for r in decision.fired if r.outcomes.get(name) == value]
+            marks = [Run(f" ({w['so_far']})", "warn")] if name == headline and provisional else []
             rows.append(
                 Item(
                     line(
                         f"{title_}: ",
                         Run(value, _style_for(policy, name, value)),
+                        *marks,
                         f" — {label(policy, name, value, lang)}",
                         *_from(sources, w),
-                    )
+                    ),
+                    _where_to_look(policy, decision, name, value, w),
                 )
             )
             continue
@@ -192,7 +206,8 @@ def explain(
                         Run(code, "code"),
                         f" — {label(policy, name, code, lang)}",
                         *_from(sources, w),
-                    )
+                    ),
+                    _where_to_look(policy, decision, name, code, w),
                 )
             )
         rows.append(Item(line(f"{title_}:"), (Items(tuple(children)),)))
@@ -201,7 +216,12 @@ def explain(
     blocks.append(Heading(2, line(w["why"])))
     if decision.fired:
         blocks.append(
-            Items(tuple(_rule_item(r, w, _binding(r, case, binders)) for r in decision.fired))
+            Items(
+                tuple(
+                    _rule_item(r, w, _binding(r, case, binders, policy, lang), policy, lang)
+                    for r in decision.fired
+                )
+            )
         )
     else:
         blocks.append(Para(line(w["no_rules"])))
@@ -211,17 +231,24 @@ def explain(
         possible: list[Item] = []
         for name, value in decision.possible.items():
             # Each code with its label, laid out as the certain outcomes are.
-            title_ = f"{outcome_title(policy, name, lang)} {w['could']}"
+            could = w["could"] if isinstance(value, str) else w["could_set"]
+            title_ = f"{outcome_title(policy, name, lang)} {could}"
             if isinstance(value, str):
                 meaning = f" — {label(policy, name, value, lang)}"
                 possible.append(Item(line(f"{title_}: ", Run(value, "warn"), meaning)))
                 continue
             each = tuple(
-                Item(line(Run(code, "warn"), f" — {label(policy, name, code, lang)}"))
+                Item(
+                    line(Run(code, "warn"), f" — {label(policy, name, code, lang)}"),
+                    _where_to_look(policy, decision, name, code, w),
+                )
                 for code in value
             )
             possible.append(Item(line(f"{title_}:"), (Items(each),)))
-        pending = [_rule_item(r, w, _binding(r, case, binders)) for r in decision.pending]
+        pending = [
+            _rule_item(r, w, _binding(r, case, binders, policy, lang), policy, lang)
+            for r in decision.pending
+        ]
         blocks.append(Items(tuple(possible + pending)))
 
     if decision.open_questions:
@@ -255,6 +282,34 @@ def explain(
             )
         )
     return blocks
+
+
+def _where_to_look(
+    policy: c.Policy, decision: Decision, outcome: str, code: str, w: dict[str, str]
+) -> tuple[Block, ...]:
+    """The sources a code's list gives it (`sources LIST`), one line each: its title,
+    then its other fields by their labels."""
+    found = decision.sources.get(outcome, {}).get(code, [])
+    if not found:
+        return ()
+    checked = policy.outcomes.get(outcome)
+    named = checked.sources if checked is not None else None
+    items = []
+    for source in found:
+        title = str(source.get("title") or source["key"])
+        details = [
+            f"{named.label_in(k, decision.lang) if named else k}: "
+            f"{v if isinstance(v, str) else ', '.join(v)}"
+            for k, v in source.items()
+            if k not in ("key", "title", "codes")
+        ]
+        items.append(
+            Item(
+                line(f"{w['source']}: ", Run(title, "strong")),
+                (Items(tuple(Item(line(d)) for d in details)),) if details else (),
+            )
+        )
+    return (Items(tuple(items)),)
 
 
 def _from(sources: list[str], w: dict[str, str]) -> list[Run]:

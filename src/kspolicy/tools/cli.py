@@ -35,9 +35,10 @@ from ..policy import Policy, check, load
 from ..render.diagnostics import render_case_error, render_diagnostics
 from ..render.document import to_html, to_markdown, to_text
 from ..render.explain import explain
+from ..render.labels import headline_line
 from ..render.text import render_decision
 from ..version import __version__
-from . import audit, batch, checkpoint, interview, lists_import, testing
+from . import audit, batch, checkpoint, interview, lists_import, reassess, testing
 
 
 def _date(text: str) -> dt.date:
@@ -265,6 +266,24 @@ def _parser() -> argparse.ArgumentParser:
     _loading_options(schema_cmd)
     schema_cmd.add_argument("--lang", type=_language, help="language of the descriptions")
     lists_import.register(commands)
+    reassess_cmd = commands.add_parser(
+        "reassess", help="decide a recorded case again with the facts now: what changed"
+    )
+    reassess_cmd.add_argument(
+        "recorded", type=Path, metavar="BEFORE", help="a decision's JSON, a record, or a .jsonl log"
+    )
+    reassess_cmd.add_argument("case", type=Path, metavar="CASE", help="the case as it is now")
+    reassess_cmd.add_argument(
+        "--line", type=int, help="with a log: the record's line (default: last)"
+    )
+    reassess_cmd.add_argument(
+        "--policy", type=Path, metavar="DIR", help="default: the built-in pack"
+    )
+    reassess_cmd.add_argument(
+        "--as-of", type=_date, metavar="DATE", help="default: the case's, else today"
+    )
+    reassess_cmd.add_argument("--lang", type=_language, help="default: the recorded decision's")
+    _loading_options(reassess_cmd)
     return parser
 
 
@@ -361,6 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _audit(args)
         if args.command == "schema":
             return _schema(args)
+        if args.command == "reassess":
+            return _reassess(args)
         return _eval(args)
     except CaseError as exc:
         sys.stderr.write(render_case_error(exc))
@@ -376,6 +397,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _reassess(args: argparse.Namespace) -> int:
+    policy = _load(args)
+    before = reassess.read_recorded(args.recorded, args.line)
+    with _case_in(args.case):
+        result = reassess.reassess(policy, before, args.case, as_of=args.as_of, lang=args.lang)
+    sys.stdout.write(reassess.render(result, policy.checked.messages, policy.checked) + "\n")
+    sys.stdout.write(render_decision(result.decision, policy.checked.messages, policy.checked))
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -404,7 +435,7 @@ def _eval(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(decision.to_json())
     else:
-        sys.stdout.write(render_decision(decision, policy.checked.messages))
+        sys.stdout.write(render_decision(decision, policy.checked.messages, policy.checked))
     return 0
 
 
@@ -551,8 +582,8 @@ def _explain(args: argparse.Namespace) -> int:
         )
     blocks = explain(policy.checked, decision, case=facts, why_not=args.why_not, full=args.full)
     if args.format == "html":
-        headline = policy.checked.headline
-        title = f"{policy.name}: {decision.outcomes.get(headline, '') if headline else ''}"
+        words = policy.checked.messages.get(decision.lang)
+        title = f"{policy.name}: {headline_line(decision, words)}"
         text = to_html(blocks, title, decision.lang)
     elif args.format == "md":
         text = to_markdown(blocks)
@@ -627,7 +658,7 @@ def _ask(args: argparse.Namespace) -> int:
         _write_case(target, data)
     sys.stdout.write(f"({words['saved']} {target})\n\n")
     decision = policy.evaluate(data, as_of=args.as_of, lang=args.lang)
-    sys.stdout.write(render_decision(decision, catalogue))
+    sys.stdout.write(render_decision(decision, catalogue, policy.checked))
     return 0
 
 

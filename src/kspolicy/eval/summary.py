@@ -1,0 +1,87 @@
+"""What a decision says about itself: its headline, and the sources of its codes.
+
+Both are read off what evaluation found (the certain outcomes, the pending rules, the
+open questions); neither changes an outcome.
+
+The headline is provisional while a pending rule could still raise it: a case with no
+facts at all is `clear`, but only *so far*, and a reader who stops at the headline
+must see that (`Headline.provisional`, the questions that could raise it, and the
+highest code they could raise it to).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from ..lang import checked as c
+from ..lang.lists import Entry, in_language
+from ..lang.sources import CODES_FIELD
+from .decision import Headline, OpenQuestion, OutcomeValues, RuleResult
+
+
+def headline_of(
+    policy: c.Policy,
+    outcomes: OutcomeValues,
+    pending: list[RuleResult],
+    questions: list[OpenQuestion],
+) -> Headline | None:
+    """The decision's headline; provisional while a pending rule could raise it."""
+    name = policy.headline
+    value = outcomes.get(name) if name is not None else None
+    if name is None or not isinstance(value, str):
+        return None
+    outcome = policy.outcomes[name]
+    now = outcome.rank(value)
+    raising = {}
+    for result in pending:
+        code = result.outcomes.get(name)
+        if isinstance(code, str) and outcome.rank(code) > now:
+            raising[result.rule] = code
+    if not raising:
+        return Headline(name, value)
+    highest = max(raising.values(), key=outcome.rank)
+    asked = [q.fact for q in questions if any(rule in raising for rule in q.rules)]
+    return Headline(name, value, True, highest, asked)
+
+
+def entry_data(entry: Entry, lang: str) -> dict[str, Any]:
+    """A records entry as a decision carries it: its key and its data, each text given
+    by language in the decision's language."""
+    return {"key": entry.key, **{k: in_language(v, lang) for k, v in entry.data.items()}}
+
+
+def sources_of(
+    policy: c.Policy,
+    outcomes: OutcomeValues,
+    possible: OutcomeValues,
+    as_of: dt.date,
+    lang: str,
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """For each outcome declared with `sources LIST`: each of its codes in the decision,
+    certain or possible, with the list's entries for it in force on `as_of`."""
+    found: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for outcome in policy.outcomes.values():
+        if outcome.sources is None:
+            continue
+        entries = outcome.sources.entries_on(as_of)
+        by_code: dict[str, list[dict[str, Any]]] = {}
+        for code in _codes(outcomes.get(outcome.name)) + _codes(possible.get(outcome.name)):
+            serving = [entry_data(e, lang) for e in entries if code in _codes_of(e)]
+            if serving and code not in by_code:
+                by_code[code] = serving
+        if by_code:
+            found[outcome.name] = by_code
+    return found
+
+
+def _codes(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _codes_of(entry: Entry) -> list[str]:
+    codes: Mapping[str, Any] | Any = entry.data.get(CODES_FIELD)
+    return [codes] if isinstance(codes, str) else list(codes or [])

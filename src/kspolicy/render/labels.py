@@ -1,0 +1,61 @@
+"""The words a decision is shown in, beyond its codes: the headline, whether it is
+final or only *so far*, and the names of records, lists and reference fields in the
+decision's language. Every renderer (text, explanation, the HTML title) takes them from
+here, so that they say the same in each.
+"""
+
+from __future__ import annotations
+
+from ..eval.decision import Decision
+from ..lang import checked as c
+from ..lang.catalogue import Messages
+from ..lang.schema import ListType, RecordType
+
+
+def so_far(decision: Decision, words: Messages) -> str | None:
+    """The provisional headline, such as "clear so far: 3 open questions could make
+    this review"; None when no open question could raise the headline."""
+    headline = decision.headline
+    if headline is None or not headline.provisional or headline.could_become is None:
+        return None
+    count = len(headline.questions)
+    key = "headline.so_far_one" if count == 1 else "headline.so_far"
+    return words[key].format(value=headline.value, count=count, could=headline.could_become)
+
+
+def headline_line(decision: Decision, words: Messages) -> str:
+    """The headline in one line: its code, or its provisional form; "" without one."""
+    headline = decision.headline
+    if headline is None:
+        return ""
+    return so_far(decision, words) or headline.value
+
+
+def binder_label(policy: c.Policy | None, binder: str, index: int, lang: str) -> str:
+    """A bound record as people count it, 1-based and in the language: "onderzoeker 1"
+    for `researcher` 0, from the record's title; the binder's name without one."""
+    record = _record_of(policy, binder) if policy is not None else None
+    name = record.title.get(lang) if record is not None and record.title else binder
+    return f"{name} {index + 1}"
+
+
+def _record_of(policy: c.Policy, binder: str) -> RecordType | None:
+    found = policy.schema.binders.get(binder)
+    field = policy.schema.root.fields.get(found.collection) if found else None
+    element = field.type.element if field and isinstance(field.type, ListType) else None
+    return element if isinstance(element, RecordType) else None
+
+
+def list_title(policy: c.Policy | None, name: str, lang: str) -> str:
+    """A list as people know it: its title in the language, else its name."""
+    found = policy.lists.get(name) if policy is not None else None
+    return found.title_in(lang) if found is not None else name
+
+
+def field_label(policy: c.Policy | None, outcome: str, field: str, lang: str) -> str:
+    """A field of an `entry of` outcome's records (`email`) in the language, as the
+    list's `labels` give it; the field's name without one."""
+    found = policy.outcomes.get(outcome) if policy is not None else None
+    if found is None or found.records is None:
+        return field
+    return str(found.records.label_in(field, lang))
