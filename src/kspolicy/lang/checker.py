@@ -111,6 +111,12 @@ class Checker:
         self._checking_defines: list[str] = []
         self._failed_defines: set[str] = set()
 
+    @property
+    def deepest(self) -> int:
+        """How deep the conditions checked nest, a definition as deep as what it stands
+        for: the depth their evaluation recurses to (the facade sizes its frames by it)."""
+        return self._deepest
+
     def items(self) -> Iterable[n.Item]:
         """Every item of every module, in order."""
         for module in self.modules:
