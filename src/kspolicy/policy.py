@@ -17,13 +17,11 @@ from typing import Any, NamedTuple
 
 from .diagnostics import (
     CODES,
-    KSP133,
     KSP402,
     CaseError,
     CaseProblem,
     Diagnostic,
     PolicyError,
-    sorted_diagnostics,
 )
 from .eval.cases import CaseReader, Unreadable, load_case_file, parse_date
 from .eval.compiler import compile_policy
@@ -31,10 +29,8 @@ from .eval.decision import Decision
 from .eval.facts import Facts
 from .eval.runtime import Program, check_bindings, run
 from .lang import checked as c
-from .lang.checker import Checker
-from .lang.lints import lint
-from .lang.listfile import unread_lists
-from .lang.loader import default_policy_path, read_policy
+from .lang.build import Built, build
+from .lang.loader import default_policy_path
 from .lang.schema import Schema
 from .limits import DEFAULT, Limits
 
@@ -51,7 +47,7 @@ def check(
     # Deeper limits need more Python frames: allowed while the policy is read, only.
     with _collector_paused(), _frames(limits.recursion_needed()):
         where = Path(path) if path is not None else default_policy_path()
-        return _build(where, limits, root)[1]
+        return _build(where, limits, root).diagnostics
 
 
 def load(
@@ -68,10 +64,10 @@ def load(
     """
     with _collector_paused(), _frames(limits.recursion_needed()):
         where = Path(path) if path is not None else default_policy_path()
-        checked, diagnostics = _build(where, limits, root)
-        if checked is None:
-            raise PolicyError(diagnostics)
-        policy = Policy(checked, diagnostics, limits)
+        built = _build(where, limits, root)
+        if built.checked is None:
+            raise PolicyError(built.diagnostics)
+        policy = Policy(built.checked, built.diagnostics, limits, depth=built.depth)
     policy.path = Path(path) if path is not None else None
     policy.root = Path(root) if root is not None else None
     return policy
@@ -169,24 +165,8 @@ def _deepest(root: c.Expr, definitions: dict[str, int]) -> int:
     return deepest
 
 
-def _build(
-    path: Path, limits: Limits, root: str | os.PathLike[str] | None = None
-) -> tuple[c.Policy | None, list[Diagnostic]]:
-    sources = read_policy(path, limits, Path(root) if root is not None else None)
-    if any(d.code == KSP133 for d in sources.diagnostics):
-        # A list refused for its size is left unread: checking the policy against it
-        # would only report what its absence causes (codes not in it, lists unknown).
-        return None, sorted_diagnostics(sources.diagnostics)
-    unread = unread_lists(sources.diagnostics, sources.lists)  # reported once, there
-    checker = Checker(sources.modules, sources.lists, limits, sources.messages, unread)
-    checked = checker.check(sources.sha256, sources.files)
-    diagnostics = [*sources.diagnostics, *checker.diagnostics]
-    if checked is not None:
-        diagnostics += lint(checked)
-    diagnostics = sorted_diagnostics(diagnostics)
-    if any(d.is_error for d in diagnostics):
-        return None, diagnostics
-    return checked, diagnostics
+def _build(path: Path, limits: Limits, root: str | os.PathLike[str] | None = None) -> Built:
+    return build(path, limits, Path(root) if root is not None else None)
 
 
 class RuleStatuses(NamedTuple):
@@ -200,12 +180,19 @@ class Policy:
     """A checked, compiled policy: load it once, evaluate many cases."""
 
     def __init__(
-        self, checked: c.Policy, diagnostics: list[Diagnostic], limits: Limits = DEFAULT
+        self,
+        checked: c.Policy,
+        diagnostics: list[Diagnostic],
+        limits: Limits = DEFAULT,
+        *,
+        depth: int | None = None,
     ) -> None:
         self._checked = checked
         # The frames evaluating this policy's deepest condition may take: above the
         # host's recursion limit, it is raised for the evaluation only (docs/limits.md).
-        self._frames = Limits(max_depth=_nesting(checked)).recursion_needed()
+        # `depth` is the checker's measure of it, when known (lang/build.py).
+        nesting = _nesting(checked) if depth is None else depth
+        self._frames = Limits(max_depth=nesting).recursion_needed()
         self._program: Program = compile_policy(checked, limits)
         self._reader = CaseReader(checked.schema, limits)
         self._rule_names = tuple(rule.name for rule in checked.rules)

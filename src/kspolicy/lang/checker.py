@@ -121,6 +121,12 @@ class Checker:
         # of list files that did not read), and fields as `Record.field` (`case.field`).
         self._poisoned: set[str] = set(broken_lists)
 
+    @property
+    def deepest(self) -> int:
+        """How deep the conditions checked nest, a definition as deep as what it stands
+        for: the depth their evaluation recurses to (the facade sizes its frames by it)."""
+        return self._deepest
+
     def items(self) -> Iterable[n.Item]:
         """Every item of every module, in order."""
         for module in self.modules:
