@@ -174,6 +174,28 @@ class Diagnostic:
         """Whether it is an error, which stops the policy from loading."""
         return self.severity is Severity.ERROR
 
+    def __str__(self) -> str:
+        # One line, as compilers print one: attrs' repr would print the whole source text.
+        return f"{self.span}: {self.severity.value}[{self.code}]: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The diagnostic as `kspolicy check --format json` writes it (docs/cli.md):
+        lines and columns 1-based, `end` just past the span's last character."""
+        source = self.span.source
+        line, column = source.position(self.span.start)
+        end_line, end_column = source.position(max(self.span.end, self.span.start))
+        return {
+            "file": source.name,
+            "line": line,
+            "column": column,
+            "end": {"line": end_line, "column": end_column},
+            "code": self.code.number,
+            "slug": self.code.slug,
+            "severity": self.severity.value,
+            "message": self.message,
+            "help": self.help,
+        }
+
 
 def error(code: Code, message: str, span: Span, help: str | None = None) -> Diagnostic:
     """An error diagnostic with one of the codes above."""
