@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 
 from kspolicy.tools.cli import main
 
+from .conftest import ROOT
 from .helpers import fixture_policy
 
 RULES = """
@@ -243,3 +246,36 @@ def test_changes_that_are_no_path_or_do_not_fit_are_refused_in_words(
     )
     code, _, err = run(capsys, "test", str(policy_dir))
     assert code == 2 and message in err and "Traceback" not in err
+
+
+# ---- issue 15, item 6: the pack's tests travel with the pack ---------------------------
+
+
+def test_kspolicy_test_with_no_folder_after_pip_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copy of the pack, away from the repository, is what `pip install .` installs: its
+    tests must pass there, so they name only files inside the pack."""
+    from kspolicy.lang.loader import default_policy_path
+
+    copy = tmp_path / "installed" / "knowledge-security"
+    shutil.copytree(default_policy_path(), copy)
+    assert main(["test", str(copy)]) == 0, capsys.readouterr().out
+    assert " 0 failed" in capsys.readouterr().out
+
+
+def test_the_packs_test_cases_lie_inside_the_pack_and_match_the_examples() -> None:
+    from kspolicy.lang.loader import default_policy_path
+
+    pack = default_policy_path().resolve()
+    named = 0
+    for file in sorted((pack / "tests").glob("*.toml")):
+        for test in tomllib.loads(file.read_text(encoding="utf-8"))["test"]:
+            if isinstance(test["case"], str):
+                named += 1
+                case = (file.parent / test["case"]).resolve()
+                assert case.is_relative_to(pack), (file.name, test["case"])
+                example = ROOT / "examples" / "cases" / case.name
+                if example.exists():  # a copy of an example: the two must not drift apart
+                    assert case.read_bytes() == example.read_bytes(), case.name
+    assert named > 0

@@ -5,7 +5,7 @@ subfolder), each holding `[[test]]` tables:
 
     [[test]]
     name = "Drones with a Chinese university: review when the partner has military ties"
-    case = "../../../examples/cases/drone-technology-with-chinese-university.toml"
+    case = "cases/drone-technology-with-chinese-university.toml"  # beside the test file
     changes = { "partners[0].military_ties" = true }    # optional edits of the case
     as_of = 2026-01-15                                   # optional
     lang = "en"                                          # optional
