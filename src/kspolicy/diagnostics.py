@@ -78,6 +78,7 @@ KSP221 = Code("KSP221", "bad-headline", "a `headline` on an outcome that is not 
 KSP222 = Code(
     "KSP222", "bad-messages", "a language without messages, or a message file that does not fit"
 )
+KSP230 = Code("KSP230", "bad-test-file", "a policy test file that does not follow the test format")
 
 # 3xx: lints (warnings)
 KSP301 = Code("KSP301", "missing-cite", "a rule that cites no source")
@@ -135,6 +136,7 @@ CODES = _registry(
     KSP220,
     KSP221,
     KSP222,
+    KSP230,
     KSP301,
     KSP302,
     KSP303,

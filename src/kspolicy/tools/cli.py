@@ -419,6 +419,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = getattr(args, "policy", None)
         sys.stderr.write(render_diagnostics(_from_here(exc.diagnostics, where)))
         return 2
+    except testing.TestFileError as exc:
+        sys.stderr.write(f"{exc}\n")  # `file:line: error[KSP230]: ...`, as a diagnostic
+        return 2
     except KspolicyError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
@@ -444,8 +447,10 @@ def _check(args: argparse.Namespace) -> int:
         sys.stdout.write(render_diagnostics(diagnostics))
     else:
         sys.stdout.write(f"{path}: no problems found\n")
-    if any(d.code is KSP110 for d in diagnostics):
-        return 2  # a file that cannot be read: the input is bad, not the policy's text
+    if any(d.code is KSP110 and not d.span.source.text for d in diagnostics):
+        # The policy named cannot be read at all (a file it imports is reported at the
+        # import, with text): the input is bad, not the policy's text.
+        return 2
     failing = [d for d in diagnostics if d.is_error or args.strict]
     return 1 if failing else 0
 
