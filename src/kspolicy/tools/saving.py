@@ -20,9 +20,11 @@ from typing import Any
 
 import tomlkit
 import tomlkit.exceptions
-from tomlkit.items import AoT, Array, InlineTable, Item, Table
+from tomlkit.items import AoT, Array, Comment, InlineTable, Item, Table, Whitespace
 
 from ..diagnostics import KspolicyError
+
+Trivia = Comment | Whitespace
 
 
 def case_text(path: Path, data: Mapping[str, Any], original: str | None = None) -> bytes:
@@ -78,7 +80,31 @@ def _update(container: Any, data: Mapping[str, Any]) -> None:
                 continue
             if _plain(current) == value:
                 continue  # unchanged: its line, and the comment on it, stay as they were
-        container[key] = _item(value)
+        if key in container:
+            container[key] = _item(value)
+        else:
+            _add(container, key, _item(value))
+
+
+def _add(container: Any, key: str, item: Any) -> None:
+    """A new key in a table: after its last value, before the comments that end it.
+
+    tomlkit appends at the very end, and the comment lines that close a table in the
+    file (`# the partners, from the agreement`) introduce what comes after it: a value
+    added below them would read as if it belonged to the next table.
+    """
+    body = getattr(getattr(container, "value", container), "body", None)
+    if isinstance(item, Table | AoT) or not isinstance(body, list):
+        container[key] = item
+        return
+    index = len(body)
+    while index > 0 and body[index - 1][0] is None and isinstance(body[index - 1][1], Trivia):
+        index -= 1
+    if index in (0, len(body)) or isinstance(body[index - 1][1], Table | AoT):
+        container[key] = item
+        return
+    # `_insert_at` is tomlkit's own way to place a key, kept private by its name only.
+    getattr(container, "value", container)._insert_at(index, key, item)
 
 
 def _same_records(current: Any, value: Any) -> bool:
