@@ -12,13 +12,22 @@ raising. Errors derive from `KspolicyError`: `PolicyError` carries diagnostics,
 `CaseError` lists every bad field of a case.
 """
 
-from .diagnostics import CaseError, CaseProblem, Diagnostic, KspolicyError, PolicyError, Severity
+from .diagnostics import (
+    ArgumentError,
+    CaseError,
+    CaseProblem,
+    Diagnostic,
+    KspolicyError,
+    PolicyError,
+    Severity,
+)
 from .eval.decision import Decision, OpenQuestion, PolicyInfo, RuleResult, TraceNode
 from .limits import Limits
 from .policy import Policy, check, load
 from .version import __version__ as __version__
 
 __all__ = [
+    "ArgumentError",
     "CaseError",
     "CaseProblem",
     "Decision",

@@ -235,6 +235,12 @@ class KspolicyError(Exception):
     """The base of every error kspolicy raises on purpose."""
 
 
+class ArgumentError(KspolicyError, ValueError, TypeError):
+    """An argument the API does not take: a language the policy lacks, a path that is
+    no path, limits that are no `Limits`. It is a ValueError and a TypeError too, so
+    code that caught those before still catches it."""
+
+
 class PolicyError(KspolicyError):
     """A policy that cannot be loaded: carries every diagnostic found, errors first."""
 
