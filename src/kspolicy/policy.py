@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from .diagnostics import (
     CODES,
     KSP402,
+    ArgumentError,
     CaseError,
     CaseProblem,
     Diagnostic,
@@ -43,7 +44,9 @@ def check(
     limits: Limits = DEFAULT,
     root: str | os.PathLike[str] | None = None,
 ) -> list[Diagnostic]:
-    """Every diagnostic of a policy (errors and warnings), in reading order; never raises."""
+    """Every diagnostic of a policy (errors and warnings), in reading order; raises only
+    ArgumentError, for arguments of the wrong kind."""
+    _given(path, limits, root)
     # Deeper limits need more Python frames: allowed while the policy is read, only.
     with _collector_paused(), _frames(limits.recursion_needed()):
         where = Path(path) if path is not None else default_policy_path()
@@ -62,6 +65,7 @@ def load(
     raises (or lowers) what the engine accepts (docs/limits.md). Every file the policy
     imports or lists must lie inside `root`: by default the folder of its main file.
     """
+    _given(path, limits, root)
     with _collector_paused(), _frames(limits.recursion_needed()):
         where = Path(path) if path is not None else default_policy_path()
         built = _build(where, limits, root)
@@ -316,6 +320,8 @@ class Policy:
     ) -> Iterator[Decision | CaseError]:
         """Each case's Decision, or the CaseError saying what is wrong with it, in input
         order, streamed in bounded memory; `workers` > 1 spreads them over processes."""
+        if not isinstance(cases, Iterable) or isinstance(cases, Mapping | str):
+            raise ArgumentError("evaluate_many takes an iterable of cases; one case: evaluate")
         return _evaluate_many(self, cases, as_of=as_of, lang=lang, explain=explain, workers=workers)
 
     def evaluate(
@@ -335,7 +341,7 @@ class Policy:
         facts, case_as_of = self.read_case(case)
         day = _as_of(as_of, None) if as_of is not None else case_as_of or _today()
         if self._checked.languages and lang not in self._checked.languages:
-            raise ValueError(f"language {lang!r}: this policy has {', '.join(self.languages)}")
+            raise ArgumentError(f"language {lang!r}: this policy has {', '.join(self.languages)}")
         if self._frames > sys.getrecursionlimit():
             with _frames(self._frames):
                 return run(self._program, facts, day, lang, explain)
@@ -441,3 +447,12 @@ def _as_of(value: Any, source: str | None) -> dt.date:
         message = f"expected a date (YYYY-MM-DD), got {value!r}"
         raise CaseError([CaseProblem("as_of", message, KSP402)], source)
     return day
+
+
+def _given(path: Any, limits: Any, root: Any) -> None:
+    """ArgumentError for a path or limits of the wrong kind, before they reach os or attrs."""
+    for name, value in (("path", path), ("root", root)):
+        if value is not None and not isinstance(value, str | os.PathLike):
+            raise ArgumentError(f"{name} is a path (str or Path), not {type(value).__name__}")
+    if not isinstance(limits, Limits):
+        raise ArgumentError(f"limits is a kspolicy.Limits, not {type(limits).__name__}")

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..diagnostics import KspolicyError
+
 _loaded: dict[str, Any] = {}
 
 
-class ScreeningUnavailable(ImportError):
+class ScreeningUnavailable(KspolicyError, ImportError):
     """Screening needs the optional libraries of the `screening` extra, which are missing."""
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from ..diagnostics import ArgumentError
 from . import _extra
 from .matching import BANDS, Band, NameMatch, compare_folded
 from .model import Alias, Entity, countries
@@ -136,7 +137,7 @@ class ScreeningIndex:
         campus or subsidiary the list names also brings its parent, with `via` set.
         """
         if lowest not in BANDS:
-            raise ValueError(f"lowest is one of {', '.join(BANDS)}, not {lowest!r}")
+            raise ArgumentError(f"lowest is one of {', '.join(BANDS)}, not {lowest!r}")
         wanted = BANDS.index(lowest)
         mine = countries(country)
         kinds: tuple[Kind, ...] = (kind,) if kind else ("organization", "person")

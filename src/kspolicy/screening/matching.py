@@ -34,6 +34,7 @@ from typing import Literal
 
 import attrs
 
+from ..diagnostics import ArgumentError
 from . import _extra
 from .model import Alias, Entity, countries
 from .names import (
@@ -374,7 +375,7 @@ def _names(value: str | Entity) -> list[tuple[str, Alias | None]]:
         return list(value.names())
     if isinstance(value, str):
         return [(value, None)]
-    raise TypeError(f"compare takes names (str) or Entity, not {type(value).__name__}")
+    raise ArgumentError(f"compare takes names (str) or Entity, not {type(value).__name__}")
 
 
 def _rank(match: NameMatch) -> tuple[int, float, int]:
@@ -400,7 +401,7 @@ def compare(
         kind = a.kind if isinstance(a, Entity) else b.kind if isinstance(b, Entity) else None
         kind = kind or "organization"
     if kind not in KINDS:
-        raise ValueError(f"kind is 'organization' or 'person', not {kind!r}")
+        raise ArgumentError(f"kind is 'organization' or 'person', not {kind!r}")
     names_a, names_b = _names(a), _names(b)
     ca = countries(country_a) or (countries(a.countries) if isinstance(a, Entity) else frozenset())
     cb = countries(country_b) or (countries(b.countries) if isinstance(b, Entity) else frozenset())
