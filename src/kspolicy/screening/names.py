@@ -2,10 +2,13 @@
 
 A name goes through fixed steps, each data-driven (see `vocabulary`): Unicode
 normalisation; Chinese legal forms and institutional words read in the Chinese script;
-transliteration of every other script to Latin (anyascii); case folding; `&` read as
-`and`; punctuation to spaces; initials run together (`N.U.D.T.` is `nudt`); abbreviations
-spelled out; plural endings dropped; legal forms removed wherever they stand (the short,
-ambiguous ones only at either end); small words and titles set aside. No step builds a
+Korean persons' names split into surname and given name, as they are romanised; the
+Arabic article written apart; transliteration of every other script to Latin (anyascii);
+case folding; `&` read as `and`; punctuation to spaces; initials run together
+(`N.U.D.T.` is `nudt`); compounds of a name and a generic word split (`Raiffeisenbank`);
+abbreviations spelled out and generic words of other languages translated
+(`Universiteit`); plural endings dropped; legal forms removed wherever they stand (the
+short, ambiguous ones only at either end); small words and titles set aside. No step builds a
 pattern from a name: the only regular expressions here are fixed ones applied to it.
 """
 
@@ -24,7 +27,14 @@ Kind = Literal["organization", "person"]
 KINDS: tuple[Kind, ...] = ("organization", "person")
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_ABJAD = re.compile(r"[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\ufb1d-\ufdff\ufe70-\ufeff]")
+# Scripts whose transliteration loses letters: Hebrew and Arabic write no short vowels,
+# and anyascii reads the Indic scripts without their aspiration (शर्मा is `srma`).
+_ABJAD = re.compile(
+    r"[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u0900-\u0dff\ufb1d-\ufdff\ufe70-\ufeff]"
+)
+_GREEK_OU = re.compile(r"[\u039f\u03bf\u03cc][\u03a5\u03c5\u03cd]")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]+")
+_ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])\u0627\u0644(?=[\u0600-\u06ff]{2})")
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _QUOTES = re.compile(r"['`\u2018\u2019\u02bb\u02bc]")
 
@@ -42,7 +52,10 @@ class Folded:
     legal_forms: tuple[str, ...]
     """The legal forms removed, as they read after folding (`gmbh`, `co ltd`)."""
     abjad: bool
-    """Written (partly) in Arabic or Hebrew script, whose transliteration has no vowels."""
+    """Written (partly) in a script whose transliteration loses letters: Arabic and
+    Hebrew (no short vowels) or an Indic script (no aspiration)."""
+    hangul: bool = False
+    """Written (partly) in Hangul, whose romanisations differ in set ways (Gim, Kim)."""
 
     @property
     def compact(self) -> str:
@@ -50,15 +63,32 @@ class Folded:
         return "".join(self.tokens)
 
 
+_WORDS = {**vocabulary.ABBREVIATIONS, **vocabulary.TRANSLATIONS}
+
+
 @lru_cache(maxsize=1 << 18)
 def fold_token(token: str) -> str:
-    """One lower-case ASCII token as compared: abbreviation spelled out, plural dropped."""
-    token = vocabulary.ABBREVIATIONS.get(token, token)
+    """One lower-case ASCII token as compared: abbreviation spelled out, a generic word
+    of another language translated, plural dropped."""
+    if token in _WORDS:
+        return _WORDS[token]
     if len(token) > 5 and token.endswith("ies"):
         token = token[:-3] + "y"
     elif len(token) > 4 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
         token = token[:-1]
-    return vocabulary.ABBREVIATIONS.get(token, token)
+    return _WORDS.get(token, token)
+
+
+@lru_cache(maxsize=1 << 18)
+def _split_compound(word: str) -> tuple[str, ...]:
+    """A word made of a name and a generic ending as two words (`raiffeisenbank`,
+    `handelsgesellschaft`); any other word as it is."""
+    if (word,) in LEGAL_ANYWHERE:  # `aktiengesellschaft` is one legal form
+        return (word,)
+    for ending in vocabulary.COMPOUND_ENDINGS:
+        if len(word) >= len(ending) + 4 and word.endswith(ending):
+            return (word[: -len(ending)], ending)
+    return (word,)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -96,6 +126,14 @@ _PINYIN_WORDS = _han_words()
 def _han_person(match: re.Match[str]) -> str:
     """A Chinese person's name as it is romanised: the surname, then the given name in
     one word (李伟 is `Li Wei`, 张晓明 `Zhang Xiaoming`)."""
+    spell = _extra.anyascii()
+    chunk = match.group(0)
+    return f" {spell(chunk[0])} {spell(chunk[1:])} " if len(chunk) > 1 else f" {spell(chunk)} "
+
+
+def _hangul_person(match: re.Match[str]) -> str:
+    """A Korean person's name as it is romanised: the surname (its first syllable),
+    then the given name in one word (김정은 is `Gim Jeongeun`)."""
     spell = _extra.anyascii()
     chunk = match.group(0)
     return f" {spell(chunk[0])} {spell(chunk[1:])} " if len(chunk) > 1 else f" {spell(chunk)} "
@@ -186,7 +224,17 @@ def fold(name: str, kind: Kind = "organization") -> Folded:
 def fold_uncached(name: str, kind: Kind = "organization") -> Folded:
     """`fold` without its cache, for reading a whole list once."""
     text = unicodedata.normalize("NFKC", name)
+    if _GREEK_OU.search(text):
+        text = _GREEK_OU.sub("ou", text)  # anyascii reads ου as `oy`: Papadopoulos
     abjad = _ABJAD.search(text) is not None
+    if abjad:
+        text = _ARABIC_ARTICLE.sub("al ", text)  # الخليفة is al-Khalifa: two words
+    hangul = _HANGUL.search(text) is not None
+    if hangul:
+        for form in vocabulary.LEGAL_FORMS_HANGUL:
+            text = text.replace(form, " jusikhoesa ")  # removed below as a legal form
+        if kind == "person":
+            text = _HANGUL.sub(_hangul_person, text)
     if _HAN.search(text):
         text = _han_to_latin(text) if kind == "organization" else _HAN.sub(_han_person, text)
     if not text.isascii():
@@ -195,7 +243,7 @@ def fold_uncached(name: str, kind: Kind = "organization") -> Folded:
     text = _QUOTES.sub("", text)
     raw = [w for w in _SPLIT.split(text) if w]
     if kind == "organization":
-        raw = _merge_initials(raw)
+        raw = [part for w in _merge_initials(raw) for part in _split_compound(w)]
     words = [fold_token(w) for w in raw] if kind == "organization" else raw
     if kind == "organization":
         words = [_PINYIN_WORDS.get(w, w) for w in words]
@@ -215,6 +263,7 @@ def fold_uncached(name: str, kind: Kind = "organization") -> Folded:
         spelled=tuple(spelled),
         legal_forms=tuple(legal),
         abjad=abjad,
+        hangul=hangul,
     )
 
 
@@ -247,8 +296,21 @@ def _collapse(token: str) -> str:
     return "".join(out)
 
 
+_VOWEL_YE = re.compile(r"([aeiou])ye")
+_UMLAUT = re.compile(r"([aou])e(?=[^aeiou])")
+_FINAL_ER = re.compile(r"([^aeiou])er$")
+
+
 @lru_cache(maxsize=1 << 18)
 def _base(token: str) -> str:
+    token = token.replace("sch", "sh").replace("tch", "ch")
+    # Transliteration conventions that differ: ch or kh for х after the first letter
+    # (Michail, Mikhail), ye or e for е after a vowel (Timofeyev, Timofeev), ue or u for
+    # ü (Juergen, Jürgen), -er or -r at the end (Alexander, Aleksandr; Peter, Petr).
+    token = token[:1] + token[1:].replace("ch", "kh")
+    token = _VOWEL_YE.sub(r"\1e", token)
+    token = _UMLAUT.sub(r"\1", token)
+    token = _FINAL_ER.sub(r"\1r", token)
     for old, new in _SKELETON_STEPS:
         token = token.replace(old, new)
     if len(token) > 2 and token[0] == "i" and token[1] in "aeiou":
@@ -284,3 +346,36 @@ def consonants(token: str) -> str:
     v and i (w, y): how Arabic and Hebrew script write a name (`محمد` reads `mhmd`, and
     so does `Mohammed`; `يوسف` reads `ywsf`, and `Yousef` gives the same key)."""
     return _collapse("".join(ch for ch in _base(token) if ch not in "aeiouv")) or token
+
+
+@lru_cache(maxsize=1 << 18)
+def consonants_without_h(token: str) -> str:
+    """`consonants` with each h dropped but one in ch: anyascii reads an
+    Indic script without aspiration (शर्मा is `srma`, Sharma) and Hebrew כהן as `khhn`
+    (Cohen). Compared only where one name is written in such a script."""
+    plain = token.replace("ch", "\x01").replace("h", "").replace("\x01", "ch")
+    return consonants(plain)
+
+
+_KOREAN_STEPS: tuple[tuple[str, str], ...] = (
+    ("eo", "o"),
+    ("eu", "u"),
+    ("oo", "u"),
+    ("ae", "e"),
+    ("g", "k"),
+    ("b", "p"),
+    ("d", "t"),
+    ("r", "l"),
+    ("ch", "j"),
+    ("sh", "s"),
+    ("wo", "o"),
+)
+
+
+@lru_cache(maxsize=1 << 18)
+def korean(text: str) -> str:
+    """A key on which the romanisations of Korean agree: Revised Romanization and
+    McCune-Reischauer (`Gim Jeongeun`, `Kim Jong Un`; `Bak`, `Pak`) differ in set ways."""
+    for old, new in _KOREAN_STEPS:
+        text = text.replace(old, new)
+    return _collapse(text)
