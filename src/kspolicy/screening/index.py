@@ -3,7 +3,10 @@
 Blocking: each name is filed under its words, their sound-alike keys (`names.skeleton`,
 and the consonants of words in Arabic script) and, for an organisation, its initials.
 A query looks up its own keys, the rarest first, and counts how many each listed name
-shares; only the names sharing the most are compared in full (`compare_folded`). Words
+shares; of the names sharing the most, those most alike by a quick similarity
+(rapidfuzz's ratio of the words sorted: any order, each letter counts), those that
+share the largest part of their own keys (`X LLC` for `X LLC Istanbul`) and the two
+sharing the most keys are compared in full (`compare_folded`). Words
 that a large part of the list shares (`trading`, `international`) are used only when
 a name has nothing rarer, so a query costs about the same whatever the list's size.
 
@@ -14,8 +17,11 @@ What blocking can miss: a name whose every word is misspelt beyond its sound-ali
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from operator import itemgetter
 
 import attrs
 
@@ -24,9 +30,12 @@ from .matching import BANDS, Band, NameMatch, compare_folded
 from .model import Alias, Entity, countries
 from .names import STOPWORDS, Folded, Kind, consonants, fold, fold_uncached, skeleton
 
-_SHORTLIST = 200  # names sharing the most keys, ranked by a quick similarity
-_CANDIDATES = 6  # names of the shortlist compared in full
-_POSTINGS_BUDGET = 3000  # listed names counted per query, over all its keys
+_SHORTLIST = 150  # names sharing the most keys, ranked by a quick similarity
+_CANDIDATES = 6  # names of the shortlist compared in full, the most alike
+_PARTS = 4  # and those most alike as parts (all of their words in the other name)
+_SHARING = 2  # and those sharing the most keys, whatever their spelling (an acronym)
+_SECOND = itemgetter(1)
+_POSTINGS_BUDGET = 1500  # listed names counted per query, over all its keys
 
 
 @attrs.frozen
@@ -42,19 +51,30 @@ class Candidate:
     via: str | None = None
 
 
+@lru_cache(maxsize=1 << 17)
+def _word_keys(token: str) -> tuple[str, ...]:
+    """The keys one word files a name under: itself, its sound-alike key and its
+    consonants (a vowel dropped or changed: `Crmova`, `Cormova`; Arabic script).
+    Cached: a list's names share most of their words."""
+    if len(token) < 4:
+        return (token, "~" + skeleton(token))
+    return (token, "~" + skeleton(token), "#" + consonants(token))
+
+
 def _keys(folded: Folded) -> set[str]:
-    keys = set(folded.tokens)
+    keys: set[str] = set()
     for token in folded.tokens:
-        keys.add("~" + skeleton(token))
-        if folded.abjad or folded.kind == "person":
-            keys.add("#" + consonants(token))
+        keys.update(_word_keys(token))
     if folded.kind == "organization":
-        words = [w for w in folded.spelled if w not in STOPWORDS]
+        words = [w[0] for w in folded.spelled if w not in STOPWORDS]
         if len(words) >= 2:
-            keys.add("^" + "".join(w[0] for w in words))
+            keys.add("^" + "".join(words))
         if len(folded.tokens) == 1:
             keys.add("^" + folded.tokens[0])
-        keys.add(folded.compact)
+        elif len(folded.tokens) <= 3 and all(len(t) <= 6 for t in folded.tokens):
+            # Short words may be syllables written apart (`Hua Wei`): filed run together
+            # too. Longer names are not, as the key would be the name's alone.
+            keys.add(folded.compact)
     return keys
 
 
@@ -65,10 +85,13 @@ class ScreeningIndex:
         self._entities: list[Entity] = []
         self._by_id: dict[str, int] = {}
         self._names: list[str] = []
-        self._folded: list[str] = []  # each name's tokens, for the quick similarity
-        self._owner: list[int] = []
+        self._folded: list[str] = []  # each name's tokens sorted, for the quick similarity
+        self._size = array("B")  # how many keys each name is filed under (at most 255)
+        self._owner = array("I")  # each name's entity, by number
         self._aliases: dict[int, Alias] = {}
-        postings: dict[str, list[int]] = {}
+        # A key of one name keeps its slot alone (most keys of a large list are), a key
+        # of more an array of slots: four bytes a slot, not an int object and a pointer.
+        postings: dict[str, int | array[int]] = {}
         for entity in entities:
             number = len(self._entities)
             self._entities.append(entity)
@@ -80,13 +103,18 @@ class ScreeningIndex:
                 if alias is not None:
                     self._aliases[slot] = alias
                 folded = fold_uncached(name, entity.kind)
-                self._folded.append(" ".join(folded.tokens))
-                for key in _keys(folded):
-                    postings.setdefault(key, []).append(slot)
-        # A word of one name is kept as its slot alone: most words of a large list are.
-        self._postings: dict[str, int | tuple[int, ...]] = {
-            key: slots[0] if len(slots) == 1 else tuple(slots) for key, slots in postings.items()
-        }
+                self._folded.append(" ".join(sorted(folded.tokens)))
+                keys = _keys(folded)
+                self._size.append(min(len(keys), 255))
+                for key in keys:
+                    slots = postings.get(key)
+                    if slots is None:
+                        postings[key] = slot
+                    elif isinstance(slots, int):
+                        postings[key] = array("I", (slots, slot))
+                    else:
+                        slots.append(slot)
+        self._postings = postings
 
     def __len__(self) -> int:
         return len(self._entities)
@@ -103,23 +131,37 @@ class ScreeningIndex:
             if slots is not None:
                 found.append((1, (slots,)) if isinstance(slots, int) else (len(slots), slots))
         found.sort(key=lambda item: item[0])
-        chosen: list[tuple[int, ...]] = []
+        chosen: list[Sequence[int]] = []
         budget = _POSTINGS_BUDGET
         for size, slots in found:
             if chosen and size > budget:
                 break
             chosen.append(slots[:budget])
             budget -= size
+        # Counted rarest key first, so that among names sharing as many keys those that
+        # share the rarest come first (most_common keeps the order of equal counts).
         counts = Counter(itertools.chain.from_iterable(chosen))
-        shortlist = [slot for slot, _ in counts.most_common(_SHORTLIST)]
-        if len(shortlist) <= _CANDIDATES:
+        if len(counts) > _SHORTLIST:
+            ranked_counts = sorted(counts.items(), key=_SECOND, reverse=True)[:_SHORTLIST]
+            shortlist = [slot for slot, _ in ranked_counts]
+        else:
+            shortlist = list(counts)
+        if len(shortlist) <= _CANDIDATES + _PARTS + _SHARING:
             return shortlist
         ranked = _extra.extract()(
-            " ".join(folded.tokens),
+            " ".join(sorted(folded.tokens)),
             [self._folded[slot] for slot in shortlist],
             limit=_CANDIDATES,
         )
-        return [shortlist[position] for position in ranked]
+        # A part: a listed name filed under few keys besides those it shares (`X LLC`
+        # for `X LLC Istanbul`), which a similarity of the whole names ranks low.
+        size = self._size
+        coverage = [counts[slot] / size[slot] for slot in shortlist]
+        parts = sorted(range(len(shortlist)), key=coverage.__getitem__, reverse=True)[:_PARTS]
+        chosen_slots = dict.fromkeys(shortlist[:_SHARING])
+        chosen_slots.update(dict.fromkeys(shortlist[position] for position in ranked))
+        chosen_slots.update(dict.fromkeys(shortlist[position] for position in parts))
+        return list(chosen_slots)
 
     def query(
         self,

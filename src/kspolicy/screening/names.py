@@ -66,7 +66,6 @@ class Folded:
 _WORDS = {**vocabulary.ABBREVIATIONS, **vocabulary.TRANSLATIONS}
 
 
-@lru_cache(maxsize=1 << 18)
 def fold_token(token: str) -> str:
     """One lower-case ASCII token as compared: abbreviation spelled out, a generic word
     of another language translated, plural dropped."""
@@ -79,7 +78,6 @@ def fold_token(token: str) -> str:
     return _WORDS.get(token, token)
 
 
-@lru_cache(maxsize=1 << 18)
 def _split_compound(word: str) -> tuple[str, ...]:
     """A word made of a name and a generic ending as two words (`raiffeisenbank`,
     `handelsgesellschaft`); any other word as it is."""
@@ -223,6 +221,39 @@ def fold(name: str, kind: Kind = "organization") -> Folded:
 
 def fold_uncached(name: str, kind: Kind = "organization") -> Folded:
     """`fold` without its cache, for reading a whole list once."""
+    abjad = hangul = False
+    if name.isascii():  # most names of a list: no script to read, NFKC changes nothing
+        text = name
+    else:
+        text, abjad, hangul = _to_ascii(name, kind)
+    text = text.lower().replace("&", " and ").replace("+", " and ")
+    text = text.replace("'", "").replace("`", "")  # O'Brien is obrien
+    raw = [w for w in _SPLIT.split(text) if w]
+    legal: list[str] = []
+    if kind == "organization":
+        if len(raw) > 1 and any(len(w) == 1 for w in raw):
+            raw = _merge_initials(raw)
+        words = [t for w in raw for t in _organization_word(w)]
+        if not _LEGAL_FIRST.isdisjoint(words):
+            words, legal = _strip_legal(words)
+        tokens = [w for w in words if w not in STOPWORDS] or words
+    else:
+        words = [w for w in raw if w not in HONORIFICS] or raw
+        tokens = [w for i, w in enumerate(words) if i == 0 or w not in PARTICLES] or words
+    return Folded(
+        original=name,
+        kind=kind,
+        tokens=tuple(tokens),
+        spelled=tuple(words),
+        legal_forms=tuple(legal),
+        abjad=abjad,
+        hangul=hangul,
+    )
+
+
+def _to_ascii(name: str, kind: Kind) -> tuple[str, bool, bool]:
+    """A name not in ASCII read in Latin letters, and whether it was (partly) written in
+    a script that loses letters (`Folded.abjad`) or in Hangul."""
     text = unicodedata.normalize("NFKC", name)
     if _GREEK_OU.search(text):
         text = _GREEK_OU.sub("ou", text)  # anyascii reads ου as `oy`: Papadopoulos
@@ -239,32 +270,20 @@ def fold_uncached(name: str, kind: Kind = "organization") -> Folded:
         text = _han_to_latin(text) if kind == "organization" else _HAN.sub(_han_person, text)
     if not text.isascii():
         text = _extra.anyascii()(text)
-    text = text.casefold().replace("&", " and ").replace("+", " and ")
-    text = _QUOTES.sub("", text)
-    raw = [w for w in _SPLIT.split(text) if w]
-    if kind == "organization":
-        raw = [part for w in _merge_initials(raw) for part in _split_compound(w)]
-    words = [fold_token(w) for w in raw] if kind == "organization" else raw
-    if kind == "organization":
-        words = [_PINYIN_WORDS.get(w, w) for w in words]
-        words = " ".join(words).split()  # a pinyin word may have become two English ones
-        words, legal = _strip_legal(words)
-        tokens = [w for w in words if w not in STOPWORDS] or words
-        spelled = words
-    else:
-        legal = []
-        words = [w for w in words if w not in HONORIFICS] or words
-        tokens = [w for i, w in enumerate(words) if i == 0 or w not in PARTICLES] or words
-        spelled = words
-    return Folded(
-        original=name,
-        kind=kind,
-        tokens=tuple(tokens),
-        spelled=tuple(spelled),
-        legal_forms=tuple(legal),
-        abjad=abjad,
-        hangul=hangul,
-    )
+    text = _QUOTES.sub("", text.casefold())
+    return text, abjad, hangul
+
+
+@lru_cache(maxsize=1 << 17)
+def _organization_word(word: str) -> tuple[str, ...]:
+    """The tokens one word of an organisation's name gives: a compound split, each part
+    folded, a pinyin word translated (one word may become two: `keji`, science
+    technology). Cached: a list's names share most of their words."""
+    out: list[str] = []
+    for part in _split_compound(word):
+        folded = fold_token(part)
+        out.extend(_PINYIN_WORDS.get(folded, folded).split())
+    return tuple(out)
 
 
 _SKELETON_STEPS = (
@@ -288,12 +307,11 @@ _SKELETON_STEPS = (
 _VOWEL_STEPS = (("ou", "u"), ("oo", "u"), ("ee", "i"), ("ie", "i"))
 
 
+_DOUBLED = re.compile(r"(.)\1+")
+
+
 def _collapse(token: str) -> str:
-    out: list[str] = []
-    for ch in token:
-        if not out or out[-1] != ch:
-            out.append(ch)
-    return "".join(out)
+    return _DOUBLED.sub(r"\1", token)
 
 
 _VOWEL_YE = re.compile(r"([aeiou])ye")
@@ -301,16 +319,18 @@ _UMLAUT = re.compile(r"([aou])e(?=[^aeiou])")
 _FINAL_ER = re.compile(r"([^aeiou])er$")
 
 
-@lru_cache(maxsize=1 << 18)
 def _base(token: str) -> str:
     token = token.replace("sch", "sh").replace("tch", "ch")
     # Transliteration conventions that differ: ch or kh for х after the first letter
     # (Michail, Mikhail), ye or e for е after a vowel (Timofeyev, Timofeev), ue or u for
     # ü (Juergen, Jürgen), -er or -r at the end (Alexander, Aleksandr; Peter, Petr).
     token = token[:1] + token[1:].replace("ch", "kh")
-    token = _VOWEL_YE.sub(r"\1e", token)
-    token = _UMLAUT.sub(r"\1", token)
-    token = _FINAL_ER.sub(r"\1r", token)
+    if "ye" in token:
+        token = _VOWEL_YE.sub(r"\1e", token)
+    if "ae" in token or "oe" in token or "ue" in token:
+        token = _UMLAUT.sub(r"\1", token)
+    if token.endswith("er"):
+        token = _FINAL_ER.sub(r"\1r", token)
     for old, new in _SKELETON_STEPS:
         token = token.replace(old, new)
     if len(token) > 2 and token[0] == "i" and token[1] in "aeiou":
@@ -320,7 +340,7 @@ def _base(token: str) -> str:
     return _collapse(token)
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 17)
 def skeleton(token: str) -> str:
     """A rough sound-alike key for transliterated names: `Yevgeny`, `Evgeniy` and
     `Jewgeni` share one, as do `Aleksandr` and `Alexandr`, `Raghavan` and `Ragavan`."""
@@ -340,7 +360,7 @@ def skeleton(token: str) -> str:
     )
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 17)
 def consonants(token: str) -> str:
     """The consonants of a token, doubled letters once, and without the semivowels
     v and i (w, y): how Arabic and Hebrew script write a name (`محمد` reads `mhmd`, and
@@ -348,7 +368,7 @@ def consonants(token: str) -> str:
     return _collapse("".join(ch for ch in _base(token) if ch not in "aeiouv")) or token
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 14)
 def consonants_without_h(token: str) -> str:
     """`consonants` with each h dropped but one in ch: anyascii reads an
     Indic script without aspiration (शर्मा is `srma`, Sharma) and Hebrew כהן as `khhn`
@@ -372,7 +392,7 @@ _KOREAN_STEPS: tuple[tuple[str, str], ...] = (
 )
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 12)
 def korean(text: str) -> str:
     """A key on which the romanisations of Korean agree: Revised Romanization and
     McCune-Reischauer (`Gim Jeongeun`, `Kim Jong Un`; `Bak`, `Pak`) differ in set ways."""
