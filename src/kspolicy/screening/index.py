@@ -125,21 +125,23 @@ class ScreeningIndex:
         return None if number is None else self._entities[number]
 
     def _slots(self, folded: Folded) -> list[int]:
-        found = []
+        found: list[tuple[int, Sequence[int]]] = []
         for key in _keys(folded):
-            slots = self._postings.get(key)
-            if slots is not None:
-                found.append((1, (slots,)) if isinstance(slots, int) else (len(slots), slots))
+            filed = self._postings.get(key)
+            if isinstance(filed, int):
+                found.append((1, (filed,)))
+            elif filed is not None:
+                found.append((len(filed), filed))
         found.sort(key=lambda item: item[0])
         chosen: list[Sequence[int]] = []
         budget = _POSTINGS_BUDGET
-        for size, slots in found:
-            if chosen and size > budget:
+        for count, slots in found:
+            if chosen and count > budget:
                 break
             chosen.append(slots[:budget])
-            budget -= size
+            budget -= count
         # Counted rarest key first, so that among names sharing as many keys those that
-        # share the rarest come first (most_common keeps the order of equal counts).
+        # share the rarest come first (a stable sort keeps the order of equal counts).
         counts = Counter(itertools.chain.from_iterable(chosen))
         if len(counts) > _SHORTLIST:
             ranked_counts = sorted(counts.items(), key=_SECOND, reverse=True)[:_SHORTLIST]
@@ -155,8 +157,8 @@ class ScreeningIndex:
         )
         # A part: a listed name filed under few keys besides those it shares (`X LLC`
         # for `X LLC Istanbul`), which a similarity of the whole names ranks low.
-        size = self._size
-        coverage = [counts[slot] / size[slot] for slot in shortlist]
+        sizes = self._size
+        coverage = [counts[slot] / sizes[slot] for slot in shortlist]
         parts = sorted(range(len(shortlist)), key=coverage.__getitem__, reverse=True)[:_PARTS]
         chosen_slots = dict.fromkeys(shortlist[:_SHARING])
         chosen_slots.update(dict.fromkeys(shortlist[position] for position in ranked))
