@@ -30,7 +30,7 @@ from .matching import BANDS, Band, NameMatch, compare_folded
 from .model import Alias, Entity, countries
 from .names import STOPWORDS, Folded, Kind, consonants, fold, fold_uncached, skeleton
 
-_SHORTLIST = 150  # names sharing the most keys, ranked by a quick similarity
+_SHORTLIST = 400  # names sharing the most keys, ranked by a quick similarity
 _CANDIDATES = 6  # names of the shortlist compared in full, the most alike
 _PARTS = 4  # and those most alike as parts (all of their words in the other name)
 _SHARING = 2  # and those sharing the most keys, whatever their spelling (an acronym)
@@ -124,7 +124,7 @@ class ScreeningIndex:
         number = self._by_id.get(entity_id)
         return None if number is None else self._entities[number]
 
-    def _slots(self, folded: Folded) -> list[int]:
+    def _slots(self, folded: Folded, mine: frozenset[str]) -> list[int]:
         found: list[tuple[int, Sequence[int]]] = []
         for key in _keys(folded):
             filed = self._postings.get(key)
@@ -150,6 +150,11 @@ class ScreeningIndex:
             shortlist = list(counts)
         if len(shortlist) <= _CANDIDATES + _PARTS + _SHARING:
             return shortlist
+        if mine:
+            # Names in the query's country first, so that they win ties: a list may hold
+            # one short name in several countries, and only one of them is a match.
+            entities, owner = self._entities, self._owner
+            shortlist.sort(key=lambda slot: mine.isdisjoint(entities[owner[slot]].countries))
         ranked = _extra.extract()(
             " ".join(sorted(folded.tokens)),
             [self._folded[slot] for slot in shortlist],
@@ -187,7 +192,7 @@ class ScreeningIndex:
         best: dict[int, Candidate] = {}
         for each in kinds:
             folded = fold(name, each)
-            for slot in self._slots(folded):
+            for slot in self._slots(folded, mine):
                 number = self._owner[slot]
                 entity = self._entities[number]
                 if entity.kind != each:
