@@ -35,6 +35,7 @@ _CANDIDATES = 6  # names of the shortlist compared in full, the most alike
 _PARTS = 4  # and those most alike as parts (all of their words in the other name)
 _SHARING = 2  # and those sharing the most keys, whatever their spelling (an acronym)
 _SECOND = itemgetter(1)
+_NO_COUNTRY, _SEVERAL = 0, 1  # the country codes of a name whose entity has none, several
 _POSTINGS_BUDGET = 1500  # listed names counted per query, over all its keys
 
 
@@ -88,6 +89,8 @@ class ScreeningIndex:
         self._folded: list[str] = []  # each name's tokens sorted, for the quick similarity
         self._size = array("B")  # how many keys each name is filed under (at most 255)
         self._owner = array("I")  # each name's entity, by number
+        self._country = array("H")  # each name's country, by code (see `_codes`)
+        self._codes: dict[str, int] = {}
         self._aliases: dict[int, Alias] = {}
         # A key of one name keeps its slot alone (most keys of a large list are), a key
         # of more an array of slots: four bytes a slot, not an int object and a pointer.
@@ -100,6 +103,7 @@ class ScreeningIndex:
                 slot = len(self._names)
                 self._names.append(name)
                 self._owner.append(number)
+                self._country.append(self._code(entity.countries))
                 if alias is not None:
                     self._aliases[slot] = alias
                 folded = fold_uncached(name, entity.kind)
@@ -115,6 +119,13 @@ class ScreeningIndex:
                     else:
                         slots.append(slot)
         self._postings = postings
+
+    def _code(self, countries: tuple[str, ...]) -> int:
+        if not countries:
+            return _NO_COUNTRY
+        if len(countries) > 1 or len(self._codes) > 65000:  # a code is two bytes
+            return _SEVERAL
+        return self._codes.setdefault(countries[0], len(self._codes) + 2)
 
     def __len__(self) -> int:
         return len(self._entities)
@@ -151,13 +162,17 @@ class ScreeningIndex:
         if len(shortlist) <= _CANDIDATES + _PARTS + _SHARING:
             return shortlist
         if mine:
-            # Names in the query's country first, so that they win ties: a list may hold
-            # one short name in several countries, and only one of them is a match.
-            entities, owner = self._entities, self._owner
-            shortlist.sort(key=lambda slot: mine.isdisjoint(entities[owner[slot]].countries))
-        ranked = _extra.extract()(
+            # Names that may be in the query's country first, so that they win ties: a
+            # list may hold one short name in several countries, and only one of them
+            # is a match.
+            near = {_NO_COUNTRY, _SEVERAL} | {self._codes[c] for c in mine if c in self._codes}
+            where = self._country
+            shortlist = [s for s in shortlist if where[s] in near] + [
+                s for s in shortlist if where[s] not in near
+            ]
+        alike = _extra.extract()(
             " ".join(sorted(folded.tokens)),
-            [self._folded[slot] for slot in shortlist],
+            list(itemgetter(*shortlist)(self._folded)),  # more than one: a tuple
             limit=_CANDIDATES,
         )
         # A part: a listed name filed under few keys besides those it shares (`X LLC`
@@ -165,10 +180,10 @@ class ScreeningIndex:
         sizes = self._size
         coverage = [counts[slot] / sizes[slot] for slot in shortlist]
         parts = sorted(range(len(shortlist)), key=coverage.__getitem__, reverse=True)[:_PARTS]
-        chosen_slots = dict.fromkeys(shortlist[:_SHARING])
-        chosen_slots.update(dict.fromkeys(shortlist[position] for position in ranked))
-        chosen_slots.update(dict.fromkeys(shortlist[position] for position in parts))
-        return list(chosen_slots)
+        kept = dict.fromkeys(shortlist[:_SHARING])
+        kept.update(dict.fromkeys(shortlist[position] for position, _ in alike))
+        kept.update(dict.fromkeys(shortlist[position] for position in parts))
+        return list(kept)
 
     def query(
         self,
