@@ -83,6 +83,7 @@ def test_a_place_in_common_is_not_a_brand() -> None:
         ("Alexander Ivanov", "Aleksandr Ivanov"),
         ("Jürgen Schäfer", "Juergen Schaefer"),
         ("Dimitrios Papadopoulos", "Δημήτριος Παπαδόπουλος"),
+        ("Pyotr Semyonov", "Petr Semenov"),
     ],
 )
 def test_romanisation_variants_are_one_name(a: str, b: str) -> None:
@@ -104,3 +105,23 @@ def test_an_acronym_that_leaves_out_a_generic_word_is_possible() -> None:
         country_b="CN",
     )
     assert other.band == "none"
+
+
+def test_cyrillic_yo_and_ye_after_a_consonant_read_as_e() -> None:
+    m = compare(
+        "Объединённая авиастроительная корпорация",
+        "Obyedinyonnaya Aviastroitelnaya Korporatsiya",
+    )
+    assert m.band == "match"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Shahid Bakeri Industrial Group", "Shahid Bakeri Industries Group"),
+        ("Lumen Optics Kft.", "Lumen Optical Kft"),
+        ("Novaterm Sp. z o.o.", "Novatherm Sp. z o.o."),
+    ],
+)
+def test_an_adjective_and_its_noun_or_th_and_t_are_one_word(a: str, b: str) -> None:
+    assert compare(a, b).band == "match"

@@ -287,6 +287,7 @@ def _organization_word(word: str) -> tuple[str, ...]:
 
 
 _SKELETON_STEPS = (
+    ("th", "t"),  # Greek θ, German and Thai spellings: Novatherm, Novaterm
     ("sch", "sh"),
     ("tch", "ch"),
     ("dzh", "j"),
@@ -315,6 +316,7 @@ def _collapse(token: str) -> str:
 
 
 _VOWEL_YE = re.compile(r"([aeiou])ye")
+_CONSONANT_YO = re.compile(r"([b-df-hj-np-tv-xz])y[eo]")
 _UMLAUT = re.compile(r"([aou])e(?=[^aeiou])")
 _FINAL_ER = re.compile(r"([^aeiou])er$")
 
@@ -322,11 +324,13 @@ _FINAL_ER = re.compile(r"([^aeiou])er$")
 def _base(token: str) -> str:
     token = token.replace("sch", "sh").replace("tch", "ch")
     # Transliteration conventions that differ: ch or kh for х after the first letter
-    # (Michail, Mikhail), ye or e for е after a vowel (Timofeyev, Timofeev), ue or u for
+    # (Michail, Mikhail), ye or e for е after a vowel (Timofeyev, Timofeev), ye, yo or e
+    # for е, ё after a consonant (Pyotr, Petr; Obyedinyonnaya, Obedinennaya), ue or u for
     # ü (Juergen, Jürgen), -er or -r at the end (Alexander, Aleksandr; Peter, Petr).
     token = token[:1] + token[1:].replace("ch", "kh")
-    if "ye" in token:
+    if "ye" in token or "yo" in token:
         token = _VOWEL_YE.sub(r"\1e", token)
+        token = _CONSONANT_YO.sub(r"\1e", token)
     if "ae" in token or "oe" in token or "ue" in token:
         token = _UMLAUT.sub(r"\1", token)
     if token.endswith("er"):

@@ -186,6 +186,13 @@ ABBREVIATIONS = {
     "polytech": "polytechnic",
     "polytechnical": "polytechnic",
     "electronics": "electronic",
+    # Adjectives read as their noun: `Industrial Group` and `Industries Group` are one
+    # name, as `Lumen Optical` and `Lumen Optics` are.
+    "industrial": "industry",
+    "optical": "optic",
+    "scientific": "science",
+    "electrical": "electric",
+    "financial": "finance",
     "defence": "defense",
     "st": "saint",
     "mt": "mount",
