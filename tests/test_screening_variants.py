@@ -125,3 +125,26 @@ def test_cyrillic_yo_and_ye_after_a_consonant_read_as_e() -> None:
 )
 def test_an_adjective_and_its_noun_or_th_and_t_are_one_word(a: str, b: str) -> None:
     assert compare(a, b).band == "match"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (
+            "University of Science and Technology of China",
+            "University of Electronic Science and Technology of China",
+        ),
+        ("Zhejiang University of Technology", "Zhejiang University"),
+        ("Taiwan Semiconductor Manufacturing Company", "Semiconductor Manufacturing International"),
+    ],
+)
+def test_names_of_generic_words_and_places_differing_by_a_word_are_no_match(a: str, b: str) -> None:
+    m = compare(a, b, country_a="CN", country_b="CN")
+    assert m.band != "match"
+
+
+def test_words_written_apart_meet_the_word_they_make() -> None:
+    # 天津海运 is one Chinese run (tianjinhaiyun); Ben Ali keeps its particle as Benali.
+    assert compare("Tianjin Haiyun Shipping Co Ltd", "天津海运有限公司").band != "none"
+    m = compare("Fatima Zahra Benali", "Fatima-Zahra Ben Ali", kind="person")
+    assert m.band == "match"

@@ -124,6 +124,11 @@ def _distinctive(token: str) -> bool:
     return token not in GENERIC and token not in INSTITUTION_TYPES and token not in STRUCTURE
 
 
+def _proper(token: str) -> bool:
+    """A word that names: neither generic, nor a place, nor a number (`14th`)."""
+    return _distinctive(token) and token not in PLACES and not token[:1].isdigit()
+
+
 _VOWELS = "aeiou"
 
 
@@ -335,6 +340,12 @@ def _organizations(a: Folded, b: Folded, same_country: bool | None) -> _Found:
     if score >= MATCH_AT and any(s < 0.95 and _distinctive(a.tokens[i]) for i, _, s in aligned):
         score = _POSSIBLE_TOP
         notes.append("a distinctive word is spelt differently")
+    whole = len(aligned) == len(a.tokens) == len(b.tokens)
+    if score > _POSSIBLE_TOP and not whole and not any(_proper(t) for t in a.tokens + b.tokens):
+        # University of (Electronic) Science and Technology of China, Zhejiang University
+        # (of Technology): where no word is a name, a word more is another body.
+        score = _POSSIBLE_TOP
+        notes.append("generic words and places only: a word more or less may be another body")
     if score < POSSIBLE_AT and _contained(a, b, aligned):
         score = _CONTAINED
         notes.append("every distinctive word of one name is in the other")
@@ -397,11 +408,36 @@ def _persons(a: Folded, b: Folded) -> _Found:
     return found
 
 
+def _joined(a: Folded, b: Folded) -> Folded:
+    """`a` with each run of its words that is one word of `b` run together: `Tianjin
+    Haiyun` meets 天津海运 (`tianjinhaiyun`, a Chinese run read as one word), `Ben Ali`
+    meets `Benali` (a particle kept, as the name was spelt)."""
+    words = list(a.spelled)
+    targets = set(b.tokens) - set(a.tokens)
+    joined = False
+    i = 0
+    while i < len(words) and targets:
+        for size in (4, 3, 2):
+            run = "".join(words[i : i + size])
+            if i + size <= len(words) and run in targets:
+                words[i : i + size] = [run]
+                joined = True
+                break
+        i += 1
+    if not joined:
+        return a
+    kept = set(a.tokens) | targets
+    tokens = tuple(w for w in words if w in kept)
+    return attrs.evolve(a, tokens=tokens or a.tokens, spelled=tuple(words))
+
+
 def _compare_folded(
     a: Folded, b: Folded, countries_a: frozenset[str], countries_b: frozenset[str]
 ) -> _Found:
     if not a.tokens or not b.tokens:
         return _Found(0.0, "empty", notes=("a name with no letters or digits",))
+    if a.tokens != b.tokens and a.compact != b.compact:
+        a, b = _joined(a, b), _joined(b, a)
     same_country = bool(countries_a & countries_b) if countries_a and countries_b else None
     if a.kind == "organization":
         found = _organizations(a, b, same_country)

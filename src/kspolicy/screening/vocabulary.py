@@ -91,7 +91,8 @@ logistics shipping transport construction product products solution solutions
 management enterprise venture partner partners consulting software hardware data digital
 new general united first normal key physics mathematics royal concern medicine
 marine ocean petrochemical space electric electrical motor automotive instrument
-instruments optics optical precision applied advanced
+instruments optics optical precision applied advanced semiconductor microelectronic
+automation
 """
 
 # Institution-type words: two names whose type words differ name different bodies.
@@ -134,6 +135,9 @@ beijing peking shanghai shenzhen guangzhou tianjin chongqing harbin haerbin nanj
 xian chengdu hangzhou suzhou weihai zhuhai qingdao dalian shenyang changsha hefei jinan
 xiamen fuzhou kunming lanzhou taiyuan zhengzhou changchun nanchang guiyang nanning urumqi
 hohhot lhasa ningbo wuxi dongguan foshan yantai zibo
+zhejiang jiangsu guangdong shandong henan hebei hubei hunan sichuan fujian anhui jiangxi
+liaoning jilin heilongjiang shaanxi shanxi yunnan guizhou gansu qinghai hainan guangxi
+ningxia xinjiang xizang tibet
 moscow moskva saint petersburg novosibirsk yekaterinburg kazan minsk kyiv kiev kharkiv
 tehran dubai abu dhabi riyadh doha istanbul ankara
 london paris berlin munich munchen frankfurt hamburg amsterdam rotterdam brussels antwerp
