@@ -412,8 +412,11 @@ def _joined(a: Folded, b: Folded) -> Folded:
     """`a` with each run of its words that is one word of `b` run together: `Tianjin
     Haiyun` meets 天津海运 (`tianjinhaiyun`, a Chinese run read as one word), `Ben Ali`
     meets `Benali` (a particle kept, as the name was spelt)."""
+    run_together = "".join(a.spelled)
+    targets = {t for t in b.tokens if t in run_together} - set(a.tokens)
+    if not targets:  # most comparisons: no word of b is letters of a run together
+        return a
     words = list(a.spelled)
-    targets = set(b.tokens) - set(a.tokens)
     joined = False
     i = 0
     while i < len(words) and targets:
