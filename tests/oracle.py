@@ -12,8 +12,8 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from kspolicy.lang import checked as c
 from kspolicy.eval.screen import country_field, entity_of
+from kspolicy.lang import checked as c
 from kspolicy.lang.lists import fold_name
 from kspolicy.screening import compare
 

@@ -36,7 +36,7 @@ from ..render.document import to_html, to_markdown, to_text
 from ..render.explain import explain
 from ..render.text import render_decision
 from ..version import __version__
-from . import audit, batch, checkpoint, interview, lists_import, testing
+from . import audit, batch, checkpoint, interview, lists_import, screen, testing
 
 
 def _date(text: str) -> dt.date:
@@ -253,6 +253,7 @@ def _parser() -> argparse.ArgumentParser:
         help="colour in the terminal (auto: when it is one)",
     )
     lists_import.register(commands)
+    screen.register(commands)
     return parser
 
 
@@ -345,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args)
         if args.command == "lists":
             return lists_import.run(args)
+        if args.command == "screen":
+            return screen.run(args)
         if args.command == "audit":
             return _audit(args)
         return _eval(args)
