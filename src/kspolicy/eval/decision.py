@@ -152,7 +152,7 @@ _decisions.register_unstructure_hook(
     make_dict_unstructure_fn(
         Match,
         _decisions,
-        **{
+        **{  # type: ignore[arg-type]  # cattrs takes overrides as keyword arguments
             field.name: override(omit_if_default=True)
             for field in attrs.fields(Match)
             if field.default is None and field.name != "alias"

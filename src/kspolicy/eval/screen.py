@@ -41,6 +41,7 @@ from ..lang.schema import RecordType, Schema
 from ..screening import (
     Alias,
     Entity,
+    Kind,
     NameMatch,
     ScreeningIndex,
     ScreeningUnavailable,
@@ -142,7 +143,7 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 def entity_of(entry: Entry, number: int) -> Entity:
     """A list entry as screening sees it (its id: its place in the list)."""
     aliases = [Alias(a) for a in entry.aliases] + [Alias(a, "weak") for a in entry.weak_aliases]
-    kind = "person" if entry.type == "person" else "organization"
+    kind: Kind = "person" if entry.type == "person" else "organization"
     return Entity(str(number), entry.key, kind, aliases, entry.countries)
 
 
@@ -248,8 +249,8 @@ class Screener:
         found = self._exact.get(fold_name(name))
         if found is None:
             return []
-        entry, alias = found
-        return [(entry, _exact_match(name, entry.key, alias))]
+        entry, alias_name = found
+        return [(entry, _exact_match(name, entry.key, alias_name))]
 
     # ---- the answer ------------------------------------------------------------------
 
