@@ -129,7 +129,7 @@ class Oracle:
             if band == "none":
                 continue
             for review in self.reviews(named.name, name, country, entry.key):
-                if review.verdict == "confirmed":
+                if review.ruling == "confirmed":
                     band = "match"
                 elif review.entry_sha256 == entry.sha256():
                     band = "none"

@@ -234,7 +234,7 @@ def test_a_dismissal_stops_holding_when_the_entry_changes(tmp_path: Path) -> Non
         policy,
         list_name="LISTED",
         name="HIT",
-        verdict="dismissed",
+        ruling="dismissed",
         by="j.doe",
         why="Hitachi, not the institute",
         audit_log=log,
@@ -263,7 +263,7 @@ def test_a_dismissal_stops_holding_when_the_entry_changes(tmp_path: Path) -> Non
 def test_a_confirmation_makes_a_possible_match_true(tmp_path: Path) -> None:
     policy = make_policy(tmp_path)
     screen_tool.review(
-        policy, list_name="LISTED", name="HIT", verdict="confirmed", by="a", why="their website"
+        policy, list_name="LISTED", name="HIT", ruling="confirmed", by="a", why="their website"
     )
     reloaded = kspolicy.load(tmp_path / "policy.pol")
     decision = decide(reloaded, "HIT")
@@ -279,7 +279,7 @@ def test_a_wrong_adjudications_file_is_a_policy_error(tmp_path: Path) -> None:
         kind = "adjudications"
         source = "kspolicy screen review"
         retrieved = 2026-01-01
-        entries = [{ list = "LISTED", name = "HIT", verdict = "maybe" }]
+        entries = [{ list = "LISTED", name = "HIT", ruling = "maybe" }]
         """
     )
     with pytest.raises(kspolicy.PolicyError, match="has no `entry`"):

@@ -157,7 +157,7 @@ def _match(name: Any, country: Any, screener: screen.Screener) -> bool | None:
     return screener(name, country)
 
 
-def _match2(name: Any, country: Any, screener: screen.Screener) -> bool:
+def _matches(name: Any, country: Any, screener: screen.Screener) -> bool:
     found = screener(name, country)
     if found is None:
         raise Undecided  # a possible match, or a list that cannot answer: three-valued
@@ -196,7 +196,7 @@ def _undecided() -> bool:
 _HELPERS: dict[str, Any] = {
     "_and": _and, "_or": _or, "_not": _not, "_get": _get, "_eq": _eq, "_ne": _ne,
     "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_match": _match, "_each": _each,
-    "_in": _in, "_match2": _match2, "_peek": _peek, "_hier": _hierarchical,
+    "_in": _in, "_matches": _matches, "_peek": _peek, "_hier": _hierarchical,
     "_undecided": _undecided,
 }  # fmt: skip
 _COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
@@ -693,7 +693,7 @@ class _Writer:
             # the country softly: a name without one is still screened.
             subject = self._plain(expr.subject, env)
             return _call(
-                "_match2", subject, self._country(expr, env, plain=True), self._screener(expr)
+                "_matches", subject, self._country(expr, env, plain=True), self._screener(expr)
             )
         if isinstance(expr, c.Known):
             if not isinstance(expr.subject, c.Fact):

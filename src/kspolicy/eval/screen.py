@@ -295,7 +295,7 @@ class Screener:
         answer = self.reviews.get(self.named.name, name, country, entry.key)
         if answer is not None:
             day = _aware(answer.at).date().isoformat()
-            if answer.verdict == "confirmed":
+            if answer.ruling == "confirmed":
                 band, note = "match", f"confirmed by {answer.by} on {day}: {answer.why}"
             elif answer.entry_sha256 == digest:
                 return None

@@ -33,7 +33,7 @@ Matching = Literal["graded", "exact"]
 """How `matches` compares a name with an entities list: graded (a score and a band, see
 docs/screening.md) or exact (equal once folded, `fold_name`)."""
 
-Verdict = Literal["confirmed", "dismissed"]
+Ruling = Literal["confirmed", "dismissed"]
 """A reviewer's answer to a possible match: it is the entity, or it is not."""
 
 LIST_KINDS: tuple[ListKind, ...] = get_args(ListKind)
@@ -99,7 +99,7 @@ class Adjudication:
     country: str | None
     entry: str
     entry_sha256: str
-    verdict: Verdict
+    ruling: Ruling
     by: str
     at: dt.datetime
     why: str

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from typing import Any, get_args
 
 from ..diagnostics import describe
-from .lists import Adjudication, Verdict
+from .lists import Adjudication, Ruling
 
-VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
-_FIELDS = ("list", "name", "country", "entry", "entry_sha256", "verdict", "by", "at", "why")
+RULINGS: tuple[Ruling, ...] = get_args(Ruling)
+_FIELDS = ("list", "name", "country", "entry", "entry_sha256", "ruling", "by", "at", "why")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -46,14 +46,13 @@ def read_adjudications(
             texts[key] = value
         else:
             country = raw.get("country")
-            verdict = raw.get("verdict")
+            ruling = raw.get("ruling")
             at = raw.get("at")
             if country is not None and not isinstance(country, str):
                 problem(f"{where}: `country` must be a country code", None)
-            elif verdict not in VERDICTS:
+            elif ruling not in RULINGS:
                 problem(
-                    f'{where}: `verdict` must be "confirmed" or "dismissed", not '
-                    f"{describe(verdict)}",
+                    f'{where}: `ruling` must be "confirmed" or "dismissed", not {describe(ruling)}',
                     None,
                 )
             elif not _SHA256.fullmatch(texts["entry_sha256"]):
@@ -71,7 +70,7 @@ def read_adjudications(
                         country=country.upper() if country else None,
                         entry=texts["entry"],
                         entry_sha256=texts["entry_sha256"],
-                        verdict=verdict,
+                        ruling=ruling,
                         by=texts["by"],
                         at=when,
                         why=texts["why"],

@@ -197,7 +197,7 @@ def adjudication_record(
             "country": answer.country,
             "entry": answer.entry,
             "entry_sha256": answer.entry_sha256,
-            "verdict": answer.verdict,
+            "ruling": answer.ruling,
             "by": answer.by,
             "at": answer.at.isoformat(),
             "why": answer.why,

@@ -28,7 +28,7 @@ import tomli_w
 
 from ..diagnostics import KspolicyError, did_you_mean
 from ..eval.screen import Screened, screener
-from ..lang.lists import Adjudication, Entry, NamedList, Verdict
+from ..lang.lists import Adjudication, Entry, NamedList, Ruling
 from ..lang.loader import default_policy_path
 from ..policy import Policy, load
 from ..version import __version__
@@ -160,7 +160,7 @@ def review(
     *,
     list_name: str,
     name: str,
-    verdict: Verdict,
+    ruling: Ruling,
     by: str,
     why: str,
     country: str | None = None,
@@ -173,8 +173,8 @@ def review(
     (`dismissed`) the `entry` of `list_name` (default: the best candidate). Written to
     the adjudications file and, when given, the audit log; reload the policy for later
     decisions to use it. KspolicyError when the list, the entry or the answer is wrong."""
-    if verdict not in ("confirmed", "dismissed"):
-        raise KspolicyError(f'the answer is "confirmed" or "dismissed", not {verdict!r}')
+    if ruling not in ("confirmed", "dismissed"):
+        raise KspolicyError(f'the answer is "confirmed" or "dismissed", not {ruling!r}')
     if not by.strip() or not why.strip():
         raise KspolicyError("say who reviewed (--by) and why (--why)")
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
@@ -187,7 +187,7 @@ def review(
         country=code,
         entry=chosen.key,
         entry_sha256=chosen.sha256(),
-        verdict=verdict,
+        ruling=ruling,
         by=by,
         at=moment,
         why=why,
@@ -335,7 +335,7 @@ def _review(options: argparse.Namespace) -> int:
         policy,
         list_name=options.lists[0],
         name=options.reviewed,
-        verdict="confirmed" if options.confirm else "dismissed",
+        ruling="confirmed" if options.confirm else "dismissed",
         by=options.by,
         why=options.why,
         country=options.country,
@@ -345,7 +345,7 @@ def _review(options: argparse.Namespace) -> int:
     )
     where = options.file or adjudications_file(policy)
     sys.stdout.write(
-        f"{where}: {answer.name} {answer.verdict} as {answer.entry} on {answer.list} "
+        f"{where}: {answer.name} {answer.ruling} as {answer.entry} on {answer.list} "
         f"by {answer.by} (entry sha256 {answer.entry_sha256[:12]})\n"
     )
     return 0
