@@ -12,8 +12,10 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
+from kspolicy.eval.screen import country_field, entity_of
 from kspolicy.lang import checked as c
 from kspolicy.lang.lists import fold_name
+from kspolicy.screening import compare
 
 MISSING = object()  # an element of a collection that is unknown as a whole
 
@@ -97,10 +99,7 @@ class Oracle:
             name = self.value(expr.subject, env)
             if name is None:
                 return None
-            names = {
-                fold_name(n) for e in expr.list.entries_on(self.as_of) for n in (e.key, *e.aliases)
-            }
-            return fold_name(str(name)) in names
+            return self.screen(expr, str(name), env)
         if isinstance(expr, c.Known):
             return (self.value(expr.subject, env) is not None) == expr.known
         assert isinstance(expr, c.Quantifier)
@@ -109,6 +108,59 @@ class Oracle:
             return None
         results = [self.truth(expr.body, {**env, expr.var: item}) for item in collection]
         return kleene_or(results) if expr.kind == "any" else kleene_and(results)
+
+    def screen(self, expr: c.Match, name: str, env: dict[str, Any]) -> bool | None:
+        """`name matches LIST`, plainly (docs/screening.md): every entity compared, the
+        best band kept after the reviewers' answers; a list out of date, or not covering
+        the name's country, turns "none" into unknown. An exact list folds and compares."""
+        named = expr.list
+        country = self.country(expr, env)
+        entries = named.entries_on(self.as_of)
+        bands = []
+        for number, entry in enumerate(entries):
+            if named.matching == "exact":
+                names = {fold_name(n) for n in (entry.key, *entry.aliases)}
+                band = "match" if fold_name(name) in names else "none"
+            else:
+                entity = entity_of(entry, number)
+                band = compare(name, entity, country_a=country).band
+                if compare(name, entity).band == "match":
+                    band = "match"  # a country confirms or rules out, never lowers a match
+            if band == "none":
+                continue
+            for review in self.reviews(named.name, name, country, entry.key):
+                if review.ruling == "confirmed":
+                    band = "match"
+                elif review.entry_sha256 == entry.sha256():
+                    band = "none"
+            bands.append(band)
+        if "match" in bands:
+            return True
+        if "possible" in bands:
+            return None
+        if named.is_stale(self.as_of):
+            return None
+        if named.covers and (country is None or country not in named.covers):
+            return None
+        return False
+
+    def country(self, expr: c.Match, env: dict[str, Any]) -> str | None:
+        where = country_field(self.policy.schema, expr.subject)
+        if where is None:
+            return None
+        value = self.value(where, env)
+        return None if value is None else str(value).upper()
+
+    def reviews(self, list_name: str, name: str, country: str | None, entry: str) -> list[Any]:
+        """The latest answer for this name, country and entry (as a list of at most one)."""
+        found = [
+            a
+            for named in self.policy.lists.values()
+            for a in named.adjudications
+            if (a.list, fold_name(a.name), a.country, a.entry)
+            == (list_name, fold_name(name), country, entry)
+        ]
+        return sorted(found, key=lambda a: a.at.timestamp())[-1:]
 
     def statuses(self) -> dict[tuple[str, tuple[tuple[str, int], ...]], str]:
         """Every rule's status for every binding: fired or pending (silent ones left out)."""

@@ -39,6 +39,20 @@ GOOD: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("test",): [{}],  # the built-in pack, which has tests
     ("verify",): [{"log": "{log}", "checkpoint": "{checkpoint}", "public_key": "{key}.pub"}],
     ("replay",): [{"log": "{log}", "policy": "{policy}"}],
+    ("screen",): [
+        {"name": "Harbin Institute of Technology"},
+        {"batch": "{work}/names.csv"},
+        {
+            "name": "review",
+            "reviewed": "HIT",
+            "lists": "SEVEN_SONS",
+            "confirm": "",
+            "by": "an officer",
+            "why": "the partner's letterhead",
+            "file": "{work}/adjudications.toml",
+            "audit": "{work}/screen-log.jsonl",
+        },
+    ],
     ("schema",): [{"what": "case", "policy": "{policy}"}],
     ("reassess",): [{"recorded": "{log}", "case": "{case}", "policy": "{policy}"}],
     ("explain",): [{"case": "{case}", "policy": "{policy}", "out": "{work}/explained.txt"}],
@@ -117,6 +131,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     shutil.copy(CASE, work / "case.toml")
     shutil.copy(POLICY / "policy.pol", work / "copy.pol")
     (work / "batch.jsonl").write_text('{"project": {"trl": 3}}\n', encoding="utf-8")
+    (work / "names.csv").write_text("name,country\nHarbin Institute of Technology,CN\n", encoding="utf-8")
     log = work / "log.jsonl"
     places = {"policy": str(POLICY), "case": str(CASE), "batch": str(work / "batch.jsonl")}
     assert main(["eval", str(CASE), "--policy", str(POLICY), "--record", str(log)]) == 0

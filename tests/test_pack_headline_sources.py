@@ -210,7 +210,8 @@ def test_reassess_a_partner_newly_under_sanctions_points_to_ending(
     assert moves["restrictions"].added == ("sanctioned_party",)
     assert result.started == ("partner_under_binding_sanctions",) and result.stopped == ()
     assert [(f.fact, f.before, f.after) for f in result.facts] == [
-        ("partners[0].sanctions[0]", None, "EU")
+        ("partners[0].sanctions", None, ["EU"]),  # read whole since screening (issue 14)
+        ("partners[0].sanctions[0]", None, "EU"),
     ]
     assert result.ending and "mitigation.stop" in result.ending_cites
     text = reassess.render(result, pack.checked.messages, pack.checked)

@@ -116,7 +116,9 @@ def test_defence_funders_from_japan_the_us_and_turkey(
 
 
 def test_a_seven_sons_partner_weighs_as_military_ties(pack: kspolicy.Policy) -> None:
-    case = {"project": {"topics": ["robotics.drones"]}, "partners": [{"name": "NUAA"}]}
+    # An abbreviation counts where the countries agree (docs/screening.md).
+    partner = {"name": "NUAA", "country": "CN"}
+    case = {"project": {"topics": ["robotics.drones"]}, "partners": [partner]}
     decision = pack.evaluate(case, as_of=DAY)
     assert decision.outcomes["verdict"] == "review"
     assert {"military_ties", "sensitive_research_with_military_partner"} <= _fired(decision)

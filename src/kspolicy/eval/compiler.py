@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..lang import checked as c
-from ..lang.lists import NamedList, containing_code, fold_name
+from ..lang.lists import NamedList, containing_code
 from ..limits import DEFAULT, Limits
+from . import screen
 from .decision import Match, TraceNode
 from .facts import UNKNOWN_COLLECTION, Facts
 from .fastpath import FastPath
@@ -104,18 +105,45 @@ def codes_on(named: NamedList, env: Env) -> frozenset[str]:
     return cached
 
 
-def names_on(named: NamedList, env: Env) -> dict[str, tuple[str, str | None]]:
-    """An entity list as folded name -> (entry, alias), for entries in force on the date."""
-    key = ("~" + named.name, env.as_of)
-    cached = env.list_cache.get(key)
-    if cached is None:
-        cached = {}
-        for entry in named.entries_on(env.as_of):
-            for alias in entry.aliases:
-                cached.setdefault(fold_name(alias), (entry.key, alias))
-            cached[fold_name(entry.key)] = (entry.key, None)
-        env.list_cache[key] = cached
-    return cached
+def screening_fact(path: str, list_name: str) -> str:
+    """What stays unknown when a name may be on a list: `partners[0].name matches LIST`.
+    An open question about it asks whether the name is the entity (`runtime`)."""
+    return f"{path} matches {list_name}"
+
+
+def _match_record(named: NamedList, path: str, value: str, hit: screen.Hit) -> Match:
+    """The decision's record of a candidate: the entry, band, score and evidence."""
+    return Match(
+        named.name,
+        hit.entry,
+        path,
+        value,
+        hit.alias,
+        band=hit.band,
+        score=hit.score,
+        rule=hit.rule,
+        evidence=hit.evidence,
+        source=named.source or None,
+        source_url=named.source_url,
+        sha256=named.sha256,
+        entry_sha256=hit.entry_sha256,
+        adjudication=hit.adjudication,
+    )
+
+
+def _uncovered_record(named: NamedList, path: str, value: str, why: str) -> Match:
+    """The record of a name a list cannot answer for: no entry, band `uncovered`."""
+    return Match(
+        named.name,
+        "",
+        path,
+        value,
+        band="uncovered",
+        evidence=why,
+        source=named.source or None,
+        source_url=named.source_url,
+        sha256=named.sha256,
+    )
 
 
 class Compiler:
@@ -296,22 +324,40 @@ class Compiler:
         return member
 
     def visit_Match(self, expr: c.Match) -> Compiled:
-        """`name matches LIST`: the name, spelling folded, against the names and aliases of
-        the list's entries in force; a match names the entry.
+        """`name matches LIST`: the name screened against the list's entries in force
+        (`screen`): true for a match, false for none, unknown for a possible match or a
+        list that cannot answer (out of date, not covering the name's country). A
+        candidate names the entry, with its evidence.
         """
         subject = self.visit(expr.subject)
         named = expr.list
+        where = screen.country_field(self.policy.schema, expr.subject)
+        country = self.visit(where) if where is not None else None
+        policy = self.policy
 
         def match(env: Env) -> Ev:
             s = subject(env)
             if s.value is None:
                 return Ev(None, s.facts, s.unknowns, (), _step(env, expr, None, (s,)))
-            found = names_on(named, env).get(fold_name(str(s.value)))
+            place = country(env) if country is not None else None
+            screener = screen.screener(policy, named, env.as_of)
+            found = screener.screen(str(s.value), None if place is None else place.value)
+            facts = s.facts
+            if found.hit is not None and place is not None and place.value is not None:
+                facts = _facts((s.facts, place.facts))  # the country counted: a supporting fact
             hits: tuple[Match, ...] = ()
-            if found is not None and s.facts:
-                hits = (Match(named.name, found[0], s.facts[0][0], str(s.value), found[1]),)
-            value = found is not None
-            return Ev(value, s.facts, (), hits, _step(env, expr, value, (s,)))
+            path = s.facts[0][0] if s.facts else None
+            if found.hit is not None and path is not None:
+                hits = (_match_record(named, path, str(s.value), found.hit),)
+            elif found.uncovered is not None and path is not None:
+                hits = (_uncovered_record(named, path, str(s.value), found.uncovered),)
+            unknowns: tuple[str, ...] = ()
+            if found.value is None:
+                if found.needs_country and place is not None and place.unknowns:
+                    unknowns = place.unknowns
+                elif path is not None:
+                    unknowns = (screening_fact(path, named.name),)
+            return Ev(found.value, facts, unknowns, hits, _step(env, expr, found.value, (s,)))
 
         return match
 

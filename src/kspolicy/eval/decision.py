@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from ..diagnostics import KspolicyError, did_you_mean
 
@@ -53,6 +54,13 @@ class Match:
     The one record of a match: evaluation collects these as it goes (`runtime.Ev.hits`)
     and the decision lists them (`RuleResult.matched`). Frozen, so equal matches found
     twice are named once.
+
+    A name screened against an entities list (`matches`, docs/screening.md) also says
+    how well it matched: the `band` (`match`, or `possible` for a person to adjudicate),
+    the `score` (0 to 1), the comparison `rule` and the `evidence` in words; the list's
+    `source`, `source_url` and `sha256` (of the file it was imported from), the entry's
+    own `entry_sha256`, and the `adjudication` a reviewer gave, if any. These fields are
+    None for a code found in a codes list.
     """
 
     list: str
@@ -60,6 +68,15 @@ class Match:
     fact: str
     value: str
     alias: str | None = None
+    band: str | None = None
+    score: float | None = None
+    rule: str | None = None
+    evidence: str | None = None
+    source: str | None = None
+    source_url: str | None = None
+    sha256: str | None = None
+    entry_sha256: str | None = None
+    adjudication: str | None = None
 
 
 @attrs.frozen
@@ -223,6 +240,20 @@ _decisions.register_structure_hook(
     str | list[str], lambda v, _: v if isinstance(v, str) else [str(x) for x in v]
 )
 _decisions.register_structure_hook(Any, lambda v, _: v)
+# A match's screening fields appear only when set: a code found in a codes list, or a
+# name found in an exact list, keeps the JSON it always had.
+_decisions.register_unstructure_hook(
+    Match,
+    make_dict_unstructure_fn(
+        Match,
+        _decisions,
+        **{  # type: ignore[arg-type]  # cattrs takes overrides as keyword arguments
+            field.name: override(omit_if_default=True)
+            for field in attrs.fields(Match)
+            if field.default is None and field.name != "alias"
+        },
+    ),
+)
 
 
 def unstructure_decision(decision: Decision) -> dict[str, Any]:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import datetime as dt
-import functools
 import gc
 import sys
 import threading
@@ -41,7 +40,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..lang import checked as c
-from ..lang.lists import NamedList, containing_code, fold_name
+from ..lang.lists import NamedList, containing_code
+from . import screen
 from .facts import GENERATED, Facts, Undecided
 from .runner import Statuses
 
@@ -153,8 +153,15 @@ def _ge(a: Any, b: Any) -> Any:
     return None if a is None or b is None else a >= b
 
 
-def _match(name: Any, names: frozenset[str]) -> bool | None:
-    return None if name is None else _folded(name) in names
+def _match(name: Any, country: Any, screener: screen.Screener) -> bool | None:
+    return screener(name, country)
+
+
+def _matches(name: Any, country: Any, screener: screen.Screener) -> bool:
+    found = screener(name, country)
+    if found is None:
+        raise Undecided  # a possible match, or a list that cannot answer: three-valued
+    return found
 
 
 def _each(collection: Any) -> Any:
@@ -168,11 +175,6 @@ def _in(e: Any, s: Any, hierarchical: bool, negated: bool) -> bool | None:
     if e is None or s is None:
         return None
     return (_hierarchical(e, s) if hierarchical else e in s) is not negated
-
-
-@functools.lru_cache(maxsize=65536)
-def _folded(name: Any) -> str:
-    return fold_name(str(name))
 
 
 def _peek(record: Any, keys: tuple[str, ...]) -> Any:
@@ -194,7 +196,7 @@ def _undecided() -> bool:
 _HELPERS: dict[str, Any] = {
     "_and": _and, "_or": _or, "_not": _not, "_get": _get, "_eq": _eq, "_ne": _ne,
     "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_match": _match, "_each": _each,
-    "_in": _in, "_fold": _folded, "_peek": _peek, "_hier": _hierarchical,
+    "_in": _in, "_matches": _matches, "_peek": _peek, "_hier": _hierarchical,
     "_undecided": _undecided,
 }  # fmt: skip
 _COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
@@ -687,11 +689,12 @@ class _Writer:
             )
             return ("not", test) if expr.negated else test
         if isinstance(expr, c.Match):
-            names = {
-                fold_name(n) for e in expr.list.entries_on(self.as_of) for n in (e.key, *e.aliases)
-            }
-            folded = _call("_fold", self._plain(expr.subject, env))
-            return ("cmp", "in", folded, src.set(frozenset(names)))
+            # The name is read as a fact (an unknown one raises KeyError as any other);
+            # the country softly: a name without one is still screened.
+            subject = self._plain(expr.subject, env)
+            return _call(
+                "_matches", subject, self._country(expr, env, plain=True), self._screener(expr)
+            )
         if isinstance(expr, c.Known):
             if not isinstance(expr.subject, c.Fact):
                 return _call("_undecided")  # only the three-valued function answers this one
@@ -771,7 +774,6 @@ class _Writer:
         return name
 
     def _emit(self, expr: c.Expr, env: dict[str, X]) -> X:
-        src = self.src
         if isinstance(expr, c.Fact):
             return self._fact(expr, env, lambda code, key: _call("_get", code, key))
         if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
@@ -796,10 +798,8 @@ class _Writer:
             return _call("_in", element, container, *flags)
         if isinstance(expr, c.Match):
             subject = self._expr(expr.subject, env)
-            names: set[str] = set()
-            for entry in expr.list.entries_on(self.as_of):
-                names.update(fold_name(n) for n in (entry.key, *entry.aliases))
-            return _call("_match", subject, src.set(frozenset(names)))
+            country = self._country(expr, env, plain=False)
+            return _call("_match", subject, country, self._screener(expr))
         if isinstance(expr, c.Known):
             subject = self._expr(expr.subject, env)
             return ("cmp", "is not" if expr.known else "is", subject, NONE)
@@ -812,6 +812,22 @@ class _Writer:
         join = "_or" if expr.kind == "any" else "_and"
         values = ("*", ("list", body, element[1], collection))
         return ("?:", ("cmp", "is", collection, NONE), NONE, _call(join, values))
+
+    def _screener(self, expr: c.Match) -> X:
+        """The list's screener for this date, in a constant slot: the code passes it the
+        name read from the case, which is never part of the code itself."""
+        return self.src.constant(screen.screener(self.policy, expr.list, self.as_of))
+
+    def _country(self, expr: c.Match, env: dict[str, X], plain: bool) -> X:
+        """The name's country (see `screen.country_field`), read softly: None if unknown."""
+        where = screen.country_field(self.policy.schema, expr.subject)
+        if where is None:
+            return NONE
+        if not plain:
+            return self._expr(where, env)
+        base = ROOT if where.base is None else env[where.base]
+        keys = ("tuple", tuple(self.src.constant(f) for f in where.fields))
+        return _call("_peek", base, keys)
 
     def _reads_variables(self, expr: c.Expr) -> bool:
         """Whether an expression reads an implicit or quantifier variable bound outside

@@ -422,15 +422,36 @@ def _open_questions(
     catalogue: Catalogue,
 ) -> list[OpenQuestion]:
     asked: dict[str, list[str]] = {}
+    screened: dict[str, str] = {}  # a name that may be on a list: the question it asks
     for result in changing:
         for fact in result.unknown:
             rules = asked.setdefault(fact, [])
             if result.rule not in rules:
                 rules.append(result.rule)
+        for hit in result.matched:
+            if hit.band in ("possible", "uncovered"):
+                screened.setdefault(
+                    f"{hit.fact} matches {hit.list}", screening_question(hit, lang, catalogue)
+                )
     return [
-        OpenQuestion(fact, question_text(schema, facts, fact, lang, catalogue), rules)
+        OpenQuestion(
+            fact,
+            screened.get(fact) or question_text(schema, facts, fact, lang, catalogue),
+            rules,
+        )
         for fact, rules in asked.items()
     ]
+
+
+def screening_question(hit: Match, lang: str, catalogue: Catalogue = ENGINE) -> str:
+    """What a name that may be on a list asks (`matches`, docs/screening.md): whether it
+    is the entity found, with the evidence; or, when the list cannot answer for it, why."""
+    words = catalogue.get(lang)
+    if hit.band == "possible":
+        return words["screening.possible"].format(
+            name=hit.value, entry=hit.entry, list=hit.list, evidence=hit.evidence or ""
+        )
+    return words["screening.uncovered"].format(name=hit.value, list=hit.list, why=hit.evidence)
 
 
 def split_path(path: str) -> list[tuple[str, int | None]]:

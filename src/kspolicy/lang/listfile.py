@@ -26,7 +26,8 @@ from ..diagnostics import (
 )
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
-from .lists import LIST_KINDS, Entries, Entry, ListKind, NamedList
+from .lists import LIST_KINDS, Entries, Entry, ListKind, Matching, NamedList
+from .reviews import read_adjudications
 
 _HEADER = re.compile(r'^[ \t]*\[[ \t]*"?([^\s"\[\]]+)"?[ \t]*\]', re.M)  # a table: `[NAME]`
 
@@ -88,10 +89,17 @@ _LIST_KEYS = (
     "source_url",
     "sha256",
     "labels",
+    "covers",
+    "matching",
 )
 
 
-_KEY_NAMES: dict[ListKind, str] = {"codes": "code", "entities": "name", "records": "key"}
+_KEY_NAMES: dict[ListKind, str] = {
+    "codes": "code",
+    "entities": "name",
+    "records": "key",
+    "adjudications": "name",
+}
 # Keys an entry may have besides its key; a records entry may also hold any data field.
 _ENTRY_KEYS: dict[ListKind, tuple[str, ...]] = {
     "codes": ("valid_from", "valid_until", "note"),
@@ -111,6 +119,7 @@ _ENTRY_KEYS: dict[ListKind, tuple[str, ...]] = {
         "delisted",
     ),
     "records": ("valid_from", "valid_until"),
+    "adjudications": (),
 }
 
 
@@ -167,7 +176,20 @@ def _named_list(
         problem("`labels` must name fields with a text, or texts by language", hint)
     else:
         labels = {k: v if isinstance(v, dict) else {"en": v} for k, v in raw_labels.items()}
+
+    covers, matching = _screening_keys(table, problem)
     raw_entries = table.get("entries")
+    if kind == "adjudications" and isinstance(raw_entries, list):
+        adjudications = read_adjudications(raw_entries, problem)
+        return NamedList(
+            name=name,
+            kind=kind,
+            entries=(),
+            source=origin if isinstance(origin, str) else "",
+            retrieved=retrieved if isinstance(retrieved, dt.date) else None,
+            span=span,
+            adjudications=adjudications,
+        ), problems
     if not isinstance(raw_entries, list) or not raw_entries:
         problem("has no `entries`", "add `entries = [...]`")
         return None, problems
@@ -213,6 +235,8 @@ def _named_list(
         sha256=texts["sha256"],
         titles=titles,
         labels=labels,
+        covers=covers,
+        matching=matching,
     )
     if named.ends_before_it_starts:
         problems.append(
@@ -379,6 +403,26 @@ ENTITY_TYPES = ("person", "organization", "vessel", "aircraft", "other")
 _COUNTRY = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MAX_AGE = re.compile(r"(\d{1,5}) *(d|w)")
+
+
+def _screening_keys(
+    table: dict[str, Any], problem: Callable[..., None]
+) -> tuple[tuple[str, ...], Matching]:
+    """An entities list's `covers` (country codes) and `matching` ("graded" or "exact")."""
+    covers = table.get("covers", [])
+    if not isinstance(covers, list) or not all(
+        isinstance(c, str) and _COUNTRY.fullmatch(c) for c in covers
+    ):
+        problem(
+            "`covers` must be a list of country codes",
+            'the countries whose names the list is complete for: covers = ["RU", "BY"]',
+        )
+        covers = []
+    matching = table.get("matching", "graded")
+    if matching not in ("graded", "exact"):
+        problem(f'`matching` must be "graded" or "exact", not {describe(matching)}')
+        matching = "graded"
+    return tuple(covers), matching
 
 
 def _max_age(value: Any, problem: Callable[..., None], at: Span) -> dt.timedelta | None:

@@ -2,14 +2,19 @@
 
 Lists live in TOML files next to a policy (see docs/language.md, "Lists"). A codes list
 is a set (`RISK_COUNTRIES`); an entities list holds names with aliases (`SEVEN_SONS`)
-that `matches` compares after folding case, accents, punctuation and legal suffixes; a
-records list holds reference data by key (`CONTACT_POINTS`), which a decision can carry.
+that `matches` screens a name against (graded, docs/screening.md; or, with
+`matching = "exact"`, after folding case, accents, punctuation and legal suffixes); a
+records list holds reference data by key (`CONTACT_POINTS`), which a decision can carry;
+an adjudications list holds reviewers' answers to possible matches (`kspolicy screen
+review`), which later decisions use.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Container
@@ -20,8 +25,16 @@ import attrs
 from ..span import Span
 from .validity import Validity
 
-ListKind = Literal["codes", "entities", "records"]
-"""What a list holds: codes (a set), entities (names with aliases) or records (data by key)."""
+ListKind = Literal["codes", "entities", "records", "adjudications"]
+"""What a list holds: codes (a set), entities (names with aliases), records (data by
+key) or adjudications (reviewers' answers to possible matches)."""
+
+Matching = Literal["graded", "exact"]
+"""How `matches` compares a name with an entities list: graded (a score and a band, see
+docs/screening.md) or exact (equal once folded, `fold_name`)."""
+
+Ruling = Literal["confirmed", "dismissed"]
+"""A reviewer's answer to a possible match: it is the entity, or it is not."""
 
 LIST_KINDS: tuple[ListKind, ...] = get_args(ListKind)
 
@@ -47,6 +60,49 @@ class Entry(Validity):
     programmes: tuple[str, ...] = ()
     listed: dt.date | None = None
     delisted: dt.date | None = None
+
+    def sha256(self) -> str:
+        """The sha256 of what the entry says of an entity: its names, countries, type,
+        reference, programmes and dates. An adjudication names it, so that a dismissal
+        stops holding when the entry changes (a new alias, another country)."""
+        content = {
+            "key": self.key,
+            "aliases": list(self.aliases),
+            "weak_aliases": list(self.weak_aliases),
+            "countries": sorted(self.countries),
+            "type": self.type,
+            "ref": self.ref,
+            "programmes": list(self.programmes),
+            "valid_from": _day(self.valid_from),
+            "valid_until": _day(self.valid_until),
+        }
+        text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _day(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@attrs.frozen
+class Adjudication:
+    """A reviewer's answer to whether a name screened is an entity of a list.
+
+    `name` and `country` are the name as screened and its country (None when it was not
+    known); `entry` the key of the list's entry and `entry_sha256` that entry's hash
+    when it was reviewed (`Entry.sha256`). A dismissal holds only while the entry hashes
+    the same; a confirmation holds while the entry is on the list.
+    """
+
+    list: str
+    name: str
+    country: str | None
+    entry: str
+    entry_sha256: str
+    ruling: Ruling
+    by: str
+    at: dt.datetime
+    why: str
 
 
 class Entries:
@@ -100,6 +156,11 @@ class NamedList(Validity):
     max_age: dt.timedelta | None = None
     source_url: str | None = None
     sha256: str | None = None
+    # The countries whose names the list is complete for (an entities list; empty: all),
+    # how `matches` compares names with it, and, for an adjudications list, its answers.
+    covers: tuple[str, ...] = ()
+    matching: Matching = "graded"
+    adjudications: tuple[Adjudication, ...] = ()
     # The title in each language, where the file gives a table (`title = {en = "..."}`),
     # and the words for a records list's fields (`labels = {email = {nl = "e-mail"}}`).
     titles: dict[str, str] = attrs.Factory(dict)

@@ -49,6 +49,7 @@ from ..eval import cases
 from ..eval.cases import NOT_UNICODE, CaseFile, unencodable
 from ..eval.decision import Decision, unstructure_decision
 from ..files import os_reason
+from ..lang.lists import Adjudication
 from ..policy import Policy
 from . import merkle
 
@@ -177,6 +178,31 @@ def _write_all(fd: int, data: bytes) -> None:
         if written <= 0:
             raise OSError(errno.EIO, "the write made no progress")
         view = view[written:]
+
+
+def adjudication_record(
+    policy: Policy, answer: Adjudication, engine: str, now: dt.datetime
+) -> dict[str, Any]:
+    """The record of a reviewer's answer to a possible match (`kspolicy screen review`),
+    before it is chained: `type` is `adjudication`, so that replay passes it by (it
+    decides no case) while the chain and the numbering cover it like any record."""
+    return {
+        "type": "adjudication",
+        "time": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        "engine": engine,
+        "policy": {"name": policy.name, "version": policy.version, "sha256": policy.sha256},
+        "adjudication": {
+            "list": answer.list,
+            "name": answer.name,
+            "country": answer.country,
+            "entry": answer.entry,
+            "entry_sha256": answer.entry_sha256,
+            "ruling": answer.ruling,
+            "by": answer.by,
+            "at": answer.at.isoformat(),
+            "why": answer.why,
+        },
+    }
 
 
 def append(path: Path, record: dict[str, Any]) -> dict[str, Any]:
@@ -524,6 +550,8 @@ def replay(path: Path, policy: Policy) -> Replay:
         if number in skip or not raw:
             continue
         record = _parse(raw)  # verify parsed it already
+        if isinstance(record, dict) and record.get("type") == "adjudication":
+            continue  # a reviewer's answer (adjudication_record): no case to decide
         wrong = _unreplayable(record, policy)
         if wrong is not None:
             problems.append(Problem(number, wrong))

@@ -54,6 +54,7 @@ from . import (
     output,
     reassess,
     saving,
+    screen,
     testing,
 )
 
@@ -310,6 +311,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     reassess_cmd.add_argument("--lang", type=_language, help="default: the recorded decision's")
     _loading_options(reassess_cmd)
+    screen.register(commands)
     return parser
 
 
@@ -450,6 +452,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args)
         if args.command == "lists":
             return lists_import.run(args)
+        if args.command == "screen":
+            return screen.run(args)
         if args.command == "audit":
             return _audit(args)
         if args.command == "schema":

@@ -1,0 +1,368 @@
+"""`name matches LIST` for an entities list: a name screened, in three answers.
+
+The bands of `kspolicy.screening` map onto the language's three values: a `match` is
+true, no match is false, and a `possible` match is unknown, a question for a person
+(docs/screening.md). A list can also be unable to answer, and then a name it does not
+find is unknown, never clean ("not covered"):
+
+- the list is older than its `max_age` on the date of the decision (`NamedList.is_stale`);
+- the list `covers` some countries only, and the name is from another one, or its
+  country is unknown (then the country is the open question).
+
+A reviewer's answer (`kspolicy screen review`, an adjudications list) settles a
+candidate: confirmed, it is a match; dismissed, it is no candidate, for as long as the
+list entry hashes as it did when it was reviewed (`Entry.sha256`).
+
+One `Screener` per policy, list and date does this for both runners: the traced
+evaluation (which records the evidence) and the fast path (which calls it from
+generated code through a constant slot, so a case's name is never part of any code).
+That is why they agree. Without the optional libraries of the `screening` extra, a
+graded list falls back to exact folding (as `matching = "exact"`), with a warning.
+
+Where the name's country comes from: the same record's field `<field>_country`, else
+`<first word of field>_country`, else `country` (`partner.name` reads `partner.country`,
+`researcher.home_institution` reads `researcher.home_country`); see `country_field`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import warnings
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from ..lang import checked as c
+from ..lang.lists import Adjudication, Entry, NamedList, fold_name
+from ..lang.schema import RecordType, Schema
+from ..screening import (
+    Alias,
+    Entity,
+    Kind,
+    NameMatch,
+    ScreeningIndex,
+    ScreeningUnavailable,
+    compare,
+)
+
+_INDEX_FROM = 2000
+"""A list with more names than this is screened through a `ScreeningIndex`; a shorter
+one by comparing the name with every entity (what the reference interpreter does)."""
+_MEMO = 4096  # names remembered per screener (a batch screens the same partners often)
+
+
+class ScreeningFallback(UserWarning):
+    """Entity lists are compared by exact folding: the `screening` extra is missing."""
+
+
+@attrs.frozen
+class Screened:
+    """What a list says of one name: `value` (True, False, or None for unknown), the
+    candidate entry with its evidence (`hit`), and, when the list cannot answer, why
+    (`uncovered`) or that the name's country must be known first (`needs_country`)."""
+
+    value: bool | None
+    hit: Hit | None = None
+    uncovered: str | None = None
+    needs_country: bool = False
+
+
+@attrs.frozen
+class Hit:
+    """The entry a name was found to be (or may be), and how well it matched."""
+
+    entry: str
+    band: str
+    score: float
+    rule: str
+    evidence: str
+    alias: str | None
+    entry_sha256: str
+    adjudication: str | None = None
+
+
+def country_field(schema: Schema, subject: c.Expr) -> c.Fact | None:
+    """The fact holding the country of a name read from `subject`, if its record has one."""
+    if not isinstance(subject, c.Fact) or not subject.fields:
+        return None
+    *path, last = subject.fields
+    record = _record_of(schema, subject)
+    if record is None:
+        return None
+    wanted = (f"{last}_country", f"{last.split('_')[0]}_country", "country")
+    for name in wanted:
+        field = record.fields.get(name)
+        if field is not None:
+            return c.Fact(subject.base, (*path, name), field.type, subject.node)
+    return None
+
+
+def _record_of(schema: Schema, subject: c.Fact) -> RecordType | None:
+    """The record type that holds the subject's last field."""
+    record: Any
+    if subject.base is None:
+        record = schema.root
+    else:
+        binder = schema.binders.get(subject.base)
+        if binder is None:
+            return None  # a quantifier's variable: its record is not known here
+        record = binder.element
+    for name in subject.fields[:-1]:
+        field = record.fields.get(name) if isinstance(record, RecordType) else None
+        record = getattr(field, "type", None)
+    return record if isinstance(record, RecordType) else None
+
+
+class Reviews:
+    """A policy's adjudications, by list, name screened (folded), country and entry;
+    the latest answer for each."""
+
+    def __init__(self, lists: Iterable[NamedList]) -> None:
+        self._found: dict[tuple[str, str, str | None, str], Adjudication] = {}
+        for named in lists:
+            for answer in named.adjudications:
+                key = (answer.list, fold_name(answer.name), answer.country, answer.entry)
+                old = self._found.get(key)
+                if old is None or _aware(answer.at) >= _aware(old.at):
+                    self._found[key] = answer
+
+    def get(
+        self, list_name: str, name: str, country: str | None, entry: str
+    ) -> Adjudication | None:
+        """The answer given for this name (and country) and this entry, if any."""
+        return self._found.get((list_name, fold_name(name), country, entry))
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def entity_of(entry: Entry, number: int) -> Entity:
+    """A list entry as screening sees it (its id: its place in the list)."""
+    aliases = [Alias(a) for a in entry.aliases] + [Alias(a, "weak") for a in entry.weak_aliases]
+    kind: Kind = "person" if entry.type == "person" else "organization"
+    return Entity(str(number), entry.key, kind, aliases, entry.countries)
+
+
+class Screener:
+    """Screens names against one list on one date, with a policy's adjudications."""
+
+    def __init__(self, named: NamedList, as_of: dt.date, reviews: Reviews) -> None:
+        self.named = named
+        self.as_of = as_of
+        self.reviews = reviews
+        self.entries = named.entries_on(as_of)
+        self.stale = named.is_stale(as_of)
+        self.covers = frozenset(named.covers)
+        self.graded = named.matching == "graded"
+        self._entities = [entity_of(e, i) for i, e in enumerate(self.entries)]
+        self._index: ScreeningIndex | None = None
+        self._exact: dict[str, tuple[Entry, str | None]] | None = None
+        self._memo: dict[tuple[str, str | None], Screened] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, name: Any, country: Any = None) -> bool | None:
+        """The value of `name matches LIST` (None for an unknown name)."""
+        if name is None:
+            return None
+        return self.screen(str(name), country).value
+
+    def screen(self, name: str, country: Any = None) -> Screened:
+        """What the list says of a name from a country (None: unknown)."""
+        code = str(country).upper() if country is not None else None
+        key = (name, code)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._screen(name, code)
+            if len(self._memo) >= _MEMO:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
+
+    # ---- the candidates --------------------------------------------------------------
+
+    def _candidates(self, name: str, country: str | None) -> list[tuple[Entry, NameMatch]]:
+        if not self.graded:
+            return self._exactly(name)
+        try:
+            found = self._compared(name, country)
+            if country is not None:
+                # A name that matches whatever its country (the full name, a strong
+                # alias) stays a match when the case gives another country: the case's
+                # country may be wrong, or a campus abroad. So a country confirms an
+                # abbreviation (BIT in China) or rules one out (BIT in India), and never
+                # lowers a certain match (DOMAIN principle 1: a risk country added to a
+                # case never lowers an outcome).
+                anywhere = {
+                    id(entry): match
+                    for entry, match in self._compared(name, None)
+                    if match.band == "match"
+                }
+                found = [
+                    (entry, anywhere.pop(id(entry), match) if match.band != "match" else match)
+                    for entry, match in found
+                ]
+                by_id = {id(e): e for e in self.entries}
+                found += [(by_id[key], match) for key, match in anywhere.items() if key in by_id]
+            return found
+        except ScreeningUnavailable as missing:
+            warnings.warn(
+                f"{self.named.name}: names are compared by exact folding: {missing}",
+                ScreeningFallback,
+                stacklevel=2,
+            )
+            self.graded = False
+            return self._exactly(name)
+
+    def _compared(self, name: str, country: str | None) -> list[tuple[Entry, NameMatch]]:
+        """The entries a name may be (band match or possible), with their comparison."""
+        if sum(1 + len(e.aliases) for e in self._entities) > _INDEX_FROM:
+            return [
+                (self.entries[int(found.entity.id)], found.match)
+                for found in self._built_index().query(name, country=country, limit=10)
+            ]
+        found = []
+        for entity, entry in zip(self._entities, self.entries, strict=True):
+            match = compare(name, entity, country_a=country)
+            if match.band != "none":
+                found.append((entry, match))
+        return found
+
+    def _built_index(self) -> ScreeningIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = ScreeningIndex(self._entities)
+            return self._index
+
+    def _exactly(self, name: str) -> list[tuple[Entry, NameMatch]]:
+        """Today's `matches`: the folded name equal to an entry's folded name or alias."""
+        if self._exact is None:
+            names: dict[str, tuple[Entry, str | None]] = {}
+            for entry in self.entries:
+                for alias in entry.aliases:  # a weak alias never matches on its own
+                    names.setdefault(fold_name(alias), (entry, alias))
+                names[fold_name(entry.key)] = (entry, None)
+            self._exact = names
+        found = self._exact.get(fold_name(name))
+        if found is None:
+            return []
+        entry, alias_name = found
+        return [(entry, _exact_match(name, entry.key, alias_name))]
+
+    # ---- the answer ------------------------------------------------------------------
+
+    def _screen(self, name: str, country: str | None) -> Screened:
+        best: tuple[tuple[int, float], Hit] | None = None
+        for entry, match in self._candidates(name, country):
+            hit = self._hit(name, country, entry, match)
+            if hit is None:
+                continue
+            rank = (0 if hit.band == "match" else 1, -hit.score)
+            if best is None or rank < best[0]:
+                best = (rank, hit)
+        if best is not None:
+            hit = best[1]
+            return Screened(True if hit.band == "match" else None, hit)
+        if self.stale:
+            retrieved = self.named.retrieved
+            age = self.named.max_age.days if self.named.max_age else 0
+            why = (
+                f"the list is out of date on {self.as_of} (retrieved {retrieved}, "
+                f"at most {age} days old): import it again"
+            )
+            return Screened(None, uncovered=why)
+        if self.covers:
+            if country is None:
+                return Screened(None, needs_country=True, uncovered=self._covers_why(None))
+            if country not in self.covers:
+                return Screened(None, uncovered=self._covers_why(country))
+        return Screened(False)
+
+    def _covers_why(self, country: str | None) -> str:
+        covered = ", ".join(sorted(self.covers))
+        if country is None:
+            return f"the list covers names from {covered} only, and the country is unknown"
+        return f"the list covers names from {covered} only, not from {country}"
+
+    def _hit(self, name: str, country: str | None, entry: Entry, match: NameMatch) -> Hit | None:
+        """The candidate as the decision records it, after any adjudication; None when a
+        reviewer dismissed it (and the entry has not changed since)."""
+        digest = entry.sha256()
+        band, note = match.band, None
+        answer = self.reviews.get(self.named.name, name, country, entry.key)
+        if answer is not None:
+            day = _aware(answer.at).date().isoformat()
+            if answer.ruling == "confirmed":
+                band, note = "match", f"confirmed by {answer.by} on {day}: {answer.why}"
+            elif answer.entry_sha256 == digest:
+                return None
+            else:
+                note = (
+                    f"dismissed by {answer.by} on {day}, but the entry has changed since: "
+                    "the dismissal no longer holds"
+                )
+        evidence = _evidence(match, country, entry)
+        if self.stale:
+            evidence += "; the list is out of date"
+        alias = match.evidence.alias
+        return Hit(
+            entry=entry.key,
+            band=band,
+            score=match.score,
+            rule=match.evidence.rule,
+            evidence=evidence,
+            alias=alias.name if alias is not None else None,
+            entry_sha256=digest,
+            adjudication=note,
+        )
+
+
+def _exact_match(name: str, key: str, alias: str | None) -> NameMatch:
+    from ..screening import Evidence
+
+    evidence = Evidence("exact-folding", name, alias or key, alias=Alias(alias) if alias else None)
+    return NameMatch(1.0, "match", evidence)
+
+
+def _evidence(match: NameMatch, country: str | None, entry: Entry) -> str:
+    """The evidence in a few words: score, countries, alias, rule, notes."""
+    parts = [f"score {match.score:.2f}"]
+    if country and entry.countries:
+        same = country in entry.countries
+        parts.append(
+            "same country" if same else f"{country}, listed in {', '.join(entry.countries)}"
+        )
+    elif entry.countries:
+        parts.append(f"country unknown, listed in {', '.join(entry.countries)}")
+    alias = match.evidence.alias
+    if alias is not None:
+        parts.append(f"{'weak ' if alias.quality == 'weak' else ''}alias {alias.name}")
+    parts.append(f"rule {match.evidence.rule}")
+    parts.extend(match.evidence.notes)
+    return ", ".join(parts)
+
+
+# One screener per policy, list and date, shared by the runners of a compiled policy.
+_screeners: weakref.WeakKeyDictionary[c.Policy, dict[tuple[str, dt.date], Screener]] = (
+    weakref.WeakKeyDictionary()
+)
+_reviews: weakref.WeakKeyDictionary[c.Policy, Reviews] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def screener(policy: c.Policy, named: NamedList, as_of: dt.date) -> Screener:
+    """The screener of a list of a policy on a date (made once, then shared)."""
+    with _lock:
+        reviews = _reviews.get(policy)
+        if reviews is None:
+            reviews = _reviews[policy] = Reviews(policy.lists.values())
+        mine = _screeners.setdefault(policy, {})
+        found = mine.get((named.name, as_of))
+        if found is None or found.named is not named:
+            if len(mine) > 256:
+                mine.clear()
+            found = mine[(named.name, as_of)] = Screener(named, as_of, reviews)
+        return found
