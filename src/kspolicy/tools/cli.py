@@ -31,6 +31,7 @@ from ..files import os_reason
 from ..lang.formatter import FormatError, format_source
 from ..lang.loader import default_policy_path, main_file
 from ..limits import ENGINE_MAX_DEPTH, Limits
+from ..paths import child, element
 from ..policy import Policy, check, load
 from ..render.diagnostics import render_case_error, render_diagnostics
 from ..render.document import to_html, to_markdown, to_text
@@ -713,11 +714,11 @@ def _nulls(value: Any, path: str = "", in_lists: bool = False) -> list[str]:
     found: list[str] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
+            where = child(path, str(key))
             found += [where] if item is None else _nulls(item, where, in_lists)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            where = f"{path}[{index}]"
+            where = element(path, index)
             found += [where] if item is None and in_lists else _nulls(item, where, in_lists)
     return found
 
