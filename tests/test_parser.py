@@ -114,7 +114,7 @@ def test_records_and_schema_fields_with_options() -> None:
     name_, trl, sanctions, ok = record.fields
     assert name_.question is not None and name_.question.get("nl") == "Naam?"
     assert trl.type.int_range == (1, 9) and trl.required
-    assert sanctions.type.is_list and sanctions.default == lit(())  # type: ignore[arg-type]  # () as parser.py builds it
+    assert sanctions.type.is_list and sanctions.default == lit(())  # `= []`
     assert ok.default == lit(True)
     assert schema.fields[0].binder == name("partner")
 
