@@ -7,7 +7,11 @@ and 3,000 rules (workload.py, vendored), written in the kspolicy language by
 workload_kspolicy.py. Every load is in this one process, after Lark has built its
 parser (a new process pays that once too, ~0.2 s). *cold*: the parse cache off;
 *first*: an empty cache folder, so the parse result is also written; *warm*: that
-folder again, as a restarted service or a second CLI call finds it. Medians of
+folder again, as a restarted service or a second CLI call finds it (the checked policy
+read back whole); *parses*: that folder with the checked-policy cache skipped, so every
+file is read back from the parse cache and checked again, as before the checked-policy
+cache (lang/build.py): *warm* against *parses* is a before/after in one process, alternated
+load by load so that both see the same VM. Medians of
 `--repeat` loads, of the wall-clock time and of the process's CPU time (on a VM shared
 with other work, CPU time moves less: compare code by running two versions back to back,
 e.g. `PYTHONPATH=<other checkout>/src python benchmarks/bench_load.py`; the first line
@@ -33,6 +37,11 @@ from kspolicy.lang.parser import _lark
 
 ROOT = Path(__file__).resolve().parents[1]
 
+try:
+    from kspolicy.lang import build
+except ImportError:  # a kspolicy from before the checked-policy cache: warm reads parses
+    build = None  # type: ignore[assignment]
+
 
 def seconds(load: Callable[[], object], repeat: int) -> tuple[float, float]:
     """The median wall-clock and CPU seconds of `repeat` calls of `load`."""
@@ -43,6 +52,34 @@ def seconds(load: Callable[[], object], repeat: int) -> tuple[float, float]:
         wall.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     return statistics.median(wall), statistics.median(cpu)
+
+
+def alternated(loads: list[Callable[[], object]], repeat: int) -> list[tuple[float, float]]:
+    """`seconds` of each of `loads`, called in turn `repeat` times (A B A B ...)."""
+    times: list[list[tuple[float, float]]] = [[] for _ in loads]
+    for _ in range(repeat):
+        for load, found in zip(loads, times, strict=True):
+            found.append(seconds(load, 1))
+    return [
+        (statistics.median(w for w, _ in found), statistics.median(c for _, c in found))
+        for found in times
+    ]
+
+
+def parses_only(load: Callable[[], object]) -> Callable[[], object]:
+    """`load` with the checked-policy cache skipped: parses read back, then checked."""
+    if build is None:
+        return load
+
+    def skipping() -> object:
+        key = getattr(build, "checked_key")  # noqa: B009 (build's own import, swapped)
+        setattr(build, "checked_key", lambda what: None)  # noqa: B010
+        try:
+            return load()
+        finally:
+            setattr(build, "checked_key", key)  # noqa: B010
+
+    return skipping
 
 
 def policies(folder: Path, sizes: list[int]) -> dict[str, Path]:
@@ -87,14 +124,16 @@ def main() -> None:
             cold = seconds(load, args.repeat)
             os.environ["KSPOLICY_CACHE"] = tempfile.mkdtemp(dir=scratch)
             first = seconds(load, 1)
-            warm = seconds(load, args.repeat)
-            rows.append((name, *cold, *first, *warm))
+            warm, parses = alternated([load, parses_only(load)], args.repeat)
+            rows.append((name, *cold, *first, *warm, *parses))
             print(
                 f"{name:28s} cold {cold[0]:6.2f} s  first {first[0]:6.2f} s  warm {warm[0]:6.2f} s"
-                f"  (CPU {cold[1]:.2f} / {first[1]:.2f} / {warm[1]:.2f} s)"
+                f"  parses {parses[0]:6.2f} s  (CPU {cold[1]:.2f} / {first[1]:.2f} /"
+                f" {warm[1]:.2f} / {parses[1]:.2f} s)"
             )
     machine = f"{platform.processor() or platform.machine()}, Python {platform.python_version()}"
     columns = ["policy", "cold", "cold_cpu", "first", "first_cpu", "warm", "warm_cpu"]
+    columns += ["parses", "parses_cpu"]
     result = {
         "machine": machine,
         "kspolicy": kspolicy.__version__,
@@ -105,12 +144,14 @@ def main() -> None:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (args.out / f"load-{stamp}.json").write_text(json.dumps(result, indent=1))
     lines = [
-        "| policy | cold s | first s | warm s | CPU: cold s | first s | warm s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| policy | cold s | first s | warm s | parses s "
+        "| CPU: cold s | first s | warm s | parses s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {n} | {c:.2f} | {f:.2f} | {w:.2f} | {cc:.2f} | {fc:.2f} | {wc:.2f} |"
-        for n, c, cc, f, fc, w, wc in rows
+        f"| {n} | {c:.2f} | {f:.2f} | {w:.2f} | {p:.2f} "
+        f"| {cc:.2f} | {fc:.2f} | {wc:.2f} | {pc:.2f} |"
+        for n, c, cc, f, fc, w, wc, p, pc in rows
     ]
     (args.out / f"load-{stamp}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

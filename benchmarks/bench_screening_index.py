@@ -7,7 +7,8 @@ words, places and legal forms, and persons made of invented given names and surn
 each with a country. Queries are listed names changed as a partner would write them
 (another legal form, words reordered, a letter dropped, a campus added) and names not on
 the list. Reports the build time, the resident memory the index adds, and the median
-and 95th percentile time per query, with how many changed names found their entry.
+and 95th percentile time per query (wall and CPU: the machine is shared), with how many
+changed names found their entry.
 Run by hand, never in the tests (the machine is shared).
 """
 
@@ -15,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import statistics
 import sys
 import time
 
-from kspolicy.screening import Entity, ScreeningIndex
+from kspolicy.screening import Entity, ScreeningIndex, fold
 
 SYLLABLES = (
     "ka ro mi ta ne lu vo sa ri ko da be zu fi ga ho je li mo nu pa qui se ti ur va we xa yo zen "
@@ -100,12 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=2000)
     args = parser.parse_args(argv)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     listed = entities(args.size)
     gc.collect()
     before = rss_mib()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     index = ScreeningIndex(listed)
-    build = time.perf_counter() - start
+    build, build_cpu = time.perf_counter() - start, time.process_time() - cpu
     gc.collect()
     added = rss_mib() - before
     rng = random.Random(11)
@@ -124,25 +127,38 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
     index.query("Warm Up Trading Ltd")
-    times = []
-    found = wanted = 0
+    by_id = {entity.id: entity for entity in listed}
+    times, cpu_times = [], []
+    found = twins = wanted = 0
     # A case says whether the partner is an organisation or a person: queries give it.
     for name, country, expected, kind in queries:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = index.query(name, country=country, kind=kind)  # type: ignore[arg-type]
         times.append((time.perf_counter() - start) * 1000)
+        cpu_times.append((time.process_time() - cpu) * 1000)
         if expected is not None:
             wanted += 1
-            found += any(c.entity.id == expected for c in result)
+            if any(c.entity.id == expected for c in result):
+                found += 1
+            else:
+                # The generated list repeats names (`Rour LLC`, `Rour JSC`): an entity of
+                # the same folded name is as good an answer, which no index can tell apart.
+                own = fold(by_id[expected].name, kind).tokens  # type: ignore[arg-type]
+                twins += any(fold(c.entity.name, kind).tokens == own for c in result)  # type: ignore[arg-type]
     times.sort()
-    print(f"list: {len(index):,} entities")
-    print(f"build: {build:.1f} s")
+    print(f"list: {len(index):,} entities; load average before: {load}")
+    print(f"build: {build:.1f} s ({build_cpu:.1f} s of CPU)")
     print(f"memory the index adds (RSS): {added:,.0f} MiB (the entities themselves: before)")
     print(f"RSS after build: {rss_mib():,.0f} MiB")
     p95 = times[int(len(times) * 0.95)]
     median = statistics.median(times)
     print(f"query: median {median:.2f} ms, p95 {p95:.2f} ms, max {times[-1]:.1f} ms")
+    print(f"query, CPU time: median {statistics.median(cpu_times):.2f} ms")
     print(f"changed names that found their entry: {found}/{wanted} ({found / wanted:.1%})")
+    print(
+        f"... or an entry of the same folded name: {found + twins}/{wanted} "
+        f"({(found + twins) / wanted:.1%})"
+    )
     return 0
 
 

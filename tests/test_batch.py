@@ -356,7 +356,7 @@ def test_a_batch_output_that_cannot_be_written_is_a_message(
     source.write_text('{"project": {"trl": 3}}\n')
     out = tmp_path / "no-such-folder" / "out.jsonl"
     assert main(["eval", "--batch", str(source), "--out", str(out)]) == 2
-    assert f"cannot write {out}: no such file" in capsys.readouterr().err
+    assert f"cannot write {out}: there is no folder {out.parent}" in capsys.readouterr().err
 
 
 def test_a_csv_row_over_many_lines_larger_than_a_case_ends_the_file_there(

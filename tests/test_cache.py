@@ -1,4 +1,8 @@
-"""The parse cache: a file parsed before is read back exactly as parsed, or parsed again."""
+"""The parse cache: a file parsed before is read back exactly as parsed, or parsed again.
+
+Loads here skip the checked-policy cache, which would answer before any parse is read
+(tests/test_cache_checked.py tests that one).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 import kspolicy
-from kspolicy.lang import cache
+from kspolicy.lang import build, cache
 from kspolicy.lang.loader import default_policy_path
 from kspolicy.lang.parser import _lark, parse_module
 from kspolicy.render.diagnostics import render_diagnostics
@@ -35,6 +39,11 @@ rule r cite "§1" when x > 3 then level >= high
 def everything(tree: Any) -> Any:
     """A tree with its spans (which node equality leaves out) as plain data."""
     return attrs.asdict(tree)
+
+
+@pytest.fixture(autouse=True)
+def parse_cache_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build, "checked_key", lambda what: None)
 
 
 @pytest.fixture

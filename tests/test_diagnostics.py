@@ -61,7 +61,8 @@ def test_fixture_shows_the_code_it_is_named_after(folder: Path) -> None:
 
 def test_every_policy_code_has_a_fixture() -> None:
     covered = {p.name.split("-")[0] for p in POLICY_FIXTURES}
-    policy_codes = {c for c in CODES if c < "KSP400"}
+    # KSP230 is about policy test files, not the policy: tests/test_testing.py shows it.
+    policy_codes = {c for c in CODES if c < "KSP400"} - {"KSP230"}
     assert policy_codes - covered == set()
 
 

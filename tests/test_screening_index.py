@@ -69,3 +69,36 @@ def test_limit_and_entity_lookup(index: ScreeningIndex) -> None:
     assert len(index) == len(LIST)
     with pytest.raises(ValueError, match="lowest is one of"):
         index.query("x", lowest="maybe")  # type: ignore[arg-type]
+
+
+def test_a_short_name_listed_in_many_countries_finds_the_one_in_the_query_country() -> None:
+    # Forty entities of one short name, the query's country last: a short name of
+    # another country is no match, so the shortlist must not keep only the first ones.
+    others = ["RU", "AE", "DE", "SG", "IR", "IN", "TR", "NL", "US", "GB"]
+    twins = [Entity(f"t{n}", "Saro Ltd", countries=[others[n % 10]]) for n in range(40)]
+    index = ScreeningIndex([*twins, Entity("cn", "Saro Ltd", countries=["CN"])])
+    found = index.query("Ltd Saro", country="CN", kind="organization", lowest="match")
+    assert [c.entity.id for c in found] == ["cn"]
+
+
+def test_a_name_is_found_among_many_that_share_one_of_its_words() -> None:
+    # Many fillers are `Sarkin` with a legal form: rapidfuzz's token-set ratio scored a
+    # name all of whose words the query holds 100, as high as the entry, and the index
+    # kept the first six of these ties. `Precision` is too common a word to be counted.
+    forms = ["Ltd", "LLC", "GmbH", "JSC", "Inc.", "S.A.", "B.V.", "OOO"]
+    fillers = [Entity(f"f{n}", f"Sarkin {forms[n % 8]}") for n in range(40)]
+    common = [Entity(f"c{n}", f"{_WORDS[n % 90]} Precision") for n in range(3200)]
+    index = ScreeningIndex([*fillers, *common, Entity("sp", "Sarkin Precision Ltd")])
+    found = index.query("Precision Sarkin Ltd", kind="organization", lowest="match")
+    assert [c.entity.id for c in found] == ["sp"]
+
+
+def test_a_part_is_found_among_many_longer_names() -> None:
+    fillers = [Entity(f"f{n}", f"Rour {word} LLC") for n, word in enumerate(_WORDS)]
+    index = ScreeningIndex([*fillers, Entity("rour", "Rour LLC")])
+    found = index.query("Rour LLC Istanbul", kind="organization", lowest="match")
+    assert [(c.entity.id, c.match.evidence.rule) for c in found] == [("rour", "part-of")]
+
+
+_WORDS = [f"{a}{b}" for a in ("Ka", "Ro", "Mi", "Ta", "Ne", "Lu") for b in ("ven", "dor", "lis")]
+_WORDS += [f"{w}{c}" for w in _WORDS for c in ("x", "mo", "ra", "tu")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 
 from kspolicy.tools.cli import main
 
+from .conftest import ROOT
 from .helpers import fixture_policy
 
 RULES = """
@@ -243,3 +246,70 @@ def test_changes_that_are_no_path_or_do_not_fit_are_refused_in_words(
     )
     code, _, err = run(capsys, "test", str(policy_dir))
     assert code == 2 and message in err and "Traceback" not in err
+
+
+# ---- issue 15, item 6: the pack's tests travel with the pack ---------------------------
+
+
+def test_kspolicy_test_with_no_folder_after_pip_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copy of the pack, away from the repository, is what `pip install .` installs: its
+    tests must pass there, so they name only files inside the pack."""
+    from kspolicy.lang.loader import default_policy_path
+
+    copy = tmp_path / "installed" / "knowledge-security"
+    shutil.copytree(default_policy_path(), copy)
+    assert main(["test", str(copy)]) == 0, capsys.readouterr().out
+    assert " 0 failed" in capsys.readouterr().out
+
+
+def test_the_packs_test_cases_lie_inside_the_pack_and_match_the_examples() -> None:
+    from kspolicy.lang.loader import default_policy_path
+
+    pack = default_policy_path().resolve()
+    named = 0
+    for file in sorted((pack / "tests").glob("*.toml")):
+        for test in tomllib.loads(file.read_text(encoding="utf-8"))["test"]:
+            if isinstance(test["case"], str):
+                named += 1
+                case = (file.parent / test["case"]).resolve()
+                assert case.is_relative_to(pack), (file.name, test["case"])
+                example = ROOT / "examples" / "cases" / case.name
+                if example.exists():  # a copy of an example: the two must not drift apart
+                    assert case.read_bytes() == example.read_bytes(), case.name
+    assert named > 0
+
+
+# ---- issue 15, item 8: errors in test files with a code and a line number --------------
+
+
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        ('[[test]]\nname = "x"\ncase = {}\nexpct = {}\n', "bad.toml:4: error[KSP230]: test #1"),
+        (
+            '[[test]]\nname = "a"\ncase = {}\n\n[[test]]\nname = "b"\ncase = {}\n'
+            'expect = { verdcit = "notify" }\n',
+            "bad.toml:8: error[KSP230]: test #2 (b): `expect` names no outcome `verdcit`",
+        ),
+        ('[[test]]\nname = "x"\n', "bad.toml:1: error[KSP230]: test #1 (x): no `case`"),
+        ('[[test]]\nname = "x"\ncase = "nowhere.toml"\n', "bad.toml:3: error[KSP401]:"),
+        ("\n[test]\n", "bad.toml:2: error[KSP230]: a test file holds"),
+        ("\n\n[[test]\n", "bad.toml:3: error[KSP230]: not valid TOML"),
+        ("[[test]]\ncase = {}\n\nlang = 1\n", "bad.toml:4: error[KSP230]: test #1"),
+        (b'[[test]]\ncase = {}\nname = "\xff"\n', "bad.toml:3: error[KSP230]: cannot read"),
+        (
+            '[[test]]\ncase = { partners = [{}] }\nchanges = { "partners[3].country" = "CN" }\n',
+            "bad.toml:3: error[KSP230]: test #1: the change `partners[3].country` does not fit",
+        ),
+    ],
+)
+def test_errors_in_policy_test_files_with_a_code_and_a_line_number(
+    policy_dir: Path, capsys: pytest.CaptureFixture[str], content: str | bytes, where: str
+) -> None:
+    bad = policy_dir / "tests" / "bad.toml"
+    bad.write_bytes(content) if isinstance(content, bytes) else bad.write_text(content)
+    code, _, err = run(capsys, "test", str(policy_dir))
+    assert code == 2
+    assert err.startswith(f"{bad.parent}/{where}"), err

@@ -81,6 +81,7 @@ KSP222 = Code(
 KSP223 = Code(
     "KSP223", "bad-sources", "`sources` naming a list that cannot give an outcome's codes sources"
 )
+KSP230 = Code("KSP230", "bad-test-file", "a policy test file that does not follow the test format")
 
 # 3xx: lints (warnings)
 KSP301 = Code("KSP301", "missing-cite", "a rule that cites no source")
@@ -139,6 +140,7 @@ CODES = _registry(
     KSP221,
     KSP222,
     KSP223,
+    KSP230,
     KSP301,
     KSP302,
     KSP303,
@@ -178,6 +180,28 @@ class Diagnostic:
         """Whether it is an error, which stops the policy from loading."""
         return self.severity is Severity.ERROR
 
+    def __str__(self) -> str:
+        # One line, as compilers print one: attrs' repr would print the whole source text.
+        return f"{self.span}: {self.severity.value}[{self.code}]: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The diagnostic as `kspolicy check --format json` writes it (docs/cli.md):
+        lines and columns 1-based, `end` just past the span's last character."""
+        source = self.span.source
+        line, column = source.position(self.span.start)
+        end_line, end_column = source.position(max(self.span.end, self.span.start))
+        return {
+            "file": source.name,
+            "line": line,
+            "column": column,
+            "end": {"line": end_line, "column": end_column},
+            "code": self.code.number,
+            "slug": self.code.slug,
+            "severity": self.severity.value,
+            "message": self.message,
+            "help": self.help,
+        }
+
 
 def error(code: Code, message: str, span: Span, help: str | None = None) -> Diagnostic:
     """An error diagnostic with one of the codes above."""
@@ -213,6 +237,12 @@ def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 class KspolicyError(Exception):
     """The base of every error kspolicy raises on purpose."""
+
+
+class ArgumentError(KspolicyError, ValueError, TypeError):
+    """An argument the API does not take: a language the policy lacks, a path that is
+    no path, limits that are no `Limits`. It is a ValueError and a TypeError too, so
+    code that caught those before still catches it."""
 
 
 class PolicyError(KspolicyError):

@@ -15,13 +15,15 @@ This is what sqlglot does with SQL: read the dialects people have, write one.
 
 from __future__ import annotations
 
+from .diagnostics import KspolicyError
+
 __all__ = ["Part", "PathError", "child", "element", "format_path", "parse_path"]
 
 Part = str | int
 """One step of a path: a field name, or an index in a list (from 0)."""
 
 
-class PathError(ValueError):
+class PathError(KspolicyError, ValueError):
     """A text that is not a fact path; the message says what is wrong, in words."""
 
 

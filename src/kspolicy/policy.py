@@ -17,13 +17,12 @@ from typing import Any, NamedTuple
 
 from .diagnostics import (
     CODES,
-    KSP133,
     KSP402,
+    ArgumentError,
     CaseError,
     CaseProblem,
     Diagnostic,
     PolicyError,
-    sorted_diagnostics,
 )
 from .eval.cases import CaseReader, Unreadable, load_case_file, parse_date
 from .eval.compiler import compile_policy
@@ -31,10 +30,8 @@ from .eval.decision import Decision
 from .eval.facts import Facts
 from .eval.runtime import Program, check_bindings, run
 from .lang import checked as c
-from .lang.checker import Checker
-from .lang.lints import lint
-from .lang.listfile import unread_lists
-from .lang.loader import default_policy_path, read_policy
+from .lang.build import Built, build
+from .lang.loader import default_policy_path
 from .lang.schema import Schema
 from .limits import DEFAULT, Limits
 
@@ -47,11 +44,13 @@ def check(
     limits: Limits = DEFAULT,
     root: str | os.PathLike[str] | None = None,
 ) -> list[Diagnostic]:
-    """Every diagnostic of a policy (errors and warnings), in reading order; never raises."""
+    """Every diagnostic of a policy (errors and warnings), in reading order; raises only
+    ArgumentError, for arguments of the wrong kind."""
+    _given(path, limits, root)
     # Deeper limits need more Python frames: allowed while the policy is read, only.
     with _collector_paused(), _frames(limits.recursion_needed()):
         where = Path(path) if path is not None else default_policy_path()
-        return _build(where, limits, root)[1]
+        return _build(where, limits, root).diagnostics
 
 
 def load(
@@ -66,12 +65,13 @@ def load(
     raises (or lowers) what the engine accepts (docs/limits.md). Every file the policy
     imports or lists must lie inside `root`: by default the folder of its main file.
     """
+    _given(path, limits, root)
     with _collector_paused(), _frames(limits.recursion_needed()):
         where = Path(path) if path is not None else default_policy_path()
-        checked, diagnostics = _build(where, limits, root)
-        if checked is None:
-            raise PolicyError(diagnostics)
-        policy = Policy(checked, diagnostics, limits)
+        built = _build(where, limits, root)
+        if built.checked is None:
+            raise PolicyError(built.diagnostics)
+        policy = Policy(built.checked, built.diagnostics, limits, depth=built.depth)
     policy.path = Path(path) if path is not None else None
     policy.root = Path(root) if root is not None else None
     return policy
@@ -169,24 +169,8 @@ def _deepest(root: c.Expr, definitions: dict[str, int]) -> int:
     return deepest
 
 
-def _build(
-    path: Path, limits: Limits, root: str | os.PathLike[str] | None = None
-) -> tuple[c.Policy | None, list[Diagnostic]]:
-    sources = read_policy(path, limits, Path(root) if root is not None else None)
-    if any(d.code == KSP133 for d in sources.diagnostics):
-        # A list refused for its size is left unread: checking the policy against it
-        # would only report what its absence causes (codes not in it, lists unknown).
-        return None, sorted_diagnostics(sources.diagnostics)
-    unread = unread_lists(sources.diagnostics, sources.lists)  # reported once, there
-    checker = Checker(sources.modules, sources.lists, limits, sources.messages, unread)
-    checked = checker.check(sources.sha256, sources.files)
-    diagnostics = [*sources.diagnostics, *checker.diagnostics]
-    if checked is not None:
-        diagnostics += lint(checked)
-    diagnostics = sorted_diagnostics(diagnostics)
-    if any(d.is_error for d in diagnostics):
-        return None, diagnostics
-    return checked, diagnostics
+def _build(path: Path, limits: Limits, root: str | os.PathLike[str] | None = None) -> Built:
+    return build(path, limits, Path(root) if root is not None else None)
 
 
 class RuleStatuses(NamedTuple):
@@ -200,12 +184,19 @@ class Policy:
     """A checked, compiled policy: load it once, evaluate many cases."""
 
     def __init__(
-        self, checked: c.Policy, diagnostics: list[Diagnostic], limits: Limits = DEFAULT
+        self,
+        checked: c.Policy,
+        diagnostics: list[Diagnostic],
+        limits: Limits = DEFAULT,
+        *,
+        depth: int | None = None,
     ) -> None:
         self._checked = checked
         # The frames evaluating this policy's deepest condition may take: above the
         # host's recursion limit, it is raised for the evaluation only (docs/limits.md).
-        self._frames = Limits(max_depth=_nesting(checked)).recursion_needed()
+        # `depth` is the checker's measure of it, when known (lang/build.py).
+        nesting = _nesting(checked) if depth is None else depth
+        self._frames = Limits(max_depth=nesting).recursion_needed()
         self._program: Program = compile_policy(checked, limits)
         self._reader = CaseReader(checked.schema, limits)
         self._rule_names = tuple(rule.name for rule in checked.rules)
@@ -329,6 +320,8 @@ class Policy:
     ) -> Iterator[Decision | CaseError]:
         """Each case's Decision, or the CaseError saying what is wrong with it, in input
         order, streamed in bounded memory; `workers` > 1 spreads them over processes."""
+        if not isinstance(cases, Iterable) or isinstance(cases, Mapping | str):
+            raise ArgumentError("evaluate_many takes an iterable of cases; one case: evaluate")
         return _evaluate_many(self, cases, as_of=as_of, lang=lang, explain=explain, workers=workers)
 
     def evaluate(
@@ -348,7 +341,7 @@ class Policy:
         facts, case_as_of = self.read_case(case)
         day = _as_of(as_of, None) if as_of is not None else case_as_of or _today()
         if self._checked.languages and lang not in self._checked.languages:
-            raise ValueError(f"language {lang!r}: this policy has {', '.join(self.languages)}")
+            raise ArgumentError(f"language {lang!r}: this policy has {', '.join(self.languages)}")
         if self._frames > sys.getrecursionlimit():
             with _frames(self._frames):
                 return run(self._program, facts, day, lang, explain)
@@ -454,3 +447,12 @@ def _as_of(value: Any, source: str | None) -> dt.date:
         message = f"expected a date (YYYY-MM-DD), got {value!r}"
         raise CaseError([CaseProblem("as_of", message, KSP402)], source)
     return day
+
+
+def _given(path: Any, limits: Any, root: Any) -> None:
+    """ArgumentError for a path or limits of the wrong kind, before they reach os or attrs."""
+    for name, value in (("path", path), ("root", root)):
+        if value is not None and not isinstance(value, str | os.PathLike):
+            raise ArgumentError(f"{name} is a path (str or Path), not {type(value).__name__}")
+    if not isinstance(limits, Limits):
+        raise ArgumentError(f"limits is a kspolicy.Limits, not {type(limits).__name__}")

@@ -51,6 +51,10 @@ class Checker:
         self.diagnostics: list[Diagnostic] = []
         # The lists of list files that did not read (already reported): poisoned names.
         self.broken_lists = frozenset(broken_lists)
+        # How deep the conditions checked nest, a definition as deep as what it stands
+        # for: the depth their evaluation recurses to (the facade sizes its frames by
+        # it). Set by `check`, from the expression pass.
+        self.deepest = 0
 
     def check(self, sha256: str, files: tuple[tuple[str, str], ...]) -> c.Policy | None:
         """The checked policy, or None when any error was found (see `diagnostics`)."""
@@ -58,6 +62,7 @@ class Checker:
             self.modules, self.lists, self.limits, self.diagnostics, self.broken_lists
         ).declare()
         typed = Expressions(declared, self.lists, self.limits, self.diagnostics).check()
+        self.deepest = typed.deepest
         header = declared.header
         if any(d.is_error for d in self.diagnostics) or header is None:
             return None

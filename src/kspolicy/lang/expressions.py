@@ -83,11 +83,14 @@ class _Scope:
 @attrs.frozen
 class Typed:
     """What the expression pass gives: the outcomes (entries finished, in the order
-    declared), the definitions that type, and the rules whose every part types."""
+    declared), the definitions that type, and the rules whose every part types; and
+    how deep the conditions checked nest, a definition as deep as what it stands for
+    (the depth their evaluation recurses to)."""
 
     outcomes: dict[str, c.Outcome]
     definitions: dict[str, c.Definition]
     rules: tuple[c.Rule, ...]
+    deepest: int
 
 
 class Expressions:
@@ -137,7 +140,8 @@ class Expressions:
                 self.outcomes[name] = finished
         for name in self.define_nodes:
             self._definition(name)
-        return Typed(self.outcomes, self.definitions, tuple(self._rules()))
+        rules = tuple(self._rules())
+        return Typed(self.outcomes, self.definitions, rules, self._deepest)
 
     # ---- outcomes, definitions and rules -------------------------------------------
 

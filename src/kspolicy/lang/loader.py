@@ -3,14 +3,21 @@
 A policy is a directory with a `policy.pol` (or one `.pol` file given directly).
 `import "x.pol"` and `lists "lists/*.toml"` are relative to the file that says them.
 Every file read is hashed, so a decision can name exactly the data it was made with.
+
+Whatever the reader learns from the file system (where a link leads, what a pattern
+finds, whether a file exists, a file's sha256) is also kept as an `Observation`:
+`unchanged` asks each again, so a checked policy made from these files can be reused
+only while every answer is still the same (lang/build.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import TypeAlias
 
 import attrs
 
@@ -26,6 +33,8 @@ from .lists import NamedList
 
 MAIN_FILE = "policy.pol"
 DEFAULT_PACK = "knowledge-security"
+Observation: TypeAlias = tuple[str, tuple[str, ...], object]
+"""What the reader asked of the file system, and the answer: (kind, arguments, answer)."""
 MESSAGES_FOLDER = "messages"
 """Where a policy keeps its own messages, `<lang>.toml`, next to its main file."""
 
@@ -39,6 +48,7 @@ class Sources:
     files: tuple[tuple[str, str], ...]
     diagnostics: tuple[Diagnostic, ...]
     messages: dict[str, Messages] = attrs.field(factory=dict)  # the policy's own, by language
+    observed: tuple[Observation, ...] = ()  # everything the reading depended on
 
     @property
     def sha256(self) -> str:
@@ -55,6 +65,45 @@ def default_policy_path() -> Path:
     if packaged.is_dir():
         return Path(str(packaged))
     return Path(__file__).resolve().parents[3] / "policies" / DEFAULT_PACK
+
+
+def unchanged(observed: Iterable[Observation]) -> bool:
+    """Whether the file system still answers every question as it did (see `Sources`)."""
+    for kind, arguments, answer in observed:
+        try:
+            if _ask(kind, arguments) != answer:
+                return False
+        except (OSError, ValueError, NotImplementedError, TooLarge):
+            return False  # asked again, it cannot be answered: not the same
+    return True
+
+
+def _ask(kind: str, arguments: tuple[str, ...]) -> object:
+    """One question the reader asks of the file system: the one definition of each, so
+    that `unchanged` asks exactly what reading did."""
+    if kind == "real":
+        return os.path.realpath(arguments[0])
+    if kind == "main":
+        return str(main_file(Path(arguments[0])))
+    if kind == "exists":
+        return _exists(Path(arguments[0]))
+    if kind == "glob":
+        return tuple(str(p) for p in _matches(Path(arguments[0]), arguments[1]))
+    if kind == "sha256":
+        path, limit = arguments
+        return hashlib.sha256(read_bounded(path, int(limit), follow_links=False)).hexdigest()
+    raise ValueError(f"no question {kind!r}")
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return True  # reading it says why it cannot be read
+
+
+def _matches(folder: Path, pattern: str) -> list[Path]:
+    return sorted(p for p in folder.glob(pattern) if p.is_file())
 
 
 def main_file(path: Path) -> Path:
@@ -74,6 +123,7 @@ def read_policy(path: Path, limits: Limits = DEFAULT, root: Path | None = None) 
     """
     entry = main_file(path)
     reader = _Reader(entry.parent, limits, root if root is not None else entry.parent)
+    reader.observed.append(("main", (str(path),), str(entry)))
     reader.module(entry, None)
     reader.messages_files(entry.parent)
     return Sources(
@@ -82,6 +132,7 @@ def read_policy(path: Path, limits: Limits = DEFAULT, root: Path | None = None) 
         tuple(reader.files),
         tuple(reader.diagnostics),
         reader.messages,
+        tuple(reader.observed),
     )
 
 
@@ -89,13 +140,31 @@ class _Reader:
     def __init__(self, folder: Path, limits: Limits, root: Path) -> None:
         self.folder = folder
         self.limits = limits
-        self.root = os.path.realpath(root)
+        self.observed: list[Observation] = []
+        self.root = self._real(root)
         self.modules: list[n.Module] = []
         self.lists: dict[str, NamedList] = {}
         self.files: list[tuple[str, str]] = []
         self.diagnostics: list[Diagnostic] = []
         self.seen: set[str] = set()
         self.messages: dict[str, Messages] = {}
+
+    # Each asks the file system as `_ask` does, and keeps the question and the answer.
+
+    def _real(self, path: str | os.PathLike[str]) -> str:
+        real = os.path.realpath(path)
+        self.observed.append(("real", (os.fspath(path),), real))
+        return real
+
+    def _exists(self, path: Path) -> bool:
+        present = _exists(path)
+        self.observed.append(("exists", (str(path),), present))
+        return present
+
+    def _matches(self, folder: Path, pattern: str) -> list[Path]:
+        found = _matches(folder, pattern)
+        self.observed.append(("glob", (str(folder), pattern), tuple(map(str, found))))
+        return found
 
     def _name(self, path: Path) -> str:
         """A file's name as diagnostics show it: relative to the main file's folder."""
@@ -115,7 +184,7 @@ class _Reader:
         """The real path of a file a policy names, or None (and a diagnostic) when it
         lies outside the policy's folder. Links are followed first: a link inside the
         folder to a file outside it is refused like `../`."""
-        real = os.path.realpath(path)
+        real = self._real(path)
         if self._within(real):
             return real
         self._outside(path, written, at)
@@ -165,11 +234,13 @@ class _Reader:
             hint = os_help(exc) if isinstance(exc, OSError) else "check the file's name"
             self._problem(KSP110, f"cannot read `{_shown(name)}`: {reason}", at, hint, name)
             return None
-        self.files.append((name, hashlib.sha256(raw).hexdigest()))
+        sha256 = hashlib.sha256(raw).hexdigest()
+        self.files.append((name, sha256))
+        self.observed.append(("sha256", (real, str(limit)), sha256))
         return Source(name, text)
 
     def module(self, path: Path, at: Span | None, imported: str | None = None) -> None:
-        real = os.path.realpath(path)
+        real = self._real(path)
         if real in self.seen:
             return
         self.seen.add(real)
@@ -222,10 +293,7 @@ class _Reader:
         for lang in headers[0].languages:
             written = f"{MESSAGES_FOLDER}/{lang.text}.toml"
             path = folder / written
-            try:
-                present = path.exists()
-            except OSError:
-                present = True  # reading it says why it cannot be read
+            present = self._exists(path)
             if not present:
                 if lang.text not in ENGINE_LANGUAGES:
                     message = f"the engine has no messages in `{lang.text}`"
@@ -263,12 +331,12 @@ class _Reader:
             self.diagnostics.append(error(KSP213, "the pattern is empty", item.span, hint))
             return
         # Checked before looking: a pattern that leads out is never searched for.
-        reach = os.path.normpath(os.path.join(os.path.realpath(folder), pattern))
+        reach = os.path.normpath(os.path.join(self._real(folder), pattern))
         if os.path.isabs(pattern) or not self._within(reach):
             self._outside(folder / pattern, pattern, item.span)
             return
         try:
-            matches = sorted(p for p in folder.glob(pattern) if p.is_file())
+            matches = self._matches(folder, pattern)
         except (OSError, ValueError, NotImplementedError) as exc:
             reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
             hint = "a pattern is a path inside the policy's folder, such as `lists/*.toml`"

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..diagnostics import KspolicyError
+
 _loaded: dict[str, Any] = {}
 
 
-class ScreeningUnavailable(ImportError):
+class ScreeningUnavailable(KspolicyError, ImportError):
     """Screening needs the optional libraries of the `screening` extra, which are missing."""
 
 
@@ -32,7 +34,7 @@ def _load() -> dict[str, Any]:
         _loaded["anyascii"] = anyascii
         _loaded["ratio"] = Indel.normalized_similarity
         _loaded["process"] = process
-        _loaded["token_set"] = fuzz.token_set_ratio
+        _loaded["plain_ratio"] = fuzz.ratio
     return _loaded
 
 
@@ -48,14 +50,16 @@ def ratio() -> Callable[[str, str], float]:
     return fn
 
 
-def extract() -> Callable[..., list[int]]:
-    """The positions of the `limit` choices most like a query (rapidfuzz's token-set
-    ratio, words in any order), best first."""
+def extract() -> Callable[..., list[tuple[int, float]]]:
+    """The positions of the `limit` choices most like a query with their scores, best
+    first, equal scores in the order of the choices (rapidfuzz's ratio, in C: the index
+    gives each name's words sorted, so that word order does not count, as in its
+    token-sort ratio, without sorting them at every query)."""
     process = _load()["process"]
-    scorer = _load()["token_set"]
+    scorer = _load()["plain_ratio"]
 
-    def best(query: str, choices: list[str], limit: int) -> list[int]:
+    def best(query: str, choices: list[str], limit: int) -> list[tuple[int, float]]:
         found = process.extract(query, choices, scorer=scorer, limit=limit)
-        return [int(position) for _, _, position in found]
+        return [(int(position), float(score)) for _, score, position in found]
 
     return best

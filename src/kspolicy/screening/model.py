@@ -7,6 +7,7 @@ from typing import Literal
 
 import attrs
 
+from ..diagnostics import ArgumentError
 from .names import KINDS, Kind
 
 Quality = Literal["strong", "weak"]
@@ -31,7 +32,7 @@ def _countries(value: Iterable[str]) -> tuple[str, ...]:
 
 def _check_kind(instance: object, attribute: attrs.Attribute[Kind], value: str) -> None:
     if value not in KINDS:
-        raise ValueError(f"an entity's kind is 'organization' or 'person', not {value!r}")
+        raise ArgumentError(f"an entity's kind is 'organization' or 'person', not {value!r}")
 
 
 @attrs.frozen
@@ -45,7 +46,7 @@ class Alias:
     @quality.validator
     def _check(self, attribute: attrs.Attribute[Quality], value: str) -> None:
         if value not in ("strong", "weak"):
-            raise ValueError(f"an alias's quality is 'strong' or 'weak', not {value!r}")
+            raise ArgumentError(f"an alias's quality is 'strong' or 'weak', not {value!r}")
 
 
 @attrs.frozen

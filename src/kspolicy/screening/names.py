@@ -2,10 +2,13 @@
 
 A name goes through fixed steps, each data-driven (see `vocabulary`): Unicode
 normalisation; Chinese legal forms and institutional words read in the Chinese script;
-transliteration of every other script to Latin (anyascii); case folding; `&` read as
-`and`; punctuation to spaces; initials run together (`N.U.D.T.` is `nudt`); abbreviations
-spelled out; plural endings dropped; legal forms removed wherever they stand (the short,
-ambiguous ones only at either end); small words and titles set aside. No step builds a
+Korean persons' names split into surname and given name, as they are romanised; the
+Arabic article written apart; transliteration of every other script to Latin (anyascii);
+case folding; `&` read as `and`; punctuation to spaces; initials run together
+(`N.U.D.T.` is `nudt`); compounds of a name and a generic word split (`Raiffeisenbank`);
+abbreviations spelled out and generic words of other languages translated
+(`Universiteit`); plural endings dropped; legal forms removed wherever they stand (the
+short, ambiguous ones only at either end); small words and titles set aside. No step builds a
 pattern from a name: the only regular expressions here are fixed ones applied to it.
 """
 
@@ -24,7 +27,14 @@ Kind = Literal["organization", "person"]
 KINDS: tuple[Kind, ...] = ("organization", "person")
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_ABJAD = re.compile(r"[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\ufb1d-\ufdff\ufe70-\ufeff]")
+# Scripts whose transliteration loses letters: Hebrew and Arabic write no short vowels,
+# and anyascii reads the Indic scripts without their aspiration (शर्मा is `srma`).
+_ABJAD = re.compile(
+    r"[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u0900-\u0dff\ufb1d-\ufdff\ufe70-\ufeff]"
+)
+_GREEK_OU = re.compile(r"[\u039f\u03bf\u03cc][\u03a5\u03c5\u03cd]")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]+")
+_ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])\u0627\u0644(?=[\u0600-\u06ff]{2})")
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _QUOTES = re.compile(r"['`\u2018\u2019\u02bb\u02bc]")
 
@@ -42,7 +52,10 @@ class Folded:
     legal_forms: tuple[str, ...]
     """The legal forms removed, as they read after folding (`gmbh`, `co ltd`)."""
     abjad: bool
-    """Written (partly) in Arabic or Hebrew script, whose transliteration has no vowels."""
+    """Written (partly) in a script whose transliteration loses letters: Arabic and
+    Hebrew (no short vowels) or an Indic script (no aspiration)."""
+    hangul: bool = False
+    """Written (partly) in Hangul, whose romanisations differ in set ways (Gim, Kim)."""
 
     @property
     def compact(self) -> str:
@@ -50,15 +63,30 @@ class Folded:
         return "".join(self.tokens)
 
 
-@lru_cache(maxsize=1 << 18)
+_WORDS = {**vocabulary.ABBREVIATIONS, **vocabulary.TRANSLATIONS}
+
+
 def fold_token(token: str) -> str:
-    """One lower-case ASCII token as compared: abbreviation spelled out, plural dropped."""
-    token = vocabulary.ABBREVIATIONS.get(token, token)
+    """One lower-case ASCII token as compared: abbreviation spelled out, a generic word
+    of another language translated, plural dropped."""
+    if token in _WORDS:
+        return _WORDS[token]
     if len(token) > 5 and token.endswith("ies"):
         token = token[:-3] + "y"
     elif len(token) > 4 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
         token = token[:-1]
-    return vocabulary.ABBREVIATIONS.get(token, token)
+    return _WORDS.get(token, token)
+
+
+def _split_compound(word: str) -> tuple[str, ...]:
+    """A word made of a name and a generic ending as two words (`raiffeisenbank`,
+    `handelsgesellschaft`); any other word as it is."""
+    if (word,) in LEGAL_ANYWHERE:  # `aktiengesellschaft` is one legal form
+        return (word,)
+    for ending in vocabulary.COMPOUND_ENDINGS:
+        if len(word) >= len(ending) + 4 and word.endswith(ending):
+            return (word[: -len(ending)], ending)
+    return (word,)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -96,6 +124,14 @@ _PINYIN_WORDS = _han_words()
 def _han_person(match: re.Match[str]) -> str:
     """A Chinese person's name as it is romanised: the surname, then the given name in
     one word (李伟 is `Li Wei`, 张晓明 `Zhang Xiaoming`)."""
+    spell = _extra.anyascii()
+    chunk = match.group(0)
+    return f" {spell(chunk[0])} {spell(chunk[1:])} " if len(chunk) > 1 else f" {spell(chunk)} "
+
+
+def _hangul_person(match: re.Match[str]) -> str:
+    """A Korean person's name as it is romanised: the surname (its first syllable),
+    then the given name in one word (김정은 is `Gim Jeongeun`)."""
     spell = _extra.anyascii()
     chunk = match.group(0)
     return f" {spell(chunk[0])} {spell(chunk[1:])} " if len(chunk) > 1 else f" {spell(chunk)} "
@@ -185,40 +221,73 @@ def fold(name: str, kind: Kind = "organization") -> Folded:
 
 def fold_uncached(name: str, kind: Kind = "organization") -> Folded:
     """`fold` without its cache, for reading a whole list once."""
-    text = unicodedata.normalize("NFKC", name)
-    abjad = _ABJAD.search(text) is not None
-    if _HAN.search(text):
-        text = _han_to_latin(text) if kind == "organization" else _HAN.sub(_han_person, text)
-    if not text.isascii():
-        text = _extra.anyascii()(text)
-    text = text.casefold().replace("&", " and ").replace("+", " and ")
-    text = _QUOTES.sub("", text)
-    raw = [w for w in _SPLIT.split(text) if w]
-    if kind == "organization":
-        raw = _merge_initials(raw)
-    words = [fold_token(w) for w in raw] if kind == "organization" else raw
-    if kind == "organization":
-        words = [_PINYIN_WORDS.get(w, w) for w in words]
-        words = " ".join(words).split()  # a pinyin word may have become two English ones
-        words, legal = _strip_legal(words)
-        tokens = [w for w in words if w not in STOPWORDS] or words
-        spelled = words
+    abjad = hangul = False
+    if name.isascii():  # most names of a list: no script to read, NFKC changes nothing
+        text = name
     else:
-        legal = []
-        words = [w for w in words if w not in HONORIFICS] or words
+        text, abjad, hangul = _to_ascii(name, kind)
+    text = text.lower().replace("&", " and ").replace("+", " and ")
+    text = text.replace("'", "").replace("`", "")  # O'Brien is obrien
+    raw = [w for w in _SPLIT.split(text) if w]
+    legal: list[str] = []
+    if kind == "organization":
+        if len(raw) > 1 and any(len(w) == 1 for w in raw):
+            raw = _merge_initials(raw)
+        words = [t for w in raw for t in _organization_word(w)]
+        if not _LEGAL_FIRST.isdisjoint(words):
+            words, legal = _strip_legal(words)
+        tokens = [w for w in words if w not in STOPWORDS] or words
+    else:
+        words = [w for w in raw if w not in HONORIFICS] or raw
         tokens = [w for i, w in enumerate(words) if i == 0 or w not in PARTICLES] or words
-        spelled = words
     return Folded(
         original=name,
         kind=kind,
         tokens=tuple(tokens),
-        spelled=tuple(spelled),
+        spelled=tuple(words),
         legal_forms=tuple(legal),
         abjad=abjad,
+        hangul=hangul,
     )
 
 
+def _to_ascii(name: str, kind: Kind) -> tuple[str, bool, bool]:
+    """A name not in ASCII read in Latin letters, and whether it was (partly) written in
+    a script that loses letters (`Folded.abjad`) or in Hangul."""
+    text = unicodedata.normalize("NFKC", name)
+    if _GREEK_OU.search(text):
+        text = _GREEK_OU.sub("ou", text)  # anyascii reads ου as `oy`: Papadopoulos
+    abjad = _ABJAD.search(text) is not None
+    if abjad:
+        text = _ARABIC_ARTICLE.sub("al ", text)  # الخليفة is al-Khalifa: two words
+    hangul = _HANGUL.search(text) is not None
+    if hangul:
+        for form in vocabulary.LEGAL_FORMS_HANGUL:
+            text = text.replace(form, " jusikhoesa ")  # removed below as a legal form
+        if kind == "person":
+            text = _HANGUL.sub(_hangul_person, text)
+    if _HAN.search(text):
+        text = _han_to_latin(text) if kind == "organization" else _HAN.sub(_han_person, text)
+    if not text.isascii():
+        text = _extra.anyascii()(text)
+    text = _QUOTES.sub("", text.casefold())
+    return text, abjad, hangul
+
+
+@lru_cache(maxsize=1 << 17)
+def _organization_word(word: str) -> tuple[str, ...]:
+    """The tokens one word of an organisation's name gives: a compound split, each part
+    folded, a pinyin word translated (one word may become two: `keji`, science
+    technology). Cached: a list's names share most of their words."""
+    out: list[str] = []
+    for part in _split_compound(word):
+        folded = fold_token(part)
+        out.extend(_PINYIN_WORDS.get(folded, folded).split())
+    return tuple(out)
+
+
 _SKELETON_STEPS = (
+    ("th", "t"),  # Greek θ, German and Thai spellings: Novatherm, Novaterm
     ("sch", "sh"),
     ("tch", "ch"),
     ("dzh", "j"),
@@ -239,16 +308,33 @@ _SKELETON_STEPS = (
 _VOWEL_STEPS = (("ou", "u"), ("oo", "u"), ("ee", "i"), ("ie", "i"))
 
 
+_DOUBLED = re.compile(r"(.)\1+")
+
+
 def _collapse(token: str) -> str:
-    out: list[str] = []
-    for ch in token:
-        if not out or out[-1] != ch:
-            out.append(ch)
-    return "".join(out)
+    return _DOUBLED.sub(r"\1", token)
 
 
-@lru_cache(maxsize=1 << 18)
+_VOWEL_YE = re.compile(r"([aeiou])ye")
+_CONSONANT_YO = re.compile(r"([b-df-hj-np-tv-xz])y[eo]")
+_UMLAUT = re.compile(r"([aou])e(?=[^aeiou])")
+_FINAL_ER = re.compile(r"([^aeiou])er$")
+
+
 def _base(token: str) -> str:
+    token = token.replace("sch", "sh").replace("tch", "ch")
+    # Transliteration conventions that differ: ch or kh for х after the first letter
+    # (Michail, Mikhail), ye or e for е after a vowel (Timofeyev, Timofeev), ye, yo or e
+    # for е, ё after a consonant (Pyotr, Petr; Obyedinyonnaya, Obedinennaya), ue or u for
+    # ü (Juergen, Jürgen), -er or -r at the end (Alexander, Aleksandr; Peter, Petr).
+    token = token[:1] + token[1:].replace("ch", "kh")
+    if "ye" in token or "yo" in token:
+        token = _VOWEL_YE.sub(r"\1e", token)
+        token = _CONSONANT_YO.sub(r"\1e", token)
+    if "ae" in token or "oe" in token or "ue" in token:
+        token = _UMLAUT.sub(r"\1", token)
+    if token.endswith("er"):
+        token = _FINAL_ER.sub(r"\1r", token)
     for old, new in _SKELETON_STEPS:
         token = token.replace(old, new)
     if len(token) > 2 and token[0] == "i" and token[1] in "aeiou":
@@ -258,7 +344,7 @@ def _base(token: str) -> str:
     return _collapse(token)
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 17)
 def skeleton(token: str) -> str:
     """A rough sound-alike key for transliterated names: `Yevgeny`, `Evgeniy` and
     `Jewgeni` share one, as do `Aleksandr` and `Alexandr`, `Raghavan` and `Ragavan`."""
@@ -278,9 +364,42 @@ def skeleton(token: str) -> str:
     )
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 17)
 def consonants(token: str) -> str:
     """The consonants of a token, doubled letters once, and without the semivowels
     v and i (w, y): how Arabic and Hebrew script write a name (`محمد` reads `mhmd`, and
     so does `Mohammed`; `يوسف` reads `ywsf`, and `Yousef` gives the same key)."""
     return _collapse("".join(ch for ch in _base(token) if ch not in "aeiouv")) or token
+
+
+@lru_cache(maxsize=1 << 14)
+def consonants_without_h(token: str) -> str:
+    """`consonants` with each h dropped but one in ch: anyascii reads an
+    Indic script without aspiration (शर्मा is `srma`, Sharma) and Hebrew כהן as `khhn`
+    (Cohen). Compared only where one name is written in such a script."""
+    plain = token.replace("ch", "\x01").replace("h", "").replace("\x01", "ch")
+    return consonants(plain)
+
+
+_KOREAN_STEPS: tuple[tuple[str, str], ...] = (
+    ("eo", "o"),
+    ("eu", "u"),
+    ("oo", "u"),
+    ("ae", "e"),
+    ("g", "k"),
+    ("b", "p"),
+    ("d", "t"),
+    ("r", "l"),
+    ("ch", "j"),
+    ("sh", "s"),
+    ("wo", "o"),
+)
+
+
+@lru_cache(maxsize=1 << 12)
+def korean(text: str) -> str:
+    """A key on which the romanisations of Korean agree: Revised Romanization and
+    McCune-Reischauer (`Gim Jeongeun`, `Kim Jong Un`; `Bak`, `Pak`) differ in set ways."""
+    for old, new in _KOREAN_STEPS:
+        text = text.replace(old, new)
+    return _collapse(text)

@@ -11,7 +11,8 @@ from __future__ import annotations
 # (`as`, `se`, `co`, `sa`, ...) count only as the name's first or last words.
 LEGAL_FORMS_ANYWHERE = """
 ltd | limited | llc | l l c | inc | incorporated | corp | corporation | gmbh | mbh | ag | kg
-gmbh and co kg | plc | llp | nv | bv | srl | spa | sarl | sas | sprl | bvba | oy | oyj | aps
+gmbh and co kg | gmbh und co kg | plc | llp | nv | bv | srl | spa | sarl | sas | sprl | bvba
+oy | oyj | aps
 kk | kabushiki kaisha | kabushikigaisha | pte | pty | pvt | private limited | jsc | ojsc | pjsc
 cjsc | ooo | oao | zao | pao | ao | tov | sp zoo | spzoo | sro | kft | zrt | doo | bhd | sdn
 sdn bhd | tbk | ltda | sa de cv | sapi de cv | limited liability company | public limited company
@@ -22,13 +23,41 @@ sociedad limitada | societa per azioni | besloten vennootschap | naamloze vennoo
 obshchestvo s ogranichennoy otvetstvennostyu | aktsionernoe obshchestvo
 publichnoe aktsionernoe obshchestvo | youxian gongsi | gufen youxian gongsi
 youxian zeren gongsi | zhushi huishe | co ltd | company limited | pte ltd | pvt ltd
+gesellschaft mbh | gesellschaft mit beschrankter haftung | kommanditgesellschaft | kgaa
+offene handelsgesellschaft | ohg | gbr | korlatolt felelossegu tarsasag | nyrt | zrt
+zartkoruen mukodo reszvenytarsasag | spolka z ograniczona odpowiedzialnoscia | spolka akcyjna
+societe a responsabilite limitee | societe par actions simplifiee | sociedade anonima
+sociedad de responsabilidad limitada | sociedade limitada | aktiebolag | aktieselskab
+aksjeselskap | anpartsselskab | osakeyhtio | anonim sirketi | limited sirketi | ltd sti
+dionicko drustvo | drustvo s ogranicenom odgovornoscu | eood | ood | ead | fgup | gup
+otkrytoe aktsionernoe obshchestvo | zakrytoe aktsionernoe obshchestvo | berhad
+sendirian berhad | public company limited | kabushiki gaisha | godo kaisha | yugen kaisha
+jusikhoesa | chusikhoesa | eireli | sagl | teoranta
 """
 LEGAL_FORMS_AT_EDGE = """
 co | company | as | asa | ab | se | sa | ag | kg | lp | nl | sl | sc | spol | gongsi | e v | ev
+dd | ad | pt | cv | gk | ug | eg | bt | rt | sti | pcl | dac | teo | nao
 """
+
+# German and Dutch write a generic word and a name as one word (`Raiffeisenbank`,
+# `Handelsgesellschaft`): a word longer than one of these endings by at least four
+# letters is read as two words, so that it meets the name written apart.
+COMPOUND_ENDINGS = (
+    "gesellschaft",
+    "bank",
+    "gruppe",
+    "holding",
+    "technik",
+    "werke",
+    "industrie",
+    "handel",
+)
 
 # Chinese legal forms, removed before transliteration (longest first).
 LEGAL_FORMS_HAN = ("股份有限公司", "有限责任公司", "有限公司", "株式会社", "公司")
+
+# Korean legal forms in Hangul (주식회사 is 株式會社), removed before transliteration.
+LEGAL_FORMS_HANGUL = ("주식회사", "(주)", "유한회사", "유한책임회사")
 
 # Small words that carry no identity in an organisation's name.
 STOPWORDS = """
@@ -60,9 +89,10 @@ association society council committee ministry department agency bureau office a
 commission development investment capital finance financial resource import export
 logistics shipping transport construction product products solution solutions
 management enterprise venture partner partners consulting software hardware data digital
-new general united first normal key physics mathematics
+new general united first normal key physics mathematics royal concern medicine
 marine ocean petrochemical space electric electrical motor automotive instrument
-instruments optics optical precision applied advanced
+instruments optics optical precision applied advanced semiconductor microelectronic
+automation
 """
 
 # Institution-type words: two names whose type words differ name different bodies.
@@ -105,6 +135,9 @@ beijing peking shanghai shenzhen guangzhou tianjin chongqing harbin haerbin nanj
 xian chengdu hangzhou suzhou weihai zhuhai qingdao dalian shenyang changsha hefei jinan
 xiamen fuzhou kunming lanzhou taiyuan zhengzhou changchun nanchang guiyang nanning urumqi
 hohhot lhasa ningbo wuxi dongguan foshan yantai zibo
+zhejiang jiangsu guangdong shandong henan hebei hubei hunan sichuan fujian anhui jiangxi
+liaoning jilin heilongjiang shaanxi shanxi yunnan guizhou gansu qinghai hainan guangxi
+ningxia xinjiang xizang tibet
 moscow moskva saint petersburg novosibirsk yekaterinburg kazan minsk kyiv kiev kharkiv
 tehran dubai abu dhabi riyadh doha istanbul ankara
 london paris berlin munich munchen frankfurt hamburg amsterdam rotterdam brussels antwerp
@@ -157,10 +190,53 @@ ABBREVIATIONS = {
     "polytech": "polytechnic",
     "polytechnical": "polytechnic",
     "electronics": "electronic",
+    # Adjectives read as their noun: `Industrial Group` and `Industries Group` are one
+    # name, as `Lumen Optical` and `Lumen Optics` are.
+    "industrial": "industry",
+    "optical": "optic",
+    "scientific": "science",
+    "electrical": "electric",
+    "financial": "finance",
     "defence": "defense",
     "st": "saint",
     "mt": "mount",
     "ft": "fort",
+}
+
+# The generic words of organisations' names in other languages (and in Japanese and
+# Russian romanisation), read as their English word: `Universiteit Gent` is `Ghent
+# University`, `Grupo Andino de Inversiones` is `Andino Investment Group`. Only words
+# that say what kind of body something is: a distinctive word is never translated
+# (a list gives such names as aliases).
+TRANSLATIONS = {
+    **dict.fromkeys(
+        "universiteit universitat universitaet universite universidad universidade "
+        "universita uniwersytet universitet universitatea univerzita daigaku".split(),
+        "university",
+    ),
+    **dict.fromkeys("instituto institut istituto instytut kenkyusho".split(), "institute"),
+    **dict.fromkeys("akademie academia akademiya academie".split(), "academy"),
+    **dict.fromkeys("politecnico politechnika politekhnicheskiy".split(), "polytechnic"),
+    **dict.fromkeys("grupo gruppe groupe gruppo grupa".split(), "group"),
+    **dict.fromkeys("inversiones inversion investissement investimenti".split(), "investment"),
+    **dict.fromkeys("minera minero mineria bergbau".split(), "mining"),
+    **dict.fromkeys("corporacion corporacao korporatsiya korporatsiia".split(), "corporation"),
+    **dict.fromkeys("compania compagnie companhia kompaniya".split(), "company"),
+    **dict.fromkeys("koninklijke konigliche kongelige".split(), "royal"),
+    **dict.fromkeys("nationale nacional nazionale natsionalnyy".split(), "national"),
+    **dict.fromkeys("banco banque ginko".split(), "bank"),
+    **dict.fromkeys("industrias industrie industria industriya kogyo".split(), "industry"),
+    **dict.fromkeys("comercial commerciale handel handels shoji".split(), "trading"),
+    **dict.fromkeys("internacional internationale internazionale".split(), "international"),
+    **dict.fromkeys("tecnologia technologie tekhnologiya tekhnologii".split(), "technology"),
+    **dict.fromkeys("ingenieria ingenierie".split(), "engineering"),
+    **dict.fromkeys("energia energie".split(), "energy"),
+    **dict.fromkeys("servicios".split(), "service"),
+    **dict.fromkeys("ciencia ciencias wissenschaft wissenschaften".split(), "science"),
+    **dict.fromkeys("kontsern konzern".split(), "concern"),
+    **dict.fromkeys("denki elektrik".split(), "electric"),
+    **dict.fromkeys("denshi elektronik".split(), "electronic"),
+    "jukogyo": "heavy industry",
 }
 
 # Chinese words of organisations' names with their usual translation, applied to the
@@ -185,4 +261,12 @@ HAN_WORDS = {
     "分公司": ("fengongsi", "branch"),
     "分校": ("fenxiao", "campus"),
     "校区": ("xiaoqu", "campus"),
+    "工业": ("gongye", "industry"),
+    # Japanese words in kanji, with their Japanese reading (anyascii reads kanji as
+    # Mandarin): 電気 is `denki`, not `dianqi`.
+    "電気": ("denki", "electric"),
+    "電機": ("denki", "electric"),
+    "工業": ("kogyo", "industry"),
+    "重工業": ("jukogyo", "heavy industry"),
+    "銀行": ("ginko", "bank"),
 }

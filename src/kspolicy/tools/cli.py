@@ -15,31 +15,47 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
-import tomli_w
 
-from ..diagnostics import CaseError, KspolicyError, PolicyError, did_you_mean
+from ..diagnostics import (
+    KSP110,
+    CaseError,
+    Diagnostic,
+    KspolicyError,
+    PolicyError,
+    Severity,
+    did_you_mean,
+)
 from ..eval import contract
-from ..eval.cases import read_case_file
+from ..eval.cases import CaseFile, parse_case, read_case_file
 from ..eval.decision import Decision
 from ..files import os_reason
 from ..lang.formatter import FormatError, format_source
 from ..lang.loader import default_policy_path, main_file
 from ..limits import ENGINE_MAX_DEPTH, Limits
-from ..paths import child, element
 from ..policy import Policy, check, load
 from ..render.diagnostics import render_case_error, render_diagnostics
 from ..render.document import to_html, to_markdown, to_text
 from ..render.explain import explain
 from ..render.labels import headline_line
 from ..render.text import render_decision
+from ..span import Source, Span
 from ..version import __version__
-from . import audit, batch, checkpoint, interview, lists_import, reassess, testing
+from . import (
+    audit,
+    batch,
+    checkpoint,
+    interview,
+    lists_import,
+    output,
+    reassess,
+    saving,
+    testing,
+)
 
 
 def _date(text: str) -> dt.date:
@@ -84,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
         help="policy directory or .pol file (default: the built-in pack)",
     )
     check_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check_cmd.add_argument(
+        "--format",
+        default="text",
+        choices=["text", "json"],
+        help="text for people, or JSON for CI and other tools (docs/cli.md)",
+    )
     _loading_options(check_cmd)
 
     eval_cmd = commands.add_parser("eval", help="evaluate a case and print the decision")
@@ -92,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="CASE",
         nargs="?",
-        help="a case file (.toml or .json); or use --batch",
+        help="a case file (.toml or .json), - for standard input; or use --batch",
     )
     eval_cmd.add_argument(
         "--batch",
@@ -102,12 +124,11 @@ def _parser() -> argparse.ArgumentParser:
         "as project.trl, partners[0].country); one JSON line out per case",
     )
     eval_cmd.add_argument(
-        "--out", type=Path, metavar="FILE", help="with --batch: write here (default: stdout)"
+        "--out", type=Path, metavar="FILE", help="write the output here (default: stdout)"
     )
     eval_cmd.add_argument(
         "--workers",
         type=int,
-        default=1,
         metavar="N",
         help="with --batch: processes to use (default 1)",
     )
@@ -126,7 +147,9 @@ def _parser() -> argparse.ArgumentParser:
     _loading_options(eval_cmd)
     eval_cmd.add_argument("--lang", default="en", type=_language, help=_LANG_HELP)
     eval_cmd.add_argument(
-        "--format", default="text", choices=["text", "json"], help="output format"
+        "--format",
+        choices=["text", "json"],
+        help="output format (default: text; with --batch JSON lines, the only one)",
     )
     eval_cmd.add_argument("--explain", action="store_true", help="include the evaluation trace")
     eval_cmd.add_argument(
@@ -238,7 +261,9 @@ def _parser() -> argparse.ArgumentParser:
     _loading_options(replay_cmd)
 
     explain_cmd = commands.add_parser("explain", help="explain a decision for people")
-    explain_cmd.add_argument("case", type=Path, metavar="CASE", help="a case file (.toml or .json)")
+    explain_cmd.add_argument(
+        "case", type=Path, metavar="CASE", help="a case file (.toml or .json), - for standard input"
+    )
     _policy_options(explain_cmd)
     explain_cmd.add_argument(
         "--format",
@@ -310,7 +335,7 @@ def _load(args: argparse.Namespace) -> Policy:
     """The policy a command names (`args.policy`; None: the built-in pack), loaded with
     the command's limits and root: the one way a command loads a policy. A `--lang`
     must be one of the languages the policy declares."""
-    policy = load(args.policy, limits=_limits(args), root=args.root)
+    policy = load(args.policy, limits=_limits(args), root=_root(args))
     lang = getattr(args, "lang", None)
     if lang is not None:
         # Without a `languages` clause a policy is read in any language with messages.
@@ -321,6 +346,54 @@ def _load(args: argparse.Namespace) -> Policy:
                 f"give one of them (a policy adds a language in its header's `languages`)"
             )
     return policy
+
+
+def _root(args: argparse.Namespace) -> Path | None:
+    """The `--root` given, once it is known to be a folder (else every file the policy
+    imports would be reported as lying outside it, which hides the real mistake)."""
+    root: Path | None = getattr(args, "root", None)
+    if root is None:
+        return None
+    try:
+        os.stat(root)
+        reason = None if os.path.isdir(root) else "it is not a folder"
+    except (OSError, ValueError) as exc:
+        reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+    if reason is not None:
+        raise KspolicyError(
+            f"--root {root}: {reason}; give the folder every file of the policy must lie in"
+        )
+    return root
+
+
+def _from_here(diagnostics: Sequence[Diagnostic], policy: Path | None) -> list[Diagnostic]:
+    """Diagnostics naming their files from the current folder, as the user typed them.
+
+    The loader names a policy's files from the policy's folder (those names are hashed
+    into the policy's sha256, so they cannot depend on where the command runs); a
+    message is read in a terminal, where `policy.pol:3:1` is ambiguous and
+    `policies/ks/policy.pol:3:1` can be opened. A folder outside the current one is
+    named whole.
+    """
+    entry = main_file(policy if policy is not None else default_policy_path())
+    folder = os.path.abspath(entry.parent)
+    here = os.getcwd()
+    inside = os.path.commonpath([folder, here]) == here
+    base = os.path.relpath(folder, here) if inside else folder
+    if base == ".":
+        return list(diagnostics)
+    renamed: dict[int, Source] = {}
+    shown = []
+    for diagnostic in diagnostics:
+        source = diagnostic.span.source
+        if os.path.isabs(source.name) or source.name == str(entry):
+            shown.append(diagnostic)
+            continue
+        if id(source) not in renamed:
+            renamed[id(source)] = Source(Path(base, source.name).as_posix(), source.text)
+        span = Span(renamed[id(source)], diagnostic.span.start, diagnostic.span.end)
+        shown.append(attrs.evolve(diagnostic, span=span))
+    return shown
 
 
 _LANG_HELP = "language of texts: one the policy declares (default: en)"
@@ -388,16 +461,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(render_case_error(exc))
         return 2
     except PolicyError as exc:
-        sys.stderr.write(render_diagnostics(exc.diagnostics))
+        where = getattr(args, "policy", None)
+        sys.stderr.write(render_diagnostics(_from_here(exc.diagnostics, where)))
+        return 2
+    except testing.TestFileError as exc:
+        sys.stderr.write(f"{exc}\n")  # `file:line: error[KSP230]: ...`, as a diagnostic
         return 2
     except KspolicyError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            return 0
+        # The last net: a file-system failure no command foresaw is still an error in
+        # words, never a traceback.
+        name = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"error: {name}{os_reason(exc)}\n")
+        return 2
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 def _reassess(args: argparse.Namespace) -> int:
@@ -412,13 +495,36 @@ def _reassess(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     path = args.policy or default_policy_path()
-    diagnostics = check(path, limits=_limits(args), root=args.root)
-    if diagnostics:
+    diagnostics = _from_here(check(path, limits=_limits(args), root=_root(args)), args.policy)
+    if args.format == "json":
+        sys.stdout.write(_check_json(path, diagnostics))
+    elif diagnostics:
         sys.stdout.write(render_diagnostics(diagnostics))
     else:
         sys.stdout.write(f"{path}: no problems found\n")
+    if any(d.code is KSP110 and not d.span.source.text for d in diagnostics):
+        # The policy named cannot be read at all (a file it imports is reported at the
+        # import, with text): the input is bad, not the policy's text.
+        return 2
     failing = [d for d in diagnostics if d.is_error or args.strict]
     return 1 if failing else 0
+
+
+CHECK_FORMAT = 1
+"""The version of `check --format json`'s output (docs/cli.md): raised when a field's
+meaning changes or one is removed; fields may be added without raising it."""
+
+
+def _check_json(path: Path, diagnostics: Sequence[Diagnostic]) -> str:
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    document = {
+        "format": CHECK_FORMAT,
+        "policy": str(path),
+        "errors": errors,
+        "warnings": len(diagnostics) - errors,
+        "diagnostics": [d.to_dict() for d in diagnostics],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -426,18 +532,46 @@ def _eval(args: argparse.Namespace) -> int:
         raise KspolicyError("give a CASE file or --batch FILE (one of the two)")
     if args.batch is not None:
         return _batch(args)
+    if args.workers is not None:
+        raise KspolicyError("--workers goes with --batch: one case is decided in one process")
+    if args.out is not None:
+        output.check_writable(args.out)  # before the work, not after
     policy = _load(args)
     if args.record is not None:
         decision = _record(args, policy)
     else:
-        decision = policy.evaluate(
-            args.case, as_of=args.as_of, lang=args.lang, explain=args.explain
-        )
+        source = _case_file(args.case, policy)
+        with _case_in(args.case):
+            decision = policy.evaluate(
+                source.data, as_of=args.as_of, lang=args.lang, explain=args.explain
+            )
     if args.format == "json":
-        sys.stdout.write(decision.to_json())
+        text = decision.to_json()
     else:
-        sys.stdout.write(render_decision(decision, policy.checked.messages, policy.checked))
+        text = render_decision(decision, policy.checked.messages, policy.checked)
+    if args.out is not None:
+        output.write_bytes(args.out, text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
     return 0
+
+
+STDIN = Path("-")
+"""The case path that means standard input (`kspolicy eval -`)."""
+
+
+def _case_file(path: Path, policy: Policy) -> CaseFile:
+    """A case file read once, or standard input for `-`: JSON when it starts with `{`,
+    else TOML, within the same limits as a file."""
+    if path != STDIN:
+        return read_case_file(path, policy.limits)
+    limit = policy.limits.max_case_bytes
+    raw = sys.stdin.buffer.read(limit + 1)
+    where = "<stdin>"
+    if len(raw) > limit:
+        raise KspolicyError(f"{where}: the case is larger than {limit:,} bytes (max_case_bytes)")
+    suffix = ".json" if raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else ".toml"
+    return CaseFile(Path(where), raw, parse_case(raw, suffix, where, policy.limits))
 
 
 def _record(args: argparse.Namespace, policy: Policy) -> Decision:
@@ -447,7 +581,7 @@ def _record(args: argparse.Namespace, policy: Policy) -> Decision:
     changes meanwhile. (Python ignores SIGXFSZ, so a file size limit makes the write
     fail with EFBIG, which `audit.append` reports, rather than kill the process.)
     """
-    source = audit.read_case_file(args.case, policy.limits)
+    source = _case_file(args.case, policy)
     with _case_in(args.case):
         decision = policy.evaluate(
             source.data, as_of=args.as_of, lang=args.lang, explain=args.explain
@@ -464,12 +598,21 @@ def _case_in(path: Path) -> Iterator[None]:
     try:
         yield
     except CaseError as exc:
-        raise CaseError(exc.problems, exc.source or str(path)) from None
+        name = "<stdin>" if path == STDIN else str(path)
+        raise CaseError(exc.problems, exc.source or name) from None
 
 
 def _batch(args: argparse.Namespace) -> int:
-    if args.workers < 1:
+    workers = 1 if args.workers is None else args.workers
+    if workers < 1:
         raise KspolicyError("--workers takes a number of 1 or more")
+    if args.format == "text":
+        raise KspolicyError(
+            "--format text: a batch is written as JSON lines, a decision a line, for"
+            " programs to read; leave --format out, or decide one case for text"
+        )
+    if args.out is not None:
+        output.check_writable(args.out)
     policy = _load(args)
     # Read now: a file that is missing, not a regular file, or whose CSV header names
     # no case fails here, before any output.
@@ -488,15 +631,15 @@ def _batch(args: argparse.Namespace) -> int:
         except OSError as exc:  # a disk error while reading: not a writing problem
             raise KspolicyError(f"cannot read {args.batch}: {os_reason(exc)}") from None
 
-    try:
-        out = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
-    except OSError as exc:
-        raise KspolicyError(f"cannot write {args.out}: {os_reason(exc)}") from None
+    # Written to a temporary file renamed at the end: no link planted at the name is
+    # followed, and a batch stopped half-way leaves no output that looks whole.
+    replacing = output.Replacing(args.out) if args.out else None
+    out: Any = replacing if replacing is not None else sys.stdout
     progress = sys.stderr.isatty()
     counts = {"decided": 0, "rejected": 0}
     try:
         results = policy.evaluate_many(
-            cases(), as_of=args.as_of, lang=args.lang, explain=args.explain, workers=args.workers
+            cases(), as_of=args.as_of, lang=args.lang, explain=args.explain, workers=workers
         )
         for position, result in enumerate(results):
             record: dict[str, Any] = {"line": lines.popleft()}
@@ -506,6 +649,7 @@ def _batch(args: argparse.Namespace) -> int:
                 kept.popleft()
             if isinstance(result, CaseError):
                 record["error"] = [str(p) for p in result.problems]
+                record["codes"] = [p.code.number for p in result.problems]
                 counts["rejected"] += 1
             else:
                 record["decision"] = result.to_dict()
@@ -514,17 +658,15 @@ def _batch(args: argparse.Namespace) -> int:
             if progress and position % 50 == 0:
                 sys.stderr.write(f"\r{position + 1} cases…")
         log.flush(out)
-        if args.out:
-            out.close()  # closing writes what is buffered: its failure is a failed write
+        if replacing is not None:
+            replacing.commit()
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise
-        where = args.out or "the output"
-        raise KspolicyError(f"cannot write {where}: {os_reason(exc)}") from None
+        raise KspolicyError(f"cannot write the output: {os_reason(exc)}") from None
     finally:
-        if args.out and not out.closed:
-            with contextlib.suppress(OSError):
-                out.close()
+        if replacing is not None:
+            replacing.close()
     if progress:
         sys.stderr.write("\r")
     sys.stderr.write(f"{counts['decided']} decided, {counts['rejected']} rejected\n")
@@ -573,9 +715,11 @@ class _BatchLog:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        output.check_writable(args.out)
     policy = _load(args)
     # Read once: the facts explained are the facts decided.
-    data = read_case_file(args.case, policy.limits).data
+    data = _case_file(args.case, policy).data
     with _case_in(args.case):
         facts, _ = policy.read_case(data)
         decision = policy.evaluate(
@@ -595,32 +739,37 @@ def _explain(args: argparse.Namespace) -> int:
         )
         text = to_text(blocks, colour=colour)
     if args.out is not None:
-        _write_text(args.out, text)
+        output.write_bytes(args.out, text.encode("utf-8"))
     else:
         sys.stdout.write(text)
     return 0
 
 
 def _ask(args: argparse.Namespace) -> int:
+    if args.case == STDIN:
+        raise KspolicyError("ask reads the answers from standard input: give the case as a file")
     policy = _load(args)
     source = read_case_file(args.case, policy.limits)
     data = source.data
     target = args.out or args.case
     catalogue = policy.checked.messages
     words = catalogue.get(args.lang).section("ask")
+    original = source.raw.decode("utf-8")  # the bytes asked about, known to be UTF-8
+    # The comments and layout of a TOML case are kept in a TOML file it is saved to.
+    kept = original if args.case.suffix.lower() == ".toml" else None
     # Before the first question: an answer given must never be lost to a file it cannot
     # be written to.
-    _case_text(target, data)
-    left_out = _nulls(data) if target.suffix.lower() != ".json" else []
+    output.check_writable(target)
+    saving.case_text(target, data, kept)
+    left_out = saving.nulls(data) if target.suffix.lower() != ".json" else []
     if left_out:
         sys.stdout.write(
             f"(TOML has no null: {', '.join(left_out)} will be left out of {target},"
             " which says the same: unknown)\n"
         )
-    original = source.raw.decode("utf-8")  # the bytes asked about, known to be UTF-8
     if target == args.case and "#" in original:
         backup = args.case.with_name(f"{args.case.stem}.orig{args.case.suffix}")
-        if _write_new(backup, original):
+        if output.write_new(backup, original):
             sys.stdout.write(f"({words['backup']} {backup})\n")
     sys.stdout.write(words["intro"] + "\n")
     skipped: set[str] = set()
@@ -656,7 +805,7 @@ def _ask(args: argparse.Namespace) -> int:
             sys.stdout.write("  ! " + "; ".join(p.message for p in exc.problems) + "\n")
             continue
         data = changed
-        _write_case(target, data)
+        _write_case(target, data, kept)
     sys.stdout.write(f"({words['saved']} {target})\n\n")
     decision = policy.evaluate(data, as_of=args.as_of, lang=args.lang)
     sys.stdout.write(render_decision(decision, catalogue, policy.checked))
@@ -681,76 +830,25 @@ def _answer_line() -> str:
         ) from None
 
 
-def _write_case(path: Path, data: dict[str, Any]) -> None:
+def _write_case(path: Path, data: dict[str, Any], original: str | None) -> None:
     """Write a case atomically: a crash leaves the old file or the new one, never half."""
-    _write_bytes(path, _case_text(path, data))
-
-
-def _case_text(path: Path, data: dict[str, Any]) -> bytes:
-    """The case as the file `path` holds it (JSON for .json, else TOML), or KspolicyError
-    saying why it cannot be."""
-    try:
-        if path.suffix.lower() == ".json":
-            text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
-        else:
-            text = tomli_w.dumps(_toml_ready(data))
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise KspolicyError(
-            f"cannot write {path}: the case holds a text that is not valid Unicode"
-        ) from None
-    except (TypeError, ValueError) as exc:
-        # TOML has no null: one in a list cannot be left out without moving the others.
-        in_list = [where for where in _nulls(data, in_lists=True) if where.endswith("]")]
-        reason = f"TOML has no null, and {in_list[0]} is one" if in_list else str(exc)
-        raise KspolicyError(
-            f"cannot write the case to {path}: {reason}; "
-            "write the answers to a .json file instead: --out FILE.json"
-        ) from None
-
-
-def _nulls(value: Any, path: str = "", in_lists: bool = False) -> list[str]:
-    """The facts given as null in tables (and, `in_lists`, the nulls in lists)."""
-    found: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = child(path, str(key))
-            found += [where] if item is None else _nulls(item, where, in_lists)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            where = element(path, index)
-            found += [where] if item is None and in_lists else _nulls(item, where, in_lists)
-    return found
-
-
-def _toml_ready(value: Any) -> Any:
-    """TOML puts plain keys before tables: order each table that way. TOML has no null:
-    a fact given as null in a table is left out, which says the same (unknown)."""
-    if isinstance(value, dict):
-        value = {k: v for k, v in value.items() if v is not None}
-        plain = {k: _toml_ready(v) for k, v in value.items() if not _is_table(v)}
-        tables = {k: _toml_ready(v) for k, v in value.items() if _is_table(v)}
-        return {**plain, **tables}
-    if isinstance(value, list):
-        return [_toml_ready(v) for v in value]
-    return value
-
-
-def _is_table(value: Any) -> bool:
-    return isinstance(value, dict) or (
-        isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-    )
+    output.write_bytes(path, saving.case_text(path, data, original))
 
 
 def _fmt(args: argparse.Namespace) -> int:
     paths: list[Path] = []
     for given in args.files or [Path(".")]:
-        if given.is_dir():
-            paths += sorted(p for p in given.rglob("*.pol") if ".venv" not in p.parts)
-        elif given.suffix == ".pol" and given.is_file():
-            paths.append(given)
-        else:
+        try:
+            os.stat(given)
+            if given.is_dir():
+                paths += sorted(p for p in given.rglob("*.pol") if ".venv" not in p.parts)
+                continue
+        except (OSError, ValueError) as exc:
+            reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+            raise KspolicyError(f"{given}: {reason}") from None
+        if given.suffix != ".pol" or not given.is_file():
             raise KspolicyError(f"{given}: not a .pol file or a folder")
+        paths.append(given)
     status = 0
     changed = 0
     for path in paths:
@@ -759,6 +857,10 @@ def _fmt(args: argparse.Namespace) -> int:
             formatted = format_source(original, str(path))
         except UnicodeDecodeError:
             sys.stderr.write(f"{path}: not UTF-8 text; left as it is\n")
+            status = 2
+            continue
+        except OSError as exc:
+            sys.stderr.write(f"{path}: cannot read it: {os_reason(exc)}; left as it is\n")
             status = 2
             continue
         except FormatError as exc:
@@ -774,88 +876,25 @@ def _fmt(args: argparse.Namespace) -> int:
             sys.stdout.write(f"would reformat {path}\n")
             status = max(status, 1)
         else:
-            _write_text(path, formatted)
+            output.write_bytes(path, formatted.encode("utf-8"))
             sys.stdout.write(f"reformatted {path}\n")
     verb = "would reformat" if args.check else "reformatted"
     sys.stdout.write(f"{len(paths)} files, {changed} {verb}\n")
     return status
 
 
-def _write_text(path: Path, text: str) -> None:
-    _write_bytes(path, text.encode("utf-8"))
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Replace a file atomically: a crash leaves the old file or the new one, never half.
-
-    The temporary file gets a random name and is created only if no file has that name
-    (mkstemp: O_CREAT | O_EXCL), so a symlink planted in a shared folder is never
-    followed. (A fixed name once let another user make this overwrite their target.)
-    """
-    try:
-        mode = os.stat(path).st_mode & 0o7777
-    except OSError:
-        mode = 0o666 & ~_umask()
-    try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise KspolicyError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fchmod(fd, mode)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise KspolicyError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _write_new(path: Path, text: str) -> bool:
-    """Write a file that does not exist yet; False if something has that name, a symlink
-    too (O_EXCL never follows one), so no planted name makes this write elsewhere."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except FileExistsError:
-        return False
-    except OSError as exc:
-        raise KspolicyError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException as exc:
-        # A file cut short would pass for a whole one: nothing is left rather than half.
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        if isinstance(exc, OSError):
-            raise KspolicyError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-    return True
-
-
 def _template(args: argparse.Namespace) -> int:
+    if args.out is not None and os.path.lexists(args.out):
+        raise KspolicyError(
+            f"{args.out} exists; the template never overwrites a file: give a new name"
+        )
     text = interview.template(_load(args), args.lang)
     if args.out is None:
         sys.stdout.write(text)
         return 0
     # Created only if nothing has the name, a link either (dangling or not): checking
     # first and writing after once wrote through a link planted at the name.
-    if not _write_new(args.out, text):
+    if not output.write_new(args.out, text):
         raise KspolicyError(
             f"{args.out} exists; the template never overwrites a file: give a new name"
         )

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from ..diagnostics import ArgumentError
+
 _LEAF = b"\x00"
 _NODE = b"\x01"
 
@@ -52,7 +54,7 @@ def root(leaves: Sequence[bytes]) -> bytes:
 def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
     """The proof that the tree of the first `old_size` leaves is a prefix of all of them."""
     if not 0 <= old_size <= len(leaves):
-        raise ValueError(f"no tree of {old_size} leaves in a tree of {len(leaves)}")
+        raise ArgumentError(f"no tree of {old_size} leaves in a tree of {len(leaves)}")
     if old_size in (0, len(leaves)):
         return []
     return _subproof(old_size, leaves, True)

@@ -5,7 +5,7 @@ subfolder), each holding `[[test]]` tables:
 
     [[test]]
     name = "Drones with a Chinese university: review when the partner has military ties"
-    case = "../../../examples/cases/drone-technology-with-chinese-university.toml"
+    case = "cases/drone-technology-with-chinese-university.toml"  # beside the test file
     changes = { "partners[0].military_ties" = true }    # optional edits of the case
     as_of = 2026-01-15                                   # optional
     lang = "en"                                          # optional
@@ -35,7 +35,7 @@ from typing import Any
 
 import attrs
 
-from ..diagnostics import CaseError, KspolicyError, did_you_mean
+from ..diagnostics import KSP230, CaseError, Code, KspolicyError, did_you_mean
 from ..eval.cases import load_case_file
 from ..eval.decision import Decision, TraceNode
 from ..eval.runtime import show
@@ -58,7 +58,19 @@ LIST_KEYS = ("fired", "pending", "open_questions")
 
 
 class TestFileError(KspolicyError):
-    """A test file that cannot be read or does not follow the format."""
+    """A test file that cannot be read or does not follow the format: where (the file
+    and, when known, the line), what, and its code (KSP230, or the case's own code
+    for a case file a test names that cannot be read)."""
+
+    def __init__(
+        self, path: Path | str, line: int | None, message: str, code: Code = KSP230
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        self.code = code
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: error[{code}]: {message}")
 
 
 @attrs.frozen
@@ -102,65 +114,99 @@ def test_files(policy_dir: Path) -> list[Path]:
 
 
 def read_tests(path: Path, known: Iterable[str], limits: Limits = DEFAULT) -> list[PolicyTest]:
-    """The tests of one file; TestFileError naming the test and the fix when malformed.
+    """The tests of one file; TestFileError naming the line, the test and the fix when
+    malformed.
 
     The file is read like a policy file (a regular file, at most `limits.max_file_bytes`),
     the cases it names like any case file, with the policy's limits.
     """
+
+    def fail(message: str, line: int | None = None, code: Code = KSP230) -> TestFileError:
+        return TestFileError(path, line, message, code)
+
+    raw = b""
     try:
-        data = tomllib.loads(read_bounded(path, limits.max_file_bytes).decode("utf-8"))
+        raw = read_bounded(path, limits.max_file_bytes)
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
     except TooLarge:
-        raise TestFileError(
-            f"{path}: the test file is larger than {limits.max_file_bytes:,} bytes"
+        raise fail(
+            f"the test file is larger than {limits.max_file_bytes:,} bytes"
             " (max_file_bytes); split it"
         ) from None
     except OSError as exc:
-        raise TestFileError(f"{path}: cannot read the test file: {os_reason(exc)}") from None
-    except UnicodeDecodeError:
-        raise TestFileError(f"{path}: cannot read the test file: it is not UTF-8 text") from None
+        raise fail(f"cannot read the test file: {os_reason(exc)}") from None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise fail("cannot read the test file: it is not UTF-8 text", line) from None
     except tomllib.TOMLDecodeError as exc:
-        raise TestFileError(f"{path}: not valid TOML: {exc}") from None
+        at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        raise fail(f"not valid TOML: {exc}", int(at[1]) if at else None) from None
     except RecursionError:
-        raise TestFileError(f"{path}: not valid TOML: it nests too deep to read") from None
+        raise fail("not valid TOML: it nests too deep to read") from None
+    places = _Places(text)
     unknown_top = [k for k in data if k != "test"]
     if unknown_top or not isinstance(data.get("test"), list):
-        raise TestFileError(f"{path}: a test file holds `[[test]]` tables only")
+        first = places.top(unknown_top[0] if unknown_top else "test")
+        raise fail("a test file holds `[[test]]` tables only", first)
     names = set(known) | set(LIST_KEYS)
     tests = []
     for index, raw in enumerate(data["test"]):
-        where = f"{path}: test #{index + 1}"
+        where = f"test #{index + 1}"
         if not isinstance(raw, dict):
-            raise TestFileError(f"{where}: a test is a table")
+            raise fail(f"{where}: a test is a table", places.test(index))
         for key in raw:
             if key not in TEST_KEYS:
                 hint = did_you_mean(key, TEST_KEYS)
-                raise TestFileError(f"{where}: unknown key `{key}`" + (f"; {hint}" if hint else ""))
+                raise fail(
+                    f"{where}: unknown key `{key}`" + (f"; {hint}" if hint else ""),
+                    places.key(index, key),
+                )
         name = raw.get("name") or f"test #{index + 1}"
         if not isinstance(name, str):
-            raise TestFileError(f"{where}: `name` is a text")
+            raise fail(f"{where}: `name` is a text", places.key(index, "name"))
         for key, kind in _KINDS.items():
             if key in raw and not isinstance(raw[key], kind):
                 what = "a table" if kind is dict else "a text"
-                raise TestFileError(f"{where} ({name}): `{key}` is {what}")
+                raise fail(f"{where} ({name}): `{key}` is {what}", places.key(index, key))
         for table in ("expect", "exact", "never"):
             for key in raw.get(table, {}):
                 if key not in names:
                     hint = did_you_mean(key, names)
-                    raise TestFileError(
+                    raise fail(
                         f"{where} ({name}): `{table}` names no outcome `{key}`"
-                        + (f"; {hint}" if hint else "")
+                        + (f"; {hint}" if hint else ""),
+                        places.key(index, table),
                     )
         if "case" not in raw:
-            raise TestFileError(f"{where} ({name}): no `case` (a path or an inline table)")
+            raise fail(
+                f"{where} ({name}): no `case` (a path or an inline table)", places.test(index)
+            )
         case = raw["case"]
         if isinstance(case, str):
-            case = load_case_file(path.parent / case, limits)
+            try:
+                case = load_case_file(path.parent / case, limits)
+            except CaseError as exc:
+                problems = "; ".join(str(p) for p in exc.problems)
+                raise fail(
+                    f"{where} ({name}): the case {case}: {problems}",
+                    places.key(index, "case"),
+                    exc.problems[0].code if exc.problems else KSP230,
+                ) from None
         elif not isinstance(case, dict):
-            raise TestFileError(f"{where} ({name}): `case` is a path or an inline table")
-        case = _changed(case, raw.get("changes", {}), where)
+            raise fail(
+                f"{where} ({name}): `case` is a path or an inline table", places.key(index, "case")
+            )
+        try:
+            case = _changed(case, raw.get("changes", {}), where)
+        except TestFileError as exc:
+            raise fail(exc.message, places.key(index, "changes")) from None
         as_of = raw.get("as_of")
         if as_of is not None and not isinstance(as_of, dt.date):
-            raise TestFileError(f"{where} ({name}): `as_of` is a date (YYYY-MM-DD, no quotes)")
+            raise fail(
+                f"{where} ({name}): `as_of` is a date (YYYY-MM-DD, no quotes)",
+                places.key(index, "as_of"),
+            )
         tests.append(
             PolicyTest(
                 name,
@@ -176,6 +222,41 @@ def read_tests(path: Path, known: Iterable[str], limits: Limits = DEFAULT) -> li
             )
         )
     return tests
+
+
+class _Places:
+    """Where a test file says what: the line of each `[[test]]` and of a key in it.
+
+    tomllib gives data without positions; a test file is simple enough (a list of
+    `[[test]]` tables) that its headers and keys are found on their lines by a scan.
+    """
+
+    _HEADER = re.compile(r"\s*\[\[\s*test\s*\]\]")
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.headers = [n for n, line in enumerate(self.lines, 1) if self._HEADER.match(line)]
+
+    def test(self, index: int) -> int | None:
+        """The line of test number `index` (from 0), if it is a `[[test]]` table."""
+        return self.headers[index] if index < len(self.headers) else None
+
+    def key(self, index: int, key: str) -> int | None:
+        """The line where test `index` gives `key`, else the line of the test."""
+        start = self.test(index)
+        if start is None:
+            return None
+        end = self.headers[index + 1] if index + 1 < len(self.headers) else len(self.lines) + 1
+        pattern = re.compile(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for number in range(start + 1, end):
+            if pattern.match(self.lines[number - 1]):
+                return number
+        return start
+
+    def top(self, key: str) -> int | None:
+        """The first line that names `key` as a table or a key outside the tests."""
+        pattern = re.compile(rf"\s*(\[+\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\])")
+        return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
 
 
 def _error(error: str | None) -> str | None:
@@ -198,7 +279,9 @@ def _changed(case: dict[str, Any], changes: Mapping[str, Any], where: str) -> di
             *parents, last = parse_path(path)
         except PathError as exc:
             raise TestFileError(
-                f"{where}: the change `{path}` is not a fact path: {exc}; write it as `{EXAMPLE}`"
+                "",
+                None,
+                f"{where}: the change `{path}` is not a fact path: {exc}; write it as `{EXAMPLE}`",
             ) from None
         target: Any = result
         for depth, part in enumerate((*parents, last)):
@@ -209,7 +292,7 @@ def _changed(case: dict[str, Any], changes: Mapping[str, Any], where: str) -> di
                 else isinstance(target, dict)
             )
             if not fits:
-                raise TestFileError(f"{where}: the change `{path}` does not fit the case")
+                raise TestFileError("", None, f"{where}: the change `{path}` does not fit the case")
             if depth < len(parents):
                 target = target[part] if isinstance(part, int) else target.setdefault(part, {})
         target[last] = value

@@ -1,0 +1,201 @@
+"""Writing the files a command makes: whole or not at all, never through a planted link.
+
+Every file a command writes (a case `ask` saves, an explanation, a template, a batch's
+output) is written to a temporary file in the folder it goes to and renamed over the
+name at the end. The temporary file gets a random name and is created only if nothing
+has that name (`mkstemp`: O_CREAT | O_EXCL), so a symlink planted at the output's name,
+or at a name the command might pick, is never followed: the rename replaces the link
+itself. A crash leaves the old file or the new one, never half of one.
+
+Whatever the file system refuses is a `KspolicyError` that names the path and says why
+in words (`write_reason`), so that the command line reports it with exit code 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from ..diagnostics import KspolicyError
+from ..files import os_reason
+
+
+def write_reason(exc: BaseException, path: Path) -> str:
+    """Why `path` cannot be written, in words, with what to do about it."""
+    if not isinstance(exc, OSError):
+        return str(exc)  # ValueError: a NUL byte in the name
+    folder = path.parent if str(path.parent) else Path(".")
+    reasons = {
+        errno.ENOENT: f"there is no folder {folder}; create it first, or give another path",
+        errno.EACCES: f"this user may not write in {folder}",
+        errno.EPERM: f"this user may not write in {folder}",
+        errno.EROFS: f"{folder} is on a read-only file system",
+        errno.EISDIR: "it is a folder: give the name of a file",
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is used up",
+    }
+    return reasons.get(exc.errno or 0) or os_reason(exc)
+
+
+def cannot_write(path: Path, exc: BaseException) -> KspolicyError:
+    """The error for a file that could not be written."""
+    return KspolicyError(f"cannot write {path}: {write_reason(exc, path)}")
+
+
+def check_writable(path: Path) -> None:
+    """Refuse now, before any work, an output path that could never be written: a
+    folder, a folder that does not exist or may not be written in, a name too long."""
+    try:
+        if os.path.isdir(path):
+            raise IsADirectoryError(errno.EISDIR, "is a folder")
+        fd, temporary = _temporary(path)
+    except (OSError, ValueError) as exc:
+        raise cannot_write(path, exc) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(temporary)
+
+
+def _temporary(path: Path) -> tuple[int, str]:
+    folder = path.parent if str(path.parent) else Path(".")
+    # The prefix holds the output's name, so a name too long for the folder fails here.
+    return tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class Replacing:
+    """A text file written to a temporary name beside `path`, renamed over it by `commit`.
+
+    Use as a context manager: leaving it without `commit` (an error, an interrupt)
+    removes the temporary file and leaves `path` as it was. The new file keeps the
+    permissions of the one it replaces (a new one gets the umask's).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if os.path.isdir(path):
+            raise cannot_write(path, IsADirectoryError(errno.EISDIR, "is a folder"))
+        try:
+            self._mode = os.stat(path).st_mode & 0o7777
+        except (OSError, ValueError):
+            self._mode = 0o666 & ~_umask()
+        try:
+            fd, self._temporary = _temporary(path)
+        except (OSError, ValueError) as exc:
+            raise cannot_write(path, exc) from None
+        self.stream: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        self._done = False
+
+    def __enter__(self) -> Replacing:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Abandon the file unless it was committed."""
+        if not self._done:
+            self.abandon()
+
+    def write(self, text: str) -> None:
+        """Write text to the temporary file; KspolicyError when the disk refuses it."""
+        try:
+            self.stream.write(text)
+        except OSError as error:
+            raise cannot_write(self.path, error) from None
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        """Write each text in turn."""
+        for line in lines:
+            self.write(line)
+
+    def commit(self) -> None:
+        """Flush, sync and rename the temporary file over `path`."""
+        try:
+            self.stream.flush()
+            os.fchmod(self.stream.fileno(), self._mode)
+            os.fsync(self.stream.fileno())
+            self.stream.close()
+            os.replace(self._temporary, self.path)
+        except OSError as error:
+            self.abandon()
+            raise cannot_write(self.path, error) from None
+        self._done = True
+
+    def abandon(self) -> None:
+        """Remove the temporary file; `path` stays as it was."""
+        self._done = True
+        with contextlib.suppress(OSError):
+            self.stream.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self._temporary)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Replace a file atomically with `data` (see the module's docstring)."""
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except (OSError, ValueError):
+        mode = 0o666 & ~_umask()
+    if os.path.isdir(path):
+        raise cannot_write(path, IsADirectoryError(errno.EISDIR, "is a folder"))
+    try:
+        fd, temporary = _temporary(path)
+    except (OSError, ValueError) as exc:
+        raise cannot_write(path, exc) from None
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise cannot_write(path, exc) from None
+        raise
+
+
+def write_new(path: Path, text: str) -> bool:
+    """Write a file that does not exist yet; False if something has that name, a symlink
+    too (O_EXCL never follows one), so no planted name makes this write elsewhere."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        return False
+    except (OSError, ValueError) as exc:
+        raise cannot_write(path, exc) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException as exc:
+        # A file cut short would pass for a whole one: nothing is left rather than half.
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        if isinstance(exc, OSError):
+            raise cannot_write(path, exc) from None
+        raise
+    return True
