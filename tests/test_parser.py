@@ -10,8 +10,8 @@ from typing import Any, cast
 
 import pytest
 
+from kspolicy.lang import builder, parser
 from kspolicy.lang import nodes as n
-from kspolicy.lang import parser
 from kspolicy.lang.parser import parse_expression, parse_module
 from kspolicy.span import Source, Span
 
@@ -114,7 +114,7 @@ def test_records_and_schema_fields_with_options() -> None:
     name_, trl, sanctions, ok = record.fields
     assert name_.question is not None and name_.question.get("nl") == "Naam?"
     assert trl.type.int_range == (1, 9) and trl.required
-    assert sanctions.type.is_list and sanctions.default == lit(())  # type: ignore[arg-type]  # () as parser.py builds it
+    assert sanctions.type.is_list and sanctions.default == lit(())  # `= []`
     assert ok.default == lit(True)
     assert schema.fields[0].binder == name("partner")
 
@@ -249,13 +249,13 @@ def test_a_long_and_chain_is_one_node_built_once(monkeypatch: pytest.MonkeyPatch
     call of the builder, so building it is linear (no node per operand, no tuple grown
     operand by operand)."""
     calls: list[int] = []
-    and_expr = parser._Builder.and_expr
+    and_expr = builder.Builder.and_expr
 
     def counted(self: Any, span: Any, *operands: n.Expr) -> n.And:
         calls.append(len(operands))
         return and_expr(self, span, *operands)
 
-    monkeypatch.setattr(parser._Builder, "and_expr", counted)
+    monkeypatch.setattr(builder.Builder, "and_expr", counted)
     counting = parser.make_parser(parser.grammar_text())
     monkeypatch.setattr(parser, "_lark", lambda: counting)
     # 5,000 operands: within max_item_chars (KSP135 refuses longer items unparsed)

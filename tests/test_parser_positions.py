@@ -1,7 +1,7 @@
 """The parser builds what Lark's own positions would give, to the character.
 
 An item is parsed by Lark with every token kept and built into nodes as Lark reduces
-(parser.py's `_Reductions`), spans worked out from the tokens and the tree's height
+(builder.py's `Reductions`), spans worked out from the tokens and the tree's height
 counted for the depth limit. The reference here is the way it was first done: Lark's
 tree with its own position propagation, keywords filtered out and `?`-rules inlined by
 Lark, then walked with the same builder. Every node, span, diagnostic and tree height
@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 from kspolicy.lang import parser
+from kspolicy.lang.builder import Builder, current
+from kspolicy.lang.layout import layout
 from kspolicy.span import Source, Span
 
 from .conftest import ROOT
@@ -65,16 +67,16 @@ def assert_same_spans(text: str, name: str = "p.pol") -> int:
     module, diagnostics = parser.parse_module(source, max_depth=10_000)
     syntax_errors = [d.span.start for d in diagnostics if d.code.number in SYNTAX_ERRORS]
     compared = built_items = 0
-    for start, end in parser._layout(text)[0]:
+    for start, end in layout(text, parser._lark())[0]:
         chunk = text[start:end]
         try:
             reference_tree = REFERENCE.parse(chunk)
         except lark.exceptions.UnexpectedInput:
             assert any(start <= at <= end for at in syntax_errors), chunk
             continue
-        theirs = parser._Builder(source, start, "p", 0)
+        theirs = Builder(source, start, "p", 0)
         expected = _reference_walk(theirs, reference_tree).children
-        ours = parser._Builder(source, start, "p", 0)
+        ours = Builder(source, start, "p", 0)
         built, height = _parse_item(chunk, ours)
         assert height == _height(reference_tree), chunk
         assert [attrs.asdict(i) for i in built] == [attrs.asdict(i) for i in expected], chunk
@@ -88,13 +90,13 @@ def assert_same_spans(text: str, name: str = "p.pol") -> int:
 
 
 def _parse_item(chunk: str, builder: Any) -> tuple[list[Any], int]:
-    parser._current.builder = builder
+    current.builder = builder
     try:
         # The builder reduces while Lark parses, so `parse` returns its tuple, not a Tree.
         parsed = cast(tuple[list[Any], Any, Any, int], parser._lark().parse(chunk))
         items, _, _, height = parsed
     finally:
-        parser._current.builder = None
+        current.builder = None
     return items, height
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from ..lang import checked as c
 from ..lang.lists import NamedList, containing_code
 from ..limits import DEFAULT, Limits
+from ..paths import child, element
 from . import screen
 from .decision import Match, TraceNode
 from .facts import UNKNOWN_COLLECTION, Facts
@@ -162,6 +163,7 @@ class Compiler:
         """A path into the case: its value, or unknown (naming the path) where it is missing."""
         base, fields = expr.base, expr.fields
         field_of = Facts.field
+        field_path = child  # bound once: a fact is read for every binding and element
 
         def read(env: Env) -> Ev:
             if base is None:
@@ -173,7 +175,7 @@ class Compiler:
             if value is UNKNOWN_COLLECTION:
                 return Ev(None, (), (path,), (), _step(env, expr, None))
             for field in fields:
-                path = f"{path}.{field}" if path else field
+                path = field_path(path, field)
                 value = field_of(value, field)
             if value is None:
                 return Ev(None, (), (path,), (), _step(env, expr, None))
@@ -396,7 +398,7 @@ class Compiler:
             seen: list[Ev] = []
             try:
                 for i, item in enumerate(coll.value):
-                    env.vars[var] = Bound(item, f"{path}[{i}]")
+                    env.vars[var] = Bound(item, element(path, i))
                     r = body(env)
                     seen.append(r)
                     (deciding if r.value is is_any else others).append(r)

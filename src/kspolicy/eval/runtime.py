@@ -31,7 +31,7 @@ from ..lang import checked as c
 from ..lang.catalogue import ENGINE, Catalogue
 from ..lang.schema import ListType, RecordType, Schema
 from ..limits import DEFAULT, Limits
-from ..paths import format_path, parse_path
+from ..paths import element, format_path, parse_path
 from .decision import (
     Decision,
     Match,
@@ -176,7 +176,7 @@ def check_bindings(program: Program, facts: Facts) -> None:
         for fields in collections:
             value = facts.value_at(fields)
             size = len(value) if isinstance(value, list | tuple) else 1
-            sizes.append((".".join(fields), size))
+            sizes.append((format_path(fields), size))
             total *= size
         if total > limit:
             product = " x ".join(f"{path} ({size:,})" for path, size in sizes)
@@ -229,7 +229,7 @@ def _bindings(
         if value is None:
             choices.append([(name, Bound(UNKNOWN_COLLECTION, path), None)])
         else:
-            choices.append([(name, Bound(v, f"{path}[{i}]"), i) for i, v in enumerate(value)])
+            choices.append([(name, Bound(v, element(path, i)), i) for i, v in enumerate(value)])
     for combination in itertools.product(*choices):
         yield {name: (bound, index) for name, bound, index in combination}
 

@@ -75,6 +75,9 @@ KEEP = 64
 
 ENGINE_MODULES = (
     "lang/parser.py",
+    "lang/builder.py",
+    "lang/layout.py",
+    "lang/syntax.py",
     "lang/nodes.py",
     "span.py",
     "diagnostics.py",

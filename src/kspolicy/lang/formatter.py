@@ -24,7 +24,8 @@ import attrs
 from ..diagnostics import KSP210, Diagnostic, KspolicyError
 from ..span import Source, Span
 from . import nodes as n
-from .parser import ITEM_KEYWORDS, parse_module, terminal_regex
+from .layout import ITEM_KEYWORDS
+from .parser import parse_module, terminal_regex
 
 WIDTH = 100
 

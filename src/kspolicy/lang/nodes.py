@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import typing
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 import attrs
 
@@ -72,12 +72,13 @@ class Path:
         return ".".join(p.text for p in self.parts)
 
 
-LiteralValue: TypeAlias = bool | int | float | str | dt.date
+LiteralValue: TypeAlias = bool | int | float | str | dt.date | tuple[()]
+"""What a literal holds; `()` is the empty list `[]`, written only as a field's default."""
 
 
 @attrs.frozen
 class Literal:
-    """A literal: true/false, a number, a text in quotes, or a date."""
+    """A literal: true/false, a number, a text in quotes, a date (or, as a default, `[]`)."""
 
     value: LiteralValue
     span: Span = _span()
@@ -316,13 +317,126 @@ class Assignment:
     span: Span = _span()
 
 
-@attrs.frozen
-class Clause:
-    """One clause of a rule as written, before the parser sorts clauses into a Rule."""
+# ---- clauses: parts of an item as written, before the builder sorts them into it ----
+#
+# One class per kind of clause, each with its own typed content, so that the builder's
+# sorting is checked by mypy. `keyword` is the word the clause starts with, for the
+# messages that name a clause given twice. None of them is part of the tree.
 
-    keyword: str
-    value: Any
+
+@attrs.frozen
+class TitleClause:
+    """`title "..."`: of the policy header or of a rule."""
+
+    keyword: ClassVar[str] = "title"
+    text: Text
     span: Span = _span()
+
+
+@attrs.frozen
+class LanguagesClause:
+    """`languages en, nl`: of the policy header."""
+
+    keyword: ClassVar[str] = "languages"
+    languages: tuple[Name, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class RequiredOption:
+    """`required`: of a field."""
+
+    keyword: ClassVar[str] = "required"
+    span: Span = _span()
+
+
+@attrs.frozen
+class DefaultOption:
+    """`= literal` or `= []`: a field's default."""
+
+    keyword: ClassVar[str] = "default"
+    literal: Literal
+    span: Span = _span()
+
+
+@attrs.frozen
+class BinderOption:
+    """`as name`: a list field's binder."""
+
+    keyword: ClassVar[str] = "as"
+    name: Name
+    span: Span = _span()
+
+
+@attrs.frozen
+class QuestionOption:
+    """`question "..."`: what to ask when a field is unknown."""
+
+    keyword: ClassVar[str] = "question"
+    text: Text
+    span: Span = _span()
+
+
+@attrs.frozen
+class CiteClause:
+    """`cite "anchor", ...`: of a rule."""
+
+    keyword: ClassVar[str] = "cite"
+    anchors: tuple[Name, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class ValidClause:
+    """`valid from D until D` (either bound may be absent): of a rule."""
+
+    keyword: ClassVar[str] = "valid"
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class WhenClause:
+    """`when condition`: of a rule."""
+
+    keyword: ClassVar[str] = "when"
+    expr: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class UnlessClause:
+    """`unless condition`: of a rule, as many as written."""
+
+    keyword: ClassVar[str] = "unless"
+    expr: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class ThenClause:
+    """`then assignment ...`: of a rule."""
+
+    keyword: ClassVar[str] = "then"
+    assignments: tuple[Assignment, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class BecauseClause:
+    """`because "..."`: of a rule."""
+
+    keyword: ClassVar[str] = "because"
+    text: Text
+    span: Span = _span()
+
+
+HeaderClause: TypeAlias = TitleClause | LanguagesClause
+FieldOption: TypeAlias = RequiredOption | DefaultOption | BinderOption | QuestionOption
+RuleClause: TypeAlias = (
+    TitleClause | CiteClause | ValidClause | WhenClause | UnlessClause | ThenClause | BecauseClause
+)
 
 
 @attrs.frozen

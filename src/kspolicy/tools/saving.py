@@ -23,6 +23,7 @@ import tomlkit.exceptions
 from tomlkit.items import AoT, Array, Comment, InlineTable, Item, Table, Whitespace
 
 from ..diagnostics import KspolicyError
+from ..paths import child, element
 
 Trivia = Comment | Whitespace
 
@@ -143,10 +144,10 @@ def nulls(value: Any, path: str = "", in_lists: bool = False) -> list[str]:
     found: list[str] = []
     if isinstance(value, Mapping):
         for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
+            where = child(path, str(key))
             found += [where] if item is None else nulls(item, where, in_lists)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            where = f"{path}[{index}]"
+            where = element(path, index)
             found += [where] if item is None and in_lists else nulls(item, where, in_lists)
     return found
