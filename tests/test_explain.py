@@ -1,15 +1,12 @@
 """Explanations for people: golden text, Markdown and HTML, in English and Dutch.
 
 The policy's sha256 is replaced by a placeholder before comparing, so that editing the
-pack does not rewrite every golden file; everything else a person reads is pinned.
+pack does not rewrite every golden file; everything else a person reads is pinned. The
+page in a real browser is tests/test_browser_explain.py.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,7 +45,7 @@ def rendered(pack: kspolicy.Policy, name: str, lang: str, fmt: str, **options: o
     facts, _ = pack.read_case(path)
     decision = pack.evaluate(path, lang=lang, explain=True)
     text = RENDER[fmt](explain(pack.checked, decision, case=facts, **options), lang)  # type: ignore[arg-type]
-    return text.replace(decision.policy.sha256[:16], "<sha256>")
+    return text.replace(decision.policy.sha256, "<sha256>")
 
 
 @pytest.mark.parametrize("fmt", sorted(RENDER))
@@ -82,7 +79,7 @@ def test_why_not_shows_the_condition_that_failed(
         "txt",
         why_not="sensitive_research_with_military_partner",
     )
-    why_not = text[text.index("Why rule") :]
+    why_not = text[text.index("Why rule") : text.rindex("\nPolicy ") + 1]  # not the footer
     golden(GOLDEN / "why-not.en.txt", why_not)
     assert "partner.military_ties → unknown" in why_not and "partner.kind → university" in why_not
 
@@ -122,42 +119,3 @@ def test_the_cli_writes_each_format(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert "Open vragen" in out.read_text() or fmt != "text"
     assert main(["explain", case, "--why-not", "nope"]) == 2
     assert "the policy has no rule `nope`" in capsys.readouterr().err
-
-
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(
-    _chromium() is None and not os.environ.get("CI"), reason="no Chromium here (CI installs it)"
-)
-@pytest.mark.parametrize("lang", ["en", "nl"])
-def test_the_html_page_renders_in_a_browser(
-    pack: kspolicy.Policy, tmp_path: Path, lang: str
-) -> None:
-    browser = _chromium()
-    assert browser is not None, "Chromium is needed: .ci/run installs it"
-    name = "drone-technology-with-chinese-university"
-    page = tmp_path / "explanation.html"
-    page.write_text(
-        rendered(pack, name, lang, "html", why_not="military_ties", full=True), encoding="utf-8"
-    )
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]  # fmt: skip
-    dom = subprocess.run(
-        [browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
-    )
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
-    assert console == []
-    decision = pack.evaluate(CASES / f"{name}.toml", lang=lang)
-    text = re.sub(r"<[^>]+>", "", dom.stdout)
-    assert str(decision.outcomes["verdict"]) in text
-    for result in decision.fired + decision.pending:
-        for anchor in result.cite:
-            assert anchor in text
-    shot = tmp_path / "page.png"
-    subprocess.run([browser, *flags, f"--screenshot={shot}", "--window-size=1000,2000", page.as_uri()],
-                   capture_output=True, timeout=120, check=True)  # fmt: skip
-    assert shot.stat().st_size > 10_000  # a page with text on it, not a blank image

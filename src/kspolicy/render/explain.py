@@ -9,6 +9,7 @@ them come from the policy's message catalogue (`lang.catalogue`, section `explai
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ from ..eval.decision import Decision, RuleResult, TraceNode
 from ..eval.runtime import show
 from ..lang import checked as c
 from ..lang.schema import ListType, RecordType
-from .document import Block, Heading, Item, Items, Line, Para, Run, line
+from .document import Block, Fold, Heading, Item, Items, Line, Para, Run, line
 from .labels import binder_label, field_label, list_title, so_far
 
 _VERDICT_STYLE = {0: "good", 1: "warn"}
@@ -129,49 +130,275 @@ def explain(
     why_not: str | None = None,
     full: bool = False,
 ) -> list[Block]:
-    """The explanation of a decision, as document blocks, in the decision's language."""
+    """The explanation of a decision, as document blocks, in the decision's language.
+
+    First what a reader needs on one screen: the decision, what is still open (the
+    questions that could change it first) and what to do next (with where to look);
+    then the details, folded: why, the outcomes in full with their codes, what unknown
+    facts could still change, and the trace. Last the policy, with its whole sha256."""
     lang = decision.lang
     w = policy.messages.get(lang).section("explain")
-    binders = _namers(policy)
-    blocks: list[Block] = []
-    headline = policy.headline
-    provisional = so_far(decision, policy.messages.get(lang))
-    if provisional is not None:
-        # Never more than is known: an open question could still raise the headline.
-        blocks.append(Heading(1, line(f"{w['decision']}: ", Run(provisional, "warn"))))
-    elif headline is not None and isinstance(decision.outcomes.get(headline), str):
-        code = str(decision.outcomes[headline])
-        style = _style_for(policy, headline, code)
-        blocks.append(
-            Heading(
-                1,
-                line(
-                    f"{w['decision']}: ",
-                    Run(code, style),
-                    f" — {label(policy, headline, code, lang)}",
-                ),
-            )
-        )
-    else:
-        blocks.append(Heading(1, line(w["decision"])))
+    blocks: list[Block] = [_headline(policy, decision, w)]
     info = decision.policy
     title = policy.title.get(lang) if policy.title else info.name
     identity = f"{w['policy']} {info.name} {info.version}, {w['as_of']} {info.as_of}"
-    blocks.append(Para(line(Run(f"{title} — {identity}, sha256 {info.sha256[:16]}", "muted"))))
+    blocks.append(Para(line(Run(f"{title} — {identity}", "muted"))))
+    blocks += _other_scales(policy, decision)
+    blocks += _open(policy, decision, w)
+    blocks += _next(policy, decision, w)
+
+    binders = _namers(policy)
+    why: list[Block] = [Para(line(w["no_rules"]))]
+    if decision.fired:
+        why = [
+            Items(
+                tuple(
+                    _rule_item(r, w, _binding(r, case, binders, policy, lang), policy, lang)
+                    for r in decision.fired
+                )
+            )
+        ]
+    blocks.append(Fold(line(f"{w['why']} ({len(decision.fired)})"), tuple(why), anchor="why"))
+    blocks.append(
+        Fold(line(w["outcomes"]), (_outcome_rows(policy, decision, w),), anchor="outcomes")
+    )
+    if decision.possible or decision.pending:
+        blocks.append(
+            Fold(
+                line(w["possible"]),
+                (_possible(policy, decision, case, binders, w),),
+                anchor="possible",
+            )
+        )
+    if why_not is not None:
+        blocks += _why_not(policy, decision, why_not, w)  # asked for by name: not folded
+    if full:
+        blocks.append(Fold(line(w["trace"]), (_trace(decision, w),), anchor="trace"))
+    blocks.append(Para(line(Run(f"{w['policy']} {info.name} {info.version} — sha256:", "muted"))))
+    blocks.append(Para(line(Run(info.sha256, "copy"))))
+    return blocks
+
+
+def _headline(policy: c.Policy, decision: Decision, w: dict[str, str]) -> Heading:
+    """The decision in one heading: never more than is known, since an open question
+    could still raise it (the provisional form says how many could)."""
+    headline = policy.headline
+    provisional = so_far(decision, policy.messages.get(decision.lang))
+    if provisional is not None:
+        return Heading(1, line(f"{w['decision']}: ", Run(provisional, "warn")), "decision")
+    if headline is not None and isinstance(decision.outcomes.get(headline), str):
+        code = str(decision.outcomes[headline])
+        meaning = label(policy, headline, code, decision.lang)
+        return Heading(
+            1,
+            line(
+                f"{w['decision']}: ", Run(code, _style_for(policy, headline, code)), f" — {meaning}"
+            ),
+            "decision",
+        )
+    return Heading(1, line(w["decision"]), "decision")
+
+
+def _other_scales(policy: c.Policy, decision: Decision) -> list[Block]:
+    """The scales beside the headline (a risk level), one short line each."""
+    shown: list[Block] = []
+    for name, value in decision.outcomes.items():
+        outcome = policy.outcomes.get(name)
+        if name == policy.headline or outcome is None or outcome.kind != "scale":
+            continue
+        if not isinstance(value, str):
+            continue
+        meaning = label(policy, name, value, decision.lang)
+        shown.append(
+            Para(
+                line(
+                    f"{outcome_title(policy, name, decision.lang)}: ",
+                    Run(value, _style_for(policy, name, value)),
+                    f" — {meaning}" if meaning != value else "",
+                )
+            )
+        )
+    return shown
+
+
+SHOWN = 5
+"""How many of the questions that could change the headline the first screen lists; the
+others fold away, so that what to do next stays on a phone's first screen."""
+
+
+def _open(policy: c.Policy, decision: Decision, w: dict[str, str]) -> list[Block]:
+    """What is still open: the questions that could change the headline, most decisive
+    first (`question_impact`), the first `SHOWN` of them listed and the rest folded;
+    then, folded, the others, grouped by the most important outcome each could change
+    (in the order the policy declares its outcomes)."""
+    questions = decision.open_questions
+    if not questions:
+        return []
+    blocks: list[Block] = [
+        Heading(2, line(f"{w['questions']} ({len(questions)})"), "open"),
+    ]
+    impact = question_impact(policy, decision)
+    ordered = sorted(questions, key=lambda q: impact[q.fact])  # stable: the engine's order
+    raising = [q for q in ordered if impact[q.fact][0] == 0]
+    rest = [q for q in ordered if impact[q.fact][0] != 0]
+    if raising:
+        blocks.append(Items(tuple(Item(line(q.question)) for q in raising[:SHOWN])))
+    elif policy.headline is not None:
+        blocks.append(Para(line(Run(w["final"], "good"))))
+    headline = decision.headline
+    folded = raising[SHOWN:]
+    if folded and headline is not None:
+        count, could = len(folded), headline.could_become
+        summary = w["more_raising_one" if count == 1 else "more_raising"]
+        blocks.append(
+            Fold(
+                line(summary.format(count=count, could=could)),
+                (Items(tuple(Item(line(q.question)) for q in folded)),),
+                level=3,
+                anchor="more-raising",
+            )
+        )
+    if not rest:
+        return blocks
+    order = list(policy.outcomes)
+    groups: dict[str, list[Item]] = {}
+    for q in rest:
+        name = order[impact[q.fact][0] - 1] if impact[q.fact][0] <= len(order) else ""
+        groups.setdefault(name, []).append(Item(line(q.question)))
+    key = "more" if raising else "rest"  # "more" than those listed above
+    one = len(rest) == 1
+    summary = w[f"{key}_one"] if one else w[key].format(count=len(rest))
+    group_items = tuple(
+        Item(line(Run(outcome_title(policy, name, decision.lang), "strong")), (Items(tuple(qs)),))
+        for name, qs in groups.items()
+    )
+    blocks.append(Fold(line(summary), (Items(group_items),), level=3, anchor="more"))
+    return blocks
+
+
+def question_impact(policy: c.Policy, decision: Decision) -> dict[str, tuple[int, int, int]]:
+    """For each open question's fact, a key that sorts the most decisive first: what its
+    answer could change most, then how directly.
+
+    The key is (where, -rank, waits): `where` is 0 when the answer could raise the
+    headline (to the code of rank `rank`), else 1 + the position of the first outcome,
+    as the policy declares them, that it could change; `waits` is the fewest other
+    unknown facts a rule it could make fire still waits for (0: its answer alone
+    decides). Every open question can change something (the engine asks only what a
+    pending rule that could add to the decision waits for); one that could change
+    nothing would get `where` past every outcome, and be placed last."""
+    pending: dict[str, list[RuleResult]] = {}
+    for result in decision.pending:
+        pending.setdefault(result.rule, []).append(result)
+    order = list(policy.outcomes)
+    headline = policy.headline
+    impact: dict[str, tuple[int, int, int]] = {}
+    for question in decision.open_questions:
+        best = (len(order) + 1, 0, 0)
+        for rule in question.rules:
+            if rule in policy.outcomes:  # an entry outcome the fact picks
+                best = min(best, (order.index(rule) + 1, 0, 0))
+                continue
+            for result in pending.get(rule, []):
+                if question.fact not in result.unknown:
+                    continue
+                waits = len(result.unknown) - 1
+                for name in _changes(policy, decision, result):
+                    if name == headline:
+                        rank = policy.outcomes[name].rank(str(result.outcomes[name]))
+                        best = min(best, (0, -rank, waits))
+                    else:
+                        best = min(best, (order.index(name) + 1, 0, waits))
+        impact[question.fact] = best
+    return impact
+
+
+def _changes(policy: c.Policy, decision: Decision, result: RuleResult) -> list[str]:
+    """The outcomes a pending rule would change if it fired."""
+    changed = []
+    for name, value in result.outcomes.items():
+        outcome = policy.outcomes[name]
+        now = decision.outcomes.get(name)
+        if outcome.kind == "scale" and isinstance(value, str) and isinstance(now, str):
+            if outcome.rank(value) > outcome.rank(now):
+                changed.append(name)
+        elif isinstance(value, list) and any(code not in (now or []) for code in value):
+            changed.append(name)
+    return changed
+
+
+def _next(policy: c.Policy, decision: Decision, w: dict[str, str]) -> list[Block]:
+    """What to do next: each code of the certain sets by its label, with the sources
+    to look in as links, then who to contact."""
+    lang = decision.lang
+    rows: list[Item] = []
+    for name, value in decision.outcomes.items():
+        outcome = policy.outcomes.get(name)
+        if outcome is None or outcome.kind != "set" or isinstance(value, str) or not value:
+            continue
+        each = []
+        for code in value:
+            found = decision.sources.get(name, {}).get(code, [])
+            links = [_source_run(source) for source in found]
+            children = (Para(line(f"{w['source']}: ", *_join(links))),) if links else ()
+            each.append(Item(line(label(policy, name, code, lang)), children))
+        rows.append(
+            Item(line(Run(outcome_title(policy, name, lang), "strong")), (Items(tuple(each)),))
+        )
     for name, entry in decision.references.items():
         details = [
-            f"{field_label(policy, name, k, lang)}: {v if isinstance(v, str) else ', '.join(v)}"
+            Item(
+                line(
+                    f"{field_label(policy, name, k, lang)}: ",
+                    *_linked(v if isinstance(v, str) else ", ".join(v)),
+                )
+            )
             for k, v in entry.items()
             if k != "key"
         ]
-        blocks.append(
-            Para(line(Run(f"{outcome_title(policy, name, lang)}: ", "strong"), entry["key"]))
+        rows.append(
+            Item(
+                line(Run(f"{outcome_title(policy, name, lang)}: ", "strong"), entry["key"]),
+                (Items(tuple(details)),) if details else (),
+            )
         )
-        if details:
-            blocks.append(Items(tuple(Item(line(d)) for d in details)))
+    blocks: list[Block] = [Heading(2, line(w["next"]), "next")]
+    blocks.append(Items(tuple(rows)) if rows else Para(line(w["nothing_to_do"])))
+    return blocks
 
-    # Outcomes, each code with its label and the rules that gave it.
-    blocks.append(Heading(2, line(w["outcomes"])))
+
+def _source_run(source: Mapping[str, Any]) -> Run:
+    title = str(source.get("title") or source["key"])
+    url = source.get("url")
+    return Run(title, "link", url) if isinstance(url, str) and _URL.fullmatch(url) else Run(title)
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _linked(text: str) -> list[Run]:
+    """A text with its web addresses and e-mail addresses made links."""
+    runs: list[Run] = []
+    at = 0
+    for found in re.finditer(f"{_URL.pattern}|{_EMAIL.pattern}", text):
+        if found.start() > at:
+            runs.append(Run(text[at : found.start()]))
+        shown = found.group()
+        href = shown if _URL.fullmatch(shown) else f"mailto:{shown}"
+        runs.append(Run(shown, "link", href))
+        at = found.end()
+    if at < len(text):
+        runs.append(Run(text[at:]))
+    return runs
+
+
+def _outcome_rows(policy: c.Policy, decision: Decision, w: dict[str, str]) -> Items:
+    """Every outcome with its codes, their labels, the rules that gave them and the
+    sources in full: the details behind the first screen."""
+    lang = decision.lang
+    headline = policy.headline
+    provisional = so_far(decision, policy.messages.get(lang))
     rows: list[Item] = []
     for name, value in decision.outcomes.items():
         if name in decision.references:
@@ -211,77 +438,56 @@ def explain(
                 )
             )
         rows.append(Item(line(f"{title_}:"), (Items(tuple(children)),)))
-    blocks.append(Items(tuple(rows)))
+    return Items(tuple(rows))
 
-    blocks.append(Heading(2, line(w["why"])))
-    if decision.fired:
-        blocks.append(
-            Items(
-                tuple(
-                    _rule_item(r, w, _binding(r, case, binders, policy, lang), policy, lang)
-                    for r in decision.fired
-                )
+
+def _possible(
+    policy: c.Policy,
+    decision: Decision,
+    case: Mapping[str, Any] | None,
+    binders: dict[str, tuple[str, str]],
+    w: dict[str, str],
+) -> Items:
+    """What unknown facts could add, code by code, and the rules waiting for them."""
+    lang = decision.lang
+    possible: list[Item] = []
+    for name, value in decision.possible.items():
+        # Each code with its label, laid out as the certain outcomes are.
+        could = w["could"] if isinstance(value, str) else w["could_set"]
+        title_ = f"{outcome_title(policy, name, lang)} {could}"
+        if isinstance(value, str):
+            meaning = f" — {label(policy, name, value, lang)}"
+            possible.append(Item(line(f"{title_}: ", Run(value, "warn"), meaning)))
+            continue
+        each = tuple(
+            Item(
+                line(Run(code, "warn"), f" — {label(policy, name, code, lang)}"),
+                _where_to_look(policy, decision, name, code, w),
             )
+            for code in value
         )
-    else:
-        blocks.append(Para(line(w["no_rules"])))
+        possible.append(Item(line(f"{title_}:"), (Items(each),)))
+    pending = [
+        _rule_item(r, w, _binding(r, case, binders, policy, lang), policy, lang)
+        for r in decision.pending
+    ]
+    return Items(tuple(possible + pending))
 
-    if decision.possible or decision.pending:
-        blocks.append(Heading(2, line(w["possible"])))
-        possible: list[Item] = []
-        for name, value in decision.possible.items():
-            # Each code with its label, laid out as the certain outcomes are.
-            could = w["could"] if isinstance(value, str) else w["could_set"]
-            title_ = f"{outcome_title(policy, name, lang)} {could}"
-            if isinstance(value, str):
-                meaning = f" — {label(policy, name, value, lang)}"
-                possible.append(Item(line(f"{title_}: ", Run(value, "warn"), meaning)))
-                continue
-            each = tuple(
-                Item(
-                    line(Run(code, "warn"), f" — {label(policy, name, code, lang)}"),
-                    _where_to_look(policy, decision, name, code, w),
-                )
-                for code in value
-            )
-            possible.append(Item(line(f"{title_}:"), (Items(each),)))
-        pending = [
-            _rule_item(r, w, _binding(r, case, binders, policy, lang), policy, lang)
-            for r in decision.pending
-        ]
-        blocks.append(Items(tuple(possible + pending)))
 
-    if decision.open_questions:
-        blocks.append(Heading(2, line(w["questions"])))
-        blocks.append(
-            Items(
-                tuple(
-                    Item(line(q.question, " ", Run(f"({q.fact})", "muted")))
-                    for q in decision.open_questions
-                )
+def _trace(decision: Decision, w: dict[str, str]) -> Items:
+    return Items(
+        tuple(
+            Item(
+                line(
+                    Run(t.rule, "strong"),
+                    f" {_bind_text(t.binding)}— {w['result']}: ",
+                    Run(t.result, _result_style(t.result)),
+                ),
+                (Items(tuple(_trace_item(s) for s in t.steps)),) if t.steps else (),
             )
+            for t in decision.trace
         )
-
-    if why_not is not None:
-        blocks += _why_not(policy, decision, why_not, w)
-    if full:
-        blocks.append(Heading(2, line(w["trace"])))
-        blocks.append(
-            Items(
-                tuple(
-                    Item(
-                        line(
-                            Run(t.rule, "strong"),
-                            f" {_bind_text(t.binding)}— {w['result']}: ",
-                            Run(t.result, _result_style(t.result)),
-                        ),
-                        (Items(tuple(_trace_item(s) for s in t.steps)),) if t.steps else (),
-                    )
-                    for t in decision.trace
-                )
-            )
-        )
-    return blocks
+    )
 
 
 def _where_to_look(
@@ -296,17 +502,18 @@ def _where_to_look(
     named = checked.sources if checked is not None else None
     items = []
     for source in found:
-        title = str(source.get("title") or source["key"])
         details = [
-            f"{named.label_in(k, decision.lang) if named else k}: "
-            f"{v if isinstance(v, str) else ', '.join(v)}"
+            line(
+                f"{named.label_in(k, decision.lang) if named else k}: ",
+                *_linked(v if isinstance(v, str) else ", ".join(v)),
+            )
             for k, v in source.items()
             if k not in ("key", "title", "codes")
         ]
         items.append(
             Item(
-                line(f"{w['source']}: ", Run(title, "strong")),
-                (Items(tuple(Item(line(d)) for d in details)),) if details else (),
+                line(f"{w['source']}: ", Run(str(source.get("title") or source["key"]), "strong")),
+                (Items(tuple(Item(d) for d in details)),) if details else (),
             )
         )
     return (Items(tuple(items)),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..eval.decision import Decision, OutcomeValues, RuleResult
 from ..lang import checked as c
 from ..lang.catalogue import ENGINE, Catalogue
+from .explain import question_impact
 from .labels import binder_label, field_label, list_title, so_far
 
 
@@ -52,7 +53,8 @@ def _sources(decision: Decision, words: dict[str, str]) -> list[str]:
 def render_decision(
     decision: Decision, catalogue: Catalogue = ENGINE, policy: c.Policy | None = None
 ) -> str:
-    """The decision in its language: outcomes, then reasons, possibilities, questions.
+    """The decision in its language: outcomes, the open questions (those that could
+    change the headline first), where to look, then reasons and possibilities.
 
     The words around them come from `catalogue` (the engine's, unless the policy's own
     messages are given: `policy.checked.messages`), section `text`. With the checked
@@ -78,6 +80,18 @@ def render_decision(
         ]
         if details:
             lines.append(f"    {name}: {'; '.join(details)}")
+    # The order of the explanation: the decision, what is open, where to look, then why.
+    if decision.open_questions:
+        lines += ["", f"{words['open']}:"]
+        questions = decision.open_questions
+        if policy is not None:
+            impact = question_impact(policy, decision)
+            questions = sorted(questions, key=lambda q: impact[q.fact])
+        for question in questions:
+            lines.append(f"  - {question.question} ({question.fact})")
+    if decision.sources:
+        lines += ["", f"{words['sources']}:"]
+        lines += _sources(decision, words)
     if decision.fired:
         lines += ["", f"{words['fired']}:"]
         for result in decision.fired:
@@ -85,11 +99,4 @@ def render_decision(
     if decision.possible:
         lines += ["", f"{words['possible']}:"]
         lines += _outcomes(decision.possible, words["none"])
-    if decision.sources:
-        lines += ["", f"{words['sources']}:"]
-        lines += _sources(decision, words)
-    if decision.open_questions:
-        lines += ["", f"{words['open']}:"]
-        for question in decision.open_questions:
-            lines.append(f"  - {question.question} ({question.fact})")
     return "\n".join(lines) + "\n"
