@@ -209,7 +209,7 @@ ENGLISH = (ENGINE_MESSAGES / "en.toml").read_text(encoding="utf-8")
     ("text", "message", "where"),
     [
         (ENGLISH.replace("why = ", "whyy = "), "no message `explain.whyy`", "whyy"),
-        (ENGLISH.replace('why = "Why"\n', ""), "lacks 1 message(s) for `fr`: `explain.why`", ""),
+        (ENGLISH.replace('why = "Why"\n', ""), "lacks 1 message for `fr`: `explain.why`", ""),
         (ENGLISH.replace('why = "Why"', 'why = ["Why"]'), "`explain.why` should be a text", "why"),
         (ENGLISH.replace('yes = ["yes", "y", "true"]', 'yes = "yes"'), "should be a list", "yes"),
         (ENGLISH.replace("{fact}", "{fait}"), "placeholder the engine does not fill", "fallback"),

@@ -149,7 +149,8 @@ def read_messages(source: Source, lang: str) -> tuple[Messages | None, list[Diag
         problems.append(
             error(
                 KSP222,
-                f"`{source.name}` lacks {len(missing)} message(s) for `{lang}`: {_some(missing)}",
+                f"`{source.name}` lacks {len(missing)} message{'' if len(missing) == 1 else 's'} "
+                f"for `{lang}`: {_some(missing)}",
                 _find(source, missing[0].partition(".")[0]),
                 "give every message of the engine's `en.toml`, translated",
             )
