@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import resource
@@ -250,3 +251,20 @@ def test_ask_an_answer_that_is_not_utf8_asks_again(
     assert main(["ask", str(case)]) == 0
     assert "! the answer is not utf-8 text; type it again" in capsys.readouterr().out
     assert tomllib.loads(case.read_text())["partners"] == [{"country": "BE"}]
+
+
+def test_ask_never_offers_a_possible_screening_match_as_a_fact_to_type() -> None:
+    """A partner named `HIT` is a possible match on SEVEN_SONS: the open question
+    `partners[0].name matches SEVEN_SONS` is for a reviewer (`kspolicy screen review`),
+    and answering it in `ask` would have written a field no schema has into the case."""
+    policy = kspolicy.load()
+    case = {
+        "institution": "UAntwerpen",
+        "project": {"title": "Drones", "topics": ["robotics.drones"]},
+        "partners": [{"name": "HIT", "kind": "university"}],
+    }
+    decision = policy.evaluate(case, as_of=dt.date(2026, 1, 15))
+    assert any(" matches " in q.fact for q in decision.open_questions)  # the premise
+    asked = interview.questions(policy, decision)
+    assert asked and all(" matches " not in q.fact for q in asked)
+    assert "partners[0].country" in {q.fact for q in asked}  # the country settles it

@@ -91,3 +91,13 @@ def parse_path(text: str) -> tuple[Part, ...]:
     if isinstance(parts[0], int):
         raise PathError(f"a path starts with a field name, such as `{EXAMPLE}`")
     return tuple(parts)
+
+
+def is_fact_path(text: str) -> bool:
+    """Whether `text` is one fact path (`partners[1].country`), in either form, whose
+    names are names a schema can declare (not `partners[0].name matches LIST`)."""
+    try:
+        parts = parse_path(text)
+    except PathError:
+        return False
+    return all(isinstance(p, int) or p.isidentifier() for p in parts)

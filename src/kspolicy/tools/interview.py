@@ -22,6 +22,7 @@ import attrs
 from ..diagnostics import KspolicyError, did_you_mean
 from ..eval.decision import Decision
 from ..eval.runtime import split_path
+from ..paths import is_fact_path
 from ..lang.catalogue import ENGINE, Catalogue
 from ..lang.schema import (
     BoolType,
@@ -114,7 +115,10 @@ def questions(
     pending = {r.rule: r for r in decision.pending}
     found = []
     for position, open_question in enumerate(decision.open_questions):
-        if open_question.fact in skip:
+        if open_question.fact in skip or not is_fact_path(open_question.fact):
+            # A name screened as a possible match (`partners[0].name matches LIST`) is
+            # no fact the researcher can type: a reviewer answers it with
+            # `kspolicy screen review` (docs/screening.md, Adjudication).
             continue
         severity = 0
         for name in open_question.rules:
