@@ -22,7 +22,6 @@ import attrs
 from ..diagnostics import KspolicyError, did_you_mean
 from ..eval.decision import Decision
 from ..eval.runtime import split_path
-from ..paths import is_fact_path
 from ..lang.catalogue import ENGINE, Catalogue
 from ..lang.schema import (
     BoolType,
@@ -35,6 +34,7 @@ from ..lang.schema import (
     Schema,
     Type,
 )
+from ..paths import is_fact_path
 from ..policy import Policy
 
 AnswerKind: TypeAlias = Literal["bool", "int", "number", "text", "date", "code", "codes", "records"]
