@@ -53,6 +53,7 @@ from . import (
     lists_import,
     output,
     reassess,
+    sarif,
     saving,
     testing,
 )
@@ -103,8 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument(
         "--format",
         default="text",
-        choices=["text", "json"],
-        help="text for people, or JSON for CI and other tools (docs/cli.md)",
+        choices=["text", "json", "sarif"],
+        help="text for people, or JSON or SARIF 2.1.0 for CI and other tools (docs/cli.md)",
     )
     _loading_options(check_cmd)
 
@@ -498,6 +499,9 @@ def _check(args: argparse.Namespace) -> int:
     diagnostics = _from_here(check(path, limits=_limits(args), root=_root(args)), args.policy)
     if args.format == "json":
         sys.stdout.write(_check_json(path, diagnostics))
+    elif args.format == "sarif":
+        document = sarif.sarif_document(diagnostics)
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     elif diagnostics:
         sys.stdout.write(render_diagnostics(diagnostics))
     else:
