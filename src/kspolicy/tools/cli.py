@@ -109,6 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     _loading_options(check_cmd)
 
+    commands.add_parser(
+        "lsp", help="run the language server over stdin and stdout (docs/editors.md)"
+    )
+
     eval_cmd = commands.add_parser("eval", help="evaluate a case and print the decision")
     eval_cmd.add_argument(
         "case",
@@ -435,6 +439,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "lsp":
+            return _lsp()
         if args.command == "explain":
             return _explain(args)
         if args.command == "fmt":
@@ -512,6 +518,17 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     failing = [d for d in diagnostics if d.is_error or args.strict]
     return 1 if failing else 0
+
+
+def _lsp() -> int:
+    try:
+        from ..lsp import server
+    except ImportError as exc:  # pygls is the optional extra `lsp`
+        raise KspolicyError(
+            f"the language server needs pygls ({exc.name} is missing): "
+            "pip install 'kspolicy[lsp]'"
+        ) from None
+    return server.main()
 
 
 CHECK_FORMAT = 1
