@@ -3,7 +3,6 @@ policies with errors; the diagnostics equal `kspolicy check`'s on every golden f
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -37,14 +36,14 @@ async def start(client: LanguageClient, root: Path, options: dict[str, Any] | No
     )
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")  # type: ignore[untyped-decorator]
 async def pack(lsp_client: LanguageClient) -> AsyncIterator[None]:
     await start(lsp_client, PACK)
     yield
     await lsp_client.shutdown_session()
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")  # type: ignore[untyped-decorator]
 async def fixtures(lsp_client: LanguageClient) -> AsyncIterator[None]:
     await start(lsp_client, FIXTURES, {"root": "."})
     yield
@@ -149,7 +148,10 @@ async def test_completion_offers_fields_codes_lists_anchors_and_keywords(
 
     async def labels(line: int, character: int) -> set[str]:
         result = await pack.text_document_completion_async(
-            t.CompletionParams(t.TextDocumentIdentifier(document), t.Position(line, character))
+            t.CompletionParams(
+                text_document=t.TextDocumentIdentifier(document),
+                position=t.Position(line=line, character=character),
+            )
         )
         assert isinstance(result, t.CompletionList)
         return {item.label for item in result.items}
@@ -175,9 +177,9 @@ async def test_definition_and_references_of_a_define_across_files(pack: Language
     assert isinstance(found[0], t.Location) and found[0].uri == uri(ELEMENTS)
     refs = await pack.text_document_references_async(
         t.ReferenceParams(
-            t.TextDocumentIdentifier(document),
-            position,
-            t.ReferenceContext(include_declaration=True),
+            text_document=t.TextDocumentIdentifier(document),
+            position=position,
+            context=t.ReferenceContext(include_declaration=True),
         )
     )
     assert refs is not None and len({r.uri for r in refs}) > 2
@@ -189,7 +191,7 @@ async def test_definition_of_an_import_is_the_file(pack: LanguageClient) -> None
     found = await pack.text_document_definition_async(
         t.DefinitionParams(t.TextDocumentIdentifier(document), where(main, '"schema.pol"', 2))
     )
-    assert isinstance(found, list) and found[0].uri == uri(PACK / "schema.pol")  # type: ignore[union-attr]
+    assert isinstance(found, list) and found[0].uri == uri(PACK / "schema.pol")
 
 
 async def test_definition_of_a_list_is_its_table_in_the_list_file(pack: LanguageClient) -> None:
@@ -197,7 +199,7 @@ async def test_definition_of_a_list_is_its_table_in_the_list_file(pack: Language
     found = await pack.text_document_definition_async(
         t.DefinitionParams(t.TextDocumentIdentifier(document), where(COUNTRY, "RISK_COUNTRIES", 2))
     )
-    assert isinstance(found, list) and found[0].uri == uri(PACK / "lists" / "countries.toml")  # type: ignore[union-attr]
+    assert isinstance(found, list) and found[0].uri == uri(PACK / "lists" / "countries.toml")
 
 
 async def test_document_and_workspace_symbols(pack: LanguageClient) -> None:
@@ -220,7 +222,10 @@ async def test_formatting_whole_and_range(pack: LanguageClient) -> None:
     )
     document = await open_file(pack, COUNTRY, messy)
     edits = await pack.text_document_formatting_async(
-        t.DocumentFormattingParams(t.TextDocumentIdentifier(document), t.FormattingOptions(2, True))
+        t.DocumentFormattingParams(
+            text_document=t.TextDocumentIdentifier(document),
+            options=t.FormattingOptions(tab_size=2, insert_spaces=True),
+        )
     )
     assert edits and edits[0].new_text == COUNTRY.read_text(encoding="utf-8")
     position = where(COUNTRY, "partner.country in", 0)
@@ -243,9 +248,11 @@ async def test_code_lenses_run_tests_and_show_example_cases(pack: LanguageClient
     )
     assert lenses and lenses[0].command is not None and lenses[0].command.title == "Run tests"
     result = await pack.workspace_execute_command_async(
-        t.ExecuteCommandParams(lenses[0].command.command, lenses[0].command.arguments)
+        t.ExecuteCommandParams(
+            command=lenses[0].command.command, arguments=lenses[0].command.arguments
+        )
     )
-    assert result["failed"] == 0 and result["passed"] > 10
+    assert result is not None and result["failed"] == 0 and result["passed"] > 10
     document = await open_file(pack, COUNTRY)
     lenses = await pack.text_document_code_lens_async(
         t.CodeLensParams(t.TextDocumentIdentifier(document))
@@ -257,9 +264,11 @@ async def test_code_lenses_run_tests_and_show_example_cases(pack: LanguageClient
     )
     assert rule_lens.command is not None
     result = await pack.workspace_execute_command_async(
-        t.ExecuteCommandParams(rule_lens.command.command, rule_lens.command.arguments)
+        t.ExecuteCommandParams(
+            command=rule_lens.command.command, arguments=rule_lens.command.arguments
+        )
     )
-    assert result["of"] == 13 and result["cases"]
+    assert result is not None and result["of"] == 13 and result["cases"]
 
 
 async def test_rename_a_list_across_policy_and_list_files(
@@ -268,11 +277,15 @@ async def test_rename_a_list_across_policy_and_list_files(
     document = await open_file(pack, COUNTRY)
     position = where(COUNTRY, "RISK_COUNTRIES", 2)
     prepared = await pack.text_document_prepare_rename_async(
-        t.PrepareRenameParams(t.TextDocumentIdentifier(document), position)
+        t.PrepareRenameParams(text_document=t.TextDocumentIdentifier(document), position=position)
     )
     assert prepared is not None
     edit = await pack.text_document_rename_async(
-        t.RenameParams(t.TextDocumentIdentifier(document), position, "RISKY_COUNTRIES")
+        t.RenameParams(
+            text_document=t.TextDocumentIdentifier(document),
+            position=position,
+            new_name="RISKY_COUNTRIES",
+        )
     )
     assert edit is not None and edit.changes is not None
     assert uri(PACK / "lists" / "countries.toml") in edit.changes

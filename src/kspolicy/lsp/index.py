@@ -311,15 +311,15 @@ def resolve(
     found: FieldType | None = FieldType(record)
     for part in parts[1:]:
         fields = built.fields_of(record) if record in built.records else {}
-        field = fields.get(part.text)
-        if field is None:
+        inner = fields.get(part.text)
+        if inner is None:
             keys.append(None)
             found = None
             record = ""
             continue
         keys.append(("field", record or "", part.text))
-        record = field.type.name.text
-        found = FieldType(record, field.type.is_list)
+        record = inner.type.name.text
+        found = FieldType(record, inner.type.is_list)
     return keys, found
 
 

@@ -42,7 +42,7 @@ class PolicyLexer(RegexLexer):
     mimetypes: ClassVar[list[str]] = ["text/x-kspolicy"]
     url = "https://pypi.org/project/kspolicy/"
 
-    tokens: ClassVar[dict[str, list[object]]] = {  # type: ignore[misc]
+    tokens: ClassVar[dict[str, list[object]]] = {
         "root": [
             (r"[ \t\f\r\n]+", Whitespace),
             (r"#[^\n]*", Comment.Single),

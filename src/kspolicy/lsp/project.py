@@ -88,25 +88,20 @@ def policy_main(path: Path, stop: Path | None = None) -> Path:
         folder = folder.parent
 
 
-class Project:
-    """One policy under edit: its mirror, the buffers over it, its latest snapshot."""
+class Mirror:
+    """A copy of a root folder's policy and list files with the open buffers written over
+    them; shared by every policy under that root."""
 
-    def __init__(self, main: Path, root: Path | None = None, limits: Limits = DEFAULT) -> None:
-        self.main = main.resolve()
-        self.root = (root or self.main.parent).resolve()
-        self.limits = limits
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
         self.buffers: dict[Path, str] = {}
-        self._mirror = Path(tempfile.mkdtemp(prefix="kspolicy-lsp-"))
+        self.folder = Path(tempfile.mkdtemp(prefix="kspolicy-lsp-"))
         self._copied: dict[Path, tuple[int, int]] = {}  # real path: (mtime_ns, size) copied
         self._written: dict[Path, str] = {}  # mirrored path: buffer text written over it
-        self._parsed: dict[Path, tuple[str, n.Module]] = {}
-        self._policy: Policy | None = None
-        self._policy_for: str | None = None  # the texts the policy was loaded from
-        self.snapshot: Snapshot | None = None
 
     def close(self) -> None:
-        """Remove the mirror."""
-        shutil.rmtree(self._mirror, ignore_errors=True)
+        """Remove the copy."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def set_buffer(self, path: Path, text: str | None) -> None:
         """An open buffer's text for a file; None when the buffer is closed."""
@@ -115,18 +110,12 @@ class Project:
         else:
             self.buffers[path.resolve()] = text
 
-    def owns(self, path: Path) -> bool:
-        """Whether a file is part of this policy (as of the last analysis), or its main."""
-        path = path.resolve()
-        return path == self.main or (self.snapshot is not None and path in self.snapshot.sources)
+    def mirrored(self, real: Path) -> Path:
+        """Where a file under the root is in the copy."""
+        return self.folder / real.relative_to(self.root)
 
-    # ---- the mirror ------------------------------------------------------------------
-
-    def _mirrored(self, real: Path) -> Path:
-        return self._mirror / real.relative_to(self.root)
-
-    def _sync(self) -> None:
-        """Bring the mirror up to the disk, then lay the buffers over it."""
+    def sync(self) -> None:
+        """Bring the copy up to the disk, then lay the buffers over it."""
         seen: set[Path] = set()
         for real in _policy_files(self.root):
             seen.add(real)
@@ -135,7 +124,7 @@ class Project:
             except OSError:
                 continue
             stamp = (info.st_mtime_ns, info.st_size)
-            target = self._mirrored(real)
+            target = self.mirrored(real)
             if self._copied.get(real) == stamp and target not in self._written:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -149,11 +138,11 @@ class Project:
             self._written.pop(target, None)
         for real in set(self._copied) - seen:
             self._copied.pop(real)
-            self._mirrored(real).unlink(missing_ok=True)
+            self.mirrored(real).unlink(missing_ok=True)
         for real, text in self.buffers.items():
             if not _inside(real, self.root):
                 continue
-            target = self._mirrored(real)
+            target = self.mirrored(real)
             if self._written.get(target) == text:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -163,13 +152,54 @@ class Project:
             self._written[target] = text
             self._copied.pop(real, None)  # copied again when the buffer closes
 
+
+class Project:
+    """One policy under edit: its mirror, the buffers over it, its latest snapshot."""
+
+    def __init__(
+        self,
+        main: Path,
+        root: Path | None = None,
+        limits: Limits = DEFAULT,
+        mirror: Mirror | None = None,
+    ) -> None:
+        self.main = main.resolve()
+        self.root = (root or self.main.parent).resolve()
+        self.limits = limits
+        self.mirror = mirror if mirror is not None else Mirror(self.root)
+        self._parsed: dict[Path, tuple[str, n.Module]] = {}
+        self._policy: Policy | None = None
+        self._policy_for: str | None = None  # the texts the policy was loaded from
+        self.snapshot: Snapshot | None = None
+
+    @property
+    def buffers(self) -> dict[Path, str]:
+        """The open buffers, by real path."""
+        return self.mirror.buffers
+
+    def close(self) -> None:
+        """Remove the mirror."""
+        self.mirror.close()
+
+    def set_buffer(self, path: Path, text: str | None) -> None:
+        """An open buffer's text for a file; None when the buffer is closed."""
+        self.mirror.set_buffer(path, text)
+
+    def owns(self, path: Path) -> bool:
+        """Whether a file is part of this policy (as of the last analysis), or its main."""
+        path = path.resolve()
+        return path == self.main or (self.snapshot is not None and path in self.snapshot.sources)
+
+    def _mirrored(self, real: Path) -> Path:
+        return self.mirror.mirrored(real)
+
     # ---- analysis --------------------------------------------------------------------
 
     def analyse(self) -> Snapshot:
         """Check the policy with the buffers over its files; the new snapshot."""
-        self._sync()
+        self.mirror.sync()
         mirrored_main = self._mirrored(self.main)
-        found = check(mirrored_main, limits=self.limits, root=self._mirror)
+        found = check(mirrored_main, limits=self.limits, root=self.mirror.folder)
         sources, modules = self._read()
         diagnostics = self._mapped(found, sources)
         built = index.model(modules.items(), (s for p, s in sources.items() if p.suffix == ".toml"))
@@ -195,7 +225,7 @@ class Project:
         if self._policy is None and self._policy_for is not None:
             try:
                 self._policy = load(
-                    self._mirrored(self.main), limits=self.limits, root=self._mirror
+                    self._mirrored(self.main), limits=self.limits, root=self.mirror.folder
                 )
             except PolicyError:
                 self._policy_for = None
@@ -249,12 +279,12 @@ class Project:
     ) -> dict[Path, list[Diagnostic]]:
         """Each diagnostic moved from the mirror to its real file, spans into our texts."""
         by_file: dict[Path, list[Diagnostic]] = {}
-        mirror = str(self._mirror)
+        mirror = str(self.mirror.folder)
         for diagnostic in found:
             name = diagnostic.span.source.name
             inner = Path(name) if os.path.isabs(name) else self._mirrored(self.main).parent / name
             try:
-                real = self.root / Path(os.path.normpath(inner)).relative_to(self._mirror)
+                real = self.root / Path(os.path.normpath(inner)).relative_to(self.mirror.folder)
             except ValueError:
                 real = Path(os.path.normpath(inner))
             source = sources.get(real) or Source(str(real), diagnostic.span.source.text)

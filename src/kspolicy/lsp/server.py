@@ -26,7 +26,7 @@ from ..diagnostics import Severity
 from ..span import Source, Span
 from ..version import __version__
 from . import features
-from .project import Project, Snapshot, policy_main
+from .project import Mirror, Project, Snapshot, policy_main
 
 DEBOUNCE_SECONDS = 0.05
 """How long a change waits for the next keystroke before it is analysed."""
@@ -60,6 +60,7 @@ class PolicyServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("kspolicy", __version__)
         self.projects: dict[Path, Project] = {}
+        self.mirrors: dict[Path, Mirror] = {}  # by root: policies under one root share it
         self.workspace_root: Path | None = None
         self.root_option: Path | None = None
         self.published: dict[Path, set[Path]] = {}  # per project, files with diagnostics
@@ -78,7 +79,10 @@ class PolicyServer(LanguageServer):
             root = self.root_option
             if root is None or not main.is_relative_to(root):
                 root = main.parent
-            self.projects[main] = Project(main, root)
+            root = root.resolve()
+            if root not in self.mirrors:
+                self.mirrors[root] = Mirror(root)
+            self.projects[main] = Project(main, root, mirror=self.mirrors[root])
         return self.projects[main]
 
     def snapshot(self, project: Project) -> Snapshot:
@@ -108,7 +112,8 @@ class PolicyServer(LanguageServer):
         """A buffer opened, changed or closed: the project no longer fresh."""
         project = self.project_for(path)
         project.set_buffer(path, text)
-        self.fresh.discard(project.main)
+        # a file may belong to several policies under one root (a shared schema)
+        self.fresh -= {p.main for p in self.projects.values() if p.mirror is project.mirror}
         return project
 
 
@@ -247,8 +252,8 @@ def _did_close(ls: PolicyServer, params: t.DidCloseTextDocumentParams) -> None:
 
 @server.feature(t.SHUTDOWN)
 def _shutdown(ls: PolicyServer, params: None) -> None:
-    for project in ls.projects.values():
-        project.close()
+    for mirror in ls.mirrors.values():
+        mirror.close()
 
 
 # ---- questions ---------------------------------------------------------------------
