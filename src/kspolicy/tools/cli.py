@@ -525,8 +525,7 @@ def _lsp() -> int:
         from ..lsp import server
     except ImportError as exc:  # pygls is the optional extra `lsp`
         raise KspolicyError(
-            f"the language server needs pygls ({exc.name} is missing): "
-            "pip install 'kspolicy[lsp]'"
+            f"the language server needs pygls ({exc.name} is missing): pip install 'kspolicy[lsp]'"
         ) from None
     return server.main()
 

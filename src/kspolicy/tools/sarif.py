@@ -25,7 +25,6 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 """The schema the document names (the standard's published JSON schema)."""
 
 
-
 def sarif_document(diagnostics: Sequence[Diagnostic], base: str | None = None) -> dict[str, Any]:
     """The SARIF log of one `check` run; `base` is the folder relative names start from
     (default: the current folder)."""
