@@ -15,8 +15,10 @@ workspace folder); by default, as for `check`, each policy's own folder.
 from __future__ import annotations
 
 import asyncio
+import io
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
@@ -445,7 +447,33 @@ def _evaluate_rule(ls: PolicyServer, folder: str, rule: str) -> dict[str, Any]:
     return {"rule": rule, "cases": fired, "of": len(cases)}
 
 
+class _TextWriter(io.RawIOBase):
+    """Bytes written to a text stream (standard output replaced by a text buffer)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.stream.write(bytes(data).decode("utf-8", errors="replace"))
+        return len(data)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 def main() -> int:
-    """Serve over standard input and output until the client exits."""
-    server.start_io()
+    """Serve over standard input and output until the client exits (or the input ends).
+
+    Standard input and output are read and written as bytes; where a host replaced them
+    with text streams (a test harness), their text is used instead.
+    """
+    stdin: Any = getattr(sys.stdin, "buffer", None)
+    if stdin is None:
+        stdin = io.BytesIO(sys.stdin.read().encode("utf-8"))
+    stdout: Any = getattr(sys.stdout, "buffer", None) or _TextWriter(sys.stdout)
+    server.start_io(stdin=stdin, stdout=stdout)
     return 0
