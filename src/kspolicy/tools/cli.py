@@ -53,6 +53,7 @@ from . import (
     lists_import,
     output,
     reassess,
+    sarif,
     saving,
     screen,
     testing,
@@ -104,10 +105,14 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument(
         "--format",
         default="text",
-        choices=["text", "json"],
-        help="text for people, or JSON for CI and other tools (docs/cli.md)",
+        choices=["text", "json", "sarif"],
+        help="text for people, or JSON or SARIF 2.1.0 for CI and other tools (docs/cli.md)",
     )
     _loading_options(check_cmd)
+
+    commands.add_parser(
+        "lsp", help="run the language server over stdin and stdout (docs/editors.md)"
+    )
 
     eval_cmd = commands.add_parser("eval", help="evaluate a case and print the decision")
     eval_cmd.add_argument(
@@ -436,6 +441,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "lsp":
+            return _lsp()
         if args.command == "explain":
             return _explain(args)
         if args.command == "fmt":
@@ -502,6 +509,9 @@ def _check(args: argparse.Namespace) -> int:
     diagnostics = _from_here(check(path, limits=_limits(args), root=_root(args)), args.policy)
     if args.format == "json":
         sys.stdout.write(_check_json(path, diagnostics))
+    elif args.format == "sarif":
+        document = sarif.sarif_document(diagnostics)
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     elif diagnostics:
         sys.stdout.write(render_diagnostics(diagnostics))
     else:
@@ -512,6 +522,16 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     failing = [d for d in diagnostics if d.is_error or args.strict]
     return 1 if failing else 0
+
+
+def _lsp() -> int:
+    try:
+        from ..lsp import server
+    except ImportError as exc:  # pygls is the optional extra `lsp`
+        raise KspolicyError(
+            f"the language server needs pygls ({exc.name} is missing): pip install 'kspolicy[lsp]'"
+        ) from None
+    return server.main()
 
 
 CHECK_FORMAT = 1

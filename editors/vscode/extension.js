@@ -1,0 +1,37 @@
+// The kspolicy extension: starts `kspolicy lsp` (configurable) for .pol files and list
+// files. Highlighting comes from syntaxes/kspolicy.tmLanguage.json; everything else from
+// the server (docs/editors.md).
+"use strict";
+
+const vscode = require("vscode");
+const { LanguageClient, TransportKind } = require("vscode-languageclient/node");
+
+let client;
+
+function activate(context) {
+  const settings = vscode.workspace.getConfiguration("kspolicy");
+  const [command, ...args] = settings.get("command") || ["kspolicy", "lsp"];
+  const root = settings.get("root");
+  const server = { command, args, transport: TransportKind.stdio };
+  client = new LanguageClient(
+    "kspolicy",
+    "kspolicy",
+    { run: server, debug: server },
+    {
+      documentSelector: [
+        { scheme: "file", language: "kspolicy" },
+        // list files: the server reports their errors and defines their lists
+        { scheme: "file", pattern: "**/*.toml" },
+      ],
+      initializationOptions: root ? { root } : {},
+    },
+  );
+  context.subscriptions.push(client);
+  return client.start();
+}
+
+function deactivate() {
+  return client ? client.stop() : undefined;
+}
+
+module.exports = { activate, deactivate };

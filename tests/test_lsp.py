@@ -1,0 +1,253 @@
+"""The language server's analysis without a client: the project's overlay, the index,
+and each feature as a pure function."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import kspolicy
+from kspolicy.lsp import features, words
+from kspolicy.lsp.project import Project, Snapshot, read_anchors
+
+REPO = Path(__file__).resolve().parents[1]
+PACK = REPO / "policies" / "knowledge-security"
+
+SMALL = {
+    "policy.pol": """policy small version "1"
+import "schema.pol"
+lists "lists/*.toml"
+
+decision {
+  verdict: scale clear < notify
+}
+
+define risky = partner.country in RISKY
+
+rule r
+  cite "a"
+  when risky and partner.kind == company
+  then verdict >= notify
+  because "b"
+""",
+    "schema.pol": """enum Kind { company, university }
+record Partner {
+  country: text
+    question en "Where is it?" nl "Waar is het?"
+  kind: Kind
+}
+schema {
+  partners: list of Partner as partner
+}
+""",
+    "lists/risky.toml": """[RISKY]
+kind = "codes"
+source = "test"
+retrieved = 2025-01-01
+entries = ["CN", "RU"]
+""",
+}
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Iterator[Project]:
+    for name, text in SMALL.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    project = Project(tmp_path / "policy.pol")
+    yield project
+    project.close()
+
+
+def offset_of(snapshot: Snapshot, path: Path, needle: str, skip: int = 0, nth: int = 0) -> int:
+    text = snapshot.sources[path.resolve()].text
+    at = -1
+    for _ in range(nth + 1):
+        at = text.index(needle, at + 1)
+    return at + skip
+
+
+def test_an_unsaved_buffer_is_checked_over_the_files_on_disk(small: Project) -> None:
+    main = small.main
+    assert small.analyse().diagnostics == {}
+    small.set_buffer(main, SMALL["policy.pol"].replace("partner.kind", "partner.knd"))
+    snapshot = small.analyse()
+    found = snapshot.diagnostics[main][0]  # (`company` is then unknown too, as check says)
+    assert found.code.number == "KSP201" and found.span.text == "knd"
+    assert found.help is not None and "kind" in found.help
+    # the disk is untouched, and closing the buffer brings its text back
+    assert kspolicy.check(main.parent) == []
+    small.set_buffer(main, None)
+    assert small.analyse().diagnostics == {}
+
+
+def test_an_error_in_a_list_file_shows_in_the_rule_that_uses_it(small: Project) -> None:
+    listed = small.main.parent / "lists" / "risky.toml"
+    small.set_buffer(listed, SMALL["lists/risky.toml"].replace('"RU"]', '"RU"'))
+    snapshot = small.analyse()
+    assert [d.code.number for d in snapshot.diagnostics[listed.resolve()]] == ["KSP120"]
+    shown = features.diagnostics(snapshot)
+    echoes = [r for r in shown[small.main] if r.related is not None]
+    assert len(echoes) == 1
+    assert echoes[0].diagnostic.span.text == "RISKY"
+    assert "risky.toml" in echoes[0].diagnostic.message
+    assert echoes[0].related is not None and echoes[0].related.source.name == str(listed.resolve())
+
+
+def test_hover_on_a_field_in_a_policy_with_errors(small: Project) -> None:
+    # the index comes from the syntax trees: hover works while the policy has errors
+    small.set_buffer(
+        small.main, SMALL["policy.pol"] + "\nrule broken when nope then verdict >= notify\n"
+    )
+    snapshot = small.analyse()
+    assert snapshot.diagnostics[small.main]
+    hovered = features.hover(
+        snapshot, small.main, offset_of(snapshot, small.main, "partner.country", 9)
+    )
+    assert hovered is not None
+    assert "**country**: `text`" in hovered.markdown
+    assert "en: Where is it?" in hovered.markdown and "nl: Waar is het?" in hovered.markdown
+
+
+def test_definition_and_references_of_a_code(small: Project) -> None:
+    snapshot = small.analyse()
+    at = offset_of(snapshot, small.main, "== company", 4)
+    (declared,) = features.definition(snapshot, small.main, at)
+    assert declared.text == "company" and declared.source.name.endswith("schema.pol")
+    assert len(features.references(snapshot, small.main, at)) == 2
+
+
+def test_rename_a_define_changes_every_use(small: Project) -> None:
+    snapshot = small.analyse()
+    edits = features.rename(
+        snapshot, small.main, offset_of(snapshot, small.main, "risky and", 1), "hot"
+    )
+    assert sorted(e.span.start for e in edits) == [
+        offset_of(snapshot, small.main, "risky ="),
+        offset_of(snapshot, small.main, "risky and"),
+    ]
+    with pytest.raises(features.RenameError, match="already declared"):
+        features.rename(snapshot, small.main, offset_of(snapshot, small.main, "risky and"), "RISKY")
+    with pytest.raises(features.RenameError, match="only a `define` or a list"):
+        features.rename(snapshot, small.main, offset_of(snapshot, small.main, "verdict >="), "v")
+
+
+def test_rename_a_list_changes_its_table_header(small: Project) -> None:
+    snapshot = small.analyse()
+    edits = features.rename(snapshot, small.main, offset_of(snapshot, small.main, "RISKY"), "HOT")
+    files = sorted(Path(e.span.source.name).name for e in edits)
+    assert files == ["policy.pol", "risky.toml"]
+
+
+def test_completion_after_a_dot_offers_the_records_fields(small: Project) -> None:
+    text = SMALL["policy.pol"] + "\nrule s when any p in partners: p.\n"
+    small.set_buffer(small.main, text)
+    snapshot = small.analyse()
+    found = features.complete(snapshot, small.main, len(text) - 1)
+    assert {c.label for c in found} == {"country", "kind"}
+
+
+def test_completion_after_an_assignment_offers_the_outcomes_codes(small: Project) -> None:
+    text = SMALL["policy.pol"] + "\nrule s when risky then verdict >= "
+    small.set_buffer(small.main, text)
+    snapshot = small.analyse()
+    assert {c.label for c in features.complete(snapshot, small.main, len(text))} == {
+        "clear",
+        "notify",
+    }
+
+
+def test_completion_after_double_equals_offers_the_enums_codes(small: Project) -> None:
+    text = SMALL["policy.pol"] + "\nrule s when partner.kind == "
+    small.set_buffer(small.main, text)
+    snapshot = small.analyse()
+    assert {c.label for c in features.complete(snapshot, small.main, len(text))} == {
+        "company",
+        "university",
+    }
+
+
+def test_completion_offers_every_keyword_of_the_grammar(small: Project) -> None:
+    text = SMALL["policy.pol"] + "\n"
+    small.set_buffer(small.main, text)
+    snapshot = small.analyse()
+    labels = {c.label for c in features.complete(snapshot, small.main, len(text))}
+    assert set(words.keywords()) <= labels
+    assert {"risky", "RISKY", "partner", "partners", "verdict"} <= labels
+
+
+def test_keywords_are_every_quoted_word_of_the_grammar() -> None:
+    grammar = (REPO / "grammar" / "kspolicy.lark").read_text(encoding="utf-8")
+    code = "\n".join(line.split("//")[0] for line in grammar.splitlines())
+    assert set(words.keywords()) == set(re.findall(r'"([a-z]+)"', code))
+    assert {"rule", "when", "then", "matches", "hierarchical"} <= set(words.keywords())
+
+
+def test_range_formatting_touches_only_the_items_in_the_range(small: Project) -> None:
+    messy = (
+        SMALL["policy.pol"]
+        .replace("define risky =", "define   risky   =")
+        .replace("  when risky", "  when    risky")
+    )
+    small.set_buffer(small.main, messy)
+    snapshot = small.analyse()
+    at = offset_of(snapshot, small.main, "define")
+    (edit,) = features.format_range(snapshot, small.main, at, at + 3)
+    assert edit.text == "define risky = partner.country in RISKY"
+    (whole,) = features.format_document(messy)
+    assert whole.text == kspolicy_format(messy)
+
+
+def kspolicy_format(text: str) -> str:
+    from kspolicy.lang.formatter import format_source
+
+    return format_source(text)
+
+
+def test_code_lenses_name_the_example_cases_a_rule_fires_on() -> None:
+    project = Project(PACK / "policy.pol")
+    try:
+        snapshot = project.analyse()
+        policy = project.policy()
+        assert policy is not None
+        cases = features.example_cases(PACK)
+        fired = features.fired_on(policy, cases)
+        country = (PACK / "rules" / "country.pol").resolve()
+        lenses = features.lenses(snapshot, country, fired, len(cases))
+        first = next(lens for lens in lenses if lens.arguments[-1] == "partner_in_risk_country")
+        assert (
+            first.title.startswith("fires on ")
+            and "drone-technology-with-chinese-university" in first.title
+        )
+        assert features.lenses(snapshot, snapshot.main, fired, len(cases))[0].title == "Run tests"
+    finally:
+        project.close()
+
+
+# ---- the pack's anchors ------------------------------------------------------------
+
+
+def test_every_anchor_the_pack_cites_has_its_passage() -> None:
+    anchors = read_anchors((PACK / "anchors.toml").read_text(encoding="utf-8"))
+    pack = kspolicy.load(PACK)
+    cited = {a for rule in pack.checked.rules for a in rule.cites}
+    cited |= {named.cite for named in pack.checked.lists.values() if named.cite}
+    assert cited <= set(anchors)
+    assert all(anchor.text and anchor.title for anchor in anchors.values())
+
+
+def test_every_anchor_passage_is_quoted_from_the_packs_documentation() -> None:
+    docs = " ".join((REPO / "docs" / "knowledge-security.md").read_text(encoding="utf-8").split())
+    data = tomllib.loads((PACK / "anchors.toml").read_text(encoding="utf-8"))
+    for name, table in data.items():
+        if name.startswith("case."):
+            # the guideline's cases: a row each of the table under *Casussen*
+            assert "### Casussen (" in docs and table["text"].startswith("Case "), name
+            continue
+        assert f"### {table['title']} (" in docs, name
+        for passage in table["text"].strip().split("\n\n"):
+            assert " ".join(passage.strip("“”").split()) in docs, name

@@ -1,0 +1,348 @@
+"""`kspolicy lsp` driven over stdio by pytest-lsp: every method, on the pack and on
+policies with errors; the diagnostics equal `kspolicy check`'s on every golden fixture."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as t
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from kspolicy import check
+
+from .conftest import FIXTURES
+
+REPO = Path(__file__).resolve().parents[1]
+PACK = REPO / "policies" / "knowledge-security"
+DIAGNOSTICS = sorted(p for p in (FIXTURES / "diagnostics").iterdir() if p.is_dir())
+SERVER = [sys.executable, "-m", "kspolicy.tools.cli", "lsp"]
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def start(client: LanguageClient, root: Path, options: dict[str, Any] | None = None) -> None:
+    await client.initialize_session(
+        t.InitializeParams(
+            capabilities=pytest_lsp.client_capabilities("visual-studio-code"),
+            root_uri=root.as_uri(),
+            workspace_folders=[t.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            initialization_options=options,
+        )
+    )
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")  # type: ignore[untyped-decorator]
+async def pack(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    await start(lsp_client, PACK)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")  # type: ignore[untyped-decorator]
+async def fixtures(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    await start(lsp_client, FIXTURES, {"root": "."})
+    yield
+    await lsp_client.shutdown_session()
+
+
+def uri(path: Path) -> str:
+    return path.resolve().as_uri()
+
+
+async def open_file(client: LanguageClient, path: Path, text: str | None = None) -> str:
+    document = t.TextDocumentItem(
+        uri=uri(path),
+        language_id="kspolicy",
+        version=1,
+        text=path.read_text(encoding="utf-8") if text is None else text,
+    )
+    client.text_document_did_open(t.DidOpenTextDocumentParams(text_document=document))
+    await settled(client, document.uri)
+    return document.uri
+
+
+async def settled(client: LanguageClient, document: str) -> None:
+    """Wait until the server has handled every message sent so far: it answers in order,
+    so the diagnostics it published before this answer have arrived."""
+    await client.text_document_document_symbol_async(
+        t.DocumentSymbolParams(t.TextDocumentIdentifier(document))
+    )
+
+
+async def close_file(client: LanguageClient, document: str) -> None:
+    client.text_document_did_close(t.DidCloseTextDocumentParams(t.TextDocumentIdentifier(document)))
+    await settled(client, document)
+
+
+def where(path: Path, needle: str, skip: int = 0, nth: int = 0) -> t.Position:
+    """The position `skip` characters into the `nth` occurrence of a text in a file."""
+    text = path.read_text(encoding="utf-8")
+    at = -1
+    for _ in range(nth + 1):
+        at = text.index(needle, at + 1)
+    at += skip
+    line = text.count("\n", 0, at)
+    return t.Position(line=line, character=at - (text.rfind("\n", 0, at) + 1))
+
+
+COUNTRY = PACK / "rules" / "country.pol"
+ELEMENTS = PACK / "rules" / "elements.pol"
+
+
+async def test_pack_opens_with_no_diagnostics(pack: LanguageClient) -> None:
+    document = await open_file(pack, COUNTRY)
+    assert list(pack.diagnostics.get(document, [])) == []
+
+
+async def test_hover_shows_a_fields_type_and_question(pack: LanguageClient) -> None:
+    document = await open_file(pack, COUNTRY)
+    hover = await pack.text_document_hover_async(
+        t.HoverParams(t.TextDocumentIdentifier(document), where(COUNTRY, "partner.country", 9, 1))
+    )
+    assert hover is not None and isinstance(hover.contents, t.MarkupContent)
+    text = hover.contents.value
+    assert "**country**: `Country`" in text and "- en:" in text and "- nl:" in text
+
+
+async def test_hover_shows_a_lists_title_source_and_entries(pack: LanguageClient) -> None:
+    document = await open_file(pack, COUNTRY)
+    position = where(COUNTRY, "RISK_COUNTRIES", 3)
+    hover = await pack.text_document_hover_async(
+        t.HoverParams(t.TextDocumentIdentifier(document), position)
+    )
+    assert hover is not None and isinstance(hover.contents, t.MarkupContent)
+    text = hover.contents.value
+    assert "**list RISK_COUNTRIES**" in text and "source: Richtlijnen" in text
+    assert "`CN`" in text and "11 entries" in text
+
+
+async def test_hover_shows_an_outcome_codes_label(pack: LanguageClient) -> None:
+    document = await open_file(pack, COUNTRY)
+    hover = await pack.text_document_hover_async(
+        t.HoverParams(t.TextDocumentIdentifier(document), where(COUNTRY, "risk >= medium", 9))
+    )
+    assert hover is not None and isinstance(hover.contents, t.MarkupContent)
+    assert "en: Medium" in hover.contents.value and "nl: Gemiddeld" in hover.contents.value
+
+
+async def test_hover_on_a_cite_shows_the_cited_passage(pack: LanguageClient) -> None:
+    document = await open_file(pack, COUNTRY)
+    hover = await pack.text_document_hover_async(
+        t.HoverParams(t.TextDocumentIdentifier(document), where(COUNTRY, '"partner.country"', 3))
+    )
+    assert hover is not None and isinstance(hover.contents, t.MarkupContent)
+    assert "**Land**" in hover.contents.value and "> " in hover.contents.value
+
+
+async def test_completion_offers_fields_codes_lists_anchors_and_keywords(
+    pack: LanguageClient,
+) -> None:
+    text = COUNTRY.read_text(encoding="utf-8") + '\nrule new_rule\n  cite ""\n  when partner.\n'
+    document = await open_file(pack, COUNTRY, text)
+    lines = text.split("\n")
+
+    async def labels(line: int, character: int) -> set[str]:
+        result = await pack.text_document_completion_async(
+            t.CompletionParams(
+                text_document=t.TextDocumentIdentifier(document),
+                position=t.Position(line=line, character=character),
+            )
+        )
+        assert isinstance(result, t.CompletionList)
+        return {item.label for item in result.items}
+
+    cite_line = len(lines) - 3
+    assert {"partner.country", "risks", "case.1"} <= await labels(cite_line, 8)
+    when_line = len(lines) - 2
+    assert {"country", "name", "kind"} <= await labels(when_line, len(lines[when_line]))
+    first = COUNTRY.read_text(encoding="utf-8").split("\n")
+    medium = where(COUNTRY, "risk >= medium", 8)
+    assert {"low", "medium", "high"} <= await labels(medium.line, medium.character)
+    assert {"rule", "when", "then", "cite", "matches"} <= await labels(len(first), 0)
+    await close_file(pack, document)  # the file on disk again, for the other tests
+
+
+async def test_definition_and_references_of_a_define_across_files(pack: LanguageClient) -> None:
+    document = await open_file(pack, COUNTRY)
+    position = where(COUNTRY, "military_partner and", 3)
+    found = await pack.text_document_definition_async(
+        t.DefinitionParams(t.TextDocumentIdentifier(document), position)
+    )
+    assert isinstance(found, list) and len(found) == 1
+    assert isinstance(found[0], t.Location) and found[0].uri == uri(ELEMENTS)
+    refs = await pack.text_document_references_async(
+        t.ReferenceParams(
+            text_document=t.TextDocumentIdentifier(document),
+            position=position,
+            context=t.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert refs is not None and len({r.uri for r in refs}) > 2
+
+
+async def test_definition_of_an_import_is_the_file(pack: LanguageClient) -> None:
+    main = PACK / "policy.pol"
+    document = await open_file(pack, main)
+    found = await pack.text_document_definition_async(
+        t.DefinitionParams(t.TextDocumentIdentifier(document), where(main, '"schema.pol"', 2))
+    )
+    assert isinstance(found, list) and found[0].uri == uri(PACK / "schema.pol")
+
+
+async def test_definition_of_a_list_is_its_table_in_the_list_file(pack: LanguageClient) -> None:
+    document = await open_file(pack, COUNTRY)
+    found = await pack.text_document_definition_async(
+        t.DefinitionParams(t.TextDocumentIdentifier(document), where(COUNTRY, "RISK_COUNTRIES", 2))
+    )
+    assert isinstance(found, list) and found[0].uri == uri(PACK / "lists" / "countries.toml")
+
+
+async def test_document_and_workspace_symbols(pack: LanguageClient) -> None:
+    document = await open_file(pack, COUNTRY)
+    symbols = await pack.text_document_document_symbol_async(
+        t.DocumentSymbolParams(t.TextDocumentIdentifier(document))
+    )
+    assert symbols is not None
+    names = {s.name for s in symbols}
+    assert "partner_in_risk_country" in names
+    found = await pack.workspace_symbol_async(t.WorkspaceSymbolParams(query="risk_location"))
+    assert found is not None and "partner_in_risk_location" in {s.name for s in found}
+    found = await pack.workspace_symbol_async(t.WorkspaceSymbolParams(query="SEVEN"))
+    assert found is not None and "SEVEN_SONS" in {s.name for s in found}
+
+
+async def test_formatting_whole_and_range(pack: LanguageClient) -> None:
+    messy = COUNTRY.read_text(encoding="utf-8").replace(
+        "  when partner.country", "  when   partner.country"
+    )
+    document = await open_file(pack, COUNTRY, messy)
+    edits = await pack.text_document_formatting_async(
+        t.DocumentFormattingParams(
+            text_document=t.TextDocumentIdentifier(document),
+            options=t.FormattingOptions(tab_size=2, insert_spaces=True),
+        )
+    )
+    assert edits and edits[0].new_text == COUNTRY.read_text(encoding="utf-8")
+    position = where(COUNTRY, "partner.country in", 0)
+    edits = await pack.text_document_range_formatting_async(
+        t.DocumentRangeFormattingParams(
+            t.TextDocumentIdentifier(document),
+            t.Range(position, position),
+            t.FormattingOptions(2, True),
+        )
+    )
+    assert edits and "when partner.country in RISK_COUNTRIES" in edits[0].new_text
+    assert edits[0].range.start.line == 3  # the rule only, from its first line
+    await close_file(pack, document)
+
+
+async def test_code_lenses_run_tests_and_show_example_cases(pack: LanguageClient) -> None:
+    document = await open_file(pack, PACK / "policy.pol")
+    lenses = await pack.text_document_code_lens_async(
+        t.CodeLensParams(t.TextDocumentIdentifier(document))
+    )
+    assert lenses and lenses[0].command is not None and lenses[0].command.title == "Run tests"
+    result = await pack.workspace_execute_command_async(
+        t.ExecuteCommandParams(
+            command=lenses[0].command.command, arguments=lenses[0].command.arguments
+        )
+    )
+    assert result is not None and result["failed"] == 0 and result["passed"] > 10
+    document = await open_file(pack, COUNTRY)
+    lenses = await pack.text_document_code_lens_async(
+        t.CodeLensParams(t.TextDocumentIdentifier(document))
+    )
+    titles = [lens.command.title for lens in lenses or [] if lens.command]
+    assert any(title.startswith("fires on ") and "example cases:" in title for title in titles)
+    rule_lens = next(
+        lens for lens in lenses or [] if lens.command and "example" in lens.command.title
+    )
+    assert rule_lens.command is not None
+    result = await pack.workspace_execute_command_async(
+        t.ExecuteCommandParams(
+            command=rule_lens.command.command, arguments=rule_lens.command.arguments
+        )
+    )
+    assert result is not None and result["of"] == 13 and result["cases"]
+
+
+async def test_rename_a_list_across_policy_and_list_files(
+    tmp_path_factory: pytest.TempPathFactory, pack: LanguageClient
+) -> None:
+    document = await open_file(pack, COUNTRY)
+    position = where(COUNTRY, "RISK_COUNTRIES", 2)
+    prepared = await pack.text_document_prepare_rename_async(
+        t.PrepareRenameParams(text_document=t.TextDocumentIdentifier(document), position=position)
+    )
+    assert prepared is not None
+    edit = await pack.text_document_rename_async(
+        t.RenameParams(
+            text_document=t.TextDocumentIdentifier(document),
+            position=position,
+            new_name="RISKY_COUNTRIES",
+        )
+    )
+    assert edit is not None and edit.changes is not None
+    assert uri(PACK / "lists" / "countries.toml") in edit.changes
+    assert sum(len(v) for v in edit.changes.values()) > 3
+    refused = await pack.text_document_prepare_rename_async(
+        t.PrepareRenameParams(
+            t.TextDocumentIdentifier(document), where(COUNTRY, "partner.country in", 9)
+        )
+    )
+    assert refused is None
+
+
+# ---- policies with errors ----------------------------------------------------------
+
+
+def expected(folder: Path) -> list[tuple[str, int, int, str, str, str | None]]:
+    """`kspolicy check`'s diagnostics of a fixture: file, line, column, code, message, help."""
+    found = []
+    for d in check(folder, root=FIXTURES):
+        name = d.span.source.name
+        path = Path(name) if Path(name).is_absolute() else (folder / name).resolve()
+        line, column = d.span.source.position(d.span.start)
+        found.append((str(path), line - 1, column - 1, d.code.number, d.message, d.help))
+    return sorted(found)
+
+
+@pytest.mark.parametrize(
+    "folder", [f for f in DIAGNOSTICS if not (f / "limits.txt").exists()], ids=lambda p: p.name
+)
+async def test_diagnostics_equal_checks_on_every_golden_fixture(
+    fixtures: LanguageClient, folder: Path
+) -> None:
+    main = folder / "policy.pol"
+    try:
+        text = main.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError):
+        pytest.skip("the main file is not text an editor opens")
+    document = await open_file(fixtures, main, text)
+    got = []
+    for published, found in fixtures.diagnostics.items():
+        path = Path(published.removeprefix("file://"))
+        if not (path.is_relative_to(folder.resolve()) or path.is_relative_to(FIXTURES / "common")):
+            continue
+        for d in found:
+            assert isinstance(d.data, dict)
+            if d.data["echo"]:
+                continue  # a list file's error repeated where the list is used
+            message = d.message.split("\nhelp: ")[0]
+            got.append(
+                (
+                    str(path),
+                    d.range.start.line,
+                    d.range.start.character,
+                    str(d.code),
+                    message,
+                    d.data["help"],
+                )
+            )
+    assert sorted(got) == expected(folder)
+    await close_file(fixtures, document)
