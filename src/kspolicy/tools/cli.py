@@ -49,6 +49,7 @@ from . import (
     audit,
     batch,
     checkpoint,
+    diff,
     interview,
     lists_import,
     output,
@@ -292,6 +293,10 @@ def _parser() -> argparse.ArgumentParser:
     _loading_options(schema_cmd)
     schema_cmd.add_argument("--lang", type=_language, help="language of the descriptions")
     lists_import.register(commands)
+    diff_cmd = commands.add_parser("diff", help="what an edit of a policy changes, case by case")
+    diff.register(diff_cmd)
+    diff_cmd.add_argument("--as-of", type=_date, metavar="DATE", help="default: each case's")
+    _loading_options(diff_cmd)
     reassess_cmd = commands.add_parser(
         "reassess", help="decide a recorded case again with the facts now: what changed"
     )
@@ -456,6 +461,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _schema(args)
         if args.command == "reassess":
             return _reassess(args)
+        if args.command == "diff":
+            return _diff(args)
         return _eval(args)
     except CaseError as exc:
         sys.stderr.write(render_case_error(exc))
@@ -490,6 +497,14 @@ def _reassess(args: argparse.Namespace) -> int:
         result = reassess.reassess(policy, before, args.case, as_of=args.as_of, lang=args.lang)
     sys.stdout.write(reassess.render(result, policy.checked.messages, policy.checked) + "\n")
     sys.stdout.write(render_decision(result.decision, policy.checked.messages, policy.checked))
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    limits, root = _limits(args), _root(args)
+    old, new = (load(path, limits=limits, root=root) for path in (args.old, args.new))
+    report = diff.diff(old, new, diff.corpus_for(args, old, new, limits), as_of=args.as_of)
+    sys.stdout.write(diff.render(report, args.format))
     return 0
 
 
