@@ -135,12 +135,16 @@ class Search:
         self.solver.add(*space.constraints)
         self._added = len(space.constraints)
 
-    def find(self, query: Z) -> tuple[str, Any]:
-        """("found", model), ("none", None) or ("unknown", reason) for a query."""
+    def sync(self) -> None:
+        """Add the constraints the encoding made since the last question."""
         fresh = self.space.constraints[self._added :]
         if fresh:
             self.solver.add(*fresh)
             self._added = len(self.space.constraints)
+
+    def find(self, query: Z) -> tuple[str, Any]:
+        """("found", model), ("none", None) or ("unknown", reason) for a query."""
+        self.sync()
         self.solver.push()
         try:
             self.solver.add(query)

@@ -38,6 +38,7 @@ from ..lang.formatter import FormatError, format_source
 from ..lang.loader import default_policy_path, main_file
 from ..limits import ENGINE_MAX_DEPTH, Limits
 from ..policy import Policy, check, load
+from ..prove import command as prove_command
 from ..render.diagnostics import render_case_error, render_diagnostics
 from ..render.document import to_html, to_markdown, to_text
 from ..render.explain import explain
@@ -297,6 +298,12 @@ def _parser() -> argparse.ArgumentParser:
     diff.register(diff_cmd)
     diff_cmd.add_argument("--as-of", type=_date, metavar="DATE", help="default: each case's")
     _loading_options(diff_cmd)
+    prove_cmd = commands.add_parser(
+        "prove", help="prove what an edit changes, what never fires, or a property (z3)"
+    )
+    prove_command.register(prove_cmd)
+    prove_cmd.add_argument("--as-of", type=_date, metavar="DATE", help="default: every day")
+    _loading_options(prove_cmd)
     reassess_cmd = commands.add_parser(
         "reassess", help="decide a recorded case again with the facts now: what changed"
     )
@@ -463,6 +470,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _reassess(args)
         if args.command == "diff":
             return _diff(args)
+        if args.command == "prove":
+            limits, root = _limits(args), _root(args)
+            return prove_command.run(
+                args, lambda path: load(path, limits=limits, root=root), args.as_of
+            )
         return _eval(args)
     except CaseError as exc:
         sys.stderr.write(render_case_error(exc))
