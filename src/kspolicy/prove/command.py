@@ -19,8 +19,10 @@ from typing import Any
 import tomli_w
 
 from ..diagnostics import KspolicyError
+from ..lang.loader import default_policy_path
 from ..policy import Policy
 from ..tools import output
+from . import plain
 
 
 def register(command: argparse.ArgumentParser) -> None:
@@ -52,9 +54,7 @@ def register(command: argparse.ArgumentParser) -> None:
     )
 
 
-def run(
-    args: argparse.Namespace, load: Callable[[Path | None], Policy], as_of: dt.date | None
-) -> int:
+def run(args: argparse.Namespace, load: Callable[[Path], Policy], as_of: dt.date | None) -> int:
     """Run the command: exit 0 when everything asked was proved or answered, 1 when a
     property was refuted or an answer is unknown."""
     if args.k < 0 or args.k > 8:
@@ -62,17 +62,17 @@ def run(
     if args.dead or args.property is not None:
         if len(args.policies) > 1:
             raise KspolicyError("--dead and --property take one policy (or none: the built-in)")
-        policy = load(args.policies[0] if args.policies else None)
+        path = args.policies[0] if args.policies else default_policy_path()
         if args.property is not None:
             from . import properties
 
-            found = properties.prove_file(policy, args.property, args.k, as_of)
+            found = properties.prove_file(path, args.property, load, args.k, as_of)
             _write_cases(args.counterexamples, found.cases())
             _emit(args, found.to_dict(), properties.render(found))
             return 0 if found.proved else 1
         from . import dead
 
-        report = dead.analyse(policy, args.k, as_of)
+        report = dead.analyse(load(path), args.k, as_of)
         _emit(args, report.to_dict(), dead.render(report))
         return 0
     if len(args.policies) != 2:
@@ -109,22 +109,12 @@ def _render(result: Any) -> str:
         for x in r.counterexamples:
             lines.append(
                 f"    {x.direction}: OLD {json.dumps(x.old)}, NEW {json.dumps(x.new)} "
-                f"on {x.as_of}: {json.dumps(_plain(x.case), ensure_ascii=False)}"
+                f"on {x.as_of}: {json.dumps(plain(x.case), ensure_ascii=False)}"
             )
     if result.unsupported:
         lines.append("Not encoded (answers that depend on them are unknown):")
         lines += [f"  {rule}: {why}" for rule, why in sorted(result.unsupported.items())]
     return "\n".join(lines) + "\n"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:

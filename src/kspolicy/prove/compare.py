@@ -22,6 +22,7 @@ import attrs
 
 from ..lang import checked as c
 from ..policy import Policy
+from . import plain
 from .encode import Encoder, Space, Unsupported, Z, case_of, day_of, strings_of, z3
 
 Verdict = Literal["equivalent", "stricter", "looser", "incomparable", "unknown"]
@@ -103,7 +104,7 @@ class Comparison:
                             "old": x.old,
                             "new": x.new,
                             "as_of": x.as_of.isoformat(),
-                            "case": _jsonable(x.case),
+                            "case": plain(x.case),
                         }
                         for x in r.counterexamples
                     ],
@@ -112,16 +113,6 @@ class Comparison:
             },
             "unsupported": self.unsupported,
         }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 class Search:
