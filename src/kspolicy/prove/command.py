@@ -59,6 +59,12 @@ def run(args: argparse.Namespace, load: Callable[[Path], Policy], as_of: dt.date
     property was refuted or an answer is unknown."""
     if args.k < 0 or args.k > 8:
         raise KspolicyError(f"-k {args.k}: give a bound from 0 to 8 (3 is the default)")
+    if args.counterexamples is not None:
+        # Made before any proof, so that a folder that cannot be made is said at once.
+        try:
+            args.counterexamples.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise output.cannot_write(args.counterexamples, exc) from None
     if args.dead or args.property is not None:
         if len(args.policies) > 1:
             raise KspolicyError("--dead and --property take one policy (or none: the built-in)")
@@ -135,9 +141,5 @@ def _write_cases(
 ) -> None:
     if folder is None or not cases:
         return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise output.cannot_write(folder, exc) from None
     for name, (case, day, header) in cases.items():
         output.write_bytes(folder / f"{name}.toml", case_toml(case, day, header).encode())

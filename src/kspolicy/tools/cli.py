@@ -471,10 +471,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "diff":
             return _diff(args)
         if args.command == "prove":
-            limits, root = _limits(args), _root(args)
-            return prove_command.run(
-                args, lambda path: load(path, limits=limits, root=root), args.as_of
-            )
+            return prove_command.run(args, lambda path: _load_named(args, path), args.as_of)
         return _eval(args)
     except CaseError as exc:
         sys.stderr.write(render_case_error(exc))
@@ -512,9 +509,15 @@ def _reassess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_named(args: argparse.Namespace, path: Path) -> Policy:
+    """One of the policies a command names (diff, prove): its errors name its files."""
+    args.policy = path  # what the PolicyError handler names the files from
+    return load(path, limits=_limits(args), root=_root(args))
+
+
 def _diff(args: argparse.Namespace) -> int:
-    limits, root = _limits(args), _root(args)
-    old, new = (load(path, limits=limits, root=root) for path in (args.old, args.new))
+    old, new = (_load_named(args, path) for path in (args.old, args.new))
+    limits = _limits(args)
     report = diff.diff(old, new, diff.corpus_for(args, old, new, limits), as_of=args.as_of)
     sys.stdout.write(diff.render(report, args.format))
     return 0

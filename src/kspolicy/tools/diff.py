@@ -128,6 +128,8 @@ def corpus(path: Path, limits: Limits = DEFAULT) -> Iterator[CaseSource]:
     """The cases of a folder of case files, a batch file, or an audit log."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix in (".toml", ".json"))
+        if not files:
+            raise KspolicyError(f"{path}: no case files (.toml, .json) in this folder")
         for file in files:
             yield str(file), _case_file(file, limits), None
         return
