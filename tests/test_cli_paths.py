@@ -63,6 +63,16 @@ GOOD: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("audit", "consistent"): [
         {"old": "{checkpoint}", "new": "{checkpoint}", "public_key": "{key}.pub"}
     ],
+    ("diff",): [{"old": "{policy}", "new": "{policy}", "cases": "{batch}"}],
+    ("prove",): [
+        {
+            "policies": "{policy}",
+            "property": str(
+                ROOT / "policies" / "knowledge-security" / "properties" / "6-cited.toml"
+            ),
+            "counterexamples": "{work}/counterexamples",
+        }
+    ],
     ("lists", "import"): [
         {
             "format": "uk",

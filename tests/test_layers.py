@@ -33,6 +33,7 @@ LAYERS = {
     "__init__": 4,  # the package's own __init__.py: the facade
     "tools": 5,
     "lsp": 5,  # editor support, built on the facade like tools
+    "prove": 5,  # proofs about policies (docs/analysis.md), beside the tools
 }
 
 

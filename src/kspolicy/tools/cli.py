@@ -38,6 +38,7 @@ from ..lang.formatter import FormatError, format_source
 from ..lang.loader import default_policy_path, main_file
 from ..limits import ENGINE_MAX_DEPTH, Limits
 from ..policy import Policy, check, load
+from ..prove import command as prove_command
 from ..render.diagnostics import render_case_error, render_diagnostics
 from ..render.document import to_html, to_markdown, to_text
 from ..render.explain import explain
@@ -49,6 +50,7 @@ from . import (
     audit,
     batch,
     checkpoint,
+    diff,
     interview,
     lists_import,
     output,
@@ -298,6 +300,16 @@ def _parser() -> argparse.ArgumentParser:
     _loading_options(schema_cmd)
     schema_cmd.add_argument("--lang", type=_language, help="language of the descriptions")
     lists_import.register(commands)
+    diff_cmd = commands.add_parser("diff", help="what an edit of a policy changes, case by case")
+    diff.register(diff_cmd)
+    diff_cmd.add_argument("--as-of", type=_date, metavar="DATE", help="default: each case's")
+    _loading_options(diff_cmd)
+    prove_cmd = commands.add_parser(
+        "prove", help="prove what an edit changes, what never fires, or a property (z3)"
+    )
+    prove_command.register(prove_cmd)
+    prove_cmd.add_argument("--as-of", type=_date, metavar="DATE", help="default: every day")
+    _loading_options(prove_cmd)
     reassess_cmd = commands.add_parser(
         "reassess", help="decide a recorded case again with the facts now: what changed"
     )
@@ -467,6 +479,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _schema(args)
         if args.command == "reassess":
             return _reassess(args)
+        if args.command == "diff":
+            return _diff(args)
+        if args.command == "prove":
+            return prove_command.run(args, lambda path: _load_named(args, path), args.as_of)
         return _eval(args)
     except CaseError as exc:
         sys.stderr.write(render_case_error(exc))
@@ -501,6 +517,20 @@ def _reassess(args: argparse.Namespace) -> int:
         result = reassess.reassess(policy, before, args.case, as_of=args.as_of, lang=args.lang)
     sys.stdout.write(reassess.render(result, policy.checked.messages, policy.checked) + "\n")
     sys.stdout.write(render_decision(result.decision, policy.checked.messages, policy.checked))
+    return 0
+
+
+def _load_named(args: argparse.Namespace, path: Path) -> Policy:
+    """One of the policies a command names (diff, prove): its errors name its files."""
+    args.policy = path  # what the PolicyError handler names the files from
+    return load(path, limits=_limits(args), root=_root(args))
+
+
+def _diff(args: argparse.Namespace) -> int:
+    old, new = (_load_named(args, path) for path in (args.old, args.new))
+    limits = _limits(args)
+    report = diff.diff(old, new, diff.corpus_for(args, old, new, limits), as_of=args.as_of)
+    sys.stdout.write(diff.render(report, args.format))
     return 0
 
 
