@@ -104,10 +104,14 @@ def test_sanctions_are_computed_from_name_and_country_when_the_case_does_not_sta
 
 
 def test_a_stated_fact_counts_and_a_contradiction_is_flagged(imported: kspolicy.Policy) -> None:
+    """A stated sanction counts without the list; a name the list certainly names counts
+    whatever the case states (stating `sanctions = []` must never lower a decision:
+    principle 1, proved by policies/knowledge-security/properties/1-monotone.toml), and
+    the contradiction is flagged for the contact point."""
     stated = {"partners": [{"name": "Ghent University", "country": "BE", "sanctions": ["EU"]}]}
     assert "partner_under_binding_sanctions" in fired(imported.evaluate(stated, as_of=DAY))
     contradicted = {"partners": [{"name": "Example State Technical University", "sanctions": []}]}
     decision = imported.evaluate(contradicted, as_of=DAY)
     assert "partner_sanctions_contradict_list" in fired(decision)
-    assert "partner_under_binding_sanctions" not in fired(decision)  # the case decides
-    assert decision.outcomes["verdict"] == "review"
+    assert "partner_under_binding_sanctions" in fired(decision)  # the list decides
+    assert decision.outcomes["verdict"] == "prohibited"

@@ -22,7 +22,9 @@ and `tests/test_prove_encoding.py` holds it to the evaluator on random cases:
   the engine may find a match, a possible one, or none (name screening), so the encoding
   leaves the answer free (`exact` off), or takes it as "no match" (`exact` on), which is
   what a counterexample with a made-up name reproduces. A proof holds with `exact` off;
-  a counterexample is searched with it on first.
+  a counterexample is searched with it on first. A list that cannot answer on the day
+  (older than its `max_age`, or covering some countries only) answers "not covered" for
+  an unspelled name, as screening does, when a counterexample is searched.
 
 Whatever this module cannot encode raises `Unsupported`; the caller marks the rule and
 answers "unknown" for what depends on it, never "proved".
@@ -800,10 +802,26 @@ class Encoder:
         no = z3.Function(f"nomatch:{signature}", z3.IntSort(), z3.IntSort(), z3.BoolSort())
         free_yes, free_no = yes(subject.term, self.space.day), no(subject.term, self.space.day)
         self.space.constraints.append(not_(and_(free_yes, free_no)))
-        exact = self.space.exact
-        t = and_(subject.known, or_(hit, and_(not_(exact), free_yes)))
+        # "No match" for an unspelled name only where the list can answer: a list older
+        # than its `max_age` on the day answers "not covered" (unknown) instead, and so
+        # does a list that covers some countries only (coverage by country is not encoded).
+        exact = and_(self.space.exact, self._answers(named))
+        t = and_(subject.known, or_(hit, and_(not_(self.space.exact), free_yes)))
         f = and_(subject.known, not_(hit), or_(exact, free_no))
         return B3(t, f)
+
+    def _answers(self, named: Any) -> Z:
+        """Whether screening against `named` can say "no match" on the day evaluated."""
+        if getattr(named, "covers", ()):
+            return FALSE
+        max_age = getattr(named, "max_age", None)
+        if max_age is None:
+            return TRUE
+        taken = named.retrieved
+        if taken is None:
+            return FALSE
+        day = taken.date() if isinstance(taken, dt.datetime) else taken
+        return self.space.day <= (day + max_age).toordinal()
 
     def _Known(self, expr: c.Known, env: Env) -> Value:
         value = self.expr(expr.subject, env)
