@@ -32,6 +32,7 @@ LAYERS = {
     "policy": 4,
     "__init__": 4,  # the package's own __init__.py: the facade
     "tools": 5,
+    "service": 5,  # beside tools: the HTTP service (docs/service.md)
 }
 
 

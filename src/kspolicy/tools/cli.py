@@ -43,6 +43,7 @@ from ..render.document import to_html, to_markdown, to_text
 from ..render.explain import explain
 from ..render.labels import headline_line
 from ..render.text import render_decision
+from ..service import command as serve_command
 from ..span import Source, Span
 from ..version import __version__
 from . import (
@@ -292,6 +293,12 @@ def _parser() -> argparse.ArgumentParser:
     _loading_options(schema_cmd)
     schema_cmd.add_argument("--lang", type=_language, help="language of the descriptions")
     lists_import.register(commands)
+    serve_cmd = commands.add_parser(
+        "serve", help="serve decisions over HTTP/JSON, and a questionnaire page (docs/service.md)"
+    )
+    serve_command.add_arguments(serve_cmd)
+    _loading_options(serve_cmd)
+
     reassess_cmd = commands.add_parser(
         "reassess", help="decide a recorded case again with the facts now: what changed"
     )
@@ -456,6 +463,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _schema(args)
         if args.command == "reassess":
             return _reassess(args)
+        if args.command == "serve":
+            return serve_command.run(args, _limits(args), _root(args))
         return _eval(args)
     except CaseError as exc:
         sys.stderr.write(render_case_error(exc))
