@@ -14,6 +14,7 @@ in-process call's (benchmarks/bench_service.py).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import hmac
 import json
@@ -113,22 +114,36 @@ class Service:
             )
             return before, after
 
+    def submit(
+        self, case: Any, decision: Any, batch: tuple[str, int] | None = None
+    ) -> concurrent.futures.Future[dict[str, Any]] | None:
+        """Hand the decision's record to the audit log's writer, if a log is kept."""
+        if self.writer is None:
+            return None
+        policy = self.holder.current.policy
+        record = audit.record_of(policy, case, decision, __version__, _now(), batch=batch)
+        return self.writer.submit(record)
+
     async def record(
         self, case: Any, decision: Any, batch: tuple[str, int] | None = None
     ) -> dict[str, Any] | None:
         """Append the decision to the audit log, if one is kept; its place in the chain."""
-        if self.writer is None:
-            return None
-        snapshot = self.holder.current
-        now = _now()
-        record = audit.record_of(snapshot.policy, case, decision, __version__, now, batch=batch)
-        chained = await asyncio.wrap_future(self.writer.submit(record))
-        return {"seq": chained["seq"], "sha256": chained["sha256"]}
+        return await _place(self.submit(case, decision, batch))
 
     def close(self) -> None:
         """Write every audit record still waiting."""
         if self.writer is not None:
             self.writer.close()
+
+
+async def _place(
+    future: concurrent.futures.Future[dict[str, Any]] | None,
+) -> dict[str, Any] | None:
+    """A record's place in the audit log once it is written (None: no log is kept)."""
+    if future is None:
+        return None
+    chained = await asyncio.wrap_future(future)
+    return {"seq": chained["seq"], "sha256": chained["sha256"]}
 
 
 def _now() -> dt.datetime:
@@ -328,32 +343,50 @@ async def batch(
     async def lines() -> AsyncIterator[bytes]:
         limit = snapshot.policy.limits.max_case_bytes
         most = service.config.max_batch_lines
+        # With an audit log, lines wait for their records in groups: one fsync for many.
+        group = 1 if service.writer is None else 32
+        waiting: list[tuple[dict[str, Any], Any]] = []
         number = 0
         for raw in body.split(b"\n"):
             number += 1
             if not raw.strip():
                 continue  # an empty line keeps its number, and gives no output
             if number > most:
-                yield core.dumps(core.unreadable_line(number, f"more than {most:,} lines")) + b"\n"
-                return
+                waiting.append((core.unreadable_line(number, f"more than {most:,} lines"), None))
+                break
             if len(raw) > limit:
                 message = f"the line is more than {limit:,} bytes (max_case_bytes)"
-                yield core.dumps(core.unreadable_line(number, message)) + b"\n"
+                waiting.append((core.unreadable_line(number, message), None))
                 continue
             out, decision, case = core.batch_line(
                 snapshot, raw, number, as_of=day, lang=language, explain=trace
             )
+            future = None
             if decision is not None:
-                place = await service.record(case, decision, batch=(name, number))
-                if place is not None:
-                    out["decision"]["audit"] = place
+                future = service.submit(case, decision, batch=(name, number))
                 service.metrics.decision(decision.headline.value if decision.headline else "none")
             else:
                 service.metrics.error(out["problem"]["type"].removeprefix(PREFIX))
-            yield core.dumps(out) + b"\n"
-            await asyncio.sleep(0)  # let other requests in between lines
+            waiting.append((out, future))
+            if len(waiting) >= group:
+                yield await _written(waiting)
+                waiting = []
+                await asyncio.sleep(0)  # let other requests in between
+        if waiting:
+            yield await _written(waiting)
 
     return Stream(lines(), media_type="application/x-ndjson")
+
+
+async def _written(waiting: list[tuple[dict[str, Any], Any]]) -> bytes:
+    """The output lines of a group, once each decision's record is in the audit log."""
+    out = bytearray()
+    for line, future in waiting:
+        place = await _place(future)
+        if place is not None:
+            line["decision"]["audit"] = place
+        out += core.dumps(line) + b"\n"
+    return bytes(out)
 
 
 @get(
@@ -657,7 +690,14 @@ def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]
         415: "unsupported-media-type",
     }.get(status, "http-error")
     detail = exc.detail or "request refused"
-    return _problem_response(request, Problem(PREFIX + kind, detail, status, detail))
+    title = detail
+    places: tuple[BadPlace, ...] = ()
+    if status == 413:  # Litestar's own check of Content-Length, before the body is read
+        most = _service(request).config.limits.max_case_bytes
+        title = "The body is too large"
+        detail = f"the body is more than {most:,} bytes (the limit max_case_bytes, docs/limits.md)"
+        places = (BadPlace("", "too large", None),)
+    return _problem_response(request, Problem(PREFIX + kind, title, status, detail, places))
 
 
 def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
