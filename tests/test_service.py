@@ -401,9 +401,7 @@ def test_reload_of_a_policy_with_errors_keeps_the_old_one(served: Served) -> Non
     main_file.write_text(good + "\nrule broken when then\n", encoding="utf-8")
     try:
         body = _problem(
-            served.client.post(
-                "/v1/policy/reload", headers={"Authorization": f"Bearer {TOKEN}"}
-            ),
+            served.client.post("/v1/policy/reload", headers={"Authorization": f"Bearer {TOKEN}"}),
             422,
         )
         assert any(e["path"].startswith("policy.pol:") for e in body["errors"])

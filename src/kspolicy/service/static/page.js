@@ -250,11 +250,12 @@
       return;
     }
     const [value, shown] = read;
+    const asked = current; // refresh() shows the next question
     const before = JSON.stringify(state.case);
-    if (current.kind === "records") {
-      setFact(state.case, current.fact, Array.from({ length: value }, () => ({})));
+    if (asked.kind === "records") {
+      setFact(state.case, asked.fact, Array.from({ length: value }, () => ({})));
     } else {
-      setFact(state.case, current.fact, value);
+      setFact(state.case, asked.fact, value);
     }
     try {
       await refresh(true);
@@ -263,8 +264,8 @@
       showAlert(w.error + ": " + error.message, error.problem);
       return;
     }
-    state.answers = state.answers.filter((a) => a.fact !== current.fact);
-    state.answers.push({ fact: current.fact, text: current.text, shown: shown, kind: current.kind });
+    state.answers = state.answers.filter((a) => a.fact !== asked.fact);
+    state.answers.push({ fact: asked.fact, text: asked.text, shown: shown, kind: asked.kind });
     save();
     renderAnswers();
   }
@@ -337,6 +338,8 @@
       $("decision-id").dataset.verdict = JSON.stringify(decision.outcomes);
       window.localStorage.removeItem(storeKey);
       $("asking").hidden = true;
+      $("so-far").hidden = true;
+      $("answered").hidden = true;
       $("result").hidden = false;
       document.body.classList.add("finished");
       $("result-title").focus();
