@@ -22,7 +22,7 @@ from kspolicy.eval.runtime import split_path
 from kspolicy.tools.cli import main
 
 from .conftest import ROOT
-from .test_service_support import DRONE, Served, case_json
+from .test_service_support import DRONE, Served, case_json, shared
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver") or (
@@ -38,10 +38,8 @@ MISSING = object()
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    server = Served(tmp_path_factory.mktemp("page"))
-    yield server
-    server.stop()
+def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
+    return shared(tmp_path_factory.mktemp("page"))
 
 
 @pytest.fixture(scope="module")

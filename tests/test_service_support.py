@@ -6,6 +6,7 @@ It holds no tests itself; test_service*.py use `Served`.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -109,3 +110,16 @@ class Served:
                 if entry.get("logger") == "kspolicy.service.access":
                     lines.append(entry)
         return lines
+
+
+_shared: list[Served] = []
+
+
+def shared(work: Path) -> Served:
+    """One service, with no audit log, for the tests that only read from it (the page,
+    schemathesis): started once per run, stopped when the run ends."""
+    if not _shared:
+        server = Served(work, audit=False)
+        atexit.register(server.stop)
+        _shared.append(server)
+    return _shared[0]
