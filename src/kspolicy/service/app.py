@@ -122,7 +122,10 @@ class Service:
             return None
         policy = self.holder.current.policy
         record = audit.record_of(policy, case, decision, __version__, _now(), batch=batch)
-        return self.writer.submit(record)
+        try:
+            return self.writer.submit(record)
+        except KspolicyError as error:
+            raise _not_recorded(error) from None
 
     async def record(
         self, case: Any, decision: Any, batch: tuple[str, int] | None = None
@@ -142,8 +145,16 @@ async def _place(
     """A record's place in the audit log once it is written (None: no log is kept)."""
     if future is None:
         return None
-    chained = await asyncio.wrap_future(future)
+    try:
+        chained = await asyncio.wrap_future(future)
+    except KspolicyError as error:  # the log cannot be written: no decision goes unrecorded
+        LOG.error("audit record not written", extra={"fields": {"error": str(error)}})
+        raise _not_recorded(error) from None
     return {"seq": chained["seq"], "sha256": chained["sha256"]}
+
+
+def _not_recorded(error: KspolicyError) -> ProblemError:
+    return problem("not-recorded", "The decision could not be recorded", 503, str(error))
 
 
 def _now() -> dt.datetime:

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..diagnostics import KspolicyError
 from ..tools import audit
 
 _STOP = object()
@@ -39,7 +40,7 @@ class AuditWriter:
         future: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
         with self._guard:
             if self._closed:
-                raise RuntimeError("the audit log is closed")
+                raise KspolicyError("the audit log is closed: the service is stopping")
             self._queue.put((record, future))
         return future
 
