@@ -55,6 +55,8 @@ GOOD: dict[tuple[str, ...], list[dict[str, str]]] = {
     ],
     ("schema",): [{"what": "case", "policy": "{policy}"}],
     ("reassess",): [{"recorded": "{log}", "case": "{case}", "policy": "{policy}"}],
+    # --check: every option checked, then exit (a server would listen until stopped).
+    ("serve",): [{"policy": "{policy}", "audit_log": "{work}/served.jsonl", "check": ""}],
     ("explain",): [{"case": "{case}", "policy": "{policy}", "out": "{work}/explained.txt"}],
     ("audit", "keygen"): [{"out": "{work}/new-key"}],
     ("audit", "checkpoint"): [

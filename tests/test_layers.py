@@ -34,6 +34,7 @@ LAYERS = {
     "tools": 5,
     "lsp": 5,  # editor support, built on the facade like tools
     "prove": 5,  # proofs about policies (docs/analysis.md), beside the tools
+    "service": 5,  # beside tools: the HTTP service (docs/service.md)
 }
 
 

@@ -44,6 +44,7 @@ from ..render.document import to_html, to_markdown, to_text
 from ..render.explain import explain
 from ..render.labels import headline_line
 from ..render.text import render_decision
+from ..service import command as serve_command
 from ..span import Source, Span
 from ..version import __version__
 from . import (
@@ -310,6 +311,12 @@ def _parser() -> argparse.ArgumentParser:
     prove_command.register(prove_cmd)
     prove_cmd.add_argument("--as-of", type=_date, metavar="DATE", help="default: every day")
     _loading_options(prove_cmd)
+    serve_cmd = commands.add_parser(
+        "serve", help="serve decisions over HTTP/JSON, and a questionnaire page (docs/service.md)"
+    )
+    serve_command.add_arguments(serve_cmd)
+    _loading_options(serve_cmd)
+
     reassess_cmd = commands.add_parser(
         "reassess", help="decide a recorded case again with the facts now: what changed"
     )
@@ -483,6 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _diff(args)
         if args.command == "prove":
             return prove_command.run(args, lambda path: _load_named(args, path), args.as_of)
+        if args.command == "serve":
+            return serve_command.run(args, _limits(args), _root(args))
         return _eval(args)
     except CaseError as exc:
         sys.stderr.write(render_case_error(exc))

@@ -1,0 +1,80 @@
+// A TypeScript client of the kspolicy decision service (kspolicy serve), with no
+// dependencies: Node 18+ (global fetch), or Deno, or a browser.
+//
+//   npx tsx examples/clients/decide.ts http://127.0.0.1:8181
+//
+// It asks for a decision, reads a problem-details answer (RFC 9457) when the case is
+// bad, and lists the questions that could still change the decision.
+
+type Case = Record<string, unknown>;
+
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: { path: string; message: string; code: string | null }[];
+}
+
+interface Decision {
+  id: string;
+  policy: { name: string; version: string; sha256: string; as_of: string };
+  outcomes: Record<string, string | string[]>;
+  possible: Record<string, string | string[]>;
+  open_questions: { fact: string; question: string; rules: string[] }[];
+  audit?: { seq: number; sha256: string };
+}
+
+interface Questions {
+  questions: { fact: string; text: string; kind: string; hint: string }[];
+  summary: { headline: string; open_questions: number };
+}
+
+class ProblemError extends Error {
+  constructor(readonly problem: Problem) {
+    super(`${problem.status} ${problem.title}: ${problem.detail}`);
+  }
+}
+
+async function post<T>(base: string, path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    throw new ProblemError((await response.json()) as Problem);
+  }
+  return (await response.json()) as T;
+}
+
+async function main(base: string): Promise<void> {
+  const drone: Case = {
+    institution: "UAntwerpen",
+    project: { topics: ["robotics.drones"], trl: 4, programme: "BOF" },
+    partners: [{ name: "Example University of Technology", country: "CN", kind: "university", sanctions: [] }],
+    researchers: [],
+    funders: [],
+  };
+  const decision = await post<Decision>(base, "/v1/decisions?lang=en&as_of=2026-01-15", drone);
+  console.log(`decision ${decision.id} by ${decision.policy.name} ${decision.policy.version}`);
+  console.log("certain:", decision.outcomes);
+  console.log("could still become:", decision.possible);
+
+  const next = await post<Questions>(base, "/v1/questions?lang=en", drone);
+  console.log(`${next.summary.headline}; ask next:`);
+  for (const q of next.questions.slice(0, 3)) console.log(`  ${q.fact}: ${q.text} [${q.hint}]`);
+
+  try {
+    await post<Decision>(base, "/v1/decisions", { partners: [{ country: "XX" }], surprise: 1 });
+  } catch (error) {
+    if (!(error instanceof ProblemError)) throw error;
+    console.log(error.message);
+    for (const e of error.problem.errors ?? []) console.log(`  ${e.path}: ${e.message} (${e.code})`);
+  }
+}
+
+main(process.argv[2] ?? "http://127.0.0.1:8181").catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
