@@ -53,7 +53,16 @@ def test_eval_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert data["outcomes"]["verdict"] == "notify"
     assert data["policy"]["as_of"] == "2026-01-01"
-    assert data["trace"] == []
+    assert data["format"] == "compact/1" and "trace" not in data
+
+
+def test_eval_json_detail_full(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["eval", str(EXAMPLE_CASE), "--policy", str(EXAMPLE), "--format", "json"]
+    code, out, _ = run(capsys, *args, "--as-of", "2026-01-01", "--detail", "full")
+    assert code == 0
+    data = json.loads(out)
+    assert data["format"] == "full/1" and data["trace"] == []
+    assert all(r["title"] for r in data["fired"])
 
 
 def test_eval_text_in_dutch(capsys: pytest.CaptureFixture[str]) -> None:
