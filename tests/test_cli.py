@@ -189,8 +189,12 @@ def shared_policy(tmp_path: Path) -> Path:
     ids=["explain", "template", "replay", "eval-batch-workers"],
 )
 def test_every_command_that_loads_a_policy_takes_root(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr("kspolicy.policy.CHUNK", 1)  # three cases: enough for workers
     folder = shared_policy(tmp_path)
     case = tmp_path / "case.json"
     case.write_text('{"project": {"trl": 4}}')

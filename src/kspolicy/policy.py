@@ -383,7 +383,7 @@ def spread(
     items: Iterable[Any],
     *,
     workers: int = 1,
-    chunk: int = CHUNK,
+    chunk: int | None = None,
 ) -> Iterator[Any]:
     """`task(policy, context, chunk)` over `items` a chunk at a time, results in order,
     streamed: at most `chunk * workers * AHEAD` items are read ahead of the results.
@@ -393,6 +393,7 @@ def spread(
     With `workers` above one, the worker processes start only when the input holds more
     than one chunk: a few cases are decided here, sooner than a process starts.
     """
+    chunk = chunk or CHUNK  # read at the call: a test may make chunks small
     iterator = iter(items)
     first = list(itertools.islice(iterator, chunk))
     if workers <= 1 or len(first) < chunk:
@@ -419,7 +420,7 @@ def _decide_chunk(
     """Each case's outcome: ("decision", Decision) or ("error", its problems); a worker's
     decisions travel pickled (cheaper than their JSON form and back)."""
     as_of, lang, explain, here = context
-    results = []
+    results: list[tuple[str, Any]] = []
     for case in chunk:
         if isinstance(case, Unreadable):
             results.append(("error", case))
@@ -434,7 +435,7 @@ def _decide_chunk(
     return results
 
 
-def _problems(error: CaseError) -> list[tuple[str, str, int]]:
+def _problems(error: CaseError) -> list[tuple[str, str, str]]:
     return [(p.path, p.message, p.code.number) for p in error.problems]
 
 

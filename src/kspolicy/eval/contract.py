@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from ..diagnostics import KspolicyError
 from ..lang.checked import Policy
 from ..lang.nodes import Text
 from ..lang.schema import (
@@ -188,7 +189,7 @@ def decision_schema(form: str | None = None) -> dict[str, Any]:
         defs[name] = shape
         variants.append({"$ref": f"#/$defs/{_pointer(name)}"})
     if not variants:
-        raise KeyError(f"no decision form {form!r}: the forms are {', '.join(FORMS)}")
+        raise KspolicyError(f"no decision form {form!r}: the forms are {', '.join(FORMS)}")
     return {
         "$schema": JSON_SCHEMA,
         "$id": DECISION_SCHEMA_ID if form is None else f"{DECISION_SCHEMA_ID}:{form}",

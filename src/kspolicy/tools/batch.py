@@ -451,7 +451,7 @@ def decide_lines(
 ) -> Iterator[Line]:
     """The output line of each numbered case (a case, a raw JSON line, an `Unreadable`),
     in input order, streamed; over `workers` processes, a chunk of cases at a time."""
-    return spread(policy, _lines, job, cases, workers=workers)  # type: ignore[no-any-return]
+    return spread(policy, _lines, job, cases, workers=workers)
 
 
 def _lines(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[Line]:
