@@ -142,7 +142,8 @@ def main() -> None:
     command = str(Path(sys.executable).with_name("kspolicy"))
     folder = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     examples = [
-        {**policy.read_case(path)[0]} for path in sorted((ROOT / "examples" / "cases").glob("*.toml"))
+        {**policy.read_case(path)[0]}
+        for path in sorted((ROOT / "examples" / "cases").glob("*.toml"))
     ]
     examples = [json.loads(json.dumps(case, default=str)) for case in examples]
     result: dict[str, Any] = {
@@ -179,7 +180,9 @@ def main() -> None:
     measure("examples, 1 worker", command, example_file, 1)
     measure("examples, 2 workers", command, example_file, 2)
     if args.baseline:
-        measure(f"generated {args.baseline_cases:,}, before, 1 worker", args.baseline, small_file, 1)
+        measure(
+            f"generated {args.baseline_cases:,}, before, 1 worker", args.baseline, small_file, 1
+        )
     measure(f"generated {args.baseline_cases:,}, 1 worker", command, small_file, 1)
     measure(f"generated {args.cases:,}, 1 worker", command, generated_file, 1)
     measure(f"generated {args.cases:,}, 2 workers", command, generated_file, 2)
@@ -190,7 +193,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"batch-{stamp}.json").write_text(json.dumps(result, indent=1))
     table = [
-        f"Run {stamp}, {dt.date.today()}; load average {result['load_start']} → {result['load_end']}",
+        f"Run {stamp}, {dt.date.today()}; load average {result['load_start']} → "
+        f"{result['load_end']}",
         "",
         "| run | cases | wall s | CPU s | cases/s | µs/case | bytes/case | max RSS MiB |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
