@@ -320,7 +320,9 @@ class Policy:
         workers: int = 1,
     ) -> Iterator[Decision | CaseError]:
         """Each case's Decision, or the CaseError saying what is wrong with it, in input
-        order, streamed in bounded memory; `workers` > 1 spreads them over processes."""
+        order, streamed in bounded memory: a few chunks of cases are read ahead, however
+        many there are. `workers` > 1 sends chunks of cases to that many processes,
+        started once the input holds more than one chunk."""
         if not isinstance(cases, Iterable) or isinstance(cases, Mapping | str):
             raise ArgumentError("evaluate_many takes an iterable of cases; one case: evaluate")
         return _evaluate_many(self, cases, as_of=as_of, lang=lang, explain=explain, workers=workers)
