@@ -68,7 +68,8 @@ def test_eval_batch_with_record_writes_a_record_per_decision_in_input_order(
     rows = [json.dumps(c, default=str) for c in cases]
     rows.insert(2, '{"partners": 3}')  # rejected: no decision, so no record
     small.write_text("\n".join(rows) + "\n")
-    assert main(["eval", "--batch", str(small), "--record", str(rec), "--out", str(out)]) == 0
+    command = ["eval", "--batch", str(small), "--record", str(rec), "--out", str(out)]
+    assert main([*command, "--detail", "full"]) == 0
     assert f"{len(CASES)} decided, 1 rejected" in capsys.readouterr().err
     records = [json.loads(line) for line in lines(rec)]
     assert [r["seq"] for r in records] == list(range(len(CASES)))

@@ -49,7 +49,10 @@ def test_evaluate_many_keeps_the_order_and_reports_bad_cases_in_place(
     )
 
 
-def test_workers_give_the_same_decisions(pack: kspolicy.Policy) -> None:
+def test_workers_give_the_same_decisions(
+    pack: kspolicy.Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kspolicy.policy.CHUNK", 4)  # chunks to the workers, not one
     data = cases(pack) * 3 + [{"project": {"trl": "high"}}]
     alone = list(pack.evaluate_many(data))
     together = list(pack.evaluate_many(iter(data), workers=2))

@@ -53,7 +53,16 @@ def test_eval_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert data["outcomes"]["verdict"] == "notify"
     assert data["policy"]["as_of"] == "2026-01-01"
-    assert data["trace"] == []
+    assert data["format"] == "compact/1" and "trace" not in data
+
+
+def test_eval_json_detail_full(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["eval", str(EXAMPLE_CASE), "--policy", str(EXAMPLE), "--format", "json"]
+    code, out, _ = run(capsys, *args, "--as-of", "2026-01-01", "--detail", "full")
+    assert code == 0
+    data = json.loads(out)
+    assert data["format"] == "full/1" and data["trace"] == []
+    assert all(r["title"] for r in data["fired"])
 
 
 def test_eval_text_in_dutch(capsys: pytest.CaptureFixture[str]) -> None:
@@ -180,8 +189,12 @@ def shared_policy(tmp_path: Path) -> Path:
     ids=["explain", "template", "replay", "eval-batch-workers"],
 )
 def test_every_command_that_loads_a_policy_takes_root(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr("kspolicy.policy.CHUNK", 1)  # three cases: enough for workers
     folder = shared_policy(tmp_path)
     case = tmp_path / "case.json"
     case.write_text('{"project": {"trl": 4}}')

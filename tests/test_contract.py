@@ -78,24 +78,27 @@ def as_json(value: Any) -> Any:
 # ---- the decision ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("detail", ["compact", "full"])
 @pytest.mark.parametrize("explain", [False, True], ids=["plain", "explained"])
 def test_every_example_decision_validates_against_the_schema(
-    pack: kspolicy.Policy, explain: bool
+    pack: kspolicy.Policy, explain: bool, detail: str
 ) -> None:
     check = validator(closed(contract.decision_schema()))
     assert EXAMPLES
     for path in EXAMPLES:
-        data = json.loads(pack.evaluate(path, as_of=AS_OF, explain=explain).to_json())
+        decision = pack.evaluate(path, as_of=AS_OF, explain=explain)
+        data = json.loads(decision.to_json(detail))
         errors = [f"{list(e.absolute_path)}: {e.message}" for e in check.iter_errors(data)]
         assert errors == [], path.name
 
 
 def test_the_schema_rejects_what_the_format_forbids(pack: kspolicy.Policy) -> None:
     check = validator(contract.decision_schema())
-    data = pack.evaluate(EXAMPLES[0], as_of=AS_OF).to_dict()
+    data = pack.evaluate(EXAMPLES[0], as_of=AS_OF).to_dict(detail="full")
     check.validate(data)
     for broken in (
         {**data, "format": "full/2"},
+        {**data, "format": "compact/1"},
         {key: value for key, value in data.items() if key != "format"},
         {key: value for key, value in data.items() if key != "outcomes"},
         {**data, "outcomes": {"verdict": 3}},
@@ -112,7 +115,7 @@ def test_every_decision_field_is_described() -> None:
 
 def test_the_format_field_leads_and_fields_are_only_added(pack: kspolicy.Policy) -> None:
     decision = pack.evaluate(EXAMPLES[0], as_of=AS_OF)
-    text = decision.to_json()
+    text = decision.to_json(detail="full")
     assert text.startswith('{\n  "format": "full/1",\n  "policy": {')
     data = json.loads(text)
     assert data["format"] == FORMAT == "full/1"
@@ -124,13 +127,15 @@ def test_the_format_field_leads_and_fields_are_only_added(pack: kspolicy.Policy)
 
 def test_decisions_written_before_the_format_field_still_read(pack: kspolicy.Policy) -> None:
     decision = pack.evaluate(EXAMPLES[1], as_of=AS_OF)
-    older = {k: v for k, v in decision.to_dict().items() if k != "format"}
+    older = {k: v for k, v in decision.to_dict(detail="full").items() if k != "format"}
     assert Decision.from_dict(older) == decision
 
 
 def test_a_decision_in_an_unknown_format_is_refused_in_words(pack: kspolicy.Policy) -> None:
     data = {**pack.evaluate(EXAMPLES[0], as_of=AS_OF).to_dict(), "format": "compact/7"}
-    with pytest.raises(KspolicyError, match=r"format 'compact/7': this release reads full/1"):
+    with pytest.raises(
+        KspolicyError, match=r"format 'compact/7': this release reads compact/1, full/1"
+    ):
         Decision.from_dict(data)
 
 
@@ -151,8 +156,8 @@ def test_every_decision_field_is_in_the_format_document() -> None:
 
 def test_a_form_name_with_a_slash_is_a_valid_json_pointer() -> None:
     schema = contract.decision_schema()
-    assert schema["oneOf"] == [{"$ref": "#/$defs/full~11"}]
-    assert "full/1" in schema["$defs"]
+    assert schema["oneOf"] == [{"$ref": "#/$defs/compact~11"}, {"$ref": "#/$defs/full~11"}]
+    assert "full/1" in schema["$defs"] and "compact/1" in schema["$defs"]
 
 
 # ---- the case ---------------------------------------------------------------------------

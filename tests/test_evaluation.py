@@ -291,8 +291,8 @@ rule owners cite "x" when "RU" in partner.owners then verdict >= review because 
 
 def test_decisions_are_deterministic_and_json_stable(mil: kspolicy.Policy) -> None:
     case = {"partners": [{"name": "B", "country": "CN"}]}
-    first = mil.evaluate(case, as_of=AS_OF, explain=True).to_json()
-    second = mil.evaluate(case, as_of=AS_OF, explain=True).to_json()
+    first = mil.evaluate(case, as_of=AS_OF, explain=True).to_json(detail="full")
+    second = mil.evaluate(case, as_of=AS_OF, explain=True).to_json(detail="full")
     assert first == second
     data = json.loads(first)
     assert list(data) == [

@@ -97,7 +97,7 @@ def test_a_headline_nothing_can_raise_is_shown_as_it_is(pack: kspolicy.Policy) -
 
 def test_the_headline_and_sources_are_additive_json_fields(pack: kspolicy.Policy) -> None:
     decision = pack.evaluate(DRONES)
-    data = decision.to_dict()
+    data = decision.to_dict(detail="full")
     assert data["headline"]["provisional"] is True and data["headline"]["outcome"] == "verdict"
     assert Decision.from_dict(data) == decision
     older = {k: v for k, v in data.items() if k not in ("headline", "sources")}

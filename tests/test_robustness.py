@@ -155,7 +155,9 @@ def test_valid_random_cases_always_get_a_decision(pack: kspolicy.Policy) -> None
             if data.draw(st.booleans()):
                 case.pop(group, None)
         decision = pack.evaluate(case, as_of="2026-01-15")
-        assert Decision.from_dict(json.loads(decision.to_json())) == decision
+        assert Decision.from_dict(json.loads(decision.to_json(detail="full"))) == decision
+        compact = json.loads(decision.to_json())
+        assert Decision.from_dict(compact).to_dict() == compact
 
     check()
 

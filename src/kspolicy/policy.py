@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import gc
@@ -319,7 +320,9 @@ class Policy:
         workers: int = 1,
     ) -> Iterator[Decision | CaseError]:
         """Each case's Decision, or the CaseError saying what is wrong with it, in input
-        order, streamed in bounded memory; `workers` > 1 spreads them over processes."""
+        order, streamed in bounded memory: a few chunks of cases are read ahead, however
+        many there are. `workers` > 1 sends chunks of cases to that many processes,
+        started once the input holds more than one chunk."""
         if not isinstance(cases, Iterable) or isinstance(cases, Mapping | str):
             raise ArgumentError("evaluate_many takes an iterable of cases; one case: evaluate")
         return _evaluate_many(self, cases, as_of=as_of, lang=lang, explain=explain, workers=workers)
@@ -348,14 +351,19 @@ class Policy:
         return run(self._program, facts, day, lang, explain)
 
 
-# ---- many cases: streamed in windows, optionally over worker processes ----------------
+# ---- many cases: streamed in chunks, optionally over worker processes -----------------
 #
-# `evaluate_many` reads its input a window at a time, so any number of cases fits in
-# memory. With `workers` above one, each window is spread over processes that load the
-# policy themselves (a compiled policy holds generated code, which does not travel between
-# processes); results come back as JSON-ready data and are rebuilt in order.
+# `evaluate_many` reads its input a chunk at a time, so any number of cases fits in
+# memory. With `workers` above one, chunks (never single cases: a message per case cost
+# more than deciding it) go to processes that load the policy themselves (a compiled
+# policy holds generated code, which does not travel between processes); a few chunks per
+# worker are in flight at once, so no worker waits for the slowest of a window, and the
+# results come back in input order. `spread` is the machinery, shared with the tools
+# (tools/batch.py sends raw lines and gets output lines back, so that the parent process,
+# which competes with the workers for the same cores, does little per case).
 
-WINDOW = 256  # cases read ahead per worker
+CHUNK = 64  # cases per message to a worker
+AHEAD = 3  # chunks in flight per worker: one being decided, the next ones queued
 
 _worker_policy: Policy | None = None
 
@@ -365,26 +373,82 @@ def _start_worker(path: str | None, limits: Limits, root: str | None) -> None:
     _worker_policy = load(path, limits=limits, root=root)
 
 
-def _decide(job: tuple[Any, str | None, str, bool]) -> tuple[str, Any]:
-    case, as_of, lang, explain = job
+def _run_chunk(task: Any, context: Any, chunk: list[Any]) -> list[Any]:
     assert _worker_policy is not None
-    return _outcome(_worker_policy, case, as_of, lang, explain)
+    return task(_worker_policy, context, chunk)  # type: ignore[no-any-return]
 
 
-def _outcome(
-    policy: Policy, case: Any, as_of: str | None, lang: str, explain: bool
-) -> tuple[str, Any]:
-    if isinstance(case, Unreadable):
-        return "error", [("", case.message, case.code.number)]
-    try:
-        return "decision", policy.evaluate(case, as_of=as_of, lang=lang, explain=explain).to_dict()
-    except CaseError as error:
-        return "error", [(p.path, p.message, p.code.number) for p in error.problems]
+def spread(
+    policy: Policy,
+    task: Any,
+    context: Any,
+    items: Iterable[Any],
+    *,
+    workers: int = 1,
+    chunk: int | None = None,
+) -> Iterator[Any]:
+    """`task(policy, context, chunk)` over `items` a chunk at a time, results in order,
+    streamed: at most `chunk * workers * AHEAD` items are read ahead of the results.
+
+    `task` is a module-level function (workers import it by name) returning a list of
+    results for a list of items; `context` is sent with every chunk, so keep it small.
+    With `workers` above one, the worker processes start only when the input holds more
+    than one chunk: a few cases are decided here, sooner than a process starts.
+    """
+    chunk = chunk or CHUNK  # read at the call: a test may make chunks small
+    iterator = iter(items)
+    first = list(itertools.islice(iterator, chunk))
+    if workers <= 1 or len(first) < chunk:
+        while first:
+            yield from task(policy, context, first)
+            first = list(itertools.islice(iterator, chunk))
+        return
+    spawn = multiprocessing.get_context("spawn")
+    source = None if policy.path is None else str(policy.path)
+    root = None if policy.root is None else str(policy.root)
+    with spawn.Pool(workers, _start_worker, (source, policy.limits, root)) as pool:
+        flight: collections.deque[Any] = collections.deque()
+        pending: list[Any] | None = first
+        while pending or flight:
+            while pending and len(flight) < workers * AHEAD:
+                flight.append(pool.apply_async(_run_chunk, (task, context, pending)))
+                pending = list(itertools.islice(iterator, chunk))
+            yield from flight.popleft().get()
+
+
+def _decide_chunk(
+    policy: Policy, context: tuple[str | None, str, bool, bool], chunk: list[Any]
+) -> list[tuple[str, Any]]:
+    """Each case's outcome: ("decision", Decision) or ("error", its problems); a worker's
+    decisions travel pickled (cheaper than their JSON form and back)."""
+    as_of, lang, explain, here = context
+    results: list[tuple[str, Any]] = []
+    for case in chunk:
+        if isinstance(case, Unreadable):
+            results.append(("error", case))
+            continue
+        try:
+            results.append(
+                ("decision", policy.evaluate(case, as_of=as_of, lang=lang, explain=explain))
+            )
+        except CaseError as error:
+            # A CaseError is an exception: rebuilt from its parts, never pickled whole.
+            results.append(("error", error if here else _problems(error)))
+    return results
+
+
+def _problems(error: CaseError) -> list[tuple[str, str, str]]:
+    return [(p.path, p.message, p.code.number) for p in error.problems]
 
 
 def _rebuild(kind: str, data: Any) -> Decision | CaseError:
     if kind == "decision":
-        return Decision.from_dict(data)
+        assert isinstance(data, Decision)
+        return data
+    if isinstance(data, CaseError):
+        return data
+    if isinstance(data, Unreadable):
+        return CaseError([CaseProblem("", data.message, data.code)])
     return CaseError([CaseProblem(path, message, CODES[code]) for path, message, code in data])
 
 
@@ -400,24 +464,15 @@ def _evaluate_many(
     """Each case's decision, or its CaseError, in input order, streamed."""
     day = as_of.isoformat() if isinstance(as_of, dt.date) else as_of
     if workers <= 1:
+        # No chunks in one process: each result as soon as it is decided.
+        context = (day, lang, explain, True)
         for case in cases:
-            if isinstance(case, Unreadable):
-                yield _rebuild(*_outcome(policy, case, day, lang, explain))
-                continue
-            try:
-                yield policy.evaluate(case, as_of=day, lang=lang, explain=explain)
-            except CaseError as error:
-                yield error
-        return
-    context = multiprocessing.get_context("spawn")
-    source = None if policy.path is None else str(policy.path)
-    root = None if policy.root is None else str(policy.root)
-    with context.Pool(workers, _start_worker, (source, policy.limits, root)) as pool:
-        iterator = iter(cases)
-        while window := list(itertools.islice(iterator, WINDOW * workers)):
-            jobs = [(case, day, lang, explain) for case in window]
-            for kind, data in pool.imap(_decide, jobs, chunksize=16):
+            for kind, data in _decide_chunk(policy, context, [case]):
                 yield _rebuild(kind, data)
+        return
+    context = (day, lang, explain, False)
+    for kind, data in spread(policy, _decide_chunk, context, cases, workers=workers):
+        yield _rebuild(kind, data)
 
 
 _day: tuple[float, float, dt.date] = (0.0, 0.0, dt.date.min)  # local day: start, end, date

@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from ..diagnostics import KspolicyError
 from ..lang.checked import Policy
 from ..lang.nodes import Text
 from ..lang.schema import (
@@ -120,6 +121,34 @@ DESCRIPTIONS: dict[str, str] = {
     "TraceNode.expr": "The expression's text.",
     "TraceNode.value": "Its value: true, false, unknown or a value.",
     "TraceNode.children": "How its parts evaluated.",
+    "CompactDecision.policy": "Which policy decided, on which data.",
+    "CompactDecision.lang": "The language the decision was made in.",
+    "CompactDecision.outcomes": "As in the full form: the outcomes that hold.",
+    "CompactDecision.possible": "As in the full form: what unknown facts could still add.",
+    "CompactDecision.headline": "As in the full form; absent when the policy has none.",
+    "CompactDecision.fired": "The rules that certainly apply, once per binding, by name.",
+    "CompactDecision.pending": (
+        "The rules that could apply, by name, with the unknown facts they wait for."
+    ),
+    "CompactDecision.facts": "Every fact a listed rule read, once: path to value.",
+    "CompactDecision.matched": (
+        "The list entries the facts matched, once each; rules refer to them by index."
+    ),
+    "CompactDecision.open_questions": (
+        "The unknown facts that could change the decision, by path: the question to ask "
+        "is the case schema's for that field (or the full form's `question`)."
+    ),
+    "CompactDecision.trace": "How every rule evaluated; absent unless asked for.",
+    "CompactRule.rule": "The rule's name: its title, reason and effects are the policy's.",
+    "CompactRule.binding": "As in the full form; absent when the rule has no variable.",
+    "CompactRule.facts": "The paths of the facts it read (values in `facts`); absent if none.",
+    "CompactRule.matched": "Indices into `matched` of the entries its facts matched.",
+    "CompactRule.unknown": "The unknown facts a pending rule waits for, by path.",
+    "CompactMatch.list": "The list's name.",
+    "CompactMatch.entry": "The entry's key.",
+    "CompactMatch.fact": "The path of the fact that matched.",
+    "CompactMatch.alias": "The alias of the entry that matched, or null when its key did.",
+    "CompactMatch.value": "The fact's value, only when `facts` does not hold it.",
 }
 
 _OUTCOME_VALUES: dict[str, Any] = {
@@ -137,33 +166,42 @@ _OUTCOME_VALUES: dict[str, Any] = {
     },
 }
 
-# Each form and version of the decision JSON: its root class, and a description. Issue
-# 16's compact form will be another entry here.
+# Each form and version of the decision JSON: its root class, and a description.
 FORMS: dict[str, tuple[type, str]] = {
+    d.COMPACT_FORMAT: (
+        d.CompactDecision,
+        "The compact decision, the default: each fact, match and question once, rules and "
+        "questions by reference; the policy's texts are left out.",
+    ),
     d.FORMAT: (d.Decision, "The full decision: every rule with its facts and matches."),
 }
 
 
-def decision_schema() -> dict[str, Any]:
-    """The JSON Schema of the decision, in every form and version this release writes."""
+def decision_schema(form: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of the decision, in every form and version this release writes,
+    or in the one `form` names (`compact/1`: docs/decision.compact.schema.json)."""
     defs: dict[str, Any] = {}
     variants = []
-    for form, (root, description) in FORMS.items():
+    for name, (root, description) in FORMS.items():
+        if form is not None and name != form:
+            continue
         shape = _record_schema(root, defs)
         shape["description"] = description
         shape["properties"] = {
             "format": {
-                "const": form,
+                "const": name,
                 "description": "The form and version of this JSON (FORM/VERSION).",
             },
             **shape["properties"],
         }
         shape["required"] = ["format", *shape["required"]]
-        defs[form] = shape
-        variants.append({"$ref": f"#/$defs/{_pointer(form)}"})
+        defs[name] = shape
+        variants.append({"$ref": f"#/$defs/{_pointer(name)}"})
+    if not variants:
+        raise KspolicyError(f"no decision form {form!r}: the forms are {', '.join(FORMS)}")
     return {
         "$schema": JSON_SCHEMA,
-        "$id": DECISION_SCHEMA_ID,
+        "$id": DECISION_SCHEMA_ID if form is None else f"{DECISION_SCHEMA_ID}:{form}",
         "title": "A kspolicy decision",
         "description": (
             "What a policy concludes about a case, and why (docs/decision-format.md). "

@@ -1,10 +1,21 @@
 """The decision: what a policy concludes about a case, and why.
 
-Plain attrs data, turned into the stable JSON of docs/decision-format.md by one cattrs
-converter (below). Field names here are that JSON's field names: other software relies on
-them. The JSON names its form and version in a `format` field (`FORMAT`), written first;
-`eval.contract` derives the published JSON Schema from these classes, so a field added
-here is a field added to the contract (its test asks for a description).
+Plain attrs data, turned into the stable JSON of docs/decision-format.md. Field names
+here are that JSON's field names: other software relies on them. The JSON names its form
+and version in a `format` field, written first; `eval.contract` derives the published
+JSON Schema from these classes, so a field added here is a field added to the contract
+(its test asks for a description).
+
+Two forms. `full/1` (`FORMAT`) is every field of `Decision`, written by one cattrs
+converter: what an audit record keeps and an explanation needs. `compact/1`
+(`COMPACT_FORMAT`, the default of `to_dict`) says each thing once, the way Cedar's
+response names the policies that decided rather than repeating them: rules by name with
+the paths of the facts they read, each fact's value once in `facts`, unknown facts and
+open questions by path. It leaves out what the policy itself holds (rule titles, reasons,
+citations and effects, question texts, sources, entry data), which makes it a fifth of
+the full form's bytes on cases with unknown facts; `CompactDecision` and `CompactRule`
+describe it for the contract, and it is written and read by hand, for speed (a batch
+writes one per case).
 """
 
 from __future__ import annotations
@@ -27,7 +38,14 @@ FORMAT = "full/1"
 `full` is the form with every rule's facts and matches; each form has its own version,
 raised only by a change that is not an addition (docs/decision-format.md)."""
 
-READABLE_FORMATS = frozenset({FORMAT})
+COMPACT_FORMAT = "compact/1"
+"""The compact form: each fact, match and question once, rules and questions by
+reference (docs/decision-format.md)."""
+
+DETAILS = {"compact": COMPACT_FORMAT, "full": FORMAT}
+"""The forms by the name `detail` gives them (`to_dict(detail=...)`, `--detail`)."""
+
+READABLE_FORMATS = frozenset({FORMAT, COMPACT_FORMAT})
 """The forms `Decision.from_dict` reads; JSON without `format` is from before it existed
 and has the same fields as `full/1`."""
 
@@ -155,18 +173,21 @@ class Decision:
     headline: Headline | None = None
     sources: dict[str, dict[str, list[dict[str, Any]]]] = attrs.Factory(dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The decision as JSON-ready data (the stable format of docs/language.md)."""
-        return unstructure_decision(self)
+    def to_dict(self, detail: str = "compact") -> dict[str, Any]:
+        """The decision as JSON-ready data (docs/decision-format.md): `compact/1`, or
+        with `detail="full"` the `full/1` form with every rule's texts and facts."""
+        return unstructure_decision(self, detail)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Decision:
-        """A decision from its JSON form: `Decision.from_dict(d.to_dict()) == d`."""
+    def from_dict(cls, data: Mapping[str, Any]) -> Decision:
+        """A decision from its JSON form, either form: `Decision.from_dict(d.to_dict(
+        detail="full")) == d`; from the compact form, the policy's texts it leaves out
+        are empty (titles, reasons, citations, rule effects, questions, sources)."""
         return structure_decision(data)
 
-    def to_json(self) -> str:
+    def to_json(self, detail: str = "compact") -> str:
         """The decision as JSON text: the same decision gives the same bytes."""
-        return decision_json(self)
+        return decision_json(self, detail)
 
     @property
     def certain(self) -> OutcomeValues:
@@ -233,6 +254,49 @@ class Decision:
 attrs.resolve_types(TraceNode)
 
 
+@attrs.frozen
+class CompactRule:
+    """A fired or pending rule in the compact form: its name, binding and the paths of
+    the facts it read (values in the decision's `facts`); fields that would be empty are
+    left out."""
+
+    rule: str
+    binding: dict[str, int] = attrs.Factory(dict)
+    facts: list[str] = attrs.Factory(list)
+    matched: list[int] = attrs.Factory(list)
+    unknown: list[str] = attrs.Factory(list)
+
+
+@attrs.frozen
+class CompactMatch:
+    """A list entry a fact matched, in the compact form: as a match of the full form,
+    its `value` left out when it is the fact's value in `facts`."""
+
+    list: str
+    entry: str
+    fact: str
+    alias: str | None = None
+    value: str | None = None
+
+
+@attrs.frozen
+class CompactDecision:
+    """The compact form of a decision: what an embedding system reads, each thing once
+    (docs/decision-format.md). Describes the JSON for the contract; never built."""
+
+    policy: PolicyInfo
+    lang: str
+    outcomes: OutcomeValues
+    possible: OutcomeValues
+    fired: list[CompactRule]
+    pending: list[CompactRule]
+    facts: dict[str, Any]
+    matched: list[CompactMatch]
+    open_questions: list[str]
+    headline: Headline | None = None
+    trace: list[RuleTrace] = attrs.Factory(list)
+
+
 # ---- the JSON form ------------------------------------------------------------------
 
 _decisions = cattrs.Converter()
@@ -256,10 +320,115 @@ _decisions.register_unstructure_hook(
 )
 
 
-def unstructure_decision(decision: Decision) -> dict[str, Any]:
-    """A decision as JSON-ready data (`Decision.to_dict`), its `format` first."""
+def unstructure_decision(decision: Decision, detail: str = "full") -> dict[str, Any]:
+    """A decision as JSON-ready data in the form `detail` names (`Decision.to_dict`),
+    its `format` first. The full form by default: what audit records keep."""
+    if detail == "compact":
+        return _compact(decision)
+    if detail != "full":
+        raise KspolicyError(f"detail {detail!r}: a decision is written compact or full")
     data: dict[str, Any] = {"format": FORMAT, **_decisions.unstructure(decision)}
     return data
+
+
+def _compact(decision: Decision) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    matches: dict[Match, int] = {}
+
+    def rule(result: RuleResult, pending: bool) -> dict[str, Any]:
+        # Built by hand, not by cattrs: a batch writes one of these per rule per case.
+        out: dict[str, Any] = {"rule": result.rule}
+        if result.binding:
+            out["binding"] = result.binding
+        if result.facts:
+            out["facts"] = list(result.facts)
+            facts.update(result.facts)
+        if result.matched:
+            out["matched"] = [matches.setdefault(m, len(matches)) for m in result.matched]
+        if pending:
+            out["unknown"] = result.unknown
+        return out
+
+    data: dict[str, Any] = {
+        "format": COMPACT_FORMAT,
+        "policy": {
+            "name": decision.policy.name,
+            "version": decision.policy.version,
+            "sha256": decision.policy.sha256,
+            "as_of": decision.policy.as_of,
+        },
+        "lang": decision.lang,
+        "outcomes": decision.outcomes,
+        "possible": decision.possible,
+    }
+    headline = decision.headline
+    if headline is not None:
+        data["headline"] = {
+            "outcome": headline.outcome,
+            "value": headline.value,
+            "provisional": headline.provisional,
+            "could_become": headline.could_become,
+            "questions": headline.questions,
+        }
+    data["fired"] = [rule(r, False) for r in decision.fired]
+    data["pending"] = [rule(r, True) for r in decision.pending]
+    data["facts"] = facts
+    data["matched"] = [_compact_match(m, facts) for m in matches]
+    data["open_questions"] = [q.fact for q in decision.open_questions]
+    if decision.trace:
+        data["trace"] = _decisions.unstructure(decision.trace)
+    return data
+
+
+def _compact_match(match: Match, facts: Mapping[str, Any]) -> dict[str, Any]:
+    out = {"list": match.list, "entry": match.entry, "fact": match.fact, "alias": match.alias}
+    if facts.get(match.fact, _ABSENT) != match.value:
+        out["value"] = match.value
+    return out
+
+
+_ABSENT = object()
+
+
+def _from_compact(data: Mapping[str, Any]) -> Decision:
+    """A Decision from the compact form; the policy's texts it leaves out stay empty."""
+    facts: Mapping[str, Any] = data["facts"]
+    matches = [
+        Match(
+            str(m["list"]),
+            str(m["entry"]),
+            str(m["fact"]),
+            str(m["value"]) if m.get("value") is not None else str(facts.get(m["fact"], "")),
+            m.get("alias"),
+        )
+        for m in data["matched"]
+    ]
+
+    def rule(item: Mapping[str, Any]) -> RuleResult:
+        return RuleResult(
+            rule=str(item["rule"]),
+            title="",
+            cite=[],
+            because="",
+            binding={str(k): int(v) for k, v in item.get("binding", {}).items()},
+            facts={path: facts[path] for path in item.get("facts", [])},
+            matched=[matches[i] for i in item.get("matched", [])],
+            outcomes={},
+            unknown=[str(path) for path in item.get("unknown", [])],
+        )
+
+    rest = {key: data[key] for key in ("policy", "outcomes", "possible", "lang", "trace")}
+    if data.get("headline") is not None:
+        rest["headline"] = data["headline"]
+    base = _decisions.structure(
+        {"fired": [], "pending": [], "open_questions": [], "references": {}, **rest}, Decision
+    )
+    return attrs.evolve(
+        base,
+        fired=[rule(item) for item in data["fired"]],
+        pending=[rule(item) for item in data["pending"]],
+        open_questions=[OpenQuestion(str(path), "", []) for path in data["open_questions"]],
+    )
 
 
 def structure_decision(data: Mapping[str, Any]) -> Decision:
@@ -273,9 +442,18 @@ def structure_decision(data: Mapping[str, Any]) -> Decision:
             f"a decision in format {form!r}: this release reads {readable} "
             "(docs/decision-format.md)"
         )
+    if form == COMPACT_FORMAT:
+        try:
+            return _from_compact({"trace": [], **fields})
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise KspolicyError(
+                f"not a decision in format {form}: {type(exc).__name__} {exc} "
+                "(docs/decision-format.md)"
+            ) from None
     return _decisions.structure(fields, Decision)
 
 
-def decision_json(decision: Decision) -> str:
+def decision_json(decision: Decision, detail: str = "compact") -> str:
     """A decision as JSON text (`Decision.to_json`)."""
-    return json.dumps(unstructure_decision(decision), ensure_ascii=False, indent=2) + "\n"
+    data = unstructure_decision(decision, detail)
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

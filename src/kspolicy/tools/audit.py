@@ -559,7 +559,7 @@ def replay(path: Path, policy: Policy) -> Replay:
         try:
             now = policy.evaluate(
                 record["case"], as_of=record["as_of"], lang=record.get("lang", "en")
-            ).to_dict()
+            ).to_dict(detail="full")
         except CaseError as exc:
             reasons = "; ".join(str(p) for p in exc.problems)
             problems.append(Problem(number, f"its case cannot be decided now: {reasons}"))

@@ -1,33 +1,54 @@
-"""Batch files: JSON Lines and CSV read as a stream of cases, for `Policy.evaluate_many`.
+"""Batch files: JSON Lines and CSV read as a stream of cases, decided a line each.
 
 `read_batch` yields each line's case in order, or an `Unreadable` in its place for a
-line that holds none, so one bad line never stops the rest; the cases are decided by
-`Policy.evaluate_many` (policy.py), which streams and spreads them over processes.
+line that holds none, so one bad line never stops the rest. `decide_lines` decides them
+and writes each decision as a JSON line (`kspolicy eval --batch`), over worker processes
+by `policy.spread`, which `Policy.evaluate_many` also uses.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, NamedTuple, TextIO
 
-from ..diagnostics import KSP401, KSP402, KSP406, KSP407, KSP409, CaseError, CaseProblem, Code
+import attrs
+
+from ..diagnostics import (
+    KSP401,
+    KSP402,
+    KSP406,
+    KSP407,
+    KSP409,
+    CaseError,
+    CaseProblem,
+    Code,
+    KspolicyError,
+    did_you_mean,
+)
 from ..eval.cases import Unreadable, depth_exceeds, json_problem
+from ..eval.decision import CompactDecision, Decision, unstructure_decision
 from ..files import open_regular, os_reason
 from ..lang.schema import value_kind
 from ..limits import DEFAULT, Limits
 from ..paths import EXAMPLE, Part, PathError, format_path, parse_path
+from ..policy import Policy, spread
+from . import audit
 
 
-def read_batch(path: Path, limits: Limits = DEFAULT) -> Iterator[tuple[int, Any]]:
+def read_batch(path: Path, limits: Limits = DEFAULT, *, raw: bool = False) -> BatchFile:
     """(line number, case) for each case of a .jsonl or .csv file, streamed.
 
     A line that holds no case (not UTF-8, not JSON, not an object, larger than a case
     file may be) is an `Unreadable` in its place, and the rest go on. Raises CaseError at
     once, before any case, when the file cannot be read at all: missing, not a regular
-    file, or a CSV header that names no case.
+    file, or a CSV header that names no case. With `raw`, a JSON line comes as its bytes,
+    for `read_line` to read where it is decided (in a worker process).
     """
     where = str(path)
     try:
@@ -37,11 +58,36 @@ def read_batch(path: Path, limits: Limits = DEFAULT) -> Iterator[tuple[int, Any]
         raise CaseError([CaseProblem("", reason, KSP401)], where) from None
     try:
         if path.suffix.lower() == ".csv":
-            return _csv_cases(handle, limits, where)
-        return _json_cases(handle, limits)
+            return BatchFile(handle, _csv_cases(handle, limits, where))
+        return BatchFile(handle, _json_cases(handle, limits, raw))
     except BaseException:
         handle.close()
         raise
+
+
+class BatchFile(Iterator[tuple[int, Any]]):
+    """The cases of a batch file as they are read, and how far into the file that is
+    (for a progress bar's estimate of the time left)."""
+
+    def __init__(self, handle: BinaryIO, cases: Iterator[tuple[int, Any]]) -> None:
+        self._handle = handle
+        self._cases = cases
+        try:
+            self.size = os.fstat(handle.fileno()).st_size
+        except (OSError, ValueError):
+            self.size = 0
+
+    def __next__(self) -> tuple[int, Any]:
+        return next(self._cases)
+
+    def fraction(self) -> float | None:
+        """The share of the file read so far; None when it cannot be told."""
+        if self._handle.closed:
+            return 1.0
+        try:
+            return min(1.0, self._handle.tell() / self.size) if self.size else None
+        except (OSError, ValueError):
+            return None
 
 
 def _physical_lines(handle: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | int]]:
@@ -78,7 +124,7 @@ def _too_long(length: int, limits: Limits) -> Unreadable:
     return Unreadable(message, KSP406)
 
 
-def _json_cases(handle: BinaryIO, limits: Limits) -> Iterator[tuple[int, Any]]:
+def _json_cases(handle: BinaryIO, limits: Limits, raw: bool) -> Iterator[tuple[int, Any]]:
     with handle:
         for number, line in _physical_lines(handle, limits.max_case_bytes):
             if isinstance(line, int):
@@ -88,10 +134,11 @@ def _json_cases(handle: BinaryIO, limits: Limits) -> Iterator[tuple[int, Any]]:
                 line = line.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark
             if not line.strip():
                 continue
-            yield number, _json_case(line, limits)
+            yield number, line if raw else read_line(line, limits)
 
 
-def _json_case(line: bytes, limits: Limits) -> Any:
+def read_line(line: bytes, limits: Limits = DEFAULT) -> Any:
+    """The case a JSON line holds, or the `Unreadable` saying why it holds none."""
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -347,4 +394,158 @@ def _from_columns(cells: list[str], columns: list[tuple[Part, ...]]) -> dict[str
     return case
 
 
-__all__ = ["Unreadable", "read_batch"]
+# ---- deciding a batch ----------------------------------------------------------------
+#
+# `kspolicy eval --batch`: each case read, decided and written as one JSON line, in input
+# order, in bounded memory. The three stages run where the case is decided (in a worker
+# process with `--workers`), so that the process that reads and writes does almost
+# nothing per case: with two workers on two cores it shares a core with them.
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    "compact": ("format", *(f.name for f in attrs.fields(CompactDecision))),
+    "full": ("format", *(f.name for f in attrs.fields(Decision))),
+}
+"""The fields a line's decision may hold (`--fields`), by form."""
+
+
+def pick_fields(text: str | None, detail: str) -> tuple[str, ...] | None:
+    """The fields `--fields` names (`outcomes,possible`), checked against the form's;
+    None for all of them."""
+    if text is None:
+        return None
+    known = FIELDS[detail]
+    picked = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if not picked:
+        raise KspolicyError(f"--fields names no field; a decision's fields: {', '.join(known)}")
+    for name in picked:
+        if name not in known:
+            hint = did_you_mean(name, known) or f"the {detail} form's fields: {', '.join(known)}"
+            raise KspolicyError(f"--fields: a decision has no field `{name}`; {hint}")
+    return picked
+
+
+@attrs.frozen
+class Job:
+    """What each case of a batch is decided and written with (sent with every chunk)."""
+
+    as_of: str | None = None
+    lang: str = "en"
+    explain: bool = False
+    detail: str = "compact"
+    fields: tuple[str, ...] | None = None
+    record: str | None = None  # with --record: the batch file's name, for each record
+    engine: str = ""
+
+
+class Line(NamedTuple):
+    """One output line: its text, whether it holds a decision (or the problems of a case
+    that has none), and with --record the decision's audit record, not yet chained."""
+
+    text: str
+    decided: bool
+    record: dict[str, Any] | None = None
+
+
+def decide_lines(
+    policy: Policy, cases: Iterable[tuple[int, Any]], job: Job, *, workers: int = 1
+) -> Iterator[Line]:
+    """The output line of each numbered case (a case, a raw JSON line, an `Unreadable`),
+    in input order, streamed; over `workers` processes, a chunk of cases at a time."""
+    return spread(policy, _lines, job, cases, workers=workers)
+
+
+def _lines(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[Line]:
+    """Read, decide and write a chunk of cases: a worker's task (see `policy.spread`)."""
+    out: list[Line] = []
+    append = out.append
+    fields = job.fields
+    for number, item in chunk:
+        case = read_line(item, policy.limits) if isinstance(item, bytes) else item
+        try:
+            if isinstance(case, Unreadable):
+                raise CaseError([CaseProblem("", case.message, case.code)])
+            decision = policy.evaluate(case, as_of=job.as_of, lang=job.lang, explain=job.explain)
+            record = None
+            if job.record is not None:
+                now = dt.datetime.now(dt.UTC)
+                record = audit.record_of(
+                    policy, case, decision, job.engine, now, batch=(job.record, number)
+                )
+        except CaseError as error:
+            problems = error.problems
+            rejected = {
+                "line": number,
+                "error": [str(p) for p in problems],
+                "codes": [p.code.number for p in problems],
+            }
+            append(Line(json.dumps(rejected, ensure_ascii=False, separators=_TIGHT), False))
+            continue
+        data = unstructure_decision(decision, job.detail)
+        if fields is not None:
+            data = {name: data[name] for name in fields if name in data}
+        line = {"line": number, "decision": data}
+        append(Line(json.dumps(line, ensure_ascii=False, separators=_TIGHT), True, record))
+    return out
+
+
+_TIGHT = (",", ":")  # lines are for programs: no spaces (a tenth of the bytes)
+
+
+class Progress:
+    """A one-line progress bar on a terminal: cases, rate, share of the file, time left.
+    Redrawn at most five times a second, whatever the rate."""
+
+    def __init__(self, stream: TextIO, batch: BatchFile) -> None:
+        self._stream = stream
+        self._batch = batch
+        self._start = time.monotonic()
+        self._next = self._start + 0.2
+        self.count = 0
+
+    def step(self) -> None:
+        """One more case written; redraw when it is time."""
+        self.count += 1
+        if self.count & 31 == 0:  # the clock is read every 32 cases, not every case
+            now = time.monotonic()
+            if now >= self._next:
+                self._next = now + 0.2
+                self._stream.write("\r" + self.text(now) + "\033[K")
+                self._stream.flush()
+
+    def text(self, now: float) -> str:
+        """The bar as it reads at `now`."""
+        elapsed = max(now - self._start, 1e-9)
+        rate = self.count / elapsed
+        text = f"{self.count:,} cases  {rate:,.0f}/s"
+        fraction = self._batch.fraction()
+        if fraction:
+            left = elapsed * (1 - fraction) / fraction
+            width = 20
+            done = round(width * fraction)
+            bar = "#" * done + "." * (width - done)
+            text = f"[{bar}] {fraction:4.0%}  {text}  ETA {_clock(left)}"
+        return text
+
+    def close(self) -> None:
+        """Clear the bar, for the summary line."""
+        self._stream.write("\r\033[K")
+
+
+def _clock(seconds: float) -> str:
+    minutes, second = divmod(int(seconds + 0.5), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02d}:{second:02d}" if hours else f"{minute}:{second:02d}"
+
+
+__all__ = [
+    "FIELDS",
+    "BatchFile",
+    "Job",
+    "Line",
+    "Progress",
+    "Unreadable",
+    "decide_lines",
+    "pick_fields",
+    "read_batch",
+    "read_line",
+]

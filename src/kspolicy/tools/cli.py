@@ -8,7 +8,6 @@ error is caught where it is understood and printed as a message that says what t
 from __future__ import annotations
 
 import argparse
-import collections
 import contextlib
 import datetime as dt
 import json
@@ -137,9 +136,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     eval_cmd.add_argument(
         "--workers",
-        type=int,
         metavar="N",
-        help="with --batch: processes to use (default 1)",
+        help="with --batch: processes to use, or auto for every core (default 1)",
+    )
+    eval_cmd.add_argument(
+        "--detail",
+        choices=["compact", "full"],
+        default="compact",
+        help="the decision JSON: compact (the default: rules and questions by reference)"
+        " or full (every rule's texts and facts); docs/decision-format.md",
+    )
+    eval_cmd.add_argument(
+        "--fields",
+        metavar="LIST",
+        help="with --batch: the decision's fields each line holds, e.g. outcomes,possible",
     )
     eval_cmd.add_argument(
         "--policy",
@@ -597,6 +607,8 @@ def _eval(args: argparse.Namespace) -> int:
         return _batch(args)
     if args.workers is not None:
         raise KspolicyError("--workers goes with --batch: one case is decided in one process")
+    if args.fields is not None:
+        raise KspolicyError("--fields goes with --batch; one case: --detail compact or full")
     if args.out is not None:
         output.check_writable(args.out)  # before the work, not after
     policy = _load(args)
@@ -609,7 +621,7 @@ def _eval(args: argparse.Namespace) -> int:
                 source.data, as_of=args.as_of, lang=args.lang, explain=args.explain
             )
     if args.format == "json":
-        text = decision.to_json()
+        text = decision.to_json(args.detail)
     else:
         text = render_decision(decision, policy.checked.messages, policy.checked)
     if args.out is not None:
@@ -666,31 +678,32 @@ def _case_in(path: Path) -> Iterator[None]:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    workers = 1 if args.workers is None else args.workers
-    if workers < 1:
-        raise KspolicyError("--workers takes a number of 1 or more")
+    workers = _workers(args.workers)
     if args.format == "text":
         raise KspolicyError(
             "--format text: a batch is written as JSON lines, a decision a line, for"
             " programs to read; leave --format out, or decide one case for text"
         )
+    fields = batch.pick_fields(args.fields, args.detail)
     if args.out is not None:
         output.check_writable(args.out)
     policy = _load(args)
     # Read now: a file that is missing, not a regular file, or whose CSV header names
-    # no case fails here, before any output.
-    numbered = batch.read_batch(args.batch, policy.limits)
-    lines: collections.deque[int] = collections.deque()  # line numbers of cases in flight
-    kept: collections.deque[Any] = collections.deque()  # with --record: those cases
-    log = _BatchLog(args, policy)
+    # no case fails here, before any output. JSON lines are read where they are decided.
+    numbered = batch.read_batch(args.batch, policy.limits, raw=True)
+    job = batch.Job(
+        as_of=args.as_of.isoformat() if args.as_of is not None else None,
+        lang=args.lang,
+        explain=args.explain,
+        detail=args.detail,
+        fields=fields,
+        record=args.batch.name if args.record is not None else None,
+        engine=__version__,
+    )
 
-    def cases() -> Any:
+    def cases() -> Iterator[tuple[int, Any]]:
         try:
-            for number, case in numbered:
-                lines.append(number)
-                if log.path is not None:
-                    kept.append(case)
-                yield case
+            yield from numbered
         except OSError as exc:  # a disk error while reading: not a writing problem
             raise KspolicyError(f"cannot read {args.batch}: {os_reason(exc)}") from None
 
@@ -698,28 +711,18 @@ def _batch(args: argparse.Namespace) -> int:
     # followed, and a batch stopped half-way leaves no output that looks whole.
     replacing = output.Replacing(args.out) if args.out else None
     out: Any = replacing if replacing is not None else sys.stdout
-    progress = sys.stderr.isatty()
-    counts = {"decided": 0, "rejected": 0}
+    progress = batch.Progress(sys.stderr, numbered) if sys.stderr.isatty() else None
+    log = _BatchLog(args.record)
+    decided = rejected = 0
     try:
-        results = policy.evaluate_many(
-            cases(), as_of=args.as_of, lang=args.lang, explain=args.explain, workers=workers
-        )
-        for position, result in enumerate(results):
-            record: dict[str, Any] = {"line": lines.popleft()}
-            if not isinstance(result, CaseError) and log.path is not None:
-                result = log.add(kept.popleft(), result, record["line"])
-            elif log.path is not None:
-                kept.popleft()
-            if isinstance(result, CaseError):
-                record["error"] = [str(p) for p in result.problems]
-                record["codes"] = [p.code.number for p in result.problems]
-                counts["rejected"] += 1
+        for line in batch.decide_lines(policy, cases(), job, workers=workers):
+            if line.decided:
+                decided += 1
             else:
-                record["decision"] = result.to_dict()
-                counts["decided"] += 1
-            log.write(out, json.dumps(record, ensure_ascii=False) + "\n")
-            if progress and position % 50 == 0:
-                sys.stderr.write(f"\r{position + 1} cases…")
+                rejected += 1
+            log.write(out, line)
+            if progress is not None:
+                progress.step()
         log.flush(out)
         if replacing is not None:
             replacing.commit()
@@ -730,10 +733,29 @@ def _batch(args: argparse.Namespace) -> int:
     finally:
         if replacing is not None:
             replacing.close()
-    if progress:
-        sys.stderr.write("\r")
-    sys.stderr.write(f"{counts['decided']} decided, {counts['rejected']} rejected\n")
+    if progress is not None:
+        progress.close()
+    sys.stderr.write(f"{decided} decided, {rejected} rejected\n")
     return 0
+
+
+def _workers(given: str | None) -> int:
+    """`--workers N`, or `auto`: the cores this process may use."""
+    if given is None:
+        return 1
+    if given == "auto":
+        return (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1)
+        )
+    try:
+        count = int(given)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise KspolicyError("--workers takes a number of 1 or more, or auto")
+    return count
 
 
 class _BatchLog:
@@ -741,31 +763,19 @@ class _BatchLog:
     each; a decision is written out only once its record is in the log (as for one
     case), so the output is held back until its records are appended, 100 at a time."""
 
-    def __init__(self, args: argparse.Namespace, policy: Policy) -> None:
-        self.path: Path | None = args.record
-        self.name = args.batch.name
-        self.policy = policy
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
         self.records: list[dict[str, Any]] = []
         self.held: list[str] = []
 
-    def add(self, case: Any, decision: Decision, line: int) -> Decision | CaseError:
-        """Keep the decision's record; the CaseError of a case that cannot be recorded."""
-        now = dt.datetime.now(dt.UTC)
-        try:
-            record = audit.record_of(
-                self.policy, case, decision, __version__, now, batch=(self.name, line)
-            )
-        except CaseError as exc:
-            return exc
-        self.records.append(record)
-        return decision
-
-    def write(self, out: Any, line: str) -> None:
+    def write(self, out: Any, line: batch.Line) -> None:
         """Write an output line, or hold it until its record is appended."""
         if self.path is None:
-            out.write(line)
+            out.write(line.text + "\n")
             return
-        self.held.append(line)
+        if line.record is not None:
+            self.records.append(line.record)
+        self.held.append(line.text + "\n")
         if len(self.held) >= 100:
             self.flush(out)
 

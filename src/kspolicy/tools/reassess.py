@@ -102,7 +102,7 @@ def reassess(
     KspolicyError when `before` is neither."""
     then, old_case = _recorded(before)
     decision = policy.evaluate(case, as_of=as_of, lang=lang or str(then.get("lang") or "en"))
-    now = decision.to_dict()
+    now = decision.to_dict(detail="full")
     changes = _outcome_changes(policy, then.get("outcomes", {}), now["outcomes"])
     fired_then = {r["rule"] for r in then.get("fired", []) if isinstance(r, dict)}
     fired_now = {r.rule for r in decision.fired}
@@ -177,8 +177,9 @@ def _recorded(before: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
         case = before.get("case")
         return dict(before["decision"]), dict(case) if isinstance(case, dict) else None
     if isinstance(before.get("outcomes"), dict):
-        structure_decision(before)  # a decision's form, or a clear error below
-        return dict(before), None
+        # A decision's form, or a clear error; either form is compared as the full one
+        # (the compact form keeps the facts its rules read, by path).
+        return structure_decision(before).to_dict(detail="full"), None
     raise KspolicyError(
         "not a decision (no `outcomes`) or an audit record (no `decision`): "
         "give a decision saved with `kspolicy eval --format json`, or a record"

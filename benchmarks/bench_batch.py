@@ -1,0 +1,219 @@
+"""Benchmark of `kspolicy eval --batch` (issue 16): per stage, end to end, 1 and 2 workers.
+
+    python benchmarks/bench_batch.py [--cases 100000] [--baseline /work/main/.venv/bin/kspolicy]
+
+Two inputs: the pack's 13 example cases (as JSON lines, repeated to `--example-lines`),
+and `--cases` cases with unknown facts generated from the pack's schema with a seed
+(tests/generated.py: the same cases on every run). For each:
+
+- per stage, in this process, over a sample: read (a JSON line to a checked case),
+  decide (`evaluate`), serialise (the output line, compact and full), and the bytes of a
+  decision in each form (the full form with the spaces today's lines had);
+- end to end, `kspolicy eval --batch FILE --out OUT` in a child process with 1 and with
+  2 workers: wall time, CPU time (the child and its workers), peak RSS of the largest
+  process, bytes written.
+
+With `--baseline KSPOLICY` (another installation's command, e.g. main before this work)
+the same files are decided by it too, in the same run, on `--baseline-cases` lines, for
+the ratios per case. The machine is shared: compare ratios within one run, read CPU
+time beside wall time. Results go to benchmarks/results/batch-STAMP.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import kspolicy
+from kspolicy.tools.batch import read_line
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.generated import SEED, generated_cases  # noqa: E402
+
+AS_OF = "2026-01-15"
+TODAY = {"seconds": 23.0, "cases": 10_000, "megabytes": 343.0}  # the issue's figures
+
+
+def per_case(call: Callable[[Any], Any], items: list[Any]) -> tuple[float, list[Any]]:
+    """Microseconds per item, and the results."""
+    start = time.perf_counter()
+    results = [call(item) for item in items]
+    return (time.perf_counter() - start) / len(items) * 1e6, results
+
+
+def stages(policy: kspolicy.Policy, lines: list[bytes]) -> dict[str, float]:
+    """Each stage's cost per case, and bytes per decision in each form."""
+    read, cases = per_case(read_line, lines)
+    decide, decisions = per_case(lambda case: policy.evaluate(case, as_of=AS_OF), cases)
+    tight = (",", ":")
+    compact, texts = per_case(
+        lambda d: json.dumps(
+            {"line": 1, "decision": d.to_dict()}, ensure_ascii=False, separators=tight
+        ),
+        decisions,
+    )
+    full, olds = per_case(
+        lambda d: json.dumps({"line": 1, "decision": d.to_dict(detail="full")}, ensure_ascii=False),
+        decisions,
+    )
+    compact_bytes = [len(t.encode()) for t in texts]
+    full_bytes = [len(t.encode()) for t in olds]
+    return {
+        "read_us": read,
+        "decide_us": decide,
+        "serialise_compact_us": compact,
+        "serialise_full_us": full,
+        "bytes_compact_median": statistics.median(compact_bytes),
+        "bytes_full_median": statistics.median(full_bytes),
+        "bytes_ratio": sum(compact_bytes) / sum(full_bytes),
+        "pending_mean": statistics.mean(len(d.pending) for d in decisions),
+        "questions_mean": statistics.mean(len(d.open_questions) for d in decisions),
+    }
+
+
+def write_lines(path: Path, cases: Iterable[dict[str, Any]]) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for case in cases:
+            out.write(json.dumps(case, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def run_batch(command: str, batch: Path, out: Path, workers: int) -> dict[str, float]:
+    """One `eval --batch` in a child process: wall, CPU (with its workers), RSS, bytes."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    args = [command, "eval", "--batch", str(batch), "--out", str(out), "--as-of", AS_OF]
+    if workers > 1:
+        args += ["--workers", str(workers)]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {done.stderr}")
+    cases = sum(1 for _ in out.open("rb"))
+    size = out.stat().st_size
+    out.unlink()
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "cases": cases,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "cases_per_s": cases / wall,
+        "us_per_case": wall / cases * 1e6,
+        "bytes_per_case": size / cases,
+        # The largest of the child and its workers, since this process started: a lower
+        # bound of the run's own peak only when it is the largest run so far.
+        "max_rss_mib": after.ru_maxrss / 1024,
+        "summary": done.stderr.strip().splitlines()[-1],
+    }
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--example-lines", type=int, default=10_000)
+    parser.add_argument("--sample", type=int, default=1_000, help="cases per stage sample")
+    parser.add_argument("--baseline", help="another kspolicy command, for the before figures")
+    parser.add_argument("--baseline-cases", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args()
+
+    policy = kspolicy.load()
+    command = str(Path(sys.executable).with_name("kspolicy"))
+    folder = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    examples = [
+        {**policy.read_case(path)[0]}
+        for path in sorted((ROOT / "examples" / "cases").glob("*.toml"))
+    ]
+    examples = [json.loads(json.dumps(case, default=str)) for case in examples]
+    result: dict[str, Any] = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "kspolicy": kspolicy.__version__,
+        "seed": SEED,
+        "load_start": load_average(),
+    }
+    print(f"load average at the start: {result['load_start']}", flush=True)
+
+    lines = [json.dumps(c).encode() for c in examples]
+    result["stages_examples"] = stages(policy, lines * max(1, args.sample // len(lines) // 4))
+    sample = [json.dumps(c).encode() for c in generated_cases(policy.schema, args.sample)]
+    result["stages_generated"] = stages(policy, sample)
+    print(json.dumps({k: result[k] for k in ("stages_examples", "stages_generated")}, indent=1))
+
+    example_file = folder / "examples.jsonl"
+    write_lines(example_file, itertools.islice(itertools.cycle(examples), args.example_lines))
+    generated_file = folder / "generated.jsonl"
+    write_lines(generated_file, generated_cases(policy.schema, args.cases))
+    small_file = folder / "generated-small.jsonl"
+    write_lines(small_file, generated_cases(policy.schema, args.baseline_cases))
+    out = folder / "out.jsonl"
+
+    runs: dict[str, dict[str, float]] = {}
+
+    def measure(name: str, cmd: str, batch: Path, workers: int) -> None:
+        runs[name] = {**run_batch(cmd, batch, out, workers), "load": load_average()}  # type: ignore[dict-item]
+        print(name, json.dumps(runs[name]), flush=True)
+
+    if args.baseline:
+        measure("examples, before, 1 worker", args.baseline, example_file, 1)
+    measure("examples, 1 worker", command, example_file, 1)
+    measure("examples, 2 workers", command, example_file, 2)
+    if args.baseline:
+        measure(
+            f"generated {args.baseline_cases:,}, before, 1 worker", args.baseline, small_file, 1
+        )
+    measure(f"generated {args.baseline_cases:,}, 1 worker", command, small_file, 1)
+    measure(f"generated {args.cases:,}, 1 worker", command, generated_file, 1)
+    measure(f"generated {args.cases:,}, 2 workers", command, generated_file, 2)
+    result["runs"] = runs
+    result["load_end"] = load_average()
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"batch-{stamp}.json").write_text(json.dumps(result, indent=1))
+    table = [
+        f"Run {stamp}, {dt.date.today()}; load average {result['load_start']} → "
+        f"{result['load_end']}",
+        "",
+        "| run | cases | wall s | CPU s | cases/s | µs/case | bytes/case | max RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in runs.items():
+        table.append(
+            f"| {name} | {r['cases']:,.0f} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
+            f"{r['cases_per_s']:,.0f} | {r['us_per_case']:,.0f} | {r['bytes_per_case']:,.0f} | "
+            f"{r['max_rss_mib']:.0f} |"
+        )
+    table += ["", "| stage (µs/case) | examples | generated |", "|---|---:|---:|"]
+    for key in result["stages_examples"]:
+        table.append(
+            f"| {key} | {result['stages_examples'][key]:,.3g} | "
+            f"{result['stages_generated'][key]:,.3g} |"
+        )
+    (args.out / f"batch-{stamp}.md").write_text("\n".join(table) + "\n")
+    print("\n".join(table))
+
+
+if __name__ == "__main__":
+    main()
