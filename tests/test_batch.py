@@ -57,8 +57,12 @@ def test_workers_give_the_same_decisions(
     alone = list(pack.evaluate_many(data))
     together = list(pack.evaluate_many(iter(data), workers=2))
     assert [
-        r.to_dict() if isinstance(r, Decision) else [str(p) for p in r.problems] for r in together
-    ] == [r.to_dict() if isinstance(r, Decision) else [str(p) for p in r.problems] for r in alone]
+        r.to_dict(detail="full") if isinstance(r, Decision) else [str(p) for p in r.problems]
+        for r in together
+    ] == [
+        r.to_dict(detail="full") if isinstance(r, Decision) else [str(p) for p in r.problems]
+        for r in alone
+    ]
 
 
 def test_the_cli_batch_from_json_lines(

@@ -203,8 +203,8 @@ def test_decisions_round_trip_through_cattrs_and_json(
     example: kspolicy.Policy, case: dict[str, Any], lang: str, explain: bool
 ) -> None:
     decision = example.evaluate(case, as_of="2026-01-01", lang=lang, explain=explain)
-    assert Decision.from_dict(decision.to_dict()) == decision
-    assert Decision.from_dict(json.loads(decision.to_json())) == decision
+    assert Decision.from_dict(decision.to_dict(detail="full")) == decision
+    assert Decision.from_dict(json.loads(decision.to_json(detail="full"))) == decision
 
 
 @given(case=cases)
