@@ -43,6 +43,19 @@ from . import decision as d
 JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 DECISION_SCHEMA_ID = "urn:kspolicy:schema:decision"
 
+# What a screened name's match says, in both forms (docs/screening.md).
+DESCRIPTIONS_SCREENING: dict[str, str] = {
+    "band": "For a name screened against an entities list: `match` or `possible`.",
+    "score": "For a screened name: how well it matched, from 0 to 1.",
+    "rule": "For a screened name: the rule of the comparison that decided.",
+    "evidence": "For a screened name: the evidence in words (tokens, alias, country).",
+    "source": "For a screened name: where the list comes from.",
+    "source_url": "For a screened name: the address the list was downloaded from.",
+    "sha256": "For a screened name: the sha256 of the file the list was imported from.",
+    "entry_sha256": "For a screened name: the sha256 of the entry that matched.",
+    "adjudication": "For a screened name: a reviewer's answer that decided it, if any.",
+}
+
 DESCRIPTIONS: dict[str, str] = {
     "Decision.headline": (
         "The outcome the decision is headed by (the scale the policy marks `headline`) "
@@ -149,6 +162,15 @@ DESCRIPTIONS: dict[str, str] = {
     "CompactMatch.fact": "The path of the fact that matched.",
     "CompactMatch.alias": "The alias of the entry that matched, or null when its key did.",
     "CompactMatch.value": "The fact's value, only when `facts` does not hold it.",
+    "CompactMatch.band": DESCRIPTIONS_SCREENING["band"],
+    "CompactMatch.score": DESCRIPTIONS_SCREENING["score"],
+    "CompactMatch.rule": DESCRIPTIONS_SCREENING["rule"],
+    "CompactMatch.evidence": DESCRIPTIONS_SCREENING["evidence"],
+    "CompactMatch.source": DESCRIPTIONS_SCREENING["source"],
+    "CompactMatch.source_url": DESCRIPTIONS_SCREENING["source_url"],
+    "CompactMatch.sha256": DESCRIPTIONS_SCREENING["sha256"],
+    "CompactMatch.entry_sha256": DESCRIPTIONS_SCREENING["entry_sha256"],
+    "CompactMatch.adjudication": DESCRIPTIONS_SCREENING["adjudication"],
 }
 
 _OUTCOME_VALUES: dict[str, Any] = {

@@ -270,13 +270,24 @@ class CompactRule:
 @attrs.frozen
 class CompactMatch:
     """A list entry a fact matched, in the compact form: as a match of the full form,
-    its `value` left out when it is the fact's value in `facts`."""
+    its `value` left out when it is the fact's value in `facts`. A screened name keeps
+    its evidence (band, score, rule, evidence, the list's source and hashes,
+    adjudication), as in the full form: that is what a reviewer acts on."""
 
     list: str
     entry: str
     fact: str
     alias: str | None = None
     value: str | None = None
+    band: str | None = None
+    score: float | None = None
+    rule: str | None = None
+    evidence: str | None = None
+    source: str | None = None
+    source_url: str | None = None
+    sha256: str | None = None
+    entry_sha256: str | None = None
+    adjudication: str | None = None
 
 
 @attrs.frozen
@@ -384,7 +395,24 @@ def _compact_match(match: Match, facts: Mapping[str, Any]) -> dict[str, Any]:
     out = {"list": match.list, "entry": match.entry, "fact": match.fact, "alias": match.alias}
     if facts.get(match.fact, _ABSENT) != match.value:
         out["value"] = match.value
+    for name in _SCREENING:
+        if getattr(match, name) is not None:
+            out[name] = getattr(match, name)
     return out
+
+
+# What a screened name's match says beyond the list and entry (docs/screening.md).
+_SCREENING = (
+    "band",
+    "score",
+    "rule",
+    "evidence",
+    "source",
+    "source_url",
+    "sha256",
+    "entry_sha256",
+    "adjudication",
+)
 
 
 _ABSENT = object()
@@ -400,6 +428,7 @@ def _from_compact(data: Mapping[str, Any]) -> Decision:
             str(m["fact"]),
             str(m["value"]) if m.get("value") is not None else str(facts.get(m["fact"], "")),
             m.get("alias"),
+            **{name: m[name] for name in _SCREENING if m.get(name) is not None},
         )
         for m in data["matched"]
     ]
