@@ -115,17 +115,17 @@ def test_possible_yields_an_open_question_with_the_evidence(tmp_path: Path) -> N
     )
     assert "weak alias HIT" in question.question
     (hit,) = decision.pending[0].matched
-    data = decision.to_dict()["pending"][0]["matched"][0]
+    data = decision.to_dict("full")["pending"][0]["matched"][0]
     assert data["band"] == "possible" and data["score"] == hit.score
     assert data["source"] == "test" and data["entry_sha256"] == hit.entry_sha256
-    assert kspolicy.Decision.from_dict(decision.to_dict()) == decision
+    assert kspolicy.Decision.from_dict(decision.to_dict("full")) == decision
 
 
 def test_codes_found_in_lists_keep_their_json(tmp_path: Path) -> None:
     """A code found in a codes list has no screening fields in its JSON."""
     pack = kspolicy.load()
     decision = pack.evaluate({"partners": [{"country": "CN"}]})
-    found = [m for r in decision.to_dict()["fired"] for m in r["matched"]]
+    found = [m for r in decision.to_dict("full")["fired"] for m in r["matched"]]
     assert found and all(set(m) == {"list", "entry", "fact", "value", "alias"} for m in found)
 
 

@@ -64,20 +64,32 @@ def test_decisions_gives_the_same_decision_as_the_library_with_an_id(
     response = served.client.post("/v1/decisions", params={"lang": "nl"}, json=case)
     assert response.status_code == 200, response.text
     body = response.json()
-    expected = pack.evaluate(case, lang="nl").to_dict()
+    expected = pack.evaluate(case, lang="nl").to_dict()  # compact, by default in both
+    assert body["format"] == expected["format"] == "compact/1"
+    assert (
+        body["fired"] == expected["fired"] and body["open_questions"] == expected["open_questions"]
+    )
     assert body["outcomes"] == expected["outcomes"] and body["possible"] == expected["possible"]
     assert body["policy"] == {**expected["policy"]}  # name, version, sha256, as_of
     assert body["policy"]["sha256"] == pack.sha256 and body["lang"] == "nl"
     assert len(body["id"]) == 36 and response.headers["x-decision-id"] == body["id"]
     assert body["audit"]["seq"] >= 0  # recorded: the service keeps an audit log
-    assert body["trace"] == []
+    full = served.client.post("/v1/decisions", params={"lang": "nl", "detail": "full"}, json=case)
+    assert full.json()["format"] == "full/1" and full.json()["trace"] == []
+    assert {k: v for k, v in full.json().items() if k not in ("id", "audit")} == {
+        **pack.evaluate(case, lang="nl").to_dict("full")
+    }
+    wrong = served.client.post("/v1/decisions", params={"detail": "everything"}, json=case)
+    assert wrong.status_code == 400 and wrong.json()["errors"][0]["path"] == "query.detail"
 
 
 def test_decisions_takes_as_of_and_explain_from_the_query(served: Served) -> None:
     case = case_json(DRONE)
     del case["as_of"]
     response = served.client.post(
-        "/v1/decisions", params={"as_of": "2025-03-01", "explain": "true"}, json=case
+        "/v1/decisions",
+        params={"as_of": "2025-03-01", "explain": "true", "detail": "full"},
+        json=case,
     )
     body = response.json()
     assert body["policy"]["as_of"] == "2025-03-01"
@@ -112,7 +124,7 @@ def test_explanations_come_as_html_markdown_or_text_by_accept(served: Served) ->
         ("text/html", "text/html", "<!DOCTYPE html>"),
         ("text/markdown", "text/markdown", "# Beslissing"),
         ("text/plain;q=0.9, image/png", "text/plain", "Contactpunt"),
-        ("*/*", "text/html", "<h1>"),
+        ("*/*", "text/html", "<h1"),
     ]:
         response = served.client.post(
             "/v1/explanations", params={"lang": "nl"}, json=case, headers={"Accept": accept}

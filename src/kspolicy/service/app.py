@@ -184,6 +184,14 @@ _LANG = QueryParameter(
     required=False,
     description="The language of titles, reasons and questions: one of the policy's.",
 )
+_DETAIL = QueryParameter(
+    name="detail",
+    required=False,
+    description=(
+        "compact (default): each fact, match and question once, rules by name; full:"
+        " with the policy's titles, reasons and questions (docs/decision-format.md)."
+    ),
+)
 _EXPLAIN = QueryParameter(
     name="explain",
     required=False,
@@ -244,6 +252,7 @@ async def decisions(
     as_of: Annotated[str | None, _AS_OF] = None,
     lang: Annotated[str | None, _LANG] = None,
     explain: Annotated[str | None, _EXPLAIN] = None,
+    detail: Annotated[str | None, _DETAIL] = None,
 ) -> Response[bytes]:
     """Decide one case."""
     service = _service(request)
@@ -251,9 +260,10 @@ async def decisions(
     day = core.query_date(as_of)
     language = core.query_language(snapshot, lang)
     trace = core.query_flag("explain", explain)
+    form = core.query_detail(detail)
     case = core.read_case(await _body(request, snapshot.policy.limits), snapshot.policy.limits)
     decision = core.decide(snapshot, case, as_of=day, lang=language, explain=trace)
-    body = core.decision_body(decision, core.new_id())
+    body = core.decision_body(decision, core.new_id(), form)
     place = await service.record(case, decision)
     if place is not None:
         body["audit"] = place

@@ -199,6 +199,22 @@ def query_flag(name: str, value: str | None) -> bool:
     )
 
 
+def query_detail(value: str | None) -> str:
+    """`detail`: `compact` (the default, what an embedding system reads) or `full`
+    (every text the policy gives; docs/decision-format.md)."""
+    if value is None or value == "compact":
+        return "compact"
+    if value == "full":
+        return "full"
+    raise problem(
+        "invalid-parameter",
+        "A query parameter is not valid",
+        400,
+        f"detail is compact or full, not {value!r}",
+        BadPlace("query.detail", "compact or full", None),
+    )
+
+
 # ---- the work -------------------------------------------------------------------------
 
 
@@ -225,9 +241,9 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def decision_body(decision: Decision, decision_id: str) -> dict[str, Any]:
-    """The decision's stable JSON form (eval/decision.py), with its id."""
-    return {"id": decision_id, **decision.to_dict()}
+def decision_body(decision: Decision, decision_id: str, detail: str = "compact") -> dict[str, Any]:
+    """The decision's stable JSON form (eval/decision.py) in a `detail`, with its id."""
+    return {"id": decision_id, **decision.to_dict(detail)}
 
 
 def questions_body(snapshot: Snapshot, decision: Decision, skip: frozenset[str]) -> dict[str, Any]:
