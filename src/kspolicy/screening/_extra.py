@@ -27,9 +27,9 @@ def _load() -> dict[str, Any]:
             from rapidfuzz.distance import Indel
         except ImportError as error:
             raise ScreeningUnavailable(
-                f"kspolicy.screening needs the optional libraries rapidfuzz and anyascii "
+                f"kspolicy.screening needs the libraries rapidfuzz and anyascii "
                 f"({error.name or 'one of them'} is missing): install them with "
-                f"pip install 'kspolicy[screening]'"
+                f"pip install 'kspolicy[screening]' (or pip install rapidfuzz anyascii)"
             ) from error
         _loaded["anyascii"] = anyascii
         _loaded["ratio"] = Indel.normalized_similarity
