@@ -16,13 +16,11 @@ import csv
 import datetime as dt
 import json
 import sys
-import tomllib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
-import tomli_w
 
 from ..diagnostics import KspolicyError, did_you_mean
 from ..eval.screen import Screened, screener
@@ -30,10 +28,7 @@ from ..lang.lists import Adjudication, Entry, NamedList, Ruling
 from ..lang.loader import default_policy_path
 from ..policy import Policy, load
 from ..version import __version__
-from . import audit, output
-
-ADJUDICATIONS = "ADJUDICATIONS"
-"""The name of the adjudications list `review` writes when a policy has none yet."""
+from . import audit, output, screen_adjudications
 
 
 @attrs.frozen
@@ -190,9 +185,16 @@ def review(
         at=moment,
         why=why,
     )
-    _append(file or adjudications_file(policy), answer)
+    record = None
     if audit_log is not None:
-        audit.append(audit_log, audit.adjudication_record(policy, answer, __version__, moment))
+        record = audit.adjudication_record(policy, answer, __version__, moment)
+        output.check_writable(audit_log)  # refused before the answer is written anywhere
+    log, audited = audit_log, record
+    screen_adjudications.add_answer(
+        file or adjudications_file(policy),
+        answer,
+        None if log is None or audited is None else lambda: audit.append(log, audited),
+    )
     return answer
 
 
@@ -215,28 +217,6 @@ def _entry(
     if hit is None:
         raise KspolicyError(f"{name} is no candidate on {named.name}: name the entry with --entry")
     return next(e for e in entries if e.key == hit.entry)
-
-
-def _append(path: Path, answer: Adjudication) -> None:
-    """Add an answer to an adjudications list file (made when missing), atomically."""
-    data: dict[str, Any] = {}
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise KspolicyError(f"cannot read the adjudications file {path}: {exc}") from None
-    names = [n for n, t in data.items() if isinstance(t, dict) and t.get("kind") == "adjudications"]
-    table = data.setdefault(names[0] if names else ADJUDICATIONS, {})
-    table.setdefault("kind", "adjudications")
-    table.setdefault("title", "Reviewers' answers to possible matches (kspolicy screen review)")
-    table["source"] = "kspolicy screen review"
-    table["retrieved"] = answer.at.date()
-    record = {k: v for k, v in attrs.asdict(answer).items() if v is not None}
-    table["entries"] = [*table.get("entries", []), record]
-    head = "# Written by `kspolicy screen review` (docs/screening.md, Adjudication).\n\n"
-    text = head + tomli_w.dumps(data)
-    # Written whole or not at all, into a folder that exists (tools/output.py).
-    output.write_bytes(path, text.encode("utf-8"))
 
 
 # ---- the command line -----------------------------------------------------------------
