@@ -135,6 +135,7 @@ def test_review_through_the_old_spelling_records_the_answer(
         ),
         (["screen", "--country", "CN"], "screen name: error: the following arguments are required"),
         (["screen", "batch"], "the following arguments are required: FILE"),
+        (["screen", "--json", "--batch"], "screen batch: error: the following arguments are"),
     ],
 )
 def test_bad_arguments_get_argparse_errors_naming_the_fix(

@@ -16,7 +16,7 @@ import csv
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -248,7 +248,7 @@ def respelled(argv: Sequence[str]) -> list[str]:
     at, batch = _first_word(rest), _batch_option(rest)
     if batch is not None:
         start, end, file = batch
-        return ["screen", "batch", *rest[:start], file, *rest[end:]]
+        return ["screen", "batch", *rest[:start], *([file] if file else []), *rest[end:]]
     if at is not None and rest[at] == "review":
         return ["screen", "review", *rest[:at], *rest[at + 1 :]]
     return ["screen", "name", *rest]
@@ -289,7 +289,7 @@ def _batch_option(rest: list[str]) -> tuple[int, int, str] | None:
                 return at, at + 1, value
             if at + 1 < len(rest):
                 return at, at + 2, rest[at + 1]
-            return None  # `--batch` with no file: argparse says so in `screen name`
+            return at, at + 1, ""  # no file: `screen batch` says it needs one
         at += 2 if _valued(word) else 1
     return None
 
@@ -301,7 +301,7 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date: write YYYY-MM-DD") from None
 
 
-def _said(what: str) -> Any:
+def _said(what: str) -> Callable[[str], str]:
     """An argument type refusing a blank text: `--by` and `--why` go into the record."""
 
     def said(text: str) -> str:
