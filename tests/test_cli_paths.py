@@ -39,13 +39,12 @@ GOOD: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("test",): [{}],  # the built-in pack, which has tests
     ("verify",): [{"log": "{log}", "checkpoint": "{checkpoint}", "public_key": "{key}.pub"}],
     ("replay",): [{"log": "{log}", "policy": "{policy}"}],
-    ("screen",): [
-        {"name": "Harbin Institute of Technology"},
-        {"batch": "{work}/names.csv"},
+    ("screen", "name"): [{"name": "Harbin Institute of Technology"}],
+    ("screen", "batch"): [{"batch": "{work}/names.csv"}],
+    ("screen", "review"): [
         {
-            "name": "review",
             "reviewed": "HIT",
-            "lists": "SEVEN_SONS",
+            "list_name": "SEVEN_SONS",
             "confirm": "",
             "by": "an officer",
             "why": "the partner's letterhead",

@@ -41,6 +41,34 @@ def test_heu_in_france_is_not_harbin_engineering_university() -> None:
     )
 
 
+def test_hit_is_no_match_for_huawei() -> None:
+    # Issue 14's closing note: HIT (Harbin Institute of Technology) was read off
+    # "Huawei Technologies" as h+i from Huawei and t from Technologies: a match in China,
+    # a possible match where the country was not given.
+    huawei = Entity("huawei", "Huawei", aliases=[Alias("Huawei Technologies")], countries=["CN"])
+    for country in ("CN", None):
+        for listed in ("Huawei Technologies Co., Ltd.", huawei):
+            m = compare("HIT", listed, country_a=country, country_b="CN")
+            assert m.band == "none", (country, listed, m)
+            assert m.evidence.rule != "acronym"
+
+
+@pytest.mark.parametrize(
+    ("short", "long", "country"),
+    [
+        ("NWPU", "Northwestern Polytechnical University", "CN"),
+        ("XJTU", "Xi'an Jiaotong University", "CN"),
+        ("KOMID", "Korea Mining Development Trading Corporation", "KP"),
+        ("AVIC", "Aviation Industry Corporation of China", "CN"),
+    ],
+)
+def test_a_word_gives_a_second_letter_where_three_give_their_initials(
+    short: str, long: str, country: str
+) -> None:
+    m = compare(short, long, country_a=country, country_b=country)
+    assert (m.band, m.evidence.rule) == ("match", "acronym")
+
+
 def test_beijing_university_of_aeronautics_and_astronautics_is_found() -> None:
     m = compare(
         "Beijing University of Aeronautics & Astronautics",

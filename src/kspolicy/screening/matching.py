@@ -205,29 +205,46 @@ def _align(a: Folded, b: Folded, at: float = _TOKEN_AT) -> list[tuple[int, int, 
     return aligned
 
 
+_INITIALS_WITH_A_SECOND_LETTER = 3
+"""The initials a reading needs where a word gives two letters (see `_acronym_of`)."""
+
+
 def _acronym_of(short: str, words: tuple[str, ...], optional: frozenset[str]) -> bool:
     """Whether `short` is read off `words`: each word gives its first letter and perhaps
     one more of its letters (`NWPU`: Northwestern Polytechnical University); small words
-    and the `optional` ones (`group`, `trading`) may give nothing."""
-    memo: dict[tuple[int, int], bool] = {}
+    and the `optional` ones (`group`, `trading`) may give nothing.
 
-    def go(i: int, j: int) -> bool:
+    A second letter from a word is allowed only where at least three words give their
+    initials: any word has letters to spare, so with two initials a short acronym can be
+    read off nearly any name of two words (`HIT` off Huawei Technologies: h and i from
+    Huawei, t from Technologies), while NWPU, AVIC and KOMID keep three initials.
+    """
+    # The most initials a reading of short[j:] off words[i:] can have; -1: none reads.
+    memo: dict[tuple[int, int], int] = {}
+
+    def go(i: int, j: int) -> int:
         if j == len(short):
-            return all(w in STOPWORDS or w in optional for w in words[i:])
+            return 0 if all(w in STOPWORDS or w in optional for w in words[i:]) else -1
         if i == len(words):
-            return False
+            return -1
         key = (i, j)
         if key not in memo:
             word = words[i]
-            ok = (word in STOPWORDS or word in optional) and go(i + 1, j)
-            if not ok and word[0] == short[j]:
-                ok = go(i + 1, j + 1)
-                if not ok and j + 1 < len(short) and short[j + 1] in word[1:]:
-                    ok = go(i + 1, j + 2)
-            memo[key] = ok
+            best = go(i + 1, j) if word in STOPWORDS or word in optional else -1
+            if word[0] == short[j]:
+                rest = go(i + 1, j + 1)
+                if rest >= 0:
+                    best = max(best, rest + 1)
+                if j + 1 < len(short) and short[j + 1] in word[1:]:
+                    rest = go(i + 1, j + 2)
+                    if rest >= 0:
+                        best = max(best, rest + 1)
+            memo[key] = best
         return memo[key]
 
-    return go(0, 0)
+    initials = go(0, 0)
+    # Every letter an initial, or enough initials that a second letter is no stretch.
+    return initials == len(short) or initials >= _INITIALS_WITH_A_SECOND_LETTER
 
 
 _LOOSE_ACRONYM = ACRONYM_OPTIONAL | GENERIC

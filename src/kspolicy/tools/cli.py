@@ -461,7 +461,8 @@ def _policy_options(command: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
+    # `screen NAME` and `screen --batch FILE`, as written before `screen` had steps.
+    args = _parser().parse_args(screen.respelled(sys.argv[1:] if argv is None else argv))
     # The library raises Python's recursion limit only while it works; printing a
     # decision explained 2,000 conditions deep (JSON, text) needs it too, and the command
     # owns its process, so it raises the limit once for the deepest limits it accepts.

@@ -16,24 +16,20 @@ import csv
 import datetime as dt
 import json
 import sys
-import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
-import tomli_w
 
 from ..diagnostics import KspolicyError, did_you_mean
 from ..eval.screen import Screened, screener
+from ..files import os_reason
 from ..lang.lists import Adjudication, Entry, NamedList, Ruling
 from ..lang.loader import default_policy_path
 from ..policy import Policy, load
 from ..version import __version__
-from . import audit, output
-
-ADJUDICATIONS = "ADJUDICATIONS"
-"""The name of the adjudications list `review` writes when a policy has none yet."""
+from . import audit, output, screen_adjudications
 
 
 @attrs.frozen
@@ -108,8 +104,10 @@ def read_batch(path: Path) -> Iterator[tuple[int, str, str | None]]:
     or JSON lines of objects with `name` (and `country`)."""
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KspolicyError(f"cannot read {path}: {exc}") from None
+    except OSError as exc:
+        raise KspolicyError(f"cannot read {path}: {os_reason(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise KspolicyError(f"cannot read {path}: byte {exc.start} is not UTF-8") from None
     if path.suffix.lower() == ".csv":
         rows = csv.DictReader(text.splitlines())
         if rows.fieldnames is None or "name" not in rows.fieldnames:
@@ -190,9 +188,16 @@ def review(
         at=moment,
         why=why,
     )
-    _append(file or adjudications_file(policy), answer)
+    record = None
     if audit_log is not None:
-        audit.append(audit_log, audit.adjudication_record(policy, answer, __version__, moment))
+        record = audit.adjudication_record(policy, answer, __version__, moment)
+        output.check_writable(audit_log)  # refused before the answer is written anywhere
+    log, audited = audit_log, record
+    screen_adjudications.add_answer(
+        file or adjudications_file(policy),
+        answer,
+        None if log is None or audited is None else lambda: audit.append(log, audited),
+    )
     return answer
 
 
@@ -217,68 +222,231 @@ def _entry(
     return next(e for e in entries if e.key == hit.entry)
 
 
-def _append(path: Path, answer: Adjudication) -> None:
-    """Add an answer to an adjudications list file (made when missing), atomically."""
-    data: dict[str, Any] = {}
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise KspolicyError(f"cannot read the adjudications file {path}: {exc}") from None
-    names = [n for n, t in data.items() if isinstance(t, dict) and t.get("kind") == "adjudications"]
-    table = data.setdefault(names[0] if names else ADJUDICATIONS, {})
-    table.setdefault("kind", "adjudications")
-    table.setdefault("title", "Reviewers' answers to possible matches (kspolicy screen review)")
-    table["source"] = "kspolicy screen review"
-    table["retrieved"] = answer.at.date()
-    record = {k: v for k, v in attrs.asdict(answer).items() if v is not None}
-    table["entries"] = [*table.get("entries", []), record]
-    head = "# Written by `kspolicy screen review` (docs/screening.md, Adjudication).\n\n"
-    text = head + tomli_w.dumps(data)
-    # Written whole or not at all, into a folder that exists (tools/output.py).
-    output.write_bytes(path, text.encode("utf-8"))
-
-
 # ---- the command line -----------------------------------------------------------------
+
+STEPS = ("name", "batch", "review")
+"""The subcommands of `kspolicy screen`."""
+
+# The options of the spellings `screen` had before it had subcommands that take a value
+# (to find the first word that is not an option's value): see `respelled`.
+_VALUED = (
+    "--country", "--batch", "--list", "--policy", "--as-of", "--entry", "--by", "--why",
+    "--file", "--audit",
+)  # fmt: skip
+
+
+def respelled(argv: Sequence[str]) -> list[str]:
+    """The command line with `kspolicy screen`'s short spellings written out, so that
+    argparse reads them: `screen NAME …` is `screen name NAME …`, `screen --batch FILE …`
+    is `screen batch FILE …`, and `review` after an option (`screen --policy DIR review
+    NAME …`) is `screen review --policy DIR NAME …`. Any other command line is returned
+    as it is. (A name that is one of the steps is screened with `screen name review`.)"""
+    words = list(argv)
+    if len(words) < 2 or words[0] != "screen" or words[1] in (*STEPS, "-h", "--help"):
+        return words
+    rest = words[1:]
+    at, batch = _first_word(rest), _batch_option(rest)
+    if batch is not None:
+        start, end, file = batch
+        return ["screen", "batch", *rest[:start], *([file] if file else []), *rest[end:]]
+    if at is not None and rest[at] == "review":
+        return ["screen", "review", *rest[:at], *rest[at + 1 :]]
+    return ["screen", "name", *rest]
+
+
+def _valued(word: str) -> bool:
+    """Whether an option, as written, takes the next word as its value (argparse reads a
+    unique prefix of an option as the option)."""
+    if "=" in word or not word.startswith("--"):
+        return False
+    return any(option.startswith(word) for option in _VALUED)
+
+
+def _first_word(rest: list[str]) -> int | None:
+    """Where the first word that is neither an option nor an option's value stands."""
+    at = 0
+    while at < len(rest):
+        word = rest[at]
+        if word == "--":
+            return at + 1 if at + 1 < len(rest) else None
+        if word.startswith("-") and len(word) > 1:
+            at += 2 if _valued(word) else 1
+            continue
+        return at
+    return None
+
+
+def _batch_option(rest: list[str]) -> tuple[int, int, str] | None:
+    """Where `--batch FILE` (or `--batch=FILE`) stands, and FILE: (start, end, file)."""
+    at = 0
+    while at < len(rest):
+        word = rest[at]
+        if word == "--":
+            return None
+        name, equals, value = word.partition("=")
+        if len(name) >= 4 and "--batch".startswith(name):
+            if equals:
+                return at, at + 1, value
+            if at + 1 < len(rest):
+                return at, at + 2, rest[at + 1]
+            return at, at + 1, ""  # no file: `screen batch` says it needs one
+        at += 2 if _valued(word) else 1
+    return None
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date: write YYYY-MM-DD") from None
+
+
+def _said(what: str) -> Callable[[str], str]:
+    """An argument type refusing a blank text: `--by` and `--why` go into the record."""
+
+    def said(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"say {what}; it is kept with the answer")
+        return text
+
+    return said
+
+
+class _OneList(argparse.Action):
+    """`--list LIST` of `screen review`, given once: an answer is about one list's entry."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if getattr(namespace, self.dest, None) is not None:
+            raise argparse.ArgumentError(
+                self, "give one list: an answer is about one entry of one list"
+            )
+        setattr(namespace, self.dest, values)
+
+
+_USAGE = """\
+%(prog)s name NAME [--country CC] [--list LIST] [--policy DIR] [--as-of DATE] [--json]
+       %(prog)s batch FILE [--list LIST] [--policy DIR] [--as-of DATE] [--json]
+       %(prog)s review NAME --list LIST (--confirm | --dismiss) --by WHO --why WHY ...
+       %(prog)s NAME ...  and  %(prog)s --batch FILE ...  (short forms)"""
 
 
 def register(commands: Any) -> None:
-    """Add `screen` (and `screen review`) to the command line's subcommands."""
+    """Add `screen` and its steps `name`, `batch` and `review` to the command line's
+    subcommands (cli.main passes its arguments through `respelled` first)."""
     parser = commands.add_parser(
         "screen",
         help="screen names against a policy's entity lists; `screen review` adjudicates",
+        usage=_USAGE,
         description="What a policy's entity lists say of a name: match, possible (with the "
-        "evidence), none, or not covered (docs/screening.md). `kspolicy screen review NAME "
-        "--list LIST --confirm|--dismiss --by WHO --why WHY` records a reviewer's answer.",
+        "evidence), none, or not covered (docs/screening.md). `kspolicy screen NAME` is "
+        "short for `kspolicy screen name NAME`, `kspolicy screen --batch FILE` for "
+        "`kspolicy screen batch FILE`.",
     )
-    parser.add_argument("name", nargs="?", metavar="NAME", help="the name to screen, or `review`")
-    parser.add_argument("reviewed", nargs="?", metavar="REVIEWED", help=argparse.SUPPRESS)
-    parser.add_argument("--country", metavar="CC", help="the name's country (ISO code)")
-    parser.add_argument("--batch", type=Path, metavar="FILE", help="names in CSV or JSON lines")
-    parser.add_argument("--list", action="append", default=[], dest="lists", metavar="LIST")
-    parser.add_argument("--policy", metavar="DIR", help="the policy (default: the built-in pack)")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, metavar="DATE")
-    parser.add_argument("--json", action="store_true", help="JSON lines instead of text")
-    review_options = parser.add_argument_group("screen review NAME")
-    answer = review_options.add_mutually_exclusive_group()
-    answer.add_argument("--confirm", action="store_true", help="it is the entity")
-    answer.add_argument("--dismiss", action="store_true", help="it is not the entity")
-    review_options.add_argument("--entry", help="the list entry (default: the best candidate)")
-    review_options.add_argument("--by", help="who reviewed")
-    review_options.add_argument("--why", help="why: what the reviewer checked")
-    review_options.add_argument("--file", type=Path, help="the adjudications list file")
-    review_options.add_argument("--audit", type=Path, metavar="LOG", help="also record it here")
+    # `prog`: the steps' usage starts `kspolicy screen review`, not the usage above.
+    steps = parser.add_subparsers(dest="step", metavar="STEP", required=True, prog=parser.prog)
+    one = steps.add_parser(
+        "name",
+        help="what each list says of one name",
+        description="What each entities list of the policy says of one name: match, "
+        "possible, none or not covered, with the entry and the evidence.",
+    )
+    one.add_argument("name", metavar="NAME", help="the name, in quotes if it has spaces")
+    one.add_argument("--country", metavar="CC", help="the name's country (ISO code)")
+    many = steps.add_parser(
+        "batch",
+        help="the same for each name of a file",
+        description="What each entities list of the policy says of each name of a file.",
+    )
+    many.add_argument(
+        "batch",
+        type=Path,
+        metavar="FILE",
+        help='CSV with columns name,country, or JSON lines of {"name": ..., "country": ...}',
+    )
+    for command in (one, many):
+        command.add_argument(
+            "--list",
+            action="append",
+            default=[],
+            dest="lists",
+            metavar="LIST",
+            help="only this list (again for more; default: every entities list)",
+        )
+        _policy_option(command)
+        command.add_argument(
+            "--as-of", type=_date, metavar="DATE", help="screen as on this date (default: today)"
+        )
+        command.add_argument("--json", action="store_true", help="JSON lines instead of text")
+    _review_parser(steps)
+
+
+def _policy_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--policy", type=Path, metavar="DIR", help="the policy (default: the built-in pack)"
+    )
+
+
+def _review_parser(steps: Any) -> None:
+    review_cmd = steps.add_parser(
+        "review",
+        help="record a reviewer's answer to a possible match",
+        description="Record that NAME is (--confirm) or is not (--dismiss) an entry of "
+        "LIST, who said so and why: in the policy's adjudications list, whose comments "
+        "and layout are kept, and with --audit in an audit log (docs/screening.md, "
+        "Adjudication). Later decisions use the answer; a dismissal holds while the "
+        "entry is unchanged.",
+    )
+    review_cmd.add_argument("reviewed", metavar="NAME", help="the name as it was screened")
+    review_cmd.add_argument(
+        "--list",
+        action=_OneList,
+        dest="list_name",
+        required=True,
+        metavar="LIST",
+        help="the entities list whose entry the answer is about",
+    )
+    answer = review_cmd.add_mutually_exclusive_group(required=True)
+    answer.add_argument("--confirm", action="store_true", help="the name is the entity")
+    answer.add_argument("--dismiss", action="store_true", help="the name is not the entity")
+    review_cmd.add_argument(
+        "--by", required=True, type=_said("who reviewed"), metavar="WHO", help="who reviewed"
+    )
+    review_cmd.add_argument(
+        "--why",
+        required=True,
+        type=_said("why: what was checked"),
+        metavar="WHY",
+        help="why: what the reviewer checked (kept with the answer)",
+    )
+    review_cmd.add_argument("--country", metavar="CC", help="the name's country (ISO code)")
+    review_cmd.add_argument(
+        "--entry", metavar="ENTRY", help="the list's entry (default: the best candidate)"
+    )
+    review_cmd.add_argument(
+        "--file",
+        type=Path,
+        metavar="FILE",
+        help="the adjudications list file (default: the policy's)",
+    )
+    review_cmd.add_argument(
+        "--audit", type=Path, metavar="LOG", help="also record the answer in this audit log"
+    )
+    _policy_option(review_cmd)
+    review_cmd.add_argument("--json", action="store_true", help="print the answer as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run `screen` or `screen review`; returns the exit code."""
-    if args.name == "review":
+    """Run `screen name`, `screen batch` or `screen review`; returns the exit code."""
+    if args.step == "review":
         return _review(args)
-    if (args.name is None) == (args.batch is None) or args.reviewed is not None:
-        sys.stderr.write("error: give one NAME (in quotes if it has spaces) or --batch FILE\n")
-        return 2
     policy = load(args.policy)
-    if args.batch is not None:
+    if args.step == "batch":
         for number, findings in screen_batch(
             policy, args.batch, lists=args.lists, as_of=args.as_of
         ):
@@ -307,34 +475,25 @@ def _print(findings: list[Finding], as_json: bool, prefix: str) -> None:
 
 
 def _review(options: argparse.Namespace) -> int:
-    missing = [
-        what
-        for what, given in (
-            ("the NAME reviewed", options.reviewed),
-            ("--list LIST, once", len(options.lists) == 1),
-            ("--confirm or --dismiss", options.confirm or options.dismiss),
-            ("--by WHO", options.by),
-            ("--why WHY", options.why),
-        )
-        if not given
-    ]
-    if missing:
-        sys.stderr.write(f"error: screen review needs {', '.join(missing)}\n")
-        return 2
     policy = load(options.policy)
+    where = options.file or adjudications_file(policy)
     answer = review(
         policy,
-        list_name=options.lists[0],
+        list_name=options.list_name,
         name=options.reviewed,
         ruling="confirmed" if options.confirm else "dismissed",
         by=options.by,
         why=options.why,
         country=options.country,
         entry=options.entry,
-        file=options.file,
+        file=where,
         audit_log=options.audit,
     )
-    where = options.file or adjudications_file(policy)
+    if options.json:
+        recorded = {k: v for k, v in attrs.asdict(answer).items() if v is not None}
+        recorded["at"] = answer.at.isoformat()
+        sys.stdout.write(json.dumps({"file": str(where), **recorded}, ensure_ascii=False) + "\n")
+        return 0
     sys.stdout.write(
         f"{where}: {answer.name} {answer.ruling} as {answer.entry} on {answer.list} "
         f"by {answer.by} (entry sha256 {answer.entry_sha256[:12]})\n"
