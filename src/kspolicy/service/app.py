@@ -41,12 +41,12 @@ from .. import __version__
 from ..diagnostics import KspolicyError, PolicyError
 from ..limits import DEFAULT, Limits
 from ..tools import audit
-from . import core, page
+from . import core, page, screening
 from .auditing import AuditWriter
 from .lines import line_groups
 from .metrics import MEDIA_TYPE as METRICS_TYPE
 from .metrics import Metrics
-from .models import Health, PolicyDescription, Questions, Reloaded
+from .models import Health, PolicyDescription, Questions, Reloaded, ScreenAnswer, ScreenRequest
 from .problems import MEDIA_TYPE as PROBLEM_TYPE
 from .problems import PREFIX, BadPlace, Problem, ProblemError, problem
 
@@ -64,6 +64,7 @@ ROUTES = (
     "/v1/questions",
     "/v1/explanations",
     "/v1/batch",
+    "/v1/screen",
     "/v1/policy",
     "/v1/policy/reload",
 )
@@ -502,6 +503,40 @@ async def _written(waiting: list[tuple[dict[str, Any], Any]]) -> bytes:
     return bytes(out)
 
 
+@post(
+    "/v1/screen",
+    summary="Screen names against the policy's lists",
+    description=(
+        "One or more names (each with its country when known, and a `ref` of yours, given"
+        " back) screened against the policy's entities lists (`lists`; default: all), as"
+        " a decision's `name matches LIST` and `kspolicy screen` screen them: per name,"
+        " the strongest answer (match, possible, not covered, none), its band and score,"
+        " and each list's finding with the entry, the evidence and the list's freshness."
+        " `as_of` is the date screened on (default: today)."
+    ),
+    responses=_PROBLEMS,
+    status_code=200,
+)
+async def screen_names(
+    request: Request[Any, Any, Any],
+    data: ScreenRequest,
+    as_of: Annotated[str | None, _AS_OF] = None,
+) -> ScreenAnswer:
+    """Screen names against the policy's entities lists."""
+    service = _service(request)
+    snapshot = service.holder.current
+    day = core.query_date(as_of) or dt.date.today()
+    # Litestar has read the body into `data` (within max_case_bytes); its JSON is read
+    # again only to name the fields the request does not have.
+    raw = json.loads(await request.body())
+    screening.check(snapshot, data, screening.unknown_fields(raw))
+    # Up to max_items names against lists of up to max_list_entries: off the event loop.
+    body = await asyncio.to_thread(screening.screen, snapshot, data, day)
+    for result in body["results"]:
+        service.metrics.screening(result["answer"])
+    return _json(body)  # type: ignore[return-value]  # documented as ScreenAnswer
+
+
 @get(
     "/v1/policy",
     summary="The policy served",
@@ -779,10 +814,27 @@ def _on_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[byt
 def _on_validation(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, ValidationException)
     places = []
+    body = False
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            where = f"{item.get('source', 'query')}.{item.get('key', '')}"
+            source, key = item.get("source", "query"), str(item.get("key", ""))
+            if source == "body":  # a JSON body of the wrong shape: its path, as for a case
+                body = True
+                where = "" if key == "data" else key
+            else:
+                where = f"{source}.{key}"
             places.append(BadPlace(where, str(item.get("message", "not valid")), None))
+    if body:
+        return _problem_response(
+            request,
+            Problem(
+                PREFIX + "invalid-request",
+                "The request does not fit",
+                400,
+                "the body does not have the request's shape; see errors and /openapi.json",
+                tuple(places),
+            ),
+        )
     return _problem_response(
         request,
         Problem(
@@ -797,6 +849,7 @@ def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]
     if status >= 500:  # never from bad input: log it, answer without internals
         LOG.error("server error", exc_info=exc)
     kind = {
+        400: "malformed-body",  # Litestar's reading of a JSON body
         404: "not-found",
         405: "method-not-allowed",
         413: "too-large",
@@ -919,6 +972,7 @@ def create_app(config: ServiceConfig) -> Litestar:
             questions,
             explanations,
             batch,
+            screen_names,
             policy,
             reload,
             healthz,
