@@ -1,16 +1,26 @@
 """The batch body's lines, read as they arrive (service/lines.py): joined across chunks,
-a line over the limit in its place as None, in memory bounded by the limit."""
+a line over the limit in its place as None, in memory bounded by the limit; and the
+batch's own limits (lines, bytes) on a real server, as problem lines at the end."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
 import tracemalloc
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
 
+import httpx
+import pytest
+import uvicorn
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kspolicy.service.app import ServiceConfig, asgi
 from kspolicy.service.lines import Line, line_groups
+
+from .test_service_support import free_port
 
 
 async def _chunks(parts: Iterable[bytes]) -> AsyncIterator[bytes]:
@@ -74,3 +84,51 @@ def test_any_chunking_gives_the_lines_of_the_whole_body(
         i += 1
     found = [line for group in _lines(parts, most) for line in group]
     assert found == [(n, line if len(line) <= most else None) for n, line in enumerate(lines, 1)]
+
+
+# ---- the batch limits on a real server ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small() -> Iterator[str]:
+    """The service with small batch limits (3 lines, 4,000 bytes), served by uvicorn on a
+    free port in a thread; its address."""
+    app, _ = asgi(ServiceConfig(max_batch_lines=3, max_batch_bytes=4_000))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        if server.started:
+            break
+        thread.join(0.05)
+    yield url
+    server.should_exit = True
+    thread.join(10)
+
+
+def _answer(url: str, content: Any) -> list[dict[str, Any]]:
+    response = httpx.post(f"{url}/v1/batch", content=content, timeout=30)
+    assert response.status_code == 200, response.text
+    return [json.loads(line) for line in response.text.splitlines()]
+
+
+def test_batch_over_its_lines_ends_with_a_problem_line(small: str) -> None:
+    out = _answer(small, b"{}\n" * 5)
+    assert [o["line"] for o in out] == [1, 2, 3, 4]
+    assert all("decision" in o for o in out[:3])
+    assert out[3]["problem"]["type"] == "urn:kspolicy:problem:too-large"
+    assert "max_batch_lines" in out[3]["problem"]["detail"]
+
+
+def test_batch_found_over_its_bytes_while_read_ends_with_a_problem_line(small: str) -> None:
+    # Sent in chunks, with no Content-Length: the limit is found while the body is read,
+    # after the answer has begun, so it is the answer's last line.
+    line = json.dumps({"institution": "x" * 900}).encode() + b"\n"
+    out = _answer(small, iter([line] * 6))
+    assert out[-1]["problem"]["type"] == "urn:kspolicy:problem:too-large"
+    assert "max_batch_bytes" in out[-1]["problem"]["detail"]
+    assert [o["line"] for o in out] == list(range(1, len(out) + 1)) and len(out) <= 5

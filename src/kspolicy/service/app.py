@@ -33,7 +33,7 @@ from litestar.exceptions import HTTPException, InternalServerException, Validati
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import Body, PathParameter, QueryParameter
 from litestar.response.streaming import ASGIStreamingResponse
 from litestar.types import Receive, Send
 
@@ -519,7 +519,7 @@ async def _written(waiting: list[tuple[dict[str, Any], Any]]) -> bytes:
 )
 async def screen_names(
     request: Request[Any, Any, Any],
-    data: ScreenRequest,
+    data: Annotated[ScreenRequest, Body()],  # its schema: the attrs model's
     as_of: Annotated[str | None, _AS_OF] = None,
 ) -> ScreenAnswer:
     """Screen names against the policy's entities lists."""
