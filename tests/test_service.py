@@ -229,6 +229,34 @@ def test_batch_answers_the_first_line_before_the_rest_is_sent(served: Served) ->
         assert answer.lines(1) == [] and answer.ended  # and nothing more
 
 
+def test_batch_client_gone_in_the_middle_of_its_body_is_no_server_error(
+    served: Served,
+) -> None:
+    first = json.dumps(case_json(DRONE)).encode() + b"\n"
+    log = served.log.read_text(encoding="utf-8")
+    before, before_gone = log.count("Traceback"), log.count("batch client disconnected")
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        sock.sendall(_chunk(first))
+        answer = _Chunked(sock)
+        answer.headers()
+        assert answer.lines(1)[0]["line"] == 1
+    # The client has gone with its body unfinished: the service notices, says so in its
+    # log (no traceback), and goes on serving.
+    gone = before_gone + 1
+    for _ in range(200):
+        if served.log.read_text(encoding="utf-8").count("batch client disconnected") >= gone:
+            break
+        served.client.get("/healthz")
+    log = served.log.read_text(encoding="utf-8")
+    assert log.count("batch client disconnected") == gone
+    assert log.count("Traceback") == before
+    assert served.client.post("/v1/batch", content=first).status_code == 200
+
+
 def test_batch_line_over_the_case_limit_is_a_problem_in_its_place(served: Served) -> None:
     case = json.dumps(case_json(DRONE))
     body = f"{case}\n{'x' * 1_100_000}\n{case}\n"  # max_case_bytes: 1,000,000
