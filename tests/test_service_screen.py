@@ -5,14 +5,22 @@ details for bad input, bounded by the documented limits, and counted in the metr
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import tomli_w
 
 import kspolicy
+from kspolicy.service import core, screening
+from kspolicy.service.models import ScreenName, ScreenRequest
+from kspolicy.service.problems import ProblemError
 from kspolicy.tools.screen import screen_name
 
+from .conftest import FIXTURES
 from .test_service_support import Served, shared
 
 PROBLEM = "application/problem+json"
@@ -92,9 +100,7 @@ def test_screen_says_where_each_list_comes_from_and_how_fresh_it_is(
     assert seven["stale"] is False and seven["max_age_days"] is None
     assert seven["source"] == pack.checked.lists["SEVEN_SONS"].source
     assert seven["entries"] == 7 and seven["matching"] == "graded"
-    finding = next(
-        f for f in body["results"][0]["findings"] if f["list"] == "SANCTIONED_PARTIES"
-    )
+    finding = next(f for f in body["results"][0]["findings"] if f["list"] == "SANCTIONED_PARTIES")
     assert finding["stale"] is True and "out of date" in finding["uncovered"]
     assert finding["source"] == sanctions["source"]
 
@@ -175,3 +181,23 @@ def test_screen_is_in_the_openapi_document_from_its_models(served: Served) -> No
     assert components["ScreenRequest"]["required"] == ["names"]
     assert "findings" in components["ScreenResult"]["properties"]
     assert {"400", "413", "422"} <= set(operation["responses"])
+
+
+def test_screen_with_a_policy_of_no_entities_list_says_so(tmp_path: Path) -> None:
+    # The work of the endpoint, without the server: a policy with nothing to screen
+    # against answers no name "none" (which would read as "not on any list").
+    shutil.copy(FIXTURES / "common" / "schema.pol", tmp_path / "schema.pol")
+    lists = tomllib.loads((FIXTURES / "common" / "lists" / "lists.toml").read_text("utf-8"))
+    codes = {name: table for name, table in lists.items() if table.get("kind") != "entities"}
+    (tmp_path / "lists.toml").write_text(tomli_w.dumps(codes), encoding="utf-8")
+    (tmp_path / "policy.pol").write_text(
+        'policy test version "1"\nimport "schema.pol"\nlists "lists.toml"\n', encoding="utf-8"
+    )
+    snapshot = core.make_snapshot(kspolicy.load(tmp_path), 1)
+    with pytest.raises(ProblemError) as refused:
+        screening.check(snapshot, ScreenRequest([ScreenName("Huawei")]))
+    assert refused.value.problem.status == 422
+    assert refused.value.problem.type == "urn:kspolicy:problem:no-lists"
+    with pytest.raises(ProblemError) as named:
+        screening.check(snapshot, ScreenRequest([ScreenName("Huawei")], ["SEVEN_SONS"]))
+    assert named.value.problem.errors[0].message.endswith("it has no entities list")
