@@ -257,6 +257,14 @@ def test_batch_client_gone_in_the_middle_of_its_body_is_no_server_error(
     assert served.client.post("/v1/batch", content=first).status_code == 200
 
 
+def test_batch_of_windows_lines_with_a_byte_order_mark_is_read_as_the_cli_reads_it(
+    served: Served,
+) -> None:
+    body = b"\xef\xbb\xbf{}\r\n{}\r\n"
+    out = [json.loads(line) for line in served.client.post("/v1/batch", content=body).text.split()]
+    assert [(o["line"], "decision" in o) for o in out] == [(1, True), (2, True)]
+
+
 def test_batch_line_over_the_case_limit_is_a_problem_in_its_place(served: Served) -> None:
     case = json.dumps(case_json(DRONE))
     body = f"{case}\n{'x' * 1_100_000}\n{case}\n"  # max_case_bytes: 1,000,000

@@ -385,6 +385,8 @@ async def batch(
         try:
             async for received in line_groups(chunks(), limit):
                 for number, raw in received:
+                    if number == 1 and raw is not None:
+                        raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark, as the CLI
                     if raw is not None and not raw.strip():
                         continue  # an empty line keeps its number, and gives no output
                     if number > most:
