@@ -11,6 +11,7 @@ import concurrent.futures
 import json
 import shutil
 import signal
+import socket
 import sys
 import threading
 import time
@@ -156,6 +157,149 @@ def test_batch_streams_json_lines_with_bad_lines_in_place(served: Served) -> Non
     assert out[2]["problem"]["status"] == 422
     assert out[2]["problem"]["errors"][0]["path"] == "partners[0].country"
     assert out[3]["decision"]["lang"] == "nl" and "audit" in out[3]["decision"]
+
+
+class _Chunked:
+    """The answer of a raw HTTP/1.1 connection, its chunked body read as it comes."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.raw = b""
+        self.body = b""
+        self.ended = False
+
+    def _more(self) -> None:
+        data = self.sock.recv(65536)  # socket timeout: the answer never came
+        if not data:
+            raise AssertionError("the service closed the connection")
+        self.raw += data
+
+    def headers(self) -> bytes:
+        while b"\r\n\r\n" not in self.raw:
+            self._more()
+        head, _, self.raw = self.raw.partition(b"\r\n\r\n")
+        return head
+
+    def lines(self, count: int) -> list[dict[str, Any]]:
+        """The next `count` lines of the body, waiting for them as long as the timeout."""
+        while self.body.count(b"\n") < count:
+            while b"\r\n" not in self.raw:
+                self._more()
+            size = int(self.raw.split(b"\r\n", 1)[0], 16)
+            while len(self.raw.split(b"\r\n", 1)[1]) < size + 2:
+                self._more()
+            data = self.raw.split(b"\r\n", 1)[1]
+            self.body += data[:size]
+            self.raw = data[size + 2 :]
+            self.ended = size == 0
+            if self.ended:
+                break
+        taken = self.body.split(b"\n")[:count]
+        self.body = b"\n".join(self.body.split(b"\n")[count:])
+        return [json.loads(line) for line in taken if line]
+
+
+def _chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+def test_batch_answers_the_first_line_before_the_rest_is_sent(served: Served) -> None:
+    # The client sends one line (cut in two chunks) and waits for its answer before it
+    # sends the rest: a service that reads the whole body first never answers, and the
+    # socket's timeout fails the test. The service keeps an audit log here, so the lines
+    # wait for their records in groups: a group never waits for lines not yet sent.
+    first = json.dumps(case_json(DRONE)).encode() + b"\n"
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /v1/batch?lang=nl HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        sock.sendall(_chunk(first[:40]))
+        sock.sendall(_chunk(first[40:]))
+        answer = _Chunked(sock)
+        assert answer.headers().startswith(b"HTTP/1.1 200")
+        (one,) = answer.lines(1)
+        assert one["line"] == 1 and one["decision"]["outcomes"]["verdict"] == "notify"
+        assert "audit" in one["decision"]
+        # Line 2 is empty (no answer), 3 is no JSON (its problem in place), 4 has no newline.
+        sock.sendall(_chunk(b"\n{not json\n" + first.rstrip()) + _chunk(b""))
+        three, four = answer.lines(2)
+        assert three["line"] == 3 and three["problem"]["status"] == 400
+        assert four["line"] == 4 and four["decision"]["outcomes"] == one["decision"]["outcomes"]
+        assert answer.lines(1) == [] and answer.ended  # and nothing more
+
+
+def test_batch_client_gone_in_the_middle_of_its_body_is_no_server_error(
+    served: Served,
+) -> None:
+    first = json.dumps(case_json(DRONE)).encode() + b"\n"
+    log = served.log.read_text(encoding="utf-8")
+    before, before_gone = log.count("Traceback"), log.count("batch client disconnected")
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        sock.sendall(_chunk(first))
+        answer = _Chunked(sock)
+        answer.headers()
+        assert answer.lines(1)[0]["line"] == 1
+    # The client has gone with its body unfinished: the service notices, says so in its
+    # log (no traceback), and goes on serving.
+    gone = before_gone + 1
+    for _ in range(200):
+        if served.log.read_text(encoding="utf-8").count("batch client disconnected") >= gone:
+            break
+        served.client.get("/healthz")
+    log = served.log.read_text(encoding="utf-8")
+    assert log.count("batch client disconnected") == gone
+    assert log.count("Traceback") == before
+    assert served.client.post("/v1/batch", content=first).status_code == 200
+
+
+def test_batch_of_windows_lines_with_a_byte_order_mark_is_read_as_the_cli_reads_it(
+    served: Served,
+) -> None:
+    body = b"\xef\xbb\xbf{}\r\n{}\r\n"
+    out = [json.loads(line) for line in served.client.post("/v1/batch", content=body).text.split()]
+    assert [(o["line"], "decision" in o) for o in out] == [(1, True), (2, True)]
+
+
+def test_batch_line_over_the_case_limit_is_a_problem_in_its_place(served: Served) -> None:
+    case = json.dumps(case_json(DRONE))
+    body = f"{case}\n{'x' * 1_100_000}\n{case}\n"  # max_case_bytes: 1,000,000
+    response = served.client.post("/v1/batch", content=body)
+    assert response.status_code == 200
+    out = [json.loads(line) for line in response.text.splitlines()]
+    assert [o["line"] for o in out] == [1, 2, 3]
+    problem = out[1]["problem"]
+    assert problem["status"] == 413 and problem["type"] == "urn:kspolicy:problem:too-large"
+    assert problem["line"] == 2 and "max_case_bytes" in problem["detail"]
+    assert problem["errors"] == [
+        {
+            "path": "",
+            "message": "the line is more than 1,000,000 bytes (max_case_bytes)",
+            "code": "KSP406",
+        }
+    ]
+    assert "decision" in out[0] and "decision" in out[2]
+
+
+def test_batch_announced_over_its_limit_gets_413_before_it_is_sent(served: Served) -> None:
+    # 64 MB announced, none sent: the service refuses at once (or the socket times out).
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-ndjson\r\nContent-Length: 64000001\r\n\r\n"
+        )
+        answer = b""
+        while b"}" not in answer:
+            answer += sock.recv(65536)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413") and b"application/problem+json" in head
+    problem = json.loads(body)
+    assert problem["type"] == "urn:kspolicy:problem:too-large"
+    assert "max_batch_bytes" in problem["detail"]
 
 
 def test_policy_describes_itself_with_the_case_json_schema(

@@ -26,6 +26,10 @@ curl -sS -X POST -H 'Content-Type: application/json' --data-binary "@$case_file"
 echo "== the explanation, as Markdown"
 curl -sS -X POST -H 'Content-Type: application/json' -H 'Accept: text/markdown' \
   --data-binary "@$case_file" "$url/v1/explanations?lang=nl"
+echo "== is this partner on one of the policy's lists (each list's source and freshness too)"
+curl -sS -X POST -H 'Content-Type: application/json' \
+  --data '{"names": [{"name": "Harbin Inst. of Technology", "country": "CN"}]}' \
+  "$url/v1/screen?as_of=2026-01-15"; echo
 echo "== many cases: JSON Lines in, JSON Lines out (a bad line answered in its place)"
 printf '%s\n{"partners": [{"country": "XX"}]}\n' "$(tr -d '\n' <"$case_file")" |
   curl -sS -X POST -H 'Content-Type: application/x-ndjson' --data-binary @- "$url/v1/batch"

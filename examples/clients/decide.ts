@@ -1,10 +1,16 @@
 // A TypeScript client of the kspolicy decision service (kspolicy serve), with no
 // dependencies: Node 18+ (global fetch), or Deno, or a browser.
 //
-//   npx tsx examples/clients/decide.ts http://127.0.0.1:8181
+//   cd examples/clients && npm ci && npx tsc -p .    # strict; writes dist/decide.js
+//   node examples/clients/dist/decide.js http://127.0.0.1:8181
 //
-// It asks for a decision, reads a problem-details answer (RFC 9457) when the case is
-// bad, and lists the questions that could still change the decision.
+// It asks for a decision (printed as JSON on the line `decision: {...}`), reads a
+// problem-details answer (RFC 9457) when the case is bad, lists the questions that
+// could still change the decision, and screens a partner's name against the policy's
+// lists. tests/test_service_clients.py runs it against the real service.
+
+// The little of Node's `process` used here, so that no @types/node is needed.
+declare const process: { argv: string[]; exit(code: number): never };
 
 type Case = Record<string, unknown>;
 
@@ -28,6 +34,23 @@ interface Decision {
 interface Questions {
   questions: { fact: string; text: string; kind: string; hint: string }[];
   summary: { headline: string; open_questions: number };
+}
+
+interface Finding {
+  list: string;
+  answer: "match" | "possible" | "none" | "not covered";
+  score: number | null;
+  entry: string | null;
+  evidence: string | null;
+  uncovered: string | null;
+  stale: boolean;
+}
+
+interface Screened {
+  policy: { name: string; version: string; sha256: string };
+  as_of: string;
+  lists: { name: string; source: string; retrieved: string | null; stale: boolean }[];
+  results: { name: string; ref: string | null; answer: Finding["answer"]; findings: Finding[] }[];
 }
 
 class ProblemError extends Error {
@@ -58,12 +81,23 @@ async function main(base: string): Promise<void> {
   };
   const decision = await post<Decision>(base, "/v1/decisions?lang=en&as_of=2026-01-15", drone);
   console.log(`decision ${decision.id} by ${decision.policy.name} ${decision.policy.version}`);
+  console.log(`decision: ${JSON.stringify(decision)}`);
   console.log("certain:", decision.outcomes);
   console.log("could still become:", decision.possible);
 
   const next = await post<Questions>(base, "/v1/questions?lang=en", drone);
   console.log(`${next.summary.headline}; ask next:`);
   for (const q of next.questions.slice(0, 3)) console.log(`  ${q.fact}: ${q.text} [${q.hint}]`);
+
+  const screened = await post<Screened>(base, "/v1/screen?as_of=2026-01-15", {
+    names: [{ name: "Harbin Inst. of Technology", country: "CN", ref: "partner-1" }],
+  });
+  for (const result of screened.results) {
+    console.log(`screened ${result.name} (${result.ref}): ${result.answer}`);
+    for (const f of result.findings) {
+      console.log(`  ${f.list}: ${f.answer}${f.entry ? `: ${f.entry}` : ""} (${f.evidence ?? f.uncovered ?? "-"})`);
+    }
+  }
 
   try {
     await post<Decision>(base, "/v1/decisions", { partners: [{ country: "XX" }], surprise: 1 });

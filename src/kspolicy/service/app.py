@@ -26,24 +26,27 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 import attrs
 from litestar import Litestar, Request, Response, get, post
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, InternalServerException, ValidationException
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.params import PathParameter, QueryParameter
-from litestar.response import Stream
+from litestar.params import Body, PathParameter, QueryParameter
+from litestar.response.streaming import ASGIStreamingResponse
+from litestar.types import Receive, Send
 
 from .. import __version__
 from ..diagnostics import KspolicyError, PolicyError
 from ..limits import DEFAULT, Limits
 from ..tools import audit
-from . import core, page
+from . import core, page, screening
 from .auditing import AuditWriter
+from .lines import line_groups
 from .metrics import MEDIA_TYPE as METRICS_TYPE
 from .metrics import Metrics
-from .models import Health, PolicyDescription, Questions, Reloaded
+from .models import Health, PolicyDescription, Questions, Reloaded, ScreenAnswer, ScreenRequest
 from .problems import MEDIA_TYPE as PROBLEM_TYPE
 from .problems import PREFIX, BadPlace, Problem, ProblemError, problem
 
@@ -61,6 +64,7 @@ ROUTES = (
     "/v1/questions",
     "/v1/explanations",
     "/v1/batch",
+    "/v1/screen",
     "/v1/policy",
     "/v1/policy/reload",
 )
@@ -222,13 +226,7 @@ async def _bounded(request: Request[Any, Any, Any], most: int, limit: str) -> by
     async for chunk in request.stream():
         size += len(chunk)
         if size > most:
-            raise problem(
-                "too-large",
-                "The body is too large",
-                413,
-                f"the body is more than {most:,} bytes (the limit {limit}, docs/service.md)",
-                BadPlace("", "too large", None),
-            )
+            raise _too_large(most, limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -334,8 +332,9 @@ async def explanations(
     description=(
         "JSON Lines in (one case a line), JSON Lines out, in input order, streamed as they"
         ' are decided: `{"line": N, "decision": {...}}`, or `{"line": N, "problem":'
-        " {...}}` for a bad line, in its place. Empty lines are skipped. Every line is"
-        " decided with the policy served when the request began."
+        " {...}}` for a bad line, in its place. Empty lines are skipped. The body is read"
+        " as it comes: each line is answered once it is read, before the rest arrives."
+        " Every line is decided with the policy served when the request began."
     ),
     responses=_PROBLEMS,
     status_code=200,
@@ -347,56 +346,152 @@ async def batch(
     as_of: Annotated[str | None, _AS_OF] = None,
     lang: Annotated[str | None, _LANG] = None,
     explain: Annotated[str | None, _EXPLAIN] = None,
-) -> Stream:
-    """Decide the cases of a JSON Lines body."""
+) -> LinesResponse:
+    """Decide the cases of a JSON Lines body, answering each line as it is read."""
     service = _service(request)
     snapshot = service.holder.current
     day = core.query_date(as_of)
     language = core.query_language(snapshot, lang)
     trace = core.query_flag("explain", explain)
     name = f"POST /v1/batch {request.scope.get('state', {}).get('request_id', '')}".strip()
+    most_bytes = service.config.max_batch_bytes
+    announced = request.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > most_bytes:  # refused before any is read
+        raise _too_large(most_bytes, "max_batch_bytes")
+    body_read = asyncio.Event()
 
-    # The body is read whole (within max_batch_bytes) before the answer starts: Litestar's
-    # streamed answer listens on the connection for a disconnect, which would take the
-    # request's own messages. The answer is streamed, line by line as each is decided.
-    body = await _bounded(request, service.config.max_batch_bytes, "max_batch_bytes")
+    async def chunks() -> AsyncIterator[bytes]:
+        """The body's chunks as they arrive, up to max_batch_bytes; then the reading ends."""
+        size = 0
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > most_bytes:
+                    raise _BatchTooLarge
+                yield chunk
+        except InternalServerException:  # the client went away: nobody reads the answer
+            LOG.info("batch client disconnected", extra={"fields": {"batch": name}})
+        finally:
+            body_read.set()
 
     async def lines() -> AsyncIterator[bytes]:
         limit = snapshot.policy.limits.max_case_bytes
         most = service.config.max_batch_lines
-        # With an audit log, lines wait for their records in groups: one fsync for many.
+        # With an audit log, lines wait for their records in groups: one fsync for many,
+        # but never for lines not yet received (the client may wait for these answers).
         group = 1 if service.writer is None else 32
         waiting: list[tuple[dict[str, Any], Any]] = []
         number = 0
-        for raw in body.split(b"\n"):
-            number += 1
-            if not raw.strip():
-                continue  # an empty line keeps its number, and gives no output
-            if number > most:
-                waiting.append((core.unreadable_line(number, f"more than {most:,} lines"), None))
-                break
-            if len(raw) > limit:
-                message = f"the line is more than {limit:,} bytes (max_case_bytes)"
-                waiting.append((core.unreadable_line(number, message), None))
-                continue
-            out, decision, case = core.batch_line(
-                snapshot, raw, number, as_of=day, lang=language, explain=trace
-            )
-            future = None
-            if decision is not None:
-                future = service.submit(case, decision, batch=(name, number))
-                service.metrics.decision(decision.headline.value if decision.headline else "none")
-            else:
-                service.metrics.error(out["problem"]["type"].removeprefix(PREFIX))
-            waiting.append((out, future))
-            if len(waiting) >= group:
-                yield await _written(waiting)
-                waiting = []
-                await asyncio.sleep(0)  # let other requests in between
+        try:
+            async for received in line_groups(chunks(), limit):
+                for number, raw in received:
+                    if number == 1 and raw is not None:
+                        raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark, as the CLI
+                    if raw is not None and not raw.strip():
+                        continue  # an empty line keeps its number, and gives no output
+                    if number > most:
+                        waiting.append(
+                            (
+                                core.too_large_line(
+                                    number, f"more than {most:,} lines (max_batch_lines)"
+                                ),
+                                None,
+                            )
+                        )
+                        yield await _written(waiting)
+                        return
+                    if raw is None:
+                        message = f"the line is more than {limit:,} bytes (max_case_bytes)"
+                        waiting.append((core.too_large_line(number, message), None))
+                        service.metrics.error("too-large")
+                    else:
+                        waiting.append(
+                            _decided(service, snapshot, raw, number, day, language, trace, name)
+                        )
+                    if len(waiting) >= group:
+                        yield await _written(waiting)
+                        waiting = []
+                        await asyncio.sleep(0)  # let other requests in between
+                if waiting:  # the lines received so far are answered before reading on
+                    yield await _written(waiting)
+                    waiting = []
+        except _BatchTooLarge:  # the answer has begun: the problem is its last line
+            message = f"the body is more than {most_bytes:,} bytes (max_batch_bytes): not read on"
+            waiting.append((core.too_large_line(number + 1, message), None))
+            service.metrics.error("too-large")
         if waiting:
             yield await _written(waiting)
 
-    return Stream(lines(), media_type="application/x-ndjson")
+    return LinesResponse(lines(), body_read)
+
+
+class _BatchTooLarge(Exception):
+    """The batch body passed max_batch_bytes after its answer began."""
+
+
+def _too_large(most: int, limit: str) -> ProblemError:
+    return problem(
+        "too-large",
+        "The body is too large",
+        413,
+        f"the body is more than {most:,} bytes (the limit {limit}, docs/service.md)",
+        BadPlace("", "too large", None),
+    )
+
+
+def _decided(
+    service: Service,
+    snapshot: core.Snapshot,
+    raw: bytes,
+    number: int,
+    day: dt.date | None,
+    language: str,
+    trace: bool,
+    name: str,
+) -> tuple[dict[str, Any], Any]:
+    """One line decided: its output, and its audit record's future (None: not recorded)."""
+    out, decision, case = core.batch_line(
+        snapshot, raw, number, as_of=day, lang=language, explain=trace
+    )
+    future = None
+    if decision is not None:
+        future = service.submit(case, decision, batch=(name, number))
+        service.metrics.decision(decision.headline.value if decision.headline else "none")
+    else:
+        service.metrics.error(out["problem"]["type"].removeprefix(PREFIX))
+    return out, future
+
+
+class LinesResponse(ASGIStreamingResponse):
+    """A streamed answer that starts while the request body is still being read.
+
+    Litestar's `Stream` listens for the client's disconnect from the start, and that
+    listening takes the request's own body messages: a streamed answer to a streamed
+    body cannot use it. This one listens only once the body is read (`body_read`), and
+    until then the body's reader notices a disconnect itself (`Request.stream`).
+    """
+
+    def __init__(self, lines: AsyncIterator[bytes], body_read: asyncio.Event) -> None:
+        super().__init__(iterator=lines, media_type="application/x-ndjson", status_code=200)
+        self.body_read = body_read
+
+    async def send_body(self, send: Send, receive: Receive) -> None:
+        """Send each group of lines as it is decided; stop when the client goes away."""
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._listen, group.cancel_scope, receive)
+            async for chunk in self.iterator:
+                data = chunk if isinstance(chunk, bytes) else chunk.encode()
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            group.cancel_scope.cancel()
+
+    async def _listen(self, scope: anyio.CancelScope, receive: Receive) -> None:
+        await self.body_read.wait()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                scope.cancel()
+                return
 
 
 async def _written(waiting: list[tuple[dict[str, Any], Any]]) -> bytes:
@@ -408,6 +503,40 @@ async def _written(waiting: list[tuple[dict[str, Any], Any]]) -> bytes:
             line["decision"]["audit"] = place
         out += core.dumps(line) + b"\n"
     return bytes(out)
+
+
+@post(
+    "/v1/screen",
+    summary="Screen names against the policy's lists",
+    description=(
+        "One or more names (each with its country when known, and a `ref` of yours, given"
+        " back) screened against the policy's entities lists (`lists`; default: all), as"
+        " a decision's `name matches LIST` and `kspolicy screen` screen them: per name,"
+        " the strongest answer (match, possible, not covered, none), its band and score,"
+        " and each list's finding with the entry, the evidence and the list's freshness."
+        " `as_of` is the date screened on (default: today)."
+    ),
+    responses=_PROBLEMS,
+    status_code=200,
+)
+async def screen_names(
+    request: Request[Any, Any, Any],
+    data: Annotated[ScreenRequest, Body()],  # its schema: the attrs model's
+    as_of: Annotated[str | None, _AS_OF] = None,
+) -> ScreenAnswer:
+    """Screen names against the policy's entities lists."""
+    service = _service(request)
+    snapshot = service.holder.current
+    day = core.query_date(as_of) or dt.date.today()
+    # Litestar has read the body into `data` (within max_case_bytes); its JSON is read
+    # again only to name the fields the request does not have.
+    raw = json.loads(await request.body())
+    screening.check(snapshot, data, screening.unknown_fields(raw))
+    # Up to max_items names against lists of up to max_list_entries: off the event loop.
+    body = await asyncio.to_thread(screening.screen, snapshot, data, day)
+    for result in body["results"]:
+        service.metrics.screening(result["answer"])
+    return _json(body)  # type: ignore[return-value]  # documented as ScreenAnswer
 
 
 @get(
@@ -687,10 +816,27 @@ def _on_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[byt
 def _on_validation(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, ValidationException)
     places = []
+    body = False
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            where = f"{item.get('source', 'query')}.{item.get('key', '')}"
+            source, key = item.get("source", "query"), str(item.get("key", ""))
+            if source == "body":  # a JSON body of the wrong shape: its path, as for a case
+                body = True
+                where = "" if key == "data" else key
+            else:
+                where = f"{source}.{key}"
             places.append(BadPlace(where, str(item.get("message", "not valid")), None))
+    if body:
+        return _problem_response(
+            request,
+            Problem(
+                PREFIX + "invalid-request",
+                "The request does not fit",
+                400,
+                "the body does not have the request's shape; see errors and /openapi.json",
+                tuple(places),
+            ),
+        )
     return _problem_response(
         request,
         Problem(
@@ -705,6 +851,7 @@ def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]
     if status >= 500:  # never from bad input: log it, answer without internals
         LOG.error("server error", exc_info=exc)
     kind = {
+        400: "malformed-body",  # Litestar's reading of a JSON body
         404: "not-found",
         405: "method-not-allowed",
         413: "too-large",
@@ -827,6 +974,7 @@ def create_app(config: ServiceConfig) -> Litestar:
             questions,
             explanations,
             batch,
+            screen_names,
             policy,
             reload,
             healthz,

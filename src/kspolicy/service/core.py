@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from .. import policy as facade
-from ..diagnostics import KSP401, ArgumentError, CaseError, CaseProblem, KspolicyError
+from ..diagnostics import KSP406, ArgumentError, CaseError, KspolicyError
 from ..eval import contract
 from ..eval.cases import parse_case, parse_date
 from ..eval.decision import Decision
@@ -389,9 +389,16 @@ def dumps(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
-def unreadable_line(number: int, message: str) -> dict[str, Any]:
-    """The output of a batch line that is no case at all (too long, say)."""
-    error = case_problem(CaseError([CaseProblem("", message, KSP401)]))
+def too_large_line(number: int, message: str) -> dict[str, Any]:
+    """The output of a batch line over a limit (`max_case_bytes`, the batch's lines or
+    bytes): a `too-large` problem in its place, as `/v1/decisions` answers such a case."""
+    error = problem(
+        "too-large",
+        "The line is too large",
+        413,
+        f"line {number}: {message}",
+        BadPlace("", message, KSP406.number),
+    )
     body = error.problem.to_dict()
     body["line"] = number
     return {"line": number, "problem": body}

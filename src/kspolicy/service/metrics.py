@@ -3,8 +3,9 @@
 Kept by hand rather than with a client library: four families, a lock, and the text
 format is a stable, documented one. `kspolicy_requests_total` (by method, route and
 status), `kspolicy_request_seconds` (a histogram, by route), `kspolicy_decisions_total`
-(by the headline's value), `kspolicy_errors_total` (by problem type), and the policy
-served (`kspolicy_policy_info`, `kspolicy_reloads_total`).
+(by the headline's value), `kspolicy_screenings_total` (names screened, by answer),
+`kspolicy_errors_total` (by problem type), and the policy served
+(`kspolicy_policy_info`, `kspolicy_reloads_total`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Metrics:
         self._lock = threading.Lock()
         self.requests: Counter[tuple[str, str, str]] = Counter()
         self.decisions: Counter[str] = Counter()
+        self.screenings: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.reloads: Counter[str] = Counter()
         self._buckets: defaultdict[str, list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
@@ -56,6 +58,11 @@ class Metrics:
         """Count a decision by its headline's value (`none` for a policy without one)."""
         with self._lock:
             self.decisions[headline or "none"] += 1
+
+    def screening(self, answer: str) -> None:
+        """Count a name screened, by its answer (match, possible, none, not covered)."""
+        with self._lock:
+            self.screenings[answer] += 1
 
     def error(self, kind: str) -> None:
         """Count a problem answered, by its type."""
@@ -101,6 +108,12 @@ class Metrics:
             ]
             for headline, n in sorted(self.decisions.items()):
                 out.append(f"kspolicy_decisions_total{_labels(headline=headline)} {n}")
+            out += [
+                "# HELP kspolicy_screenings_total Names screened, by answer.",
+                "# TYPE kspolicy_screenings_total counter",
+            ]
+            for answer, n in sorted(self.screenings.items()):
+                out.append(f"kspolicy_screenings_total{_labels(answer=answer)} {n}")
             out += [
                 "# HELP kspolicy_errors_total Problems answered, by type.",
                 "# TYPE kspolicy_errors_total counter",

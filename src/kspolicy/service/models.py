@@ -103,3 +103,103 @@ class Reloaded:
     sha256: str
     generation: int
     previous_sha256: str
+
+
+# ---- screening (POST /v1/screen) ----------------------------------------------------------
+
+
+@attrs.frozen
+class ScreenName:
+    """A name to screen: the name, its country (ISO 3166 alpha-2) when known, and the
+    caller's own reference for it (`ref`), given back with its result."""
+
+    name: str
+    country: str | None = None
+    ref: str | None = None
+
+
+@attrs.frozen
+class ScreenRequest:
+    """The body of `POST /v1/screen`: one or more names, and the entities lists of the
+    policy to screen them against (by name; absent: every entities list it has)."""
+
+    names: list[ScreenName]
+    lists: list[str] | None = None
+
+
+@attrs.frozen
+class ScreenedList:
+    """An entities list screened against: where it comes from, and how fresh it is on
+    the date screened (a `stale` list answers no name "none": "not covered")."""
+
+    name: str
+    title: str
+    source: str
+    source_url: str | None
+    sha256: str | None
+    retrieved: str | None
+    max_age_days: int | None
+    age_days: int | None
+    stale: bool
+    covers: list[str]
+    matching: Literal["graded", "exact"]
+    entries: int
+
+
+@attrs.frozen
+class ScreenFinding:
+    """What one list says of a name. `answer`: `match`, `possible` (for a person to
+    adjudicate), `none`, or `not covered` (the list cannot answer: `uncovered` says why).
+    `band` is the candidate's band (`none` when there is no candidate); `entry`, `score`,
+    `rule`, `alias` and `evidence` describe the candidate, `adjudication` a reviewer's
+    answer that settled it."""
+
+    list: str
+    source: str
+    retrieved: str | None
+    stale: bool
+    answer: Literal["match", "possible", "none", "not covered"]
+    band: Literal["match", "possible", "none"]
+    score: float | None
+    entry: str | None
+    entry_sha256: str | None
+    rule: str | None
+    alias: str | None
+    evidence: str | None
+    adjudication: str | None
+    uncovered: str | None
+    needs_country: bool
+
+
+@attrs.frozen
+class ScreenResult:
+    """One name's result over every list: the strongest answer and band (match, then
+    possible, then not covered, then none), the best score, and each list's finding."""
+
+    name: str
+    country: str | None
+    ref: str | None
+    answer: Literal["match", "possible", "none", "not covered"]
+    band: Literal["match", "possible", "none"]
+    score: float | None
+    findings: list[ScreenFinding]
+
+
+@attrs.frozen
+class PolicyRef:
+    """The policy that answered: its name, version and sha256."""
+
+    name: str
+    version: str
+    sha256: str
+
+
+@attrs.frozen
+class ScreenAnswer:
+    """The answer of `POST /v1/screen`: the policy, the date screened on, the lists
+    screened against, and a result per name, in the order of the request."""
+
+    policy: PolicyRef
+    as_of: str
+    lists: list[ScreenedList]
+    results: list[ScreenResult]
