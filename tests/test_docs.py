@@ -15,6 +15,8 @@ from .conftest import ROOT
 
 # What a reader of the repository has: these folders and the README.
 PUBLISHED = ["README.md", "CHANGELOG.md", "docs", "src", "examples", "policies"]
+# Installed, not written: what npm puts beside the clients is not the project's text.
+NOT_OURS = {"node_modules", "__pycache__"}
 # Notes that lived beside the repository, never in it.
 OUTSIDE = ("DESIGN.md", "DOMAIN.md", "STYLE.md", "/work/", "shared/")
 
@@ -24,7 +26,12 @@ def _published_files() -> list[str]:
     for name in PUBLISHED:
         path = ROOT / name
         found = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-        files += [str(p) for p in found if p.suffix in (".md", ".py", ".pol", ".toml", ".txt", "")]
+        files += [
+            str(p)
+            for p in found
+            if p.suffix in (".md", ".py", ".pol", ".toml", ".txt", "")
+            and NOT_OURS.isdisjoint(p.relative_to(ROOT).parts)
+        ]
     return files
 
 
