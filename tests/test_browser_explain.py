@@ -25,7 +25,7 @@ import pytest
 
 import kspolicy
 from kspolicy.render.document import to_html
-from kspolicy.render.explain import explain
+from kspolicy.render.explain import explain, label
 
 from .conftest import ROOT
 
@@ -229,7 +229,9 @@ def test_the_html_of_a_clear_case_fits_three_phone_screens_and_says_so_far_at_on
     assert decision.headline is not None and decision.headline.value == "clear"
     show(browser, page(pack, name, "en", tmp_path).as_uri(), PHONE, [])
     heading = browser.find_element("id", "decision")
-    assert f"could make this {decision.headline.could_become}" in heading.text
+    could = decision.headline.could_become or ""
+    meaning = label(pack.checked, "verdict", could, "en")
+    assert f"could raise this to “{meaning}” ({could})" in heading.text
     assert box(browser, "#decision")["bottom"] <= PHONE[1]
     assert box(browser, "#open")["bottom"] <= PHONE[1]
     assert box(browser, "#next")["top"] < PHONE[1] - 40

@@ -17,7 +17,7 @@ import pytest
 import kspolicy
 from kspolicy.eval.decision import Decision
 from kspolicy.render.document import Block, Fold, Heading, to_html, to_markdown, to_text
-from kspolicy.render.explain import SHOWN, explain, question_impact
+from kspolicy.render.explain import SHOWN, explain, label, question_impact
 from kspolicy.render.text import render_decision
 
 from .conftest import ROOT
@@ -60,9 +60,9 @@ def test_the_first_screen_of_a_clear_case_says_what_could_make_it_review(
     assert headline is not None and headline.value == "clear" and headline.provisional
     shown = first_screen(to_html(blocks, "t", "en"))
     count = len(headline.questions)
-    assert f"clear so far: {count} open questions could make this {headline.could_become}" in (
-        shown
-    )
+    meaning = label(pack.checked, "verdict", headline.could_become or "", "en")
+    could = f"“{meaning}” ({headline.could_become})"
+    assert f"(clear): {count} open questions could raise this to {could}" in shown
     assert f"Open questions ({len(decision.open_questions)})" in shown
     impact = question_impact(pack.checked, decision)
     raising = sorted(
@@ -72,7 +72,7 @@ def test_the_first_screen_of_a_clear_case_says_what_could_make_it_review(
     assert len(raising) > SHOWN
     assert all(q.question in shown for q in raising[:SHOWN])
     assert not any(q.question in shown for q in raising[SHOWN:])  # folded
-    assert f"{count - SHOWN} more questions could make this {headline.could_become}" in shown
+    assert f"{count - SHOWN} more questions could raise this to {could}" in shown
     assert shown.index("What to do next") < shown.index("Why (")
 
 

@@ -55,12 +55,20 @@ def test_an_empty_case_is_clear_only_so_far(pack: kspolicy.Policy) -> None:
     count = len(headline.questions)
     assert count > 1 and set(headline.questions) <= {q.fact for q in decision.open_questions}
     text = render_decision(decision, pack.checked.messages, pack.checked)
-    assert f"verdict: clear so far: {count} open questions could make this prohibited" in text
+    clear = "“No reporting duty: carry out the checks listed, if any” (clear)"
+    prohibited = "“A legal or institutional bar applies” (prohibited)"
+    phrase = f"so far {clear}: {count} open questions could raise this to {prohibited}"
+    assert f"verdict: {phrase}" in text
     heading = explained(pack, {}, "en").splitlines()[0]
-    assert heading.startswith("Decision: clear so far:") and "No reporting duty" not in heading
+    # "so far" before the label, and never the final form "clear — No reporting duty".
+    assert heading == f"Decision: {phrase}" and " — " not in heading
     dutch = pack.evaluate({}, as_of="2026-01-15", lang="nl")
     shown = render_decision(dutch, pack.checked.messages, pack.checked)
-    assert f"verdict: voorlopig clear: {count} open vragen kunnen dit prohibited maken" in shown
+    assert (
+        f"verdict: voorlopig “Geen meldingsplicht: voer de vermelde controles uit, als die er "
+        f"zijn” (clear): {count} open vragen kunnen dit verhogen tot “Een wettelijke of "
+        f"institutionele beperking geldt” (prohibited)"
+    ) in shown
 
 
 def test_the_drone_headline_says_what_could_raise_it_in_every_renderer(
@@ -69,7 +77,10 @@ def test_the_drone_headline_says_what_could_raise_it_in_every_renderer(
     decision = pack.evaluate(DRONES, lang="nl")
     assert decision.headline is not None and decision.headline.could_become == "review"
     count = len(decision.headline.questions)
-    phrase = f"voorlopig notify: {count} open vragen kunnen dit review maken"
+    phrase = (
+        f"voorlopig “Meld aan het contactpunt; controles volgen” (notify): {count} open "
+        f"vragen kunnen dit verhogen tot “Dien een aanvraag in bij de bevoegde commissie” (review)"
+    )
     facts, _ = pack.read_case(DRONES)
     blocks = explain(pack.checked, decision, case=facts)
     for rendered in (to_text(blocks), to_markdown(blocks), to_html(blocks, "t", "nl")):
@@ -80,9 +91,10 @@ def test_the_drone_headline_says_what_could_raise_it_in_every_renderer(
     assert main(argv) == 0
     assert f"<title>knowledge_security: {phrase}</title>" in out.read_text(encoding="utf-8")
     assert main(["eval", str(DRONES)]) == 0
-    assert f"verdict: notify so far: {count} open questions could make this review" in (
-        capsys.readouterr().out
-    )
+    assert (
+        f"verdict: so far “Tell the contact point; checks follow” (notify): {count} open "
+        f"questions could raise this to “Apply to the competent committee” (review)"
+    ) in capsys.readouterr().out
 
 
 def test_a_headline_nothing_can_raise_is_shown_as_it_is(pack: kspolicy.Policy) -> None:
@@ -112,7 +124,9 @@ def test_ask_ends_with_a_headline_that_says_so_far(
     case.write_text(DRONES.read_text())
     monkeypatch.setattr("sys.stdin", io.StringIO("q\n"))
     assert main(["ask", str(case), "--lang", "nl"]) == 0
-    assert "verdict: voorlopig notify:" in capsys.readouterr().out
+    assert "verdict: voorlopig “Meld aan het contactpunt; controles volgen” (notify):" in (
+        capsys.readouterr().out
+    )
 
 
 def test_a_third_language_lacking_the_headline_words_is_refused(tmp_path: Path) -> None:

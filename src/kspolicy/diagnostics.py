@@ -88,6 +88,9 @@ KSP301 = Code("KSP301", "missing-cite", "a rule that cites no source")
 KSP302 = Code("KSP302", "missing-because", "a rule that gives no reason")
 KSP303 = Code("KSP303", "missing-translation", "a text that lacks one of the policy's languages")
 KSP304 = Code("KSP304", "unused-define", "a definition that no rule uses")
+KSP305 = Code(
+    "KSP305", "greedy-quantifier", "an `any`/`all` whose body takes in a condition not about it"
+)
 
 # 4xx: case input
 KSP401 = Code("KSP401", "unreadable-case", "a case file that cannot be read or parsed")
@@ -145,6 +148,7 @@ CODES = _registry(
     KSP302,
     KSP303,
     KSP304,
+    KSP305,
     KSP401,
     KSP402,
     KSP403,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from ..diagnostics import KSP301, KSP302, KSP303, KSP304, Diagnostic, warning
+from ..diagnostics import KSP301, KSP302, KSP303, KSP304, KSP305, Diagnostic, warning
+from ..span import Span
 from . import checked as c
 from . import nodes as n
 
@@ -72,6 +73,84 @@ def unused_define(policy: c.Policy) -> Iterator[Diagnostic]:
             )
 
 
+def greedy_quantifier(policy: c.Policy) -> Iterator[Diagnostic]:
+    """KSP305: each `any`/`all` whose body, not in brackets, is an `or`/`and` with an
+    operand after the first that does not use the quantifier's variable.
+
+    A quantifier's body reaches as far right as it can (docs/language.md, "Conditions"),
+    so `any p in partners: p.country == CN or project.trl >= 7` asks the second test of
+    each partner, and is false for a project without partners whatever its `trl`:
+    `(any p in partners: p.country == CN) or project.trl >= 7` was most likely meant.
+    A body in brackets, `any p in partners: (... or ...)`, says the reading is wanted.
+    """
+    roots = [e for rule in policy.rules for e in (rule.when, *rule.unless)]
+    roots += [definition.expr for definition in policy.definitions.values()]
+    quantifiers = {
+        id(e.node): e for e in c.walk(roots) if isinstance(e, c.Quantifier) and _greedy(e)
+    }
+    for quantifier in sorted(quantifiers.values(), key=lambda q: q.node.span.start):
+        yield _greedy_warning(quantifier)
+
+
+def _greedy(quantifier: c.Quantifier) -> bool:
+    body = quantifier.body
+    # Brackets around the body leave it as it was but end the quantifier's span after
+    # the `)`: the only trace they leave in the tree.
+    if not isinstance(body, c.And | c.Or) or body.node.span.end != quantifier.node.span.end:
+        return False
+    return _swallowed(quantifier, body) is not None
+
+
+def _swallowed(quantifier: c.Quantifier, body: c.And | c.Or) -> c.Expr | None:
+    """The first operand after the first that does not use the quantifier's variable (a
+    nested quantifier never rebinds it: KSP209)."""
+    for operand in body.operands[1:]:
+        if not any(isinstance(e, c.Fact) and e.base == quantifier.var for e in c.walk([operand])):
+            return operand
+    return None
+
+
+def _greedy_warning(quantifier: c.Quantifier) -> Diagnostic:
+    body = quantifier.body
+    assert isinstance(body, c.And | c.Or)
+    operand = _swallowed(quantifier, body)
+    assert operand is not None
+    word = "or" if isinstance(body, c.Or) else "and"
+    source = body.node.span.source
+    # The span starts at the `or`/`and` before the operand, reaching over brackets around
+    # it (the operand's own span leaves them out), and ends with the body.
+    text, end = source.text, body.node.span.end
+    start = operand.node.span.start
+    while start > body.node.span.start and text[start - 1] in " \t\r\n(":
+        start -= 1
+    start += len(text[start:end]) - len(text[start:end].lstrip())
+    before = text[:start].rstrip()
+    spoken = before.endswith(word) and not _is_name_char(before[-len(word) - 1])
+    # Not `spoken`: a comment between the word and the operand; start at the operand.
+    taken = Span(source, len(before) - len(word) if spoken else start, end)
+    rest = _short(text[start:end])
+    head = f"{quantifier.kind} {quantifier.var} in {quantifier.collection.node.span.text}"
+    return warning(
+        KSP305,
+        f"`{_short(taken.text)}` is read as part of `{head}: ...`, "
+        f"though it does not use `{quantifier.var}`",
+        taken,
+        f"the body of `any`/`all` reaches as far right as it can. To end the quantifier "
+        f"before `{word}`, bracket it: `({head}: ...) {word} {rest}`; to keep this "
+        f"reading, bracket its body: `{head}: (... {word} {rest})`",
+    )
+
+
+def _is_name_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _short(text: str) -> str:
+    """Source text for a message: on one line, cut to 40 characters."""
+    flat = " ".join(text.split())  # white space at the ends goes too
+    return flat if len(flat) <= 40 else flat[:37] + "..."
+
+
 def _texts(policy: c.Policy) -> Iterator[n.Text]:
     if policy.title:
         yield policy.title
@@ -97,6 +176,7 @@ PASSES: tuple[Callable[[c.Policy], Iterator[Diagnostic]], ...] = (
     missing_because,
     missing_translation,
     unused_define,
+    greedy_quantifier,
 )
 
 

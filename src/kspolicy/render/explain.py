@@ -19,7 +19,7 @@ from ..eval.runtime import show
 from ..lang import checked as c
 from ..lang.schema import ListType, RecordType
 from .document import Block, Fold, Heading, Item, Items, Line, Para, Run, line
-from .labels import binder_label, field_label, list_title, so_far
+from .labels import binder_label, field_label, list_title, named, so_far
 
 _VERDICT_STYLE = {0: "good", 1: "warn"}
 
@@ -183,7 +183,7 @@ def _headline(policy: c.Policy, decision: Decision, w: dict[str, str]) -> Headin
     """The decision in one heading: never more than is known, since an open question
     could still raise it (the provisional form says how many could)."""
     headline = policy.headline
-    provisional = so_far(decision, policy.messages.get(decision.lang))
+    provisional = so_far(decision, policy.messages.get(decision.lang), policy)
     if provisional is not None:
         return Heading(1, line(f"{w['decision']}: ", Run(provisional, "warn")), "decision")
     if headline is not None and isinstance(decision.outcomes.get(headline), str):
@@ -247,8 +247,10 @@ def _open(policy: c.Policy, decision: Decision, w: dict[str, str]) -> list[Block
         blocks.append(Para(line(Run(w["final"], "good"))))
     headline = decision.headline
     folded = raising[SHOWN:]
-    if folded and headline is not None:
-        count, could = len(folded), headline.could_become
+    if folded and headline is not None and headline.could_become is not None:
+        count = len(folded)
+        words = policy.messages.get(decision.lang)
+        could = named(policy, headline.outcome, headline.could_become, words)
         summary = w["more_raising_one" if count == 1 else "more_raising"]
         blocks.append(
             Fold(

@@ -12,23 +12,42 @@ from ..lang.catalogue import Messages
 from ..lang.schema import ListType, RecordType
 
 
-def so_far(decision: Decision, words: Messages) -> str | None:
-    """The provisional headline, such as "clear so far: 3 open questions could make
-    this review"; None when no open question could raise the headline."""
+def so_far(decision: Decision, words: Messages, policy: c.Policy | None = None) -> str | None:
+    """The provisional headline, such as "so far “Tell the contact point; checks follow”
+    (notify): 3 open questions could raise this to “Apply to the competent committee”
+    (review)"; None when no open question could raise the headline.
+
+    Codes are named by their labels in the decision's language when the checked `policy`
+    is given and declares them (`headline.named`: the label, the code after it), so that
+    a Dutch sentence holds Dutch words; else, and for a code without a label, by the code.
+    """
     headline = decision.headline
     if headline is None or not headline.provisional or headline.could_become is None:
         return None
     count = len(headline.questions)
     key = "headline.so_far_one" if count == 1 else "headline.so_far"
-    return words[key].format(value=headline.value, count=count, could=headline.could_become)
+    value = named(policy, headline.outcome, headline.value, words)
+    could = named(policy, headline.outcome, headline.could_become, words)
+    return words[key].format(value=value, count=count, could=could)
 
 
-def headline_line(decision: Decision, words: Messages) -> str:
-    """The headline in one line: its code, or its provisional form; "" without one."""
+def named(policy: c.Policy | None, outcome: str, code: str, words: Messages) -> str:
+    """A code of an outcome as a sentence names it: its label in the words' language with
+    the code after it (`headline.named`), or the code when it has no label."""
+    found = policy.outcomes.get(outcome) if policy is not None else None
+    text = found.enum.labels.get(code) if found is not None else None
+    if text is None:
+        return code
+    return words["headline.named"].format(label=text.get(words.lang), code=code)
+
+
+def headline_line(decision: Decision, words: Messages, policy: c.Policy | None = None) -> str:
+    """The headline in one line: its code, or its provisional form (see `so_far`); ""
+    without one."""
     headline = decision.headline
     if headline is None:
         return ""
-    return so_far(decision, words) or headline.value
+    return so_far(decision, words, policy) or headline.value
 
 
 def binder_label(policy: c.Policy | None, binder: str, index: int, lang: str) -> str:

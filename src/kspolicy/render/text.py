@@ -65,7 +65,7 @@ def render_decision(
     lang = decision.lang
     info = decision.policy
     lines = [f"{words['decision']} ({info.name} {info.version}, {words['as_of']} {info.as_of})"]
-    provisional = so_far(decision, messages)
+    provisional = so_far(decision, messages, policy)
     headline = (
         (decision.headline.outcome, provisional)
         if decision.headline is not None and provisional is not None

@@ -305,7 +305,7 @@ def summary(snapshot: Snapshot, decision: Decision) -> dict[str, Any]:
             }
         )
     return {
-        "headline": headline_line(decision, words),
+        "headline": headline_line(decision, words, checked),
         "outcomes": outcomes,
         "open_questions": len(decision.open_questions),
     }
@@ -318,7 +318,7 @@ def explanation(snapshot: Snapshot, case: Mapping[str, Any], decision: Decision,
     blocks = explain(checked, decision, case=facts)
     if media == "text/html":
         words = checked.messages.get(decision.lang)
-        title = f"{snapshot.policy.name}: {headline_line(decision, words)}"
+        title = f"{snapshot.policy.name}: {headline_line(decision, words, checked)}"
         return to_html(blocks, title, decision.lang)
     if media == "text/markdown":
         return to_markdown(blocks)

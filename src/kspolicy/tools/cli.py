@@ -802,7 +802,7 @@ def _explain(args: argparse.Namespace) -> int:
     blocks = explain(policy.checked, decision, case=facts, why_not=args.why_not, full=args.full)
     if args.format == "html":
         words = policy.checked.messages.get(decision.lang)
-        title = f"{policy.name}: {headline_line(decision, words)}"
+        title = f"{policy.name}: {headline_line(decision, words, policy.checked)}"
         text = to_html(blocks, title, decision.lang)
     elif args.format == "md":
         text = to_markdown(blocks)

@@ -3,8 +3,8 @@
 Both versions decide every case of the corpus; the report lists, per case, the outcomes
 that rose or fell (or, for a set, the codes it gained and lost) and the rules that started
 or stopped firing, then totals per rule and per outcome. The comparison of two decisions
-is `reassess`'s (one comparison in the code base, not two): a scale moves `up` or `down`
-its scale, a set gains and loses codes.
+is `reassess.outcome_changes` (one comparison in the code base, not two): a scale moves
+`up` or `down` its scale, a set gains and loses codes.
 
 A corpus is case files (a folder of .toml/.json), a batch file (.jsonl or .csv), or the
 cases recorded in an audit log (a .jsonl whose lines are records with `case` and
@@ -32,7 +32,7 @@ from ..eval.cases import Unreadable, load_case_file
 from ..limits import DEFAULT, Limits
 from ..policy import Policy
 from . import batch, testing
-from .reassess import OutcomeChange, _outcome_changes
+from .reassess import OutcomeChange, outcome_changes
 
 CaseSource = tuple[str, Any, dt.date | str | None]
 """A case of the corpus: where it comes from, its data (or an `Unreadable`), its date."""
@@ -237,7 +237,7 @@ def diff(
         decisions = [old.evaluate(data, as_of=when), new.evaluate(data, as_of=when)]
         before, after = decisions
         moved = tuple(
-            _outcome_changes(new, before.to_dict()["outcomes"], after.to_dict()["outcomes"])
+            outcome_changes(new, before.to_dict()["outcomes"], after.to_dict()["outcomes"])
         )
         fired_before = list(dict.fromkeys(r.rule for r in before.fired))
         fired_after = list(dict.fromkeys(r.rule for r in after.fired))

@@ -103,7 +103,7 @@ def reassess(
     then, old_case = _recorded(before)
     decision = policy.evaluate(case, as_of=as_of, lang=lang or str(then.get("lang") or "en"))
     now = decision.to_dict(detail="full")
-    changes = _outcome_changes(policy, then.get("outcomes", {}), now["outcomes"])
+    changes = outcome_changes(policy, then.get("outcomes", {}), now["outcomes"])
     fired_then = {r["rule"] for r in then.get("fired", []) if isinstance(r, dict)}
     fired_now = {r.rule for r in decision.fired}
     if old_case is not None:
@@ -186,9 +186,15 @@ def _recorded(before: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     )
 
 
-def _outcome_changes(
+def outcome_changes(
     policy: Policy, then: Mapping[str, Any], now: Mapping[str, Any]
 ) -> list[OutcomeChange]:
+    """How the outcomes of two decisions differ, as their JSON gives them (`outcomes` of
+    `Decision.to_dict()`): one `OutcomeChange` per outcome whose value differs, in the
+    order the outcomes come (`then`'s first). A scale of `policy` moves `up` or `down`
+    its scale (`changed` for a code it does not rank); a set lists the codes it gained
+    and lost. `reassess` compares a recorded decision with today's by it, and `kspolicy
+    diff` two versions of a policy: one comparison in the code base."""
     changes = []
     outcomes = policy.checked.outcomes
     for name in dict.fromkeys([*then, *now]):
