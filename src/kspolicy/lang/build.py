@@ -9,7 +9,8 @@ keyed on all but the files' contents, and keeps the reader's `Observation`s: whe
 link led, what each list pattern found, which messages files exist, each file's sha256.
 It is used only when the file system answers every one of them as before (`unchanged`),
 so an edited import, list file or messages file, a new file a pattern finds, or a link
-pointed elsewhere builds the policy again. Only a policy without errors is kept, with
+pointed elsewhere builds the policy again (each file whose text is unchanged parsed no
+more: the entry keeps the parses too). Only a policy without errors is kept, with
 its warnings, so that a load from the cache reports what the first one did.
 """
 

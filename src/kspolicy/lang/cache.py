@@ -38,7 +38,9 @@ whole checked policy (`lang/build.py` decides what goes in and when it may be us
 Its key covers what a checked policy can depend on besides the files it was read from:
 the versions above and every source file of the layers that make it (`CHECKED_SOURCES`).
 Its unpickler may also make the checked policy's own classes (checked expressions, the
-schema's types, lists, the message catalogue), and dates and times, nothing else.
+schema's types, lists, the message catalogue), and dates and times, nothing else. A
+checked entry also holds the parses of its files (`parses_kept`): the trees the checked
+policy shares are pickled once, and a policy kept that way writes no parse entries.
 """
 
 from __future__ import annotations
