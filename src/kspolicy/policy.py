@@ -198,16 +198,41 @@ class Policy:
         # `depth` is the checker's measure of it, when known (lang/build.py).
         nesting = _nesting(checked) if depth is None else depth
         self._frames = Limits(max_depth=nesting).recursion_needed()
-        self._program: Program = compile_policy(checked, limits)
+        # Compiled when first asked for (`_program`), not here: a large policy compiles
+        # to hundreds of thousands of closures, which a load from the cache would spend
+        # a third of its time making and then having the collector scan (RESULTS.md,
+        # *Load*), and which a program that only checks, lists or explains never runs.
+        self._compiled: Program | None = None
+        self._compiling = threading.Lock()
+        self._compile_limits = limits  # the load's, whatever is later set on `limits`
         self._reader = CaseReader(checked.schema, limits)
         self._rule_names = tuple(rule.name for rule in checked.rules)
-        # For rule_statuses: the program's runner, and rule names by index.
-        self._statuses = self._program.runner.statuses
+        # For rule_statuses: rule names by index.
         self._name_of = self._rule_names.__getitem__
         self.limits = limits
         self.path: Path | None = None  # where it was loaded from (None: the built-in pack)
         self.root: Path | None = None  # the folder its files must lie in (None: its own)
         self.warnings: tuple[Diagnostic, ...] = tuple(diagnostics)
+
+    @property
+    def _program(self) -> Program:
+        """The compiled policy, compiled once, by the first thread that needs it."""
+        program = self._compiled
+        if program is None:
+            with self._compiling:
+                program = self._compiled
+                if program is None:
+                    # As a load did: the collector paused over the closures it makes,
+                    # and (only when the host's limit is short of them) the frames that
+                    # the deepest condition needs; both restored.
+                    with _collector_paused():
+                        if self._frames > sys.getrecursionlimit():
+                            with _frames(self._frames):
+                                program = compile_policy(self._checked, self._compile_limits)
+                        else:
+                            program = compile_policy(self._checked, self._compile_limits)
+                    self._compiled = program
+        return program
 
     @property
     def name(self) -> str:
@@ -294,13 +319,14 @@ class Policy:
         else:
             day = case_as_of or _today()
         given = Facts(facts)
-        if self._program.bound:
-            check_bindings(self._program, given)  # before the runner, which would hang
+        program = self._program
+        if program.bound:
+            check_bindings(program, given)  # before the runner, which would hang
         if self._frames > sys.getrecursionlimit():
             with _frames(self._frames):
-                fired, pending = self._statuses(given, day)
+                fired, pending = program.runner.statuses(given, day)
         else:
-            fired, pending = self._statuses(given, day)
+            fired, pending = program.runner.statuses(given, day)
         name_of = self._name_of
         # In policy order: rules grouped under a shared condition are found out of order,
         # in ascending runs, which sorted() merges fast. (map and sorted run in C: with

@@ -9,7 +9,8 @@ keyed on all but the files' contents, and keeps the reader's `Observation`s: whe
 link led, what each list pattern found, which messages files exist, each file's sha256.
 It is used only when the file system answers every one of them as before (`unchanged`),
 so an edited import, list file or messages file, a new file a pattern finds, or a link
-pointed elsewhere builds the policy again. Only a policy without errors is kept, with
+pointed elsewhere builds the policy again (each file whose text is unchanged parsed no
+more: the entry keeps the parses too). Only a policy without errors is kept, with
 its warnings, so that a load from the cache reports what the first one did.
 """
 
@@ -24,7 +25,14 @@ import attrs
 from ..diagnostics import KSP133, Diagnostic, sorted_diagnostics
 from ..limits import DEFAULT, Limits
 from . import checked as c
-from .cache import checked_key, read_checked, write_checked
+from .cache import (
+    checked_key,
+    kept_parses,
+    parses_kept,
+    read_checked,
+    write_checked,
+    write_parses,
+)
 from .checker import Checker
 from .lints import lint
 from .listfile import unread_lists
@@ -43,13 +51,21 @@ class Built:
 def build(path: Path, limits: Limits = DEFAULT, root: Path | None = None) -> Built:
     """The policy at `path` (a folder or a .pol file) read, checked and linted."""
     key = checked_key(_described(path, limits, root))
-    if key is not None:
-        found = _reusable(read_checked(key))
-        if found is not None:
-            return found
-    built, observed = _build(path, limits, root)
-    if key is not None and built.checked is not None:
-        write_checked(key, (built.checked, built.diagnostics, built.depth, observed))
+    if key is None:
+        return _build(path, limits, root)[0]
+    entry = read_checked(key)
+    found = _reusable(entry)
+    if found is not None:
+        return found
+    # The entry's parses are kept in it (cache.parses_kept): written once, with the
+    # checked policy that holds the same trees; a stale entry still gives its files'.
+    with parses_kept(kept_parses(entry[4]) if _shaped(entry) else ()) as kept:
+        built, observed = _build(path, limits, root)
+    if built.checked is not None:
+        value = (built.checked, built.diagnostics, built.depth, observed, tuple(kept.parses))
+        if write_checked(key, value):
+            return built
+    write_parses(kept.fresh)
     return built
 
 
@@ -61,11 +77,15 @@ def _described(path: Path, limits: Limits, root: Path | None) -> str:
     return "\0".join([*where, repr(limits)])
 
 
+def _shaped(entry: Any) -> bool:
+    return isinstance(entry, tuple) and len(entry) == 5
+
+
 def _reusable(entry: Any) -> Built | None:
     """The entry's policy when it has the expected shape and its files are unchanged."""
-    if not (isinstance(entry, tuple) and len(entry) == 4):
+    if not _shaped(entry):
         return None
-    checked, diagnostics, depth, observed = entry
+    checked, diagnostics, depth, observed, _ = entry
     if not (
         isinstance(checked, c.Policy)
         and isinstance(diagnostics, list)

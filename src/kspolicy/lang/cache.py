@@ -38,7 +38,9 @@ whole checked policy (`lang/build.py` decides what goes in and when it may be us
 Its key covers what a checked policy can depend on besides the files it was read from:
 the versions above and every source file of the layers that make it (`CHECKED_SOURCES`).
 Its unpickler may also make the checked policy's own classes (checked expressions, the
-schema's types, lists, the message catalogue), and dates and times, nothing else.
+schema's types, lists, the message catalogue), and dates and times, nothing else. A
+checked entry also holds the parses of its files (`parses_kept`): the trees the checked
+policy shares are pickled once, and a policy kept that way writes no parse entries.
 """
 
 from __future__ import annotations
@@ -49,16 +51,18 @@ import errno
 import hashlib
 import hmac
 import io
+import operator
 import os
 import pickle
 import secrets
 import stat
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import attrs
 import lark
@@ -110,7 +114,7 @@ MAX_ENTRY_BYTES = 512 * 1024 * 1024
 its size, and a policy file is at most 5 MB)."""
 
 _MAGIC = b"kspolicy parse cache 2\n"
-_CHECKED_MAGIC = b"kspolicy checked cache 1\n"
+_CHECKED_MAGIC = b"kspolicy checked cache 2\n"
 _MAC_SIZE = hashlib.sha256().digest_size
 _SECRET_SIZE = 32
 _SECRET_NAME = "cache.key"
@@ -154,6 +158,47 @@ def secret_dir() -> Path:
     return Path(base) / "kspolicy"
 
 
+Parsed: TypeAlias = tuple[str, n.Module, list[Diagnostic]]
+"""A parse as an entry holds it: the entry's name (its key), the tree, the diagnostics."""
+
+
+@attrs.define
+class Kept:
+    """The parses of one load, kept for its checked entry (see `parses_kept`)."""
+
+    parses: list[Parsed] = attrs.Factory(list)  # every file's, in reading order
+    fresh: list[Parsed] = attrs.Factory(list)  # those parsed now, found in no entry
+    seed: dict[str, tuple[n.Module, list[Diagnostic]]] = attrs.Factory(dict)
+
+
+class _Keeping(threading.local):
+    kept: Kept | None = None
+
+
+_keeping = _Keeping()
+
+
+@contextmanager
+def parses_kept(seed: Iterable[Parsed] = ()) -> Iterator[Kept]:
+    """While it lasts (in this thread), `parse_cached` writes no entry of its own: every
+    parse it makes or reads is kept, for the caller to store inside its checked entry.
+
+    A checked policy holds the syntax trees it was checked from, so pickling the parses
+    apart pickled them twice: writing the cache took most of a cold load's time again
+    (RESULTS.md, *Load*). Stored in the same pickle, the trees are written once. `seed`
+    holds the parses an earlier checked entry kept, one whose files have since changed
+    (a list file edited): each file whose text is unchanged is taken from it, as from
+    its own entry, for its name is the same key. What the caller cannot store (a policy
+    with errors is never kept) it writes with `write_parses(kept.fresh)`.
+    """
+    kept = Kept(seed={name: (module, diagnostics) for name, module, diagnostics in seed})
+    outer, _keeping.kept = _keeping.kept, kept
+    try:
+        yield kept
+    finally:
+        _keeping.kept = outer
+
+
 def parse_cached(
     source: Source, max_depth: int, max_item_chars: int = DEFAULT.max_item_chars
 ) -> tuple[n.Module, list[Diagnostic]]:
@@ -163,14 +208,47 @@ def parse_cached(
     if folder is None or secret is None or _sources_fingerprint() is None:
         return parse_module(source, max_depth, max_item_chars)
     name = f"parse-{_key(source, max_depth, max_item_chars)}.pickle"
+    kept = _keeping.kept
+    found = None if kept is None else kept.seed.get(name)
+    if found is None:
+        with _trusted_dir(folder) as fd:
+            found = None if fd is None else _read(fd, name, secret)
+            if found is None:
+                found = parse_module(source, max_depth, max_item_chars)
+                if kept is not None:
+                    kept.fresh.append((name, *found))
+                elif fd is not None:
+                    _write(fd, name, secret, found)
+    if kept is not None:
+        kept.parses.append((name, *found))
+    return found
+
+
+def write_parses(parses: Iterable[Parsed]) -> None:
+    """Write each parse to an entry of its own (those `parses_kept` kept and no checked
+    entry holds); silently not, when it cannot be."""
+    folder = cache_dir()
+    secret = None if folder is None else _secret()
+    if folder is None or secret is None:
+        return
     with _trusted_dir(folder) as fd:
-        found = None if fd is None else _read(fd, name, secret)
-        if found is not None:
-            return found
-        parsed = parse_module(source, max_depth, max_item_chars)
         if fd is not None:
-            _write(fd, name, secret, parsed)
-        return parsed
+            for name, module, diagnostics in parses:
+                _write(fd, name, secret, (module, diagnostics))
+
+
+def kept_parses(entry: object) -> tuple[Parsed, ...]:
+    """The parses a checked entry's value holds (`parses_kept`), those of the right shape."""
+    if not isinstance(entry, tuple):
+        return ()
+    return tuple(
+        (name, module, diagnostics)
+        for name, module, diagnostics in (p for p in entry if isinstance(p, tuple) and len(p) == 3)
+        if isinstance(name, str)
+        and name.startswith("parse-")
+        and isinstance(module, n.Module)
+        and isinstance(diagnostics, list)
+    )
 
 
 def checked_key(what: str) -> str | None:
@@ -200,15 +278,17 @@ def read_checked(key: str) -> Any:
         return None
 
 
-def write_checked(key: str, value: object) -> None:
-    """Store `value` under `key`, for `read_checked`; silently not, when it cannot be."""
+def write_checked(key: str, value: object) -> bool:
+    """Store `value` under `key`, for `read_checked`; whether it was (silently not, when
+    it cannot be)."""
     folder = cache_dir()
     secret = None if folder is None else _secret()
     if folder is None or secret is None:
-        return
+        return False
     with _trusted_dir(folder) as fd:
-        if fd is not None:
-            _write_payload(fd, f"checked-{key}.pickle", secret, value, _CHECKED_MAGIC)
+        if fd is None:
+            return False
+        return _write_payload(fd, f"checked-{key}.pickle", secret, value, _CHECKED_MAGIC)
 
 
 def _versions() -> str:
@@ -554,31 +634,48 @@ def _by_init() -> dict[type, Any]:
 
 
 def _by_calling(cls: type, names: tuple[str, ...]) -> Any:
+    # The fields are read by `attrgetter`, in C: this runs once per object pickled, and
+    # a generator over the names cost most of the time to write a checked entry.
+    if not names:
+
+        def reduce_none(value: object) -> tuple[type, tuple[object, ...]]:
+            return cls, ()
+
+        return reduce_none
+    getter = operator.attrgetter(*names)
+    if len(names) == 1:
+
+        def reduce_one(value: object) -> tuple[type, tuple[object, ...]]:
+            return cls, (getter(value),)
+
+        return reduce_one
+
     def reduce(value: object) -> tuple[type, tuple[object, ...]]:
-        return cls, tuple(getattr(value, name) for name in names)
+        return cls, getter(value)
 
     return reduce
 
 
-def _write_payload(folder: int, name: str, secret: bytes, value: object, magic: bytes) -> None:
+def _write_payload(folder: int, name: str, secret: bytes, value: object, magic: bytes) -> bool:
     try:
         payload = _dumps(value, magic)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        return  # something unpicklable in a tree: this file is not cached
+        return False  # something unpicklable in a tree: this file is not cached
     data = magic + _mac(secret, name, payload, magic) + payload
     try:
         # Written whole to a new private file, then renamed: a reader never sees half an entry.
         temporary = _write_temporary(folder, data, "." + name.split("-", 1)[0] + "-")
     except OSError:
-        return
+        return False
     try:
         os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
     except OSError:
         with suppress(OSError):
             os.unlink(temporary, dir_fd=folder)
-        return
+        return False
     kind = name.split("-", 1)[0] + "-"
     _prune(folder, kind, KEEP if kind == "parse-" else KEEP_CHECKED)
+    return True
 
 
 def _prune(folder: int, kind: str = "parse-", keep: int | None = None) -> None:
