@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import kspolicy
-from kspolicy.lsp import features, words
+from kspolicy.lsp import features, options, words
 from kspolicy.lsp.project import Project, Snapshot, read_anchors
 
 REPO = Path(__file__).resolve().parents[1]
@@ -251,3 +251,74 @@ def test_every_anchor_passage_is_quoted_from_the_packs_documentation() -> None:
         assert f"### {table['title']} (" in docs, name
         for passage in table["text"].strip().split("\n\n"):
             assert " ".join(passage.strip("“”").split()) in docs, name
+
+
+# ---- the server's settings -----------------------------------------------------------
+
+
+def test_settings_give_limits_over_the_command_lines() -> None:
+    settings = options.read_settings({"limits": {"max_rules": 50000, "max_depth": 8.0}})
+    assert settings.problems == ()
+    limits = options.limits_over(kspolicy.Limits(max_rules=1, max_text=7), settings)
+    assert limits == kspolicy.Limits(max_rules=50000, max_depth=8, max_text=7)
+    assert options.read_settings(None) == options.Settings()
+    assert options.read_settings({"root": ".", "command": ["kspolicy", "lsp"]}).root == "."
+
+
+def test_the_configuration_lies_over_the_initialization_options() -> None:
+    first = options.read_settings({"limits": {"max_rules": 5, "max_depth": 9}, "root": "."})
+    later = options.over(first, options.read_settings({"limits": {"max_rules": 6}}))
+    assert later.limits == {"max_rules": 6, "max_depth": 9} and later.root == "."
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ([1], "the kspolicy settings must be an object such as"),
+        ({"limits": 5}, 'kspolicy.limits must be an object such as {"max_rules": 50000}, not 5'),
+        ({"limits": {"max_rulez": 5}}, "no limit `max_rulez`; did you mean `max_rules`?"),
+        ({"limits": {"max_rules": True}}, "max_rules must be a whole number, e.g. 50000, not true"),
+        ({"limits": {"max_rules": "5"}}, 'must be a whole number, e.g. 50000, not "5"'),
+        ({"limits": {"max_rules": -1}}, "max_rules must be a whole number of 0 or more, not -1"),
+        ({"limits": {"max_rules": 2.5}}, "must be a whole number of 0 or more, not 2.5"),
+        ({"limits": {"max_rules": float("inf")}}, "must be a whole number of 0 or more, not inf"),
+        ({"root": 3}, 'kspolicy.root must be a folder name, e.g. ".", not 3'),
+    ],
+)
+def test_a_wrong_setting_is_named_and_left_out(value: object, problem: str) -> None:
+    settings = options.read_settings(value)
+    assert len(settings.problems) == 1 and problem in settings.problems[0]
+    assert settings.limits == {} and settings.root is None
+
+
+def test_lsp_takes_limits_and_root_on_the_command_line_as_check_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kspolicy.lsp import server
+    from kspolicy.tools.cli import main
+
+    started: list[kspolicy.Limits] = []
+    monkeypatch.setattr(server.server, "start_io", lambda **_: started.append(server.server.limits))
+    for name in ("command_limits", "limits", "command_root", "root_option"):
+        monkeypatch.setattr(server.server, name, getattr(server.server, name))
+    assert main(["lsp", "--limit", "max_rules=3", "--root", str(tmp_path)]) == 0
+    assert started == [kspolicy.Limits(max_rules=3)]
+    assert server.server.root_option == tmp_path.resolve()
+    with pytest.raises(SystemExit):
+        main(["lsp", "--limit", "max_rulez=3"])
+    assert "no limit 'max_rulez'; did you mean `max_rules`?" in capsys.readouterr().err
+    assert main(["lsp", "--root", str(tmp_path / "missing")]) == 2
+    assert "missing" in capsys.readouterr().err
+
+
+def test_the_vscode_settings_name_every_limit_with_its_default() -> None:
+    import json
+
+    import attrs
+
+    package = json.loads((REPO / "editors" / "vscode" / "package.json").read_text("utf-8"))
+    settings = package["contributes"]["configuration"]["properties"]["kspolicy.limits"]
+    defaults = {f.name: f.default for f in attrs.fields(kspolicy.Limits)}
+    assert set(settings["properties"]) == set(defaults) == set(options.LIMIT_NAMES)
+    for name, value in defaults.items():
+        assert settings["properties"][name]["description"] == f"default {value:,}"

@@ -1,5 +1,11 @@
 """`kspolicy lsp` driven over stdio by pytest-lsp: every method, on the pack and on
-policies with errors; the diagnostics equal `kspolicy check`'s on every golden fixture."""
+policies with errors; the diagnostics equal `kspolicy check`'s on every golden fixture.
+
+Starting a server costs more than most tests (importing lsprotocol alone takes half a
+second), so one server answers every test of this module but the one that starts it
+with other options; after each test the documents it opened are closed and the settings
+it changed put back (`client`), so no test sees another's buffers.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+import pytest_asyncio
 import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from kspolicy import check
+from kspolicy import Limits, check
 
 from .conftest import FIXTURES
 
@@ -23,6 +31,8 @@ DIAGNOSTICS = sorted(p for p in (FIXTURES / "diagnostics").iterdir() if p.is_dir
 SERVER = [sys.executable, "-m", "kspolicy.tools.cli", "lsp"]
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+_opened: dict[LanguageClient, set[str]] = {}  # the documents open, by client
 
 
 async def start(client: LanguageClient, root: Path, options: dict[str, Any] | None = None) -> None:
@@ -36,18 +46,32 @@ async def start(client: LanguageClient, root: Path, options: dict[str, Any] | No
     )
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")  # type: ignore[untyped-decorator]
-async def pack(lsp_client: LanguageClient) -> AsyncIterator[None]:
-    await start(lsp_client, PACK)
+# The fixtures share `common/schema.pol`, outside each fixture's folder: the server is
+# told the folder they lie in as `kspolicy check --root` is (the pack lies outside it,
+# so its own folder stays its root).
+@pytest_lsp.fixture(  # type: ignore[untyped-decorator]
+    config=ClientServerConfig(server_command=[*SERVER, "--root", str(FIXTURES)]), scope="module"
+)
+async def shared(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    await start(lsp_client, REPO)
     yield
     await lsp_client.shutdown_session()
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")  # type: ignore[untyped-decorator]
-async def fixtures(lsp_client: LanguageClient) -> AsyncIterator[None]:
-    await start(lsp_client, FIXTURES, {"root": "."})
-    yield
-    await lsp_client.shutdown_session()
+@pytest_asyncio.fixture(loop_scope="module")
+async def client(shared: LanguageClient) -> AsyncIterator[LanguageClient]:
+    """The shared server, with no document open and the default settings; put back so
+    after the test."""
+    yield shared
+    for document in sorted(_opened.get(shared, ())):
+        await close_file(shared, document)
+    if shared.messages:
+        shared.messages.clear()
+
+
+# the same server: the names say which files a test works on
+pack = client
+fixtures = client
 
 
 def uri(path: Path) -> str:
@@ -61,7 +85,10 @@ async def open_file(client: LanguageClient, path: Path, text: str | None = None)
         version=1,
         text=path.read_text(encoding="utf-8") if text is None else text,
     )
+    if document.uri in _opened.get(client, ()):  # opened again: its text replaced
+        await close_file(client, document.uri)
     client.text_document_did_open(t.DidOpenTextDocumentParams(text_document=document))
+    _opened.setdefault(client, set()).add(document.uri)
     await settled(client, document.uri)
     return document.uri
 
@@ -76,7 +103,16 @@ async def settled(client: LanguageClient, document: str) -> None:
 
 async def close_file(client: LanguageClient, document: str) -> None:
     client.text_document_did_close(t.DidCloseTextDocumentParams(t.TextDocumentIdentifier(document)))
+    _opened.get(client, set()).discard(document)
     await settled(client, document)
+
+
+async def configure(client: LanguageClient, settings: dict[str, Any]) -> None:
+    """Change the workspace configuration, as an editor sends it when its settings change."""
+    client.workspace_did_change_configuration(
+        t.DidChangeConfigurationParams(settings={"kspolicy": settings})
+    )
+    await client.workspace_symbol_async(t.WorkspaceSymbolParams(query=""))  # handled
 
 
 def where(path: Path, needle: str, skip: int = 0, nth: int = 0) -> t.Position:
@@ -301,10 +337,21 @@ async def test_rename_a_list_across_policy_and_list_files(
 # ---- policies with errors ----------------------------------------------------------
 
 
-def expected(folder: Path) -> list[tuple[str, int, int, str, str, str | None]]:
+def fixture_limits(folder: Path) -> dict[str, int]:
+    """The limits a golden fixture is checked with: its limits.txt, `NAME=N` a line (as
+    tests/test_diagnostics.py gives them to `kspolicy check --limit`)."""
+    path = folder / "limits.txt"
+    lines = path.read_text(encoding="utf-8").split() if path.exists() else []
+    return {name: int(value) for name, value in (line.split("=") for line in lines)}
+
+
+def expected(
+    folder: Path, limits: Limits | None = None
+) -> list[tuple[str, int, int, str, str, str | None]]:
     """`kspolicy check`'s diagnostics of a fixture: file, line, column, code, message, help."""
     found = []
-    for d in check(folder, root=FIXTURES):
+    limits = limits or attrs.evolve(Limits(), **fixture_limits(folder))
+    for d in check(folder, limits=limits, root=FIXTURES):
         name = d.span.source.name
         path = Path(name) if Path(name).is_absolute() else (folder / name).resolve()
         line, column = d.span.source.position(d.span.start)
@@ -312,27 +359,18 @@ def expected(folder: Path) -> list[tuple[str, int, int, str, str, str | None]]:
     return sorted(found)
 
 
-@pytest.mark.parametrize(
-    "folder", [f for f in DIAGNOSTICS if not (f / "limits.txt").exists()], ids=lambda p: p.name
-)
-async def test_diagnostics_equal_checks_on_every_golden_fixture(
-    fixtures: LanguageClient, folder: Path
-) -> None:
-    main = folder / "policy.pol"
-    try:
-        text = main.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError):
-        pytest.skip("the main file is not text an editor opens")
-    document = await open_file(fixtures, main, text)
+def shown(client: LanguageClient, folder: Path) -> list[tuple[str, int, int, str, str, str | None]]:
+    """The diagnostics the server published for a fixture's files, as `expected` gives
+    check's (without the echoes of a list file's errors where the list is used)."""
     got = []
-    for published, found in fixtures.diagnostics.items():
+    for published, found in client.diagnostics.items():
         path = Path(published.removeprefix("file://"))
         if not (path.is_relative_to(folder.resolve()) or path.is_relative_to(FIXTURES / "common")):
             continue
         for d in found:
             assert isinstance(d.data, dict)
             if d.data["echo"]:
-                continue  # a list file's error repeated where the list is used
+                continue
             message = d.message.split("\nhelp: ")[0]
             got.append(
                 (
@@ -344,5 +382,73 @@ async def test_diagnostics_equal_checks_on_every_golden_fixture(
                     d.data["help"],
                 )
             )
-    assert sorted(got) == expected(folder)
-    await close_file(fixtures, document)
+    return sorted(got)
+
+
+@pytest.mark.parametrize("folder", DIAGNOSTICS, ids=lambda p: p.name)
+async def test_diagnostics_equal_checks_on_every_golden_fixture(
+    fixtures: LanguageClient, folder: Path
+) -> None:
+    main = folder / "policy.pol"
+    try:
+        text = main.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError):
+        pytest.skip("the main file is not text an editor opens")
+    limits = fixture_limits(folder)
+    if limits:  # the fixtures of the limits: given as an editor's settings give them
+        await configure(fixtures, {"limits": limits})
+    try:
+        await open_file(fixtures, main, text)
+        assert shown(fixtures, folder) == expected(folder)
+    finally:
+        if limits:
+            for document in sorted(_opened.get(fixtures, ())):
+                await close_file(fixtures, document)
+            await configure(fixtures, {})
+
+
+async def test_limits_from_the_configuration_apply_to_open_policies(
+    fixtures: LanguageClient,
+) -> None:
+    folder = FIXTURES / "diagnostics" / "KSP132-too-many-rules"
+    await open_file(fixtures, folder / "policy.pol")
+    assert "KSP132" not in {code for _, _, _, code, _, _ in shown(fixtures, folder)}
+    try:
+        await configure(fixtures, {"limits": {"max_rules": 1}})  # the open policy again
+        await settled(fixtures, uri(folder / "policy.pol"))
+        assert shown(fixtures, folder) == expected(folder, Limits(max_rules=1))
+        await configure(fixtures, {"limits": {"max_rules": "many", "max_rulez": 3}})
+        problems = [m.message for m in fixtures.messages]
+        assert any("kspolicy.limits.max_rules must be a whole number" in m for m in problems)
+        assert any("no limit `max_rulez`; did you mean `max_rules`?" in m for m in problems)
+    finally:
+        await configure(fixtures, {})
+    assert "KSP132" not in {code for _, _, _, code, _, _ in shown(fixtures, folder)}
+
+
+# A server of its own: the limits and root on its command line, as an editor's
+# configuration of the command gives them, and limits in the initialization options.
+@pytest_lsp.fixture(  # type: ignore[untyped-decorator]
+    config=ClientServerConfig(
+        server_command=[*SERVER, "--limit", "max_rules=1", "--limit", "max_depth=50"]
+    ),
+    scope="module",
+)
+async def limited(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    await start(lsp_client, FIXTURES, {"root": ".", "limits": {"max_depth": 4}})
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_limits_from_the_command_line_and_the_initialization_options(
+    limited: LanguageClient,
+) -> None:
+    rules = FIXTURES / "diagnostics" / "KSP132-too-many-rules"
+    await open_file(limited, rules / "policy.pol")
+    assert shown(limited, rules) == expected(rules, Limits(max_rules=1, max_depth=4))
+    assert "KSP132" in {code for _, _, _, code, _, _ in shown(limited, rules)}
+    # the options' max_depth over the command line's
+    deep = FIXTURES / "diagnostics" / "KSP130-too-deep"
+    await open_file(limited, deep / "policy.pol")
+    assert shown(limited, deep) == expected(deep, Limits(max_rules=1, max_depth=4))
+    assert "KSP130" in {code for _, _, _, code, _, _ in shown(limited, deep)}
