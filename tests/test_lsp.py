@@ -322,3 +322,48 @@ def test_the_vscode_settings_name_every_limit_with_its_default() -> None:
     assert set(settings["properties"]) == set(defaults) == set(options.LIMIT_NAMES)
     for name, value in defaults.items():
         assert settings["properties"][name]["description"] == f"default {value:,}"
+
+
+# ---- names in list files -----------------------------------------------------------
+
+
+def list_names(text: str) -> list[tuple[str, str, bool]]:
+    from kspolicy.lsp import index
+    from kspolicy.span import Source
+
+    found = index.list_file_occurrences(Source("lists.toml", text))
+    return [(o.key[0], o.span.text, o.definition) for o in found]
+
+
+def test_a_list_file_names_its_lists_in_tables_inside_them_and_in_adjudications() -> None:
+    text = """["QUOTED"]
+kind = "codes"
+cite = "partner.country"
+[CONTACTS]
+kind = "records"
+[CONTACTS.labels]
+email = "email"
+[ANSWERS]
+kind = "adjudications"
+entries = [{ list = "LISTED", name = "A" }, { name = "B", list = "OTHER" }]
+[[ANSWERS.entries]]
+list = "THIRD"
+"""
+    assert list_names(text) == [
+        ("list", "QUOTED", True),
+        ("list", "CONTACTS", True),
+        ("list", "CONTACTS", False),
+        ("list", "ANSWERS", True),
+        ("list", "ANSWERS", False),
+        ("list", "LISTED", False),
+        ("list", "OTHER", False),
+        ("list", "THIRD", False),
+        ("anchor", "partner.country", False),
+    ]
+
+
+def test_a_records_lists_own_list_field_names_no_list() -> None:
+    text = '[PLACES]\nkind = "records"\nentries = [{ key = "a", list = "B" }]\n'
+    assert list_names(text) == [("list", "PLACES", True)]
+    # a file that does not read as TOML (being typed): each `list = "..."` is taken
+    assert ("list", "B", False) in list_names(text + "[broken\n")

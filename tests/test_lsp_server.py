@@ -21,6 +21,7 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+import kspolicy
 from kspolicy import Limits, check
 
 from .conftest import FIXTURES
@@ -332,6 +333,148 @@ async def test_rename_a_list_across_policy_and_list_files(
         )
     )
     assert refused is None
+
+
+# A policy whose list files name its lists: a table inside a list's (`[LISTED.labels]`)
+# and an adjudication that answers for it (`list = "LISTED"` in `[[ANSWERS.entries]]`).
+# A rename that misses the adjudication leaves a policy that checks clean and decides
+# otherwise: the answer no longer applies, the name screened is a possible match again.
+RENAMING = {
+    "policy.pol": """policy renaming version "1"
+import "schema.pol"
+import "rules/listed.pol"
+lists "lists/*.toml"
+
+decision {
+  verdict: scale clear < review < prohibited
+}
+
+define listed = partner.name matches LISTED
+""",
+    "schema.pol": """record Partner named by name {
+  name: text
+  country: text
+}
+schema {
+  partners: list of Partner as partner
+}
+""",
+    "rules/listed.pol": """rule listed_partner
+  cite "screening"
+  when listed
+  then verdict >= prohibited
+  because "the partner is listed"
+
+rule listed_abroad
+  cite "screening"
+  when listed and partner.country != "BE"
+  then verdict >= review
+  because "the partner is listed abroad"
+""",
+    "lists/listed.toml": """[LISTED]
+kind = "entities"
+source = "test"
+retrieved = 2026-01-01
+entries = [
+  { name = "Harbin Institute of Technology", weak_aliases = ["HIT"], country = "CN" },
+]
+
+[LISTED.labels]
+country = { en = "country", nl = "land" }
+""",
+    "lists/answers.toml": """[ANSWERS]
+kind = "adjudications"
+source = "kspolicy screen review"
+retrieved = 2026-01-02
+
+[[ANSWERS.entries]]
+list = "LISTED"
+name = "HIT"
+entry = "Harbin Institute of Technology"
+entry_sha256 = "ca3f71817d369ab3cafe28b210137bc63a2284022d34d4777d2cc6795f6e9154"
+ruling = "dismissed"
+by = "a reviewer"
+at = 2026-01-02T10:00:00Z
+why = "the Hellenic Institute of Transport, not Harbin"
+""",
+}
+SCREENED_HIT = {"partners": [{"name": "HIT"}]}  # dismissed by the adjudication
+
+
+def write_policy(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def applied(folder: Path, edit: t.WorkspaceEdit | None) -> dict[str, str]:
+    """The policy's files with a rename's edits made (each file's edits from the end)."""
+    assert edit is not None and edit.changes is not None
+    texts = {name: (folder / name).read_text(encoding="utf-8") for name in RENAMING}
+    names = {uri(folder / name): name for name in RENAMING}
+    for document, edits in edit.changes.items():
+        lines = texts[names[document]].split("\n")
+        for change in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character))[
+            ::-1
+        ]:
+            start, end = change.range.start, change.range.end
+            assert start.line == end.line
+            line = lines[start.line]
+            lines[start.line] = line[: start.character] + change.new_text + line[end.character :]
+        texts[names[document]] = "\n".join(lines)
+    return texts
+
+
+async def rename(client: LanguageClient, path: Path, position: t.Position, new: str) -> Any:
+    document = await open_file(client, path)
+    return await client.text_document_rename_async(
+        t.RenameParams(
+            text_document=t.TextDocumentIdentifier(document), position=position, new_name=new
+        )
+    )
+
+
+async def test_rename_a_list_renames_it_in_the_list_files_that_name_it(
+    tmp_path: Path, client: LanguageClient
+) -> None:
+    folder = write_policy(tmp_path / "before", RENAMING)
+    main = folder / "policy.pol"
+    assert kspolicy.load(folder).evaluate(SCREENED_HIT).pending == []
+    document = await open_file(client, main)
+    position = where(main, "LISTED", 2)
+    refs = await client.text_document_references_async(
+        t.ReferenceParams(
+            text_document=t.TextDocumentIdentifier(document),
+            position=position,
+            context=t.ReferenceContext(include_declaration=True),
+        )
+    )
+    found = sorted((Path(r.uri).name, r.range.start.line) for r in refs or [])
+    assert [f for f in found if f[0] == "answers.toml"] == [("answers.toml", 6)]
+    assert [f for f in found if f[0] == "listed.toml"] == [("listed.toml", 0), ("listed.toml", 8)]
+    edit = await rename(client, main, position, "SCREENED")
+    assert edit is not None and edit.changes is not None
+    renamed = {(Path(d).name, e.range.start.line) for d, es in edit.changes.items() for e in es}
+    assert renamed == set(found)  # every place find references reports, and no other
+    texts = applied(folder, edit)
+    assert 'list = "SCREENED"' in texts["lists/answers.toml"]
+    assert "[SCREENED.labels]" in texts["lists/listed.toml"] and "LISTED" not in str(texts)
+    after = write_policy(tmp_path / "after", texts)
+    assert check(after) == []
+    assert kspolicy.load(after).evaluate(SCREENED_HIT).pending == []  # the answer holds
+
+
+async def test_rename_a_define_across_policy_files_checks_clean(
+    tmp_path: Path, client: LanguageClient
+) -> None:
+    folder = write_policy(tmp_path, RENAMING)
+    rules = folder / "rules" / "listed.pol"
+    edit = await rename(client, rules, where(rules, "listed and", 1), "on_the_list")
+    texts = applied(folder, edit)
+    assert "define on_the_list = partner.name matches LISTED" in texts["policy.pol"]
+    assert texts["rules/listed.pol"].count("when on_the_list") == 2
+    assert check(write_policy(tmp_path / "after", texts)) == []
 
 
 # ---- policies with errors ----------------------------------------------------------
