@@ -367,3 +367,32 @@ def test_a_records_lists_own_list_field_names_no_list() -> None:
     assert list_names(text) == [("list", "PLACES", True)]
     # a file that does not read as TOML (being typed): each `list = "..."` is taken
     assert ("list", "B", False) in list_names(text + "[broken\n")
+
+
+# ---- the mirror ----------------------------------------------------------------------
+
+
+def test_opening_or_closing_a_file_unchanged_checks_nothing_again(small: Project) -> None:
+    first = small.analyse()
+    small.set_buffer(small.main, SMALL["policy.pol"])  # opened: the text on disk
+    assert small.analyse() is first
+    small.set_buffer(small.main, None)  # closed unchanged
+    assert small.analyse() is first
+    # a change on disk is seen at the next analysis, buffer or none
+    small.main.write_text(SMALL["policy.pol"] + "\nrule broken when nope\n", encoding="utf-8")
+    assert small.analyse().diagnostics[small.main]
+
+
+def test_a_new_files_buffer_closed_unsaved_leaves_the_copy(small: Project) -> None:
+    text = SMALL["policy.pol"].replace(
+        'import "schema.pol"', 'import "schema.pol"\nimport "more.pol"'
+    )
+    small.main.write_text(text, encoding="utf-8")
+    missing = small.analyse().diagnostics[small.main]
+    assert [d.code.number for d in missing] == ["KSP213"]
+    more = small.main.parent / "more.pol"
+    small.set_buffer(more, "define more_risky = risky\n")
+    shown = small.analyse().diagnostics
+    assert [d.code.number for found in shown.values() for d in found] == ["KSP304"]  # unused
+    small.set_buffer(more, None)  # never saved: the import names no file again
+    assert [d.code.number for d in small.analyse().diagnostics[small.main]] == ["KSP213"]
