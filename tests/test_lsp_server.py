@@ -34,6 +34,7 @@ SERVER = [sys.executable, "-m", "kspolicy.tools.cli", "lsp"]
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 _opened: dict[LanguageClient, set[str]] = {}  # the documents open, by client
+_configured: set[LanguageClient] = set()  # the clients whose settings a test changed
 
 
 async def start(client: LanguageClient, root: Path, options: dict[str, Any] | None = None) -> None:
@@ -49,12 +50,18 @@ async def start(client: LanguageClient, root: Path, options: dict[str, Any] | No
 
 # The fixtures share `common/schema.pol`, outside each fixture's folder: the server is
 # told the folder they lie in as `kspolicy check --root` is (the pack lies outside it,
-# so its own folder stays its root).
+# so its own folder stays its root). Its command line sets a limit that the
+# initialization options set back: were they not laid over it, the pack's 55 rules
+# would be too many (test_the_initialization_options_lie_over_the_command_line).
+SHARED_COMMAND = [*SERVER, "--root", str(FIXTURES), "--limit", "max_rules=1"]
+SHARED_OPTIONS = {"limits": {"max_rules": Limits().max_rules}}
+
+
 @pytest_lsp.fixture(  # type: ignore[untyped-decorator]
-    config=ClientServerConfig(server_command=[*SERVER, "--root", str(FIXTURES)]), scope="module"
+    config=ClientServerConfig(server_command=SHARED_COMMAND), scope="module"
 )
 async def shared(lsp_client: LanguageClient) -> AsyncIterator[None]:
-    await start(lsp_client, REPO)
+    await start(lsp_client, REPO, SHARED_OPTIONS)
     yield
     await lsp_client.shutdown_session()
 
@@ -66,8 +73,9 @@ async def client(shared: LanguageClient) -> AsyncIterator[LanguageClient]:
     yield shared
     for document in sorted(_opened.get(shared, ())):
         await close_file(shared, document)
-    if shared.messages:
-        shared.messages.clear()
+    if shared in _configured:
+        await configure(shared, {})
+    shared.messages.clear()
 
 
 # the same server: the names say which files a test works on
@@ -113,7 +121,12 @@ async def configure(client: LanguageClient, settings: dict[str, Any]) -> None:
     client.workspace_did_change_configuration(
         t.DidChangeConfigurationParams(settings={"kspolicy": settings})
     )
-    await client.workspace_symbol_async(t.WorkspaceSymbolParams(query=""))  # handled
+    if settings:
+        _configured.add(client)
+    else:
+        _configured.discard(client)
+    # answered once the notification is handled, and the policies checked again
+    await client.workspace_symbol_async(t.WorkspaceSymbolParams(query=""))
 
 
 def where(path: Path, needle: str, skip: int = 0, nth: int = 0) -> t.Position:
@@ -540,14 +553,8 @@ async def test_diagnostics_equal_checks_on_every_golden_fixture(
     limits = fixture_limits(folder)
     if limits:  # the fixtures of the limits: given as an editor's settings give them
         await configure(fixtures, {"limits": limits})
-    try:
-        await open_file(fixtures, main, text)
-        assert shown(fixtures, folder) == expected(folder)
-    finally:
-        if limits:
-            for document in sorted(_opened.get(fixtures, ())):
-                await close_file(fixtures, document)
-            await configure(fixtures, {})
+    await open_file(fixtures, main, text)
+    assert shown(fixtures, folder) == expected(folder)
 
 
 async def test_limits_from_the_configuration_apply_to_open_policies(
@@ -556,42 +563,21 @@ async def test_limits_from_the_configuration_apply_to_open_policies(
     folder = FIXTURES / "diagnostics" / "KSP132-too-many-rules"
     await open_file(fixtures, folder / "policy.pol")
     assert "KSP132" not in {code for _, _, _, code, _, _ in shown(fixtures, folder)}
-    try:
-        await configure(fixtures, {"limits": {"max_rules": 1}})  # the open policy again
-        await settled(fixtures, uri(folder / "policy.pol"))
-        assert shown(fixtures, folder) == expected(folder, Limits(max_rules=1))
-        await configure(fixtures, {"limits": {"max_rules": "many", "max_rulez": 3}})
-        problems = [m.message for m in fixtures.messages]
-        assert any("kspolicy.limits.max_rules must be a whole number" in m for m in problems)
-        assert any("no limit `max_rulez`; did you mean `max_rules`?" in m for m in problems)
-    finally:
-        await configure(fixtures, {})
-    assert "KSP132" not in {code for _, _, _, code, _, _ in shown(fixtures, folder)}
+    await configure(fixtures, {"limits": {"max_rules": 1}})  # the open policy again
+    assert shown(fixtures, folder) == expected(folder, Limits(max_rules=1))
+    await configure(fixtures, {"limits": {"max_rules": "many", "max_rulez": 3}})
+    problems = [m.message for m in fixtures.messages]
+    assert any("kspolicy.limits.max_rules must be a whole number" in m for m in problems)
+    assert any("no limit `max_rulez`; did you mean `max_rules`?" in m for m in problems)
+    assert "KSP132" not in {code for _, _, _, code, _, _ in shown(fixtures, folder)}  # left out
 
 
-# A server of its own: the limits and root on its command line, as an editor's
-# configuration of the command gives them, and limits in the initialization options.
-@pytest_lsp.fixture(  # type: ignore[untyped-decorator]
-    config=ClientServerConfig(
-        server_command=[*SERVER, "--limit", "max_rules=1", "--limit", "max_depth=50"]
-    ),
-    scope="module",
-)
-async def limited(lsp_client: LanguageClient) -> AsyncIterator[None]:
-    await start(lsp_client, FIXTURES, {"root": ".", "limits": {"max_depth": 4}})
-    yield
-    await lsp_client.shutdown_session()
-
-
-async def test_limits_from_the_command_line_and_the_initialization_options(
-    limited: LanguageClient,
+async def test_the_initialization_options_lie_over_the_command_line(
+    client: LanguageClient,
 ) -> None:
+    # `kspolicy lsp --limit max_rules=1`, and max_rules=20000 in the options
     rules = FIXTURES / "diagnostics" / "KSP132-too-many-rules"
-    await open_file(limited, rules / "policy.pol")
-    assert shown(limited, rules) == expected(rules, Limits(max_rules=1, max_depth=4))
-    assert "KSP132" in {code for _, _, _, code, _, _ in shown(limited, rules)}
-    # the options' max_depth over the command line's
-    deep = FIXTURES / "diagnostics" / "KSP130-too-deep"
-    await open_file(limited, deep / "policy.pol")
-    assert shown(limited, deep) == expected(deep, Limits(max_rules=1, max_depth=4))
-    assert "KSP130" in {code for _, _, _, code, _, _ in shown(limited, deep)}
+    await open_file(client, rules / "policy.pol")
+    assert "KSP132" not in {code for _, _, _, code, _, _ in shown(client, rules)}
+    document = await open_file(client, COUNTRY)
+    assert list(client.diagnostics.get(document, [])) == []
