@@ -143,6 +143,20 @@ class PolicyServer(LanguageServer):
                 t.PublishDiagnosticsParams(uri=_uri(path), diagnostics=[])
             )
 
+    def shutdown(self) -> None:
+        """Stop serving; a later `start_io` in the same process (the command line's
+        tests run `kspolicy lsp` in-process, again and again) starts afresh."""
+        super().shutdown()  # type: ignore[no-untyped-call]
+        for mirror in self.mirrors.values():
+            mirror.close()
+        self.projects.clear()
+        self.mirrors.clear()
+        self.published.clear()
+        self.pending.clear()
+        self.fresh.clear()
+        # pygls makes its thread pool on first use and shuts it here for good
+        self._thread_pool = None
+
     def snapshot(self, project: Project) -> Snapshot:
         """The project's snapshot with every change analysed."""
         if project.main not in self.fresh or project.snapshot is None:
