@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import kspolicy
-from kspolicy.lsp import features, words
+from kspolicy.lsp import features, options, words
 from kspolicy.lsp.project import Project, Snapshot, read_anchors
 
 REPO = Path(__file__).resolve().parents[1]
@@ -251,3 +251,148 @@ def test_every_anchor_passage_is_quoted_from_the_packs_documentation() -> None:
         assert f"### {table['title']} (" in docs, name
         for passage in table["text"].strip().split("\n\n"):
             assert " ".join(passage.strip("“”").split()) in docs, name
+
+
+# ---- the server's settings -----------------------------------------------------------
+
+
+def test_settings_give_limits_over_the_command_lines() -> None:
+    settings = options.read_settings({"limits": {"max_rules": 50000, "max_depth": 8.0}})
+    assert settings.problems == ()
+    limits = options.limits_over(kspolicy.Limits(max_rules=1, max_text=7), settings)
+    assert limits == kspolicy.Limits(max_rules=50000, max_depth=8, max_text=7)
+    assert options.read_settings(None) == options.Settings()
+    assert options.read_settings({"root": ".", "command": ["kspolicy", "lsp"]}).root == "."
+
+
+def test_the_configuration_lies_over_the_initialization_options() -> None:
+    first = options.read_settings({"limits": {"max_rules": 5, "max_depth": 9}, "root": "."})
+    later = options.over(first, options.read_settings({"limits": {"max_rules": 6}}))
+    assert later.limits == {"max_rules": 6, "max_depth": 9} and later.root == "."
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ([1], "the kspolicy settings must be an object such as"),
+        ({"limits": 5}, 'kspolicy.limits must be an object such as {"max_rules": 50000}, not 5'),
+        ({"limits": {"max_rulez": 5}}, "no limit `max_rulez`; did you mean `max_rules`?"),
+        ({"limits": {"max_rules": True}}, "max_rules must be a whole number, e.g. 50000, not true"),
+        ({"limits": {"max_rules": "5"}}, 'must be a whole number, e.g. 50000, not "5"'),
+        ({"limits": {"max_rules": -1}}, "max_rules must be a whole number of 0 or more, not -1"),
+        ({"limits": {"max_rules": 2.5}}, "must be a whole number of 0 or more, not 2.5"),
+        ({"limits": {"max_rules": float("inf")}}, "must be a whole number of 0 or more, not inf"),
+        ({"root": 3}, 'kspolicy.root must be a folder name, e.g. ".", not 3'),
+    ],
+)
+def test_a_wrong_setting_is_named_and_left_out(value: object, problem: str) -> None:
+    settings = options.read_settings(value)
+    assert len(settings.problems) == 1 and problem in settings.problems[0]
+    assert settings.limits == {} and settings.root is None
+
+
+def test_lsp_takes_limits_and_root_on_the_command_line_as_check_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kspolicy.lsp import server
+    from kspolicy.tools.cli import main
+
+    started: list[kspolicy.Limits] = []
+    monkeypatch.setattr(server.server, "start_io", lambda **_: started.append(server.server.limits))
+    for name in ("command_limits", "limits", "command_root", "root_option"):
+        monkeypatch.setattr(server.server, name, getattr(server.server, name))
+    assert main(["lsp", "--limit", "max_rules=3", "--root", str(tmp_path)]) == 0
+    assert started == [kspolicy.Limits(max_rules=3)]
+    assert server.server.root_option == tmp_path.resolve()
+    with pytest.raises(SystemExit):
+        main(["lsp", "--limit", "max_rulez=3"])
+    assert "no limit 'max_rulez'; did you mean `max_rules`?" in capsys.readouterr().err
+    assert main(["lsp", "--root", str(tmp_path / "missing")]) == 2
+    assert "missing" in capsys.readouterr().err
+
+
+def test_the_vscode_settings_name_every_limit_with_its_default() -> None:
+    import json
+
+    import attrs
+
+    package = json.loads((REPO / "editors" / "vscode" / "package.json").read_text("utf-8"))
+    settings = package["contributes"]["configuration"]["properties"]["kspolicy.limits"]
+    defaults = {f.name: f.default for f in attrs.fields(kspolicy.Limits)}
+    assert set(settings["properties"]) == set(defaults) == set(options.LIMIT_NAMES)
+    for name, value in defaults.items():
+        assert settings["properties"][name]["description"] == f"default {value:,}"
+
+
+# ---- names in list files -----------------------------------------------------------
+
+
+def list_names(text: str) -> list[tuple[str, str, bool]]:
+    from kspolicy.lsp import index
+    from kspolicy.span import Source
+
+    found = index.list_file_occurrences(Source("lists.toml", text))
+    return [(o.key[0], o.span.text, o.definition) for o in found]
+
+
+def test_a_list_file_names_its_lists_in_tables_inside_them_and_in_adjudications() -> None:
+    text = """["QUOTED"]
+kind = "codes"
+cite = "partner.country"
+[CONTACTS]
+kind = "records"
+[CONTACTS.labels]
+email = "email"
+[ANSWERS]
+kind = "adjudications"
+entries = [{ list = "LISTED", name = "A" }, { name = "B", list = "OTHER" }]
+[[ANSWERS.entries]]
+list = "THIRD"
+"""
+    assert list_names(text) == [
+        ("list", "QUOTED", True),
+        ("list", "CONTACTS", True),
+        ("list", "CONTACTS", False),
+        ("list", "ANSWERS", True),
+        ("list", "ANSWERS", False),
+        ("list", "LISTED", False),
+        ("list", "OTHER", False),
+        ("list", "THIRD", False),
+        ("anchor", "partner.country", False),
+    ]
+
+
+def test_a_records_lists_own_list_field_names_no_list() -> None:
+    text = '[PLACES]\nkind = "records"\nentries = [{ key = "a", list = "B" }]\n'
+    assert list_names(text) == [("list", "PLACES", True)]
+    # a file that does not read as TOML (being typed): each `list = "..."` is taken
+    assert ("list", "B", False) in list_names(text + "[broken\n")
+
+
+# ---- the mirror ----------------------------------------------------------------------
+
+
+def test_opening_or_closing_a_file_unchanged_checks_nothing_again(small: Project) -> None:
+    first = small.analyse()
+    small.set_buffer(small.main, SMALL["policy.pol"])  # opened: the text on disk
+    assert small.analyse() is first
+    small.set_buffer(small.main, None)  # closed unchanged
+    assert small.analyse() is first
+    # a change on disk is seen at the next analysis, buffer or none
+    small.main.write_text(SMALL["policy.pol"] + "\nrule broken when nope\n", encoding="utf-8")
+    assert small.analyse().diagnostics[small.main]
+
+
+def test_a_new_files_buffer_closed_unsaved_leaves_the_copy(small: Project) -> None:
+    text = SMALL["policy.pol"].replace(
+        'import "schema.pol"', 'import "schema.pol"\nimport "more.pol"'
+    )
+    small.main.write_text(text, encoding="utf-8")
+    missing = small.analyse().diagnostics[small.main]
+    assert [d.code.number for d in missing] == ["KSP213"]
+    more = small.main.parent / "more.pol"
+    small.set_buffer(more, "define more_risky = risky\n")
+    shown = small.analyse().diagnostics
+    assert [d.code.number for found in shown.values() for d in found] == ["KSP304"]  # unused
+    small.set_buffer(more, None)  # never saved: the import names no file again
+    assert [d.code.number for d in small.analyse().diagnostics[small.main]] == ["KSP213"]

@@ -1,5 +1,11 @@
 """`kspolicy lsp` driven over stdio by pytest-lsp: every method, on the pack and on
-policies with errors; the diagnostics equal `kspolicy check`'s on every golden fixture."""
+policies with errors; the diagnostics equal `kspolicy check`'s on every golden fixture.
+
+Starting a server costs more than most tests (importing lsprotocol alone takes half a
+second), so one server answers every test of this module but the one that starts it
+with other options; after each test the documents it opened are closed and the settings
+it changed put back (`client`), so no test sees another's buffers.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+import pytest_asyncio
 import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from kspolicy import check
+import kspolicy
+from kspolicy import Limits, check
 
 from .conftest import FIXTURES
 
@@ -23,6 +32,9 @@ DIAGNOSTICS = sorted(p for p in (FIXTURES / "diagnostics").iterdir() if p.is_dir
 SERVER = [sys.executable, "-m", "kspolicy.tools.cli", "lsp"]
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+_opened: dict[LanguageClient, set[str]] = {}  # the documents open, by client
+_configured: set[LanguageClient] = set()  # the clients whose settings a test changed
 
 
 async def start(client: LanguageClient, root: Path, options: dict[str, Any] | None = None) -> None:
@@ -36,18 +48,39 @@ async def start(client: LanguageClient, root: Path, options: dict[str, Any] | No
     )
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")  # type: ignore[untyped-decorator]
-async def pack(lsp_client: LanguageClient) -> AsyncIterator[None]:
-    await start(lsp_client, PACK)
+# The fixtures share `common/schema.pol`, outside each fixture's folder: the server is
+# told the folder they lie in as `kspolicy check --root` is (the pack lies outside it,
+# so its own folder stays its root). Its command line sets a limit that the
+# initialization options set back: were they not laid over it, the pack's 55 rules
+# would be too many (test_the_initialization_options_lie_over_the_command_line).
+SHARED_COMMAND = [*SERVER, "--root", str(FIXTURES), "--limit", "max_rules=1"]
+SHARED_OPTIONS = {"limits": {"max_rules": Limits().max_rules}}
+
+
+@pytest_lsp.fixture(  # type: ignore[untyped-decorator]
+    config=ClientServerConfig(server_command=SHARED_COMMAND), scope="module"
+)
+async def shared(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    await start(lsp_client, REPO, SHARED_OPTIONS)
     yield
     await lsp_client.shutdown_session()
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")  # type: ignore[untyped-decorator]
-async def fixtures(lsp_client: LanguageClient) -> AsyncIterator[None]:
-    await start(lsp_client, FIXTURES, {"root": "."})
-    yield
-    await lsp_client.shutdown_session()
+@pytest_asyncio.fixture(loop_scope="module")
+async def client(shared: LanguageClient) -> AsyncIterator[LanguageClient]:
+    """The shared server, with no document open and the default settings; put back so
+    after the test."""
+    yield shared
+    for document in sorted(_opened.get(shared, ())):
+        await close_file(shared, document)
+    if shared in _configured:
+        await configure(shared, {})
+    shared.messages.clear()
+
+
+# the same server: the names say which files a test works on
+pack = client
+fixtures = client
 
 
 def uri(path: Path) -> str:
@@ -61,7 +94,10 @@ async def open_file(client: LanguageClient, path: Path, text: str | None = None)
         version=1,
         text=path.read_text(encoding="utf-8") if text is None else text,
     )
+    if document.uri in _opened.get(client, ()):  # opened again: its text replaced
+        await close_file(client, document.uri)
     client.text_document_did_open(t.DidOpenTextDocumentParams(text_document=document))
+    _opened.setdefault(client, set()).add(document.uri)
     await settled(client, document.uri)
     return document.uri
 
@@ -76,7 +112,21 @@ async def settled(client: LanguageClient, document: str) -> None:
 
 async def close_file(client: LanguageClient, document: str) -> None:
     client.text_document_did_close(t.DidCloseTextDocumentParams(t.TextDocumentIdentifier(document)))
+    _opened.get(client, set()).discard(document)
     await settled(client, document)
+
+
+async def configure(client: LanguageClient, settings: dict[str, Any]) -> None:
+    """Change the workspace configuration, as an editor sends it when its settings change."""
+    client.workspace_did_change_configuration(
+        t.DidChangeConfigurationParams(settings={"kspolicy": settings})
+    )
+    if settings:
+        _configured.add(client)
+    else:
+        _configured.discard(client)
+    # answered once the notification is handled, and the policies checked again
+    await client.workspace_symbol_async(t.WorkspaceSymbolParams(query=""))
 
 
 def where(path: Path, needle: str, skip: int = 0, nth: int = 0) -> t.Position:
@@ -298,13 +348,166 @@ async def test_rename_a_list_across_policy_and_list_files(
     assert refused is None
 
 
+# A policy whose list files name its lists: a table inside a list's (`[LISTED.labels]`)
+# and an adjudication that answers for it (`list = "LISTED"` in `[[ANSWERS.entries]]`).
+# A rename that misses the adjudication leaves a policy that checks clean and decides
+# otherwise: the answer no longer applies, the name screened is a possible match again.
+RENAMING = {
+    "policy.pol": """policy renaming version "1"
+import "schema.pol"
+import "rules/listed.pol"
+lists "lists/*.toml"
+
+decision {
+  verdict: scale clear < review < prohibited
+}
+
+define listed = partner.name matches LISTED
+""",
+    "schema.pol": """record Partner named by name {
+  name: text
+  country: text
+}
+schema {
+  partners: list of Partner as partner
+}
+""",
+    "rules/listed.pol": """rule listed_partner
+  cite "screening"
+  when listed
+  then verdict >= prohibited
+  because "the partner is listed"
+
+rule listed_abroad
+  cite "screening"
+  when listed and partner.country != "BE"
+  then verdict >= review
+  because "the partner is listed abroad"
+""",
+    "lists/listed.toml": """[LISTED]
+kind = "entities"
+source = "test"
+retrieved = 2026-01-01
+entries = [
+  { name = "Harbin Institute of Technology", weak_aliases = ["HIT"], country = "CN" },
+]
+
+[LISTED.labels]
+country = { en = "country", nl = "land" }
+""",
+    "lists/answers.toml": """[ANSWERS]
+kind = "adjudications"
+source = "kspolicy screen review"
+retrieved = 2026-01-02
+
+[[ANSWERS.entries]]
+list = "LISTED"
+name = "HIT"
+entry = "Harbin Institute of Technology"
+entry_sha256 = "ca3f71817d369ab3cafe28b210137bc63a2284022d34d4777d2cc6795f6e9154"
+ruling = "dismissed"
+by = "a reviewer"
+at = 2026-01-02T10:00:00Z
+why = "the Hellenic Institute of Transport, not Harbin"
+""",
+}
+SCREENED_HIT = {"partners": [{"name": "HIT"}]}  # dismissed by the adjudication
+
+
+def write_policy(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def applied(folder: Path, edit: t.WorkspaceEdit | None) -> dict[str, str]:
+    """The policy's files with a rename's edits made (each file's edits from the end)."""
+    assert edit is not None and edit.changes is not None
+    texts = {name: (folder / name).read_text(encoding="utf-8") for name in RENAMING}
+    names = {uri(folder / name): name for name in RENAMING}
+    for document, edits in edit.changes.items():
+        lines = texts[names[document]].split("\n")
+        for change in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character))[
+            ::-1
+        ]:
+            start, end = change.range.start, change.range.end
+            assert start.line == end.line
+            line = lines[start.line]
+            lines[start.line] = line[: start.character] + change.new_text + line[end.character :]
+        texts[names[document]] = "\n".join(lines)
+    return texts
+
+
+async def rename(client: LanguageClient, path: Path, position: t.Position, new: str) -> Any:
+    document = await open_file(client, path)
+    return await client.text_document_rename_async(
+        t.RenameParams(
+            text_document=t.TextDocumentIdentifier(document), position=position, new_name=new
+        )
+    )
+
+
+async def test_rename_a_list_renames_it_in_the_list_files_that_name_it(
+    tmp_path: Path, client: LanguageClient
+) -> None:
+    folder = write_policy(tmp_path / "before", RENAMING)
+    main = folder / "policy.pol"
+    assert kspolicy.load(folder).evaluate(SCREENED_HIT).pending == []
+    document = await open_file(client, main)
+    position = where(main, "LISTED", 2)
+    refs = await client.text_document_references_async(
+        t.ReferenceParams(
+            text_document=t.TextDocumentIdentifier(document),
+            position=position,
+            context=t.ReferenceContext(include_declaration=True),
+        )
+    )
+    found = sorted((Path(r.uri).name, r.range.start.line) for r in refs or [])
+    assert [f for f in found if f[0] == "answers.toml"] == [("answers.toml", 6)]
+    assert [f for f in found if f[0] == "listed.toml"] == [("listed.toml", 0), ("listed.toml", 8)]
+    edit = await rename(client, main, position, "SCREENED")
+    assert edit is not None and edit.changes is not None
+    renamed = {(Path(d).name, e.range.start.line) for d, es in edit.changes.items() for e in es}
+    assert renamed == set(found)  # every place find references reports, and no other
+    texts = applied(folder, edit)
+    assert 'list = "SCREENED"' in texts["lists/answers.toml"]
+    assert "[SCREENED.labels]" in texts["lists/listed.toml"] and "LISTED" not in str(texts)
+    after = write_policy(tmp_path / "after", texts)
+    assert check(after) == []
+    assert kspolicy.load(after).evaluate(SCREENED_HIT).pending == []  # the answer holds
+
+
+async def test_rename_a_define_across_policy_files_checks_clean(
+    tmp_path: Path, client: LanguageClient
+) -> None:
+    folder = write_policy(tmp_path, RENAMING)
+    rules = folder / "rules" / "listed.pol"
+    edit = await rename(client, rules, where(rules, "listed and", 1), "on_the_list")
+    texts = applied(folder, edit)
+    assert "define on_the_list = partner.name matches LISTED" in texts["policy.pol"]
+    assert texts["rules/listed.pol"].count("when on_the_list") == 2
+    assert check(write_policy(tmp_path / "after", texts)) == []
+
+
 # ---- policies with errors ----------------------------------------------------------
 
 
-def expected(folder: Path) -> list[tuple[str, int, int, str, str, str | None]]:
+def fixture_limits(folder: Path) -> dict[str, int]:
+    """The limits a golden fixture is checked with: its limits.txt, `NAME=N` a line (as
+    tests/test_diagnostics.py gives them to `kspolicy check --limit`)."""
+    path = folder / "limits.txt"
+    lines = path.read_text(encoding="utf-8").split() if path.exists() else []
+    return {name: int(value) for name, value in (line.split("=") for line in lines)}
+
+
+def expected(
+    folder: Path, limits: Limits | None = None
+) -> list[tuple[str, int, int, str, str, str | None]]:
     """`kspolicy check`'s diagnostics of a fixture: file, line, column, code, message, help."""
     found = []
-    for d in check(folder, root=FIXTURES):
+    limits = limits or attrs.evolve(Limits(), **fixture_limits(folder))
+    for d in check(folder, limits=limits, root=FIXTURES):
         name = d.span.source.name
         path = Path(name) if Path(name).is_absolute() else (folder / name).resolve()
         line, column = d.span.source.position(d.span.start)
@@ -312,27 +515,18 @@ def expected(folder: Path) -> list[tuple[str, int, int, str, str, str | None]]:
     return sorted(found)
 
 
-@pytest.mark.parametrize(
-    "folder", [f for f in DIAGNOSTICS if not (f / "limits.txt").exists()], ids=lambda p: p.name
-)
-async def test_diagnostics_equal_checks_on_every_golden_fixture(
-    fixtures: LanguageClient, folder: Path
-) -> None:
-    main = folder / "policy.pol"
-    try:
-        text = main.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError):
-        pytest.skip("the main file is not text an editor opens")
-    document = await open_file(fixtures, main, text)
+def shown(client: LanguageClient, folder: Path) -> list[tuple[str, int, int, str, str, str | None]]:
+    """The diagnostics the server published for a fixture's files, as `expected` gives
+    check's (without the echoes of a list file's errors where the list is used)."""
     got = []
-    for published, found in fixtures.diagnostics.items():
+    for published, found in client.diagnostics.items():
         path = Path(published.removeprefix("file://"))
         if not (path.is_relative_to(folder.resolve()) or path.is_relative_to(FIXTURES / "common")):
             continue
         for d in found:
             assert isinstance(d.data, dict)
             if d.data["echo"]:
-                continue  # a list file's error repeated where the list is used
+                continue
             message = d.message.split("\nhelp: ")[0]
             got.append(
                 (
@@ -344,5 +538,46 @@ async def test_diagnostics_equal_checks_on_every_golden_fixture(
                     d.data["help"],
                 )
             )
-    assert sorted(got) == expected(folder)
-    await close_file(fixtures, document)
+    return sorted(got)
+
+
+@pytest.mark.parametrize("folder", DIAGNOSTICS, ids=lambda p: p.name)
+async def test_diagnostics_equal_checks_on_every_golden_fixture(
+    fixtures: LanguageClient, folder: Path
+) -> None:
+    main = folder / "policy.pol"
+    try:
+        text = main.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError):
+        pytest.skip("the main file is not text an editor opens")
+    limits = fixture_limits(folder)
+    if limits:  # the fixtures of the limits: given as an editor's settings give them
+        await configure(fixtures, {"limits": limits})
+    await open_file(fixtures, main, text)
+    assert shown(fixtures, folder) == expected(folder)
+
+
+async def test_limits_from_the_configuration_apply_to_open_policies(
+    fixtures: LanguageClient,
+) -> None:
+    folder = FIXTURES / "diagnostics" / "KSP132-too-many-rules"
+    await open_file(fixtures, folder / "policy.pol")
+    assert "KSP132" not in {code for _, _, _, code, _, _ in shown(fixtures, folder)}
+    await configure(fixtures, {"limits": {"max_rules": 1}})  # the open policy again
+    assert shown(fixtures, folder) == expected(folder, Limits(max_rules=1))
+    await configure(fixtures, {"limits": {"max_rules": "many", "max_rulez": 3}})
+    problems = [m.message for m in fixtures.messages]
+    assert any("kspolicy.limits.max_rules must be a whole number" in m for m in problems)
+    assert any("no limit `max_rulez`; did you mean `max_rules`?" in m for m in problems)
+    assert "KSP132" not in {code for _, _, _, code, _, _ in shown(fixtures, folder)}  # left out
+
+
+async def test_the_initialization_options_lie_over_the_command_line(
+    client: LanguageClient,
+) -> None:
+    # `kspolicy lsp --limit max_rules=1`, and max_rules=20000 in the options
+    rules = FIXTURES / "diagnostics" / "KSP132-too-many-rules"
+    await open_file(client, rules / "policy.pol")
+    assert "KSP132" not in {code for _, _, _, code, _, _ in shown(client, rules)}
+    document = await open_file(client, COUNTRY)
+    assert list(client.diagnostics.get(document, [])) == []

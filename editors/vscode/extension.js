@@ -12,6 +12,7 @@ function activate(context) {
   const settings = vscode.workspace.getConfiguration("kspolicy");
   const [command, ...args] = settings.get("command") || ["kspolicy", "lsp"];
   const root = settings.get("root");
+  const limits = settings.get("limits") || {};
   const server = { command, args, transport: TransportKind.stdio };
   client = new LanguageClient(
     "kspolicy",
@@ -23,7 +24,10 @@ function activate(context) {
         // list files: the server reports their errors and defines their lists
         { scheme: "file", pattern: "**/*.toml" },
       ],
-      initializationOptions: root ? { root } : {},
+      initializationOptions: root ? { root, limits } : { limits },
+      // the `kspolicy` settings sent again whenever they change: the server applies
+      // a new root or new limits without a restart
+      synchronize: { configurationSection: "kspolicy" },
     },
   );
   context.subscriptions.push(client);

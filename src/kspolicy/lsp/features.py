@@ -311,9 +311,10 @@ class RenameError(Exception):
 
 
 def rename(snapshot: Snapshot, path: Path, offset: int, new_name: str) -> list[Edit]:
-    """The edits that rename the define or list under an offset, in every file (a list's
-    table header in its list file too). Raises RenameError for any other name, or a new
-    name that is not a name or is taken."""
+    """The edits that rename the define or list under an offset: every place `references`
+    gives, in every file (for a list, its table headers and the adjudications that
+    answer for it in the list files too). Raises RenameError for any other name, or a
+    new name that is not a name or is taken."""
     found = index.at(snapshot.occurrences, str(path), offset)
     if found is None or found.key[0] not in RENAMEABLE:
         raise RenameError("only a `define` or a list can be renamed")

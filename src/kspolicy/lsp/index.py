@@ -14,6 +14,7 @@ with a value of an enum, is one of that enum's codes.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypeAlias
@@ -26,8 +27,21 @@ from ..span import Source, Span
 Key: TypeAlias = tuple[str, ...]
 """What an occurrence names: its kind first, then what identifies it among that kind."""
 
-LIST_HEADER = re.compile(r"^[ \t]*\[[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*\]", re.MULTILINE)
-"""A list file's table header, `[RISK_COUNTRIES]`: a list is named by its table."""
+LIST_HEADER = re.compile(
+    r'^[ \t]*(\[\[?)[ \t]*("?)([A-Za-z_][A-Za-z0-9_]*)\2[ \t]*(\.[^\]\n]*)?\]', re.MULTILINE
+)
+"""A table header of a list file that names a list: `[RISK_COUNTRIES]` (or quoted) declares
+it, a list being named by its table; `[CONTACT_POINTS.labels]` and `[[ANSWERS.entries]]`
+write a table inside it, and so name it too."""
+
+LIST_REFERENCE = re.compile(
+    r'(?:^|[{,])[ \t]*list[ \t]*=[ \t]*"([A-Za-z_][A-Za-z0-9_]*)"', re.MULTILINE
+)
+"""Where a list file names another list: an adjudication's `list = "SANCTIONED_PARTIES"`
+(an entities list it answers for; lang/reviews.py), inline or a table's line."""
+
+LIST_CITE = re.compile(r'^[ \t]*cite[ \t]*=[ \t]*"([^"\n]+)"', re.MULTILINE)
+"""The anchor a list cites: `cite = "contacts"`."""
 
 _SCALARS = frozenset({"bool", "int", "decimal", "text", "date"})
 
@@ -62,6 +76,7 @@ class Model:
     binders: dict[str, n.FieldDecl]  # the binder's name: the list field it binds
     lists: dict[str, Span]  # each list's header in its list file
     imports: list[tuple[n.Import, Path]]  # each import with the file it names
+    listed: list[Occurrence] = attrs.field(factory=list)  # the names in the list files
 
     def fields_of(self, record: str | None) -> dict[str, n.FieldDecl]:
         """The fields of a record by name; of the schema for None."""
@@ -79,9 +94,48 @@ def model(modules: Iterable[tuple[Path, n.Module]], list_files: Iterable[Source]
         for item in module.items:
             _declare(built, path, item)
     for source in list_files:
-        for match in LIST_HEADER.finditer(source.text):
-            built.lists.setdefault(match.group(1), Span(source, match.start(1), match.end(1)))
+        built.listed.extend(list_file_occurrences(source))
+    for occurrence in built.listed:
+        if occurrence.definition:
+            built.lists.setdefault(occurrence.key[1], occurrence.span)
     return built
+
+
+def list_file_occurrences(source: Source) -> list[Occurrence]:
+    """The names a list file writes: the lists its tables declare and the tables inside
+    them, the lists its adjudications answer for, the anchors its lists cite. Found in
+    the text, so that they are there while the file does not read as TOML."""
+    found = []
+    for match in LIST_HEADER.finditer(source.text):
+        declares = match.group(1) == "[" and match.group(4) is None
+        span = Span(source, match.start(3), match.end(3))
+        found.append(Occurrence(("list", match.group(3)), span, declares))
+    references = list(LIST_REFERENCE.finditer(source.text))
+    answered = _answered_lists(source.text) if references else set()
+    for match in references:
+        if answered is None or match.group(1) in answered:
+            found.append(Occurrence(("list", match.group(1)), Span(source, *match.span(1))))
+    for match in LIST_CITE.finditer(source.text):
+        found.append(Occurrence(("anchor", match.group(1)), Span(source, *match.span(1))))
+    return found
+
+
+def _answered_lists(text: str) -> set[str] | None:
+    """The lists a list file's adjudications answer for; None when the file does not
+    read as TOML (then each `list = "..."` is taken for one: no other list has the key,
+    only a records list's own data could)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    found: set[str] = set()
+    for table in data.values():
+        if isinstance(table, dict) and table.get("kind") == "adjudications":
+            entries = table.get("entries")
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict) and isinstance(entry.get("list"), str):
+                    found.add(entry["list"])
+    return found
 
 
 def _declare(built: Model, path: Path, item: n.Item) -> None:
@@ -124,8 +178,8 @@ def outcome_enum(outcome: n.OutcomeDecl) -> str:
 
 
 def occurrences(modules: Iterable[tuple[Path, n.Module]], built: Model) -> list[Occurrence]:
-    """Every occurrence of every name in these modules, and the lists' headers."""
-    found = [Occurrence(("list", name), span, True) for name, span in built.lists.items()]
+    """Every occurrence of every name in these modules and in the list files."""
+    found = list(built.listed)
     for _, module in modules:
         for item in module.items:
             found.extend(_Walker(built).item(item))

@@ -96,8 +96,11 @@ class Mirror:
         self.root = root.resolve()
         self.buffers: dict[Path, str] = {}
         self.folder = Path(tempfile.mkdtemp(prefix="kspolicy-lsp-"))
+        #: Counts the syncs that changed the copy: a policy analysed at the same count
+        #: would be checked on the very same files, so its snapshot stands.
+        self.generation = 0
         self._copied: dict[Path, tuple[int, int]] = {}  # real path: (mtime_ns, size) copied
-        self._written: dict[Path, str] = {}  # mirrored path: buffer text written over it
+        self._written: dict[Path, str] = {}  # real path: buffer text in the copy instead
 
     def close(self) -> None:
         """Remove the copy."""
@@ -115,18 +118,26 @@ class Mirror:
         return self.folder / real.relative_to(self.root)
 
     def sync(self) -> None:
-        """Bring the copy up to the disk, then lay the buffers over it."""
-        seen: set[Path] = set()
+        """Bring the copy up to the disk, then lay the buffers over it; a file whose text
+        is the same as the copy's is left alone (opening a file, or closing one unchanged,
+        changes nothing to check)."""
+        changed = False
+        on_disk: set[Path] = set()
         for real in _policy_files(self.root):
-            seen.add(real)
+            on_disk.add(real)
+            if real in self.buffers:
+                continue  # the buffer is laid over it below
             try:
                 info = os.lstat(real)
             except OSError:
                 continue
             stamp = (info.st_mtime_ns, info.st_size)
-            target = self.mirrored(real)
-            if self._copied.get(real) == stamp and target not in self._written:
+            if self._copied.get(real) == stamp and real not in self._written:
                 continue
+            self._copied[real] = stamp
+            target = self.mirrored(real)
+            if self._written.pop(real, None) is not None and _same_file(real, target):
+                continue  # a buffer closed with the text on disk
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.is_symlink() or target.exists():
                 target.unlink()
@@ -134,23 +145,45 @@ class Mirror:
                 os.symlink(os.readlink(real), target)
             else:
                 shutil.copyfile(real, target)
-            self._copied[real] = stamp
-            self._written.pop(target, None)
-        for real in set(self._copied) - seen:
-            self._copied.pop(real)
+            changed = True
+        gone = {r for r in set(self._copied) | set(self._written) if r not in on_disk}
+        for real in gone - set(self.buffers):  # deleted, or a new file's buffer closed
+            self._copied.pop(real, None)
+            self._written.pop(real, None)
             self.mirrored(real).unlink(missing_ok=True)
+            changed = True
         for real, text in self.buffers.items():
-            if not _inside(real, self.root):
+            if not _inside(real, self.root) or self._written.get(real) == text:
                 continue
+            self._written[real] = text
             target = self.mirrored(real)
-            if self._written.get(target) == text:
-                continue
+            if _same_text(target, text):
+                continue  # opened with the text on disk
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.is_symlink():
                 target.unlink()
             target.write_text(text, encoding="utf-8")
-            self._written[target] = text
-            self._copied.pop(real, None)  # copied again when the buffer closes
+            changed = True
+        self.generation += changed
+
+
+def _same_file(real: Path, copy: Path) -> bool:
+    """Whether a copy is a regular file with the same bytes as the real one."""
+    try:
+        return (
+            not os.path.islink(real)
+            and not copy.is_symlink()
+            and copy.read_bytes() == real.read_bytes()
+        )
+    except OSError:
+        return False
+
+
+def _same_text(copy: Path, text: str) -> bool:
+    try:
+        return not copy.is_symlink() and copy.read_bytes() == text.encode("utf-8")
+    except OSError:
+        return False
 
 
 class Project:
@@ -170,6 +203,7 @@ class Project:
         self._parsed: dict[Path, tuple[str, n.Module]] = {}
         self._policy: Policy | None = None
         self._policy_for: str | None = None  # the texts the policy was loaded from
+        self._generation = -1  # the mirror's when the snapshot was made
         self.snapshot: Snapshot | None = None
 
     @property
@@ -196,8 +230,12 @@ class Project:
     # ---- analysis --------------------------------------------------------------------
 
     def analyse(self) -> Snapshot:
-        """Check the policy with the buffers over its files; the new snapshot."""
+        """Check the policy with the buffers over its files; the new snapshot (the last
+        one while no file of the copy changed since it was made)."""
         self.mirror.sync()
+        if self.snapshot is not None and self._generation == self.mirror.generation:
+            return self.snapshot
+        self._generation = self.mirror.generation
         mirrored_main = self._mirrored(self.main)
         found = check(mirrored_main, limits=self.limits, root=self.mirror.folder)
         sources, modules = self._read()

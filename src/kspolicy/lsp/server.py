@@ -7,9 +7,11 @@ lines and UTF-16 columns. A change to a buffer is analysed after a short pause (
 next keystroke cancels it), then the diagnostics of every file of the policy are
 published, so that an error in one file shows wherever it is.
 
-The client may pass `initializationOptions` `{"root": "FOLDER"}`: the folder every file
-a policy imports or lists must lie in, as `kspolicy check --root` (relative to the
-workspace folder); by default, as for `check`, each policy's own folder.
+Settings (`options`): the limits and the root folder, as `kspolicy check --limit` and
+`--root` take them, from the command line (`kspolicy lsp --limit max_rules=50000`), the
+`initializationOptions` `{"limits": {...}, "root": "FOLDER"}` (root relative to the
+workspace folder), and the workspace configuration, section `kspolicy`, whenever it
+changes; by default, as for `check`, the default limits and each policy's own folder.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from ..diagnostics import Severity
+from ..limits import DEFAULT, Limits
 from ..span import Source, Span
 from ..version import __version__
-from . import features
+from . import features, options
 from .project import Mirror, Project, Snapshot, policy_main
 
 DEBOUNCE_SECONDS = 0.05
@@ -65,6 +68,11 @@ class PolicyServer(LanguageServer):
         self.mirrors: dict[Path, Mirror] = {}  # by root: policies under one root share it
         self.workspace_root: Path | None = None
         self.root_option: Path | None = None
+        self.command_limits: Limits = DEFAULT  # `kspolicy lsp --limit`
+        self.command_root: Path | None = None  # `kspolicy lsp --root`
+        self.limits: Limits = DEFAULT  # the command line's with the client's over them
+        self.initialization: options.Settings = options.Settings()
+        self.tasks: set[asyncio.Future[None]] = set()
         self.published: dict[Path, set[Path]] = {}  # per project, files with diagnostics
         self.pending: dict[Path, int] = {}  # per project, the latest change's number
         self.fresh: set[Path] = set()  # projects whose snapshot holds every change
@@ -84,8 +92,70 @@ class PolicyServer(LanguageServer):
             root = root.resolve()
             if root not in self.mirrors:
                 self.mirrors[root] = Mirror(root)
-            self.projects[main] = Project(main, root, mirror=self.mirrors[root])
+            self.projects[main] = Project(main, root, limits=self.limits, mirror=self.mirrors[root])
         return self.projects[main]
+
+    def configure(self, settings: options.Settings) -> None:
+        """Take the client's settings (over the command line's), report what is wrong
+        with them, and check again each policy with an open file under the new ones.
+
+        Policies with no open file are forgotten, their diagnostics withdrawn: checking
+        every policy the server has seen again would make a change of settings cost as
+        much as opening each of them."""
+        for problem in settings.problems:
+            self.window_show_message(t.ShowMessageParams(type=t.MessageType.Error, message=problem))
+        limits = options.limits_over(self.command_limits, settings)
+        root = self.command_root
+        if settings.root is not None:
+            asked = ((self.workspace_root or Path.cwd()) / settings.root).resolve()
+            if asked.is_dir():
+                root = asked
+            else:
+                # else every file a policy imports would lie outside it: the real
+                # mistake, this setting, would be hidden behind those errors
+                message = f"kspolicy.root: {asked} is not a folder, so it is left out"
+                self.window_show_message(
+                    t.ShowMessageParams(type=t.MessageType.Error, message=message)
+                )
+        if limits == self.limits and root == self.root_option:
+            return
+        self.limits = limits
+        if root != self.root_option:
+            self.root_option = root
+            for mirror in self.mirrors.values():
+                mirror.close()
+            self.mirrors.clear()
+        forgotten = self.projects
+        self.projects = {}
+        self.fresh.clear()
+        for document in list(self.workspace.text_documents.values()):
+            self.changed(_path(document.uri), document.source)
+        for main in forgotten:
+            if main not in self.projects:
+                self._withdraw(main)
+        for project in list(self.projects.values()):
+            self.analyse(project)
+
+    def _withdraw(self, main: Path) -> None:
+        """Clear the diagnostics published for a policy's files."""
+        for path in sorted(self.published.pop(main, set())):
+            self.text_document_publish_diagnostics(
+                t.PublishDiagnosticsParams(uri=_uri(path), diagnostics=[])
+            )
+
+    def shutdown(self) -> None:
+        """Stop serving; a later `start_io` in the same process (the command line's
+        tests run `kspolicy lsp` in-process, again and again) starts afresh."""
+        super().shutdown()  # type: ignore[no-untyped-call]
+        for mirror in self.mirrors.values():
+            mirror.close()
+        self.projects.clear()
+        self.mirrors.clear()
+        self.published.clear()
+        self.pending.clear()
+        self.fresh.clear()
+        # pygls makes its thread pool on first use and shuts it here for good
+        self._thread_pool = None
 
     def snapshot(self, project: Project) -> Snapshot:
         """The project's snapshot with every change analysed."""
@@ -215,10 +285,32 @@ def _initialize(ls: PolicyServer, params: t.InitializeParams) -> None:
     ls.workspace_root = Path(folder).resolve() if folder else None
     encoding = ls.workspace.position_encoding
     ls.encoding = str(getattr(encoding, "value", encoding) or "utf-16")
-    options: Any = params.initialization_options
-    if isinstance(options, dict) and isinstance(options.get("root"), str):
-        base = ls.workspace_root or Path.cwd()
-        ls.root_option = (base / options["root"]).resolve()
+    ls.initialization = options.read_settings(params.initialization_options)
+    ls.configure(ls.initialization)
+
+
+@server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def _did_change_configuration(ls: PolicyServer, params: t.DidChangeConfigurationParams) -> None:
+    # Handled at once (not in a task) when the settings come with the notification, so
+    # that every request after it is answered under them.
+    settings: Any = params.settings
+    if isinstance(settings, dict) and "kspolicy" in settings:
+        ls.configure(options.over(ls.initialization, options.read_settings(settings["kspolicy"])))
+        return
+    # a client that sends no settings expects to be asked for them (the pull model)
+    capabilities = ls.client_capabilities.workspace
+    if capabilities is not None and capabilities.configuration:
+        task = asyncio.ensure_future(_pull_configuration(ls))
+        ls.tasks.add(task)  # held until done: the loop keeps only a weak reference
+        task.add_done_callback(ls.tasks.discard)
+
+
+async def _pull_configuration(ls: PolicyServer) -> None:
+    answer = await ls.workspace_configuration_async(
+        t.ConfigurationParams(items=[t.ConfigurationItem(section="kspolicy")])
+    )
+    section = answer[0] if answer else None
+    ls.configure(options.over(ls.initialization, options.read_settings(section)))
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
@@ -465,12 +557,15 @@ class _TextWriter(io.RawIOBase):
         self.stream.flush()
 
 
-def main() -> int:
-    """Serve over standard input and output until the client exits (or the input ends).
+def main(limits: Limits = DEFAULT, root: Path | None = None) -> int:
+    """Serve over standard input and output until the client exits (or the input ends),
+    with the command line's limits and root (`kspolicy lsp --limit ... --root DIR`).
 
     Standard input and output are read and written as bytes; where a host replaced them
     with text streams (a test harness), their text is used instead.
     """
+    server.command_limits = server.limits = limits
+    server.command_root = server.root_option = root.resolve() if root is not None else None
     stdin: Any = getattr(sys.stdin, "buffer", None)
     if stdin is None:
         stdin = io.BytesIO(sys.stdin.read().encode("utf-8"))

@@ -112,9 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     _loading_options(check_cmd)
 
-    commands.add_parser(
+    lsp_cmd = commands.add_parser(
         "lsp", help="run the language server over stdin and stdout (docs/editors.md)"
     )
+    _loading_options(lsp_cmd)
 
     eval_cmd = commands.add_parser("eval", help="evaluate a case and print the decision")
     eval_cmd.add_argument(
@@ -472,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args)
         if args.command == "lsp":
-            return _lsp()
+            return _lsp(args)
         if args.command == "explain":
             return _explain(args)
         if args.command == "fmt":
@@ -574,14 +575,14 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
-def _lsp() -> int:
+def _lsp(args: argparse.Namespace) -> int:
     try:
         from ..lsp import server
     except ImportError as exc:  # pygls is the optional extra `lsp`
         raise KspolicyError(
             f"the language server needs pygls ({exc.name} is missing): pip install 'kspolicy[lsp]'"
         ) from None
-    return server.main()
+    return server.main(_limits(args), _root(args))
 
 
 CHECK_FORMAT = 1
