@@ -81,6 +81,9 @@ KSP222 = Code(
 KSP223 = Code(
     "KSP223", "bad-sources", "`sources` naming a list that cannot give an outcome's codes sources"
 )
+KSP224 = Code(
+    "KSP224", "unknown-adjudicated-list", "an adjudication naming a list that no list file defines"
+)
 KSP230 = Code("KSP230", "bad-test-file", "a policy test file that does not follow the test format")
 
 # 3xx: lints (warnings)
@@ -143,6 +146,7 @@ CODES = _registry(
     KSP221,
     KSP222,
     KSP223,
+    KSP224,
     KSP230,
     KSP301,
     KSP302,

@@ -26,6 +26,7 @@ from ..diagnostics import Diagnostic
 from ..limits import DEFAULT, Limits
 from . import checked as c
 from . import nodes as n
+from . import reviews
 from .catalogue import Catalogue, Messages
 from .declarations import Declarations
 from .expressions import Expressions
@@ -62,6 +63,8 @@ class Checker:
             self.modules, self.lists, self.limits, self.diagnostics, self.broken_lists
         ).declare()
         typed = Expressions(declared, self.lists, self.limits, self.diagnostics).check()
+        # Reviewers' answers name lists too; a list file alone cannot tell if they exist.
+        self.diagnostics.extend(reviews.naming_no_list(self.lists, self.broken_lists))
         self.deepest = typed.deepest
         header = declared.header
         if any(d.is_error for d in self.diagnostics) or header is None:

@@ -5,17 +5,23 @@
 and dated with the lists, and a decision stays a function of the policy's files and the
 case. Each entry is one answer: which name (and country) was screened against which
 list entry, the entry's sha256 then, confirmed or dismissed, by whom, when and why.
+
+An answer is checked twice: on its own when its file is read (`read_adjudications`,
+KSP215), and against the policy's other lists once all are read (`naming_no_list`,
+KSP224), as only then is it known whether the list it answers for exists.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Set
 from typing import Any, get_args
 
-from ..diagnostics import describe
-from .lists import Adjudication, Ruling
+from ..diagnostics import KSP224, Diagnostic, describe, did_you_mean, error
+from ..span import Source, Span, whole
+from .declarations import some
+from .lists import Adjudication, NamedList, Ruling
 
 RULINGS: tuple[Ruling, ...] = get_args(Ruling)
 _FIELDS = ("list", "name", "country", "entry", "entry_sha256", "ruling", "by", "at", "why")
@@ -77,3 +83,55 @@ def read_adjudications(
                     )
                 )
     return tuple(found)
+
+
+def naming_no_list(
+    lists: Mapping[str, NamedList], unread: Set[str] = frozenset()
+) -> list[Diagnostic]:
+    """KSP224 for each answer of an adjudications list that names a list the policy does
+    not have (a typo, a list renamed): screening never asks for it, so the officer's
+    answer would silently apply to nothing. A list of a file that did not read
+    (`unread`) is not reported again: that file's error is its cause."""
+    entities = sorted(name for name, named in lists.items() if named.kind == "entities")
+    problems: list[Diagnostic] = []
+    for named in lists.values():
+        after = named.span.start if named.span is not None else 0
+        for answer in named.adjudications:
+            if answer.list in lists or answer.list in unread:
+                continue
+            where = _list_value(named, answer.list, after)
+            after = where.end if where.end > after else after
+            message = (
+                f"list {named.name}: the answer for `{answer.name}` names list "
+                f"`{answer.list}`, and no list has that name"
+            )
+            problems.append(error(KSP224, message, where, _fix(answer, entities)))
+    return problems
+
+
+def _fix(answer: Adjudication, entities: list[str]) -> str:
+    """The help: the entities list meant, if one is close, and how to mend the answer."""
+    if not entities:
+        return "the policy has no entities list: add the one the answer was given for"
+    fix = "set `list` to the entities list the answer was given for"
+    until = "until then it applies to no name screened"
+    suggestion = did_you_mean(answer.list, entities)
+    if suggestion is not None:
+        return f"{suggestion} {fix}; {until}"
+    return f"{fix} (the policy has: {some(entities)}); {until}"
+
+
+def _list_value(named: NamedList, name: str, after: int) -> Span:
+    """Where an answer of `named` writes `list = "NAME"`: its first such line from
+    `after` (answers are found in the order they are written), else from the list's
+    header; the quoted value, as other list-file diagnostics point at one. The header
+    itself when the text writes it otherwise (escapes: tomllib keeps no positions)."""
+    if named.span is None:  # a list made in code, not read from a file: no text to show
+        return whole(Source(f"list {named.name}", ""))
+    source = named.span.source
+    pattern = re.compile(
+        rf"""(?:^|[{{,])[ \t]*list[ \t]*=[ \t]*("{re.escape(name)}"|'{re.escape(name)}')""",
+        re.MULTILINE,
+    )
+    found = pattern.search(source.text, after) or pattern.search(source.text, named.span.start)
+    return Span(source, *found.span(1)) if found is not None else named.span
