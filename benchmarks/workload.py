@@ -1,8 +1,10 @@
 # Vendored from the peer benchmark this project joins (shared/bench/workload.py beside
 # the repository, as handed to the project on 2026-11-28), unchanged below this header,
 # so that the tests and bench_load.py can build the benchmark workload without it.
-# peers.py itself still reads its own copy; the two must stay identical (a test checks
-# when both are present).
+# peers.py itself still reads its own copy; the two must stay identical: the sha256 of
+# the peer's file, below, is what tests/test_fastpath.py holds the part under this header
+# to, and the peer's file too where it lies beside the repository.
+# sha256 of shared/bench/workload.py: 15f2b6059c1ef94743dca10031caa4864cbaceaf59a50b465a5a818165cc1589
 """Engine-neutral workload for the peer benchmark.
 
 A *case* is a research-collaboration screening request (nested dicts/lists of

@@ -44,6 +44,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Tests use a parse cache and cache secret of their own (cache.py), never the user's.
 
     Set here, before collection, because some test modules load policies at import.
+    Under pytest-xdist (the README's command) each worker process runs this too, so
+    each has a cache of its own: no two processes write one cache file at once.
     """
     scratch = tempfile.mkdtemp(prefix="kspolicy-tests-")
     for name in _PRIVATE:

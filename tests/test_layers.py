@@ -8,6 +8,7 @@ y`, relative and absolute (`kspolicy.…`). A module's layer is its package (`la
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -53,6 +54,14 @@ def _layer(module: str) -> str:
     return module.split(".")[0] if module else "__init__"
 
 
+@functools.cache
+def _import_nodes(path: Path) -> tuple[ast.Import | ast.ImportFrom, ...]:
+    """Every import statement of a file, anywhere in it. Read once per file and run: the
+    tests below each read all of src/ (the planted packages are files of their own)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return tuple(node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom))
+
+
 def _imports(package: Path, module: str, path: Path, known: set[str]) -> list[tuple[str, int]]:
     """The package's modules that `module` imports anywhere in its code, with the line."""
     own = module.split(".") if module else []
@@ -68,7 +77,7 @@ def _imports(package: Path, module: str, path: Path, known: set[str]) -> list[tu
             else:
                 found.append((base, line))
 
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _import_nodes(path):
         if isinstance(node, ast.ImportFrom):
             names = [alias.name for alias in node.names]
             if node.level:
