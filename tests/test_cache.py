@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
@@ -193,15 +193,13 @@ def test_the_pack_parses_the_same_from_the_cache(folder: Path, parses: list[str]
         assert everything(cached[0]) == everything(parsed[0])
 
 
-@settings(
-    # Many generated files have no item that parses whole; they are skipped, as in
-    # test_formatter's generated policies.
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(text=from_lark(_lark(), start="start", explicit={"LANGTAG": st.sampled_from(["en", "nl"])}))
 def test_any_parse_survives_the_cache_whole(text: str) -> None:
+    # Every draw counts: a file with no item that parses whole still has diagnostics to
+    # carry through the cache (filtering those out cost the `ci` profile about a minute
+    # of rejected draws; the pack's own files, above, are the items' round trip).
     module, diagnostics = parse_module(Source("g.pol", text))
-    assume(module.items)
     # Read back as the cache does: the classes a parse makes are all allowed.
     module_back, diagnostics_back = cache._loads(pickle.dumps((module, diagnostics)))
     assert everything(module_back) == everything(module)
