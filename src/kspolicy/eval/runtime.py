@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -43,7 +43,7 @@ from .decision import (
     TraceNode,
 )
 from .facts import UNKNOWN_COLLECTION, Facts
-from .runner import Runner, Statuses
+from .runner import Finding, Runner, Statuses
 from .summary import entry_data, headline_of, sources_of
 
 Fact = tuple[str, Any]
@@ -258,52 +258,91 @@ class Traced:
                     found.append(position)
         return fired, pending
 
+    def findings(
+        self, facts: Facts, as_of: dt.date, only: Collection[int] | None = None
+    ) -> list[Finding]:
+        """Every binding that fires or is pending, with its support (see `Runner`); of
+        the rules in `only`, when given (the fast path's fallback for rules it does not
+        write code for)."""
+        env = Env(facts, as_of, False)
+        found: list[Finding] = []
+        for position, compiled in enumerate(self.rules):
+            if only is not None and position not in only:
+                continue
+            if not compiled.rule.valid_on(as_of):
+                continue
+            for binding in _bindings(compiled.rule, self.schema, env):
+                env.vars = {name: bound for name, (bound, _) in binding.items()}
+                verdict = _evaluate_rule(compiled, env)
+                if verdict.status == "silent":
+                    continue
+                ev = verdict.ev
+                found.append(
+                    (
+                        position,
+                        ev.value,
+                        {name: i for name, (_, i) in binding.items() if i is not None},
+                        dict(ev.facts),
+                        list(dict.fromkeys(ev.unknowns)),
+                        list(dict.fromkeys(ev.hits)),
+                    )
+                )
+        return found
+
 
 def run(
     program: Program, facts: Mapping[str, Any], as_of: dt.date, lang: str, explain: bool
 ) -> Decision:
-    """Evaluate every rule on a case's facts and combine the outcomes into a decision."""
+    """Evaluate every rule on a case's facts and combine the outcomes into a decision.
+
+    Without an explanation, the program's runner finds the rules that fire or are
+    pending and what supports each (`Runner.findings`); with one, the traced evaluation
+    does, tracing every rule (silent ones too). The decision is the same either way.
+    """
     policy = program.policy
     case = Facts(facts)
     check_bindings(program, case)
     env = Env(case, as_of, explain)
     fired: list[RuleResult] = []
-    pending: list[tuple[RuleResult, c.Rule]] = []
+    pending: list[RuleResult] = []
     trace: list[RuleTrace] = []
-    wanted: set[int] | None = None  # the rules that fired or are pending, for some binding
-    if not explain:  # an explanation shows every rule, silent ones too
-        fired_keys, pending_keys = program.runner.statuses(case, as_of)
-        wanted = {*fired_keys, *pending_keys}
-    for position, compiled in enumerate(program.rules):
-        rule = compiled.rule
-        if not rule.valid_on(as_of):
-            if explain:
+    if explain:
+        for compiled in program.rules:
+            rule = compiled.rule
+            if not rule.valid_on(as_of):
                 trace.append(RuleTrace(rule.name, {}, "inactive"))
-            continue
-        if wanted is not None and position not in wanted:
-            continue  # silent for every binding: nothing to explain
-        for binding in _bindings(rule, policy.schema, env):
-            env.vars = {name: bound for name, (bound, _) in binding.items()}
-            env.explained = set()
-            verdict = _evaluate_rule(compiled, env)
-            indices = {name: i for name, (_, i) in binding.items() if i is not None}
-            if explain:
-                trace.append(RuleTrace(rule.name, indices, verdict.status, verdict.steps))
-            if verdict.status == "silent":
                 continue
-            result = _rule_result(rule, indices, verdict.ev, lang)
-            if verdict.status == "fired":
-                fired.append(result)
-            else:
-                pending.append((result, rule))
-    env.vars = {}
+            for binding in _bindings(rule, policy.schema, env):
+                env.vars = {name: bound for name, (bound, _) in binding.items()}
+                env.explained = set()
+                verdict = _evaluate_rule(compiled, env)
+                indices = {name: i for name, (_, i) in binding.items() if i is not None}
+                trace.append(RuleTrace(rule.name, indices, verdict.status, verdict.steps))
+                if verdict.status == "silent":
+                    continue
+                ev = verdict.ev
+                result = _rule_result(
+                    rule,
+                    indices,
+                    dict(ev.facts),
+                    list(dict.fromkeys(ev.unknowns)),
+                    list(dict.fromkeys(ev.hits)),
+                    lang,
+                )
+                (fired if verdict.status == "fired" else pending).append(result)
+        env.vars = {}
+    else:
+        rules = policy.rules
+        for index, value, binding, found, unknown, hits in program.runner.findings(case, as_of):
+            result = _rule_result(rules[index], binding, found, unknown, hits, lang)
+            (fired if value is True else pending).append(result)
     outcomes = _certain(policy, fired)
     possible, changing = _possible(policy, outcomes, pending)
     questions = _open_questions(policy.schema, facts, changing, lang, policy.messages)
     references: dict[str, dict[str, Any]] = {}
     for outcome, key in program.entries:
-        found = key(env)
-        if found.value is None:
+        found_key = key(env)
+        if found_key.value is None:
             asked = {q.fact for q in questions}
             questions += [
                 OpenQuestion(
@@ -311,32 +350,38 @@ def run(
                     question_text(policy.schema, facts, fact, lang, policy.messages),
                     [outcome.name],
                 )
-                for fact in found.unknowns
+                for fact in found_key.unknowns
                 if fact not in asked
             ]
             continue
         assert outcome.records is not None
         for entry in outcome.records.entries_on(as_of):
-            if entry.key == found.value:
+            if entry.key == found_key.value:
                 outcomes[outcome.name] = entry.key
                 references[outcome.name] = entry_data(entry, lang)
-    results = [result for result, _ in pending]
     return Decision(
         policy=PolicyInfo(policy.name, policy.version, policy.sha256, as_of.isoformat()),
         outcomes=outcomes,
         possible=possible,
         fired=fired,
-        pending=results,
+        pending=pending,
         open_questions=questions,
         references=references,
         trace=trace,
         lang=lang,
-        headline=headline_of(policy, outcomes, results, questions),
+        headline=headline_of(policy, outcomes, pending, questions),
         sources=sources_of(policy, outcomes, possible, as_of, lang),
     )
 
 
-def _rule_result(rule: c.Rule, binding: dict[str, int], ev: Ev, lang: str) -> RuleResult:
+def _rule_result(
+    rule: c.Rule,
+    binding: dict[str, int],
+    facts: dict[str, Any],
+    unknown: list[str],
+    matched: list[Match],
+    lang: str,
+) -> RuleResult:
     outcomes: OutcomeValues = {}
     for effect in rule.effects:
         if effect.outcome.kind == "scale":
@@ -353,10 +398,10 @@ def _rule_result(rule: c.Rule, binding: dict[str, int], ev: Ev, lang: str) -> Ru
         cite=list(rule.cites),
         because=rule.because.get(lang) if rule.because else "",
         binding=binding,
-        facts=dict(ev.facts),
-        matched=list(dict.fromkeys(ev.hits)),
+        facts=facts,
+        matched=matched,
         outcomes=outcomes,
-        unknown=list(dict.fromkeys(ev.unknowns)),
+        unknown=unknown,
     )
 
 
@@ -376,12 +421,12 @@ def _certain(policy: c.Policy, fired: list[RuleResult]) -> OutcomeValues:
 
 
 def _possible(
-    policy: c.Policy, certain: OutcomeValues, pending: list[tuple[RuleResult, c.Rule]]
+    policy: c.Policy, certain: OutcomeValues, pending: list[RuleResult]
 ) -> tuple[OutcomeValues, list[RuleResult]]:
     """What pending rules could add beyond the certain outcomes, and which rules could."""
     possible: OutcomeValues = {}
     changing: list[RuleResult] = []
-    for result, _ in pending:
+    for result in pending:
         changes = False
         for name, value in result.outcomes.items():
             outcome = policy.outcomes[name]
