@@ -41,6 +41,7 @@ from typing import Any
 
 from ..lang import checked as c
 from ..lang.lists import NamedList, containing_code
+from ..lang.schema import BoolType, EnumType, IntType, NumberType, TextType
 from ..paths import element as element_path
 from . import screen
 from .decision import Match
@@ -68,7 +69,8 @@ in the tuple so that equal-comparing constants such as `1` and `True` stay apart
 `("and" | "or", operands)`; `("not", x)`; `("cmp", operator, left, right)`;
 `("?:", test, then, otherwise)`; `("gen" | "list", element, variable, iterable)` for
 `(element for variable in iterable)` and `[...]`; `("*", x)`; `("tuple", items)`;
-`("[ ]",)` a new empty list; `("{ }",)` a new empty dict.
+`("[ ]",)` a new empty list; `("{ }",)` a new empty dict, `("{:}", ((key, value), ...))`
+a new dict of these.
 Statements: `("=", name, x)`, `("if", test, body, otherwise)`, `("for", name, x, body)`
 (`name` a tuple of names to unpack each item),
 `("do", x)`, `("return", x)`. Tuples compare and hash by structure: equal conditions
@@ -212,6 +214,10 @@ def _undecided() -> bool:
 # ---- the helpers the findings function calls (see `_Writer.findings`) ----------------
 
 _PLAIN = frozenset({str, int, float, bool})
+_PLAIN_TYPES = (BoolType, IntType, NumberType, TextType, EnumType)
+"""The types of facts whose value in a case is its value in a decision's JSON."""
+_SHARED_SUPPORT = (c.And, c.Or, c.Quantifier, c.Member, c.Match)
+"""Conditions whose support is worth collecting once per case (`_shared_support`)."""
 
 
 def _json(value: Any) -> Any:
@@ -634,6 +640,9 @@ class _Writer:
         self._list_sets: dict[tuple[str, dt.date], frozenset[str]] = {}
         self._rule_definitions: dict[str, X] = {}  # those read per binding, in one rule
         self._variables: dict[c.Expr, bool] = {}  # whether each reads a variable
+        # The findings function's supports collected once per case (`_shared_support`).
+        self._support_slots: dict[Any, tuple[str | None, ...]] = {}
+        self._slot_names: list[str] = []
 
     def _active(self) -> list[tuple[int, c.Rule]]:
         """The rules in force on the date, with their index in the policy."""
@@ -964,7 +973,7 @@ class _Writer:
                 others.append(index)
                 continue
             body += self._finding_rule(index, rule, out)
-        head: list[X] = [("=", out, EMPTY)]
+        head: list[X] = [("=", out, EMPTY), *(("=", x, NONE) for x in self._slot_names)]
         body = [*src.lines, *body, ("return", _name(out))]
         return (head, body, {}), others
 
@@ -1032,15 +1041,15 @@ class _Writer:
             known: list[X] = []
             self._support(condition, env, paths, dict(memo), known, facts, None, None)
             found.append(("if", ("cmp", "is", value, NONE), waiting, known))
-        binding = (
-            _call(
-                "_binding",
-                ("tuple", tuple(_const(name) for name in rule.binders)),
-                ("tuple", tuple(_name(position) for _, _, position, _ in loops)),
-            )
-            if rule.binders
-            else ("{ }",)
-        )
+        if len(loops) == 1:
+            position = _name(loops[0][2])
+            one = ("{:}", ((_const(rule.binders[0]), position),))
+            binding: X = ("?:", ("cmp", "is", position, NONE), ("{ }",), one)
+        elif loops:
+            names = ("tuple", tuple(_const(name) for name in rule.binders))
+            binding = _call("_binding", names, ("tuple", tuple(_name(p) for _, _, p, _ in loops)))
+        else:
+            binding = ("{ }",)
         finding = _call(
             "_finding", _const(index), _name(r), binding, _name(facts), _name(unknowns), _name(hits)
         )
@@ -1119,10 +1128,18 @@ class _Writer:
         facts: str | None,
         unknowns: str | None,
         hits: str | None,
+        *,
+        shared: bool = True,
     ) -> None:
         """Statements adding to `facts`, `unknowns` and `hits` (lists; None: not
-        wanted) what supports the value of `expr`, as `compiler`'s closures say."""
+        wanted) what supports the value of `expr`, as `compiler`'s closures say;
+        `shared`: a part that reads no implicit variable collected once per case."""
         if facts is None and unknowns is None and hits is None:
+            return
+        if isinstance(expr, c.DefineRef | c.Not):
+            pass  # (what they stand for is looked at below)
+        elif shared and isinstance(expr, _SHARED_SUPPORT) and not self._reads_variables(expr):
+            self._shared_support(expr, out, facts, unknowns, hits)
             return
         if isinstance(expr, c.DefineRef):
             expr = self.policy.definitions[expr.name].expr  # written out (`_writable`)
@@ -1133,7 +1150,9 @@ class _Writer:
             value = self._val(expr, env, out, memo)
             path = self._path(expr, paths)
             missing = [_append_to(unknowns, path)] if unknowns else []
-            given = [_append_to(facts, ("tuple", (path, _call("_json", value))))] if facts else []
+            plain = isinstance(expr.type, _PLAIN_TYPES)  # its value is its JSON already
+            data = value if plain else _call("_json", value)
+            given = [_append_to(facts, ("tuple", (path, data)))] if facts else []
             out.append(("if", ("cmp", "is", value, NONE), missing, given))
         elif isinstance(expr, c.Not):
             self._support(expr.operand, env, paths, memo, out, facts, unknowns, hits)
@@ -1170,6 +1189,33 @@ class _Writer:
         elif isinstance(expr, c.Quantifier):
             self._quantifier(expr, env, paths, memo, out, facts, unknowns, hits)
         # a constant, a set, a list's codes: nothing supports them
+
+    def _shared_support(
+        self,
+        expr: c.Expr,
+        out: list[X],
+        facts: str | None,
+        unknowns: str | None,
+        hits: str | None,
+    ) -> None:
+        """The support of a condition that reads no implicit variable: the same for
+        every rule and binding that needs it, so collected once per case, when first
+        needed, into locals that later uses copy."""
+        wanted = (facts, unknowns, hits)
+        key = (id(expr), *(x is not None for x in wanted))
+        slots = self._support_slots.get(key)
+        first: list[X] = []
+        if slots is None:
+            slots = tuple(self.src.local() if x is not None else None for x in wanted)
+            self._support_slots[key] = slots
+            self._slot_names.extend(x for x in slots if x is not None)
+        lists = [x for x in slots if x is not None]
+        first += [("=", x, EMPTY) for x in lists]
+        self._support(expr, {}, {}, {}, first, *slots, shared=False)
+        out.append(("if", ("cmp", "is", _name(lists[0]), NONE), first, []))
+        for target, slot in zip(wanted, slots, strict=True):
+            if target is not None and slot is not None:
+                out.append(("do", ("call", (".", _name(target), "extend"), (_name(slot),))))
 
     def _junction(
         self,
@@ -1462,6 +1508,8 @@ def _parts(code: X) -> list[X]:
     tag = code[0]
     if tag in ("n", "k", "[ ]", "{ }"):
         return []
+    if tag == "{:}":
+        return [part for pair in code[1] for part in pair]
     if tag in ("[]", "cmp", "?:"):
         return [p for p in code[1:] if isinstance(p, tuple)]
     if tag == ".":
@@ -1517,6 +1565,9 @@ def _node(code: X, reads: Mapping[X, str]) -> ast.expr:
         return ast.List([], ast.Load(), **_AT)
     if tag == "{ }":
         return ast.Dict([], [], **_AT)
+    if tag == "{:}":
+        keys = [_node(k, reads) for k, _ in code[1]]
+        return ast.Dict(keys, [_node(v, reads) for _, v in code[1]], **_AT)
     if tag in ("gen", "list"):
         target = ast.Name(code[2], ast.Store(), **_AT)
         loop = ast.comprehension(target, _node(code[3], reads), [], 0)

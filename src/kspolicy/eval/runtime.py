@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import string
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
@@ -150,6 +151,9 @@ class Program:
     bound: tuple[tuple[c.Rule, tuple[tuple[str, ...], ...]], ...] = attrs.field(
         init=False, default=()
     )
+    #: What a decision reads off the policy alone, kept once made: each rule's texts and
+    #: effects in a language, each question's template for a fact (`run`). Bounded.
+    memo: dict[Any, Any] = attrs.field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
         schema = self.policy.schema
@@ -170,22 +174,29 @@ def check_bindings(program: Program, facts: Facts) -> None:
     is refused at once instead of running for hours.
     """
     limit = program.limits.max_bindings
+    # Rules share their collections (most bind `partner` alone): each measured once.
+    sizes: dict[tuple[str, ...], int] = {}
+    totals: dict[tuple[tuple[str, ...], ...], int] = {}
     for rule, collections in program.bound:
-        total = 1
-        sizes: list[tuple[str, int]] = []
-        for fields in collections:
-            value = facts.value_at(fields)
-            size = len(value) if isinstance(value, list | tuple) else 1
-            sizes.append((format_path(fields), size))
-            total *= size
+        total = totals.get(collections)
+        if total is None:
+            total = 1
+            for fields in collections:
+                size = sizes.get(fields)
+                if size is None:
+                    value = facts.value_at(fields)
+                    size = sizes[fields] = len(value) if isinstance(value, list | tuple) else 1
+                total *= size
+            totals[collections] = total
         if total > limit:
-            product = " x ".join(f"{path} ({size:,})" for path, size in sizes)
+            named = [(format_path(fields), sizes[fields]) for fields in collections]
+            product = " x ".join(f"{path} ({size:,})" for path, size in named)
             message = (
                 f"rule `{rule.name}` ({rule.node.name.span}) would be evaluated for "
                 f"{total:,} bindings, {product}; the limit is {limit:,} "
                 "(max_bindings, docs/limits.md)"
             )
-            largest = max(sizes, key=lambda pair: pair[1])[0]
+            largest = max(named, key=lambda pair: pair[1])[0]
             raise CaseError([CaseProblem(largest, message, KSP410)])
 
 
@@ -307,7 +318,7 @@ def run(
     pending: list[RuleResult] = []
     trace: list[RuleTrace] = []
     if explain:
-        for compiled in program.rules:
+        for position, compiled in enumerate(program.rules):
             rule = compiled.rule
             if not rule.valid_on(as_of):
                 trace.append(RuleTrace(rule.name, {}, "inactive"))
@@ -322,23 +333,28 @@ def run(
                     continue
                 ev = verdict.ev
                 result = _rule_result(
-                    rule,
+                    _rule_texts(program, position, lang),
                     indices,
                     dict(ev.facts),
                     list(dict.fromkeys(ev.unknowns)),
                     list(dict.fromkeys(ev.hits)),
-                    lang,
                 )
                 (fired if verdict.status == "fired" else pending).append(result)
         env.vars = {}
     else:
-        rules = policy.rules
+        texts = program.memo.get(("rules", lang))
+        if texts is None:
+            texts = program.memo[("rules", lang)] = [
+                _rule_texts(program, position, lang) for position in range(len(program.rules))
+            ]
         for index, value, binding, found, unknown, hits in program.runner.findings(case, as_of):
-            result = _rule_result(rules[index], binding, found, unknown, hits, lang)
+            result = _rule_result(texts[index], binding, found, unknown, hits)
             (fired if value is True else pending).append(result)
     outcomes = _certain(policy, fired)
     possible, changing = _possible(policy, outcomes, pending)
-    questions = _open_questions(policy.schema, facts, changing, lang, policy.messages)
+    questions = _open_questions(
+        policy.schema, facts, changing, lang, policy.messages, _memo(program, "questions")
+    )
     references: dict[str, dict[str, Any]] = {}
     for outcome, key in program.entries:
         found_key = key(env)
@@ -370,39 +386,63 @@ def run(
         trace=trace,
         lang=lang,
         headline=headline_of(policy, outcomes, pending, questions),
-        sources=sources_of(policy, outcomes, possible, as_of, lang),
+        sources=sources_of(policy, outcomes, possible, as_of, lang, _memo(program, "sources")),
     )
 
 
-def _rule_result(
-    rule: c.Rule,
-    binding: dict[str, int],
-    facts: dict[str, Any],
-    unknown: list[str],
-    matched: list[Match],
-    lang: str,
-) -> RuleResult:
-    outcomes: OutcomeValues = {}
+_RuleTexts = tuple[str, str, tuple[str, ...], str, tuple[tuple[str, str | tuple[str, ...]], ...]]
+"""A rule's name, title, citations, reason and effects, in one language."""
+
+
+def _rule_texts(program: Program, position: int, lang: str) -> _RuleTexts:
+    rule = program.rules[position].rule
+    outcomes: dict[str, str | tuple[str, ...]] = {}
     for effect in rule.effects:
         if effect.outcome.kind == "scale":
             outcomes[effect.outcome.name] = effect.codes[0]
         else:
-            existing = outcomes.get(effect.outcome.name, [])
-            assert isinstance(existing, list)
-            outcomes[effect.outcome.name] = existing + [
+            existing = outcomes.get(effect.outcome.name, ())
+            assert isinstance(existing, tuple)
+            outcomes[effect.outcome.name] = existing + tuple(
                 x for x in effect.codes if x not in existing
-            ]
-    return RuleResult(
-        rule=rule.name,
-        title=rule.title.get(lang) if rule.title else rule.name,
-        cite=list(rule.cites),
-        because=rule.because.get(lang) if rule.because else "",
-        binding=binding,
-        facts=facts,
-        matched=matched,
-        outcomes=outcomes,
-        unknown=unknown,
+            )
+    return (
+        rule.name,
+        rule.title.get(lang) if rule.title else rule.name,
+        tuple(rule.cites),
+        rule.because.get(lang) if rule.because else "",
+        tuple(outcomes.items()),
     )
+
+
+def _rule_result(
+    texts: _RuleTexts,
+    binding: dict[str, int],
+    facts: dict[str, Any],
+    unknown: list[str],
+    matched: list[Match],
+) -> RuleResult:
+    name, title, cites, because, effects = texts
+    return RuleResult(
+        name,
+        title,
+        list(cites),
+        because,
+        binding,
+        facts,
+        matched,
+        {k: v if isinstance(v, str) else list(v) for k, v in effects},  # each its own
+        unknown,
+    )
+
+
+def _memo(program: Program, name: str) -> dict[Any, Any]:
+    """One of the program's memos, emptied when it grows past bounds (a fact's path
+    holds indices: a memo keyed by paths grows with the cases seen)."""
+    found: dict[Any, Any] | None = program.memo.get(name)
+    if found is None or len(found) > 20_000:
+        found = program.memo[name] = {}
+    return found
 
 
 def _certain(policy: c.Policy, fired: list[RuleResult]) -> OutcomeValues:
@@ -426,36 +466,46 @@ def _possible(
     """What pending rules could add beyond the certain outcomes, and which rules could."""
     possible: OutcomeValues = {}
     changing: list[RuleResult] = []
+    scales: dict[str, tuple[dict[str, int], int]] = {}  # each code's rank, and the certain's
+    sets: dict[str, set[str]] = {}  # the certain codes
+    added: dict[str, set[str]] = {}  # the codes a set could gain (in the enum's order, below)
+    # A rule's bindings have the same effects: what one could change, each could.
+    changes_by_rule: dict[str, bool] = {}
     for result in pending:
-        changes = False
-        for name, value in result.outcomes.items():
-            outcome = policy.outcomes[name]
-            now = certain[name]
-            if outcome.kind == "scale":
-                assert isinstance(value, str) and isinstance(now, str)
-                if outcome.rank(value) > outcome.rank(now):
-                    changes = True
-                    best = possible.get(name)
-                    if not isinstance(best, str) or outcome.rank(value) > outcome.rank(best):
-                        possible[name] = value
-            else:
-                extra = [code for code in value if code not in now]
-                if extra:
-                    changes = True
-                    existing = possible.setdefault(name, [])
-                    assert isinstance(existing, list)
-                    existing.extend(code for code in extra if code not in existing)
+        changes = changes_by_rule.get(result.rule)
+        if changes is None:
+            changes = False
+            for name, value in result.outcomes.items():
+                if isinstance(value, str):  # a scale
+                    known = scales.get(name)
+                    if known is None:
+                        ranks = {code: i for i, code in enumerate(policy.outcomes[name].enum.codes)}
+                        now = certain[name]
+                        assert isinstance(now, str)
+                        known = scales[name] = (ranks, ranks[now])
+                    ranks, rank = known
+                    if ranks[value] > rank:
+                        changes = True
+                        best = possible.get(name)
+                        if not isinstance(best, str) or ranks[value] > ranks[best]:
+                            possible[name] = value
+                else:
+                    given = sets.get(name)
+                    if given is None:
+                        given = sets[name] = set(certain[name])
+                    if not given.issuperset(value):
+                        changes = True
+                        added.setdefault(name, set()).update(value)
+            changes_by_rule[result.rule] = changes
         if changes:
             changing.append(result)
     ordered: OutcomeValues = {}
     for name, outcome in policy.outcomes.items():
         if name in possible:
-            value = possible[name]
-            ordered[name] = (
-                value
-                if isinstance(value, str)
-                else [code for code in outcome.enum.codes if code in value]
-            )
+            ordered[name] = possible[name]
+        elif name in added:
+            extra = added[name] - sets[name]
+            ordered[name] = [code for code in outcome.enum.codes if code in extra]
     return ordered, changing
 
 
@@ -465,6 +515,7 @@ def _open_questions(
     changing: list[RuleResult],
     lang: str,
     catalogue: Catalogue,
+    memo: dict[Any, Any] | None = None,
 ) -> list[OpenQuestion]:
     asked: dict[str, list[str]] = {}
     screened: dict[str, str] = {}  # a name that may be on a list: the question it asks
@@ -481,7 +532,7 @@ def _open_questions(
     return [
         OpenQuestion(
             fact,
-            screened.get(fact) or question_text(schema, facts, fact, lang, catalogue),
+            screened.get(fact) or question_text(schema, facts, fact, lang, catalogue, memo),
             rules,
         )
         for fact, rules in asked.items()
@@ -538,18 +589,46 @@ def question_text(
     fact: str,
     lang: str,
     catalogue: Catalogue = ENGINE,
+    memo: dict[Any, Any] | None = None,
 ) -> str:
     """The question to ask for an unknown fact, with `{field}` filled from its record;
-    for a field with no question of its own, the catalogue's `question.fallback`."""
-    parts = split_path(fact)
-    field = schema.field_at(tuple(name for name, _ in parts))
-    if field is None or field.question is None:
-        return catalogue.get(lang)["question.fallback"].format(fact=fact)
+    for a field with no question of its own, the catalogue's `question.fallback`.
+    `memo` keeps what the schema alone says of a fact (in a language), for the next."""
+    key = (fact, lang)
+    planned = memo.get(key) if memo is not None else None
+    if planned is None:
+        planned = _question_plan(schema, fact, lang, catalogue)
+        if memo is not None:
+            memo[key] = planned
+    template, parts, owner, used = planned
+    if parts is None:
+        return template
     record: Any = facts
-    for name, index in parts[:-1]:
+    for name, index in parts:
         record = Facts.field(record, name)
         if index is not None:
             record = Facts.element(record, index)
-    owner = _element_name(schema, parts[:-1], lang) or fact
     context = record if isinstance(record, Mapping) else {}
-    return field.question.get(lang).format_map(_Placeholders(context, owner))
+    if used is not None:  # only the fields the question names: as many as it holds
+        context = {key: context[key] for key in used if key in context}
+    return template.format_map(_Placeholders(context, owner))
+
+
+def _question_plan(
+    schema: Schema, fact: str, lang: str, catalogue: Catalogue
+) -> tuple[str, list[tuple[str, int | None]] | None, str, tuple[str, ...] | None]:
+    """A fact's question: the template, the path of the record that fills it, how it
+    names its owner and the fields it names (None: not only plain names); or the whole
+    question (parts None) for a field with none."""
+    parts = split_path(fact)
+    field = schema.field_at(tuple(name for name, _ in parts))
+    if field is None or field.question is None:
+        return catalogue.get(lang)["question.fallback"].format(fact=fact), None, "", None
+    owner = _element_name(schema, parts[:-1], lang) or fact
+    template = field.question.get(lang)
+    try:
+        named = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    except ValueError:
+        named = ["?"]  # not a template `format_map` reads either: it says so, as before
+    used = tuple(named) if all(name.isidentifier() for name in named) else None
+    return template, parts[:-1], owner, used
