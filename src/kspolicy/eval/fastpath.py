@@ -318,7 +318,7 @@ _HELPERS: dict[str, Any] = {
     "_in": _in, "_matches": _matches, "_peek": _peek, "_hier": _hierarchical,
     "_undecided": _undecided, "_json": _json, "_indexed": _indexed, "_elem": _elem,
     "_child": _child, "_binding": _binding, "_hit": _hit, "_screened": _screened,
-    "_nones": _nones, "_finding": _finding, "_enum": enumerate,
+    "_nones": _nones, "_finding": _finding, "_enum": enumerate, "_extend": list.extend,
 }  # fmt: skip
 _COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
 
@@ -611,13 +611,15 @@ class FastPath:
         """A function that decides in plain two-valued logic, raising KeyError at the
         first unknown fact it needs (the caller then uses the three-valued one)."""
         writer = _Writer(self.policy, self.plan, as_of)
-        return self._compile(as_of, writer, writer.two_valued(), "two-valued")
+        decide: Decide = self._compile(as_of, writer, writer.two_valued(), "two-valued")
+        return decide
 
     @_collector_paused()
     def three_valued(self, as_of: dt.date) -> Decide:
         """A function that decides in three-valued logic, whatever the case gives."""
         writer = _Writer(self.policy, self.plan, as_of)
-        return self._compile(as_of, writer, writer.three_valued(), "three-valued")
+        decide: Decide = self._compile(as_of, writer, writer.three_valued(), "three-valued")
+        return decide
 
     def _compile(self, as_of: dt.date, writer: _Writer, code: _Function, label: str) -> Any:
         """The function `decide(root)` of this code, compiled from its tree."""
@@ -1041,10 +1043,11 @@ class _Writer:
             known: list[X] = []
             self._support(condition, env, paths, dict(memo), known, facts, None, None)
             found.append(("if", ("cmp", "is", value, NONE), waiting, known))
+        binding: X
         if len(loops) == 1:
-            position = _name(loops[0][2])
-            one = ("{:}", ((_const(rule.binders[0]), position),))
-            binding: X = ("?:", ("cmp", "is", position, NONE), ("{ }",), one)
+            index_of = _name(loops[0][2])
+            one = ("{:}", ((_const(rule.binders[0]), index_of),))
+            binding = ("?:", ("cmp", "is", index_of, NONE), ("{ }",), one)
         elif loops:
             names = ("tuple", tuple(_const(name) for name in rule.binders))
             binding = _call("_binding", names, ("tuple", tuple(_name(p) for _, _, p, _ in loops)))
@@ -1215,7 +1218,7 @@ class _Writer:
         out.append(("if", ("cmp", "is", _name(lists[0]), NONE), first, []))
         for target, slot in zip(wanted, slots, strict=True):
             if target is not None and slot is not None:
-                out.append(("do", ("call", (".", _name(target), "extend"), (_name(slot),))))
+                out.append(("do", _call("_extend", _name(target), _name(slot))))
 
     def _junction(
         self,
@@ -1566,7 +1569,7 @@ def _node(code: X, reads: Mapping[X, str]) -> ast.expr:
     if tag == "{ }":
         return ast.Dict([], [], **_AT)
     if tag == "{:}":
-        keys = [_node(k, reads) for k, _ in code[1]]
+        keys: list[ast.expr | None] = [_node(k, reads) for k, _ in code[1]]
         return ast.Dict(keys, [_node(v, reads) for _, v in code[1]], **_AT)
     if tag in ("gen", "list"):
         target = ast.Name(code[2], ast.Store(), **_AT)
@@ -1618,12 +1621,12 @@ def _statement(code: X, reads: Mapping[X, str]) -> ast.stmt:
         otherwise = [_statement(s, reads) for s in code[3]]
         return ast.If(_node(code[1], reads), body, otherwise, **_AT)
     if tag == "for":
-        target: ast.expr = ast.Name(code[1], ast.Store(), **_AT)
+        each: ast.expr = ast.Name(code[1], ast.Store(), **_AT)
         if isinstance(code[1], tuple):
-            names = [ast.Name(name, ast.Store(), **_AT) for name in code[1]]
-            target = ast.Tuple(names, ast.Store(), **_AT)
+            names: list[ast.expr] = [ast.Name(name, ast.Store(), **_AT) for name in code[1]]
+            each = ast.Tuple(names, ast.Store(), **_AT)
         body = [_statement(s, reads) for s in code[3]]
-        return ast.For(target, _node(code[2], reads), body, [], **_AT)
+        return ast.For(each, _node(code[2], reads), body, [], **_AT)
     if tag == "do":
         return ast.Expr(_node(code[1], reads), **_AT)
     assert tag == "return", tag

@@ -347,8 +347,8 @@ def run(
             texts = program.memo[("rules", lang)] = [
                 _rule_texts(program, position, lang) for position in range(len(program.rules))
             ]
-        for index, value, binding, found, unknown, hits in program.runner.findings(case, as_of):
-            result = _rule_result(texts[index], binding, found, unknown, hits)
+        for index, value, bound, found, unknown, hits in program.runner.findings(case, as_of):
+            result = _rule_result(texts[index], bound, found, unknown, hits)
             (fired if value is True else pending).append(result)
     outcomes = _certain(policy, fired)
     possible, changing = _possible(policy, outcomes, pending)
