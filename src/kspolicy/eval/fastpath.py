@@ -290,6 +290,10 @@ def _screened(
             unknowns.append(f"{path} matches {named.name}")
 
 
+def _ordered(findings: list[Finding]) -> None:
+    findings.sort(key=_rule_index)  # stable: each rule's bindings stay in order
+
+
 def _nones(facts: list[Any], unknowns: list[str]) -> None:
     facts.extend([(path, None) for path in dict.fromkeys(unknowns)])
 
@@ -319,6 +323,7 @@ _HELPERS: dict[str, Any] = {
     "_undecided": _undecided, "_json": _json, "_indexed": _indexed, "_elem": _elem,
     "_child": _child, "_binding": _binding, "_hit": _hit, "_screened": _screened,
     "_nones": _nones, "_finding": _finding, "_enum": enumerate, "_extend": list.extend,
+    "_ordered": _ordered,
 }  # fmt: skip
 _COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
 
@@ -969,12 +974,20 @@ class _Writer:
             src.definitions[definition.name] = self._expr(definition.expr, {})
         out = src.local()
         body: list[X] = []
-        others: list[int] = []
-        for index, rule in active:
-            if not self._writable(rule):
-                others.append(index)
-                continue
-            body += self._finding_rule(index, rule, out)
+        others = [index for index, rule in active if not self._writable(rule)]
+        written = [(index, rule) for index, rule in active if index not in others]
+        # Rules with one implicit variable share one loop over its collection.
+        loops: dict[str, list[tuple[int, c.Rule]]] = {}
+        for index, rule in written:
+            if len(rule.binders) == 1:
+                loops.setdefault(rule.binders[0], []).append((index, rule))
+        for index, rule in written:
+            if len(rule.binders) != 1:
+                body += self._finding_rule(index, rule, out)
+            elif loops[rule.binders[0]][0][0] == index:  # the loop, where its first rule is
+                body += self._finding_loop(rule.binders[0], loops[rule.binders[0]], out)
+        if any(len(rules) > 1 for rules in loops.values()):
+            body.append(("do", _call("_ordered", _name(out))))
         head: list[X] = [("=", out, EMPTY), *(("=", x, NONE) for x in self._slot_names)]
         body = [*src.lines, *body, ("return", _name(out))]
         return (head, body, {}), others
@@ -1015,14 +1028,47 @@ class _Writer:
         """A rule, per binding: its verdict, and for a binding that fires or is pending,
         what supports it, appended to `out` as a finding."""
         env: dict[str, X] = {}
-        paths: dict[str, tuple[X, X | None]] = {}
         loops: list[tuple[str, X, str, str]] = []
         for name in rule.binders:
-            reader = self._binder_reader(name, lambda x, f: _call("_get", x, self.src.constant(f)))
             collection, position, element = self.src.local(), self.src.local(), self.src.local()
-            loops.append((collection, reader, position, element))
+            loops.append((collection, self._collection(name), position, element))
             env[name] = _name(element)
-        memo: dict[Any, X] = {}
+        positions = [(name, loop[2]) for name, loop in zip(rule.binders, loops, strict=True)]
+        lines = self._finding(index, rule, env, positions, {}, out)
+        for collection, reader, position, element in reversed(loops):
+            lines = [
+                ("=", collection, reader),
+                ("for", (position, element), _call("_indexed", _name(collection)), lines),
+            ]
+        return lines
+
+    def _finding_loop(self, name: str, rules: list[tuple[int, c.Rule]], out: str) -> list[X]:
+        """Rules with one implicit variable, the same, in one loop over its collection:
+        each element's facts read once for them all (their findings come out by element,
+        and are put back in rule order at the end)."""
+        collection, position, element = self.src.local(), self.src.local(), self.src.local()
+        env = {name: _name(element)}
+        memo: dict[Any, X] = {}  # shared by the rules: what one computed, the next reads
+        lines: list[X] = []
+        for index, rule in rules:
+            lines += self._finding(index, rule, env, [(name, position)], memo, out)
+        loop = ("for", (position, element), _call("_indexed", _name(collection)), lines)
+        return [("=", collection, self._collection(name)), loop]
+
+    def _collection(self, name: str) -> X:
+        return self._binder_reader(name, lambda x, f: _call("_get", x, self.src.constant(f)))
+
+    def _finding(
+        self,
+        index: int,
+        rule: c.Rule,
+        env: dict[str, X],
+        positions: list[tuple[str, str]],
+        memo: dict[Any, X],
+        out: str,
+    ) -> list[X]:
+        """One binding of a rule: its verdict and, when it fires or is pending, its
+        support, appended to `out` with the rule's index and the binding."""
         lines: list[X] = []
         when = self._val(rule.when, env, lines, memo)
         unless = [self._val(u, env, lines, memo) for u in rule.unless]
@@ -1031,7 +1077,8 @@ class _Writer:
         lines.append(("=", r, verdict))
         facts, unknowns, hits = self.src.local(), self.src.local(), self.src.local()
         found: list[X] = [("=", facts, EMPTY), ("=", unknowns, EMPTY), ("=", hits, EMPTY)]
-        for name, (_, _, position, _) in zip(rule.binders, loops, strict=True):
+        paths: dict[str, tuple[X, X | None]] = {}
+        for name, position in positions:
             path = self.src.local()
             collection_path = self.policy.schema.binders[name].collection
             found.append(("=", path, _call("_elem", _const(collection_path), _name(position))))
@@ -1044,13 +1091,14 @@ class _Writer:
             self._support(condition, env, paths, dict(memo), known, facts, None, None)
             found.append(("if", ("cmp", "is", value, NONE), waiting, known))
         binding: X
-        if len(loops) == 1:
-            index_of = _name(loops[0][2])
-            one = ("{:}", ((_const(rule.binders[0]), index_of),))
+        if len(positions) == 1:
+            index_of = _name(positions[0][1])
+            one = ("{:}", ((_const(positions[0][0]), index_of),))
             binding = ("?:", ("cmp", "is", index_of, NONE), ("{ }",), one)
-        elif loops:
-            names = ("tuple", tuple(_const(name) for name in rule.binders))
-            binding = _call("_binding", names, ("tuple", tuple(_name(p) for _, _, p, _ in loops)))
+        elif positions:
+            names = ("tuple", tuple(_const(name) for name, _ in positions))
+            indices = ("tuple", tuple(_name(p) for _, p in positions))
+            binding = _call("_binding", names, indices)
         else:
             binding = ("{ }",)
         finding = _call(
@@ -1058,11 +1106,6 @@ class _Writer:
         )
         found.append(("do", ("call", (".", _name(out), "append"), (finding,))))
         lines.append(("if", ("cmp", "is not", _name(r), FALSE), found, []))
-        for collection, reader, position, element in reversed(loops):
-            lines = [
-                ("=", collection, reader),
-                ("for", (position, element), _call("_indexed", _name(collection)), lines),
-            ]
         return lines
 
     def _val(self, expr: c.Expr, env: dict[str, X], out: list[X], memo: dict[Any, X]) -> X:
@@ -1072,7 +1115,9 @@ class _Writer:
         computed where `out` runs)."""
         if not self._reads_variables(expr):
             return self._expr(expr, env)
-        key = (id(expr), tuple(env.items()))
+        # A fact by its path, so that rules reading it share it; anything else by itself.
+        thing = ("fact", expr.base, expr.fields) if isinstance(expr, c.Fact) else id(expr)
+        key = (thing, tuple(env.items()))
         found = memo.get(key)
         if found is not None:
             return found

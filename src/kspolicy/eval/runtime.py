@@ -631,4 +631,6 @@ def _question_plan(
     except ValueError:
         named = ["?"]  # not a template `format_map` reads either: it says so, as before
     used = tuple(named) if all(name.isidentifier() for name in named) else None
+    if used == ():  # a question that names no field: the same for every case
+        return template.format_map(_Placeholders({}, owner)), None, "", None
     return template, parts[:-1], owner, used
