@@ -4,9 +4,12 @@ The traced evaluator (compiler + runtime) explains everything it computes; most 
 most cases are silent and need no explanation. The fast path only decides which rules
 fire and which are pending (for some binding of their implicit variables), in
 three-valued logic, and computes each distinct condition at most once per case
-(conditions that read no implicit variable are shared by every rule). `runtime.run`
-then traces only the rules that fired or are pending, all their bindings, so decisions
-are the same, byte for byte, and cost what they explain.
+(conditions that read no implicit variable are shared by every rule). For a decision, a
+third function (`_Writer.findings`) also collects, for each binding that fires or is
+pending, what supports it (the facts read, the unknown facts, the list entries matched)
+in the order the traced evaluation would: `runtime.run` assembles the decision from
+that, and traces only when an explanation is asked for; decisions are the same, byte
+for byte (tests/test_fastpath_decisions.py).
 
 Generated code is built, never edited, and never made from text. Each function is a tree
 (tuples, below: `("call", ("n", "_eq"), (a, b))`) that is turned into `ast` nodes and
@@ -561,12 +564,8 @@ class FastPath:
         return find
 
     def _traced_runner(self) -> Traced:
-        if self._traced is None:
-            from .compiler import compile_policy  # made here only: it builds this class
-
-            runner = compile_policy(self.policy, runner="traced").runner
-            assert isinstance(runner, Traced)
-            self._traced = runner
+        if self._traced is None:  # `compiler.compile_policy` always gives one
+            raise RuntimeError("a fast path made without a traced runner cannot find rules")
         return self._traced
 
     def decide(self, as_of: dt.date) -> Decide:

@@ -11,8 +11,9 @@ question is only ever a fact whose value could change a result.
 ranges over `partners`), then combines outcomes monotonically: a scale takes the
 highest code reached, a set the union. Rules whose condition is unknown are pending:
 their outcomes are possible, not certain. Without an explanation asked for, the
-program's runner (see `runner`) first says which rules fire or are pending, and only
-those are evaluated here. `Traced` is this evaluation as a runner itself.
+program's runner (see `runner`) finds the rules that fire or are pending and what
+supports each (`Runner.findings`), and nothing is traced; `run` assembles the decision
+from those findings either way. `Traced` is this evaluation as a runner itself.
 
 What an unknown fact is, and how a case's facts are read, is `facts.Facts`'s to say.
 """
@@ -137,8 +138,8 @@ class CompiledRule:
 class Program:
     """A compiled policy: what `run` needs.
 
-    `runner` gives each rule's status without explanations (see `runner`); `run` then
-    traces only the rules that fired or are pending.
+    `runner` finds each rule's status and support without explanations (see
+    `runner`); `run` traces only when an explanation is asked for.
     """
 
     policy: c.Policy
