@@ -564,8 +564,7 @@ class FastPath:
         return find
 
     def _traced_runner(self) -> Traced:
-        if self._traced is None:  # `compiler.compile_policy` always gives one
-            raise RuntimeError("a fast path made without a traced runner cannot find rules")
+        assert self._traced is not None, "compile_policy gives the fast path its traced runner"
         return self._traced
 
     def decide(self, as_of: dt.date) -> Decide:

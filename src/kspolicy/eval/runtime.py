@@ -447,18 +447,27 @@ def _memo(program: Program, name: str) -> dict[Any, Any]:
 
 
 def _certain(policy: c.Policy, fired: list[RuleResult]) -> OutcomeValues:
-    result: OutcomeValues = {}
-    for outcome in policy.outcomes.values():
-        reached = [r.outcomes[outcome.name] for r in fired if outcome.name in r.outcomes]
+    reached: dict[str, set[str]] = {}  # the codes each outcome reached, in one pass
+    for result in fired:
+        for name, value in result.outcomes.items():
+            codes = reached.get(name)
+            if codes is None:
+                codes = reached[name] = set()
+            if isinstance(value, str):
+                codes.add(value)
+            else:
+                codes.update(value)
+    certain: OutcomeValues = {}
+    for name, outcome in policy.outcomes.items():
         if outcome.kind == "entry":
             continue
+        codes = reached.get(name, set())
         if outcome.kind == "scale":
-            ranks = [outcome.rank(code) for code in reached if isinstance(code, str)]
-            result[outcome.name] = outcome.enum.codes[max(ranks, default=0)]
+            ranks = [i for i, code in enumerate(outcome.enum.codes) if code in codes]
+            certain[name] = outcome.enum.codes[max(ranks, default=0)]
         else:
-            codes = {code for value in reached for code in value}
-            result[outcome.name] = [code for code in outcome.enum.codes if code in codes]
-    return result
+            certain[name] = [code for code in outcome.enum.codes if code in codes]
+    return certain
 
 
 def _possible(
