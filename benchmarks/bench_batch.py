@@ -42,7 +42,7 @@ from kspolicy.tools.batch import read_line
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.generated import SEED, generated_cases  # noqa: E402
+from tests.generated import SEED, filled, generated_cases  # noqa: E402
 
 AS_OF = "2026-01-15"
 TODAY = {"seconds": 23.0, "cases": 10_000, "megabytes": 343.0}  # the issue's figures
@@ -55,9 +55,42 @@ def per_case(call: Callable[[Any], Any], items: list[Any]) -> tuple[float, list[
     return (time.perf_counter() - start) / len(items) * 1e6, results
 
 
+def cpu_per_case(call: Callable[[Any], Any], items: list[Any], rounds: int = 3) -> float:
+    """CPU microseconds per item, the least of `rounds` (the machine is shared)."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        for item in items:
+            call(item)
+        best = min(best, (time.process_time() - start) / len(items) * 1e6)
+    return best
+
+
+def decide_stage(policy: kspolicy.Policy, cases: list[Any]) -> dict[str, float]:
+    """Issue 16's first ratio, in CPU time on the same cases: `evaluate` beside
+    `rule_statuses`, and `rule_statuses` beside the same cases with their unknown facts
+    filled in (`tests.generated.filled`)."""
+    full = [filled(policy.schema, case) for case in cases]
+    for case in cases[:3]:  # the generated functions are built before timing
+        policy.evaluate(case, as_of=AS_OF)
+        policy.rule_statuses(case, as_of=AS_OF)
+    evaluate = cpu_per_case(lambda case: policy.evaluate(case, as_of=AS_OF), cases)
+    statuses = cpu_per_case(lambda case: policy.rule_statuses(case, as_of=AS_OF), cases)
+    known = cpu_per_case(lambda case: policy.rule_statuses(case, as_of=AS_OF), full)
+    return {
+        "evaluate_cpu_us": evaluate,
+        "rule_statuses_cpu_us": statuses,
+        "rule_statuses_filled_cpu_us": known,
+        "evaluate_over_rule_statuses": evaluate / statuses,
+        "rule_statuses_over_filled": statuses / known,
+    }
+
+
 def stages(policy: kspolicy.Policy, lines: list[bytes]) -> dict[str, float]:
     """Each stage's cost per case, and bytes per decision in each form."""
     read, cases = per_case(read_line, lines)
+    for case in cases[:3]:  # the generated functions are built before timing
+        policy.evaluate(case, as_of=AS_OF)
     decide, decisions = per_case(lambda case: policy.evaluate(case, as_of=AS_OF), cases)
     tight = (",", ":")
     compact, texts = per_case(
@@ -136,6 +169,9 @@ def main() -> None:
     parser.add_argument("--baseline", help="another kspolicy command, for the before figures")
     parser.add_argument("--baseline-cases", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument(
+        "--stages-only", action="store_true", help="the per-stage measures alone, no batch"
+    )
     args = parser.parse_args()
 
     policy = kspolicy.load()
@@ -159,7 +195,12 @@ def main() -> None:
     result["stages_examples"] = stages(policy, lines * max(1, args.sample // len(lines) // 4))
     sample = [json.dumps(c).encode() for c in generated_cases(policy.schema, args.sample)]
     result["stages_generated"] = stages(policy, sample)
-    print(json.dumps({k: result[k] for k in ("stages_examples", "stages_generated")}, indent=1))
+    generated = [read_line(line) for line in sample]
+    result["decide_generated"] = decide_stage(policy, generated)
+    shown = ("stages_examples", "stages_generated", "decide_generated")
+    print(json.dumps({k: result[k] for k in shown}, indent=1), flush=True)
+    if args.stages_only:
+        return
 
     example_file = folder / "examples.jsonl"
     write_lines(example_file, itertools.islice(itertools.cycle(examples), args.example_lines))
@@ -211,6 +252,9 @@ def main() -> None:
             f"| {key} | {result['stages_examples'][key]:,.3g} | "
             f"{result['stages_generated'][key]:,.3g} |"
         )
+    table += ["", "| decide, CPU µs/case (generated) | value |", "|---|---:|"]
+    for key, value in result["decide_generated"].items():
+        table.append(f"| {key} | {value:,.3g} |")
     (args.out / f"batch-{stamp}.md").write_text("\n".join(table) + "\n")
     print("\n".join(table))
 

@@ -60,7 +60,8 @@ def compile_policy(
         for outcome in policy.outcomes.values()
         if outcome.key is not None
     )
-    chosen: Runner = FastPath(policy) if runner == "fast" else Traced(policy, rules)
+    traced = Traced(policy, rules)
+    chosen: Runner = FastPath(policy, traced) if runner == "fast" else traced
     return Program(policy, rules, entries, chosen, limits)
 
 
@@ -110,41 +111,6 @@ def screening_fact(path: str, list_name: str) -> str:
     """What stays unknown when a name may be on a list: `partners[0].name matches LIST`.
     An open question about it asks whether the name is the entity (`runtime`)."""
     return f"{path} matches {list_name}"
-
-
-def _match_record(named: NamedList, path: str, value: str, hit: screen.Hit) -> Match:
-    """The decision's record of a candidate: the entry, band, score and evidence."""
-    return Match(
-        named.name,
-        hit.entry,
-        path,
-        value,
-        hit.alias,
-        band=hit.band,
-        score=hit.score,
-        rule=hit.rule,
-        evidence=hit.evidence,
-        source=named.source or None,
-        source_url=named.source_url,
-        sha256=named.sha256,
-        entry_sha256=hit.entry_sha256,
-        adjudication=hit.adjudication,
-    )
-
-
-def _uncovered_record(named: NamedList, path: str, value: str, why: str) -> Match:
-    """The record of a name a list cannot answer for: no entry, band `uncovered`."""
-    return Match(
-        named.name,
-        "",
-        path,
-        value,
-        band="uncovered",
-        evidence=why,
-        source=named.source or None,
-        source_url=named.source_url,
-        sha256=named.sha256,
-    )
 
 
 class Compiler:
@@ -350,9 +316,9 @@ class Compiler:
             hits: tuple[Match, ...] = ()
             path = s.facts[0][0] if s.facts else None
             if found.hit is not None and path is not None:
-                hits = (_match_record(named, path, str(s.value), found.hit),)
+                hits = (screen.screen_record(named, path, str(s.value), found.hit),)
             elif found.uncovered is not None and path is not None:
-                hits = (_uncovered_record(named, path, str(s.value), found.uncovered),)
+                hits = (screen.uncovered_record(named, path, str(s.value), found.uncovered),)
             unknowns: tuple[str, ...] = ()
             if found.value is None:
                 if found.needs_country and place is not None and place.unknowns:

@@ -4,9 +4,12 @@ The traced evaluator (compiler + runtime) explains everything it computes; most 
 most cases are silent and need no explanation. The fast path only decides which rules
 fire and which are pending (for some binding of their implicit variables), in
 three-valued logic, and computes each distinct condition at most once per case
-(conditions that read no implicit variable are shared by every rule). `runtime.run`
-then traces only the rules that fired or are pending, all their bindings, so decisions
-are the same, byte for byte, and cost what they explain.
+(conditions that read no implicit variable are shared by every rule). For a decision, a
+third function (`_Writer.findings`) also collects, for each binding that fires or is
+pending, what supports it (the facts read, the unknown facts, the list entries matched)
+in the order the traced evaluation would: `runtime.run` assembles the decision from
+that, and traces only when an explanation is asked for; decisions are the same, byte
+for byte (tests/test_fastpath_decisions.py).
 
 Generated code is built, never edited, and never made from text. Each function is a tree
 (tuples, below: `("call", ("n", "_eq"), (a, b))`) that is turned into `ast` nodes and
@@ -41,12 +44,24 @@ from typing import Any
 
 from ..lang import checked as c
 from ..lang.lists import NamedList, containing_code
+from ..lang.schema import BoolType, EnumType, IntType, NumberType, TextType
+from ..paths import element as element_path
 from . import screen
+from .decision import Match
 from .facts import GENERATED, Facts, Undecided
-from .runner import Statuses
+from .runner import Finding, Statuses
+from .runtime import Traced, jsonable
 
 Decide = Callable[[Mapping[str, Any]], Statuses]
 """A generated function: a case's plain facts in, the rules' statuses out."""
+
+Find = Callable[[Facts], list[Finding]]
+"""A case's findings (see `runner.Runner.findings`), on one date."""
+
+
+def _rule_index(finding: Finding) -> int:
+    return finding[0]
+
 
 X = tuple[Any, ...]
 """An expression or statement of the generated code, as a tree of tuples.
@@ -57,8 +72,10 @@ in the tuple so that equal-comparing constants such as `1` and `True` stay apart
 `("and" | "or", operands)`; `("not", x)`; `("cmp", operator, left, right)`;
 `("?:", test, then, otherwise)`; `("gen" | "list", element, variable, iterable)` for
 `(element for variable in iterable)` and `[...]`; `("*", x)`; `("tuple", items)`;
-`("[ ]",)` a new empty list.
-Statements: `("=", name, x)`, `("if", test, body, otherwise)`, `("for", name, x, body)`,
+`("[ ]",)` a new empty list; `("{ }",)` a new empty dict, `("{:}", ((key, value), ...))`
+a new dict of these.
+Statements: `("=", name, x)`, `("if", test, body, otherwise)`, `("for", name, x, body)`
+(`name` a tuple of names to unpack each item),
 `("do", x)`, `("return", x)`. Tuples compare and hash by structure: equal conditions
 are found by looking them up.
 """
@@ -92,6 +109,10 @@ def _all_of(tests: list[X]) -> X:
 
 def _any_of(tests: list[X]) -> X:
     return tests[0] if len(tests) == 1 else ("or", tuple(tests)) if tests else FALSE
+
+
+def _append_to(to: str, item: X) -> X:
+    return ("do", ("call", (".", _name(to), "append"), (item,)))
 
 
 def _append(to: str, index: int) -> X:
@@ -193,11 +214,119 @@ def _undecided() -> bool:
     raise Undecided  # only three-valued logic answers this condition
 
 
+# ---- the helpers the findings function calls (see `_Writer.findings`) ----------------
+
+_PLAIN = frozenset({str, int, float, bool})
+_PLAIN_TYPES = (BoolType, IntType, NumberType, TextType, EnumType)
+"""The types of facts whose value in a case is its value in a decision's JSON."""
+_SHARED_SUPPORT = (c.And, c.Or, c.Quantifier, c.Member, c.Match)
+"""Conditions whose support is worth collecting once per case (`_shared_support`)."""
+
+
+def _json(value: Any) -> Any:
+    return value if value.__class__ in _PLAIN else jsonable(value)
+
+
+def _indexed(collection: Any) -> Any:
+    # an unknown collection gives one binding, to an unknown element, with no index
+    return enumerate(collection) if collection is not None else ((None, None),)
+
+
+def _elem(path: str, index: int | None) -> str:
+    return path if index is None else element_path(path, index)
+
+
+def _child(path: str, fields: str) -> str:
+    return f"{path}.{fields}"
+
+
+def _binding(names: tuple[str, ...], indices: tuple[int | None, ...]) -> dict[str, int]:
+    return {name: i for name, i in zip(names, indices, strict=True) if i is not None}
+
+
+def _hit(
+    hits: list[Match], named: str, value: Any, container: Any, hierarchical: bool, path: str
+) -> None:
+    if value is None or container is None:
+        return
+    found = (
+        containing_code(value, container)
+        if hierarchical
+        else (str(value) if value in container else None)
+    )
+    if found is not None:
+        hits.append(Match(named, found, path, str(value)))
+
+
+def _screened(
+    facts: list[Any] | None,
+    unknowns: list[str] | None,
+    hits: list[Match] | None,
+    screener: screen.Screener,
+    name: Any,
+    path: str,
+    place: Any,
+    place_path: str | None,
+) -> None:
+    """What `name matches LIST` adds to a finding, as `compiler.visit_Match` says: the
+    name (or that it is unknown), the country when it counted, the candidate or why
+    the list cannot answer, and what stays unknown."""
+    if name is None:
+        if unknowns is not None:
+            unknowns.append(path)
+        return
+    found = screener.screen(str(name), place)
+    named = screener.named
+    if facts is not None:
+        facts.append((path, _json(name)))
+        if found.hit is not None and place is not None and place_path is not None:
+            facts.append((place_path, _json(place)))
+    if hits is not None:
+        if found.hit is not None:
+            hits.append(screen.screen_record(named, path, str(name), found.hit))
+        elif found.uncovered is not None:
+            hits.append(screen.uncovered_record(named, path, str(name), found.uncovered))
+    if found.value is None and unknowns is not None:
+        if found.needs_country and place_path is not None and place is None:
+            unknowns.append(place_path)
+        else:
+            unknowns.append(f"{path} matches {named.name}")
+
+
+def _ordered(findings: list[Finding]) -> None:
+    findings.sort(key=_rule_index)  # stable: each rule's bindings stay in order
+
+
+def _nones(facts: list[Any], unknowns: list[str]) -> None:
+    facts.extend([(path, None) for path in dict.fromkeys(unknowns)])
+
+
+def _finding(
+    index: int,
+    value: bool | None,
+    binding: dict[str, int],
+    facts: list[Any],
+    unknowns: list[str],
+    hits: list[Match],
+) -> Finding:
+    return (
+        index,
+        value,
+        binding,
+        dict(facts),
+        list(dict.fromkeys(unknowns)) if unknowns else unknowns,
+        list(dict.fromkeys(hits)) if hits else hits,
+    )
+
+
 _HELPERS: dict[str, Any] = {
     "_and": _and, "_or": _or, "_not": _not, "_get": _get, "_eq": _eq, "_ne": _ne,
     "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_match": _match, "_each": _each,
     "_in": _in, "_matches": _matches, "_peek": _peek, "_hier": _hierarchical,
-    "_undecided": _undecided,
+    "_undecided": _undecided, "_json": _json, "_indexed": _indexed, "_elem": _elem,
+    "_child": _child, "_binding": _binding, "_hit": _hit, "_screened": _screened,
+    "_nones": _nones, "_finding": _finding, "_enum": enumerate, "_extend": list.extend,
+    "_ordered": _ordered,
 }  # fmt: skip
 _COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
 
@@ -357,13 +486,17 @@ class FastPath:
     `_Writer`, made for that build alone, under a lock; deciding takes no lock.
     """
 
-    def __init__(self, policy: c.Policy) -> None:
+    def __init__(self, policy: c.Policy, traced: Traced | None = None) -> None:
         self.policy = policy
         self.sources = Sources()  # the generated code, for inspection
         self._cache: dict[dt.date, Decide] = {}
+        self._finders: dict[dt.date, Find] = {}
         self._plan: _Definitions | None = None
         self._lock = threading.RLock()  # held while anything is built
         self._last: tuple[dt.date | None, Decide | None] = (None, None)
+        self._last_finder: tuple[dt.date | None, Find | None] = (None, None)
+        # What finds the rules the findings function has no code for (see `findings`).
+        self._traced = traced
 
     @property
     def plan(self) -> _Definitions:
@@ -380,6 +513,59 @@ class FastPath:
             decide = self.decide(as_of)
             self._last = (as_of, decide)  # one assignment: threads see a whole pair
         return decide(facts.root)
+
+    def findings(self, facts: Facts, as_of: dt.date) -> list[Finding]:
+        """Every binding that fires or is pending, with its support (see `runner.Runner`)."""
+        day, find = self._last_finder
+        if find is None or as_of is not day:
+            find = self.finder(as_of)
+            self._last_finder = (as_of, find)
+        return find(facts)
+
+    def finder(self, as_of: dt.date) -> Find:
+        """The function giving a case's findings on `as_of` (see `_Writer.findings`)."""
+        found = self._finders.get(as_of)
+        if found is None:
+            with self._lock:
+                found = self._finders.get(as_of)
+                if found is None:
+                    found = self._finder(as_of)
+                    if len(self._finders) > 64:
+                        self._finders.clear()
+                        self._cache.clear()
+                        self.sources.clear()
+                    self._finders[as_of] = found
+        return found
+
+    @_collector_paused()
+    def _finder(self, as_of: dt.date) -> Find:
+        """Generated code for every rule it can write code for; the traced runner for
+        the others (a rule reading a definition computed once, say), merged in order."""
+        writer = _Writer(self.policy, self.plan, as_of)
+        try:
+            code, others = writer.findings()
+            generated: Callable[[Mapping[str, Any]], list[Finding]] | None = self._compile(
+                as_of, writer, code, "findings"
+            )
+        except (RecursionError, MemoryError):  # too deep for Python's compiler
+            generated, others = None, [i for i, _ in writer._active()]
+        if not others:
+            assert generated is not None
+            return lambda facts: generated(facts.root)
+        traced = self._traced_runner()
+        rest = frozenset(others)
+
+        def find(facts: Facts) -> list[Finding]:
+            found = generated(facts.root) if generated is not None else []
+            found += traced.findings(facts, as_of, rest)
+            found.sort(key=_rule_index)  # stable: each rule's bindings stay in order
+            return found
+
+        return find
+
+    def _traced_runner(self) -> Traced:
+        assert self._traced is not None, "compile_policy gives the fast path its traced runner"
+        return self._traced
 
     def decide(self, as_of: dt.date) -> Decide:
         """The function deciding which rules fire and which are pending on `as_of`."""
@@ -428,22 +614,23 @@ class FastPath:
         """A function that decides in plain two-valued logic, raising KeyError at the
         first unknown fact it needs (the caller then uses the three-valued one)."""
         writer = _Writer(self.policy, self.plan, as_of)
-        return self._compile(as_of, writer, writer.two_valued(), "two-valued")
+        decide: Decide = self._compile(as_of, writer, writer.two_valued(), "two-valued")
+        return decide
 
     @_collector_paused()
     def three_valued(self, as_of: dt.date) -> Decide:
         """A function that decides in three-valued logic, whatever the case gives."""
         writer = _Writer(self.policy, self.plan, as_of)
-        return self._compile(as_of, writer, writer.three_valued(), "three-valued")
+        decide: Decide = self._compile(as_of, writer, writer.three_valued(), "three-valued")
+        return decide
 
-    def _compile(self, as_of: dt.date, writer: _Writer, code: _Function, label: str) -> Decide:
+    def _compile(self, as_of: dt.date, writer: _Writer, code: _Function, label: str) -> Any:
         """The function `decide(root)` of this code, compiled from its tree."""
         namespace = writer.src.names()
         module = _module(code)
         self.sources.add(as_of, code)
         exec(compile(module, f"{GENERATED}, {label}>", "exec"), namespace)
-        decide: Decide = namespace["decide"]
-        return decide
+        return namespace["decide"]
 
 
 class _Writer:
@@ -458,6 +645,9 @@ class _Writer:
         self._list_sets: dict[tuple[str, dt.date], frozenset[str]] = {}
         self._rule_definitions: dict[str, X] = {}  # those read per binding, in one rule
         self._variables: dict[c.Expr, bool] = {}  # whether each reads a variable
+        # The findings function's supports collected once per case (`_shared_support`).
+        self._support_slots: dict[Any, tuple[str | None, ...]] = {}
+        self._slot_names: list[str] = []
 
     def _active(self) -> list[tuple[int, c.Rule]]:
         """The rules in force on the date, with their index in the policy."""
@@ -761,6 +951,419 @@ class _Writer:
             ]
         return lines
 
+    # ---- the findings function: a decision's rules, with what supports each ----------
+
+    def findings(self) -> tuple[_Function, list[int]]:
+        """The code of a function returning a case's findings (`runner.Finding`), and
+        the rules (by index) it has no code for, which the traced runner then finds.
+
+        Three-valued, like `three_valued`, with the same sharing: every condition that
+        reads no implicit variable is computed once per case, before any rule; each
+        rule's conditions once per binding, each part into a local. For a binding that
+        fires or is pending, the code then collects what supports it, as the traced
+        evaluation (`compiler`) does, in the same order: a fact read (or unknown), the
+        entry a code matched; an `and` decided by a false part explained by that part
+        alone, an `any` by its witnesses. Those parts' values are the locals already
+        computed, so the code grows with the policy, not with its nesting.
+        """
+        src = self.src
+        active = self._active()
+        for definition in self._unbound_definitions(active):
+            src.definitions[definition.name] = self._expr(definition.expr, {})
+        out = src.local()
+        body: list[X] = []
+        others = [index for index, rule in active if not self._writable(rule)]
+        written = [(index, rule) for index, rule in active if index not in others]
+        # Rules with one implicit variable share one loop over its collection.
+        loops: dict[str, list[tuple[int, c.Rule]]] = {}
+        for index, rule in written:
+            if len(rule.binders) == 1:
+                loops.setdefault(rule.binders[0], []).append((index, rule))
+        for index, rule in written:
+            if len(rule.binders) != 1:
+                body += self._finding_rule(index, rule, out)
+            elif loops[rule.binders[0]][0][0] == index:  # the loop, where its first rule is
+                body += self._finding_loop(rule.binders[0], loops[rule.binders[0]], out)
+        if any(len(rules) > 1 for rules in loops.values()):
+            body.append(("do", _call("_ordered", _name(out))))
+        head: list[X] = [("=", out, EMPTY), *(("=", x, NONE) for x in self._slot_names)]
+        body = [*src.lines, *body, ("return", _name(out))]
+        return (head, body, {}), others
+
+    def _writable(self, rule: c.Rule) -> bool:
+        """Whether the findings function writes this rule's code: not when it reads a
+        definition computed once (its support would be written at every use), nor a
+        value whose path the code cannot name (a list or a name that is no fact)."""
+        stack: list[c.Expr] = [rule.when, *rule.unless]
+        while stack:
+            expr = stack.pop()
+            if isinstance(expr, c.DefineRef):
+                if expr.name not in self.plan.inline:
+                    return False
+                stack.append(self.policy.definitions[expr.name].expr)
+                continue
+            if isinstance(expr, c.Quantifier) and not isinstance(
+                self._fact_of(expr.collection), c.Fact
+            ):
+                return False
+            if isinstance(expr, c.Match) and not isinstance(self._fact_of(expr.subject), c.Fact):
+                return False
+            if isinstance(expr, c.Member) and self._fact_of(expr.element) is False:
+                return False
+            stack.extend(c.children(expr))
+        return True
+
+    def _fact_of(self, expr: c.Expr) -> c.Fact | bool:
+        """The fact an expression reads, through definitions written out; True for a
+        constant (which reads none), False for anything else."""
+        while isinstance(expr, c.DefineRef) and expr.name in self.plan.inline:
+            expr = self.policy.definitions[expr.name].expr
+        if isinstance(expr, c.Fact):
+            return expr
+        return isinstance(expr, c.Const | c.ConstSet | c.ListSet)
+
+    def _finding_rule(self, index: int, rule: c.Rule, out: str) -> list[X]:
+        """A rule, per binding: its verdict, and for a binding that fires or is pending,
+        what supports it, appended to `out` as a finding."""
+        env: dict[str, X] = {}
+        loops: list[tuple[str, X, str, str]] = []
+        for name in rule.binders:
+            collection, position, element = self.src.local(), self.src.local(), self.src.local()
+            loops.append((collection, self._collection(name), position, element))
+            env[name] = _name(element)
+        positions = [(name, loop[2]) for name, loop in zip(rule.binders, loops, strict=True)]
+        lines = self._finding(index, rule, env, positions, {}, out)
+        for collection, reader, position, element in reversed(loops):
+            lines = [
+                ("=", collection, reader),
+                ("for", (position, element), _call("_indexed", _name(collection)), lines),
+            ]
+        return lines
+
+    def _finding_loop(self, name: str, rules: list[tuple[int, c.Rule]], out: str) -> list[X]:
+        """Rules with one implicit variable, the same, in one loop over its collection:
+        each element's facts read once for them all (their findings come out by element,
+        and are put back in rule order at the end)."""
+        collection, position, element = self.src.local(), self.src.local(), self.src.local()
+        env = {name: _name(element)}
+        memo: dict[Any, X] = {}  # shared by the rules: what one computed, the next reads
+        lines: list[X] = []
+        for index, rule in rules:
+            lines += self._finding(index, rule, env, [(name, position)], memo, out)
+        loop = ("for", (position, element), _call("_indexed", _name(collection)), lines)
+        return [("=", collection, self._collection(name)), loop]
+
+    def _collection(self, name: str) -> X:
+        return self._binder_reader(name, lambda x, f: _call("_get", x, self.src.constant(f)))
+
+    def _finding(
+        self,
+        index: int,
+        rule: c.Rule,
+        env: dict[str, X],
+        positions: list[tuple[str, str]],
+        memo: dict[Any, X],
+        out: str,
+    ) -> list[X]:
+        """One binding of a rule: its verdict and, when it fires or is pending, its
+        support, appended to `out` with the rule's index and the binding."""
+        lines: list[X] = []
+        when = self._val(rule.when, env, lines, memo)
+        unless = [self._val(u, env, lines, memo) for u in rule.unless]
+        verdict = _call("_and", when, *(_call("_not", u) for u in unless)) if unless else when
+        r = self.src.local()
+        lines.append(("=", r, verdict))
+        facts, unknowns, hits = self.src.local(), self.src.local(), self.src.local()
+        found: list[X] = [("=", facts, EMPTY), ("=", unknowns, EMPTY), ("=", hits, EMPTY)]
+        paths: dict[str, tuple[X, X | None]] = {}
+        for name, position in positions:
+            path = self.src.local()
+            collection_path = self.policy.schema.binders[name].collection
+            found.append(("=", path, _call("_elem", _const(collection_path), _name(position))))
+            paths[name] = (_name(path), _name(position))
+        self._support(rule.when, env, paths, dict(memo), found, facts, unknowns, hits)
+        for condition, value in zip(rule.unless, unless, strict=True):
+            waiting: list[X] = []
+            self._support(condition, env, paths, dict(memo), waiting, None, unknowns, None)
+            known: list[X] = []
+            self._support(condition, env, paths, dict(memo), known, facts, None, None)
+            found.append(("if", ("cmp", "is", value, NONE), waiting, known))
+        binding: X
+        if len(positions) == 1:
+            index_of = _name(positions[0][1])
+            one = ("{:}", ((_const(positions[0][0]), index_of),))
+            binding = ("?:", ("cmp", "is", index_of, NONE), ("{ }",), one)
+        elif positions:
+            names = ("tuple", tuple(_const(name) for name, _ in positions))
+            indices = ("tuple", tuple(_name(p) for _, p in positions))
+            binding = _call("_binding", names, indices)
+        else:
+            binding = ("{ }",)
+        finding = _call(
+            "_finding", _const(index), _name(r), binding, _name(facts), _name(unknowns), _name(hits)
+        )
+        found.append(("do", ("call", (".", _name(out), "append"), (finding,))))
+        lines.append(("if", ("cmp", "is not", _name(r), FALSE), found, []))
+        return lines
+
+    def _val(self, expr: c.Expr, env: dict[str, X], out: list[X], memo: dict[Any, X]) -> X:
+        """The value of an expression, as a name or a constant: a condition reading no
+        implicit variable is shared (computed once per case); any other is computed into
+        a local by statements added to `out`, each part once (`memo`: the locals already
+        computed where `out` runs)."""
+        if not self._reads_variables(expr):
+            return self._expr(expr, env)
+        # A fact by its path, so that rules reading it share it; anything else by itself.
+        thing = ("fact", expr.base, expr.fields) if isinstance(expr, c.Fact) else id(expr)
+        key = (thing, tuple(env.items()))
+        found = memo.get(key)
+        if found is not None:
+            return found
+        code: X
+        if isinstance(expr, c.DefineRef):
+            return self._val(self.policy.definitions[expr.name].expr, env, out, memo)
+        if isinstance(expr, c.Fact):
+            code = self._fact(expr, env, lambda x, k: _call("_get", x, k))
+        elif isinstance(expr, c.Not):
+            code = _call("_not", self._val(expr.operand, env, out, memo))
+        elif isinstance(expr, c.And | c.Or):
+            parts = [self._val(o, env, out, memo) for o in expr.operands]
+            code = _call("_and" if isinstance(expr, c.And) else "_or", *parts)
+        elif isinstance(expr, c.Compare):
+            left = self._val(expr.left, env, out, memo)
+            code = _call(_COMPARE[expr.op], left, self._val(expr.right, env, out, memo))
+        elif isinstance(expr, c.Member):
+            element = self._val(expr.element, env, out, memo)
+            container = self._val(expr.container, env, out, memo)
+            flags = (_const(expr.hierarchical), _const(expr.negated))
+            code = _call("_in", element, container, *flags)
+        elif isinstance(expr, c.Match):
+            subject = self._val(expr.subject, env, out, memo)
+            where = screen.country_field(self.policy.schema, expr.subject)
+            country = NONE if where is None else self._val(where, env, out, memo)
+            code = _call("_match", subject, country, self._screener(expr))
+        elif isinstance(expr, c.Known):
+            subject = self._val(expr.subject, env, out, memo)
+            code = ("cmp", "is not" if expr.known else "is", subject, NONE)
+        else:  # a quantifier: its elements' values are computed again where explained
+            code = self._expr(expr, env)
+        local = self.src.local()
+        out.append(("=", local, code))
+        memo[key] = _name(local)
+        return _name(local)
+
+    def _path(self, expr: c.Fact, paths: dict[str, tuple[X, X | None]]) -> X:
+        """The path of a fact, as the traced evaluation names it (`partners[1].name`;
+        a binding of an unknown collection: the collection's path)."""
+        fields = ".".join(expr.fields)
+        if expr.base is None:
+            return _const(fields)
+        base, position = paths[expr.base]
+        if not fields:
+            return base
+        path = _call("_child", base, _const(fields))
+        return path if position is None else ("?:", ("cmp", "is", position, NONE), base, path)
+
+    def _support(
+        self,
+        expr: c.Expr,
+        env: dict[str, X],
+        paths: dict[str, tuple[X, X | None]],
+        memo: dict[Any, X],
+        out: list[X],
+        facts: str | None,
+        unknowns: str | None,
+        hits: str | None,
+        *,
+        shared: bool = True,
+    ) -> None:
+        """Statements adding to `facts`, `unknowns` and `hits` (lists; None: not
+        wanted) what supports the value of `expr`, as `compiler`'s closures say;
+        `shared`: a part that reads no implicit variable collected once per case."""
+        if facts is None and unknowns is None and hits is None:
+            return
+        if isinstance(expr, c.DefineRef | c.Not):
+            pass  # (what they stand for is looked at below)
+        elif shared and isinstance(expr, _SHARED_SUPPORT) and not self._reads_variables(expr):
+            self._shared_support(expr, out, facts, unknowns, hits)
+            return
+        if isinstance(expr, c.DefineRef):
+            expr = self.policy.definitions[expr.name].expr  # written out (`_writable`)
+            self._support(expr, env, paths, memo, out, facts, unknowns, hits)
+        elif isinstance(expr, c.Fact):
+            if facts is None and unknowns is None:
+                return
+            value = self._val(expr, env, out, memo)
+            path = self._path(expr, paths)
+            missing = [_append_to(unknowns, path)] if unknowns else []
+            plain = isinstance(expr.type, _PLAIN_TYPES)  # its value is its JSON already
+            data = value if plain else _call("_json", value)
+            given = [_append_to(facts, ("tuple", (path, data)))] if facts else []
+            out.append(("if", ("cmp", "is", value, NONE), missing, given))
+        elif isinstance(expr, c.Not):
+            self._support(expr.operand, env, paths, memo, out, facts, unknowns, hits)
+        elif isinstance(expr, c.And | c.Or):
+            self._junction(expr, env, paths, memo, out, facts, unknowns, hits)
+        elif isinstance(expr, c.Compare):
+            for side in c.children(expr):
+                self._support(side, env, paths, memo, out, facts, unknowns, None)
+        elif isinstance(expr, c.Member):
+            self._member(expr, env, paths, memo, out, facts, unknowns, hits)
+        elif isinstance(expr, c.Match):
+            subject = self._fact_of(expr.subject)
+            assert isinstance(subject, c.Fact)  # (`_writable`)
+            name = self._val(expr.subject, env, out, memo)
+            where = screen.country_field(self.policy.schema, expr.subject)
+            place = NONE if where is None else self._val(where, env, out, memo)
+            place_path = NONE if where is None else self._path(where, paths)
+            lists = [_name(x) if x is not None else NONE for x in (facts, unknowns, hits)]
+            arguments = (self._screener(expr), name, self._path(subject, paths), place, place_path)
+            out.append(("do", _call("_screened", *lists, *arguments)))
+        elif isinstance(expr, c.Known):
+            # Known: the subject's facts; unknown: its unknown facts, as facts with no value.
+            if facts is None and hits is None:
+                return
+            value = self._val(expr.subject, env, out, memo)
+            waiting, kept = self.src.local(), self.src.local()
+            out.append(("=", waiting, EMPTY))
+            known = ("cmp", "is not", value, NONE)
+            out.append(("=", kept, ("?:", known, _name(facts), EMPTY) if facts else EMPTY))
+            self._support(expr.subject, env, paths, memo, out, kept, waiting, hits)
+            if facts:
+                nones = ("do", _call("_nones", _name(facts), _name(waiting)))
+                out.append(("if", ("cmp", "is", value, NONE), [nones], []))
+        elif isinstance(expr, c.Quantifier):
+            self._quantifier(expr, env, paths, memo, out, facts, unknowns, hits)
+        # a constant, a set, a list's codes: nothing supports them
+
+    def _shared_support(
+        self,
+        expr: c.Expr,
+        out: list[X],
+        facts: str | None,
+        unknowns: str | None,
+        hits: str | None,
+    ) -> None:
+        """The support of a condition that reads no implicit variable: the same for
+        every rule and binding that needs it, so collected once per case, when first
+        needed, into locals that later uses copy."""
+        wanted = (facts, unknowns, hits)
+        key = (id(expr), *(x is not None for x in wanted))
+        slots = self._support_slots.get(key)
+        first: list[X] = []
+        if slots is None:
+            slots = tuple(self.src.local() if x is not None else None for x in wanted)
+            self._support_slots[key] = slots
+            self._slot_names.extend(x for x in slots if x is not None)
+        lists = [x for x in slots if x is not None]
+        first += [("=", x, EMPTY) for x in lists]
+        self._support(expr, {}, {}, {}, first, *slots, shared=False)
+        out.append(("if", ("cmp", "is", _name(lists[0]), NONE), first, []))
+        for target, slot in zip(wanted, slots, strict=True):
+            if target is not None and slot is not None:
+                out.append(("do", _call("_extend", _name(target), _name(slot))))
+
+    def _junction(
+        self,
+        expr: c.And | c.Or,
+        env: dict[str, X],
+        paths: dict[str, tuple[X, X | None]],
+        memo: dict[Any, X],
+        out: list[X],
+        facts: str | None,
+        unknowns: str | None,
+        hits: str | None,
+    ) -> None:
+        """Decided by a part (false for `and`, true for `or`): the first such part alone;
+        else every part. Each part's support is written once, under a test of which."""
+        deciding = FALSE if isinstance(expr, c.And) else TRUE
+        value = self._val(expr, env, out, memo)
+        parts = [self._val(o, env, out, memo) for o in expr.operands]
+        which: X = _const(len(parts) - 1)
+        for n in reversed(range(len(parts) - 1)):
+            which = ("?:", ("cmp", "is", parts[n], deciding), _const(n), which)
+        chosen = self.src.local()
+        out.append(("=", chosen, ("?:", ("cmp", "is", value, deciding), which, _const(-1))))
+        for n, operand in enumerate(expr.operands):
+            lines: list[X] = []
+            self._support(operand, env, paths, dict(memo), lines, facts, unknowns, hits)
+            if lines:
+                test = (
+                    "or",
+                    (
+                        ("cmp", "==", _name(chosen), _const(n)),
+                        ("cmp", "<", _name(chosen), _const(0)),
+                    ),
+                )
+                out.append(("if", test, lines, []))
+
+    def _member(
+        self,
+        expr: c.Member,
+        env: dict[str, X],
+        paths: dict[str, tuple[X, X | None]],
+        memo: dict[Any, X],
+        out: list[X],
+        facts: str | None,
+        unknowns: str | None,
+        hits: str | None,
+    ) -> None:
+        """`x in S`: nothing is in an empty S (S's facts alone); else both sides, and
+        the entry of a codes list that x matched."""
+        element = self._val(expr.element, env, out, memo)
+        container = self._val(expr.container, env, out, memo)
+        empty: list[X] = []
+        self._support(expr.container, env, paths, dict(memo), empty, facts, None, None)
+        given: list[X] = []
+        self._support(expr.element, env, paths, dict(memo), given, facts, unknowns, None)
+        self._support(expr.container, env, paths, dict(memo), given, facts, unknowns, None)
+        fact = self._fact_of(expr.element)
+        if hits and isinstance(expr.container, c.ListSet) and isinstance(fact, c.Fact):
+            named = _const(expr.container.list.name)
+            flag, path = _const(expr.hierarchical), self._path(fact, paths)
+            given.append(("do", _call("_hit", _name(hits), named, element, container, flag, path)))
+        if empty or given:
+            test = ("and", (("cmp", "is not", container, NONE), ("not", container)))
+            out.append(("if", test, empty, given))
+
+    def _quantifier(
+        self,
+        expr: c.Quantifier,
+        env: dict[str, X],
+        paths: dict[str, tuple[X, X | None]],
+        memo: dict[Any, X],
+        out: list[X],
+        facts: str | None,
+        unknowns: str | None,
+        hits: str | None,
+    ) -> None:
+        """`any`/`all`: an unknown collection, the fact naming it; else its witnesses
+        (any) or counterexamples (all) when there are, every element's otherwise."""
+        deciding = TRUE if expr.kind == "any" else FALSE
+        value = self._val(expr, env, out, memo)
+        collection = self._val(expr.collection, env, out, memo)
+        fact = self._fact_of(expr.collection)
+        assert isinstance(fact, c.Fact)  # (`_writable`)
+        unknown: list[X] = []
+        self._support(expr.collection, env, paths, dict(memo), unknown, None, unknowns, None)
+        position, item, path = self.src.local(), self.src.local(), self.src.local()
+        depth = len([k for k in env if k.startswith("?")])
+        inner = {**env, expr.var: _name(item), f"?{depth}": _name(item)}
+        inner_paths = {**paths, expr.var: (_name(path), None)}
+        inner_memo = dict(memo)
+        body: list[X] = [("=", path, _call("_elem", self._path(fact, paths), _name(position)))]
+        each = self._val(expr.body, inner, body, inner_memo)
+        lines: list[X] = []
+        self._support(expr.body, inner, inner_paths, inner_memo, lines, facts, unknowns, hits)
+        if lines:
+            test = ("or", (("cmp", "is not", value, deciding), ("cmp", "is", each, deciding)))
+            body.append(("if", test, lines, []))
+            known = [("for", (position, item), _call("_enum", collection), body)]
+        else:
+            known = []
+        if unknown or known:
+            out.append(("if", ("cmp", "is", collection, NONE), unknown, known))
+
     def _expr(self, expr: c.Expr, env: dict[str, X]) -> X:
         """A Python expression for the value (True/False/None, or a fact's value)."""
         code = self._emit(expr, env)
@@ -949,8 +1552,10 @@ def _expressions(body: list[X]) -> Iterator[X]:
 def _parts(code: X) -> list[X]:
     """The expressions directly inside one."""
     tag = code[0]
-    if tag in ("n", "k", "[ ]"):
+    if tag in ("n", "k", "[ ]", "{ }"):
         return []
+    if tag == "{:}":
+        return [part for pair in code[1] for part in pair]
     if tag in ("[]", "cmp", "?:"):
         return [p for p in code[1:] if isinstance(p, tuple)]
     if tag == ".":
@@ -1004,6 +1609,11 @@ def _node(code: X, reads: Mapping[X, str]) -> ast.expr:
         return ast.IfExp(*(_node(part, reads) for part in code[1:]), **_AT)
     if tag == "[ ]":
         return ast.List([], ast.Load(), **_AT)
+    if tag == "{ }":
+        return ast.Dict([], [], **_AT)
+    if tag == "{:}":
+        keys: list[ast.expr | None] = [_node(k, reads) for k, _ in code[1]]
+        return ast.Dict(keys, [_node(v, reads) for _, v in code[1]], **_AT)
     if tag in ("gen", "list"):
         target = ast.Name(code[2], ast.Store(), **_AT)
         loop = ast.comprehension(target, _node(code[3], reads), [], 0)
@@ -1050,13 +1660,16 @@ def _statement(code: X, reads: Mapping[X, str]) -> ast.stmt:
         target = ast.Name(code[1], ast.Store(), **_AT)
         return ast.Assign([target], _node(code[2], reads), **_AT)
     if tag == "if":
-        body = [_statement(s, reads) for s in code[2]]
+        body = [_statement(s, reads) for s in code[2]] or [ast.Pass(**_AT)]
         otherwise = [_statement(s, reads) for s in code[3]]
         return ast.If(_node(code[1], reads), body, otherwise, **_AT)
     if tag == "for":
-        target = ast.Name(code[1], ast.Store(), **_AT)
+        each: ast.expr = ast.Name(code[1], ast.Store(), **_AT)
+        if isinstance(code[1], tuple):
+            names: list[ast.expr] = [ast.Name(name, ast.Store(), **_AT) for name in code[1]]
+            each = ast.Tuple(names, ast.Store(), **_AT)
         body = [_statement(s, reads) for s in code[3]]
-        return ast.For(target, _node(code[2], reads), body, [], **_AT)
+        return ast.For(each, _node(code[2], reads), body, [], **_AT)
     if tag == "do":
         return ast.Expr(_node(code[1], reads), **_AT)
     assert tag == "return", tag

@@ -11,8 +11,9 @@ question is only ever a fact whose value could change a result.
 ranges over `partners`), then combines outcomes monotonically: a scale takes the
 highest code reached, a set the union. Rules whose condition is unknown are pending:
 their outcomes are possible, not certain. Without an explanation asked for, the
-program's runner (see `runner`) first says which rules fire or are pending, and only
-those are evaluated here. `Traced` is this evaluation as a runner itself.
+program's runner (see `runner`) finds the rules that fire or are pending and what
+supports each (`Runner.findings`), and nothing is traced; `run` assembles the decision
+from those findings either way. `Traced` is this evaluation as a runner itself.
 
 What an unknown fact is, and how a case's facts are read, is `facts.Facts`'s to say.
 """
@@ -21,7 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+import string
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -43,7 +45,7 @@ from .decision import (
     TraceNode,
 )
 from .facts import UNKNOWN_COLLECTION, Facts
-from .runner import Runner, Statuses
+from .runner import Finding, Runner, Statuses
 from .summary import entry_data, headline_of, sources_of
 
 Fact = tuple[str, Any]
@@ -136,8 +138,8 @@ class CompiledRule:
 class Program:
     """A compiled policy: what `run` needs.
 
-    `runner` gives each rule's status without explanations (see `runner`); `run` then
-    traces only the rules that fired or are pending.
+    `runner` finds each rule's status and support without explanations (see
+    `runner`); `run` traces only when an explanation is asked for.
     """
 
     policy: c.Policy
@@ -150,6 +152,9 @@ class Program:
     bound: tuple[tuple[c.Rule, tuple[tuple[str, ...], ...]], ...] = attrs.field(
         init=False, default=()
     )
+    #: What a decision reads off the policy alone, kept once made: each rule's texts and
+    #: effects in a language, each question's template for a fact (`run`). Bounded.
+    memo: dict[Any, Any] = attrs.field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
         schema = self.policy.schema
@@ -170,22 +175,29 @@ def check_bindings(program: Program, facts: Facts) -> None:
     is refused at once instead of running for hours.
     """
     limit = program.limits.max_bindings
+    # Rules share their collections (most bind `partner` alone): each measured once.
+    sizes: dict[tuple[str, ...], int] = {}
+    totals: dict[tuple[tuple[str, ...], ...], int] = {}
     for rule, collections in program.bound:
-        total = 1
-        sizes: list[tuple[str, int]] = []
-        for fields in collections:
-            value = facts.value_at(fields)
-            size = len(value) if isinstance(value, list | tuple) else 1
-            sizes.append((format_path(fields), size))
-            total *= size
+        total = totals.get(collections)
+        if total is None:
+            total = 1
+            for fields in collections:
+                size = sizes.get(fields)
+                if size is None:
+                    value = facts.value_at(fields)
+                    size = sizes[fields] = len(value) if isinstance(value, list | tuple) else 1
+                total *= size
+            totals[collections] = total
         if total > limit:
-            product = " x ".join(f"{path} ({size:,})" for path, size in sizes)
+            named = [(format_path(fields), sizes[fields]) for fields in collections]
+            product = " x ".join(f"{path} ({size:,})" for path, size in named)
             message = (
                 f"rule `{rule.name}` ({rule.node.name.span}) would be evaluated for "
                 f"{total:,} bindings, {product}; the limit is {limit:,} "
                 "(max_bindings, docs/limits.md)"
             )
-            largest = max(sizes, key=lambda pair: pair[1])[0]
+            largest = max(named, key=lambda pair: pair[1])[0]
             raise CaseError([CaseProblem(largest, message, KSP410)])
 
 
@@ -258,52 +270,96 @@ class Traced:
                     found.append(position)
         return fired, pending
 
+    def findings(
+        self, facts: Facts, as_of: dt.date, only: Collection[int] | None = None
+    ) -> list[Finding]:
+        """Every binding that fires or is pending, with its support (see `Runner`); of
+        the rules in `only`, when given (the fast path's fallback for rules it does not
+        write code for)."""
+        env = Env(facts, as_of, False)
+        found: list[Finding] = []
+        for position, compiled in enumerate(self.rules):
+            if only is not None and position not in only:
+                continue
+            if not compiled.rule.valid_on(as_of):
+                continue
+            for binding in _bindings(compiled.rule, self.schema, env):
+                env.vars = {name: bound for name, (bound, _) in binding.items()}
+                verdict = _evaluate_rule(compiled, env)
+                if verdict.status == "silent":
+                    continue
+                ev = verdict.ev
+                found.append(
+                    (
+                        position,
+                        ev.value,
+                        {name: i for name, (_, i) in binding.items() if i is not None},
+                        dict(ev.facts),
+                        list(dict.fromkeys(ev.unknowns)),
+                        list(dict.fromkeys(ev.hits)),
+                    )
+                )
+        return found
+
 
 def run(
     program: Program, facts: Mapping[str, Any], as_of: dt.date, lang: str, explain: bool
 ) -> Decision:
-    """Evaluate every rule on a case's facts and combine the outcomes into a decision."""
+    """Evaluate every rule on a case's facts and combine the outcomes into a decision.
+
+    Without an explanation, the program's runner finds the rules that fire or are
+    pending and what supports each (`Runner.findings`); with one, the traced evaluation
+    does, tracing every rule (silent ones too). The decision is the same either way.
+    """
     policy = program.policy
     case = Facts(facts)
     check_bindings(program, case)
     env = Env(case, as_of, explain)
     fired: list[RuleResult] = []
-    pending: list[tuple[RuleResult, c.Rule]] = []
+    pending: list[RuleResult] = []
     trace: list[RuleTrace] = []
-    wanted: set[int] | None = None  # the rules that fired or are pending, for some binding
-    if not explain:  # an explanation shows every rule, silent ones too
-        fired_keys, pending_keys = program.runner.statuses(case, as_of)
-        wanted = {*fired_keys, *pending_keys}
-    for position, compiled in enumerate(program.rules):
-        rule = compiled.rule
-        if not rule.valid_on(as_of):
-            if explain:
+    if explain:
+        for position, compiled in enumerate(program.rules):
+            rule = compiled.rule
+            if not rule.valid_on(as_of):
                 trace.append(RuleTrace(rule.name, {}, "inactive"))
-            continue
-        if wanted is not None and position not in wanted:
-            continue  # silent for every binding: nothing to explain
-        for binding in _bindings(rule, policy.schema, env):
-            env.vars = {name: bound for name, (bound, _) in binding.items()}
-            env.explained = set()
-            verdict = _evaluate_rule(compiled, env)
-            indices = {name: i for name, (_, i) in binding.items() if i is not None}
-            if explain:
-                trace.append(RuleTrace(rule.name, indices, verdict.status, verdict.steps))
-            if verdict.status == "silent":
                 continue
-            result = _rule_result(rule, indices, verdict.ev, lang)
-            if verdict.status == "fired":
-                fired.append(result)
-            else:
-                pending.append((result, rule))
-    env.vars = {}
+            for binding in _bindings(rule, policy.schema, env):
+                env.vars = {name: bound for name, (bound, _) in binding.items()}
+                env.explained = set()
+                verdict = _evaluate_rule(compiled, env)
+                indices = {name: i for name, (_, i) in binding.items() if i is not None}
+                trace.append(RuleTrace(rule.name, indices, verdict.status, verdict.steps))
+                if verdict.status == "silent":
+                    continue
+                ev = verdict.ev
+                result = _rule_result(
+                    _rule_texts(program, position, lang),
+                    indices,
+                    dict(ev.facts),
+                    list(dict.fromkeys(ev.unknowns)),
+                    list(dict.fromkeys(ev.hits)),
+                )
+                (fired if verdict.status == "fired" else pending).append(result)
+        env.vars = {}
+    else:
+        texts = program.memo.get(("rules", lang))
+        if texts is None:
+            texts = program.memo[("rules", lang)] = [
+                _rule_texts(program, position, lang) for position in range(len(program.rules))
+            ]
+        for index, value, bound, found, unknown, hits in program.runner.findings(case, as_of):
+            result = _rule_result(texts[index], bound, found, unknown, hits)
+            (fired if value is True else pending).append(result)
     outcomes = _certain(policy, fired)
     possible, changing = _possible(policy, outcomes, pending)
-    questions = _open_questions(policy.schema, facts, changing, lang, policy.messages)
+    questions = _open_questions(
+        policy.schema, facts, changing, lang, policy.messages, _memo(program, "questions")
+    )
     references: dict[str, dict[str, Any]] = {}
     for outcome, key in program.entries:
-        found = key(env)
-        if found.value is None:
+        found_key = key(env)
+        if found_key.value is None:
             asked = {q.fact for q in questions}
             questions += [
                 OpenQuestion(
@@ -311,106 +367,155 @@ def run(
                     question_text(policy.schema, facts, fact, lang, policy.messages),
                     [outcome.name],
                 )
-                for fact in found.unknowns
+                for fact in found_key.unknowns
                 if fact not in asked
             ]
             continue
         assert outcome.records is not None
         for entry in outcome.records.entries_on(as_of):
-            if entry.key == found.value:
+            if entry.key == found_key.value:
                 outcomes[outcome.name] = entry.key
                 references[outcome.name] = entry_data(entry, lang)
-    results = [result for result, _ in pending]
     return Decision(
         policy=PolicyInfo(policy.name, policy.version, policy.sha256, as_of.isoformat()),
         outcomes=outcomes,
         possible=possible,
         fired=fired,
-        pending=results,
+        pending=pending,
         open_questions=questions,
         references=references,
         trace=trace,
         lang=lang,
-        headline=headline_of(policy, outcomes, results, questions),
-        sources=sources_of(policy, outcomes, possible, as_of, lang),
+        headline=headline_of(policy, outcomes, pending, questions),
+        sources=sources_of(policy, outcomes, possible, as_of, lang, _memo(program, "sources")),
     )
 
 
-def _rule_result(rule: c.Rule, binding: dict[str, int], ev: Ev, lang: str) -> RuleResult:
-    outcomes: OutcomeValues = {}
+_RuleTexts = tuple[str, str, tuple[str, ...], str, tuple[tuple[str, str | tuple[str, ...]], ...]]
+"""A rule's name, title, citations, reason and effects, in one language."""
+
+
+def _rule_texts(program: Program, position: int, lang: str) -> _RuleTexts:
+    rule = program.rules[position].rule
+    outcomes: dict[str, str | tuple[str, ...]] = {}
     for effect in rule.effects:
         if effect.outcome.kind == "scale":
             outcomes[effect.outcome.name] = effect.codes[0]
         else:
-            existing = outcomes.get(effect.outcome.name, [])
-            assert isinstance(existing, list)
-            outcomes[effect.outcome.name] = existing + [
+            existing = outcomes.get(effect.outcome.name, ())
+            assert isinstance(existing, tuple)
+            outcomes[effect.outcome.name] = existing + tuple(
                 x for x in effect.codes if x not in existing
-            ]
-    return RuleResult(
-        rule=rule.name,
-        title=rule.title.get(lang) if rule.title else rule.name,
-        cite=list(rule.cites),
-        because=rule.because.get(lang) if rule.because else "",
-        binding=binding,
-        facts=dict(ev.facts),
-        matched=list(dict.fromkeys(ev.hits)),
-        outcomes=outcomes,
-        unknown=list(dict.fromkeys(ev.unknowns)),
+            )
+    return (
+        rule.name,
+        rule.title.get(lang) if rule.title else rule.name,
+        tuple(rule.cites),
+        rule.because.get(lang) if rule.because else "",
+        tuple(outcomes.items()),
     )
 
 
+def _rule_result(
+    texts: _RuleTexts,
+    binding: dict[str, int],
+    facts: dict[str, Any],
+    unknown: list[str],
+    matched: list[Match],
+) -> RuleResult:
+    name, title, cites, because, effects = texts
+    return RuleResult(
+        name,
+        title,
+        list(cites),
+        because,
+        binding,
+        facts,
+        matched,
+        {k: v if isinstance(v, str) else list(v) for k, v in effects},  # each its own
+        unknown,
+    )
+
+
+def _memo(program: Program, name: str) -> dict[Any, Any]:
+    """One of the program's memos, emptied when it grows past bounds (a fact's path
+    holds indices: a memo keyed by paths grows with the cases seen)."""
+    found: dict[Any, Any] | None = program.memo.get(name)
+    if found is None or len(found) > 20_000:
+        found = program.memo[name] = {}
+    return found
+
+
 def _certain(policy: c.Policy, fired: list[RuleResult]) -> OutcomeValues:
-    result: OutcomeValues = {}
-    for outcome in policy.outcomes.values():
-        reached = [r.outcomes[outcome.name] for r in fired if outcome.name in r.outcomes]
+    reached: dict[str, set[str]] = {}  # the codes each outcome reached, in one pass
+    for result in fired:
+        for name, value in result.outcomes.items():
+            codes = reached.get(name)
+            if codes is None:
+                codes = reached[name] = set()
+            if isinstance(value, str):
+                codes.add(value)
+            else:
+                codes.update(value)
+    certain: OutcomeValues = {}
+    for name, outcome in policy.outcomes.items():
         if outcome.kind == "entry":
             continue
+        codes = reached.get(name, set())
         if outcome.kind == "scale":
-            ranks = [outcome.rank(code) for code in reached if isinstance(code, str)]
-            result[outcome.name] = outcome.enum.codes[max(ranks, default=0)]
+            ranks = [i for i, code in enumerate(outcome.enum.codes) if code in codes]
+            certain[name] = outcome.enum.codes[max(ranks, default=0)]
         else:
-            codes = {code for value in reached for code in value}
-            result[outcome.name] = [code for code in outcome.enum.codes if code in codes]
-    return result
+            certain[name] = [code for code in outcome.enum.codes if code in codes]
+    return certain
 
 
 def _possible(
-    policy: c.Policy, certain: OutcomeValues, pending: list[tuple[RuleResult, c.Rule]]
+    policy: c.Policy, certain: OutcomeValues, pending: list[RuleResult]
 ) -> tuple[OutcomeValues, list[RuleResult]]:
     """What pending rules could add beyond the certain outcomes, and which rules could."""
     possible: OutcomeValues = {}
     changing: list[RuleResult] = []
-    for result, _ in pending:
-        changes = False
-        for name, value in result.outcomes.items():
-            outcome = policy.outcomes[name]
-            now = certain[name]
-            if outcome.kind == "scale":
-                assert isinstance(value, str) and isinstance(now, str)
-                if outcome.rank(value) > outcome.rank(now):
-                    changes = True
-                    best = possible.get(name)
-                    if not isinstance(best, str) or outcome.rank(value) > outcome.rank(best):
-                        possible[name] = value
-            else:
-                extra = [code for code in value if code not in now]
-                if extra:
-                    changes = True
-                    existing = possible.setdefault(name, [])
-                    assert isinstance(existing, list)
-                    existing.extend(code for code in extra if code not in existing)
+    scales: dict[str, tuple[dict[str, int], int]] = {}  # each code's rank, and the certain's
+    sets: dict[str, set[str]] = {}  # the certain codes
+    added: dict[str, set[str]] = {}  # the codes a set could gain (in the enum's order, below)
+    # A rule's bindings have the same effects: what one could change, each could.
+    changes_by_rule: dict[str, bool] = {}
+    for result in pending:
+        changes = changes_by_rule.get(result.rule)
+        if changes is None:
+            changes = False
+            for name, value in result.outcomes.items():
+                if isinstance(value, str):  # a scale
+                    known = scales.get(name)
+                    if known is None:
+                        ranks = {code: i for i, code in enumerate(policy.outcomes[name].enum.codes)}
+                        now = certain[name]
+                        assert isinstance(now, str)
+                        known = scales[name] = (ranks, ranks[now])
+                    ranks, rank = known
+                    if ranks[value] > rank:
+                        changes = True
+                        best = possible.get(name)
+                        if not isinstance(best, str) or ranks[value] > ranks[best]:
+                            possible[name] = value
+                else:
+                    given = sets.get(name)
+                    if given is None:
+                        given = sets[name] = set(certain[name])
+                    if not given.issuperset(value):
+                        changes = True
+                        added.setdefault(name, set()).update(value)
+            changes_by_rule[result.rule] = changes
         if changes:
             changing.append(result)
     ordered: OutcomeValues = {}
     for name, outcome in policy.outcomes.items():
         if name in possible:
-            value = possible[name]
-            ordered[name] = (
-                value
-                if isinstance(value, str)
-                else [code for code in outcome.enum.codes if code in value]
-            )
+            ordered[name] = possible[name]
+        elif name in added:
+            extra = added[name] - sets[name]
+            ordered[name] = [code for code in outcome.enum.codes if code in extra]
     return ordered, changing
 
 
@@ -420,6 +525,7 @@ def _open_questions(
     changing: list[RuleResult],
     lang: str,
     catalogue: Catalogue,
+    memo: dict[Any, Any] | None = None,
 ) -> list[OpenQuestion]:
     asked: dict[str, list[str]] = {}
     screened: dict[str, str] = {}  # a name that may be on a list: the question it asks
@@ -436,7 +542,7 @@ def _open_questions(
     return [
         OpenQuestion(
             fact,
-            screened.get(fact) or question_text(schema, facts, fact, lang, catalogue),
+            screened.get(fact) or question_text(schema, facts, fact, lang, catalogue, memo),
             rules,
         )
         for fact, rules in asked.items()
@@ -493,18 +599,48 @@ def question_text(
     fact: str,
     lang: str,
     catalogue: Catalogue = ENGINE,
+    memo: dict[Any, Any] | None = None,
 ) -> str:
     """The question to ask for an unknown fact, with `{field}` filled from its record;
-    for a field with no question of its own, the catalogue's `question.fallback`."""
-    parts = split_path(fact)
-    field = schema.field_at(tuple(name for name, _ in parts))
-    if field is None or field.question is None:
-        return catalogue.get(lang)["question.fallback"].format(fact=fact)
+    for a field with no question of its own, the catalogue's `question.fallback`.
+    `memo` keeps what the schema alone says of a fact (in a language), for the next."""
+    key = (fact, lang)
+    planned = memo.get(key) if memo is not None else None
+    if planned is None:
+        planned = _question_plan(schema, fact, lang, catalogue)
+        if memo is not None:
+            memo[key] = planned
+    template, parts, owner, used = planned
+    if parts is None:
+        return template
     record: Any = facts
-    for name, index in parts[:-1]:
+    for name, index in parts:
         record = Facts.field(record, name)
         if index is not None:
             record = Facts.element(record, index)
-    owner = _element_name(schema, parts[:-1], lang) or fact
     context = record if isinstance(record, Mapping) else {}
-    return field.question.get(lang).format_map(_Placeholders(context, owner))
+    if used is not None:  # only the fields the question names: as many as it holds
+        context = {key: context[key] for key in used if key in context}
+    return template.format_map(_Placeholders(context, owner))
+
+
+def _question_plan(
+    schema: Schema, fact: str, lang: str, catalogue: Catalogue
+) -> tuple[str, list[tuple[str, int | None]] | None, str, tuple[str, ...] | None]:
+    """A fact's question: the template, the path of the record that fills it, how it
+    names its owner and the fields it names (None: not only plain names); or the whole
+    question (parts None) for a field with none."""
+    parts = split_path(fact)
+    field = schema.field_at(tuple(name for name, _ in parts))
+    if field is None or field.question is None:
+        return catalogue.get(lang)["question.fallback"].format(fact=fact), None, "", None
+    owner = _element_name(schema, parts[:-1], lang) or fact
+    template = field.question.get(lang)
+    try:
+        named = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    except ValueError:
+        named = ["?"]  # not a template `format_map` reads either: it says so, as before
+    used = tuple(named) if all(name.isidentifier() for name in named) else None
+    if used == ():  # a question that names no field: the same for every case
+        return template.format_map(_Placeholders({}, owner)), None, "", None
+    return template, parts[:-1], owner, used

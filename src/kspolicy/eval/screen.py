@@ -47,6 +47,7 @@ from ..screening import (
     ScreeningUnavailable,
     compare,
 )
+from .decision import Match
 
 _INDEX_FROM = 2000
 """A list with more names than this is screened through a `ScreeningIndex`; a shorter
@@ -366,3 +367,38 @@ def screener(policy: c.Policy, named: NamedList, as_of: dt.date) -> Screener:
                 mine.clear()
             found = mine[(named.name, as_of)] = Screener(named, as_of, reviews)
         return found
+
+
+def screen_record(named: NamedList, path: str, value: str, hit: Hit) -> Match:
+    """The decision's record of a candidate: the entry, band, score and evidence."""
+    return Match(
+        named.name,
+        hit.entry,
+        path,
+        value,
+        hit.alias,
+        band=hit.band,
+        score=hit.score,
+        rule=hit.rule,
+        evidence=hit.evidence,
+        source=named.source or None,
+        source_url=named.source_url,
+        sha256=named.sha256,
+        entry_sha256=hit.entry_sha256,
+        adjudication=hit.adjudication,
+    )
+
+
+def uncovered_record(named: NamedList, path: str, value: str, why: str) -> Match:
+    """The record of a name a list cannot answer for: no entry, band `uncovered`."""
+    return Match(
+        named.name,
+        "",
+        path,
+        value,
+        band="uncovered",
+        evidence=why,
+        source=named.source or None,
+        source_url=named.source_url,
+        sha256=named.sha256,
+    )

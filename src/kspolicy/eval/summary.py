@@ -58,22 +58,38 @@ def sources_of(
     possible: OutcomeValues,
     as_of: dt.date,
     lang: str,
+    memo: dict[Any, Any] | None = None,
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """For each outcome declared with `sources LIST`: each of its codes in the decision,
-    certain or possible, with the list's entries for it in force on `as_of`."""
+    certain or possible, with the list's entries for it in force on `as_of`. `memo`
+    keeps each list's entries by code, per date and language, for the next decision."""
     found: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for outcome in policy.outcomes.values():
         if outcome.sources is None:
             continue
-        entries = outcome.sources.entries_on(as_of)
+        key = (outcome.name, as_of, lang)
+        serving_of: dict[str, list[dict[str, Any]]] | None = (
+            memo.get(key) if memo is not None else None
+        )
+        if serving_of is None:
+            serving_of = {}
+            for entry in outcome.sources.entries_on(as_of):
+                for code in dict.fromkeys(_codes_of(entry)):
+                    serving_of.setdefault(code, []).append(entry_data(entry, lang))
+            if memo is not None:
+                memo[key] = serving_of
         by_code: dict[str, list[dict[str, Any]]] = {}
         for code in _codes(outcomes.get(outcome.name)) + _codes(possible.get(outcome.name)):
-            serving = [entry_data(e, lang) for e in entries if code in _codes_of(e)]
+            serving = serving_of.get(code)
             if serving and code not in by_code:
-                by_code[code] = serving
+                by_code[code] = [_copy(data) for data in serving]  # each decision its own
         if by_code:
             found[outcome.name] = by_code
     return found
+
+
+def _copy(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, list) else v for k, v in data.items()}
 
 
 def _codes(value: str | list[str] | None) -> list[str]:
