@@ -62,7 +62,7 @@ async def run(edits: int) -> list[float]:
                 [t.TextDocumentContentChangeWholeDocument(text=body)],
             )
         )
-        await until(lambda: bool(client.diagnostics.get(uri)) == wanted_error)
+        await until(lambda wanted=wanted_error: bool(client.diagnostics.get(uri)) == wanted)
         times.append(time.perf_counter() - start)
     await client.shutdown_session()
     await client.stop()

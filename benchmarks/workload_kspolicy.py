@@ -99,5 +99,3 @@ def load_policy(policy: Policy, folder: Path) -> kspolicy.Policy:
             del os.environ["KSPOLICY_CACHE"]
         else:
             os.environ["KSPOLICY_CACHE"] = before
-
-
