@@ -41,6 +41,7 @@ CAUGHT_INSIDE = {
     ("tools/audit.py", "OSError"): "a write that made no progress: append reports it",
     ("tools/audit.py", "ValueError"): "a record nested too deep: the reader reports it",
     ("tools/checkpoint.py", "ValueError"): "checkpoint.read turns it into a KspolicyError",
+    ("tools/caseline.py", "ValueError"): "json.loads' parse_constant: read_line catches it",
     ("tools/output.py", "IsADirectoryError"): "caught at once and said in words",
     ("tools/cli.py", "SystemExit"): "the command's exit code",
 }

@@ -409,3 +409,16 @@ def test_csv_headers_read_fact_paths_in_either_form(tmp_path: Path) -> None:
         "project": {"topics": ["ai", "robotics"], "trl": 4},
     }
     assert list(read_batch(bracketed)) == list(read_batch(dotted)) == [(2, expected)]
+
+
+def test_a_batch_line_holding_nan_is_rejected_as_a_case_file_is(tmp_path: Path) -> None:
+    # NaN and Infinity are not JSON: a case file refuses them (KSP401), and so does a
+    # batch line now, as the service's /v1/batch does; before, NaN reached the schema.
+    content = (
+        '{"project": {"trl": NaN}}\n{"project": {"trl": -Infinity}}\n{"project": {"trl": 3}}\n'
+    )
+    code, records = run_batch(tmp_path, "cases.jsonl", content)
+    assert records[0]["codes"] == records[1]["codes"] == ["KSP401"]
+    assert records[0]["error"] == ["not valid JSON: NaN is not a number a case may hold"]
+    assert records[1]["error"] == ["not valid JSON: -Infinity is not a number a case may hold"]
+    assert "decision" in records[2]

@@ -41,6 +41,7 @@ from .. import __version__
 from ..diagnostics import KspolicyError, PolicyError
 from ..limits import DEFAULT, Limits
 from ..tools import audit
+from ..tools.caseline import line_content
 from . import core, page, screening
 from .auditing import AuditWriter
 from .lines import line_groups
@@ -385,8 +386,8 @@ async def batch(
         try:
             async for received in line_groups(chunks(), limit):
                 for number, raw in received:
-                    if number == 1 and raw is not None:
-                        raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark, as the CLI
+                    if raw is not None:  # no byte-order mark, no \r: as the CLI reads it
+                        raw = line_content(number, raw)
                     if raw is not None and not raw.strip():
                         continue  # an empty line keeps its number, and gives no output
                     if number > most:

@@ -32,6 +32,7 @@ from ..render.document import to_html, to_markdown, to_text
 from ..render.explain import explain, label
 from ..render.labels import headline_line
 from ..tools import interview
+from ..tools.caseline import Rejected, decide_line
 from ..tools.output import check_writable
 from .problems import BadPlace, ProblemError, case_problem, problem
 
@@ -369,19 +370,27 @@ def batch_line(
     as_of: dt.date | None,
     lang: str,
     explain: bool,
-) -> tuple[dict[str, Any], Decision | None, dict[str, Any] | None]:
+) -> tuple[dict[str, Any], Decision | None, Mapping[str, Any] | None]:
     """One line of a batch: its output object, the decision (None for a bad line) and the
-    case decided. A bad line's output is its problem, in place, with the line number."""
-    where = f"line {number}"
+    case decided. The line is read and decided as `kspolicy eval --batch` does it
+    (tools/caseline.py); a bad line's output is its CaseError as a problem, in place, with
+    the line number."""
     try:
-        case = read_case(raw, snapshot.policy.limits, "")
-        decision = decide(snapshot, case, as_of=as_of, lang=lang, explain=explain)
-    except ProblemError as error:
-        body = error.problem.to_dict()
-        body["line"] = number
-        body["detail"] = f"{where}: {body['detail']}"
-        return {"line": number, "problem": body}, None, None
-    return {"line": number, "decision": decision_body(decision, new_id())}, decision, case
+        result = decide_line(snapshot.policy, number, raw, as_of=as_of, lang=lang, explain=explain)
+    except ArgumentError as error:  # a binding limit, a language: the request's fault
+        failed = problem("invalid-case", "The case cannot be decided", 422, str(error))
+        return _problem_line(number, failed), None, None
+    if isinstance(result, Rejected):
+        return _problem_line(number, case_problem(result.error)), None, None
+    body = decision_body(result.decision, new_id())
+    return {"line": number, "decision": body}, result.decision, result.case
+
+
+def _problem_line(number: int, error: ProblemError) -> dict[str, Any]:
+    body = error.problem.to_dict()
+    body["line"] = number
+    body["detail"] = f"line {number}: {body['detail']}"
+    return {"line": number, "problem": body}
 
 
 def dumps(data: Any) -> bytes:

@@ -21,9 +21,7 @@ import attrs
 
 from ..diagnostics import (
     KSP401,
-    KSP402,
     KSP406,
-    KSP407,
     KSP409,
     CaseError,
     CaseProblem,
@@ -31,14 +29,14 @@ from ..diagnostics import (
     KspolicyError,
     did_you_mean,
 )
-from ..eval.cases import Unreadable, depth_exceeds, json_problem
+from ..eval.cases import Unreadable
 from ..eval.decision import CompactDecision, Decision, unstructure_decision
 from ..files import open_regular, os_reason
-from ..lang.schema import value_kind
 from ..limits import DEFAULT, Limits
 from ..paths import EXAMPLE, Part, PathError, format_path, parse_path
 from ..policy import Policy, spread
 from . import audit
+from .caseline import Decided, Rejected, decide_line, line_content, read_line
 
 
 def read_batch(path: Path, limits: Limits = DEFAULT, *, raw: bool = False) -> BatchFile:
@@ -130,33 +128,10 @@ def _json_cases(handle: BinaryIO, limits: Limits, raw: bool) -> Iterator[tuple[i
             if isinstance(line, int):
                 yield number, _too_long(line, limits)
                 continue
-            if number == 1:
-                line = line.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark
+            line = line_content(number, line)  # as the service reads its lines
             if not line.strip():
                 continue
             yield number, line if raw else read_line(line, limits)
-
-
-def read_line(line: bytes, limits: Limits = DEFAULT) -> Any:
-    """The case a JSON line holds, or the `Unreadable` saying why it holds none."""
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Unreadable(f"not UTF-8 text (column {exc.start + 1}): save the file as UTF-8")
-    try:
-        case = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        return Unreadable(f"not valid JSON: {json_problem(exc)}")
-    if not isinstance(case, dict):
-        # Never a path to a case file: the batch's author would choose what is read.
-        return Unreadable(
-            f"each line must be a JSON object (a case), not {value_kind(case)}", KSP402
-        )
-    if depth_exceeds(case, limits.max_depth):
-        return Unreadable(
-            f"the case nests more than {limits.max_depth} levels deep (max_depth)", KSP407
-        )
-    return case
 
 
 # ---- CSV -----------------------------------------------------------------------------
@@ -460,19 +435,25 @@ def _lines(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[Line]
     append = out.append
     fields = job.fields
     for number, item in chunk:
-        case = read_line(item, policy.limits) if isinstance(item, bytes) else item
-        try:
-            if isinstance(case, Unreadable):
-                raise CaseError([CaseProblem("", case.message, case.code)])
-            decision = policy.evaluate(case, as_of=job.as_of, lang=job.lang, explain=job.explain)
-            record = None
-            if job.record is not None:
+        result = decide_line(
+            policy, number, item, as_of=job.as_of, lang=job.lang, explain=job.explain
+        )
+        record = None
+        if isinstance(result, Decided) and job.record is not None:
+            try:
                 now = dt.datetime.now(dt.UTC)
                 record = audit.record_of(
-                    policy, case, decision, job.engine, now, batch=(job.record, number)
+                    policy,
+                    result.case,
+                    result.decision,
+                    job.engine,
+                    now,
+                    batch=(job.record, number),
                 )
-        except CaseError as error:
-            problems = error.problems
+            except CaseError as error:  # a case no record can hold: rejected like any other
+                result = Rejected(number, error)
+        if isinstance(result, Rejected):
+            problems = result.error.problems
             rejected = {
                 "line": number,
                 "error": [str(p) for p in problems],
@@ -480,7 +461,7 @@ def _lines(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[Line]
             }
             append(Line(json.dumps(rejected, ensure_ascii=False, separators=_TIGHT), False))
             continue
-        data = unstructure_decision(decision, job.detail)
+        data = unstructure_decision(result.decision, job.detail)
         if fields is not None:
             data = {name: data[name] for name in fields if name in data}
         line = {"line": number, "decision": data}

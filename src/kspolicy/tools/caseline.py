@@ -1,0 +1,115 @@
+"""One line of a JSON Lines batch, from its bytes to a decision: the one reading both
+front ends share.
+
+`kspolicy eval --batch` (tools/batch.py) and the service's `POST /v1/batch`
+(service/core.py) each cut their input into lines their own way (a file, read in bounded
+chunks; a request body, as it arrives) and write each line's result in their own form
+(`{"line", "error", "codes"}`; problem details). Between the two, a line means the same
+in both: `line_content` takes off what is not the case's (a byte-order mark on line 1,
+the line's end), `read_line` reads the case or says why there is none, and `decide_line`
+decides it, or gives the CaseError saying why it cannot be decided. So a line that one
+front end decides, the other decides the same, and a line one rejects, the other
+rejects with the same codes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ..diagnostics import KSP402, KSP407, CaseError, CaseProblem
+from ..eval.cases import Unreadable, depth_exceeds, json_problem
+from ..eval.decision import Decision
+from ..lang.schema import value_kind
+from ..limits import DEFAULT, Limits
+from ..policy import Policy
+
+BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte-order mark some editors put at the start of a file."""
+
+
+def line_content(number: int, raw: bytes) -> bytes:
+    """A physical line's bytes as a case is read from them: without its end (`\\n`,
+    `\\r\\n`) and, on line 1, without a byte-order mark. A result that is only white
+    space is an empty line, which holds no case and gives no output."""
+    if number == 1:
+        raw = raw.removeprefix(BOM)
+    return raw.rstrip(b"\r\n")
+
+
+def read_line(line: bytes, limits: Limits = DEFAULT) -> Any:
+    """The case a JSON line holds, or the `Unreadable` saying why it holds none."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Unreadable(f"not UTF-8 text (column {exc.start + 1}): save the file as UTF-8")
+    try:
+        # NaN and Infinity are JavaScript, not JSON: refused as a case file refuses them.
+        case = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        return Unreadable(f"not valid JSON: {json_problem(exc)}")
+    if not isinstance(case, dict):
+        # Never a path to a case file: the batch's author would choose what is read.
+        return Unreadable(
+            f"each line must be a JSON object (a case), not {value_kind(case)}", KSP402
+        )
+    if depth_exceeds(case, limits.max_depth):
+        return Unreadable(
+            f"the case nests more than {limits.max_depth} levels deep (max_depth)", KSP407
+        )
+    return case
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a case may hold")
+
+
+@attrs.frozen
+class Decided:
+    """A line decided: its number, the case read from it, and the decision."""
+
+    number: int
+    case: Mapping[str, Any]
+    decision: Decision
+
+
+@attrs.frozen
+class Rejected:
+    """A line that holds no case, or a case that cannot be decided: the CaseError says why."""
+
+    number: int
+    error: CaseError
+
+
+LineResult = Decided | Rejected
+"""What became of one line."""
+
+
+def decide_line(
+    policy: Policy,
+    number: int,
+    line: bytes | Mapping[str, Any] | Unreadable,
+    *,
+    as_of: dt.date | str | None = None,
+    lang: str = "en",
+    explain: bool = False,
+) -> LineResult:
+    """Line `number` decided: `line` is its content (see `line_content`), or a case
+    already read from it (a CSV row), or the `Unreadable` a reader found in its place.
+    A line that holds no case, or a case that does not fit the schema, gives its
+    CaseError in the result: one bad line never stops a batch."""
+    case = read_line(line, policy.limits) if isinstance(line, bytes) else line
+    try:
+        if isinstance(case, Unreadable):
+            raise CaseError([CaseProblem("", case.message, case.code)], f"line {number}")
+        decision = policy.evaluate(case, as_of=as_of, lang=lang, explain=explain)
+    except CaseError as error:
+        return Rejected(number, error)
+    return Decided(number, case, decision)
+
+
+__all__ = ["BOM", "Decided", "LineResult", "Rejected", "decide_line", "line_content", "read_line"]
