@@ -116,7 +116,8 @@ def test_a_line_nested_too_deep_or_with_a_huge_number_is_reported_in_its_place(
     assert main(["eval", "--batch", str(source), "--out", str(out)]) == 0
     results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["line"] for r in results] == [1, 2, 3]
-    assert results[0]["error"] == ["not valid JSON: it nests too deep to read"]
+    assert results[0]["error"] == ["the case nests more than 64 levels deep (max_depth)"]
+    assert results[0]["codes"] == ["KSP407"]  # as `kspolicy eval` says of such a file
     assert "decision" in results[1]
     assert results[2]["error"] == ["not valid JSON: a whole number has more than 4,300 digits"]
 

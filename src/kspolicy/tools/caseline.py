@@ -50,7 +50,12 @@ def read_line(line: bytes, limits: Limits = DEFAULT) -> Any:
     try:
         # NaN and Infinity are JavaScript, not JSON: refused as a case file refuses them.
         case = json.loads(text, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        # Deeper than the JSON reader goes is deeper than max_depth: the case file's code.
+        return Unreadable(
+            f"the case nests more than {limits.max_depth} levels deep (max_depth)", KSP407
+        )
+    except ValueError as exc:
         return Unreadable(f"not valid JSON: {json_problem(exc)}")
     if not isinstance(case, dict):
         # Never a path to a case file: the batch's author would choose what is read.
