@@ -604,3 +604,19 @@ def test_serve_check_refuses_a_short_token_before_listening(
     token.write_text("short\n", encoding="utf-8")
     assert main(["serve", "--check", "--token-file", str(token)]) == 2
     assert "at least 16 characters" in capsys.readouterr().err
+
+
+def test_a_language_tag_in_capitals_is_the_policy_s_language(served: Served) -> None:
+    # Found by a trial: `?lang=NL` was refused; BCP 47 tags are case-insensitive.
+    case = {"project": {"title": "x"}}
+    upper = served.client.post("/v1/decisions", params={"lang": "NL"}, json=case)
+    assert upper.status_code == 200 and upper.json()["lang"] == "nl"
+    unknown = served.client.post("/v1/decisions", params={"lang": "FR"}, json=case)
+    assert unknown.status_code == 400
+
+
+def test_the_openapi_document_says_screen_s_422_is_about_names(served: Served) -> None:
+    document = served.client.get("/openapi.json").json()
+    screen = document["paths"]["/v1/screen"]["post"]["responses"]["422"]["description"]
+    decisions = document["paths"]["/v1/decisions"]["post"]["responses"]["422"]["description"]
+    assert "Names" in screen and "Case" in decisions

@@ -213,6 +213,13 @@ _PROBLEMS = {
     413: ResponseSpec(Problem, description="Body too large", media_type=PROBLEM_TYPE),
     422: ResponseSpec(Problem, description="Case that does not fit", media_type=PROBLEM_TYPE),
 }
+# /v1/screen takes names, not a case: its 422 says so in the OpenAPI document.
+_SCREEN_PROBLEMS = {
+    **_PROBLEMS,
+    422: ResponseSpec(
+        Problem, description="Names or lists that cannot be screened", media_type=PROBLEM_TYPE
+    ),
+}
 
 
 async def _body(request: Request[Any, Any, Any], limits: Limits) -> bytes:
@@ -517,7 +524,7 @@ async def _written(waiting: list[tuple[dict[str, Any], Any]]) -> bytes:
         " and each list's finding with the entry, the evidence and the list's freshness."
         " `as_of` is the date screened on (default: today)."
     ),
-    responses=_PROBLEMS,
+    responses=_SCREEN_PROBLEMS,
     status_code=200,
 )
 async def screen_names(

@@ -174,6 +174,8 @@ def query_language(snapshot: Snapshot, value: str | None) -> str:
     languages = snapshot.policy.languages
     if value is None or value == "":
         return "en" if "en" in languages else languages[0]
+    # Language tags are case-insensitive (BCP 47): `NL` is `nl`.
+    value = next((known for known in languages if known.lower() == value.lower()), value)
     if value not in languages:
         raise problem(
             "invalid-parameter",
