@@ -168,17 +168,37 @@ def answer_spans(source: Source, name: str, header: Span) -> list[Span]:
     found = [Span(source, *m.span()) for m in tables.finditer(text, header.start)]
     if found:
         return found
-    inline = re.compile(r"^[ \t]*entries[ \t]*=[ \t]*\[", re.M).search(text, header.end)
+    inline = re.compile(r"^[ \t]*entries[ \t]*=[ \t]*\[", re.M).search(text, header.start)
     if inline is None:
         return []
-    spans = []
-    # An answer's `{` opens the array's first line or follows a comma; a line opening
-    # with `[` is the next table's header: the list's answers are behind.
-    opened = inline.end() - 1  # the array's `[`, before its first answer
-    for brace in re.finditer(r"(?:^|[,\[])[ \t]*(\{)|^[ \t]*\[", text[opened:], re.M):
-        if brace.group(1) is None:
-            break
-        start = opened + brace.start(1)
-        line_end = text.find("\n", start)
-        spans.append(Span(source, start, line_end if line_end >= 0 else len(text)))
-    return spans
+    return [Span(source, start, _line_end(text, start)) for start in _braces(text, inline.end())]
+
+
+def _braces(text: str, at: int) -> list[int]:
+    """Where the inline tables of the TOML array whose `[` ends before `at` open: its
+    `{` outside strings and comments, at the array's own level, until its `]`."""
+    found = []
+    depth = 0
+    while at < len(text):
+        char = text[at]
+        if char in "\"'":  # a string: skipped whole (a basic one's escapes too)
+            at += 1
+            while at < len(text) and text[at] != char and text[at] != "\n":
+                at += 2 if char == '"' and text[at] == "\\" else 1
+        elif char == "#":
+            at = _line_end(text, at) - 1
+        elif char in "{[":
+            if depth == 0 and char == "{":
+                found.append(at)
+            depth += 1
+        elif char in "}]":
+            if depth == 0:
+                break
+            depth -= 1
+        at += 1
+    return found
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return end if end >= 0 else len(text)
