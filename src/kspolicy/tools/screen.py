@@ -16,7 +16,7 @@ import csv
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -351,8 +351,20 @@ def _edits(a: str, b: str) -> int:
     return row[-1]
 
 
-class _AnyWord(list[str]):
-    """The steps' names, saying that they hold any word (see `_Steps`)."""
+class _AnyWord(Mapping[str, argparse.ArgumentParser]):
+    """The steps' parsers by name, saying that they hold any word (see `_Steps`)."""
+
+    def __init__(self, steps: dict[str, argparse.ArgumentParser]) -> None:
+        self.steps = steps
+
+    def __getitem__(self, word: str) -> argparse.ArgumentParser:
+        return self.steps[word]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
 
     def __contains__(self, word: object) -> bool:
         return True
@@ -367,7 +379,7 @@ class _Steps(argparse._SubParsersAction):  # type: ignore[type-arg]
         # argparse refuses a word that is not among the choices before `__call__` can
         # say more than "invalid choice": the choices take every word in, and
         # `__call__` refuses the unknown ones itself.
-        self.choices = _AnyWord(STEPS)  # type: ignore[assignment]  # argparse: `in` only
+        self.choices = _AnyWord(self._name_parser_map)  # type: ignore[assignment]
 
     def __call__(
         self,
