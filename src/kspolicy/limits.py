@@ -40,6 +40,11 @@ class Limits:
     #: Bindings of one rule for one case: the product of the sizes of the collections
     #: its implicit variables range over, `partner` x `researcher`... (KSP410).
     max_bindings: int = 10_000
+    #: Characters in one name to screen (`kspolicy screen`, `POST /v1/screen`): each
+    #: name is compared word by word with a list's names, and a 10,000-character name
+    #: costs most of a second of CPU where a real one (the longest on the lists: ~250)
+    #: costs a millisecond. Refused in words naming the limit, no diagnostic code.
+    max_name_chars: int = 500
 
     @property
     def depth(self) -> int:

@@ -27,7 +27,7 @@ from ..diagnostics import (
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
 from .lists import LIST_KINDS, Entries, Entry, ListKind, Matching, NamedList
-from .reviews import read_adjudications
+from .reviews import answer_spans, read_adjudications
 
 _HEADER = re.compile(r'^[ \t]*\[[ \t]*"?([^\s"\[\]]+)"?[ \t]*\]', re.M)  # a table: `[NAME]`
 
@@ -180,7 +180,8 @@ def _named_list(
     covers, matching = _screening_keys(table, problem)
     raw_entries = table.get("entries")
     if kind == "adjudications" and isinstance(raw_entries, list):
-        adjudications = read_adjudications(raw_entries, problem)
+        at = answer_spans(source, name, span)
+        adjudications = read_adjudications(raw_entries, problem, at)
         return NamedList(
             name=name,
             kind=kind,

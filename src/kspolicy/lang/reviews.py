@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any, get_args
 
 from ..diagnostics import KSP224, Diagnostic, describe, did_you_mean, error
+from ..screening.inputs import blank, country_problem
 from ..span import Source, Span, whole
 from .declarations import some
 from .lists import Adjudication, NamedList, Ruling
@@ -29,13 +30,19 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def read_adjudications(
-    raw_entries: list[Any], problem: Callable[[str, str | None], None]
+    raw_entries: list[Any], report: Callable[..., None], places: Sequence[Span] = ()
 ) -> tuple[Adjudication, ...]:
     """The adjudications of a list file's `entries`; each one wrong is reported through
-    `problem(message, help)` and left out."""
+    `report(message, help)` and left out, with the place of the answer as a third
+    argument when `places` (`answer_spans`) has it."""
     found: list[Adjudication] = []
     for number, raw in enumerate(raw_entries, start=1):
         where = f"adjudication {number}"
+        here = (places[number - 1],) if number <= len(places) else ()
+
+        def problem(message: str, help: str | None, here: tuple[Span, ...] = here) -> None:
+            report(message, help, *here)
+
         if not isinstance(raw, dict):
             problem(f"{where} must be a table, not {describe(raw)}", None)
             continue
@@ -46,7 +53,7 @@ def read_adjudications(
         texts = {}
         for key in ("list", "name", "entry", "entry_sha256", "by", "why"):
             value = raw.get(key)
-            if not isinstance(value, str) or not value.strip():
+            if not isinstance(value, str) or blank(value):
                 problem(f"{where} has no `{key}`", "`kspolicy screen review` writes every field")
                 break
             texts[key] = value
@@ -56,6 +63,12 @@ def read_adjudications(
             at = raw.get("at")
             if country is not None and not isinstance(country, str):
                 problem(f"{where}: `country` must be a country code", None)
+            elif country is not None and country_problem(country) is not None:
+                problem(
+                    f"{where}: `country` {country_problem(country)}",
+                    "the answer applies only to a name screened with that country, which is "
+                    "a two-letter code: `DE`, not `Germany`",
+                )
             elif ruling not in RULINGS:
                 problem(
                     f'{where}: `ruling` must be "confirmed" or "dismissed", not {describe(ruling)}',
@@ -89,21 +102,27 @@ def naming_no_list(
     lists: Mapping[str, NamedList], unread: Set[str] = frozenset()
 ) -> list[Diagnostic]:
     """KSP224 for each answer of an adjudications list that names a list the policy does
-    not have (a typo, a list renamed): screening never asks for it, so the officer's
-    answer would silently apply to nothing. A list of a file that did not read
+    not have (a typo, a list renamed), or a list that is not an entities list (a codes
+    list): screening never asks for it, so the officer's answer would silently apply
+    to nothing. A list of a file that did not read
     (`unread`) is not reported again: that file's error is its cause."""
     entities = sorted(name for name, named in lists.items() if named.kind == "entities")
     problems: list[Diagnostic] = []
     for named in lists.values():
         after = named.span.start if named.span is not None else 0
         for answer in named.adjudications:
-            if answer.list in lists or answer.list in unread:
+            answered = lists.get(answer.list)
+            if answer.list in unread or (answered is not None and answered.kind == "entities"):
                 continue
             where = _list_value(named, answer.list, after)
             after = where.end if where.end > after else after
             message = (
                 f"list {named.name}: the answer for `{answer.name}` names list "
                 f"`{answer.list}`, and no list has that name"
+                if answered is None
+                else f"list {named.name}: the answer for `{answer.name}` names list "
+                f"`{answer.list}`, which is a {answered.kind} list, not an entities list: "
+                "no name is screened against it"
             )
             problems.append(error(KSP224, message, where, _fix(answer, entities)))
     return problems
@@ -135,3 +154,51 @@ def _list_value(named: NamedList, name: str, after: int) -> Span:
     )
     found = pattern.search(source.text, after) or pattern.search(source.text, named.span.start)
     return Span(source, *found.span(1)) if found is not None else named.span
+
+
+def answer_spans(source: Source, name: str, header: Span) -> list[Span]:
+    """Where each answer of the adjudications list `name` (declared at `header`) starts
+    in its file, in order: its `[[NAME.entries]]` header, or the `{` of an inline
+    table in `entries = [...]`; so that a wrong answer's error points at that answer,
+    not at the list. Empty when the text writes them otherwise (tomllib keeps no
+    positions): the errors then point at the list."""
+    text = source.text
+    quoted = rf"""(?:{re.escape(name)}|"{re.escape(name)}"|'{re.escape(name)}')"""
+    tables = re.compile(rf"^[ \t]*\[\[[ \t]*{quoted}[ \t]*\.[ \t]*entries[ \t]*\]\]", re.M)
+    found = [Span(source, *m.span()) for m in tables.finditer(text, header.start)]
+    if found:
+        return found
+    inline = re.compile(r"^[ \t]*entries[ \t]*=[ \t]*\[", re.M).search(text, header.start)
+    if inline is None:
+        return []
+    return [Span(source, start, _line_end(text, start)) for start in _braces(text, inline.end())]
+
+
+def _braces(text: str, at: int) -> list[int]:
+    """Where the inline tables of the TOML array whose `[` ends before `at` open: its
+    `{` outside strings and comments, at the array's own level, until its `]`."""
+    found = []
+    depth = 0
+    while at < len(text):
+        char = text[at]
+        if char in "\"'":  # a string: skipped whole (a basic one's escapes too)
+            at += 1
+            while at < len(text) and text[at] != char and text[at] != "\n":
+                at += 2 if char == '"' and text[at] == "\\" else 1
+        elif char == "#":
+            at = _line_end(text, at) - 1
+        elif char in "{[":
+            if depth == 0 and char == "{":
+                found.append(at)
+            depth += 1
+        elif char in "}]":
+            if depth == 0:
+                break
+            depth -= 1
+        at += 1
+    return found
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return end if end >= 0 else len(text)

@@ -14,13 +14,13 @@ name records the match and its evidence there itself.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..diagnostics import KSP408, KSP409, did_you_mean
 from ..eval.screen import Screened, screener
 from ..lang.lists import NamedList
+from ..screening.inputs import country_problem, name_problem
 from .core import Snapshot
 from .models import ScreenName, ScreenRequest
 from .problems import BadPlace, ProblemError, problem
@@ -29,7 +29,6 @@ from .problems import BadPlace, ProblemError, problem
 REQUEST_FIELDS = frozenset({"names", "lists"})
 NAME_FIELDS = frozenset({"name", "country", "ref"})
 
-_COUNTRY = re.compile(r"[A-Za-z]{2}")
 #: Answers from the strongest: a name's answer is the strongest of its lists' answers.
 _ANSWERS = ("match", "possible", "not covered", "none")
 
@@ -64,8 +63,9 @@ def entity_lists(snapshot: Snapshot) -> dict[str, NamedList]:
 
 def check(snapshot: Snapshot, request: ScreenRequest, places: Sequence[BadPlace] = ()) -> None:
     """Refuse (422) a request with a bad place, naming each: no names or too many (the
-    limit `max_items`), a blank or too long name (`max_text`), a country that is no
-    two-letter code, a list the policy does not have, and the `places` found before."""
+    limit `max_items`), a blank or too long name (`max_name_chars`, `max_text`), a
+    country that is no two-letter code, a list the policy does not have, and the
+    `places` found before."""
     limits = snapshot.policy.limits
     found = list(places)
     if not request.names:
@@ -91,17 +91,12 @@ def check(snapshot: Snapshot, request: ScreenRequest, places: Sequence[BadPlace]
                         KSP408.number,
                     )
                 )
-        if not item.name.strip():
-            found.append(BadPlace(f"names[{i}].name", "the name is empty", None))
-        if item.country is not None and not _COUNTRY.fullmatch(item.country.strip()):
-            found.append(
-                BadPlace(
-                    f"names[{i}].country",
-                    f"{item.country[:20]!r} is no country code: write two letters (ISO 3166"
-                    " alpha-2, CN), or leave the country out",
-                    None,
-                )
-            )
+        wrong = name_problem(item.name, limits.max_name_chars)
+        if wrong is not None and len(item.name) <= limits.max_text:  # else said above
+            found.append(BadPlace(f"names[{i}].name", wrong, None))
+        wrong = country_problem(item.country) if item.country is not None else None
+        if wrong is not None:
+            found.append(BadPlace(f"names[{i}].country", wrong, None))
     lists = entity_lists(snapshot)
     for i, name in enumerate(request.lists or ()):
         if name not in lists:

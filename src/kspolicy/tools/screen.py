@@ -16,7 +16,7 @@ import csv
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from ..files import os_reason
 from ..lang.lists import Adjudication, Entry, NamedList, Ruling
 from ..lang.loader import default_policy_path
 from ..policy import Policy, load
+from ..screening.inputs import blank, country_problem, name_problem
 from ..version import __version__
 from . import audit, output, screen_adjudications
 
@@ -69,14 +70,27 @@ def screen_name(
     lists: Sequence[str] = (),
     as_of: dt.date | None = None,
 ) -> list[Finding]:
-    """What each entities list of the policy (or those named) says of a name."""
+    """What each entities list of the policy (or those named) says of a name;
+    KspolicyError for an empty or too long name (the limit `max_name_chars`) and for a
+    country that is no two-letter code, which would never equal an entry's."""
     day = as_of or dt.date.today()
-    code = country.strip().upper() if country else None
+    code = _checked(policy, name, country)
     found = []
     for named in entity_lists(policy, lists):
         result = screener(policy.checked, named, day).screen(name, code)
         found.append(_finding(named, name, code, result))
     return found
+
+
+def _checked(policy: Policy, name: str, country: str | None) -> str | None:
+    """The country code of a name to screen (or to answer for), once the name and the
+    country are found fit (screening/inputs.py: the rules the service applies too)."""
+    wrong = name_problem(name, policy.limits.max_name_chars)
+    if wrong is None and country is not None:
+        wrong = country_problem(country)
+    if wrong is not None:
+        raise KspolicyError(wrong)
+    return country.strip().upper() if country else None
 
 
 def _finding(named: NamedList, name: str, country: str | None, result: Screened) -> Finding:
@@ -99,9 +113,18 @@ def _finding(named: NamedList, name: str, country: str | None, result: Screened)
     return Finding(named.name, name, country, "not covered", evidence=result.uncovered)
 
 
-def read_batch(path: Path) -> Iterator[tuple[int, str, str | None]]:
+class BadRow(str):
+    """What is wrong with a line of a batch file that holds no name to screen: it is
+    reported in the line's place, and the lines after it are screened."""
+
+    __slots__ = ()
+
+
+def read_batch(path: Path) -> Iterator[tuple[int, str | BadRow, str | None]]:
     """(line, name, country) of a batch file: CSV with a `name` (and `country`) column,
-    or JSON lines of objects with `name` (and `country`)."""
+    or JSON lines of objects with `name` (and `country`). A JSON line that is no such
+    object gives a `BadRow` for the name, never skipped in silence (an empty name is
+    refused by `screen_batch`). KspolicyError for a file that cannot be read."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -113,8 +136,8 @@ def read_batch(path: Path) -> Iterator[tuple[int, str, str | None]]:
         if rows.fieldnames is None or "name" not in rows.fieldnames:
             raise KspolicyError(f"{path}: the first line must name the columns: name,country")
         for number, row in enumerate(rows, start=2):
-            if row.get("name"):
-                yield number, row["name"], row.get("country") or None
+            # An empty name is refused by `screen_batch` in the line's place.
+            yield number, row.get("name") or "", row.get("country") or None
         return
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -122,19 +145,30 @@ def read_batch(path: Path) -> Iterator[tuple[int, str, str | None]]:
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise KspolicyError(f"{path}:{number}: not JSON: {exc.msg}") from None
+            yield number, BadRow(f"not JSON: {exc.msg}"), None
+            continue
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise KspolicyError(f'{path}:{number}: write {{"name": "...", "country": "CN"}}')
+            yield number, BadRow('write {"name": "...", "country": "CN"}'), None
+            continue
         country = item.get("country")
         yield number, item["name"], country if isinstance(country, str) else None
 
 
 def screen_batch(
     policy: Policy, path: Path, *, lists: Sequence[str] = (), as_of: dt.date | None = None
-) -> Iterator[tuple[int, list[Finding]]]:
-    """The findings for each name of a batch file, with its line."""
+) -> Iterator[tuple[int, list[Finding] | BadRow]]:
+    """The findings for each name of a batch file, with its line; a `BadRow` in the
+    place of a line that has no name to screen, or a name or country that does not fit
+    (`screen_name`), so that one bad line never stops the rest."""
+    entity_lists(policy, lists)  # a list the policy lacks is the whole batch's error
     for number, name, country in read_batch(path):
-        yield number, screen_name(policy, name, country=country, lists=lists, as_of=as_of)
+        if isinstance(name, BadRow):
+            yield number, name
+            continue
+        try:
+            yield number, screen_name(policy, name, country=country, lists=lists, as_of=as_of)
+        except KspolicyError as exc:
+            yield number, BadRow(str(exc))
 
 
 # ---- adjudication -------------------------------------------------------------------
@@ -171,11 +205,13 @@ def review(
     decisions to use it. KspolicyError when the list, the entry or the answer is wrong."""
     if ruling not in ("confirmed", "dismissed"):
         raise KspolicyError(f'the answer is "confirmed" or "dismissed", not {ruling!r}')
-    if not by.strip() or not why.strip():
+    if blank(by) or blank(why):
         raise KspolicyError("say who reviewed (--by) and why (--why)")
+    code = _checked(policy, name, country)  # an answer for no name would apply to none
+    target = file or adjudications_file(policy)
+    built_in(target)
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     named = entity_lists(policy, [list_name])[0]
-    code = country.strip().upper() if country else None
     chosen = _entry(policy, named, name, code, entry, moment.date())
     answer = Adjudication(
         list=named.name,
@@ -194,11 +230,27 @@ def review(
         output.check_writable(audit_log)  # refused before the answer is written anywhere
     log, audited = audit_log, record
     screen_adjudications.add_answer(
-        file or adjudications_file(policy),
+        target,
         answer,
         None if log is None or audited is None else lambda: audit.append(log, audited),
     )
     return answer
+
+
+def built_in(path: Path) -> None:
+    """KspolicyError when `path` lies in the built-in pack or the installed package: an
+    answer written there is lost at the next upgrade, and changes every other user's
+    pack. The officer copies the pack and answers in the copy (docs/screening.md)."""
+    pack = default_policy_path().resolve()
+    package = Path(__file__).resolve().parents[1]
+    where = path.resolve()
+    if not (where.is_relative_to(pack) or where.is_relative_to(package)):
+        return
+    raise KspolicyError(
+        f"{path} is in the built-in pack (or the installed kspolicy), which an upgrade "
+        f"replaces: copy the pack (`cp -r {pack} my-pack`) and answer in the copy, "
+        "with --policy my-pack (or --file FILE outside the package)"
+    )
 
 
 def _entry(
@@ -216,10 +268,32 @@ def _entry(
                 return candidate
         hint = did_you_mean(key, [e.key for e in entries]) or "name an entry of the list"
         raise KspolicyError(f"{named.name} has no entry `{key}` in force on {day}: {hint}")
-    hit = screener(policy.checked, named, day).screen(name, country).hit
+    screened = screener(policy.checked, named, day)
+    hit = screened.screen(name, country).hit
     if hit is None:
-        raise KspolicyError(f"{name} is no candidate on {named.name}: name the entry with --entry")
+        raise KspolicyError(_no_candidate(policy, named, name, country))
     return next(e for e in entries if e.key == hit.entry)
+
+
+def _no_candidate(policy: Policy, named: NamedList, name: str, country: str | None) -> str:
+    """Why `review` without --entry finds no entry: a dismissal of this name takes its
+    entry out of the candidates, so the reviewer re-answering it must name the entry."""
+    dismissed = [
+        answer
+        for adjudications in policy.checked.lists.values()
+        for answer in adjudications.adjudications
+        if answer.list == named.name
+        and answer.name == name
+        and answer.country == country
+        and answer.ruling == "dismissed"
+    ]
+    if not dismissed:
+        return f"{name} is no candidate on {named.name}: name the entry with --entry"
+    last = dismissed[-1]
+    return (
+        f"{name} is no candidate on {named.name}: {last.by} dismissed {last.entry} for it "
+        f'on {last.at.isoformat()}; to answer again, name the entry: --entry "{last.entry}"'
+    )
 
 
 # ---- the command line -----------------------------------------------------------------
@@ -246,12 +320,83 @@ def respelled(argv: Sequence[str]) -> list[str]:
         return words
     rest = words[1:]
     at, batch = _first_word(rest), _batch_option(rest)
+    if at is not None and misspelled_step(rest[at]) is not None:
+        # Left as a step for argparse to refuse (`_Steps`): a typo of `review` screened
+        # as a name would answer `none` and exit 0, and record nothing.
+        return ["screen", rest[at], *rest[:at], *rest[at + 1 :]]
     if batch is not None:
         start, end, file = batch
         return ["screen", "batch", *rest[:start], *([file] if file else []), *rest[end:]]
     if at is not None and rest[at] == "review":
         return ["screen", "review", *rest[:at], *rest[at + 1 :]]
     return ["screen", "name", *rest]
+
+
+def misspelled_step(word: str) -> str | None:
+    """The step `word` is a typo of (within two edits, not the step itself), if any."""
+    if word in STEPS or len(word) > 8:  # no step is longer than 6 letters
+        return None
+    near = [(_edits(word.lower(), step), step) for step in STEPS]
+    distance, step = min(near)
+    return step if distance <= 2 else None
+
+
+def _edits(a: str, b: str) -> int:
+    """The Levenshtein distance of two short words."""
+    row = list(range(len(b) + 1))
+    for i, char in enumerate(a, start=1):
+        last, row[0] = row[0], i
+        for j, other in enumerate(b, start=1):
+            last, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, last + (char != other))
+    return row[-1]
+
+
+class _AnyWord(Mapping[str, argparse.ArgumentParser]):
+    """The steps' parsers by name, saying that they hold any word (see `_Steps`)."""
+
+    def __init__(self, steps: dict[str, argparse.ArgumentParser]) -> None:
+        self.steps = steps
+
+    def __getitem__(self, word: str) -> argparse.ArgumentParser:
+        return self.steps[word]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __contains__(self, word: object) -> bool:
+        return True
+
+
+class _Steps(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The steps of `screen`, refusing a word that is no step with the spelling that
+    screens it as a name (`respelled` passes only near misses of a step through)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse refuses a word that is not among the choices before `__call__` can
+        # say more than "invalid choice": the choices take every word in, and
+        # `__call__` refuses the unknown ones itself.
+        self.choices = _AnyWord(self._name_parser_map)  # type: ignore[assignment]
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        word = values[0] if values else ""
+        if word not in STEPS:
+            near = misspelled_step(word)
+            meant = f"did you mean `{near}`? " if near else ""
+            raise argparse.ArgumentError(
+                self,
+                f"no step {word!r}: {meant}to screen the name, write `kspolicy screen name {word}`",
+            )
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _valued(word: str) -> bool:
@@ -301,11 +446,28 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date: write YYYY-MM-DD") from None
 
 
+def _name(text: str) -> str:
+    """An argument type refusing a name with nothing printable in it: it would screen
+    as nothing, and an answer for it would apply to no name."""
+    if blank(text):
+        raise argparse.ArgumentTypeError("the name is empty: give the name to screen")
+    return text
+
+
+def _country(text: str) -> str:
+    """An argument type refusing a country that is no two-letter code (`Germany`): it
+    would never equal an entry's `DE`, and the name would answer `none`."""
+    wrong = country_problem(text)
+    if wrong is not None:
+        raise argparse.ArgumentTypeError(wrong)
+    return text
+
+
 def _said(what: str) -> Callable[[str], str]:
     """An argument type refusing a blank text: `--by` and `--why` go into the record."""
 
     def said(text: str) -> str:
-        if not text.strip():
+        if blank(text):
             raise argparse.ArgumentTypeError(f"say {what}; it is kept with the answer")
         return text
 
@@ -349,15 +511,21 @@ def register(commands: Any) -> None:
         "`kspolicy screen batch FILE`.",
     )
     # `prog`: the steps' usage starts `kspolicy screen review`, not the usage above.
-    steps = parser.add_subparsers(dest="step", metavar="STEP", required=True, prog=parser.prog)
+    steps = parser.add_subparsers(
+        dest="step", metavar="STEP", required=True, prog=parser.prog, action=_Steps
+    )
     one = steps.add_parser(
         "name",
         help="what each list says of one name",
         description="What each entities list of the policy says of one name: match, "
         "possible, none or not covered, with the entry and the evidence.",
     )
-    one.add_argument("name", metavar="NAME", help="the name, in quotes if it has spaces")
-    one.add_argument("--country", metavar="CC", help="the name's country (ISO code)")
+    one.add_argument(
+        "name", type=_name, metavar="NAME", help="the name, in quotes if it has spaces"
+    )
+    one.add_argument(
+        "--country", type=_country, metavar="CC", help="the name's country (ISO code: CN)"
+    )
     many = steps.add_parser(
         "batch",
         help="the same for each name of a file",
@@ -402,7 +570,9 @@ def _review_parser(steps: Any) -> None:
         "Adjudication). Later decisions use the answer; a dismissal holds while the "
         "entry is unchanged.",
     )
-    review_cmd.add_argument("reviewed", metavar="NAME", help="the name as it was screened")
+    review_cmd.add_argument(
+        "reviewed", type=_name, metavar="NAME", help="the name as it was screened"
+    )
     review_cmd.add_argument(
         "--list",
         action=_OneList,
@@ -424,7 +594,9 @@ def _review_parser(steps: Any) -> None:
         metavar="WHY",
         help="why: what the reviewer checked (kept with the answer)",
     )
-    review_cmd.add_argument("--country", metavar="CC", help="the name's country (ISO code)")
+    review_cmd.add_argument(
+        "--country", type=_country, metavar="CC", help="the name's country (ISO code: CN)"
+    )
     review_cmd.add_argument(
         "--entry", metavar="ENTRY", help="the list's entry (default: the best candidate)"
     )
@@ -447,16 +619,32 @@ def run(args: argparse.Namespace) -> int:
         return _review(args)
     policy = load(args.policy)
     if args.step == "batch":
+        refused = 0
         for number, findings in screen_batch(
             policy, args.batch, lists=args.lists, as_of=args.as_of
         ):
-            _print(findings, args.json, f"{args.batch}:{number}: ")
-        return 0
+            if isinstance(findings, BadRow):
+                refused += 1
+                _print_bad(number, findings, args)
+            else:
+                _print(findings, args.json, f"{args.batch}:{number}: ")
+        if refused:
+            sys.stderr.write(f"error: {args.batch}: {refused} line(s) screened no name\n")
+        return 2 if refused else 0
     findings = screen_name(
         policy, args.name, country=args.country, lists=args.lists, as_of=args.as_of
     )
     _print(findings, args.json, "")
     return 0
+
+
+def _print_bad(number: int, problem: BadRow, args: argparse.Namespace) -> None:
+    """A batch line that screened no name, in its place among the findings."""
+    if args.json:
+        bad = {"file": str(args.batch), "line": number, "error": str(problem)}
+        sys.stdout.write(json.dumps(bad, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(f"{args.batch}:{number}: error: {problem}\n")
 
 
 def _print(findings: list[Finding], as_json: bool, prefix: str) -> None:
