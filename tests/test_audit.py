@@ -193,8 +193,11 @@ def test_a_case_file_changed_between_deciding_and_recording_is_recorded_as_decid
         "sha256": audit.sha256(first),
         "text": first.decode(),
     }
-    verdict = next(x for x in capsys.readouterr().out.splitlines() if "verdict:" in x)
-    assert "“No reporting duty: carry out the checks listed, if any” (clear)" in verdict
+    out = capsys.readouterr().out.splitlines()
+    at = next(i for i, x in enumerate(out) if "verdict:" in x)
+    assert out[at] == "  verdict: clear"
+    # The provisional headline, in words, under its code.
+    assert "no reporting duty: carry out the checks listed, if any." in out[at + 1]
 
 
 def test_an_edited_case_file_text_is_detected(log: Path) -> None:

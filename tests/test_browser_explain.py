@@ -26,6 +26,7 @@ import pytest
 import kspolicy
 from kspolicy.render.document import to_html
 from kspolicy.render.explain import explain, label
+from kspolicy.render.labels import in_sentence
 
 from .conftest import ROOT
 
@@ -151,7 +152,10 @@ def test_the_first_screen_says_the_decision_and_what_is_open(
             where = box(browser, selector)
             assert 0 <= where["top"] and where["bottom"] <= seen["height"], (kind, selector)
         assert f"({len(decision.open_questions)})" in browser.find_element("id", "open").text
-        assert str(decision.outcomes["verdict"]) in browser.find_element("id", "decision").text
+        # The heading names the verdict by its label (in a sentence, lower case first).
+        verdict = label(pack.checked, "verdict", str(decision.outcomes["verdict"]), "en")
+        shown = browser.find_element("id", "decision").text
+        assert verdict in shown or in_sentence(verdict) in shown
         assert seen["resources"] == 0  # nothing fetched: no external resources
         assert (
             browser.execute_script("return document.querySelectorAll('details[open]').length") == 0
@@ -231,7 +235,7 @@ def test_the_html_of_a_clear_case_fits_three_phone_screens_and_says_so_far_at_on
     heading = browser.find_element("id", "decision")
     could = decision.headline.could_become or ""
     meaning = label(pack.checked, "verdict", could, "en")
-    assert f"could raise this to “{meaning}” ({could})" in heading.text
+    assert f"could still change this to: {in_sentence(meaning)}." in heading.text
     assert box(browser, "#decision")["bottom"] <= PHONE[1]
     assert box(browser, "#open")["bottom"] <= PHONE[1]
     assert box(browser, "#next")["top"] < PHONE[1] - 40

@@ -18,6 +18,7 @@ import kspolicy
 from kspolicy.eval.decision import Decision
 from kspolicy.render.document import Block, Fold, Heading, to_html, to_markdown, to_text
 from kspolicy.render.explain import SHOWN, explain, label, question_impact
+from kspolicy.render.labels import in_sentence
 from kspolicy.render.text import render_decision
 
 from .conftest import ROOT
@@ -61,8 +62,8 @@ def test_the_first_screen_of_a_clear_case_says_what_could_make_it_review(
     shown = first_screen(to_html(blocks, "t", "en"))
     count = len(headline.questions)
     meaning = label(pack.checked, "verdict", headline.could_become or "", "en")
-    could = f"“{meaning}” ({headline.could_become})"
-    assert f"(clear): {count} open questions could raise this to {could}" in shown
+    could = in_sentence(meaning)
+    assert f". {count} open questions could still change this to: {could}." in shown
     assert f"Open questions ({len(decision.open_questions)})" in shown
     impact = question_impact(pack.checked, decision)
     raising = sorted(
@@ -72,7 +73,7 @@ def test_the_first_screen_of_a_clear_case_says_what_could_make_it_review(
     assert len(raising) > SHOWN
     assert all(q.question in shown for q in raising[:SHOWN])
     assert not any(q.question in shown for q in raising[SHOWN:])  # folded
-    assert f"{count - SHOWN} more questions could raise this to {could}" in shown
+    assert f"{count - SHOWN} more questions could still change this to: {could}" in shown
     assert shown.index("What to do next") < shown.index("Why (")
 
 
@@ -143,7 +144,7 @@ def test_a_decision_nothing_open_can_change_says_so(pack: kspolicy.Policy) -> No
 def test_text_and_markdown_keep_the_page_s_order(pack: kspolicy.Policy, render: object) -> None:
     _, blocks = explained(pack, DRONES, why_not="military_ties", full=True)
     text = render(blocks)  # type: ignore[operator]
-    order = ["Decision:", "Open questions (", "What to do next", "Why (", "Outcomes",
+    order = ["Provisional decision:", "Open questions (", "What to do next", "Why (", "Outcomes",
              "What unknown facts could still change", "Why rule", "Trace", "sha256:"]  # fmt: skip
     assert [text.index(heading) for heading in order] == sorted(
         text.index(heading) for heading in order

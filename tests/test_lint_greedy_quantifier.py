@@ -116,3 +116,46 @@ def test_a_quantifier_that_takes_in_nothing_foreign_is_not_flagged(
 def test_the_pack_has_no_greedy_quantifier() -> None:
     pack = ROOT / "policies" / "knowledge-security"
     assert [str(d) for d in kspolicy.check(pack) if d.code == KSP305] == []
+
+
+def test_ksp305_help_says_in_plain_words_what_an_empty_collection_does(tmp_path: Path) -> None:
+    """The trial's reproducer: "the body reaches as far right as it can" is jargon for a
+    policy officer; the help now says what the rule requires as written (and the
+    evaluation bears it out), keeping both bracketings as fixes."""
+    (warning,) = greedy(tmp_path, rule("any p in partners: p.country == CN or project.trl >= 7"))
+    assert warning.help is not None and "as far right" not in warning.help
+    assert (
+        "as written, when `partners` is empty this is false, even if `project.trl >= 7` holds"
+    ) in warning.help
+    assert "`(any p in partners: ...) or project.trl >= 7`" in warning.help
+    assert "`any p in partners: (... or project.trl >= 7)`" in warning.help
+    (tmp_path / "any").mkdir()
+    condition = "any p in partners: p.country == CN or project.trl >= 7"
+    policy = fixture_policy(tmp_path / "any", rule(condition))
+    assert fired(policy.evaluate({"project": {"trl": 8}, "partners": []})) == []
+
+
+def test_ksp305_help_for_all_and_says_an_empty_collection_lets_it_hold(tmp_path: Path) -> None:
+    condition = "all p in partners: p.country in RISK and project.trl >= 7"
+    (warning,) = greedy(tmp_path, rule(condition))
+    assert (
+        "as written, when `partners` is empty this holds, even if `project.trl >= 7` does not"
+    ) in (warning.help or "")
+    (tmp_path / "all").mkdir()
+    policy = fixture_policy(tmp_path / "all", rule(condition))
+    assert fired(policy.evaluate({"project": {"trl": 1}, "partners": []})) == ["r"]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "any p in partners: p.country in RISK and project.trl >= 7",
+        "all p in partners: p.country in RISK or project.trl >= 7",
+    ],
+)
+def test_ksp305_help_claims_no_consequence_where_both_readings_agree(
+    tmp_path: Path, condition: str
+) -> None:
+    (warning,) = greedy(tmp_path, rule(condition))
+    assert "checked for each element of `partners`" in (warning.help or "")
+    assert "as written" not in (warning.help or "")

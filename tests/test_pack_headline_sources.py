@@ -55,19 +55,22 @@ def test_an_empty_case_is_clear_only_so_far(pack: kspolicy.Policy) -> None:
     count = len(headline.questions)
     assert count > 1 and set(headline.questions) <= {q.fact for q in decision.open_questions}
     text = render_decision(decision, pack.checked.messages, pack.checked)
-    clear = "“No reporting duty: carry out the checks listed, if any” (clear)"
-    prohibited = "“A legal or institutional bar applies” (prohibited)"
-    phrase = f"so far {clear}: {count} open questions could raise this to {prohibited}"
-    assert f"verdict: {phrase}" in text
+    clear = "no reporting duty: carry out the checks listed, if any"
+    prohibited = "a legal or institutional bar applies"
+    phrase = (
+        f"Provisional decision: {clear}. {count} open questions could still change this to: "
+        f"{prohibited}."
+    )
+    assert f"verdict: clear\n    {phrase}\n" in text
     heading = explained(pack, {}, "en").splitlines()[0]
-    # "so far" before the label, and never the final form "clear — No reporting duty".
-    assert heading == f"Decision: {phrase}" and " — " not in heading
+    # "Provisional" first, and never the final form "Decision: No reporting duty".
+    assert heading == phrase
     dutch = pack.evaluate({}, as_of="2026-01-15", lang="nl")
     shown = render_decision(dutch, pack.checked.messages, pack.checked)
     assert (
-        f"verdict: voorlopig “Geen meldingsplicht: voer de vermelde controles uit, als die er "
-        f"zijn” (clear): {count} open vragen kunnen dit verhogen tot “Een wettelijke of "
-        f"institutionele beperking geldt” (prohibited)"
+        f"Voorlopige beslissing: geen meldingsplicht: voer de vermelde controles uit, als die "
+        f"er zijn. {count} open vragen kunnen dit nog veranderen in: een wettelijke of "
+        f"institutionele beperking geldt."
     ) in shown
 
 
@@ -78,8 +81,9 @@ def test_the_drone_headline_says_what_could_raise_it_in_every_renderer(
     assert decision.headline is not None and decision.headline.could_become == "review"
     count = len(decision.headline.questions)
     phrase = (
-        f"voorlopig “Meld aan het contactpunt; controles volgen” (notify): {count} open "
-        f"vragen kunnen dit verhogen tot “Dien een aanvraag in bij de bevoegde commissie” (review)"
+        f"Voorlopige beslissing: meld het project bij het contactpunt; er volgen controles. "
+        f"{count} open vragen kunnen dit nog veranderen in: dien een aanvraag in bij de "
+        f"bevoegde commissie."
     )
     facts, _ = pack.read_case(DRONES)
     blocks = explain(pack.checked, decision, case=facts)
@@ -92,8 +96,8 @@ def test_the_drone_headline_says_what_could_raise_it_in_every_renderer(
     assert f"<title>knowledge_security: {phrase}</title>" in out.read_text(encoding="utf-8")
     assert main(["eval", str(DRONES)]) == 0
     assert (
-        f"verdict: so far “Tell the contact point; checks follow” (notify): {count} open "
-        f"questions could raise this to “Apply to the competent committee” (review)"
+        f"verdict: notify\n    Provisional decision: tell the contact point; checks follow. "
+        f"{count} open questions could still change this to: apply to the competent committee."
     ) in capsys.readouterr().out
 
 
@@ -103,8 +107,9 @@ def test_a_headline_nothing_can_raise_is_shown_as_it_is(pack: kspolicy.Policy) -
     assert decision.headline is not None and not decision.headline.provisional
     assert decision.headline.questions == [] and decision.headline.could_become is None
     heading = explained(pack, RUSSIAN, "en").splitlines()[0]
-    assert heading == "Decision: prohibited — A legal or institutional bar applies"
-    assert "so far" not in render_decision(decision, pack.checked.messages, pack.checked)
+    # By its label only: the code is in the outcomes' details and the JSON.
+    assert heading == "Decision: A legal or institutional bar applies"
+    assert "Provisional" not in render_decision(decision, pack.checked.messages, pack.checked)
 
 
 def test_the_headline_and_sources_are_additive_json_fields(pack: kspolicy.Policy) -> None:
@@ -124,8 +129,9 @@ def test_ask_ends_with_a_headline_that_says_so_far(
     case.write_text(DRONES.read_text())
     monkeypatch.setattr("sys.stdin", io.StringIO("q\n"))
     assert main(["ask", str(case), "--lang", "nl"]) == 0
-    assert "verdict: voorlopig “Meld aan het contactpunt; controles volgen” (notify):" in (
-        capsys.readouterr().out
+    assert (
+        "verdict: notify\n    Voorlopige beslissing: meld het project bij het contactpunt; "
+        "er volgen controles." in capsys.readouterr().out
     )
 
 

@@ -123,7 +123,7 @@ def test_explanations_come_as_html_markdown_or_text_by_accept(served: Served) ->
     case = case_json(DRONE)
     for accept, media, marker in [
         ("text/html", "text/html", "<!DOCTYPE html>"),
-        ("text/markdown", "text/markdown", "# Beslissing"),
+        ("text/markdown", "text/markdown", "# **Voorlopige beslissing"),
         ("text/plain;q=0.9, image/png", "text/plain", "Contactpunt"),
         ("*/*", "text/html", "<h1"),
     ]:

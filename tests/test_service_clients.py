@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -133,3 +134,52 @@ def test_curl_script_gets_the_library_decision(served: Served, pack: kspolicy.Po
     assert [b["line"] for b in batch] == [1, 2]
     assert batch[0]["decision"]["outcomes"] == decision["outcomes"]
     assert batch[1]["problem"]["status"] == 422
+
+
+def _free_port() -> int:
+    """A port nothing listens on (bound, then let go): connecting to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_typescript_client_unreachable_or_not_a_url_says_so_in_one_line(tmp_path: Path) -> None:
+    """The trial's reproducer: an unreachable service, or `not-a-url`, printed a raw
+    `TypeError: fetch failed … at post (dist/decide.js…)` stack."""
+    node = shutil.which("node")
+    _needs("node", node is not None, "install Node 18+ (Debian: apt-get install nodejs npm)")
+    _needs("TypeScript", TSC.exists(), "run `cd examples/clients && npm ci` (.ci/run does)")
+    assert node is not None
+    built = subprocess.run(
+        [str(TSC), "-p", str(CLIENTS), "--outDir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    unreachable = f"http://127.0.0.1:{_free_port()}"
+    for argument, code, says in [
+        (unreachable, 1, f"cannot reach the kspolicy decision service at {unreachable}"),
+        ("not-a-url", 2, "'not-a-url' is not an http(s) URL"),
+    ]:
+        run = subprocess.run(
+            [node, str(tmp_path / "decide.js"), argument],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == code, run.stdout + run.stderr
+        assert run.stdout == ""
+        (line,) = run.stderr.splitlines()  # one line, no stack
+        assert line.startswith(f"decide: {says}"), line
+        assert "as the first argument" in line  # the way out
+        assert "TypeError" not in line and "at post" not in line
+    assert (
+        "start it with `kspolicy serve`"
+        in subprocess.run(
+            [node, str(tmp_path / "decide.js"), unreachable],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stderr
+    )

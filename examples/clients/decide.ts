@@ -8,9 +8,14 @@
 // problem-details answer (RFC 9457) when the case is bad, lists the questions that
 // could still change the decision, and screens a partner's name against the policy's
 // lists. tests/test_service_clients.py runs it against the real service.
+//
+// A service it cannot reach, or a first argument that is no http(s) URL, is said in one
+// line on stderr with the way out (exit 1, or 2 for the argument), never a stack trace.
 
 // The little of Node's `process` used here, so that no @types/node is needed.
 declare const process: { argv: string[]; exit(code: number): never };
+
+const DEFAULT_URL = "http://127.0.0.1:8181";
 
 type Case = Record<string, unknown>;
 
@@ -59,12 +64,47 @@ class ProblemError extends Error {
   }
 }
 
+/** The service could not be reached at all: what failed, and how to fix it. */
+class UnreachableError extends Error {}
+
+/** The first argument is no http(s) URL. */
+class UsageError extends Error {}
+
+/** The service's base URL from the first argument (the default without one). */
+function baseUrl(argument: string | undefined): string {
+  const text = argument ?? DEFAULT_URL;
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    url = null;
+  }
+  if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new UsageError(
+      `'${text}' is not an http(s) URL: give the service's URL as the first argument, e.g. ${DEFAULT_URL}`,
+    );
+  }
+  return text.replace(/\/+$/, "");
+}
+
 async function post<T>(base: string, path: string, body: unknown): Promise<T> {
-  const response = await fetch(`${base}${path}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify(body),
-  });
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch (error) {
+    // Node's fetch says only "fetch failed"; the reason (ECONNREFUSED...) is its cause.
+    const cause =
+      error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    throw new UnreachableError(
+      `cannot reach the kspolicy decision service at ${base} (${cause}): start it with ` +
+        "`kspolicy serve`, or give its URL as the first argument, e.g. " +
+        `node dist/decide.js ${DEFAULT_URL}`,
+    );
+  }
   if (!response.ok) {
     throw new ProblemError((await response.json()) as Problem);
   }
@@ -86,7 +126,8 @@ async function main(base: string): Promise<void> {
   console.log("could still become:", decision.possible);
 
   const next = await post<Questions>(base, "/v1/questions?lang=en", drone);
-  console.log(`${next.summary.headline}; ask next:`);
+  console.log(next.summary.headline);
+  console.log("Ask next:");
   for (const q of next.questions.slice(0, 3)) console.log(`  ${q.fact}: ${q.text} [${q.hint}]`);
 
   const screened = await post<Screened>(base, "/v1/screen?as_of=2026-01-15", {
@@ -108,7 +149,20 @@ async function main(base: string): Promise<void> {
   }
 }
 
-main(process.argv[2] ?? "http://127.0.0.1:8181").catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+async function run(argument: string | undefined): Promise<void> {
+  try {
+    await main(baseUrl(argument));
+  } catch (error) {
+    // What the user can fix, in one line; anything else is a bug, with its stack.
+    const fixable =
+      error instanceof UsageError || error instanceof UnreachableError || error instanceof ProblemError;
+    if (fixable) {
+      console.error(`decide: ${error.message}`);
+      process.exit(error instanceof UsageError ? 2 : 1);
+    }
+    console.error(error);
+    process.exit(1);
+  }
+}
+
+void run(process.argv[2]);

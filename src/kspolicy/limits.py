@@ -63,5 +63,10 @@ class Limits:
 #: deeper than this get KSP130 even when `max_depth` is raised above it (docs/limits.md).
 ENGINE_MAX_DEPTH = 2_000
 
+#: What a limit's value must be, as every place that reads one says it (`kspolicy
+#: check --limit`, the language server's `kspolicy.limits`): one wording, since -1 is a
+#: number too.
+VALUE_WANTED = "a whole number of 0 or more"
+
 
 DEFAULT = Limits()

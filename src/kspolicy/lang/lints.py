@@ -77,8 +77,9 @@ def greedy_quantifier(policy: c.Policy) -> Iterator[Diagnostic]:
     """KSP305: each `any`/`all` whose body, not in brackets, is an `or`/`and` with an
     operand after the first that does not use the quantifier's variable.
 
-    A quantifier's body reaches as far right as it can (docs/language.md, "Conditions"),
-    so `any p in partners: p.country == CN or project.trl >= 7` asks the second test of
+    A quantifier's body reaches as far right as it can (docs/language.md, "Conditions"):
+    everything after its `:` belongs to it. So
+    `any p in partners: p.country == CN or project.trl >= 7` asks the second test of
     each partner, and is false for a project without partners whatever its `trl`:
     `(any p in partners: p.country == CN) or project.trl >= 7` was most likely meant.
     A body in brackets, `any p in partners: (... or ...)`, says the reading is wanted.
@@ -129,16 +130,33 @@ def _greedy_warning(quantifier: c.Quantifier) -> Diagnostic:
     # Not `spoken`: a comment between the word and the operand; start at the operand.
     taken = Span(source, len(before) - len(word) if spoken else start, end)
     rest = _short(text[start:end])
-    head = f"{quantifier.kind} {quantifier.var} in {quantifier.collection.node.span.text}"
+    test = _short(operand.node.span.text)
+    collection = _short(quantifier.collection.node.span.text)
+    head = f"{quantifier.kind} {quantifier.var} in {collection}"
     return warning(
         KSP305,
         f"`{_short(taken.text)}` is read as part of `{head}: ...`, "
         f"though it does not use `{quantifier.var}`",
         taken,
-        f"the body of `any`/`all` reaches as far right as it can. To end the quantifier "
-        f"before `{word}`, bracket it: `({head}: ...) {word} {rest}`; to keep this "
-        f"reading, bracket its body: `{head}: (... {word} {rest})`",
+        # The consequence in plain words first, for a policy officer; the two
+        # bracketings after it, one for each reading.
+        f"everything after `{head}:` belongs to it, so `{test}` is checked for each "
+        f"element of `{collection}`, not once for the whole condition"
+        f"{_consequence(quantifier.kind, word, collection, test)}. To check it once, "
+        f"bracket the quantifier: `({head}: ...) {word} {rest}`; if it is meant for "
+        f"each element, bracket the body: `{head}: (... {word} {rest})`",
     )
+
+
+def _consequence(kind: str, word: str, collection: str, test: str) -> str:
+    """What the greedy reading changes, when it changes anything: only for an empty
+    collection, and only for `any ... or` (never true) and `all ... and` (always true);
+    `any ... and` and `all ... or` decide alike either way."""
+    if kind == "any" and word == "or":
+        return f": as written, when `{collection}` is empty this is false, even if `{test}` holds"
+    if kind == "all" and word == "and":
+        return f": as written, when `{collection}` is empty this holds, even if `{test}` does not"
+    return ""
 
 
 def _is_name_char(char: str) -> bool:

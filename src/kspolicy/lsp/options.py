@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from ..diagnostics import did_you_mean
-from ..limits import Limits
+from ..limits import VALUE_WANTED, Limits
 
 LIMIT_NAMES = tuple(f.name for f in attrs.fields(Limits))
 """The limits a client may set, as `kspolicy check --limit NAME=N` names them."""
@@ -68,9 +68,7 @@ def _limits(value: Any, problems: list[str]) -> dict[str, int]:
                 f"kspolicy.limits.{name} must be a whole number, e.g. 50000, not {_json(number)}"
             )
         elif not math.isfinite(number) or number != int(number) or number < 0:
-            problems.append(
-                f"kspolicy.limits.{name} must be a whole number of 0 or more, not {number}"
-            )
+            problems.append(f"kspolicy.limits.{name} must be {VALUE_WANTED}, not {number}")
         else:
             found[str(name)] = int(number)
     return found

@@ -184,16 +184,15 @@ def _headline(policy: c.Policy, decision: Decision, w: dict[str, str]) -> Headin
     could still raise it (the provisional form says how many could)."""
     headline = policy.headline
     provisional = so_far(decision, policy.messages.get(decision.lang), policy)
-    if provisional is not None:
-        return Heading(1, line(f"{w['decision']}: ", Run(provisional, "warn")), "decision")
+    if provisional is not None:  # the sentence says "provisional decision" itself
+        return Heading(1, line(Run(provisional, "warn")), "decision")
     if headline is not None and isinstance(decision.outcomes.get(headline), str):
+        # By its label only: the reader's words; the code is in the outcomes' details.
         code = str(decision.outcomes[headline])
         meaning = label(policy, headline, code, decision.lang)
         return Heading(
             1,
-            line(
-                f"{w['decision']}: ", Run(code, _style_for(policy, headline, code)), f" — {meaning}"
-            ),
+            line(f"{w['decision']}: ", Run(meaning, _style_for(policy, headline, code))),
             "decision",
         )
     return Heading(1, line(w["decision"]), "decision")
@@ -208,13 +207,14 @@ def _other_scales(policy: c.Policy, decision: Decision) -> list[Block]:
             continue
         if not isinstance(value, str):
             continue
+        # By its label only ("Risico: Gemiddeld"), the code when it has none: a code
+        # before its label reads as a foreign word; the details list the codes.
         meaning = label(policy, name, value, decision.lang)
         shown.append(
             Para(
                 line(
                     f"{outcome_title(policy, name, decision.lang)}: ",
-                    Run(value, _style_for(policy, name, value)),
-                    f" — {meaning}" if meaning != value else "",
+                    Run(meaning, _style_for(policy, name, value)),
                 )
             )
         )

@@ -13,13 +13,13 @@ from ..lang.schema import ListType, RecordType
 
 
 def so_far(decision: Decision, words: Messages, policy: c.Policy | None = None) -> str | None:
-    """The provisional headline, such as "so far “Tell the contact point; checks follow”
-    (notify): 3 open questions could raise this to “Apply to the competent committee”
-    (review)"; None when no open question could raise the headline.
+    """The provisional headline as one sentence, such as "Provisional decision: tell the
+    contact point; checks follow. 3 open questions could still change this to: apply to
+    the competent committee."; None when no open question could change the headline.
 
     Codes are named by their labels in the decision's language when the checked `policy`
-    is given and declares them (`headline.named`: the label, the code after it), so that
-    a Dutch sentence holds Dutch words; else, and for a code without a label, by the code.
+    is given and declares them (`named`), so that a Dutch sentence holds Dutch words
+    only; else, and for a code without a label, by the code.
     """
     headline = decision.headline
     if headline is None or not headline.provisional or headline.could_become is None:
@@ -32,13 +32,30 @@ def so_far(decision: Decision, words: Messages, policy: c.Policy | None = None) 
 
 
 def named(policy: c.Policy | None, outcome: str, code: str, words: Messages) -> str:
-    """A code of an outcome as a sentence names it: its label in the words' language with
-    the code after it (`headline.named`), or the code when it has no label."""
+    """A code of an outcome as a sentence names it after a colon: its label in the
+    words' language, starting lower case (`in_sentence`), or the code when it has no
+    label. The code itself stays out: a reader's sentence holds the reader's words, and
+    the codes are listed with the outcomes (and in the JSON decision)."""
     found = policy.outcomes.get(outcome) if policy is not None else None
     text = found.enum.labels.get(code) if found is not None else None
     if text is None:
         return code
-    return words["headline.named"].format(label=text.get(words.lang), code=code)
+    return in_sentence(text.get(words.lang))
+
+
+def in_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: "Tell the contact point" becomes "tell the
+    contact point", while a label that starts with an acronym or a name written in
+    capitals ("FWO does not fund", "EU") keeps its first letter. A mark or quote before
+    the first letter stays as it is."""
+    first = next((i for i, char in enumerate(label) if char.isalpha()), None)
+    if first is None:
+        return label
+    end = next((i for i in range(first, len(label)) if not label[i].isalpha()), len(label))
+    word = label[first:end]
+    if len(word) > 1 and word.isupper():  # an acronym: "EU", "FWO"
+        return label
+    return label[:first] + label[first].lower() + label[first + 1 :]
 
 
 def headline_line(decision: Decision, words: Messages, policy: c.Policy | None = None) -> str:

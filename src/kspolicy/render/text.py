@@ -15,9 +15,11 @@ def _outcomes(
     lines = []
     for name, value in values.items():
         shown = value if isinstance(value, str) else ", ".join(value) or none
-        if headline is not None and name == headline[0]:
-            shown = headline[1]
         lines.append(f"  {name}: {shown}")
+        if headline is not None and name == headline[0]:
+            # The codes stay one a line; the provisional headline, a sentence in the
+            # reader's words, goes under its code.
+            lines.append(f"    {headline[1]}")
     return lines
 
 

@@ -35,7 +35,7 @@ from ..eval.decision import Decision
 from ..files import os_reason
 from ..lang.formatter import FormatError, format_source
 from ..lang.loader import default_policy_path, main_file
-from ..limits import ENGINE_MAX_DEPTH, Limits
+from ..limits import ENGINE_MAX_DEPTH, VALUE_WANTED, Limits
 from ..policy import Policy, check, load
 from ..prove import command as prove_command
 from ..render.diagnostics import render_case_error, render_diagnostics
@@ -78,8 +78,10 @@ def _limit(text: str) -> tuple[str, int]:
             f"no limit '{name}'"
             + (f"; {hint}" if hint else f": the limits are {', '.join(sorted(fields))}")
         )
-    if not value.isdigit():
-        raise argparse.ArgumentTypeError(f"'{text}': write NAME=NUMBER, e.g. max_rules=50000")
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to str.isdigit
+        raise argparse.ArgumentTypeError(
+            f"'{text}': the value of {name} must be {VALUE_WANTED}, e.g. {name}=50000"
+        )
     return name, int(value)
 
 

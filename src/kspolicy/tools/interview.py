@@ -55,17 +55,23 @@ class Question:
     choices: tuple[str, ...]
     rules: tuple[str, ...]
     weight: int
+    #: The enum the codes come from, for their labels in the reader's language.
+    enum: EnumType | None = None
 
     def hint(self, lang: str, catalogue: Catalogue = ENGINE) -> str:
-        """How to answer, in a language (words from the catalogue's `answer` section)."""
+        """How to answer, in a language (words from the catalogue's `answer` section).
+
+        Codes are what is typed, so they are shown, each with its label in the language
+        when the policy declares one: "typ een van: none (geen), restricted (beperkt)"."""
         words = catalogue.get(lang)
         if self.kind == "bool":
             return words["answer.yes_no"]
         if self.kind == "code":
-            return _choices(self.choices)
+            shown = _choices(self.choices, self.enum, lang)
+            return words["answer.one_of"].format(choices=shown) if self.choices else shown
         if self.kind == "codes":
             how = words["answer.codes"]
-            return how + (f": {_choices(self.choices)}" if self.choices else "")
+            return how + (f": {_choices(self.choices, self.enum, lang)}" if self.choices else "")
         if self.kind == "records":
             return words["answer.records"]
         if self.kind in ("int", "number"):
@@ -75,8 +81,21 @@ class Question:
         return words["answer.text"]
 
 
-def _choices(codes: tuple[str, ...]) -> str:
-    return ", ".join(codes) if len(codes) <= 12 else ", ".join(codes[:12]) + ", …"
+def _choices(codes: tuple[str, ...], enum: EnumType | None = None, lang: str = "en") -> str:
+    def shown(code: str) -> str:
+        text = enum.labels.get(code) if enum is not None else None
+        # Every declared label, even one that repeats its code in this language: what
+        # is listed must not depend on the words (each language lists the same).
+        return f"{code} ({text.get(lang)})" if text is not None else code
+
+    named = [shown(code) for code in codes[:12]]
+    return ", ".join(named) + (", …" if len(codes) > 12 else "")
+
+
+def _enum_of(type_: Type | None) -> EnumType | None:
+    """The enum whose codes answer a question of this type (one code, or a list)."""
+    inner = type_.element if isinstance(type_, ListType) else type_
+    return inner if isinstance(inner, EnumType) else None
 
 
 def _field_type(schema: Schema, fact: str) -> Type | None:
@@ -127,7 +146,8 @@ def questions(
                 scale = policy.checked.outcomes.get(outcome)
                 if scale is not None and scale.kind == "scale" and isinstance(value, str):
                     severity = max(severity, scale.rank(value))
-        kind, choices = _kind(_field_type(policy.schema, open_question.fact))
+        type_ = _field_type(policy.schema, open_question.fact)
+        kind, choices = _kind(type_)
         weight = severity * 1000 + len(open_question.rules) * 10 - min(position, 9)
         found.append(
             Question(
@@ -137,6 +157,7 @@ def questions(
                 choices,
                 tuple(open_question.rules),
                 weight,
+                _enum_of(type_),
             )
         )
     return sorted(found, key=lambda q: -q.weight)
@@ -299,7 +320,7 @@ def _is_table(type_: Type) -> bool:
 
 def _field_lines(field: Any, lang: str, indent: str, catalogue: Catalogue) -> list[str]:
     kind, choices = _kind(field.type)
-    hint = Question("", "", kind, choices, (), 0).hint(lang, catalogue)
+    hint = Question("", "", kind, choices, (), 0, _enum_of(field.type)).hint(lang, catalogue)
     question = field.question.get(lang) if field.question else field.name
     examples = {
         "bool": "false",
