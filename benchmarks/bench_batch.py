@@ -103,6 +103,25 @@ def stages(policy: kspolicy.Policy, lines: list[bytes]) -> dict[str, float]:
         lambda d: json.dumps({"line": 1, "decision": d.to_dict(detail="full")}, ensure_ascii=False),
         decisions,
     )
+
+    # A whole line, read + decide + serialise, in CPU time (the least of three rounds):
+    # through `evaluate` and the decision's `to_dict`, as `eval --batch` writes it today,
+    # and straight from the findings (`Policy.compact_decision`), the same bytes.
+    def via_evaluate(line: bytes) -> str:
+        decision = policy.evaluate(read_line(line), as_of=AS_OF)
+        return json.dumps(
+            {"line": 1, "decision": decision.to_dict()}, ensure_ascii=False, separators=tight
+        )
+
+    def direct(line: bytes) -> str:
+        data = policy.compact_decision(read_line(line), as_of=AS_OF)
+        return json.dumps({"line": 1, "decision": data}, ensure_ascii=False, separators=tight)
+
+    assert [direct(line) for line in lines] == texts
+    lines_cpu = {
+        "line_via_evaluate_cpu_us": cpu_per_case(via_evaluate, lines),
+        "line_direct_cpu_us": cpu_per_case(direct, lines),
+    }
     compact_bytes = [len(t.encode()) for t in texts]
     full_bytes = [len(t.encode()) for t in olds]
     return {
@@ -110,6 +129,7 @@ def stages(policy: kspolicy.Policy, lines: list[bytes]) -> dict[str, float]:
         "decide_us": decide,
         "serialise_compact_us": compact,
         "serialise_full_us": full,
+        **lines_cpu,
         "bytes_compact_median": statistics.median(compact_bytes),
         "bytes_full_median": statistics.median(full_bytes),
         "bytes_ratio": sum(compact_bytes) / sum(full_bytes),

@@ -14,6 +14,7 @@ policies and cases with unknown facts.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,9 @@ def the_three_agree(
     traced = run(traced_program(policy), facts, day, lang, False)
     for detail in ("compact", "full"):
         assert fast.to_json(detail) == explained.to_json(detail) == traced.to_json(detail)
+    # The compact form written straight from the findings, without a Decision.
+    direct = policy.compact_decision(case, as_of=day, lang=lang)
+    assert json.dumps(direct, ensure_ascii=False, indent=2) + "\n" == fast.to_json()
     oracle = Oracle(policy.checked, facts, day)
     assert compiled_statuses(fast) == {
         (rule, tuple(sorted(binding))): status

@@ -29,7 +29,7 @@ from .eval.cases import CaseReader, Unreadable, load_case_file, parse_date
 from .eval.compiler import compile_policy
 from .eval.decision import Decision
 from .eval.facts import Facts
-from .eval.runtime import Program, check_bindings, run
+from .eval.runtime import Program, check_bindings, compact_decision, run
 from .lang import checked as c
 from .lang.build import Built, build
 from .lang.loader import default_policy_path
@@ -375,6 +375,21 @@ class Policy:
             with _frames(self._frames):
                 return run(self._program, facts, day, lang, explain)
         return run(self._program, facts, day, lang, explain)
+
+    def compact_decision(
+        self, case: CaseInput, *, as_of: dt.date | str | None = None, lang: str = "en"
+    ) -> dict[str, Any]:
+        """`evaluate(case, ...).to_dict()`, the same data, made straight from what the
+        rules found, without the decision's objects: for a program that writes the
+        compact form of many decisions (`eval --batch`). Raises CaseError on a bad case."""
+        facts, case_as_of = self.read_case(case)
+        day = _as_of(as_of, None) if as_of is not None else case_as_of or _today()
+        if self._checked.languages and lang not in self._checked.languages:
+            raise ArgumentError(f"language {lang!r}: this policy has {', '.join(self.languages)}")
+        if self._frames > sys.getrecursionlimit():
+            with _frames(self._frames):
+                return compact_decision(self._program, facts, day, lang)
+        return compact_decision(self._program, facts, day, lang)
 
 
 # ---- many cases: streamed in chunks, optionally over worker processes -----------------

@@ -100,7 +100,7 @@ class CaseReader:
             attributes[f"f{len(attributes)}"] = attrs.field(type=marker, default=default)
         cls = attrs.make_class("CaseRecord", attributes, kw_only=True)
         keys = dict(zip(attributes, record.fields, strict=True))
-        _FIELD_NAMES[cls] = keys
+        _FIELD_NAMES[cls] = tuple(keys.items())
         renames: dict[str, Any] = {attr: override(rename=name) for attr, name in keys.items()}
         hook: Any = make_dict_structure_fn(
             cls, self.converter, _cattrs_forbid_extra_keys=True, **renames
@@ -231,19 +231,29 @@ def _scalar(type_: Type, value: Any) -> Any:
 
 
 # Weak: a policy's record classes must go when the policy goes (a service reloads policies).
-_FIELD_NAMES: weakref.WeakKeyDictionary[type, dict[str, str]] = weakref.WeakKeyDictionary()
+_FIELD_NAMES: weakref.WeakKeyDictionary[type, tuple[tuple[str, str], ...]] = (
+    weakref.WeakKeyDictionary()
+)
+_LEAVES = (str, int, float, bool, dt.date)  # nothing inside to make plain
 
 
 def _plain(value: Any) -> Any:
-    if attrs.has(type(value)):
-        # An unknown fact is left out (not None): the fast path's two-valued function
-        # reads facts by key, and a missing key is how it learns a fact is unknown.
-        keys = _FIELD_NAMES[type(value)]
-        fields = ((a.name, getattr(value, a.name)) for a in attrs.fields(type(value)))
-        return {keys[name]: _plain(inner) for name, inner in fields if inner is not None}
+    # Each record class's attributes and field names are looked up once per record,
+    # and a scalar is kept as it is without a call: this runs for every fact of
+    # every case read.
     if isinstance(value, list):
         return [_plain(v) for v in value]
-    return value
+    pairs = _FIELD_NAMES.get(type(value))
+    if pairs is None:
+        return value
+    # An unknown fact is left out (not None): the fast path's two-valued function
+    # reads facts by key, and a missing key is how it learns a fact is unknown.
+    out = {}
+    for name, key in pairs:
+        inner = getattr(value, name)
+        if inner is not None:
+            out[key] = inner if isinstance(inner, _LEAVES) else _plain(inner)
+    return out
 
 
 def _problems(exc: BaseException, path: str, record: Any, schema: Schema) -> list[CaseProblem]:

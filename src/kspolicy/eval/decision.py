@@ -21,8 +21,8 @@ writes one per case).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import attrs
 import cattrs
@@ -343,10 +343,62 @@ def unstructure_decision(decision: Decision, detail: str = "full") -> dict[str, 
 
 
 def _compact(decision: Decision) -> dict[str, Any]:
+    return compact_dict(
+        decision.policy,
+        decision.lang,
+        decision.outcomes,
+        decision.possible,
+        decision.headline,
+        decision.fired,
+        decision.pending,
+        decision.open_questions,
+        decision.trace,
+    )
+
+
+class Supported(Protocol):
+    """What the compact form reads of a fired or pending rule: a `RuleResult`, or what
+    the decision's assembly holds before it makes one (`runtime.Found`)."""
+
+    @property
+    def rule(self) -> str:
+        """The rule's name."""
+
+    @property
+    def binding(self) -> dict[str, int]:
+        """Each implicit variable's index."""
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """The facts that support it, by path."""
+
+    @property
+    def matched(self) -> list[Match]:
+        """The list entries it matched."""
+
+    @property
+    def unknown(self) -> list[str]:
+        """The unknown facts it waits on (a pending rule)."""
+
+
+def compact_dict(
+    policy: PolicyInfo,
+    lang: str,
+    outcomes: OutcomeValues,
+    possible: OutcomeValues,
+    headline: Headline | None,
+    fired: Sequence[Supported],
+    pending: Sequence[Supported],
+    open_questions: Sequence[OpenQuestion],
+    trace: Sequence[RuleTrace] = (),
+) -> dict[str, Any]:
+    """The compact form (`compact/1`) of a decision made of these parts: what
+    `Decision.to_dict()` gives, and what `runtime.compact_decision` writes straight
+    from a case's findings (the one function both use, so they cannot drift apart)."""
     facts: dict[str, Any] = {}
     matches: dict[Match, int] = {}
 
-    def rule(result: RuleResult, pending: bool) -> dict[str, Any]:
+    def rule(result: Supported, pending: bool) -> dict[str, Any]:
         # Built by hand, not by cattrs: a batch writes one of these per rule per case.
         out: dict[str, Any] = {"rule": result.rule}
         if result.binding:
@@ -363,16 +415,15 @@ def _compact(decision: Decision) -> dict[str, Any]:
     data: dict[str, Any] = {
         "format": COMPACT_FORMAT,
         "policy": {
-            "name": decision.policy.name,
-            "version": decision.policy.version,
-            "sha256": decision.policy.sha256,
-            "as_of": decision.policy.as_of,
+            "name": policy.name,
+            "version": policy.version,
+            "sha256": policy.sha256,
+            "as_of": policy.as_of,
         },
-        "lang": decision.lang,
-        "outcomes": decision.outcomes,
-        "possible": decision.possible,
+        "lang": lang,
+        "outcomes": outcomes,
+        "possible": possible,
     }
-    headline = decision.headline
     if headline is not None:
         data["headline"] = {
             "outcome": headline.outcome,
@@ -381,13 +432,13 @@ def _compact(decision: Decision) -> dict[str, Any]:
             "could_become": headline.could_become,
             "questions": headline.questions,
         }
-    data["fired"] = [rule(r, False) for r in decision.fired]
-    data["pending"] = [rule(r, True) for r in decision.pending]
+    data["fired"] = [rule(r, False) for r in fired]
+    data["pending"] = [rule(r, True) for r in pending]
     data["facts"] = facts
     data["matched"] = [_compact_match(m, facts) for m in matches]
-    data["open_questions"] = [q.fact for q in decision.open_questions]
-    if decision.trace:
-        data["trace"] = _decisions.unstructure(decision.trace)
+    data["open_questions"] = [q.fact for q in open_questions]
+    if trace:
+        data["trace"] = _decisions.unstructure(trace)
     return data
 
 

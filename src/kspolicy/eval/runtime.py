@@ -36,6 +36,7 @@ from ..limits import DEFAULT, Limits
 from ..paths import element, format_path, parse_path
 from .decision import (
     Decision,
+    Headline,
     Match,
     OpenQuestion,
     OutcomeValues,
@@ -43,6 +44,7 @@ from .decision import (
     RuleResult,
     RuleTrace,
     TraceNode,
+    compact_dict,
 )
 from .facts import UNKNOWN_COLLECTION, Facts
 from .runner import Finding, Runner, Statuses
@@ -315,10 +317,10 @@ def run(
     case = Facts(facts)
     check_bindings(program, case)
     env = Env(case, as_of, explain)
-    fired: list[RuleResult] = []
-    pending: list[RuleResult] = []
     trace: list[RuleTrace] = []
     if explain:
+        fired: list[Any] = []
+        pending: list[Any] = []
         for position, compiled in enumerate(program.rules):
             rule = compiled.rule
             if not rule.valid_on(as_of):
@@ -342,19 +344,155 @@ def run(
                 )
                 (fired if verdict.status == "fired" else pending).append(result)
         env.vars = {}
+        concluded = _conclude(program, facts, env, as_of, lang, fired, pending)
     else:
-        texts = program.memo.get(("rules", lang))
-        if texts is None:
-            texts = program.memo[("rules", lang)] = [
-                _rule_texts(program, position, lang) for position in range(len(program.rules))
-            ]
-        for index, value, bound, found, unknown, hits in program.runner.findings(case, as_of):
-            result = _rule_result(texts[index], bound, found, unknown, hits)
-            (fired if value is True else pending).append(result)
-    outcomes = _certain(policy, fired)
-    possible, changing = _possible(policy, outcomes, pending)
+        concluded = _concluded(program, case, env, as_of, lang)
+        texts = _texts(program, lang)
+        # The rule results are made here, from what the conclusion already read: the
+        # compact line (`compact_line`) does without them.
+        fired = [
+            _rule_result(texts[f.index], f.binding, f.facts, f.unknown, f.matched)
+            for f in concluded.fired
+        ]
+        pending = [
+            _rule_result(texts[f.index], f.binding, f.facts, f.unknown, f.matched)
+            for f in concluded.pending
+        ]
+    outcomes, possible = concluded.outcomes, concluded.possible
+    return Decision(
+        policy=PolicyInfo(policy.name, policy.version, policy.sha256, as_of.isoformat()),
+        outcomes=outcomes,
+        possible=possible,
+        fired=fired,
+        pending=pending,
+        open_questions=concluded.questions,
+        references=concluded.references,
+        trace=trace,
+        lang=lang,
+        headline=concluded.headline,
+        sources=sources_of(policy, outcomes, possible, as_of, lang, _memo(program, "sources")),
+    )
+
+
+def compact_decision(
+    program: Program, facts: Mapping[str, Any], as_of: dt.date, lang: str
+) -> dict[str, Any]:
+    """The compact form of the decision `run` makes without an explanation, written
+    straight from the runner's findings: `run(...).to_dict()`, the same data, without
+    the decision's rule results, their texts and effects, or its sources (what the
+    compact form leaves out). What a batch writes, a line per case."""
+    policy = program.policy
+    case = Facts(facts)
+    check_bindings(program, case)
+    concluded = _concluded(program, case, Env(case, as_of, False), as_of, lang, texts=False)
+    info = program.memo.get(("policy", as_of))
+    if info is None:
+        info = program.memo[("policy", as_of)] = PolicyInfo(
+            policy.name, policy.version, policy.sha256, as_of.isoformat()
+        )
+    return compact_dict(
+        info,
+        lang,
+        concluded.outcomes,
+        concluded.possible,
+        concluded.headline,
+        concluded.fired,
+        concluded.pending,
+        concluded.questions,
+    )
+
+
+class Found:
+    """One finding of the runner (`runner.Finding`) as the decision's assembly reads it:
+    the rule's index and name, the binding and what supports it. A `RuleResult` is made
+    from it only for a `Decision` (`run`); the compact form does without."""
+
+    __slots__ = ("index", "rule", "binding", "facts", "unknown", "matched")
+
+    def __init__(
+        self,
+        index: int,
+        rule: str,
+        binding: dict[str, int],
+        facts: dict[str, Any],
+        unknown: list[str],
+        matched: list[Match],
+    ) -> None:
+        self.index = index
+        self.rule = rule
+        self.binding = binding
+        self.facts = facts
+        self.unknown = unknown
+        self.matched = matched
+
+
+@attrs.define
+class _Concluded:
+    fired: list[Any]
+    pending: list[Any]
+    outcomes: OutcomeValues
+    possible: OutcomeValues
+    questions: list[OpenQuestion]
+    references: dict[str, dict[str, Any]]
+    headline: Headline | None
+
+
+def _texts(program: Program, lang: str) -> list[_RuleTexts]:
+    texts: list[_RuleTexts] | None = program.memo.get(("rules", lang))
+    if texts is None:
+        texts = program.memo[("rules", lang)] = [
+            _rule_texts(program, position, lang) for position in range(len(program.rules))
+        ]
+    return texts
+
+
+def _names(program: Program) -> list[str]:
+    names: list[str] | None = program.memo.get("names")
+    if names is None:
+        names = program.memo["names"] = [compiled.rule.name for compiled in program.rules]
+    return names
+
+
+def _concluded(
+    program: Program, case: Facts, env: Env, as_of: dt.date, lang: str, texts: bool = True
+) -> _Concluded:
+    """What the runner's findings conclude (no explanation asked)."""
+    names = _names(program)
+    fired: list[Found] = []
+    pending: list[Found] = []
+    for index, value, bound, found, unknown, hits in program.runner.findings(case, as_of):
+        (fired if value is True else pending).append(
+            Found(index, names[index], bound, found, unknown, hits)
+        )
+    return _conclude(program, case.root, env, as_of, lang, fired, pending, texts)
+
+
+def _conclude(
+    program: Program,
+    facts: Mapping[str, Any],
+    env: Env,
+    as_of: dt.date,
+    lang: str,
+    fired: list[Any],
+    pending: list[Any],
+    texts: bool = True,
+) -> _Concluded:
+    """The outcomes, possible outcomes, open questions, references and headline that
+    the rules that fired and those pending (rule results, or `Found`) lead to. Without
+    `texts`, for the compact form, which holds neither: no question's text, no entry's
+    data in `references`."""
+    policy = program.policy
+    ranked = _ranked(program)
+    outcomes = _certain(policy, fired, ranked.effects)
+    possible, changing, raising = _possible(policy, outcomes, pending, ranked)
     questions = _open_questions(
-        policy.schema, facts, changing, lang, policy.messages, _memo(program, "questions")
+        policy.schema,
+        facts,
+        changing,
+        lang,
+        policy.messages,
+        _memo(program, "questions"),
+        texts=texts,
     )
     references: dict[str, dict[str, Any]] = {}
     for outcome, key in program.entries:
@@ -364,7 +502,9 @@ def run(
             questions += [
                 OpenQuestion(
                     fact,
-                    question_text(policy.schema, facts, fact, lang, policy.messages),
+                    question_text(policy.schema, facts, fact, lang, policy.messages)
+                    if texts
+                    else "",
                     [outcome.name],
                 )
                 for fact in found_key.unknowns
@@ -375,28 +515,17 @@ def run(
         for entry in outcome.records.entries_on(as_of):
             if entry.key == found_key.value:
                 outcomes[outcome.name] = entry.key
-                references[outcome.name] = entry_data(entry, lang)
-    return Decision(
-        policy=PolicyInfo(policy.name, policy.version, policy.sha256, as_of.isoformat()),
-        outcomes=outcomes,
-        possible=possible,
-        fired=fired,
-        pending=pending,
-        open_questions=questions,
-        references=references,
-        trace=trace,
-        lang=lang,
-        headline=headline_of(policy, outcomes, pending, questions),
-        sources=sources_of(policy, outcomes, possible, as_of, lang, _memo(program, "sources")),
-    )
+                if texts:
+                    references[outcome.name] = entry_data(entry, lang)
+    headline = headline_of(policy, outcomes, pending, questions, raising)
+    return _Concluded(fired, pending, outcomes, possible, questions, references, headline)
 
 
 _RuleTexts = tuple[str, str, tuple[str, ...], str, tuple[tuple[str, str | tuple[str, ...]], ...]]
 """A rule's name, title, citations, reason and effects, in one language."""
 
 
-def _rule_texts(program: Program, position: int, lang: str) -> _RuleTexts:
-    rule = program.rules[position].rule
+def _rule_effects(rule: c.Rule) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
     outcomes: dict[str, str | tuple[str, ...]] = {}
     for effect in rule.effects:
         if effect.outcome.kind == "scale":
@@ -407,12 +536,17 @@ def _rule_texts(program: Program, position: int, lang: str) -> _RuleTexts:
             outcomes[effect.outcome.name] = existing + tuple(
                 x for x in effect.codes if x not in existing
             )
+    return tuple(outcomes.items())
+
+
+def _rule_texts(program: Program, position: int, lang: str) -> _RuleTexts:
+    rule = program.rules[position].rule
     return (
         rule.name,
         rule.title.get(lang) if rule.title else rule.name,
         tuple(rule.cites),
         rule.because.get(lang) if rule.because else "",
-        tuple(outcomes.items()),
+        _rule_effects(rule),
     )
 
 
@@ -446,77 +580,124 @@ def _memo(program: Program, name: str) -> dict[Any, Any]:
     return found
 
 
-def _certain(policy: c.Policy, fired: list[RuleResult]) -> OutcomeValues:
-    reached: dict[str, set[str]] = {}  # the codes each outcome reached, in one pass
-    for result in fired:
-        for name, value in result.outcomes.items():
-            codes = reached.get(name)
-            if codes is None:
-                codes = reached[name] = set()
-            if isinstance(value, str):
-                codes.add(value)
+_Effects = tuple[tuple[tuple[str, int], ...], tuple[tuple[str, frozenset[str]], ...]]
+"""A rule's effects as outcomes combine them: each scale's code by its rank, each set's
+codes."""
+
+
+@attrs.frozen
+class _Ranked:
+    """What the certain and possible outcomes are reckoned from, made once per program:
+    each rule's effects (by rule name), each scale's codes' ranks, and, by outcome, the
+    rules that reach each code (a scale's by rank)."""
+
+    effects: dict[str, _Effects]
+    ranks: dict[str, dict[str, int]]
+    reaching: dict[str, tuple[frozenset[str], ...]]
+
+
+def _ranked(program: Program) -> _Ranked:
+    found: _Ranked | None = program.memo.get("ranked")
+    if found is None:
+        policy = program.policy
+        ranks = {
+            name: {code: i for i, code in enumerate(outcome.enum.codes)}
+            for name, outcome in policy.outcomes.items()
+            if outcome.kind != "entry"
+        }
+        effects: dict[str, _Effects] = {}
+        reaching: dict[str, list[set[str]]] = {
+            name: [set() for _ in codes] for name, codes in ranks.items()
+        }
+        for compiled in program.rules:
+            rule = compiled.rule.name
+            pairs = _rule_effects(compiled.rule)
+            effects[rule] = (
+                tuple((name, ranks[name][v]) for name, v in pairs if isinstance(v, str)),
+                tuple((name, frozenset(v)) for name, v in pairs if not isinstance(v, str)),
+            )
+            for name, value in pairs:
+                for code in [value] if isinstance(value, str) else value:
+                    reaching[name][ranks[name][code]].add(rule)
+        found = program.memo["ranked"] = _Ranked(
+            effects,
+            ranks,
+            {name: tuple(frozenset(rules) for rules in by) for name, by in reaching.items()},
+        )
+    return found
+
+
+def _certain(policy: c.Policy, fired: list[Any], effects: dict[str, _Effects]) -> OutcomeValues:
+    """The outcomes the rules that fired reach: a scale's highest code, a set's codes."""
+    best: dict[str, int] = {}  # each scale's highest rank reached
+    reached: dict[str, set[str]] = {}  # each set's codes reached
+    for rule in {result.rule for result in fired}:  # a rule's bindings reach the same
+        scales, sets = effects[rule]
+        for name, rank in scales:
+            if rank > best.get(name, -1):
+                best[name] = rank
+        for name, codes in sets:
+            got = reached.get(name)
+            if got is None:
+                reached[name] = set(codes)
             else:
-                codes.update(value)
+                got.update(codes)
     certain: OutcomeValues = {}
     for name, outcome in policy.outcomes.items():
         if outcome.kind == "entry":
             continue
-        codes = reached.get(name, set())
         if outcome.kind == "scale":
-            ranks = [i for i, code in enumerate(outcome.enum.codes) if code in codes]
-            certain[name] = outcome.enum.codes[max(ranks, default=0)]
+            certain[name] = outcome.enum.codes[best.get(name, 0)]
         else:
-            certain[name] = [code for code in outcome.enum.codes if code in codes]
+            got = reached.get(name)
+            certain[name] = [code for code in outcome.enum.codes if code in got] if got else []
     return certain
 
 
 def _possible(
-    policy: c.Policy, certain: OutcomeValues, pending: list[RuleResult]
-) -> tuple[OutcomeValues, list[RuleResult]]:
-    """What pending rules could add beyond the certain outcomes, and which rules could."""
+    policy: c.Policy, certain: OutcomeValues, pending: list[Any], ranked: _Ranked
+) -> tuple[OutcomeValues, list[Any], dict[str, str]]:
+    """What pending rules could add beyond the certain outcomes, which rules could, and
+    the headline's codes they could raise it to, by rule (see `headline_of`).
+
+    By code, not by rule: a pending rule changes a scale when it reaches a code ranked
+    above the certain one, a set when it holds a code the set does not; the rules that
+    reach each code are known beforehand (`_Ranked.reaching`), so this is a few set
+    intersections per outcome, however many rules are pending."""
+    names = {result.rule for result in pending}
     possible: OutcomeValues = {}
-    changing: list[RuleResult] = []
-    scales: dict[str, tuple[dict[str, int], int]] = {}  # each code's rank, and the certain's
-    sets: dict[str, set[str]] = {}  # the certain codes
-    added: dict[str, set[str]] = {}  # the codes a set could gain (in the enum's order, below)
-    # A rule's bindings have the same effects: what one could change, each could.
-    changes_by_rule: dict[str, bool] = {}
-    for result in pending:
-        changes = changes_by_rule.get(result.rule)
-        if changes is None:
-            changes = False
-            for name, value in result.outcomes.items():
-                if isinstance(value, str):  # a scale
-                    known = scales.get(name)
-                    if known is None:
-                        ranks = {code: i for i, code in enumerate(policy.outcomes[name].enum.codes)}
-                        now = certain[name]
-                        assert isinstance(now, str)
-                        known = scales[name] = (ranks, ranks[now])
-                    ranks, rank = known
-                    if ranks[value] > rank:
-                        changes = True
-                        best = possible.get(name)
-                        if not isinstance(best, str) or ranks[value] > ranks[best]:
-                            possible[name] = value
-                else:
-                    given = sets.get(name)
-                    if given is None:
-                        given = sets[name] = set(certain[name])
-                    if not given.issuperset(value):
-                        changes = True
-                        added.setdefault(name, set()).update(value)
-            changes_by_rule[result.rule] = changes
-        if changes:
-            changing.append(result)
-    ordered: OutcomeValues = {}
-    for name, outcome in policy.outcomes.items():
-        if name in possible:
-            ordered[name] = possible[name]
-        elif name in added:
-            extra = added[name] - sets[name]
-            ordered[name] = [code for code in outcome.enum.codes if code in extra]
-    return ordered, changing
+    changing_rules: set[str] = set()
+    raising: dict[str, str] = {}
+    if names:
+        for name, outcome in policy.outcomes.items():
+            if outcome.kind == "entry":
+                continue
+            codes = outcome.enum.codes
+            reaching = ranked.reaching[name]
+            value = certain[name]
+            if isinstance(value, str):  # a scale
+                now = ranked.ranks[name][value]
+                for rank in range(len(codes) - 1, now, -1):
+                    rules = reaching[rank] & names
+                    if rules:
+                        if name not in possible:
+                            possible[name] = codes[rank]
+                        changing_rules |= rules
+                        if name == policy.headline:
+                            raising.update(dict.fromkeys(rules, codes[rank]))
+            else:
+                have = set(value)
+                extra = []
+                for rank, code in enumerate(codes):
+                    if code not in have:
+                        rules = reaching[rank] & names
+                        if rules:
+                            extra.append(code)
+                            changing_rules |= rules
+                if extra:
+                    possible[name] = extra
+    changing = [result for result in pending if result.rule in changing_rules]
+    return possible, changing, raising
 
 
 def _open_questions(
@@ -526,6 +707,8 @@ def _open_questions(
     lang: str,
     catalogue: Catalogue,
     memo: dict[Any, Any] | None = None,
+    *,
+    texts: bool = True,
 ) -> list[OpenQuestion]:
     asked: dict[str, list[str]] = {}
     screened: dict[str, str] = {}  # a name that may be on a list: the question it asks
@@ -534,11 +717,15 @@ def _open_questions(
             rules = asked.setdefault(fact, [])
             if result.rule not in rules:
                 rules.append(result.rule)
+        if not texts:
+            continue
         for hit in result.matched:
             if hit.band in ("possible", "uncovered"):
                 screened.setdefault(
                     f"{hit.fact} matches {hit.list}", screening_question(hit, lang, catalogue)
                 )
+    if not texts:
+        return [OpenQuestion(fact, "", rules) for fact, rules in asked.items()]
     return [
         OpenQuestion(
             fact,

@@ -163,6 +163,7 @@ class Screener:
         self._index: ScreeningIndex | None = None
         self._exact: dict[str, tuple[Entry, str | None]] | None = None
         self._memo: dict[tuple[str, str | None], Screened] = {}
+        self._anywhere: dict[str, tuple[tuple[Entry, NameMatch], ...]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, name: Any, country: Any = None) -> bool | None:
@@ -189,7 +190,11 @@ class Screener:
         if not self.graded:
             return self._exactly(name)
         try:
-            found = self._compared(name, country)
+            found = (
+                self._compared(name, country)
+                if country is not None
+                else list(self._compared_anywhere(name))
+            )
             if country is not None:
                 # A name that matches whatever its country (the full name, a strong
                 # alias) stays a match when the case gives another country: the case's
@@ -199,7 +204,7 @@ class Screener:
                 # case never lowers an outcome).
                 anywhere = {
                     id(entry): match
-                    for entry, match in self._compared(name, None)
+                    for entry, match in self._compared_anywhere(name)
                     if match.band == "match"
                 }
                 found = [
@@ -217,6 +222,17 @@ class Screener:
             )
             self.graded = False
             return self._exactly(name)
+
+    def _compared_anywhere(self, name: str) -> tuple[tuple[Entry, NameMatch], ...]:
+        """`_compared(name, None)`, once per name: a name screened from many countries
+        (a batch of cases) asks it for each, and it is most of a cold screening's cost."""
+        found = self._anywhere.get(name)
+        if found is None:
+            found = tuple(self._compared(name, None))
+            if len(self._anywhere) >= _MEMO:
+                self._anywhere.clear()
+            self._anywhere[name] = found
+        return found
 
     def _compared(self, name: str, country: str | None) -> list[tuple[Entry, NameMatch]]:
         """The entries a name may be (band match or possible), with their comparison."""

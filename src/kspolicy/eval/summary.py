@@ -26,19 +26,22 @@ def headline_of(
     outcomes: OutcomeValues,
     pending: list[RuleResult],
     questions: list[OpenQuestion],
+    raising: Mapping[str, str] | None = None,
 ) -> Headline | None:
-    """The decision's headline; provisional while a pending rule could raise it."""
+    """The decision's headline; provisional while a pending rule could raise it.
+    `raising`: the rules that could, with the code each reaches, when already known."""
     name = policy.headline
     value = outcomes.get(name) if name is not None else None
     if name is None or not isinstance(value, str):
         return None
     outcome = policy.outcomes[name]
-    now = outcome.rank(value)
-    raising = {}
-    for result in pending:
-        code = result.outcomes.get(name)
-        if isinstance(code, str) and outcome.rank(code) > now:
-            raising[result.rule] = code
+    if raising is None:
+        now = outcome.rank(value)
+        raising = {}
+        for result in pending:
+            code = result.outcomes.get(name)
+            if isinstance(code, str) and outcome.rank(code) > now:
+                raising[result.rule] = code
     if not raising:
         return Headline(name, value)
     highest = max(raising.values(), key=outcome.rank)

@@ -1,0 +1,65 @@
+"""A name screened from many countries is compared against the list "anywhere" (with
+no country) once, not once per country (issue 16: cold screening dominated batches of
+cases; each new (name, country) pair cost ~3 ms, half of it this comparison).
+
+What each pair screens to is unchanged: the same as a fresh screener, with no memo,
+gives for that pair alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+import kspolicy
+from kspolicy.eval.screen import Screener, screener
+
+AS_OF = dt.date(2026, 1, 15)
+NAMES = (
+    "Harbin Institute of Technology",
+    "HIT",
+    "Beihang University",
+    "Ghent University",
+    "Northwestern Polytechnical University",
+)
+COUNTRIES = ("CN", "BE", "US", "IN", None, "cn")
+
+
+def _seven_sons(policy: kspolicy.Policy) -> Screener:
+    return screener(policy.checked, policy.checked.lists["SEVEN_SONS"], AS_OF)
+
+
+def test_a_name_from_many_countries_is_compared_anywhere_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pack = kspolicy.load()
+    shared = Screener(pack.checked.lists["SEVEN_SONS"], AS_OF, _seven_sons(pack).reviews)
+    anywhere: list[str] = []
+    compared = Screener._compared
+
+    def counting(self: Screener, name: str, country: str | None) -> Any:
+        if country is None:
+            anywhere.append(name)
+        return compared(self, name, country)
+
+    monkeypatch.setattr(Screener, "_compared", counting)
+    for name in NAMES:
+        for country in COUNTRIES:
+            shared.screen(name, country)
+    assert sorted(anywhere) == sorted(NAMES)  # once per name, whatever the countries
+
+
+def test_what_a_pair_screens_to_does_not_depend_on_the_pairs_before_it() -> None:
+    pack = kspolicy.load()
+    named = pack.checked.lists["SEVEN_SONS"]
+    reviews = _seven_sons(pack).reviews
+    shared = Screener(named, AS_OF, reviews)
+    hits = 0
+    for name in NAMES:
+        for country in COUNTRIES:
+            alone = Screener(named, AS_OF, reviews).screen(name, country)
+            assert shared.screen(name, country) == alone
+            hits += alone.hit is not None
+    assert hits  # some names are on the list
