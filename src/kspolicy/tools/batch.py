@@ -36,7 +36,15 @@ from ..limits import DEFAULT, Limits
 from ..paths import EXAMPLE, Part, PathError, format_path, parse_path
 from ..policy import Policy, spread
 from . import audit
-from .caseline import Decided, Rejected, decide_line, line_content, read_line
+from .caseline import (
+    Decided,
+    LineResult,
+    Rejected,
+    compact_line,
+    decide_line,
+    line_content,
+    read_line,
+)
 
 
 def read_batch(path: Path, limits: Limits = DEFAULT, *, raw: bool = False) -> BatchFile:
@@ -434,10 +442,23 @@ def _lines(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[Line]
     out: list[Line] = []
     append = out.append
     fields = job.fields
+    # The compact form with no record and no trace is written straight from what the
+    # rules found, without the decision's objects (the same bytes, tested).
+    straight = job.detail == "compact" and not job.explain and job.record is None
     for number, item in chunk:
-        result = decide_line(
-            policy, number, item, as_of=job.as_of, lang=job.lang, explain=job.explain
-        )
+        if straight:
+            made = compact_line(policy, number, item, as_of=job.as_of, lang=job.lang)
+            if not isinstance(made, Rejected):
+                if fields is not None:
+                    made = {name: made[name] for name in fields if name in made}
+                line = {"line": number, "decision": made}
+                append(Line(json.dumps(line, ensure_ascii=False, separators=_TIGHT), True))
+                continue
+            result: LineResult = made
+        else:
+            result = decide_line(
+                policy, number, item, as_of=job.as_of, lang=job.lang, explain=job.explain
+            )
         record = None
         if isinstance(result, Decided) and job.record is not None:
             try:

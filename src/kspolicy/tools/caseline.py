@@ -117,4 +117,33 @@ def decide_line(
     return Decided(number, case, decision)
 
 
-__all__ = ["BOM", "Decided", "LineResult", "Rejected", "decide_line", "line_content", "read_line"]
+def compact_line(
+    policy: Policy,
+    number: int,
+    line: bytes | Mapping[str, Any] | Unreadable,
+    *,
+    as_of: dt.date | str | None = None,
+    lang: str = "en",
+) -> dict[str, Any] | Rejected:
+    """Line `number`'s decision in the compact form, the data `decide_line(...).decision
+    .to_dict()` gives, made without the decision's objects (`Policy.compact_decision`):
+    the path of a batch that writes compact decisions and keeps no record of them."""
+    case = read_line(line, policy.limits) if isinstance(line, bytes) else line
+    try:
+        if isinstance(case, Unreadable):
+            raise CaseError([CaseProblem("", case.message, case.code)], f"line {number}")
+        return policy.compact_decision(case, as_of=as_of, lang=lang)
+    except CaseError as error:
+        return Rejected(number, error)
+
+
+__all__ = [
+    "BOM",
+    "Decided",
+    "LineResult",
+    "Rejected",
+    "compact_line",
+    "decide_line",
+    "line_content",
+    "read_line",
+]
