@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import tomllib
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import kspolicy
 from kspolicy.tools.cli import main
