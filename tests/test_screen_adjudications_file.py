@@ -9,6 +9,8 @@ comments.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 import tomllib
 from pathlib import Path
 
@@ -287,3 +289,26 @@ def test_review_keeps_the_policys_own_adjudications_file_and_decisions_use_it(
     )
     _added(old, answers.read_text(encoding="utf-8"), HEAD)
     assert decide(kspolicy.load(tmp_path / "policy.pol"), "HIT").pending == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="flock is POSIX")
+def test_two_reviewers_answering_at_once_lose_no_answer(tmp_path: Path) -> None:
+    # Noticed in session 6: read, add, write with no lock let two reviewers at once each
+    # write the file without the other's answer. Twelve reviewers, four answers each.
+    path = tmp_path / "answers.toml"
+    screen_adjudications.add_answer(path, ANSWER)
+    start = threading.Barrier(12)
+
+    def reviewer(number: int) -> None:
+        start.wait()
+        for turn in range(4):
+            name = f"Reviewer {number} name {turn}"
+            screen_adjudications.add_answer(path, attrs.evolve(ANSWER, name=name))
+
+    threads = [threading.Thread(target=reviewer, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    entries = tomllib.loads(path.read_text(encoding="utf-8"))["ADJUDICATIONS"]["entries"]
+    assert len(entries) == 1 + 12 * 4

@@ -21,8 +21,10 @@ install `kspolicy` and nothing more, and without it their notes would be lost.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +55,42 @@ def add_answer(path: Path, answer: Adjudication, then: Callable[[], object] | No
     `then` runs once the file is written (the audit record of the answer): if it fails,
     the file is put back as it was, so that the answer is in both or in neither.
     """
-    original = _read(path)
-    text = with_answer(original, answer, path)
-    output.write_bytes(path, text.encode("utf-8"))
-    if then is None:
+    with _one_writer(path.parent):
+        original = _read(path)
+        text = with_answer(original, answer, path)
+        output.write_bytes(path, text.encode("utf-8"))
+        if then is None:
+            return
+        try:
+            then()
+        except BaseException:
+            _put_back(path, original)
+            raise
+
+
+@contextlib.contextmanager
+def _one_writer(folder: Path) -> Iterator[None]:
+    """One reviewer at a time adds to the files in `folder`: read, add and write would
+    otherwise let two reviewers at once each write the file without the other's answer.
+
+    The lock is taken on the folder itself (flock, advisory, released when the process
+    ends however it ends), so no lock file is left beside the officers' files. Where the
+    system has no flock (Windows), answers are added unlocked, as before."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
         return
     try:
-        then()
-    except BaseException:
-        _put_back(path, original)
-        raise
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:  # a folder that cannot be opened: writing there will say why
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing the last descriptor releases the lock
 
 
 def _put_back(path: Path, original: str | None) -> None:
