@@ -318,3 +318,24 @@ def test_a_reanswer_after_a_dismissal_says_who_dismissed_and_the_entry(
         file=answers_file,
     )
     assert confirmed.ruling == "confirmed"
+
+
+def test_screen_batch_of_a_device_is_refused_not_read(tmp_path: Path) -> None:
+    # Found by hand in session 6: `screen batch` read its file whole, so a link to
+    # /dev/zero grew until the system killed it.
+    if not Path("/dev/zero").exists():
+        pytest.skip("needs /dev/zero")
+    link = tmp_path / "names.csv"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(KspolicyError, match="device, not a file"):
+        list(screen_tool.read_batch(link))
+
+
+def test_a_screen_batch_line_too_long_is_refused_in_its_place(tmp_path: Path) -> None:
+    batch = tmp_path / "names.jsonl"
+    batch.write_text('{"name": "' + "x" * 200_000 + '"}\n{"name": "HIT"}\n', encoding="utf-8")
+    rows = list(screen_tool.read_batch(batch))
+    assert [(number, name[:12]) for number, name, _ in rows] == [
+        (1, "the line is "),
+        (2, "HIT"),
+    ]

@@ -96,7 +96,7 @@ class BatchFile(Iterator[tuple[int, Any]]):
             return None
 
 
-def _physical_lines(handle: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | int]]:
+def physical_lines(handle: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | int]]:
     """(line number, the line without its ending), or (line number, its length in bytes)
     for a line longer than `limit`: such a line is skipped in chunks, never held whole."""
     number = 0
@@ -132,7 +132,7 @@ def _too_long(length: int, limits: Limits) -> Unreadable:
 
 def _json_cases(handle: BinaryIO, limits: Limits, raw: bool) -> Iterator[tuple[int, Any]]:
     with handle:
-        for number, line in _physical_lines(handle, limits.max_case_bytes):
+        for number, line in physical_lines(handle, limits.max_case_bytes):
             if isinstance(line, int):
                 yield number, _too_long(line, limits)
                 continue
@@ -159,7 +159,7 @@ class _CsvLines:
     """
 
     def __init__(self, handle: BinaryIO, limits: Limits) -> None:
-        self._lines = _physical_lines(handle, limits.max_case_bytes)
+        self._lines = physical_lines(handle, limits.max_case_bytes)
         self._limits = limits
         self.problems: list[tuple[int, Unreadable]] = []
         self.row_bytes = 0

@@ -24,13 +24,14 @@ import attrs
 
 from ..diagnostics import KspolicyError, did_you_mean
 from ..eval.screen import Screened, screener
-from ..files import os_reason
+from ..files import open_regular, os_reason
 from ..lang.lists import Adjudication, Entry, NamedList, Ruling
 from ..lang.loader import default_policy_path
 from ..policy import Policy, load
 from ..screening.inputs import blank, country_problem, name_problem
 from ..version import __version__
 from . import audit, output, screen_adjudications
+from .batch import physical_lines
 
 
 @attrs.frozen
@@ -120,26 +121,67 @@ class BadRow(str):
     __slots__ = ()
 
 
+LINE_BYTES = 1 << 16
+"""The longest line of a batch file read: a name is at most `max_name_chars`, so a longer
+line is reported in its place, read in chunks and never held whole."""
+
+
 def read_batch(path: Path) -> Iterator[tuple[int, str | BadRow, str | None]]:
     """(line, name, country) of a batch file: CSV with a `name` (and `country`) column,
-    or JSON lines of objects with `name` (and `country`). A JSON line that is no such
-    object gives a `BadRow` for the name, never skipped in silence (an empty name is
-    refused by `screen_batch`). KspolicyError for a file that cannot be read."""
+    or JSON lines of objects with `name` (and `country`). A line that is no such row
+    (not UTF-8, too long, not a JSON object with a name) gives a `BadRow` for the name,
+    never skipped in silence (an empty name is refused by `screen_batch`). The file is
+    read a line at a time. KspolicyError for a file that cannot be read at all: missing,
+    not a regular file (a device, a FIFO), or a CSV file whose first line names no
+    `name` column."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise KspolicyError(f"cannot read {path}: {os_reason(exc)}") from None
-    except UnicodeDecodeError as exc:
-        raise KspolicyError(f"cannot read {path}: byte {exc.start} is not UTF-8") from None
-    if path.suffix.lower() == ".csv":
-        rows = csv.DictReader(text.splitlines())
-        if rows.fieldnames is None or "name" not in rows.fieldnames:
-            raise KspolicyError(f"{path}: the first line must name the columns: name,country")
-        for number, row in enumerate(rows, start=2):
-            # An empty name is refused by `screen_batch` in the line's place.
-            yield number, row.get("name") or "", row.get("country") or None
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
+        handle = open_regular(path)
+    except (OSError, ValueError) as exc:
+        reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise KspolicyError(f"cannot read {path}: {reason}") from None
+    with handle:
+        rows = _rows(path, physical_lines(handle, LINE_BYTES))
+        yield from _csv_rows(path, rows) if path.suffix.lower() == ".csv" else _json_rows(rows)
+
+
+def _rows(path: Path, lines: Iterator[tuple[int, bytes | int]]) -> Iterator[tuple[int, str]]:
+    """(line, text) of each line, or raise for the file: a line that is too long or not
+    UTF-8 is a `BadRow` in its place (a file not UTF-8 at its first line is refused)."""
+    for number, line in lines:
+        if isinstance(line, int):
+            yield number, BadRow(f"the line is {line:,} bytes; a line may have {LINE_BYTES:,}")
+            continue
+        try:
+            yield number, line.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError as exc:
+            if number == 1:
+                raise KspolicyError(f"cannot read {path}: byte {exc.start} is not UTF-8") from None
+            yield number, BadRow(f"byte {exc.start} of the line is not UTF-8")
+
+
+def _csv_rows(
+    path: Path, rows: Iterator[tuple[int, str]]
+) -> Iterator[tuple[int, str | BadRow, str | None]]:
+    first = next(rows, None)
+    columns = next(csv.reader([first[1]]), []) if first and not isinstance(first[1], BadRow) else []
+    if "name" not in columns:
+        raise KspolicyError(f"{path}: the first line must name the columns: name,country")
+    for number, text in rows:
+        if isinstance(text, BadRow):
+            yield number, text, None
+            continue
+        if not text.strip():
+            continue
+        row = dict(zip(columns, next(csv.reader([text]), []), strict=False))
+        # An empty name is refused by `screen_batch` in the line's place.
+        yield number, row.get("name") or "", row.get("country") or None
+
+
+def _json_rows(rows: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str | BadRow, str | None]]:
+    for number, line in rows:
+        if isinstance(line, BadRow):
+            yield number, line, None
+            continue
         if not line.strip():
             continue
         try:
