@@ -107,12 +107,6 @@ def codes_on(named: NamedList, env: Env) -> frozenset[str]:
     return cached
 
 
-def screening_fact(path: str, list_name: str) -> str:
-    """What stays unknown when a name may be on a list: `partners[0].name matches LIST`.
-    An open question about it asks whether the name is the entity (`runtime`)."""
-    return f"{path} matches {list_name}"
-
-
 class Compiler:
     """Builds closures; definitions are compiled once and shared by every rule."""
 
@@ -324,7 +318,7 @@ class Compiler:
                 if found.needs_country and place is not None and place.unknowns:
                     unknowns = place.unknowns
                 elif path is not None:
-                    unknowns = (screening_fact(path, named.name),)
+                    unknowns = (screen.screening_fact(path, named.name),)
             return Ev(found.value, facts, unknowns, hits, _step(env, expr, found.value, (s,)))
 
         return match

@@ -290,7 +290,7 @@ def _screened(
         if found.needs_country and place_path is not None and place is None:
             unknowns.append(place_path)
         else:
-            unknowns.append(f"{path} matches {named.name}")
+            unknowns.append(screen.screening_fact(path, named.name))
 
 
 def _ordered(findings: list[Finding]) -> None:

@@ -48,6 +48,7 @@ from .decision import (
 )
 from .facts import UNKNOWN_COLLECTION, Facts
 from .runner import Finding, Runner, Statuses
+from .screen import screening_fact
 from .summary import entry_data, headline_of, sources_of
 
 Fact = tuple[str, Any]
@@ -385,9 +386,11 @@ def compact_decision(
     case = Facts(facts)
     check_bindings(program, case)
     concluded = _concluded(program, case, Env(case, as_of, False), as_of, lang, texts=False)
-    info = program.memo.get(("policy", as_of))
+    # Bounded like every other memo: a stream of cases on many dates must not grow it.
+    infos = _memo(program, "policy")
+    info = infos.get(as_of)
     if info is None:
-        info = program.memo[("policy", as_of)] = PolicyInfo(
+        info = infos[as_of] = PolicyInfo(
             policy.name, policy.version, policy.sha256, as_of.isoformat()
         )
     return compact_dict(
@@ -722,7 +725,7 @@ def _open_questions(
         for hit in result.matched:
             if hit.band in ("possible", "uncovered"):
                 screened.setdefault(
-                    f"{hit.fact} matches {hit.list}", screening_question(hit, lang, catalogue)
+                    screening_fact(hit.fact, hit.list), screening_question(hit, lang, catalogue)
                 )
     if not texts:
         return [OpenQuestion(fact, "", rules) for fact, rules in asked.items()]

@@ -85,6 +85,13 @@ class Hit:
     adjudication: str | None = None
 
 
+def screening_fact(path: str, list_name: str) -> str:
+    """What stays unknown when a name may be on a list: `partners[0].name matches LIST`.
+    An open question about it asks whether the name is the entity (`runtime`); the
+    compiler, the fast path and the runtime all write it with this."""
+    return f"{path} matches {list_name}"
+
+
 def country_field(schema: Schema, subject: c.Expr) -> c.Fact | None:
     """The fact holding the country of a name read from `subject`, if its record has one."""
     if not isinstance(subject, c.Fact) or not subject.fields:
