@@ -29,6 +29,14 @@ from .problems import BadPlace, ProblemError, problem
 REQUEST_FIELDS = frozenset({"names", "lists"})
 NAME_FIELDS = frozenset({"name", "country", "ref"})
 
+#: The fields a request must have, and how to give each: said alike whether the field
+#: is missing (Litestar's reading of the body stops there) or empty, so a client gets
+#: one answer (422, the field's path) for both.
+NEEDED = {
+    "names": 'give at least one name to screen, as {"names": [{"name": "..."}]}',
+    "name": 'give the name to screen, as {"name": "...", "country": "BE"}',
+}
+
 #: Answers from the strongest: a name's answer is the strongest of its lists' answers.
 _ANSWERS = ("match", "possible", "not covered", "none")
 
@@ -69,7 +77,7 @@ def check(snapshot: Snapshot, request: ScreenRequest, places: Sequence[BadPlace]
     limits = snapshot.policy.limits
     found = list(places)
     if not request.names:
-        found.append(BadPlace("names", "give at least one name to screen", None))
+        found.append(BadPlace("names", f"`names` is empty: {NEEDED['names']}", None))
     if len(request.names) > limits.max_items:
         found.append(
             BadPlace(
@@ -116,6 +124,15 @@ def check(snapshot: Snapshot, request: ScreenRequest, places: Sequence[BadPlace]
             f"{snapshot.policy.name} has no entities list to screen names against"
             " (docs/screening.md)",
         )
+
+
+def missing(where: str, field: str) -> ProblemError:
+    """The answer (422) to a request without a field it must have: `field` of the object
+    at `where` ("" for the body, `names[1]` for a name), named with how to give it, as a
+    request with the field empty is answered (`check`)."""
+    path = f"{where}.{field}" if where else field
+    fix = NEEDED.get(field, "the request must have it (see /openapi.json)")
+    return _refused([BadPlace(path, f"`{field}` is missing: {fix}", None)])
 
 
 def _refused(places: list[BadPlace]) -> ProblemError:
@@ -216,4 +233,4 @@ def _finding(named: NamedList, stale: bool, result: Screened) -> dict[str, Any]:
     }
 
 
-__all__ = ["ScreenName", "ScreenRequest", "check", "screen", "unknown_fields"]
+__all__ = ["ScreenName", "ScreenRequest", "check", "missing", "screen", "unknown_fields"]
