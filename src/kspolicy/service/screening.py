@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..diagnostics import KSP408, KSP409, did_you_mean
-from ..eval.screen import Screened, screener
+from ..eval.screen import Screened, answer, screener, strongest
 from ..lang.lists import NamedList
-from ..screening.inputs import country_problem, name_problem
+from ..screening.inputs import country_code, country_problem, name_problem
 from .core import Snapshot
 from .models import ScreenName, ScreenRequest
 from .problems import BadPlace, ProblemError, problem
@@ -36,9 +36,6 @@ NEEDED = {
     "names": 'give at least one name to screen, as {"names": [{"name": "..."}]}',
     "name": 'give the name to screen, as {"name": "...", "country": "BE"}',
 }
-
-#: Answers from the strongest: a name's answer is the strongest of its lists' answers.
-_ANSWERS = ("match", "possible", "not covered", "none")
 
 
 def unknown_fields(raw: Any) -> list[BadPlace]:
@@ -156,11 +153,10 @@ def screen(snapshot: Snapshot, request: ScreenRequest, as_of: dt.date) -> dict[s
     screeners = [(named, screener(policy.checked, named, as_of)) for named in chosen]
     results = []
     for item in request.names:
-        country = item.country.strip().upper() if item.country else None
+        country = country_code(item.country)
         findings = [
             _finding(named, s.stale, s.screen(item.name, country)) for named, s in screeners
         ]
-        best = min(findings, key=lambda f: _ANSWERS.index(f["answer"]))
         scored = [f for f in findings if f["score"] is not None]
         top = max(scored, key=lambda f: (f["band"] == "match", f["score"]), default=None)
         results.append(
@@ -168,7 +164,7 @@ def screen(snapshot: Snapshot, request: ScreenRequest, as_of: dt.date) -> dict[s
                 "name": item.name,
                 "country": country,
                 "ref": item.ref,
-                "answer": best["answer"],
+                "answer": strongest(f["answer"] for f in findings),
                 "band": top["band"] if top is not None else "none",
                 "score": top["score"] if top is not None else None,
                 "findings": findings,
@@ -208,18 +204,12 @@ def _finding(named: NamedList, stale: bool, result: Screened) -> dict[str, Any]:
     """One list's answer for a name, as `kspolicy screen` gives it (tools/screen.py)."""
     hit = result.hit
     retrieved = _day(named.retrieved)
-    if hit is not None:
-        answer = hit.band
-    elif result.value is False:
-        answer = "none"
-    else:
-        answer = "not covered"
     return {
         "list": named.name,
         "source": named.source,
         "retrieved": retrieved.isoformat() if retrieved else None,
         "stale": stale,
-        "answer": answer,
+        "answer": answer(result),
         "band": hit.band if hit is not None else "none",
         "score": hit.score if hit is not None else None,
         "entry": hit.entry if hit is not None else None,

@@ -23,12 +23,12 @@ from typing import Any
 import attrs
 
 from ..diagnostics import KspolicyError, did_you_mean
-from ..eval.screen import Screened, screener
+from ..eval.screen import Screened, answer, screener
 from ..files import open_regular, os_reason
 from ..lang.lists import Adjudication, Entry, NamedList, Ruling
 from ..lang.loader import default_policy_path
 from ..policy import Policy, load
-from ..screening.inputs import blank, country_problem, name_problem
+from ..screening.inputs import blank, country_code, country_problem, name_problem
 from ..version import __version__
 from . import audit, output, screen_adjudications
 from .batch import physical_lines
@@ -91,27 +91,25 @@ def _checked(policy: Policy, name: str, country: str | None) -> str | None:
         wrong = country_problem(country)
     if wrong is not None:
         raise KspolicyError(wrong)
-    return country.strip().upper() if country else None
+    return country_code(country)
 
 
 def _finding(named: NamedList, name: str, country: str | None, result: Screened) -> Finding:
     hit = result.hit
-    if hit is not None:
-        answer = hit.band
-        return Finding(
-            named.name,
-            name,
-            country,
-            answer,
-            hit.entry,
-            hit.score,
-            hit.evidence,
-            hit.entry_sha256,
-            hit.adjudication,
-        )
-    if result.value is False:
-        return Finding(named.name, name, country, "none")
-    return Finding(named.name, name, country, "not covered", evidence=result.uncovered)
+    said = answer(result)  # the words and order of eval/screen.py, as the service's
+    if hit is None:
+        return Finding(named.name, name, country, said, evidence=result.uncovered)
+    return Finding(
+        named.name,
+        name,
+        country,
+        said,
+        hit.entry,
+        hit.score,
+        hit.evidence,
+        hit.entry_sha256,
+        hit.adjudication,
+    )
 
 
 class BadRow(str):
