@@ -83,7 +83,9 @@ def test_any_chunking_gives_the_lines_of_the_whole_body(
         at += cuts[i % len(cuts)]
         i += 1
     found = [line for group in _lines(parts, most) for line in group]
-    assert found == [(n, line if len(line) <= most else None) for n, line in enumerate(lines, 1)]
+    # The "\r" of a "\r\n" is kept in the line but not counted (as the CLI counts).
+    kept = [line if len(line.removesuffix(b"\r")) <= most else None for line in lines]
+    assert found == list(enumerate(kept, 1))
 
 
 # ---- the batch limits on a real server ----------------------------------------------------

@@ -425,3 +425,23 @@ def uncovered_record(named: NamedList, path: str, value: str, why: str) -> Match
         source_url=named.source_url,
         sha256=named.sha256,
     )
+
+
+#: A screening's answers, from the strongest: a name screened against several lists
+#: answers the strongest of theirs. `kspolicy screen` and `POST /v1/screen` both answer
+#: with `answer` and `strongest`, so the two never disagree on a name.
+ANSWERS = ("match", "possible", "not covered", "none")
+
+
+def answer(result: Screened) -> str:
+    """What a list answers of a name, one of `ANSWERS`: its candidate's band (match,
+    possible), none, or not covered (the list cannot answer: `result.uncovered` says
+    why, or the name's country is needed)."""
+    if result.hit is not None:
+        return result.hit.band
+    return "none" if result.value is False else "not covered"
+
+
+def strongest(answers: Iterable[str]) -> str:
+    """The strongest of some lists' answers (`ANSWERS`): a name's answer."""
+    return min(answers, key=ANSWERS.index)

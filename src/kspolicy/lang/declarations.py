@@ -22,6 +22,7 @@ mistake is reported once, at its cause.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence, Set
 
 import attrs
@@ -164,12 +165,24 @@ class Declarations:
             )
         if not headers and self.modules:
             first = self.modules[0]
-            self.error(
-                KSP214,
-                "this policy has no `policy` header",
-                Span(first.span.source, 0, 0),
-                'start the main file with `policy <name> version "<version>"`',
-            )
+            quoted = _QUOTED_HEADER.search(first.span.source.text)
+            if quoted is not None:  # a header the parser could not read: say why
+                self.error(
+                    KSP214,
+                    f"the policy's name is written in quotes, {quoted.group(1)}: it is a name"
+                    " (letters, digits and `_`), not a text, so this `policy` header does"
+                    " not read",
+                    Span(first.span.source, quoted.start(1), quoted.end(1)),
+                    f"write it without quotes: `policy {_as_name(quoted.group(1)[1:-1])}"
+                    ' version "..."`; a title in words goes in `title en "..."` under it',
+                )
+            else:
+                self.error(
+                    KSP214,
+                    "this policy has no `policy` header",
+                    Span(first.span.source, 0, 0),
+                    'start the main file with `policy <name> version "<version>"`',
+                )
         return headers[0] if headers else None
 
     def _unique(self, kind: str, name: n.Name, seen: dict[str, Span]) -> bool:
@@ -565,3 +578,15 @@ def some(names: Iterable[str]) -> str:
     items = list(names)
     shown = ", ".join(items[:12])
     return shown + (f", … ({len(items)} in all)" if len(items) > 12 else "")
+
+
+#: A `policy` header that names the policy with a text (`policy "x" version "1"`): the
+#: parser reads no header from it, so without this the policy is said to have none.
+_QUOTED_HEADER = re.compile(r'^[ \t]*policy[ \t]+("[^"\n]*")', re.MULTILINE)
+
+
+def _as_name(text: str) -> str:
+    """A name for a policy that was written as a text: `"Export control"` is
+    `export_control`."""
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_").lower()
+    return name if name and not name[0].isdigit() else f"policy_{name}".rstrip("_")

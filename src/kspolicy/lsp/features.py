@@ -21,7 +21,7 @@ from ..lang import nodes as n
 from ..lang.formatter import FormatError, format_source
 from ..lang.lists import NamedList
 from ..span import Source, Span
-from . import index, words
+from . import index, properties, words
 from .project import Snapshot
 
 
@@ -303,6 +303,17 @@ def references(
         o.span
         for o in index.of_key(snapshot.occurrences, found.key)
         if include_declaration or not o.definition
+    ] + _in_properties(snapshot, found.key)
+
+
+def _in_properties(snapshot: Snapshot, key: index.Key) -> list[Span]:
+    """Where the property files name a definition or a list (lsp/properties.py)."""
+    if key[0] not in RENAMEABLE:
+        return []
+    return [
+        span
+        for source in snapshot.properties.values()
+        for span in properties.occurrences(source, snapshot.model, key)
     ]
 
 
@@ -313,7 +324,8 @@ class RenameError(Exception):
 def rename(snapshot: Snapshot, path: Path, offset: int, new_name: str) -> list[Edit]:
     """The edits that rename the define or list under an offset: every place `references`
     gives, in every file (for a list, its table headers and the adjudications that
-    answer for it in the list files too). Raises RenameError for any other name, or a
+    answer for it in the list files too; the conditions and groups of the property
+    files that name it, lsp/properties.py). Raises RenameError for any other name, or a
     new name that is not a name or is taken."""
     found = index.at(snapshot.occurrences, str(path), offset)
     if found is None or found.key[0] not in RENAMEABLE:
@@ -324,7 +336,8 @@ def rename(snapshot: Snapshot, path: Path, offset: int, new_name: str) -> list[E
     taken = set(m.defines) | set(m.lists) | set(m.schema) | set(m.binders)
     if new_name in taken:
         raise RenameError(f"`{new_name}` is already declared")
-    return [Edit(o.span, new_name) for o in index.of_key(snapshot.occurrences, found.key)]
+    spans = [o.span for o in index.of_key(snapshot.occurrences, found.key)]
+    return [Edit(span, new_name) for span in spans + _in_properties(snapshot, found.key)]
 
 
 def prepare_rename(snapshot: Snapshot, path: Path, offset: int) -> Span | None:

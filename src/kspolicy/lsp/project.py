@@ -33,7 +33,7 @@ from ..lang.loader import MAIN_FILE
 from ..lang.parser import parse_module
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
-from . import index
+from . import index, properties
 
 MAX_MIRRORED = 5_000
 """Files copied into a mirror at most: a root that holds more is not a policy folder."""
@@ -64,6 +64,9 @@ class Snapshot:
     occurrences: list[index.Occurrence]
     diagnostics: dict[Path, list[Diagnostic]]  # by real path; spans into `sources`
     anchors: dict[str, Anchor]
+    #: The property files beside the main file (`properties/*.toml`), by real path: not
+    #: policy files, but they name its definitions and lists (lsp/properties.py).
+    properties: dict[Path, Source] = attrs.field(factory=dict)
 
     @property
     def folder(self) -> Path:
@@ -254,6 +257,7 @@ class Project:
             occurrences,
             diagnostics,
             self._anchors(),
+            self._properties(),
         )
         return self.snapshot
 
@@ -335,6 +339,14 @@ class Project:
             )
             by_file.setdefault(real, []).append(moved)
         return by_file
+
+    def _properties(self) -> dict[Path, Source]:
+        found = {}
+        for path in properties.files(self.main.parent):
+            text = self._text(path)
+            if text is not None and _inside(path, self.root):
+                found[path] = Source(str(path), text)
+        return found
 
     def _anchors(self) -> dict[str, Anchor]:
         text = self._text(self.main.parent / ANCHORS_FILE)

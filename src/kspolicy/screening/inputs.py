@@ -43,3 +43,12 @@ def country_problem(country: str) -> str | None:
         f"{country[:20]!r} is no country code: write two letters (ISO 3166 alpha-2, CN), "
         "or leave the country out"
     )
+
+
+def country_code(country: str | None) -> str | None:
+    """A country given with a name, as it is screened and answered: the code in capitals,
+    without spaces around it (` cn ` is `CN`); None when none is given. Check it first
+    (`country_problem`): this tidies a code, it does not make one."""
+    if country is None or not country.strip():
+        return None
+    return country.strip().upper()

@@ -19,6 +19,7 @@ import datetime as dt
 import hmac
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -213,11 +214,19 @@ _PROBLEMS = {
     413: ResponseSpec(Problem, description="Body too large", media_type=PROBLEM_TYPE),
     422: ResponseSpec(Problem, description="Case that does not fit", media_type=PROBLEM_TYPE),
 }
-# /v1/screen takes names, not a case: its 422 says so in the OpenAPI document.
+# /v1/screen takes names, not a case: its 400 and 422 say so in the OpenAPI document.
 _SCREEN_PROBLEMS = {
     **_PROBLEMS,
+    400: ResponseSpec(
+        Problem, description="Not JSON, or a field of the wrong type", media_type=PROBLEM_TYPE
+    ),
     422: ResponseSpec(
-        Problem, description="Names or lists that cannot be screened", media_type=PROBLEM_TYPE
+        Problem,
+        description=(
+            "Names missing, empty or too many, a field the request has not, or lists that"
+            " cannot be screened: each bad place named (`names`, `names[1].name`)"
+        ),
+        media_type=PROBLEM_TYPE,
     ),
 }
 
@@ -821,6 +830,10 @@ def _on_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[byt
     return _problem_response(request, exc.problem)
 
 
+#: msgspec's words (through Litestar) for a body without a field its model must have.
+_MISSING = re.compile(r"Object missing required field `(\w+)`")
+
+
 def _on_validation(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, ValidationException)
     places = []
@@ -831,6 +844,9 @@ def _on_validation(request: Request[Any, Any, Any], exc: Exception) -> Response[
             if source == "body":  # a JSON body of the wrong shape: its path, as for a case
                 body = True
                 where = "" if key == "data" else key
+                absent = _MISSING.fullmatch(str(item.get("message", "")))
+                if absent is not None:  # answered as the field given empty is (422)
+                    return _on_problem(request, screening.missing(where, absent[1]))
             else:
                 where = f"{source}.{key}"
             places.append(BadPlace(where, str(item.get("message", "not valid")), None))

@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..diagnostics import KSP408, KSP409, did_you_mean
-from ..eval.screen import Screened, screener
+from ..eval.screen import Screened, answer, screener, strongest
 from ..lang.lists import NamedList
-from ..screening.inputs import country_problem, name_problem
+from ..screening.inputs import country_code, country_problem, name_problem
 from .core import Snapshot
 from .models import ScreenName, ScreenRequest
 from .problems import BadPlace, ProblemError, problem
@@ -29,8 +29,13 @@ from .problems import BadPlace, ProblemError, problem
 REQUEST_FIELDS = frozenset({"names", "lists"})
 NAME_FIELDS = frozenset({"name", "country", "ref"})
 
-#: Answers from the strongest: a name's answer is the strongest of its lists' answers.
-_ANSWERS = ("match", "possible", "not covered", "none")
+#: The fields a request must have, and how to give each: said alike whether the field
+#: is missing (Litestar's reading of the body stops there) or empty, so a client gets
+#: one answer (422, the field's path) for both.
+NEEDED = {
+    "names": 'give at least one name to screen, as {"names": [{"name": "..."}]}',
+    "name": 'give the name to screen, as {"name": "...", "country": "BE"}',
+}
 
 
 def unknown_fields(raw: Any) -> list[BadPlace]:
@@ -69,7 +74,7 @@ def check(snapshot: Snapshot, request: ScreenRequest, places: Sequence[BadPlace]
     limits = snapshot.policy.limits
     found = list(places)
     if not request.names:
-        found.append(BadPlace("names", "give at least one name to screen", None))
+        found.append(BadPlace("names", f"`names` is empty: {NEEDED['names']}", None))
     if len(request.names) > limits.max_items:
         found.append(
             BadPlace(
@@ -118,6 +123,15 @@ def check(snapshot: Snapshot, request: ScreenRequest, places: Sequence[BadPlace]
         )
 
 
+def missing(where: str, field: str) -> ProblemError:
+    """The answer (422) to a request without a field it must have: `field` of the object
+    at `where` ("" for the body, `names[1]` for a name), named with how to give it, as a
+    request with the field empty is answered (`check`)."""
+    path = f"{where}.{field}" if where else field
+    fix = NEEDED.get(field, "the request must have it (see /openapi.json)")
+    return _refused([BadPlace(path, f"`{field}` is missing: {fix}", None)])
+
+
 def _refused(places: list[BadPlace]) -> ProblemError:
     count = len(places)
     return problem(
@@ -139,11 +153,10 @@ def screen(snapshot: Snapshot, request: ScreenRequest, as_of: dt.date) -> dict[s
     screeners = [(named, screener(policy.checked, named, as_of)) for named in chosen]
     results = []
     for item in request.names:
-        country = item.country.strip().upper() if item.country else None
+        country = country_code(item.country)
         findings = [
             _finding(named, s.stale, s.screen(item.name, country)) for named, s in screeners
         ]
-        best = min(findings, key=lambda f: _ANSWERS.index(f["answer"]))
         scored = [f for f in findings if f["score"] is not None]
         top = max(scored, key=lambda f: (f["band"] == "match", f["score"]), default=None)
         results.append(
@@ -151,7 +164,7 @@ def screen(snapshot: Snapshot, request: ScreenRequest, as_of: dt.date) -> dict[s
                 "name": item.name,
                 "country": country,
                 "ref": item.ref,
-                "answer": best["answer"],
+                "answer": strongest(f["answer"] for f in findings),
                 "band": top["band"] if top is not None else "none",
                 "score": top["score"] if top is not None else None,
                 "findings": findings,
@@ -191,18 +204,12 @@ def _finding(named: NamedList, stale: bool, result: Screened) -> dict[str, Any]:
     """One list's answer for a name, as `kspolicy screen` gives it (tools/screen.py)."""
     hit = result.hit
     retrieved = _day(named.retrieved)
-    if hit is not None:
-        answer = hit.band
-    elif result.value is False:
-        answer = "none"
-    else:
-        answer = "not covered"
     return {
         "list": named.name,
         "source": named.source,
         "retrieved": retrieved.isoformat() if retrieved else None,
         "stale": stale,
-        "answer": answer,
+        "answer": answer(result),
         "band": hit.band if hit is not None else "none",
         "score": hit.score if hit is not None else None,
         "entry": hit.entry if hit is not None else None,
@@ -216,4 +223,4 @@ def _finding(named: NamedList, stale: bool, result: Screened) -> dict[str, Any]:
     }
 
 
-__all__ = ["ScreenName", "ScreenRequest", "check", "screen", "unknown_fields"]
+__all__ = ["ScreenName", "ScreenRequest", "check", "missing", "screen", "unknown_fields"]

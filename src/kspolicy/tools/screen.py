@@ -23,12 +23,12 @@ from typing import Any
 import attrs
 
 from ..diagnostics import KspolicyError, did_you_mean
-from ..eval.screen import Screened, screener
+from ..eval.screen import Reviews, Screened, answer, screener
 from ..files import open_regular, os_reason
 from ..lang.lists import Adjudication, Entry, NamedList, Ruling
 from ..lang.loader import default_policy_path
 from ..policy import Policy, load
-from ..screening.inputs import blank, country_problem, name_problem
+from ..screening.inputs import blank, country_code, country_problem, name_problem
 from ..version import __version__
 from . import audit, output, screen_adjudications
 from .batch import physical_lines
@@ -91,27 +91,25 @@ def _checked(policy: Policy, name: str, country: str | None) -> str | None:
         wrong = country_problem(country)
     if wrong is not None:
         raise KspolicyError(wrong)
-    return country.strip().upper() if country else None
+    return country_code(country)
 
 
 def _finding(named: NamedList, name: str, country: str | None, result: Screened) -> Finding:
     hit = result.hit
-    if hit is not None:
-        answer = hit.band
-        return Finding(
-            named.name,
-            name,
-            country,
-            answer,
-            hit.entry,
-            hit.score,
-            hit.evidence,
-            hit.entry_sha256,
-            hit.adjudication,
-        )
-    if result.value is False:
-        return Finding(named.name, name, country, "none")
-    return Finding(named.name, name, country, "not covered", evidence=result.uncovered)
+    said = answer(result)  # the words and order of eval/screen.py, as the service's
+    if hit is None:
+        return Finding(named.name, name, country, said, evidence=result.uncovered)
+    return Finding(
+        named.name,
+        name,
+        country,
+        said,
+        hit.entry,
+        hit.score,
+        hit.evidence,
+        hit.entry_sha256,
+        hit.adjudication,
+    )
 
 
 class BadRow(str):
@@ -219,12 +217,38 @@ def screen_batch(
 def adjudications_file(policy: Policy) -> Path:
     """Where the policy keeps its adjudications: the file of its adjudications list, else
     `lists/adjudications.toml` beside its main file (which its `lists` must include)."""
-    where = Path(policy.path) if policy.path is not None else default_policy_path()
-    folder = where if where.is_dir() else where.parent
+    folder = _folder(policy)
     for named in policy.checked.lists.values():
         if named.kind == "adjudications" and named.span is not None:
             return folder / named.span.source.name
     return folder / "lists" / "adjudications.toml"
+
+
+class NothingToReview(KspolicyError):
+    """`review` was given an answer that would change nothing: the name already screens
+    as the answer says (a match of the entry, or the entry dismissed for it and unchanged
+    since). Nothing is written, to the adjudications file or the audit log."""
+
+
+def _folder(policy: Policy) -> Path:
+    """The folder of the policy's main file (or the policy's folder itself)."""
+    where = Path(policy.path) if policy.path is not None else default_policy_path()
+    return where if where.is_dir() else where.parent
+
+
+def outside_policy(policy: Policy, path: Path) -> str | None:
+    """Why answers written to `path` would never reach the policy's decisions, or None:
+    a policy never reads a list file outside its folder (or its root, KSP213), so an
+    answer there is recorded and never used."""
+    folder = policy.root or _folder(policy)
+    if path.resolve().is_relative_to(folder.resolve()):
+        return None
+    return (
+        f"{path} is outside the policy's folder {folder}, and a policy never reads a list "
+        "file outside its folder (KSP213): decisions will not use this answer. Answer "
+        f"without --file (the policy's adjudications: {adjudications_file(policy)}), or "
+        f"with a file inside {folder} that the policy's `lists` include"
+    )
 
 
 def review(
@@ -244,7 +268,8 @@ def review(
     """Record a reviewer's answer: `name` (from `country`) is (`confirmed`) or is not
     (`dismissed`) the `entry` of `list_name` (default: the best candidate). Written to
     the adjudications file and, when given, the audit log; reload the policy for later
-    decisions to use it. KspolicyError when the list, the entry or the answer is wrong."""
+    decisions to use it. KspolicyError when the list, the entry or the answer is wrong;
+    NothingToReview (a KspolicyError) when the answer is already what decisions use."""
     if ruling not in ("confirmed", "dismissed"):
         raise KspolicyError(f'the answer is "confirmed" or "dismissed", not {ruling!r}')
     if blank(by) or blank(why):
@@ -255,6 +280,9 @@ def review(
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     named = entity_lists(policy, [list_name])[0]
     chosen = _entry(policy, named, name, code, entry, moment.date())
+    settled = _settled(policy, named, name, code, chosen, ruling, moment.date())
+    if settled is not None:
+        raise NothingToReview(settled)
     answer = Adjudication(
         list=named.name,
         name=name,
@@ -279,6 +307,41 @@ def review(
     return answer
 
 
+def _settled(
+    policy: Policy,
+    named: NamedList,
+    name: str,
+    country: str | None,
+    entry: Entry,
+    ruling: Ruling,
+    day: dt.date,
+) -> str | None:
+    """Why the answer would change nothing (None: it would change something): the name
+    is already a match of the entry (by its score, or confirmed before), or the entry
+    was dismissed for it before and has not changed since. Such an answer, written,
+    would only repeat one in the file and the audit log."""
+    earlier = Reviews(policy.checked.lists.values()).get(named.name, name, country, entry.key)
+    nothing = "nothing to review, nothing recorded"
+    if earlier is not None and earlier.ruling == ruling:
+        if ruling == "confirmed" or earlier.entry_sha256 == entry.sha256():
+            when = earlier.at.date().isoformat()
+            if ruling == "dismissed":
+                when += ", and the entry has not changed since"
+            return (
+                f"{earlier.by} already {ruling} {entry.key} on {named.name} for {name} "
+                f"({when}): {nothing}"
+            )
+    if ruling == "dismissed":
+        return None
+    hit = screener(policy.checked, named, day).screen(name, country).hit
+    if hit is None or hit.entry != entry.key or hit.band != "match":
+        return None
+    return (
+        f"{name} is already a match of {entry.key} on {named.name} ({hit.evidence}), "
+        f"and decisions take it as one: {nothing}"
+    )
+
+
 def built_in(path: Path) -> None:
     """KspolicyError when `path` lies in the built-in pack or the installed package: an
     answer written there is lost at the next upgrade, and changes every other user's
@@ -291,7 +354,7 @@ def built_in(path: Path) -> None:
     raise KspolicyError(
         f"{path} is in the built-in pack (or the installed kspolicy), which an upgrade "
         f"replaces: copy the pack (`cp -r {pack} my-pack`) and answer in the copy, "
-        "with --policy my-pack (or --file FILE outside the package)"
+        "with --policy my-pack"
     )
 
 
@@ -707,18 +770,29 @@ def _print(findings: list[Finding], as_json: bool, prefix: str) -> None:
 def _review(options: argparse.Namespace) -> int:
     policy = load(options.policy)
     where = options.file or adjudications_file(policy)
-    answer = review(
-        policy,
-        list_name=options.list_name,
-        name=options.reviewed,
-        ruling="confirmed" if options.confirm else "dismissed",
-        by=options.by,
-        why=options.why,
-        country=options.country,
-        entry=options.entry,
-        file=where,
-        audit_log=options.audit,
-    )
+    unused = outside_policy(policy, where) if options.file is not None else None
+    if unused is not None:
+        sys.stderr.write(f"warning: {unused}\n")
+    try:
+        answer = review(
+            policy,
+            list_name=options.list_name,
+            name=options.reviewed,
+            ruling="confirmed" if options.confirm else "dismissed",
+            by=options.by,
+            why=options.why,
+            country=options.country,
+            entry=options.entry,
+            file=where,
+            audit_log=options.audit,
+        )
+    except NothingToReview as nothing:  # not an error: the answer is already the policy's
+        if options.json:
+            said = {"file": str(where), "recorded": False, "reason": str(nothing)}
+            sys.stdout.write(json.dumps(said, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(f"{where}: {nothing}\n")
+        return 0
     if options.json:
         recorded = {k: v for k, v in attrs.asdict(answer).items() if v is not None}
         recorded["at"] = answer.at.isoformat()
