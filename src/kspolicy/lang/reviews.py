@@ -63,9 +63,9 @@ def read_adjudications(
             at = raw.get("at")
             if country is not None and not isinstance(country, str):
                 problem(f"{where}: `country` must be a country code", None)
-            elif country is not None and country_problem(country) is not None:
+            elif country is not None and (wrong := country_problem(country)) is not None:
                 problem(
-                    f"{where}: `country` {country_problem(country)}",
+                    f"{where}: `country` {wrong}",
                     "the answer applies only to a name screened with that country, which is "
                     "a two-letter code: `DE`, not `Germany`",
                 )

@@ -164,7 +164,7 @@ def _parts(encoder: Encoder, rule: c.Rule) -> list[tuple[c.Expr, Any]]:
     env: Env = {}
     guard = []
     for name in rule.binders:
-        coll = encoder._collection(encoder.policy.schema.binders[name].fields)
+        coll = encoder.collection(encoder.policy.schema.binders[name].fields)
         if not coll.slots:
             return []
         env[name] = coll.slots[0]

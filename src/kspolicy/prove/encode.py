@@ -498,7 +498,7 @@ class Encoder:
         choices: list[list[tuple[Z, str, Value]]] = []
         for name in rule.binders:
             binder = self.policy.schema.binders[name]
-            coll = self._collection(binder.fields)
+            coll = self.collection(binder.fields)
             element = binder.element
             assert isinstance(element, RecordType)
             options: list[tuple[Z, str, Value]] = [
@@ -509,7 +509,9 @@ class Encoder:
         for combination in itertools.product(*choices):
             yield and_([cond for cond, _, _ in combination]), {n: v for _, n, v in combination}
 
-    def _collection(self, fields: tuple[str, ...]) -> Coll:
+    def collection(self, fields: tuple[str, ...]) -> Coll:
+        """The encoded list of records at `fields` from the case's root (what an implicit
+        variable ranges over); Unsupported if it is not a list of records."""
         value: Value = self.root
         for name in fields:
             assert isinstance(value, Rec)
