@@ -63,3 +63,13 @@ def test_what_a_pair_screens_to_does_not_depend_on_the_pairs_before_it() -> None
             assert shared.screen(name, country) == alone
             hits += alone.hit is not None
     assert hits  # some names are on the list
+
+
+def test_a_case_country_with_spaces_screens_as_the_cli_and_service_screen_it() -> None:
+    """` cn ` in a case is `CN`, as `kspolicy screen` and /v1/screen tidy it (the
+    screener only upper-cased it, so a name from ` cn ` missed the country's rules)."""
+    pack = kspolicy.load()
+    tidy = _seven_sons(pack).screen("Harbin Institute of Technology", "CN")
+    spaced = _seven_sons(pack).screen("Harbin Institute of Technology", " cn ")
+    assert spaced == tidy
+    assert _seven_sons(pack).screen("HIT", "  ").value == _seven_sons(pack).screen("HIT").value

@@ -47,6 +47,7 @@ from ..screening import (
     ScreeningUnavailable,
     compare,
 )
+from ..screening.inputs import country_code
 from .decision import Match
 
 _INDEX_FROM = 2000
@@ -181,7 +182,9 @@ class Screener:
 
     def screen(self, name: str, country: Any = None) -> Screened:
         """What the list says of a name from a country (None: unknown)."""
-        code = str(country).upper() if country is not None else None
+        # Tidied as `kspolicy screen` and /v1/screen tidy a country, so that the three
+        # ways of screening a name say the same of ` cn `.
+        code = country_code(str(country)) if country is not None else None
         key = (name, code)
         found = self._memo.get(key)
         if found is None:
