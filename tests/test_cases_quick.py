@@ -317,8 +317,9 @@ def test_a_line_that_is_not_json_gets_the_message_it_got(line: bytes, message: s
 def test_a_key_that_is_not_a_text_is_an_unknown_field(quick: kspolicy.Policy) -> None:
     """A Python caller's `{7: ...}` was compared with the field names as a text and
     sorted with them: a TypeError's traceback instead of the case's problems."""
+    case: dict[Any, Any] = {7: 1, "project": {"title": "t", 2.5: 1, "titel": 2}}
     with pytest.raises(CaseError) as info:
-        quick.read_case({7: 1, "project": {"title": "t", 2.5: 1, "titel": 2}})
+        quick.read_case(case)
     assert [(p.path, p.message, p.code.number) for p in info.value.problems] == [
         ("project.2.5", "unknown field; known fields here: title, start, budget", "KSP403"),
         ("project.titel", "unknown field; did you mean 'title'?", "KSP403"),
