@@ -48,8 +48,10 @@ def read_line(line: bytes, limits: Limits = DEFAULT) -> Any:
     except UnicodeDecodeError as exc:
         return Unreadable(f"not UTF-8 text (column {exc.start + 1}): save the file as UTF-8")
     try:
-        # NaN and Infinity are JavaScript, not JSON: refused as a case file refuses them.
-        case = json.loads(text, parse_constant=_no_constant)
+        # json.loads(text, parse_constant=...) makes a decoder for each call; one made
+        # once decodes the same. A text json.loads refuses before decoding (one starting
+        # with a byte-order mark) goes to json.loads, for its own message.
+        case = _JSON.decode(text) if text[:1] != "\ufeff" else json.loads(text)
     except RecursionError:
         # Deeper than the JSON reader goes is deeper than max_depth: the case file's code.
         return Unreadable(
@@ -62,7 +64,10 @@ def read_line(line: bytes, limits: Limits = DEFAULT) -> Any:
         return Unreadable(
             f"each line must be a JSON object (a case), not {value_kind(case)}", KSP402
         )
-    if depth_exceeds(case, limits.max_depth):
+    # A case cannot nest deeper than it has tables and lists: counting the brackets
+    # (in texts too, so it counts at least as many) spares most lines the walk.
+    brackets = line.count(b"{") + line.count(b"[")
+    if brackets > limits.max_depth and depth_exceeds(case, limits.max_depth):
         return Unreadable(
             f"the case nests more than {limits.max_depth} levels deep (max_depth)", KSP407
         )
@@ -71,6 +76,10 @@ def read_line(line: bytes, limits: Limits = DEFAULT) -> Any:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number a case may hold")
+
+
+# NaN and Infinity are JavaScript, not JSON: refused as a case file refuses them.
+_JSON = json.JSONDecoder(parse_constant=_no_constant)
 
 
 @attrs.frozen
@@ -107,10 +116,10 @@ def decide_line(
     already read from it (a CSV row), or the `Unreadable` a reader found in its place.
     A line that holds no case, or a case that does not fit the schema, gives its
     CaseError in the result: one bad line never stops a batch."""
-    case = read_line(line, policy.limits) if isinstance(line, bytes) else line
+    case = _case(policy, number, line)
+    if isinstance(case, Rejected):
+        return case
     try:
-        if isinstance(case, Unreadable):
-            raise CaseError([CaseProblem("", case.message, case.code)], f"line {number}")
         decision = policy.evaluate(case, as_of=as_of, lang=lang, explain=explain)
     except CaseError as error:
         return Rejected(number, error)
@@ -128,13 +137,26 @@ def compact_line(
     """Line `number`'s decision in the compact form, the data `decide_line(...).decision
     .to_dict()` gives, made without the decision's objects (`Policy.compact_decision`):
     the path of a batch that writes compact decisions and keeps no record of them."""
-    case = read_line(line, policy.limits) if isinstance(line, bytes) else line
+    case = _case(policy, number, line)
+    if isinstance(case, Rejected):
+        return case
     try:
-        if isinstance(case, Unreadable):
-            raise CaseError([CaseProblem("", case.message, case.code)], f"line {number}")
         return policy.compact_decision(case, as_of=as_of, lang=lang)
     except CaseError as error:
         return Rejected(number, error)
+
+
+def _case(
+    policy: Policy, number: int, line: bytes | Mapping[str, Any] | Unreadable
+) -> Mapping[str, Any] | Rejected:
+    """The case line `number` holds (read here when it is still bytes), or the line
+    Rejected with the CaseError its `Unreadable` says: the first step of both
+    `decide_line` and `compact_line`."""
+    case = read_line(line, policy.limits) if isinstance(line, bytes) else line
+    if isinstance(case, Unreadable):
+        problem = CaseProblem("", case.message, case.code)
+        return Rejected(number, CaseError([problem], f"line {number}"))
+    return case
 
 
 __all__ = [
