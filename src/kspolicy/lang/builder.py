@@ -565,11 +565,11 @@ class Builder:
     # expressions
 
     def or_expr(self, span: Span, *operands: n.Expr) -> n.Or:
-        """`or_expr: and_expr ("or" and_expr)*`."""
+        """`expr: and_expr ("or" and_expr)+ -> or_expr`."""
         return n.Or(operands, span)
 
     def and_expr(self, span: Span, *operands: n.Expr) -> n.And:
-        """`and_expr: not_expr ("and" not_expr)*`."""
+        """`and_expr: not_expr ("and" not_expr)+`."""
         return n.And(operands, span)
 
     def not_expr(self, span: Span, operand: n.Expr) -> n.Not:
@@ -585,7 +585,7 @@ class Builder:
         return n.Quantifier("all", self._name(var), coll, body, span)
 
     def compare(self, span: Span, left: n.Expr, op: n.CompareOp, right: n.Expr) -> n.Compare:
-        """`test: operand comparison operand`."""
+        """`not_expr: operand comparison operand`."""
         return n.Compare(op, left, right, span)
 
     def comparison(self, span: Span, op: Token) -> n.CompareOp:
@@ -593,23 +593,23 @@ class Builder:
         return cast(n.CompareOp, str(op))  # the grammar's `comparison` allows these six
 
     def in_test(self, span: Span, element: n.Expr, container: n.Expr) -> n.In:
-        """`test: operand "in" operand`."""
+        """`not_expr: operand "in" operand`."""
         return n.In(element, container, False, span)
 
     def not_in_test(self, span: Span, element: n.Expr, container: n.Expr) -> n.In:
-        """`test: operand "not" "in" operand`."""
+        """`not_expr: operand "not" "in" operand`."""
         return n.In(element, container, True, span)
 
     def matches_test(self, span: Span, subject: n.Expr, list_name: Token) -> n.Matches:
-        """`test: operand "matches" NAME`."""
+        """`not_expr: operand "matches" NAME`."""
         return n.Matches(subject, self._name(list_name), span)
 
     def known_test(self, span: Span, subject: n.Expr) -> n.IsKnown:
-        """`test: operand "is" "known"`."""
+        """`not_expr: operand "is" "known"`."""
         return n.IsKnown(subject, True, span)
 
     def unknown_test(self, span: Span, subject: n.Expr) -> n.IsKnown:
-        """`test: operand "is" "unknown"`."""
+        """`not_expr: operand "is" "unknown"`."""
         return n.IsKnown(subject, False, span)
 
     def path(self, span: Span, *names: Any) -> n.Path:
