@@ -1,11 +1,12 @@
 """Issue 12 (cold load of the 3,000-rule policy): the expression grammar has one rule
-only where a level must be one (`or` in `expr`, the tests in `not_expr`), so that Lark's
-LALR parser reduces fewer times per operand. It must be the same language as the grammar
-with a rule per level that it replaced: the same nodes, spans and syntax errors (Lark's
+only where a level must be one (`or` in `expr`, the tests in `not_expr`), and a path of
+one or two names is one alternative, so that Lark's LALR parser reduces fewer times per
+operand. It must be the same language as the grammar with a rule per level and a
+repeated path that it replaced: the same nodes, spans and syntax errors (Lark's
 expected-token sets are what the messages say) for valid and broken texts alike.
 
-The grammar with a rule per level is made here, as the oracle, from the grammar itself:
-only its expression block is swapped."""
+The grammar before is made here, as the oracle, from the grammar itself: only its
+expression block and its path are swapped back."""
 
 from __future__ import annotations
 
@@ -61,11 +62,21 @@ quantifier: "any" NAME "in" path ":" expr    -> any_quantifier
 """
 """The expression grammar before issue 12's cold-load work (session 7)."""
 
+PATH = """path: NAME
+    | NAME "." NAME
+    | NAME "." NAME ("." NAME)+
+"""
+PATH_BEFORE = """path: NAME ("." NAME)*
+"""
+"""A path before that work: a reduction per further name, and a tree for Lark to splice."""
+
 
 def _per_level() -> lark.Lark:
     grammar = parser.grammar_text()
-    assert FLAT in grammar, "the expression block changed: update this test's copy"
-    return parser.make_parser(grammar.replace(FLAT, ONE_RULE_PER_LEVEL))
+    for now, before in ((FLAT, ONE_RULE_PER_LEVEL), (PATH, PATH_BEFORE)):
+        assert now in grammar, "the grammar changed: update this test's copy"
+        grammar = grammar.replace(now, before)
+    return parser.make_parser(grammar)
 
 
 PER_LEVEL = _per_level()
@@ -107,6 +118,7 @@ def test_the_flat_grammar_has_fewer_rules_than_one_per_level() -> None:
     per_level = {str(r.origin.name) for r in PER_LEVEL.rules}
     assert {"or_expr", "test"} <= per_level - flat
     assert not {"or_expr", "test"} & flat
+    assert any(str(r.origin.name).startswith("__path_star") for r in PER_LEVEL.rules)
 
 
 @pytest.mark.parametrize("index", range(len(PROJECT)))
