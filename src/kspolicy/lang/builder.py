@@ -635,7 +635,7 @@ class Builder:
         return n.IsKnown(subject, False, span)
 
     def path(self, span: Span, *names: Any) -> n.Path:
-        """`path: NAME ("." NAME)*`."""
+        """`path: NAME | NAME "." NAME | NAME "." NAME ("." NAME)+`: names between dots."""
         # The most frequent node of all (a large policy has tens of thousands): its
         # names (tokens, always placed) are made here rather than by a call of `_name` each.
         # (Tokens typed as Any: Lark types their positions as optional, and an assert
