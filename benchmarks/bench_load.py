@@ -16,14 +16,19 @@ load by load so that both see the same VM. Medians of
 with other work, CPU time moves less: compare code by running two versions back to back,
 e.g. `PYTHONPATH=<other checkout>/src python benchmarks/bench_load.py`; the first line
 printed names the kspolicy that was measured). Results to a JSON file and a table.
+`--profile N` then prints the N functions a cold load of the largest policy spends most
+time in (cProfile, which slows every Python call: read the order and the call counts,
+not the seconds).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import platform
+import pstats
 import statistics
 import sys
 import tempfile
@@ -82,6 +87,14 @@ def parses_only(load: Callable[[], object]) -> Callable[[], object]:
     return skipping
 
 
+def profile_cold(load: Callable[[], object], top: int) -> None:
+    """The `top` functions one cold load spends most time in, by time in themselves."""
+    os.environ["KSPOLICY_CACHE"] = "off"
+    profile = cProfile.Profile()
+    profile.runcall(load)
+    pstats.Stats(profile).strip_dirs().sort_stats("tottime").print_stats(top)
+
+
 def policies(folder: Path, sizes: list[int]) -> dict[str, Path]:
     found = {"knowledge-security pack": default_policy_path()} if 0 in sizes else {}
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -108,6 +121,7 @@ def main() -> None:
         "--sizes", default="0,30,300,3000", help="workload sizes in rules; 0 is the pack"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"kspolicy {kspolicy.__version__} from {Path(kspolicy.__file__).parent}")
@@ -129,11 +143,14 @@ def main() -> None:
             parses_only(load)()
             warm, parses = alternated([load, parses_only(load)], args.repeat)
             rows.append((name, *cold, *first, *warm, *parses))
+            last = load
             print(
                 f"{name:28s} cold {cold[0]:6.2f} s  first {first[0]:6.2f} s  warm {warm[0]:6.2f} s"
                 f"  parses {parses[0]:6.2f} s  (CPU {cold[1]:.2f} / {first[1]:.2f} /"
                 f" {warm[1]:.2f} / {parses[1]:.2f} s)"
             )
+        if args.profile:
+            profile_cold(last, args.profile)
     machine = f"{platform.processor() or platform.machine()}, Python {platform.python_version()}"
     columns = ["policy", "cold", "cold_cpu", "first", "first_cpu", "warm", "warm_cpu"]
     columns += ["parses", "parses_cpu"]

@@ -63,6 +63,9 @@ _UNWRAPPED = {"operand": 1, "title": 1}
 _KEEPS_TOKENS = frozenset({"comparison"})
 """Rules whose keywords the builder is given: a comparison's one token is its operator."""
 
+_DOTTED = frozenset({"path", "code_name"})
+"""Rules of names between dots, `NAME ("." NAME)*`: every other child is a name."""
+
 _OutcomeType: TypeAlias = tuple[n.OutcomeKind, tuple[n.Name, ...], n.Name | None, n.Path | None]
 """An outcome's kind as written: the kind, its codes inline, the enum or records list it
 names, and the key of an `entry of` outcome."""
@@ -92,7 +95,9 @@ class Reductions(lark.Transformer[Token, Any]):
         super().__init__()
         self.named: set[str] = set()
         for name, method in vars(Builder).items():
-            if not name.startswith("_") and callable(method):
+            if name in _DOTTED:
+                setattr(self, name, _dotted(method))
+            elif not name.startswith("_") and callable(method):
                 setattr(self, name, _reduction(method, self.named, name in _KEEPS_TOKENS))
         for name, index in _UNWRAPPED.items():
             setattr(self, name, _unwrapping(index))
@@ -137,6 +142,23 @@ def _reduction(method: Callable[..., Any], named: set[str], keeps_tokens: bool) 
         else:
             span = new(place, (builder.source, offset + start, offset + end))
         return method(builder, span, *values), start, end, height + 1
+
+    return reduce
+
+
+def _dotted(method: Callable[..., Any]) -> _Reduction:
+    """The reduction of a dotted name (`_DOTTED`), the most frequent of all: its children
+    are tokens only, names at even places and dots between, so its span is that of its
+    first and last child and no child needs looking at."""
+    new, place, local = tuple.__new__, Span, current
+
+    def reduce(children: list[Any]) -> tuple[Any, int, int, int]:
+        builder = local.builder
+        assert builder is not None
+        start, end = children[0].start_pos, children[-1].end_pos
+        offset = builder.offset
+        span = new(place, (builder.source, offset + start, offset + end))
+        return method(builder, span, *children[::2]), start, end, 1
 
     return reduce
 
@@ -565,11 +587,11 @@ class Builder:
     # expressions
 
     def or_expr(self, span: Span, *operands: n.Expr) -> n.Or:
-        """`or_expr: and_expr ("or" and_expr)*`."""
+        """`expr: and_expr ("or" and_expr)+ -> or_expr`."""
         return n.Or(operands, span)
 
     def and_expr(self, span: Span, *operands: n.Expr) -> n.And:
-        """`and_expr: not_expr ("and" not_expr)*`."""
+        """`and_expr: not_expr ("and" not_expr)+`."""
         return n.And(operands, span)
 
     def not_expr(self, span: Span, operand: n.Expr) -> n.Not:
@@ -585,7 +607,7 @@ class Builder:
         return n.Quantifier("all", self._name(var), coll, body, span)
 
     def compare(self, span: Span, left: n.Expr, op: n.CompareOp, right: n.Expr) -> n.Compare:
-        """`test: operand comparison operand`."""
+        """`not_expr: operand comparison operand`."""
         return n.Compare(op, left, right, span)
 
     def comparison(self, span: Span, op: Token) -> n.CompareOp:
@@ -593,34 +615,34 @@ class Builder:
         return cast(n.CompareOp, str(op))  # the grammar's `comparison` allows these six
 
     def in_test(self, span: Span, element: n.Expr, container: n.Expr) -> n.In:
-        """`test: operand "in" operand`."""
+        """`not_expr: operand "in" operand`."""
         return n.In(element, container, False, span)
 
     def not_in_test(self, span: Span, element: n.Expr, container: n.Expr) -> n.In:
-        """`test: operand "not" "in" operand`."""
+        """`not_expr: operand "not" "in" operand`."""
         return n.In(element, container, True, span)
 
     def matches_test(self, span: Span, subject: n.Expr, list_name: Token) -> n.Matches:
-        """`test: operand "matches" NAME`."""
+        """`not_expr: operand "matches" NAME`."""
         return n.Matches(subject, self._name(list_name), span)
 
     def known_test(self, span: Span, subject: n.Expr) -> n.IsKnown:
-        """`test: operand "is" "known"`."""
+        """`not_expr: operand "is" "known"`."""
         return n.IsKnown(subject, True, span)
 
     def unknown_test(self, span: Span, subject: n.Expr) -> n.IsKnown:
-        """`test: operand "is" "unknown"`."""
+        """`not_expr: operand "is" "unknown"`."""
         return n.IsKnown(subject, False, span)
 
     def path(self, span: Span, *names: Any) -> n.Path:
-        """`path: NAME ("." NAME)*`."""
+        """`path: NAME | NAME "." NAME | NAME "." NAME ("." NAME)+`: names between dots."""
         # The most frequent node of all (a large policy has tens of thousands): its
         # names (tokens, always placed) are made here rather than by a call of `_name` each.
         # (Tokens typed as Any: Lark types their positions as optional, and an assert
         # per name would cost more than the rest of this method.)
         source, offset, name, place, new = self.source, self.offset, n.Name, Span, tuple.__new__
         parts = [
-            name(str(t), new(place, (source, offset + t.start_pos, offset + t.end_pos)))
+            name(t.value, new(place, (source, offset + t.start_pos, offset + t.end_pos)))
             for t in names
         ]
         return n.Path(tuple(parts), span)

@@ -17,7 +17,8 @@ reported there) is not reported again where it is used: one mistake, one diagnos
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -118,6 +119,7 @@ class Expressions:
         # (definitions it uses count as deep as what they stand for, see `_define_fits`).
         self._depth = 0
         self._deepest = 0
+        self._depth_limit = limits.depth
         self._define_depth: dict[str, int] = {}
         # How many `any`/`all` the expression being checked is inside.
         self._quantifiers = 0
@@ -296,14 +298,18 @@ class Expressions:
         return expr
 
     def _expr(self, node: n.Expr, scope: _Scope, expected: Type | None = None) -> c.Expr | None:
-        if not self._deep_enough(self._depth + 1, node.span):
+        # Called for every node of every condition (45,000 for 3,000 rules): the depth
+        # limit read once per checker, the node's check found by its class in one lookup.
+        depth = self._depth + 1
+        if depth > self._depth_limit and not self._deep_enough(depth, node.span):
             return None
-        self._depth += 1
-        self._deepest = max(self._deepest, self._depth)
+        self._depth = depth
+        if depth > self._deepest:
+            self._deepest = depth
         try:
-            return self._resolve(node, scope, expected)
+            return _RESOLVE[node.__class__](self, node, scope, expected)
         finally:
-            self._depth -= 1
+            self._depth = depth - 1
 
     def _deep_enough(self, depth: int, span: Span, through: str | None = None) -> bool:
         """Whether conditions may nest `depth` deep; KSP130 if not.
@@ -323,33 +329,20 @@ class Expressions:
         self.error(KSP130, f"conditions nest more than {limit} deep here{expands}", span, help_)
         return False
 
-    def _resolve(self, node: n.Expr, scope: _Scope, expected: Type | None) -> c.Expr | None:
-        if isinstance(node, n.Path):
-            return self._path(node, scope, expected)
-        if isinstance(node, n.Literal):
-            return self._literal(node, expected)
-        if isinstance(node, n.SetLiteral):
-            return self._set(node, scope, expected)
-        if isinstance(node, n.Not):
-            operand = self._condition(node.operand, scope)
-            return c.Not(operand, node) if operand is not None else None
-        if isinstance(node, n.And | n.Or):
-            operands = [self._condition(o, scope) for o in node.operands]
-            if any(o is None for o in operands):
-                return None
-            kind = c.And if isinstance(node, n.And) else c.Or
-            return kind(tuple(o for o in operands if o is not None), node)
-        if isinstance(node, n.Compare):
-            return self._compare(node, scope)
-        if isinstance(node, n.In):
-            return self._membership(node, scope)
-        if isinstance(node, n.Matches):
-            return self._matches(node, scope)
-        if isinstance(node, n.IsKnown):
-            subject = self._expr(node.subject, scope)
-            return c.Known(subject, node.known, node) if subject is not None else None
-        assert isinstance(node, n.Quantifier)
-        return self._quantifier(node, scope)
+    def _not(self, node: n.Not, scope: _Scope, expected: Type | None) -> c.Expr | None:
+        operand = self._condition(node.operand, scope)
+        return c.Not(operand, node) if operand is not None else None
+
+    def _and_or(self, node: n.And | n.Or, scope: _Scope, expected: Type | None) -> c.Expr | None:
+        operands = [self._condition(o, scope) for o in node.operands]
+        if any(o is None for o in operands):
+            return None
+        kind = c.And if isinstance(node, n.And) else c.Or
+        return kind(tuple(o for o in operands if o is not None), node)
+
+    def _known(self, node: n.IsKnown, scope: _Scope, expected: Type | None) -> c.Expr | None:
+        subject = self._expr(node.subject, scope)
+        return c.Known(subject, node.known, node) if subject is not None else None
 
     def _path(self, node: n.Path, scope: _Scope, expected: Type | None) -> c.Expr | None:
         first = node.parts[0].text
@@ -457,7 +450,7 @@ class Expressions:
             current = field.type
         return c.Fact(base, tuple(fields), current, node)
 
-    def _literal(self, node: n.Literal, expected: Type | None) -> c.Expr | None:
+    def _literal(self, node: n.Literal, scope: _Scope, expected: Type | None) -> c.Expr | None:
         value = node.value
         if isinstance(expected, EnumType) and isinstance(value, str):
             if value not in expected:
@@ -530,7 +523,7 @@ class Expressions:
         right = self._expr(right_node, scope, _type_of(left) if left else None)
         return left, right
 
-    def _compare(self, node: n.Compare, scope: _Scope) -> c.Expr | None:
+    def _compare(self, node: n.Compare, scope: _Scope, expected: Type | None) -> c.Expr | None:
         left, right = self._operands(node.left, node.right, scope)
         if left is None or right is None:
             return None
@@ -560,7 +553,7 @@ class Expressions:
             return None
         return c.Compare(node.op, left, right, node)
 
-    def _membership(self, node: n.In, scope: _Scope) -> c.Expr | None:
+    def _membership(self, node: n.In, scope: _Scope, expected: Type | None) -> c.Expr | None:
         if isinstance(node.element, n.Literal):
             # `"RU" in partner.owners`: the container says what the literal is.
             container_first = self._expr(node.container, scope)
@@ -639,7 +632,7 @@ class Expressions:
         elif not isinstance(element, TextType):
             self.error(KSP208, f"list {named.name} holds codes, not {element.plural}", span, None)
 
-    def _matches(self, node: n.Matches, scope: _Scope) -> c.Expr | None:
+    def _matches(self, node: n.Matches, scope: _Scope, expected: Type | None) -> c.Expr | None:
         subject = self._expr(node.subject, scope)
         named = self._list(node.list_name)
         if subject is None or named is None:
@@ -663,7 +656,9 @@ class Expressions:
             return None
         return c.Match(subject, named, node)
 
-    def _quantifier(self, node: n.Quantifier, scope: _Scope) -> c.Expr | None:
+    def _quantifier(
+        self, node: n.Quantifier, scope: _Scope, expected: Type | None
+    ) -> c.Expr | None:
         collection = self._expr(node.collection, scope)
         if collection is None:
             return None
@@ -715,6 +710,23 @@ class Expressions:
 
     def _list(self, name: n.Name) -> NamedList | None:
         return find_list(name, self.lists, self._poisoned, self.diagnostics)
+
+
+_Check = Callable[[Expressions, Any, _Scope, Type | None], c.Expr | None]
+_RESOLVE: dict[type, _Check] = {
+    n.Path: Expressions._path,
+    n.Literal: Expressions._literal,
+    n.SetLiteral: Expressions._set,
+    n.Not: Expressions._not,
+    n.And: Expressions._and_or,
+    n.Or: Expressions._and_or,
+    n.Compare: Expressions._compare,
+    n.In: Expressions._membership,
+    n.Matches: Expressions._matches,
+    n.IsKnown: Expressions._known,
+    n.Quantifier: Expressions._quantifier,
+}
+"""How each node of a condition is checked, by its class: every class of `n.Expr`."""
 
 
 def _type_of(expr: c.Expr) -> Type:
