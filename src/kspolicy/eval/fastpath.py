@@ -70,11 +70,13 @@ Expressions: `("n", name)` a generated name; `("k", type, value)` a constant (it
 in the tuple so that equal-comparing constants such as `1` and `True` stay apart);
 `("[]", base, key)`; `(".", base, attribute)`; `("call", function, arguments)`;
 `("and" | "or", operands)`; `("not", x)`; `("cmp", operator, left, right)`;
-`("?:", test, then, otherwise)`; `("gen" | "list", element, variable, iterable)` for
+`("?:", test, then, otherwise)`; `("+", a, b)` for `a + b` (texts: a fact's path);
+`("gen" | "list", element, variable, iterable)` for
 `(element for variable in iterable)` and `[...]`; `("*", x)`; `("tuple", items)`;
 `("[ ]",)` a new empty list; `("{ }",)` a new empty dict, `("{:}", ((key, value), ...))`
 a new dict of these.
-Statements: `("=", name, x)`, `("if", test, body, otherwise)`, `("for", name, x, body)`
+Statements: `("=", name, x)`, `("[]=", name, key, x)` (`name[key] = x`),
+`("if", test, body, otherwise)`, `("for", name, x, body)`
 (`name` a tuple of names to unpack each item),
 `("do", x)`, `("return", x)`. Tuples compare and hash by structure: equal conditions
 are found by looking them up.
@@ -85,6 +87,7 @@ FALSE: X = ("k", bool, False)
 TRUE: X = ("k", bool, True)
 NONE: X = ("k", type(None), None)
 EMPTY: X = ("[ ]",)
+NO_FACTS: X = ("{ }",)
 
 _INLINE_NODES = 100
 """A definition whose expansion has at most this many nodes is written out where it is
@@ -236,10 +239,6 @@ def _elem(path: str, index: int | None) -> str:
     return path if index is None else element_path(path, index)
 
 
-def _child(path: str, fields: str) -> str:
-    return f"{path}.{fields}"
-
-
 def _binding(names: tuple[str, ...], indices: tuple[int | None, ...]) -> dict[str, int]:
     return {name: i for name, i in zip(names, indices, strict=True) if i is not None}
 
@@ -259,7 +258,7 @@ def _hit(
 
 
 def _screened(
-    facts: list[Any] | None,
+    facts: dict[str, Any] | None,
     unknowns: list[str] | None,
     hits: list[Match] | None,
     screener: screen.Screener,
@@ -278,9 +277,9 @@ def _screened(
     found = screener.screen(str(name), place)
     named = screener.named
     if facts is not None:
-        facts.append((path, _json(name)))
+        facts[path] = _json(name)
         if found.hit is not None and place is not None and place_path is not None:
-            facts.append((place_path, _json(place)))
+            facts[place_path] = _json(place)
     if hits is not None:
         if found.hit is not None:
             hits.append(screen.screen_record(named, path, str(name), found.hit))
@@ -297,26 +296,12 @@ def _ordered(findings: list[Finding]) -> None:
     findings.sort(key=_rule_index)  # stable: each rule's bindings stay in order
 
 
-def _nones(facts: list[Any], unknowns: list[str]) -> None:
-    facts.extend([(path, None) for path in dict.fromkeys(unknowns)])
+def _nones(facts: dict[str, Any], unknowns: list[str]) -> None:
+    facts.update(dict.fromkeys(unknowns))
 
 
-def _finding(
-    index: int,
-    value: bool | None,
-    binding: dict[str, int],
-    facts: list[Any],
-    unknowns: list[str],
-    hits: list[Match],
-) -> Finding:
-    return (
-        index,
-        value,
-        binding,
-        dict(facts),
-        list(dict.fromkeys(unknowns)) if unknowns else unknowns,
-        list(dict.fromkeys(hits)) if hits else hits,
-    )
+def _once(items: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(items))  # each item once, where it came first
 
 
 _HELPERS: dict[str, Any] = {
@@ -324,8 +309,9 @@ _HELPERS: dict[str, Any] = {
     "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_match": _match, "_each": _each,
     "_in": _in, "_matches": _matches, "_peek": _peek, "_hier": _hierarchical,
     "_undecided": _undecided, "_json": _json, "_indexed": _indexed, "_elem": _elem,
-    "_child": _child, "_binding": _binding, "_hit": _hit, "_screened": _screened,
-    "_nones": _nones, "_finding": _finding, "_enum": enumerate, "_extend": list.extend,
+    "_binding": _binding, "_hit": _hit, "_screened": _screened,
+    "_nones": _nones, "_once": _once, "_len": len, "_enum": enumerate, "_extend": list.extend,
+    "_update": dict.update,
     "_ordered": _ordered,
 }  # fmt: skip
 _COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
@@ -1026,17 +1012,22 @@ class _Writer:
         """A rule, per binding: its verdict, and for a binding that fires or is pending,
         what supports it, appended to `out` as a finding."""
         env: dict[str, X] = {}
-        loops: list[tuple[str, X, str, str]] = []
+        loops: list[tuple[str, X, str, str, X]] = []
+        positions: list[tuple[str, str, str]] = []
         for name in rule.binders:
             collection, position, element = self.src.local(), self.src.local(), self.src.local()
-            loops.append((collection, self._collection(name), position, element))
+            path = self.src.local()
+            loops.append((collection, self._collection(name), position, element, path))
             env[name] = _name(element)
-        positions = [(name, loop[2]) for name, loop in zip(rule.binders, loops, strict=True)]
+            positions.append((name, position, path))
         lines = self._finding(index, rule, env, positions, {}, out)
-        for collection, reader, position, element in reversed(loops):
+        for (collection, reader, position, element, path), (name, _, _) in zip(
+            reversed(loops), reversed(positions), strict=True
+        ):
+            each = [("=", path, self._element_path(name, position)), *lines]
             lines = [
                 ("=", collection, reader),
-                ("for", (position, element), _call("_indexed", _name(collection)), lines),
+                ("for", (position, element), _call("_indexed", _name(collection)), each),
             ]
         return lines
 
@@ -1045,13 +1036,18 @@ class _Writer:
         each element's facts read once for them all (their findings come out by element,
         and are put back in rule order at the end)."""
         collection, position, element = self.src.local(), self.src.local(), self.src.local()
+        path = self.src.local()  # the element's path, made once for every rule's findings
         env = {name: _name(element)}
         memo: dict[Any, X] = {}  # shared by the rules: what one computed, the next reads
-        lines: list[X] = []
+        lines: list[X] = [("=", path, self._element_path(name, position))]
         for index, rule in rules:
-            lines += self._finding(index, rule, env, [(name, position)], memo, out)
+            lines += self._finding(index, rule, env, [(name, position, path)], memo, out)
         loop = ("for", (position, element), _call("_indexed", _name(collection)), lines)
         return [("=", collection, self._collection(name)), loop]
+
+    def _element_path(self, name: str, position: str) -> X:
+        collection_path = self.policy.schema.binders[name].collection
+        return _call("_elem", _const(collection_path), _name(position))
 
     def _collection(self, name: str) -> X:
         return self._binder_reader(name, lambda x, f: _call("_get", x, self.src.constant(f)))
@@ -1061,12 +1057,13 @@ class _Writer:
         index: int,
         rule: c.Rule,
         env: dict[str, X],
-        positions: list[tuple[str, str]],
+        positions: list[tuple[str, str, str]],
         memo: dict[Any, X],
         out: str,
     ) -> list[X]:
         """One binding of a rule: its verdict and, when it fires or is pending, its
-        support, appended to `out` with the rule's index and the binding."""
+        support, appended to `out` with the rule's index and the binding. `positions`:
+        each implicit variable's name, and the locals holding its index and path."""
         lines: list[X] = []
         when = self._val(rule.when, env, lines, memo)
         unless = [self._val(u, env, lines, memo) for u in rule.unless]
@@ -1074,13 +1071,8 @@ class _Writer:
         r = self.src.local()
         lines.append(("=", r, verdict))
         facts, unknowns, hits = self.src.local(), self.src.local(), self.src.local()
-        found: list[X] = [("=", facts, EMPTY), ("=", unknowns, EMPTY), ("=", hits, EMPTY)]
-        paths: dict[str, tuple[X, X | None]] = {}
-        for name, position in positions:
-            path = self.src.local()
-            collection_path = self.policy.schema.binders[name].collection
-            found.append(("=", path, _call("_elem", _const(collection_path), _name(position))))
-            paths[name] = (_name(path), _name(position))
+        found: list[X] = [("=", facts, NO_FACTS), ("=", unknowns, EMPTY), ("=", hits, EMPTY)]
+        paths = {name: (_name(path), _name(position)) for name, position, path in positions}
         self._support(rule.when, env, paths, dict(memo), found, facts, unknowns, hits)
         for condition, value in zip(rule.unless, unless, strict=True):
             waiting: list[X] = []
@@ -1094,14 +1086,22 @@ class _Writer:
             one = ("{:}", ((_const(positions[0][0]), index_of),))
             binding = ("?:", ("cmp", "is", index_of, NONE), ("{ }",), one)
         elif positions:
-            names = ("tuple", tuple(_const(name) for name, _ in positions))
-            indices = ("tuple", tuple(_name(p) for _, p in positions))
+            names = ("tuple", tuple(_const(name) for name, _, _ in positions))
+            indices = ("tuple", tuple(_name(p) for _, p, _ in positions))
             binding = _call("_binding", names, indices)
         else:
             binding = ("{ }",)
-        finding = _call(
-            "_finding", _const(index), _name(r), binding, _name(facts), _name(unknowns), _name(hits)
-        )
+        # Each list is new for this binding: kept as it is when it cannot hold a repeat.
+        once = [
+            (
+                "?:",
+                ("cmp", "<", _call("_len", _name(x)), _const(2)),
+                _name(x),
+                _call("_once", _name(x)),
+            )
+            for x in (unknowns, hits)
+        ]
+        finding = ("tuple", (_const(index), _name(r), binding, _name(facts), *once))
         found.append(("do", ("call", (".", _name(out), "append"), (finding,))))
         lines.append(("if", ("cmp", "is not", _name(r), FALSE), found, []))
         return lines
@@ -1147,9 +1147,15 @@ class _Writer:
             code = ("cmp", "is not" if expr.known else "is", subject, NONE)
         else:  # a quantifier: its elements' values are computed again where explained
             code = self._expr(expr, env)
+        # The same code where it would run again (a definition written out in several
+        # places, say): its parts are the same locals, so its value is the same local's.
+        same = memo.get(code)
+        if same is not None:
+            memo[key] = same
+            return same
         local = self.src.local()
         out.append(("=", local, code))
-        memo[key] = _name(local)
+        memo[key] = memo[code] = _name(local)
         return _name(local)
 
     def _path(self, expr: c.Fact, paths: dict[str, tuple[X, X | None]]) -> X:
@@ -1161,7 +1167,7 @@ class _Writer:
         base, position = paths[expr.base]
         if not fields:
             return base
-        path = _call("_child", base, _const(fields))
+        path = ("+", base, _const("." + fields))  # as `paths.child` writes it
         return path if position is None else ("?:", ("cmp", "is", position, NONE), base, path)
 
     def _support(
@@ -1198,7 +1204,7 @@ class _Writer:
             missing = [_append_to(unknowns, path)] if unknowns else []
             plain = isinstance(expr.type, _PLAIN_TYPES)  # its value is its JSON already
             data = value if plain else _call("_json", value)
-            given = [_append_to(facts, ("tuple", (path, data)))] if facts else []
+            given = [("[]=", facts, path, data)] if facts else []
             out.append(("if", ("cmp", "is", value, NONE), missing, given))
         elif isinstance(expr, c.Not):
             self._support(expr.operand, env, paths, memo, out, facts, unknowns, hits)
@@ -1227,7 +1233,7 @@ class _Writer:
             waiting, kept = self.src.local(), self.src.local()
             out.append(("=", waiting, EMPTY))
             known = ("cmp", "is not", value, NONE)
-            out.append(("=", kept, ("?:", known, _name(facts), EMPTY) if facts else EMPTY))
+            out.append(("=", kept, ("?:", known, _name(facts), NO_FACTS) if facts else NO_FACTS))
             self._support(expr.subject, env, paths, memo, out, kept, waiting, hits)
             if facts:
                 nones = ("do", _call("_nones", _name(facts), _name(waiting)))
@@ -1256,12 +1262,15 @@ class _Writer:
             self._support_slots[key] = slots
             self._slot_names.extend(x for x in slots if x is not None)
         lists = [x for x in slots if x is not None]
-        first += [("=", x, EMPTY) for x in lists]
+        first += [
+            ("=", x, NO_FACTS if n == 0 else EMPTY) for n, x in enumerate(slots) if x is not None
+        ]
         self._support(expr, {}, {}, {}, first, *slots, shared=False)
         out.append(("if", ("cmp", "is", _name(lists[0]), NONE), first, []))
-        for target, slot in zip(wanted, slots, strict=True):
+        for n, (target, slot) in enumerate(zip(wanted, slots, strict=True)):
             if target is not None and slot is not None:
-                out.append(("do", _call("_extend", _name(target), _name(slot))))
+                join = "_update" if n == 0 else "_extend"  # the facts: a dict by path
+                out.append(("do", _call(join, _name(target), _name(slot))))
 
     def _junction(
         self,
@@ -1538,6 +1547,8 @@ def _expressions(body: list[X]) -> Iterator[X]:
             kind = s[0]
             if kind in ("=", "do", "return"):
                 stack.append(s[-1])
+            elif kind == "[]=":
+                stack += [s[3], s[2]]
             elif kind == "if":
                 stack += [("stmts", s[3]), ("stmts", s[2]), s[1]]
             else:  # for
@@ -1556,7 +1567,7 @@ def _parts(code: X) -> list[X]:
         return []
     if tag == "{:}":
         return [part for pair in code[1] for part in pair]
-    if tag in ("[]", "cmp", "?:"):
+    if tag in ("[]", "cmp", "?:", "+"):
         return [p for p in code[1:] if isinstance(p, tuple)]
     if tag == ".":
         return [code[1]]
@@ -1621,6 +1632,8 @@ def _node(code: X, reads: Mapping[X, str]) -> ast.expr:
         return kind(_node(code[1], reads), [loop], **_AT)
     if tag == "*":
         return ast.Starred(_node(code[1], reads), ast.Load(), **_AT)
+    if tag == "+":
+        return ast.BinOp(_node(code[1], reads), ast.Add(), _node(code[2], reads), **_AT)
     assert tag == "tuple", tag
     return ast.Tuple([_node(item, reads) for item in code[1]], ast.Load(), **_AT)
 
@@ -1672,6 +1685,11 @@ def _statement(code: X, reads: Mapping[X, str]) -> ast.stmt:
         return ast.For(each, _node(code[2], reads), body, [], **_AT)
     if tag == "do":
         return ast.Expr(_node(code[1], reads), **_AT)
+    if tag == "[]=":
+        item = ast.Subscript(
+            ast.Name(code[1], ast.Load(), **_AT), _node(code[2], reads), ast.Store(), **_AT
+        )
+        return ast.Assign([item], _node(code[3], reads), **_AT)
     assert tag == "return", tag
     return ast.Return(_node(code[1], reads), **_AT)
 
