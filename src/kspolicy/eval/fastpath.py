@@ -1012,7 +1012,7 @@ class _Writer:
         """A rule, per binding: its verdict, and for a binding that fires or is pending,
         what supports it, appended to `out` as a finding."""
         env: dict[str, X] = {}
-        loops: list[tuple[str, X, str, str, X]] = []
+        loops: list[tuple[str, X, str, str, str]] = []
         positions: list[tuple[str, str, str]] = []
         for name in rule.binders:
             collection, position, element = self.src.local(), self.src.local(), self.src.local()
@@ -1072,7 +1072,9 @@ class _Writer:
         lines.append(("=", r, verdict))
         facts, unknowns, hits = self.src.local(), self.src.local(), self.src.local()
         found: list[X] = [("=", facts, NO_FACTS), ("=", unknowns, EMPTY), ("=", hits, EMPTY)]
-        paths = {name: (_name(path), _name(position)) for name, position, path in positions}
+        paths: dict[str, tuple[X, X | None]] = {
+            name: (_name(path), _name(position)) for name, position, path in positions
+        }
         self._support(rule.when, env, paths, dict(memo), found, facts, unknowns, hits)
         for condition, value in zip(rule.unless, unless, strict=True):
             waiting: list[X] = []
