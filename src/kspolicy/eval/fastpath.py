@@ -37,6 +37,7 @@ import ast
 import contextlib
 import datetime as dt
 import gc
+import operator
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -59,8 +60,7 @@ Find = Callable[[Facts], list[Finding]]
 """A case's findings (see `runner.Runner.findings`), on one date."""
 
 
-def _rule_index(finding: Finding) -> int:
-    return finding[0]
+_first = operator.itemgetter(0)  # a finding's rule index, read in C
 
 
 X = tuple[Any, ...]
@@ -112,10 +112,6 @@ def _all_of(tests: list[X]) -> X:
 
 def _any_of(tests: list[X]) -> X:
     return tests[0] if len(tests) == 1 else ("or", tuple(tests)) if tests else FALSE
-
-
-def _append_to(to: str, item: X) -> X:
-    return ("do", ("call", (".", _name(to), "append"), (item,)))
 
 
 def _append(to: str, index: int) -> X:
@@ -259,7 +255,7 @@ def _hit(
 
 def _screened(
     facts: dict[str, Any] | None,
-    unknowns: list[str] | None,
+    unknowns: dict[str, None] | None,
     hits: list[Match] | None,
     screener: screen.Screener,
     name: Any,
@@ -272,7 +268,7 @@ def _screened(
     the list cannot answer, and what stays unknown."""
     if name is None:
         if unknowns is not None:
-            unknowns.append(path)
+            unknowns[path] = None
         return
     found = screener.screen(str(name), place)
     named = screener.named
@@ -287,16 +283,16 @@ def _screened(
             hits.append(screen.uncovered_record(named, path, str(name), found.uncovered))
     if found.value is None and unknowns is not None:
         if found.needs_country and place_path is not None and place is None:
-            unknowns.append(place_path)
+            unknowns[place_path] = None
         else:
-            unknowns.append(screen.screening_fact(path, named.name))
+            unknowns[screen.screening_fact(path, named.name)] = None
 
 
 def _ordered(findings: list[Finding]) -> None:
-    findings.sort(key=_rule_index)  # stable: each rule's bindings stay in order
+    findings.sort(key=_first)  # stable: each rule's bindings stay in order
 
 
-def _nones(facts: dict[str, Any], unknowns: list[str]) -> None:
+def _nones(facts: dict[str, Any], unknowns: dict[str, None]) -> None:
     facts.update(dict.fromkeys(unknowns))
 
 
@@ -310,8 +306,8 @@ _HELPERS: dict[str, Any] = {
     "_in": _in, "_matches": _matches, "_peek": _peek, "_hier": _hierarchical,
     "_undecided": _undecided, "_json": _json, "_indexed": _indexed, "_elem": _elem,
     "_binding": _binding, "_hit": _hit, "_screened": _screened,
-    "_nones": _nones, "_once": _once, "_len": len, "_enum": enumerate, "_extend": list.extend,
-    "_update": dict.update,
+    "_nones": _nones, "_once": _once, "_len": len, "_list": list, "_enum": enumerate,
+    "_extend": list.extend, "_update": dict.update,
     "_ordered": _ordered,
 }  # fmt: skip
 _COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
@@ -544,7 +540,7 @@ class FastPath:
         def find(facts: Facts) -> list[Finding]:
             found = generated(facts.root) if generated is not None else []
             found += traced.findings(facts, as_of, rest)
-            found.sort(key=_rule_index)  # stable: each rule's bindings stay in order
+            found.sort(key=_first)  # stable: each rule's bindings stay in order
             return found
 
         return find
@@ -999,6 +995,22 @@ class _Writer:
             stack.extend(c.children(expr))
         return True
 
+    def _may_match(self, exprs: Iterable[c.Expr]) -> bool:
+        """Whether the support of these conditions can hold a list entry matched: only
+        where a name is screened or a fact is looked up in a codes list."""
+        stack = list(exprs)
+        while stack:
+            expr = stack.pop()
+            if isinstance(expr, c.Match) or (
+                isinstance(expr, c.Member) and isinstance(expr.container, c.ListSet)
+            ):
+                return True
+            if isinstance(expr, c.DefineRef):
+                stack.append(self.policy.definitions[expr.name].expr)
+            else:
+                stack.extend(c.children(expr))
+        return False
+
     def _fact_of(self, expr: c.Expr) -> c.Fact | bool:
         """The fact an expression reads, through definitions written out; True for a
         constant (which reads none), False for anything else."""
@@ -1070,8 +1082,13 @@ class _Writer:
         verdict = _call("_and", when, *(_call("_not", u) for u in unless)) if unless else when
         r = self.src.local()
         lines.append(("=", r, verdict))
-        facts, unknowns, hits = self.src.local(), self.src.local(), self.src.local()
-        found: list[X] = [("=", facts, NO_FACTS), ("=", unknowns, EMPTY), ("=", hits, EMPTY)]
+        # Facts by path, unknown facts as the keys of a dict (each once, in order), and
+        # the entries matched, for a rule that can match any.
+        facts, unknowns = self.src.local(), self.src.local()
+        hits = self.src.local() if self._may_match((rule.when, *rule.unless)) else None
+        found: list[X] = [("=", facts, NO_FACTS), ("=", unknowns, NO_FACTS)]
+        if hits is not None:
+            found.append(("=", hits, EMPTY))
         paths: dict[str, tuple[X, X | None]] = {
             name: (_name(path), _name(position)) for name, position, path in positions
         }
@@ -1093,17 +1110,17 @@ class _Writer:
             binding = _call("_binding", names, indices)
         else:
             binding = ("{ }",)
-        # Each list is new for this binding: kept as it is when it cannot hold a repeat.
-        once = [
-            (
+        # The list of hits is new for this binding: kept as it is when it holds no repeat.
+        matched: X = EMPTY
+        if hits is not None:
+            matched = (
                 "?:",
-                ("cmp", "<", _call("_len", _name(x)), _const(2)),
-                _name(x),
-                _call("_once", _name(x)),
+                ("cmp", "<", _call("_len", _name(hits)), _const(2)),
+                _name(hits),
+                _call("_once", _name(hits)),
             )
-            for x in (unknowns, hits)
-        ]
-        finding = ("tuple", (_const(index), _name(r), binding, _name(facts), *once))
+        waits = _call("_list", _name(unknowns))
+        finding = ("tuple", (_const(index), _name(r), binding, _name(facts), waits, matched))
         found.append(("do", ("call", (".", _name(out), "append"), (finding,))))
         lines.append(("if", ("cmp", "is not", _name(r), FALSE), found, []))
         return lines
@@ -1203,7 +1220,7 @@ class _Writer:
                 return
             value = self._val(expr, env, out, memo)
             path = self._path(expr, paths)
-            missing = [_append_to(unknowns, path)] if unknowns else []
+            missing: list[X] = [("[]=", unknowns, path, NONE)] if unknowns else []
             plain = isinstance(expr.type, _PLAIN_TYPES)  # its value is its JSON already
             data = value if plain else _call("_json", value)
             given = [("[]=", facts, path, data)] if facts else []
@@ -1233,7 +1250,7 @@ class _Writer:
                 return
             value = self._val(expr.subject, env, out, memo)
             waiting, kept = self.src.local(), self.src.local()
-            out.append(("=", waiting, EMPTY))
+            out.append(("=", waiting, NO_FACTS))
             known = ("cmp", "is not", value, NONE)
             out.append(("=", kept, ("?:", known, _name(facts), NO_FACTS) if facts else NO_FACTS))
             self._support(expr.subject, env, paths, memo, out, kept, waiting, hits)
@@ -1255,7 +1272,7 @@ class _Writer:
         """The support of a condition that reads no implicit variable: the same for
         every rule and binding that needs it, so collected once per case, when first
         needed, into locals that later uses copy."""
-        wanted = (facts, unknowns, hits)
+        wanted = (facts, unknowns, hits if self._may_match((expr,)) else None)
         key = (id(expr), *(x is not None for x in wanted))
         slots = self._support_slots.get(key)
         first: list[X] = []
@@ -1264,14 +1281,13 @@ class _Writer:
             self._support_slots[key] = slots
             self._slot_names.extend(x for x in slots if x is not None)
         lists = [x for x in slots if x is not None]
-        first += [
-            ("=", x, NO_FACTS if n == 0 else EMPTY) for n, x in enumerate(slots) if x is not None
-        ]
+        # facts and unknown facts in dicts (by path; each once), hits in a list
+        first += [("=", x, EMPTY if n == 2 else NO_FACTS) for n, x in enumerate(slots) if x]
         self._support(expr, {}, {}, {}, first, *slots, shared=False)
         out.append(("if", ("cmp", "is", _name(lists[0]), NONE), first, []))
         for n, (target, slot) in enumerate(zip(wanted, slots, strict=True)):
             if target is not None and slot is not None:
-                join = "_update" if n == 0 else "_extend"  # the facts: a dict by path
+                join = "_extend" if n == 2 else "_update"
                 out.append(("do", _call(join, _name(target), _name(slot))))
 
     def _junction(

@@ -436,16 +436,28 @@ class _Concluded:
     headline: Headline | None
 
 
-_Texts = tuple[str, str, tuple[str, ...], str, dict[str, Any], bool]
+_Texts = tuple[str, str, tuple[str, ...], str, OutcomeValues, tuple[str, ...]]
 """A rule's name, title, citations and reason in one language, its effects (a
-`RuleResult`'s `outcomes`), and whether those hold lists (each result needs its own)."""
+`RuleResult`'s `outcomes`), and the outcomes whose codes are lists (each result needs
+lists of its own)."""
+
+
+def _listed(effects: tuple[tuple[str, str | tuple[str, ...]], ...]) -> OutcomeValues:
+    return {k: v if isinstance(v, str) else list(v) for k, v in effects}
 
 
 def _texts(program: Program, lang: str) -> list[_Texts]:
     texts: list[_Texts] | None = program.memo.get(("rules", lang))
     if texts is None:
         texts = program.memo[("rules", lang)] = [
-            (name, title, cites, because, dict(effects), any(type(v) is tuple for _, v in effects))
+            (
+                name,
+                title,
+                cites,
+                because,
+                _listed(effects),
+                tuple(k for k, v in effects if type(v) is tuple),
+            )
             for name, title, cites, because, effects in (
                 _rule_texts(program, position, lang) for position in range(len(program.rules))
             )
@@ -460,11 +472,9 @@ def _rule_results(texts: list[_Texts], found: list[Finding]) -> list[RuleResult]
     make = rule_result
     for index, _, binding, facts, unknown, matched in found:
         name, title, cites, because, effects, lists = texts[index]
-        outcomes = (
-            {k: v if isinstance(v, str) else list(v) for k, v in effects.items()}
-            if lists
-            else effects.copy()
-        )
+        outcomes = effects.copy()  # in the effects' order; each set's codes copied
+        for key in lists:
+            outcomes[key] = outcomes[key][:]
         results.append(
             make(name, title, list(cites), because, binding, facts, matched, outcomes, unknown)
         )
