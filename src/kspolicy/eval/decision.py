@@ -158,6 +158,20 @@ class OpenQuestion:
     rules: list[str]
 
 
+_SET_FACT, _SET_QUESTION, _SET_RULES = (
+    getattr(OpenQuestion, field.name).__set__ for field in attrs.fields(OpenQuestion)
+)
+
+
+def open_question(fact: str, question: str, rules: list[str]) -> OpenQuestion:
+    """`OpenQuestion(fact, question, rules)`, made faster, as `rule_result` is."""
+    made: OpenQuestion = _NEW(OpenQuestion)
+    _SET_FACT(made, fact)
+    _SET_QUESTION(made, question)
+    _SET_RULES(made, rules)
+    return made
+
+
 @attrs.frozen
 class TraceNode:
     """One evaluated expression: its text, its value, and how its parts evaluated."""

@@ -657,6 +657,10 @@ class _Writer:
             found = self._list_sets[key] = frozenset(e.key for e in named.entries_on(self.as_of))
         return found
 
+    def _constant_values(self, expr: c.ConstSet | c.ListSet) -> frozenset[Any]:
+        """The values of a set of the policy's (`S0`...), on the date."""
+        return frozenset(expr.values) if isinstance(expr, c.ConstSet) else self._codes(expr.list)
+
     def _constant(self, expr: c.Const | c.ConstSet | c.ListSet) -> X:
         """A constant as both generated functions write it: a constant or a set's name."""
         if isinstance(expr, c.Const):
@@ -1079,9 +1083,15 @@ class _Writer:
         lines: list[X] = []
         when = self._val(rule.when, env, lines, memo)
         unless = [self._val(u, env, lines, memo) for u in rule.unless]
-        verdict = _call("_and", when, *(_call("_not", u) for u in unless)) if unless else when
-        r = self.src.local()
-        lines.append(("=", r, verdict))
+        if unless:
+            verdict = _call("_and", when, *(_call("_not", u) for u in unless))
+            r = self.src.local()
+            lines.append(("=", r, verdict))
+        elif when[0] == "n":
+            r = when[1]  # the value of `when` is in a local already
+        else:
+            r = self.src.local()
+            lines.append(("=", r, when))
         # Facts by path, unknown facts as the keys of a dict (each once, in order), and
         # the entries matched, for a rule that can match any.
         facts, unknowns = self.src.local(), self.src.local()
@@ -1144,10 +1154,10 @@ class _Writer:
         if isinstance(expr, c.Fact):
             code = self._fact(expr, env, lambda x, k: _call("_get", x, k))
         elif isinstance(expr, c.Not):
-            code = _call("_not", self._val(expr.operand, env, out, memo))
+            code = _not_of(self._val(expr.operand, env, out, memo))
         elif isinstance(expr, c.And | c.Or):
             parts = [self._val(o, env, out, memo) for o in expr.operands]
-            code = _call("_and" if isinstance(expr, c.And) else "_or", *parts)
+            code = _junction_of(isinstance(expr, c.And), parts)
         elif isinstance(expr, c.Compare):
             left = self._val(expr.left, env, out, memo)
             code = _call(_COMPARE[expr.op], left, self._val(expr.right, env, out, memo))
@@ -1349,7 +1359,10 @@ class _Writer:
             named = _const(expr.container.list.name)
             flag, path = _const(expr.hierarchical), self._path(fact, paths)
             given.append(("do", _call("_hit", _name(hits), named, element, container, flag, path)))
-        if empty or given:
+        if isinstance(expr.container, c.ConstSet | c.ListSet):
+            # a set of the policy's: whether it is empty is known now
+            out += given if self._constant_values(expr.container) else empty
+        elif empty or given:
             test = ("and", (("cmp", "is not", container, NONE), ("not", container)))
             out.append(("if", test, empty, given))
 
@@ -1494,6 +1507,29 @@ def _guards(groups: dict[X, list[tuple[int, list[X]]]]) -> dict[X, list[X]]:
                 if code not in groups:
                     guards.setdefault(code, {})[lead] = None
     return {code: list(leads) for code, leads in guards.items()}
+
+
+_INLINE_JUNCTION = 4
+"""An `and`/`or` of at most this many values in locals is written as tests of them
+(`is False`, `is None`), not as a call of `_and`/`_or`: a call costs more than them."""
+
+
+def _junction_of(conjunction: bool, parts: list[X]) -> X:
+    """Kleene `and` (`or`) of values: false (true) if one is, else unknown if one is, else
+    true (false); as `_and`/`_or` say it, tested in place when the values are in locals."""
+    if len(parts) > _INLINE_JUNCTION or any(part[0] not in ("n", "k") for part in parts):
+        return _call("_and" if conjunction else "_or", *parts)
+    deciding = FALSE if conjunction else TRUE
+    decided = _any_of([("cmp", "is", part, deciding) for part in parts])
+    unknown = _any_of([("cmp", "is", part, NONE) for part in parts])
+    return ("?:", decided, deciding, ("?:", unknown, NONE, TRUE if conjunction else FALSE))
+
+
+def _not_of(value: X) -> X:
+    """Kleene `not`: as `_not` says it, tested in place when the value is in a local."""
+    if value[0] not in ("n", "k"):
+        return _call("_not", value)
+    return ("?:", ("cmp", "is", value, NONE), NONE, ("not", value))
 
 
 def _guarded(code: X, leads: list[X], names: dict[X, str]) -> X:

@@ -45,6 +45,7 @@ from .decision import (
     RuleTrace,
     TraceNode,
     compact_dict,
+    open_question,
     rule_result,
 )
 from .facts import UNKNOWN_COLLECTION, Facts
@@ -795,10 +796,11 @@ def _open_questions(
                 screened.setdefault(
                     screening_fact(hit.fact, hit.list), screening_question(hit, lang, catalogue)
                 )
+    make = open_question
     if not texts:
-        return [OpenQuestion(fact, "", rules) for fact, rules in asked.items()]
+        return [make(fact, "", rules) for fact, rules in asked.items()]
     return [
-        OpenQuestion(
+        make(
             fact,
             screened.get(fact) or question_text(schema, facts, fact, lang, catalogue, memo),
             rules,
@@ -872,14 +874,33 @@ def question_text(
     if parts is None:
         return template
     record: Any = facts
-    for name, index in parts:
-        record = Facts.field(record, name)
+    for name, index in parts:  # (a case's records are dicts: read as such, at once)
+        record = record.get(name) if record.__class__ is dict else Facts.field(record, name)
         if index is not None:
             record = Facts.element(record, index)
-    context = record if isinstance(record, Mapping) else {}
-    if used is not None:  # only the fields the question names: as many as it holds
-        context = {key: context[key] for key in used if key in context}
-    return template.format_map(_Placeholders(context, owner))
+    context = record if record.__class__ is dict or isinstance(record, Mapping) else {}
+    if used is None:
+        return template.format_map(_Placeholders(context, owner))
+    # Only the fields the question names, as many as it holds: the same values ask the
+    # same question, kept in `memo` (a list or a record among them: made each time).
+    values = tuple([context.get(name, _ABSENT) for name in used])
+    filled = (key, values)
+    try:
+        text: str | None = memo.get(filled) if memo is not None else None
+    except TypeError:  # a value that cannot be a key
+        return template.format_map(_Placeholders(_named(context, used), owner))
+    if text is None:
+        text = template.format_map(_Placeholders(_named(context, used), owner))
+        if memo is not None:
+            memo[filled] = text
+    return text
+
+
+_ABSENT = object()
+
+
+def _named(context: Mapping[str, Any], used: tuple[str, ...]) -> dict[str, Any]:
+    return {key: context[key] for key in used if key in context}
 
 
 def _question_plan(
