@@ -367,8 +367,71 @@ def run(
         trace=trace,
         lang=lang,
         headline=concluded.headline,
-        sources=sources_of(policy, outcomes, possible, as_of, lang, _memo(program, "sources")),
+        sources=_sources(program, outcomes, possible, as_of, lang),
     )
+
+
+_Sources = dict[str, dict[str, list[dict[str, Any]]]]
+_Made = list[tuple[str, list[tuple[str, list[tuple[dict[str, Any], tuple[str, ...]]]]]]]
+
+
+def _sources(
+    program: Program, outcomes: OutcomeValues, possible: OutcomeValues, as_of: dt.date, lang: str
+) -> _Sources:
+    """`summary.sources_of` for this decision: the same for the same codes, so made once
+    for them (a bounded memo) and copied for each decision, which owns what it holds
+    (each entry's data a dict of its own, each list in it too)."""
+    sourced = _sourced(program)
+    if not sourced:
+        return {}
+    codes = tuple((_frozen(outcomes.get(name)), _frozen(possible.get(name))) for name in sourced)
+    memo = _memo(program, "sources made")
+    key = (as_of, lang, codes)
+    made: _Made | None = memo.get(key)
+    if made is None:
+        found = sources_of(
+            program.policy, outcomes, possible, as_of, lang, _memo(program, "sources")
+        )
+        made = memo[key] = [
+            (
+                name,
+                [
+                    (
+                        code,
+                        [
+                            (data, tuple(k for k, v in data.items() if isinstance(v, list)))
+                            for data in entries
+                        ],
+                    )
+                    for code, entries in by_code.items()
+                ],
+            )
+            for name, by_code in found.items()
+        ]
+    return {
+        name: {code: [_fresh(data, lists) for data, lists in entries] for code, entries in by_code}
+        for name, by_code in made
+    }
+
+
+def _fresh(data: dict[str, Any], lists: tuple[str, ...]) -> dict[str, Any]:
+    copied = data.copy()
+    for key in lists:
+        copied[key] = copied[key][:]
+    return copied
+
+
+def _frozen(value: str | list[str] | None) -> str | tuple[str, ...] | None:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _sourced(program: Program) -> tuple[str, ...]:
+    """The outcomes declared with `sources LIST`."""
+    found: tuple[str, ...] | None = program.memo.get("sourced")
+    if found is None:
+        outcomes = program.policy.outcomes.values()
+        found = program.memo["sourced"] = tuple(o.name for o in outcomes if o.sources is not None)
+    return found
 
 
 def compact_decision(
@@ -550,11 +613,20 @@ def _conclude(
             ]
             continue
         assert outcome.records is not None
-        for entry in outcome.records.entries_on(as_of):
-            if entry.key == found_key.value:
-                outcomes[outcome.name] = entry.key
-                if texts:
-                    references[outcome.name] = entry_data(entry, lang)
+        by_key = _memo(program, "entries")
+        entries = by_key.get((outcome.name, as_of))
+        if entries is None:  # each key's first entry in force on the date
+            entries = by_key[(outcome.name, as_of)] = {}
+            for entry in outcome.records.entries_on(as_of):
+                entries.setdefault(entry.key, entry)
+        try:
+            chosen = entries.get(found_key.value)
+        except TypeError:  # a value no key can equal (a list, say)
+            chosen = None
+        if chosen is not None:
+            outcomes[outcome.name] = chosen.key
+            if texts:
+                references[outcome.name] = entry_data(chosen, lang)
     headline = headline_of(policy, outcomes, [], questions, raising)
     return _Concluded(fired, pending, outcomes, possible, questions, references, headline)
 
