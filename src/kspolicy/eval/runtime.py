@@ -44,7 +44,7 @@ from .decision import (
     RuleResult,
     RuleTrace,
     TraceNode,
-    compact_dict,
+    compact_rows,
     open_question,
     rule_result,
 )
@@ -453,40 +453,22 @@ def compact_decision(
             policy.name, policy.version, policy.sha256, as_of.isoformat()
         )
     names = _names(program)
-    return compact_dict(
+    return compact_rows(
         info,
         lang,
         concluded.outcomes,
         concluded.possible,
         concluded.headline,
-        [Found(f[0], names[f[0]], f[2], f[3], f[4], f[5]) for f in concluded.fired],
-        [Found(f[0], names[f[0]], f[2], f[3], f[4], f[5]) for f in concluded.pending],
+        [
+            (names[i], binding, found, matched, waits)
+            for i, _, binding, found, waits, matched in concluded.fired
+        ],
+        [
+            (names[i], binding, found, matched, waits)
+            for i, _, binding, found, waits, matched in concluded.pending
+        ],
         concluded.questions,
     )
-
-
-class Found:
-    """One finding of the runner (`runner.Finding`) as the decision's assembly reads it:
-    the rule's index and name, the binding and what supports it. A `RuleResult` is made
-    from it only for a `Decision` (`run`); the compact form does without."""
-
-    __slots__ = ("index", "rule", "binding", "facts", "unknown", "matched")
-
-    def __init__(
-        self,
-        index: int,
-        rule: str,
-        binding: dict[str, int],
-        facts: dict[str, Any],
-        unknown: list[str],
-        matched: list[Match],
-    ) -> None:
-        self.index = index
-        self.rule = rule
-        self.binding = binding
-        self.facts = facts
-        self.unknown = unknown
-        self.matched = matched
 
 
 @attrs.define
