@@ -51,7 +51,7 @@ from .decision import (
 from .facts import UNKNOWN_COLLECTION, Facts
 from .runner import Finding, Runner, Statuses
 from .screen import screening_fact
-from .summary import entry_data, headline_of, sources_of
+from .summary import entry_data, sources_of
 
 Fact = tuple[str, Any]
 
@@ -408,17 +408,17 @@ def _sources(
             )
             for name, by_code in found.items()
         ]
-    return {
-        name: {code: [_fresh(data, lists) for data, lists in entries] for code, entries in by_code}
-        for name, by_code in made
-    }
-
-
-def _fresh(data: dict[str, Any], lists: tuple[str, ...]) -> dict[str, Any]:
-    copied = data.copy()
-    for key in lists:
-        copied[key] = copied[key][:]
-    return copied
+    sources: _Sources = {}
+    for name, by_code in made:  # loops, not calls: a dozen entries per decision
+        codes_of = sources[name] = {}
+        for code, entries in by_code:
+            copies = codes_of[code] = []
+            for data, lists in entries:
+                copied = data.copy()
+                for field in lists:
+                    copied[field] = copied[field][:]
+                copies.append(copied)
+    return sources
 
 
 def _frozen(value: str | list[str] | None) -> str | tuple[str, ...] | None:
@@ -609,8 +609,28 @@ def _conclude(
             outcomes[outcome.name] = chosen.key
             if texts:
                 references[outcome.name] = entry_data(chosen, lang)
-    headline = headline_of(policy, outcomes, [], questions, raising)
+    headline = _headline(policy, outcomes, questions, raising)
     return _Concluded(fired, pending, outcomes, possible, questions, references, headline)
+
+
+def _headline(
+    policy: c.Policy,
+    outcomes: OutcomeValues,
+    questions: list[OpenQuestion],
+    raising: dict[str, str],
+) -> Headline | None:
+    """`summary.headline_of(policy, outcomes, ..., questions, raising)`, the same
+    headline, each question's rules tested against `raising` in one set operation."""
+    name = policy.headline
+    value = outcomes.get(name) if name is not None else None
+    if name is None or not isinstance(value, str):
+        return None
+    if not raising:
+        return Headline(name, value)
+    highest = max(raising.values(), key=policy.outcomes[name].rank)
+    waiting = raising.keys()
+    asked = [q.fact for q in questions if not waiting.isdisjoint(q.rules)]
+    return Headline(name, value, True, highest, asked)
 
 
 _RuleTexts = tuple[str, str, tuple[str, ...], str, tuple[tuple[str, str | tuple[str, ...]], ...]]
