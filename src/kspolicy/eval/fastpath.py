@@ -1160,12 +1160,24 @@ class _Writer:
             code = _junction_of(isinstance(expr, c.And), parts)
         elif isinstance(expr, c.Compare):
             left = self._val(expr.left, env, out, memo)
-            code = _call(_COMPARE[expr.op], left, self._val(expr.right, env, out, memo))
+            right = self._val(expr.right, env, out, memo)
+            code = _compare_of(expr.op, left, right)
         elif isinstance(expr, c.Member):
             element = self._val(expr.element, env, out, memo)
             container = self._val(expr.container, env, out, memo)
-            flags = (_const(expr.hierarchical), _const(expr.negated))
-            code = _call("_in", element, container, *flags)
+            if (
+                isinstance(expr.container, c.ConstSet | c.ListSet)
+                and not expr.hierarchical
+                and element[0] in ("n", "k")
+            ):
+                # a set of the policy's: nothing is in it if it is empty; else, as `_in`
+                # says, unknown for an unknown element, else the test, tested in place
+                test = ("cmp", "not in" if expr.negated else "in", element, container)
+                known = ("?:", ("cmp", "is", element, NONE), NONE, test)
+                code = known if self._constant_values(expr.container) else _const(expr.negated)
+            else:
+                flags = (_const(expr.hierarchical), _const(expr.negated))
+                code = _call("_in", element, container, *flags)
         elif isinstance(expr, c.Match):
             subject = self._val(expr.subject, env, out, memo)
             where = screen.country_field(self.policy.schema, expr.subject)
@@ -1523,6 +1535,16 @@ def _junction_of(conjunction: bool, parts: list[X]) -> X:
     decided = _any_of([("cmp", "is", part, deciding) for part in parts])
     unknown = _any_of([("cmp", "is", part, NONE) for part in parts])
     return ("?:", decided, deciding, ("?:", unknown, NONE, TRUE if conjunction else FALSE))
+
+
+def _compare_of(op: str, left: X, right: X) -> X:
+    """A comparison, unknown if either side is: as `_eq`... say it, tested in place when
+    both sides are in locals or constants (a constant other than None is known)."""
+    if left[0] not in ("n", "k") or right[0] not in ("n", "k"):
+        return _call(_COMPARE[op], left, right)
+    unknown = [("cmp", "is", x, NONE) for x in (left, right) if x[0] == "n" or x[2] is None]
+    test = ("cmp", op, left, right)
+    return ("?:", _any_of(unknown), NONE, test) if unknown else test
 
 
 def _not_of(value: X) -> X:
