@@ -630,6 +630,9 @@ class _Writer:
         # The findings function's supports collected once per case (`_shared_support`).
         self._support_slots: dict[Any, tuple[str | None, ...]] = {}
         self._slot_names: list[str] = []
+        # The findings function's `_emit` writes Kleene tests of locals in place and
+        # reads each record of the root once (the three-valued one, as it always has).
+        self._in_place = False
 
     def _active(self) -> list[tuple[int, c.Rule]]:
         """The rules in force on the date, with their index in the policy."""
@@ -656,6 +659,21 @@ class _Writer:
         if found is None:
             found = self._list_sets[key] = frozenset(e.key for e in named.entries_on(self.as_of))
         return found
+
+    def _member_of(self, expr: c.Member, element: X, container: X) -> X:
+        """`element in container`, as `_in` says it; tested in place for a set of the
+        policy's (nothing is in it if it is empty) and an element in a local."""
+        if (
+            isinstance(expr.container, c.ConstSet | c.ListSet)
+            and not expr.hierarchical
+            and _testable(element)
+        ):
+            if not self._constant_values(expr.container):
+                return _const(expr.negated)
+            test = ("cmp", "not in" if expr.negated else "in", element, container)
+            return ("?:", ("cmp", "is", element, NONE), NONE, test)  # unknown: unknown
+        flags = (_const(expr.hierarchical), _const(expr.negated))
+        return _call("_in", element, container, *flags)
 
     def _constant_values(self, expr: c.ConstSet | c.ListSet) -> frozenset[Any]:
         """The values of a set of the policy's (`S0`...), on the date."""
@@ -953,6 +971,7 @@ class _Writer:
         computed, so the code grows with the policy, not with its nesting.
         """
         src = self.src
+        self._in_place = True  # (`_emit`: tests in place, reads from the root shared)
         active = self._active()
         for definition in self._unbound_definitions(active):
             src.definitions[definition.name] = self._expr(definition.expr, {})
@@ -1165,19 +1184,7 @@ class _Writer:
         elif isinstance(expr, c.Member):
             element = self._val(expr.element, env, out, memo)
             container = self._val(expr.container, env, out, memo)
-            if (
-                isinstance(expr.container, c.ConstSet | c.ListSet)
-                and not expr.hierarchical
-                and element[0] in ("n", "k")
-            ):
-                # a set of the policy's: nothing is in it if it is empty; else, as `_in`
-                # says, unknown for an unknown element, else the test, tested in place
-                test = ("cmp", "not in" if expr.negated else "in", element, container)
-                known = ("?:", ("cmp", "is", element, NONE), NONE, test)
-                code = known if self._constant_values(expr.container) else _const(expr.negated)
-            else:
-                flags = (_const(expr.hierarchical), _const(expr.negated))
-                code = _call("_in", element, container, *flags)
+            code = self._member_of(expr, element, container)
         elif isinstance(expr, c.Match):
             subject = self._val(expr.subject, env, out, memo)
             where = screen.country_field(self.policy.schema, expr.subject)
@@ -1187,7 +1194,8 @@ class _Writer:
             subject = self._val(expr.subject, env, out, memo)
             code = ("cmp", "is not" if expr.known else "is", subject, NONE)
         else:  # a quantifier: its elements' values are computed again where explained
-            code = self._expr(expr, env)
+            assert isinstance(expr, c.Quantifier)
+            code = self._quantified(expr, env, self._val(expr.collection, env, out, memo))
         # The same code where it would run again (a definition written out in several
         # places, say): its parts are the same locals, so its value is the same local's.
         same = memo.get(code)
@@ -1421,7 +1429,11 @@ class _Writer:
         code = self._emit(expr, env)
         if code[0] == "n" or self._reads_variables(expr):
             return code
-        # Shared by every rule: computed once per case, before any rule.
+        return self._shared(code)
+
+    def _shared(self, code: X) -> X:
+        """Code that reads no variable, shared by every rule: computed once per case,
+        before any rule, into a local (`c0`...)."""
         name = self.src.shared.get(code)
         if name is None:
             name = self.src.shared[code] = _name(f"c{len(self.src.shared)}")
@@ -1430,6 +1442,12 @@ class _Writer:
 
     def _emit(self, expr: c.Expr, env: dict[str, X]) -> X:
         if isinstance(expr, c.Fact):
+            if self._in_place and expr.base is None and len(expr.fields) > 1:
+                # `project.trl`: the record `project` read once per case, for every field
+                record = ROOT
+                for field in expr.fields[:-1]:
+                    record = self._shared(_call("_get", record, self.src.constant(field)))
+                return _call("_get", record, self.src.constant(expr.fields[-1]))
             return self._fact(expr, env, lambda code, key: _call("_get", code, key))
         if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
             return self._constant(expr)
@@ -1439,16 +1457,21 @@ class _Writer:
                 return local
             return self._expr(self.policy.definitions[expr.name].expr, env)
         if isinstance(expr, c.Not):
-            return _call("_not", self._expr(expr.operand, env))
+            operand = self._expr(expr.operand, env)
+            return _not_of(operand) if self._in_place else _call("_not", operand)
         if isinstance(expr, c.And | c.Or):
             parts = [self._expr(o, env) for o in expr.operands]
+            if self._in_place:
+                return _junction_of(isinstance(expr, c.And), parts)
             return _call("_and" if isinstance(expr, c.And) else "_or", *parts)
         if isinstance(expr, c.Compare):
             a, b = self._expr(expr.left, env), self._expr(expr.right, env)
-            return _call(_COMPARE[expr.op], a, b)
+            return _compare_of(expr.op, a, b) if self._in_place else _call(_COMPARE[expr.op], a, b)
         if isinstance(expr, c.Member):
             element = self._expr(expr.element, env)
             container = self._expr(expr.container, env)
+            if self._in_place:
+                return self._member_of(expr, element, container)
             flags = (_const(expr.hierarchical), _const(expr.negated))
             return _call("_in", element, container, *flags)
         if isinstance(expr, c.Match):
@@ -1459,7 +1482,11 @@ class _Writer:
             subject = self._expr(expr.subject, env)
             return ("cmp", "is not" if expr.known else "is", subject, NONE)
         assert isinstance(expr, c.Quantifier)
-        collection = self._expr(expr.collection, env)
+        return self._quantified(expr, env, self._expr(expr.collection, env))
+
+    def _quantified(self, expr: c.Quantifier, env: dict[str, X], collection: X) -> X:
+        """`any`/`all` over a collection read by `collection` (a name, in the findings
+        function: the collection read once, not once to test it and once to loop)."""
         # the same name at the same depth: the same code for the same condition
         element = _name(f"q{len([k for k in env if k.startswith('?')])}")
         inner_env = {**env, expr.var: element, "?" + expr.var: element}
@@ -1526,10 +1553,16 @@ _INLINE_JUNCTION = 4
 (`is False`, `is None`), not as a call of `_and`/`_or`: a call costs more than them."""
 
 
+def _testable(code: X) -> bool:
+    """Whether `code` may be tested in place (`x is None`): a local, or a constant that
+    `is` compares as Python means it (True, False, None; not a text or a number)."""
+    return code[0] == "n" or (code[0] == "k" and code[1] in (bool, type(None)))
+
+
 def _junction_of(conjunction: bool, parts: list[X]) -> X:
     """Kleene `and` (`or`) of values: false (true) if one is, else unknown if one is, else
     true (false); as `_and`/`_or` say it, tested in place when the values are in locals."""
-    if len(parts) > _INLINE_JUNCTION or any(part[0] not in ("n", "k") for part in parts):
+    if len(parts) > _INLINE_JUNCTION or not all(map(_testable, parts)):
         return _call("_and" if conjunction else "_or", *parts)
     deciding = FALSE if conjunction else TRUE
     decided = _any_of([("cmp", "is", part, deciding) for part in parts])
@@ -1542,14 +1575,16 @@ def _compare_of(op: str, left: X, right: X) -> X:
     both sides are in locals or constants (a constant other than None is known)."""
     if left[0] not in ("n", "k") or right[0] not in ("n", "k"):
         return _call(_COMPARE[op], left, right)
-    unknown = [("cmp", "is", x, NONE) for x in (left, right) if x[0] == "n" or x[2] is None]
+    if NONE in (left, right):
+        return NONE  # unknown compared with anything: unknown
+    unknown = [("cmp", "is", x, NONE) for x in (left, right) if x[0] == "n"]
     test = ("cmp", op, left, right)
     return ("?:", _any_of(unknown), NONE, test) if unknown else test
 
 
 def _not_of(value: X) -> X:
     """Kleene `not`: as `_not` says it, tested in place when the value is in a local."""
-    if value[0] not in ("n", "k"):
+    if not _testable(value):
         return _call("_not", value)
     return ("?:", ("cmp", "is", value, NONE), NONE, ("not", value))
 
