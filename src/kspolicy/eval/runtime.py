@@ -598,9 +598,10 @@ def _conclude(
         by_key = _memo(program, "entries")
         entries = by_key.get((outcome.name, as_of))
         if entries is None:  # each key's first entry in force on the date
-            entries = by_key[(outcome.name, as_of)] = {}
+            entries = {}
             for entry in outcome.records.entries_on(as_of):
                 entries.setdefault(entry.key, entry)
+            by_key[(outcome.name, as_of)] = entries  # whole: threads share the memo
         try:
             chosen = entries.get(found_key.value)
         except TypeError:  # a value no key can equal (a list, say)
