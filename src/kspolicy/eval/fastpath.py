@@ -37,6 +37,7 @@ import ast
 import contextlib
 import datetime as dt
 import gc
+import operator
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -59,8 +60,7 @@ Find = Callable[[Facts], list[Finding]]
 """A case's findings (see `runner.Runner.findings`), on one date."""
 
 
-def _rule_index(finding: Finding) -> int:
-    return finding[0]
+_first = operator.itemgetter(0)  # a finding's rule index, read in C
 
 
 X = tuple[Any, ...]
@@ -70,11 +70,13 @@ Expressions: `("n", name)` a generated name; `("k", type, value)` a constant (it
 in the tuple so that equal-comparing constants such as `1` and `True` stay apart);
 `("[]", base, key)`; `(".", base, attribute)`; `("call", function, arguments)`;
 `("and" | "or", operands)`; `("not", x)`; `("cmp", operator, left, right)`;
-`("?:", test, then, otherwise)`; `("gen" | "list", element, variable, iterable)` for
+`("?:", test, then, otherwise)`; `("+", a, b)` for `a + b` (texts: a fact's path);
+`("gen" | "list", element, variable, iterable)` for
 `(element for variable in iterable)` and `[...]`; `("*", x)`; `("tuple", items)`;
 `("[ ]",)` a new empty list; `("{ }",)` a new empty dict, `("{:}", ((key, value), ...))`
 a new dict of these.
-Statements: `("=", name, x)`, `("if", test, body, otherwise)`, `("for", name, x, body)`
+Statements: `("=", name, x)`, `("[]=", name, key, x)` (`name[key] = x`),
+`("if", test, body, otherwise)`, `("for", name, x, body)`
 (`name` a tuple of names to unpack each item),
 `("do", x)`, `("return", x)`. Tuples compare and hash by structure: equal conditions
 are found by looking them up.
@@ -85,6 +87,7 @@ FALSE: X = ("k", bool, False)
 TRUE: X = ("k", bool, True)
 NONE: X = ("k", type(None), None)
 EMPTY: X = ("[ ]",)
+NO_FACTS: X = ("{ }",)
 
 _INLINE_NODES = 100
 """A definition whose expansion has at most this many nodes is written out where it is
@@ -109,10 +112,6 @@ def _all_of(tests: list[X]) -> X:
 
 def _any_of(tests: list[X]) -> X:
     return tests[0] if len(tests) == 1 else ("or", tuple(tests)) if tests else FALSE
-
-
-def _append_to(to: str, item: X) -> X:
-    return ("do", ("call", (".", _name(to), "append"), (item,)))
 
 
 def _append(to: str, index: int) -> X:
@@ -236,10 +235,6 @@ def _elem(path: str, index: int | None) -> str:
     return path if index is None else element_path(path, index)
 
 
-def _child(path: str, fields: str) -> str:
-    return f"{path}.{fields}"
-
-
 def _binding(names: tuple[str, ...], indices: tuple[int | None, ...]) -> dict[str, int]:
     return {name: i for name, i in zip(names, indices, strict=True) if i is not None}
 
@@ -259,8 +254,8 @@ def _hit(
 
 
 def _screened(
-    facts: list[Any] | None,
-    unknowns: list[str] | None,
+    facts: dict[str, Any] | None,
+    unknowns: dict[str, None] | None,
     hits: list[Match] | None,
     screener: screen.Screener,
     name: Any,
@@ -273,14 +268,14 @@ def _screened(
     the list cannot answer, and what stays unknown."""
     if name is None:
         if unknowns is not None:
-            unknowns.append(path)
+            unknowns[path] = None
         return
     found = screener.screen(str(name), place)
     named = screener.named
     if facts is not None:
-        facts.append((path, _json(name)))
+        facts[path] = _json(name)
         if found.hit is not None and place is not None and place_path is not None:
-            facts.append((place_path, _json(place)))
+            facts[place_path] = _json(place)
     if hits is not None:
         if found.hit is not None:
             hits.append(screen.screen_record(named, path, str(name), found.hit))
@@ -288,35 +283,21 @@ def _screened(
             hits.append(screen.uncovered_record(named, path, str(name), found.uncovered))
     if found.value is None and unknowns is not None:
         if found.needs_country and place_path is not None and place is None:
-            unknowns.append(place_path)
+            unknowns[place_path] = None
         else:
-            unknowns.append(screen.screening_fact(path, named.name))
+            unknowns[screen.screening_fact(path, named.name)] = None
 
 
 def _ordered(findings: list[Finding]) -> None:
-    findings.sort(key=_rule_index)  # stable: each rule's bindings stay in order
+    findings.sort(key=_first)  # stable: each rule's bindings stay in order
 
 
-def _nones(facts: list[Any], unknowns: list[str]) -> None:
-    facts.extend([(path, None) for path in dict.fromkeys(unknowns)])
+def _nones(facts: dict[str, Any], unknowns: dict[str, None]) -> None:
+    facts.update(dict.fromkeys(unknowns))
 
 
-def _finding(
-    index: int,
-    value: bool | None,
-    binding: dict[str, int],
-    facts: list[Any],
-    unknowns: list[str],
-    hits: list[Match],
-) -> Finding:
-    return (
-        index,
-        value,
-        binding,
-        dict(facts),
-        list(dict.fromkeys(unknowns)) if unknowns else unknowns,
-        list(dict.fromkeys(hits)) if hits else hits,
-    )
+def _once(items: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(items))  # each item once, where it came first
 
 
 _HELPERS: dict[str, Any] = {
@@ -324,8 +305,9 @@ _HELPERS: dict[str, Any] = {
     "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_match": _match, "_each": _each,
     "_in": _in, "_matches": _matches, "_peek": _peek, "_hier": _hierarchical,
     "_undecided": _undecided, "_json": _json, "_indexed": _indexed, "_elem": _elem,
-    "_child": _child, "_binding": _binding, "_hit": _hit, "_screened": _screened,
-    "_nones": _nones, "_finding": _finding, "_enum": enumerate, "_extend": list.extend,
+    "_binding": _binding, "_hit": _hit, "_screened": _screened,
+    "_nones": _nones, "_once": _once, "_len": len, "_list": list, "_enum": enumerate,
+    "_extend": list.extend, "_update": dict.update,
     "_ordered": _ordered,
 }  # fmt: skip
 _COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
@@ -558,7 +540,7 @@ class FastPath:
         def find(facts: Facts) -> list[Finding]:
             found = generated(facts.root) if generated is not None else []
             found += traced.findings(facts, as_of, rest)
-            found.sort(key=_rule_index)  # stable: each rule's bindings stay in order
+            found.sort(key=_first)  # stable: each rule's bindings stay in order
             return found
 
         return find
@@ -648,6 +630,9 @@ class _Writer:
         # The findings function's supports collected once per case (`_shared_support`).
         self._support_slots: dict[Any, tuple[str | None, ...]] = {}
         self._slot_names: list[str] = []
+        # The findings function's `_emit` writes Kleene tests of locals in place and
+        # reads each record of the root once (the three-valued one, as it always has).
+        self._in_place = False
 
     def _active(self) -> list[tuple[int, c.Rule]]:
         """The rules in force on the date, with their index in the policy."""
@@ -674,6 +659,25 @@ class _Writer:
         if found is None:
             found = self._list_sets[key] = frozenset(e.key for e in named.entries_on(self.as_of))
         return found
+
+    def _member_of(self, expr: c.Member, element: X, container: X) -> X:
+        """`element in container`, as `_in` says it; tested in place for a set of the
+        policy's (nothing is in it if it is empty) and an element in a local."""
+        if (
+            isinstance(expr.container, c.ConstSet | c.ListSet)
+            and not expr.hierarchical
+            and _testable(element)
+        ):
+            if not self._constant_values(expr.container):
+                return _const(expr.negated)
+            test = ("cmp", "not in" if expr.negated else "in", element, container)
+            return ("?:", ("cmp", "is", element, NONE), NONE, test)  # unknown: unknown
+        flags = (_const(expr.hierarchical), _const(expr.negated))
+        return _call("_in", element, container, *flags)
+
+    def _constant_values(self, expr: c.ConstSet | c.ListSet) -> frozenset[Any]:
+        """The values of a set of the policy's (`S0`...), on the date."""
+        return frozenset(expr.values) if isinstance(expr, c.ConstSet) else self._codes(expr.list)
 
     def _constant(self, expr: c.Const | c.ConstSet | c.ListSet) -> X:
         """A constant as both generated functions write it: a constant or a set's name."""
@@ -967,6 +971,7 @@ class _Writer:
         computed, so the code grows with the policy, not with its nesting.
         """
         src = self.src
+        self._in_place = True  # (`_emit`: tests in place, reads from the root shared)
         active = self._active()
         for definition in self._unbound_definitions(active):
             src.definitions[definition.name] = self._expr(definition.expr, {})
@@ -1013,6 +1018,22 @@ class _Writer:
             stack.extend(c.children(expr))
         return True
 
+    def _may_match(self, exprs: Iterable[c.Expr]) -> bool:
+        """Whether the support of these conditions can hold a list entry matched: only
+        where a name is screened or a fact is looked up in a codes list."""
+        stack = list(exprs)
+        while stack:
+            expr = stack.pop()
+            if isinstance(expr, c.Match) or (
+                isinstance(expr, c.Member) and isinstance(expr.container, c.ListSet)
+            ):
+                return True
+            if isinstance(expr, c.DefineRef):
+                stack.append(self.policy.definitions[expr.name].expr)
+            else:
+                stack.extend(c.children(expr))
+        return False
+
     def _fact_of(self, expr: c.Expr) -> c.Fact | bool:
         """The fact an expression reads, through definitions written out; True for a
         constant (which reads none), False for anything else."""
@@ -1026,17 +1047,22 @@ class _Writer:
         """A rule, per binding: its verdict, and for a binding that fires or is pending,
         what supports it, appended to `out` as a finding."""
         env: dict[str, X] = {}
-        loops: list[tuple[str, X, str, str]] = []
+        loops: list[tuple[str, X, str, str, str]] = []
+        positions: list[tuple[str, str, str]] = []
         for name in rule.binders:
             collection, position, element = self.src.local(), self.src.local(), self.src.local()
-            loops.append((collection, self._collection(name), position, element))
+            path = self.src.local()
+            loops.append((collection, self._collection(name), position, element, path))
             env[name] = _name(element)
-        positions = [(name, loop[2]) for name, loop in zip(rule.binders, loops, strict=True)]
+            positions.append((name, position, path))
         lines = self._finding(index, rule, env, positions, {}, out)
-        for collection, reader, position, element in reversed(loops):
+        for (collection, reader, position, element, path), (name, _, _) in zip(
+            reversed(loops), reversed(positions), strict=True
+        ):
+            each = [("=", path, self._element_path(name, position)), *lines]
             lines = [
                 ("=", collection, reader),
-                ("for", (position, element), _call("_indexed", _name(collection)), lines),
+                ("for", (position, element), _call("_indexed", _name(collection)), each),
             ]
         return lines
 
@@ -1045,13 +1071,18 @@ class _Writer:
         each element's facts read once for them all (their findings come out by element,
         and are put back in rule order at the end)."""
         collection, position, element = self.src.local(), self.src.local(), self.src.local()
+        path = self.src.local()  # the element's path, made once for every rule's findings
         env = {name: _name(element)}
         memo: dict[Any, X] = {}  # shared by the rules: what one computed, the next reads
-        lines: list[X] = []
+        lines: list[X] = [("=", path, self._element_path(name, position))]
         for index, rule in rules:
-            lines += self._finding(index, rule, env, [(name, position)], memo, out)
+            lines += self._finding(index, rule, env, [(name, position, path)], memo, out)
         loop = ("for", (position, element), _call("_indexed", _name(collection)), lines)
         return [("=", collection, self._collection(name)), loop]
+
+    def _element_path(self, name: str, position: str) -> X:
+        collection_path = self.policy.schema.binders[name].collection
+        return _call("_elem", _const(collection_path), _name(position))
 
     def _collection(self, name: str) -> X:
         return self._binder_reader(name, lambda x, f: _call("_get", x, self.src.constant(f)))
@@ -1061,26 +1092,35 @@ class _Writer:
         index: int,
         rule: c.Rule,
         env: dict[str, X],
-        positions: list[tuple[str, str]],
+        positions: list[tuple[str, str, str]],
         memo: dict[Any, X],
         out: str,
     ) -> list[X]:
         """One binding of a rule: its verdict and, when it fires or is pending, its
-        support, appended to `out` with the rule's index and the binding."""
+        support, appended to `out` with the rule's index and the binding. `positions`:
+        each implicit variable's name, and the locals holding its index and path."""
         lines: list[X] = []
         when = self._val(rule.when, env, lines, memo)
         unless = [self._val(u, env, lines, memo) for u in rule.unless]
-        verdict = _call("_and", when, *(_call("_not", u) for u in unless)) if unless else when
-        r = self.src.local()
-        lines.append(("=", r, verdict))
-        facts, unknowns, hits = self.src.local(), self.src.local(), self.src.local()
-        found: list[X] = [("=", facts, EMPTY), ("=", unknowns, EMPTY), ("=", hits, EMPTY)]
-        paths: dict[str, tuple[X, X | None]] = {}
-        for name, position in positions:
-            path = self.src.local()
-            collection_path = self.policy.schema.binders[name].collection
-            found.append(("=", path, _call("_elem", _const(collection_path), _name(position))))
-            paths[name] = (_name(path), _name(position))
+        if unless:
+            verdict = _call("_and", when, *(_call("_not", u) for u in unless))
+            r = self.src.local()
+            lines.append(("=", r, verdict))
+        elif when[0] == "n":
+            r = when[1]  # the value of `when` is in a local already
+        else:
+            r = self.src.local()
+            lines.append(("=", r, when))
+        # Facts by path, unknown facts as the keys of a dict (each once, in order), and
+        # the entries matched, for a rule that can match any.
+        facts, unknowns = self.src.local(), self.src.local()
+        hits = self.src.local() if self._may_match((rule.when, *rule.unless)) else None
+        found: list[X] = [("=", facts, NO_FACTS), ("=", unknowns, NO_FACTS)]
+        if hits is not None:
+            found.append(("=", hits, EMPTY))
+        paths: dict[str, tuple[X, X | None]] = {
+            name: (_name(path), _name(position)) for name, position, path in positions
+        }
         self._support(rule.when, env, paths, dict(memo), found, facts, unknowns, hits)
         for condition, value in zip(rule.unless, unless, strict=True):
             waiting: list[X] = []
@@ -1094,14 +1134,22 @@ class _Writer:
             one = ("{:}", ((_const(positions[0][0]), index_of),))
             binding = ("?:", ("cmp", "is", index_of, NONE), ("{ }",), one)
         elif positions:
-            names = ("tuple", tuple(_const(name) for name, _ in positions))
-            indices = ("tuple", tuple(_name(p) for _, p in positions))
+            names = ("tuple", tuple(_const(name) for name, _, _ in positions))
+            indices = ("tuple", tuple(_name(p) for _, p, _ in positions))
             binding = _call("_binding", names, indices)
         else:
             binding = ("{ }",)
-        finding = _call(
-            "_finding", _const(index), _name(r), binding, _name(facts), _name(unknowns), _name(hits)
-        )
+        # The list of hits is new for this binding: kept as it is when it holds no repeat.
+        matched: X = EMPTY
+        if hits is not None:
+            matched = (
+                "?:",
+                ("cmp", "<", _call("_len", _name(hits)), _const(2)),
+                _name(hits),
+                _call("_once", _name(hits)),
+            )
+        waits = _call("_list", _name(unknowns))
+        finding = ("tuple", (_const(index), _name(r), binding, _name(facts), waits, matched))
         found.append(("do", ("call", (".", _name(out), "append"), (finding,))))
         lines.append(("if", ("cmp", "is not", _name(r), FALSE), found, []))
         return lines
@@ -1125,18 +1173,18 @@ class _Writer:
         if isinstance(expr, c.Fact):
             code = self._fact(expr, env, lambda x, k: _call("_get", x, k))
         elif isinstance(expr, c.Not):
-            code = _call("_not", self._val(expr.operand, env, out, memo))
+            code = _not_of(self._val(expr.operand, env, out, memo))
         elif isinstance(expr, c.And | c.Or):
             parts = [self._val(o, env, out, memo) for o in expr.operands]
-            code = _call("_and" if isinstance(expr, c.And) else "_or", *parts)
+            code = _junction_of(isinstance(expr, c.And), parts)
         elif isinstance(expr, c.Compare):
             left = self._val(expr.left, env, out, memo)
-            code = _call(_COMPARE[expr.op], left, self._val(expr.right, env, out, memo))
+            right = self._val(expr.right, env, out, memo)
+            code = _compare_of(expr.op, left, right)
         elif isinstance(expr, c.Member):
             element = self._val(expr.element, env, out, memo)
             container = self._val(expr.container, env, out, memo)
-            flags = (_const(expr.hierarchical), _const(expr.negated))
-            code = _call("_in", element, container, *flags)
+            code = self._member_of(expr, element, container)
         elif isinstance(expr, c.Match):
             subject = self._val(expr.subject, env, out, memo)
             where = screen.country_field(self.policy.schema, expr.subject)
@@ -1146,10 +1194,17 @@ class _Writer:
             subject = self._val(expr.subject, env, out, memo)
             code = ("cmp", "is not" if expr.known else "is", subject, NONE)
         else:  # a quantifier: its elements' values are computed again where explained
-            code = self._expr(expr, env)
+            assert isinstance(expr, c.Quantifier)
+            code = self._quantified(expr, env, self._val(expr.collection, env, out, memo))
+        # The same code where it would run again (a definition written out in several
+        # places, say): its parts are the same locals, so its value is the same local's.
+        same = memo.get(code)
+        if same is not None:
+            memo[key] = same
+            return same
         local = self.src.local()
         out.append(("=", local, code))
-        memo[key] = _name(local)
+        memo[key] = memo[code] = _name(local)
         return _name(local)
 
     def _path(self, expr: c.Fact, paths: dict[str, tuple[X, X | None]]) -> X:
@@ -1161,7 +1216,7 @@ class _Writer:
         base, position = paths[expr.base]
         if not fields:
             return base
-        path = _call("_child", base, _const(fields))
+        path = ("+", base, _const("." + fields))  # as `paths.child` writes it
         return path if position is None else ("?:", ("cmp", "is", position, NONE), base, path)
 
     def _support(
@@ -1195,10 +1250,10 @@ class _Writer:
                 return
             value = self._val(expr, env, out, memo)
             path = self._path(expr, paths)
-            missing = [_append_to(unknowns, path)] if unknowns else []
+            missing: list[X] = [("[]=", unknowns, path, NONE)] if unknowns else []
             plain = isinstance(expr.type, _PLAIN_TYPES)  # its value is its JSON already
             data = value if plain else _call("_json", value)
-            given = [_append_to(facts, ("tuple", (path, data)))] if facts else []
+            given = [("[]=", facts, path, data)] if facts else []
             out.append(("if", ("cmp", "is", value, NONE), missing, given))
         elif isinstance(expr, c.Not):
             self._support(expr.operand, env, paths, memo, out, facts, unknowns, hits)
@@ -1225,9 +1280,9 @@ class _Writer:
                 return
             value = self._val(expr.subject, env, out, memo)
             waiting, kept = self.src.local(), self.src.local()
-            out.append(("=", waiting, EMPTY))
+            out.append(("=", waiting, NO_FACTS))
             known = ("cmp", "is not", value, NONE)
-            out.append(("=", kept, ("?:", known, _name(facts), EMPTY) if facts else EMPTY))
+            out.append(("=", kept, ("?:", known, _name(facts), NO_FACTS) if facts else NO_FACTS))
             self._support(expr.subject, env, paths, memo, out, kept, waiting, hits)
             if facts:
                 nones = ("do", _call("_nones", _name(facts), _name(waiting)))
@@ -1247,7 +1302,7 @@ class _Writer:
         """The support of a condition that reads no implicit variable: the same for
         every rule and binding that needs it, so collected once per case, when first
         needed, into locals that later uses copy."""
-        wanted = (facts, unknowns, hits)
+        wanted = (facts, unknowns, hits if self._may_match((expr,)) else None)
         key = (id(expr), *(x is not None for x in wanted))
         slots = self._support_slots.get(key)
         first: list[X] = []
@@ -1256,12 +1311,14 @@ class _Writer:
             self._support_slots[key] = slots
             self._slot_names.extend(x for x in slots if x is not None)
         lists = [x for x in slots if x is not None]
-        first += [("=", x, EMPTY) for x in lists]
+        # facts and unknown facts in dicts (by path; each once), hits in a list
+        first += [("=", x, EMPTY if n == 2 else NO_FACTS) for n, x in enumerate(slots) if x]
         self._support(expr, {}, {}, {}, first, *slots, shared=False)
         out.append(("if", ("cmp", "is", _name(lists[0]), NONE), first, []))
-        for target, slot in zip(wanted, slots, strict=True):
+        for n, (target, slot) in enumerate(zip(wanted, slots, strict=True)):
             if target is not None and slot is not None:
-                out.append(("do", _call("_extend", _name(target), _name(slot))))
+                join = "_extend" if n == 2 else "_update"
+                out.append(("do", _call(join, _name(target), _name(slot))))
 
     def _junction(
         self,
@@ -1322,7 +1379,10 @@ class _Writer:
             named = _const(expr.container.list.name)
             flag, path = _const(expr.hierarchical), self._path(fact, paths)
             given.append(("do", _call("_hit", _name(hits), named, element, container, flag, path)))
-        if empty or given:
+        if isinstance(expr.container, c.ConstSet | c.ListSet):
+            # a set of the policy's: whether it is empty is known now
+            out += given if self._constant_values(expr.container) else empty
+        elif empty or given:
             test = ("and", (("cmp", "is not", container, NONE), ("not", container)))
             out.append(("if", test, empty, given))
 
@@ -1369,7 +1429,11 @@ class _Writer:
         code = self._emit(expr, env)
         if code[0] == "n" or self._reads_variables(expr):
             return code
-        # Shared by every rule: computed once per case, before any rule.
+        return self._shared(code)
+
+    def _shared(self, code: X) -> X:
+        """Code that reads no variable, shared by every rule: computed once per case,
+        before any rule, into a local (`c0`...)."""
         name = self.src.shared.get(code)
         if name is None:
             name = self.src.shared[code] = _name(f"c{len(self.src.shared)}")
@@ -1378,6 +1442,12 @@ class _Writer:
 
     def _emit(self, expr: c.Expr, env: dict[str, X]) -> X:
         if isinstance(expr, c.Fact):
+            if self._in_place and expr.base is None and len(expr.fields) > 1:
+                # `project.trl`: the record `project` read once per case, for every field
+                record = ROOT
+                for field in expr.fields[:-1]:
+                    record = self._shared(_call("_get", record, self.src.constant(field)))
+                return _call("_get", record, self.src.constant(expr.fields[-1]))
             return self._fact(expr, env, lambda code, key: _call("_get", code, key))
         if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
             return self._constant(expr)
@@ -1387,16 +1457,21 @@ class _Writer:
                 return local
             return self._expr(self.policy.definitions[expr.name].expr, env)
         if isinstance(expr, c.Not):
-            return _call("_not", self._expr(expr.operand, env))
+            operand = self._expr(expr.operand, env)
+            return _not_of(operand) if self._in_place else _call("_not", operand)
         if isinstance(expr, c.And | c.Or):
             parts = [self._expr(o, env) for o in expr.operands]
+            if self._in_place:
+                return _junction_of(isinstance(expr, c.And), parts)
             return _call("_and" if isinstance(expr, c.And) else "_or", *parts)
         if isinstance(expr, c.Compare):
             a, b = self._expr(expr.left, env), self._expr(expr.right, env)
-            return _call(_COMPARE[expr.op], a, b)
+            return _compare_of(expr.op, a, b) if self._in_place else _call(_COMPARE[expr.op], a, b)
         if isinstance(expr, c.Member):
             element = self._expr(expr.element, env)
             container = self._expr(expr.container, env)
+            if self._in_place:
+                return self._member_of(expr, element, container)
             flags = (_const(expr.hierarchical), _const(expr.negated))
             return _call("_in", element, container, *flags)
         if isinstance(expr, c.Match):
@@ -1407,7 +1482,11 @@ class _Writer:
             subject = self._expr(expr.subject, env)
             return ("cmp", "is not" if expr.known else "is", subject, NONE)
         assert isinstance(expr, c.Quantifier)
-        collection = self._expr(expr.collection, env)
+        return self._quantified(expr, env, self._expr(expr.collection, env))
+
+    def _quantified(self, expr: c.Quantifier, env: dict[str, X], collection: X) -> X:
+        """`any`/`all` over a collection read by `collection` (a name, in the findings
+        function: the collection read once, not once to test it and once to loop)."""
         # the same name at the same depth: the same code for the same condition
         element = _name(f"q{len([k for k in env if k.startswith('?')])}")
         inner_env = {**env, expr.var: element, "?" + expr.var: element}
@@ -1467,6 +1546,47 @@ def _guards(groups: dict[X, list[tuple[int, list[X]]]]) -> dict[X, list[X]]:
                 if code not in groups:
                     guards.setdefault(code, {})[lead] = None
     return {code: list(leads) for code, leads in guards.items()}
+
+
+_INLINE_JUNCTION = 4
+"""An `and`/`or` of at most this many values in locals is written as tests of them
+(`is False`, `is None`), not as a call of `_and`/`_or`: a call costs more than them."""
+
+
+def _testable(code: X) -> bool:
+    """Whether `code` may be tested in place (`x is None`): a local, or a constant that
+    `is` compares as Python means it (True, False, None; not a text or a number)."""
+    return code[0] == "n" or (code[0] == "k" and code[1] in (bool, type(None)))
+
+
+def _junction_of(conjunction: bool, parts: list[X]) -> X:
+    """Kleene `and` (`or`) of values: false (true) if one is, else unknown if one is, else
+    true (false); as `_and`/`_or` say it, tested in place when the values are in locals."""
+    if len(parts) > _INLINE_JUNCTION or not all(map(_testable, parts)):
+        return _call("_and" if conjunction else "_or", *parts)
+    deciding = FALSE if conjunction else TRUE
+    decided = _any_of([("cmp", "is", part, deciding) for part in parts])
+    unknown = _any_of([("cmp", "is", part, NONE) for part in parts])
+    return ("?:", decided, deciding, ("?:", unknown, NONE, TRUE if conjunction else FALSE))
+
+
+def _compare_of(op: str, left: X, right: X) -> X:
+    """A comparison, unknown if either side is: as `_eq`... say it, tested in place when
+    both sides are in locals or constants (a constant other than None is known)."""
+    if left[0] not in ("n", "k") or right[0] not in ("n", "k"):
+        return _call(_COMPARE[op], left, right)
+    if NONE in (left, right):
+        return NONE  # unknown compared with anything: unknown
+    unknown = [("cmp", "is", x, NONE) for x in (left, right) if x[0] == "n"]
+    test = ("cmp", op, left, right)
+    return ("?:", _any_of(unknown), NONE, test) if unknown else test
+
+
+def _not_of(value: X) -> X:
+    """Kleene `not`: as `_not` says it, tested in place when the value is in a local."""
+    if not _testable(value):
+        return _call("_not", value)
+    return ("?:", ("cmp", "is", value, NONE), NONE, ("not", value))
 
 
 def _guarded(code: X, leads: list[X], names: dict[X, str]) -> X:
@@ -1538,6 +1658,8 @@ def _expressions(body: list[X]) -> Iterator[X]:
             kind = s[0]
             if kind in ("=", "do", "return"):
                 stack.append(s[-1])
+            elif kind == "[]=":
+                stack += [s[3], s[2]]
             elif kind == "if":
                 stack += [("stmts", s[3]), ("stmts", s[2]), s[1]]
             else:  # for
@@ -1556,7 +1678,7 @@ def _parts(code: X) -> list[X]:
         return []
     if tag == "{:}":
         return [part for pair in code[1] for part in pair]
-    if tag in ("[]", "cmp", "?:"):
+    if tag in ("[]", "cmp", "?:", "+"):
         return [p for p in code[1:] if isinstance(p, tuple)]
     if tag == ".":
         return [code[1]]
@@ -1621,6 +1743,8 @@ def _node(code: X, reads: Mapping[X, str]) -> ast.expr:
         return kind(_node(code[1], reads), [loop], **_AT)
     if tag == "*":
         return ast.Starred(_node(code[1], reads), ast.Load(), **_AT)
+    if tag == "+":
+        return ast.BinOp(_node(code[1], reads), ast.Add(), _node(code[2], reads), **_AT)
     assert tag == "tuple", tag
     return ast.Tuple([_node(item, reads) for item in code[1]], ast.Load(), **_AT)
 
@@ -1672,6 +1796,11 @@ def _statement(code: X, reads: Mapping[X, str]) -> ast.stmt:
         return ast.For(each, _node(code[2], reads), body, [], **_AT)
     if tag == "do":
         return ast.Expr(_node(code[1], reads), **_AT)
+    if tag == "[]=":
+        item = ast.Subscript(
+            ast.Name(code[1], ast.Load(), **_AT), _node(code[2], reads), ast.Store(), **_AT
+        )
+        return ast.Assign([item], _node(code[3], reads), **_AT)
     assert tag == "return", tag
     return ast.Return(_node(code[1], reads), **_AT)
 

@@ -44,12 +44,14 @@ from .decision import (
     RuleResult,
     RuleTrace,
     TraceNode,
-    compact_dict,
+    compact_rows,
+    open_question,
+    rule_result,
 )
 from .facts import UNKNOWN_COLLECTION, Facts
 from .runner import Finding, Runner, Statuses
 from .screen import screening_fact
-from .summary import entry_data, headline_of, sources_of
+from .summary import entry_data, sources_of
 
 Fact = tuple[str, Any]
 
@@ -320,8 +322,8 @@ def run(
     env = Env(case, as_of, explain)
     trace: list[RuleTrace] = []
     if explain:
-        fired: list[Any] = []
-        pending: list[Any] = []
+        fired: list[Finding] = []
+        pending: list[Finding] = []
         for position, compiled in enumerate(program.rules):
             rule = compiled.rule
             if not rule.valid_on(as_of):
@@ -336,43 +338,100 @@ def run(
                 if verdict.status == "silent":
                     continue
                 ev = verdict.ev
-                result = _rule_result(
-                    _rule_texts(program, position, lang),
-                    indices,
-                    dict(ev.facts),
-                    list(dict.fromkeys(ev.unknowns)),
-                    list(dict.fromkeys(ev.hits)),
+                (fired if verdict.status == "fired" else pending).append(
+                    (
+                        position,
+                        ev.value,
+                        indices,
+                        dict(ev.facts),
+                        list(dict.fromkeys(ev.unknowns)),
+                        list(dict.fromkeys(ev.hits)),
+                    )
                 )
-                (fired if verdict.status == "fired" else pending).append(result)
         env.vars = {}
         concluded = _conclude(program, facts, env, as_of, lang, fired, pending)
     else:
         concluded = _concluded(program, case, env, as_of, lang)
-        texts = _texts(program, lang)
-        # The rule results are made here, from what the conclusion already read: the
-        # compact line (`compact_line`) does without them.
-        fired = [
-            _rule_result(texts[f.index], f.binding, f.facts, f.unknown, f.matched)
-            for f in concluded.fired
-        ]
-        pending = [
-            _rule_result(texts[f.index], f.binding, f.facts, f.unknown, f.matched)
-            for f in concluded.pending
-        ]
+    # The rule results are made here, from what the conclusion already read: the
+    # compact line (`compact_decision`) does without them.
+    texts = _texts(program, lang)
     outcomes, possible = concluded.outcomes, concluded.possible
     return Decision(
         policy=PolicyInfo(policy.name, policy.version, policy.sha256, as_of.isoformat()),
         outcomes=outcomes,
         possible=possible,
-        fired=fired,
-        pending=pending,
+        fired=_rule_results(texts, concluded.fired),
+        pending=_rule_results(texts, concluded.pending),
         open_questions=concluded.questions,
         references=concluded.references,
         trace=trace,
         lang=lang,
         headline=concluded.headline,
-        sources=sources_of(policy, outcomes, possible, as_of, lang, _memo(program, "sources")),
+        sources=_sources(program, outcomes, possible, as_of, lang),
     )
+
+
+_Sources = dict[str, dict[str, list[dict[str, Any]]]]
+_Made = list[tuple[str, list[tuple[str, list[tuple[dict[str, Any], tuple[str, ...]]]]]]]
+
+
+def _sources(
+    program: Program, outcomes: OutcomeValues, possible: OutcomeValues, as_of: dt.date, lang: str
+) -> _Sources:
+    """`summary.sources_of` for this decision: the same for the same codes, so made once
+    for them (a bounded memo) and copied for each decision, which owns what it holds
+    (each entry's data a dict of its own, each list in it too)."""
+    sourced = _sourced(program)
+    if not sourced:
+        return {}
+    codes = tuple((_frozen(outcomes.get(name)), _frozen(possible.get(name))) for name in sourced)
+    memo = _memo(program, "sources made")
+    key = (as_of, lang, codes)
+    made: _Made | None = memo.get(key)
+    if made is None:
+        found = sources_of(
+            program.policy, outcomes, possible, as_of, lang, _memo(program, "sources")
+        )
+        made = memo[key] = [
+            (
+                name,
+                [
+                    (
+                        code,
+                        [
+                            (data, tuple(k for k, v in data.items() if isinstance(v, list)))
+                            for data in entries
+                        ],
+                    )
+                    for code, entries in by_code.items()
+                ],
+            )
+            for name, by_code in found.items()
+        ]
+    sources: _Sources = {}
+    for name, by_code in made:  # loops, not calls: a dozen entries per decision
+        codes_of = sources[name] = {}
+        for code, entries in by_code:
+            copies = codes_of[code] = []
+            for data, lists in entries:
+                copied = data.copy()
+                for field in lists:
+                    copied[field] = copied[field][:]
+                copies.append(copied)
+    return sources
+
+
+def _frozen(value: str | list[str] | None) -> str | tuple[str, ...] | None:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _sourced(program: Program) -> tuple[str, ...]:
+    """The outcomes declared with `sources LIST`."""
+    found: tuple[str, ...] | None = program.memo.get("sourced")
+    if found is None:
+        outcomes = program.policy.outcomes.values()
+        found = program.memo["sourced"] = tuple(o.name for o in outcomes if o.sources is not None)
+    return found
 
 
 def compact_decision(
@@ -393,46 +452,29 @@ def compact_decision(
         info = infos[as_of] = PolicyInfo(
             policy.name, policy.version, policy.sha256, as_of.isoformat()
         )
-    return compact_dict(
+    names = _names(program)
+    return compact_rows(
         info,
         lang,
         concluded.outcomes,
         concluded.possible,
         concluded.headline,
-        concluded.fired,
-        concluded.pending,
+        [
+            (names[i], binding, found, matched, waits)
+            for i, _, binding, found, waits, matched in concluded.fired
+        ],
+        [
+            (names[i], binding, found, matched, waits)
+            for i, _, binding, found, waits, matched in concluded.pending
+        ],
         concluded.questions,
     )
 
 
-class Found:
-    """One finding of the runner (`runner.Finding`) as the decision's assembly reads it:
-    the rule's index and name, the binding and what supports it. A `RuleResult` is made
-    from it only for a `Decision` (`run`); the compact form does without."""
-
-    __slots__ = ("index", "rule", "binding", "facts", "unknown", "matched")
-
-    def __init__(
-        self,
-        index: int,
-        rule: str,
-        binding: dict[str, int],
-        facts: dict[str, Any],
-        unknown: list[str],
-        matched: list[Match],
-    ) -> None:
-        self.index = index
-        self.rule = rule
-        self.binding = binding
-        self.facts = facts
-        self.unknown = unknown
-        self.matched = matched
-
-
 @attrs.define
 class _Concluded:
-    fired: list[Any]
-    pending: list[Any]
+    fired: list[Finding]
+    pending: list[Finding]
     outcomes: OutcomeValues
     possible: OutcomeValues
     questions: list[OpenQuestion]
@@ -440,13 +482,49 @@ class _Concluded:
     headline: Headline | None
 
 
-def _texts(program: Program, lang: str) -> list[_RuleTexts]:
-    texts: list[_RuleTexts] | None = program.memo.get(("rules", lang))
+_Texts = tuple[str, str, tuple[str, ...], str, OutcomeValues, tuple[str, ...]]
+"""A rule's name, title, citations and reason in one language, its effects (a
+`RuleResult`'s `outcomes`), and the outcomes whose codes are lists (each result needs
+lists of its own)."""
+
+
+def _listed(effects: tuple[tuple[str, str | tuple[str, ...]], ...]) -> OutcomeValues:
+    return {k: v if isinstance(v, str) else list(v) for k, v in effects}
+
+
+def _texts(program: Program, lang: str) -> list[_Texts]:
+    texts: list[_Texts] | None = program.memo.get(("rules", lang))
     if texts is None:
         texts = program.memo[("rules", lang)] = [
-            _rule_texts(program, position, lang) for position in range(len(program.rules))
+            (
+                name,
+                title,
+                cites,
+                because,
+                _listed(effects),
+                tuple(k for k, v in effects if type(v) is tuple),
+            )
+            for name, title, cites, because, effects in (
+                _rule_texts(program, position, lang) for position in range(len(program.rules))
+            )
         ]
     return texts
+
+
+def _rule_results(texts: list[_Texts], found: list[Finding]) -> list[RuleResult]:
+    """The rule results of these findings: many per decision, so made in one loop, by
+    `decision.rule_result` (no conversion), each with lists of its own."""
+    results = []
+    make = rule_result
+    for index, _, binding, facts, unknown, matched in found:
+        name, title, cites, because, effects, lists = texts[index]
+        outcomes = effects.copy()  # in the effects' order; each set's codes copied
+        for key in lists:
+            outcomes[key] = outcomes[key][:]
+        results.append(
+            make(name, title, list(cites), because, binding, facts, matched, outcomes, unknown)
+        )
+    return results
 
 
 def _names(program: Program) -> list[str]:
@@ -460,13 +538,10 @@ def _concluded(
     program: Program, case: Facts, env: Env, as_of: dt.date, lang: str, texts: bool = True
 ) -> _Concluded:
     """What the runner's findings conclude (no explanation asked)."""
-    names = _names(program)
-    fired: list[Found] = []
-    pending: list[Found] = []
-    for index, value, bound, found, unknown, hits in program.runner.findings(case, as_of):
-        (fired if value is True else pending).append(
-            Found(index, names[index], bound, found, unknown, hits)
-        )
+    fired: list[Finding] = []
+    pending: list[Finding] = []
+    for found in program.runner.findings(case, as_of):
+        (fired if found[1] is True else pending).append(found)
     return _conclude(program, case.root, env, as_of, lang, fired, pending, texts)
 
 
@@ -476,22 +551,27 @@ def _conclude(
     env: Env,
     as_of: dt.date,
     lang: str,
-    fired: list[Any],
-    pending: list[Any],
+    fired: list[Finding],
+    pending: list[Finding],
     texts: bool = True,
 ) -> _Concluded:
     """The outcomes, possible outcomes, open questions, references and headline that
-    the rules that fired and those pending (rule results, or `Found`) lead to. Without
-    `texts`, for the compact form, which holds neither: no question's text, no entry's
-    data in `references`."""
+    the findings that fired and those pending lead to. Without `texts`, for the compact
+    form, which holds neither: no question's text, no entry's data in `references`."""
     policy = program.policy
     ranked = _ranked(program)
-    outcomes = _certain(policy, fired, ranked.effects)
-    possible, changing, raising = _possible(policy, outcomes, pending, ranked)
+    outcomes, possible, changing, raising = _outcomes(
+        policy,
+        ranked,
+        frozenset([f[0] for f in fired]),
+        frozenset([f[0] for f in pending]),
+        _memo(program, "outcomes"),
+    )
     questions = _open_questions(
         policy.schema,
         facts,
-        changing,
+        [f for f in pending if f[0] in changing],
+        ranked.names,
         lang,
         policy.messages,
         _memo(program, "questions"),
@@ -515,13 +595,43 @@ def _conclude(
             ]
             continue
         assert outcome.records is not None
-        for entry in outcome.records.entries_on(as_of):
-            if entry.key == found_key.value:
-                outcomes[outcome.name] = entry.key
-                if texts:
-                    references[outcome.name] = entry_data(entry, lang)
-    headline = headline_of(policy, outcomes, pending, questions, raising)
+        by_key = _memo(program, "entries")
+        entries = by_key.get((outcome.name, as_of))
+        if entries is None:  # each key's first entry in force on the date
+            entries = {}
+            for entry in outcome.records.entries_on(as_of):
+                entries.setdefault(entry.key, entry)
+            by_key[(outcome.name, as_of)] = entries  # whole: threads share the memo
+        try:
+            chosen = entries.get(found_key.value)
+        except TypeError:  # a value no key can equal (a list, say)
+            chosen = None
+        if chosen is not None:
+            outcomes[outcome.name] = chosen.key
+            if texts:
+                references[outcome.name] = entry_data(chosen, lang)
+    headline = _headline(policy, outcomes, questions, raising)
     return _Concluded(fired, pending, outcomes, possible, questions, references, headline)
+
+
+def _headline(
+    policy: c.Policy,
+    outcomes: OutcomeValues,
+    questions: list[OpenQuestion],
+    raising: dict[str, str],
+) -> Headline | None:
+    """`summary.headline_of(policy, outcomes, ..., questions, raising)`, the same
+    headline, each question's rules tested against `raising` in one set operation."""
+    name = policy.headline
+    value = outcomes.get(name) if name is not None else None
+    if name is None or not isinstance(value, str):
+        return None
+    if not raising:
+        return Headline(name, value)
+    highest = max(raising.values(), key=policy.outcomes[name].rank)
+    waiting = raising.keys()
+    asked = [q.fact for q in questions if not waiting.isdisjoint(q.rules)]
+    return Headline(name, value, True, highest, asked)
 
 
 _RuleTexts = tuple[str, str, tuple[str, ...], str, tuple[tuple[str, str | tuple[str, ...]], ...]]
@@ -591,12 +701,13 @@ codes."""
 @attrs.frozen
 class _Ranked:
     """What the certain and possible outcomes are reckoned from, made once per program:
-    each rule's effects (by rule name), each scale's codes' ranks, and, by outcome, the
-    rules that reach each code (a scale's by rank)."""
+    the rules' names and effects (by index in the policy), each scale's codes' ranks,
+    and, by outcome, the rules (by index) that reach each code (a scale's by rank)."""
 
-    effects: dict[str, _Effects]
+    names: tuple[str, ...]
+    effects: tuple[_Effects, ...]
     ranks: dict[str, dict[str, int]]
-    reaching: dict[str, tuple[frozenset[str], ...]]
+    reaching: dict[str, tuple[frozenset[int], ...]]
 
 
 def _ranked(program: Program) -> _Ranked:
@@ -608,33 +719,62 @@ def _ranked(program: Program) -> _Ranked:
             for name, outcome in policy.outcomes.items()
             if outcome.kind != "entry"
         }
-        effects: dict[str, _Effects] = {}
-        reaching: dict[str, list[set[str]]] = {
+        effects: list[_Effects] = []
+        reaching: dict[str, list[set[int]]] = {
             name: [set() for _ in codes] for name, codes in ranks.items()
         }
-        for compiled in program.rules:
-            rule = compiled.rule.name
+        for index, compiled in enumerate(program.rules):
             pairs = _rule_effects(compiled.rule)
-            effects[rule] = (
-                tuple((name, ranks[name][v]) for name, v in pairs if isinstance(v, str)),
-                tuple((name, frozenset(v)) for name, v in pairs if not isinstance(v, str)),
+            effects.append(
+                (
+                    tuple((name, ranks[name][v]) for name, v in pairs if isinstance(v, str)),
+                    tuple((name, frozenset(v)) for name, v in pairs if not isinstance(v, str)),
+                )
             )
             for name, value in pairs:
                 for code in [value] if isinstance(value, str) else value:
-                    reaching[name][ranks[name][code]].add(rule)
+                    reaching[name][ranks[name][code]].add(index)
         found = program.memo["ranked"] = _Ranked(
-            effects,
+            tuple(compiled.rule.name for compiled in program.rules),
+            tuple(effects),
             ranks,
             {name: tuple(frozenset(rules) for rules in by) for name, by in reaching.items()},
         )
     return found
 
 
-def _certain(policy: c.Policy, fired: list[Any], effects: dict[str, _Effects]) -> OutcomeValues:
+def _outcomes(
+    policy: c.Policy,
+    ranked: _Ranked,
+    fired: frozenset[int],
+    pending: frozenset[int],
+    memo: dict[Any, Any],
+) -> tuple[OutcomeValues, OutcomeValues, frozenset[int], dict[str, str]]:
+    """The certain and possible outcomes of the rules (by index) that fired and those
+    pending, the pending rules that could change them, and the headline's codes they
+    could raise it to (see `_possible`). Many cases have the same rules fire and wait:
+    reckoned once for each such pair (`memo`), each decision given outcomes of its own."""
+    key = (fired, pending)
+    found = memo.get(key)
+    if found is None:
+        certain = _certain(policy, fired, ranked.effects)
+        found = memo[key] = (certain, *_possible(policy, certain, pending, ranked))
+    certain, possible, changing, raising = found
+    return _own(certain), _own(possible), changing, raising
+
+
+def _own(values: OutcomeValues) -> OutcomeValues:
+    """Outcome values no other decision holds (a set's codes in a list of its own)."""
+    return {k: v if v.__class__ is str else list(v) for k, v in values.items()}
+
+
+def _certain(
+    policy: c.Policy, fired: frozenset[int], effects: tuple[_Effects, ...]
+) -> OutcomeValues:
     """The outcomes the rules that fired reach: a scale's highest code, a set's codes."""
     best: dict[str, int] = {}  # each scale's highest rank reached
     reached: dict[str, set[str]] = {}  # each set's codes reached
-    for rule in {result.rule for result in fired}:  # a rule's bindings reach the same
+    for rule in fired:  # a rule's bindings reach the same
         scales, sets = effects[rule]
         for name, rank in scales:
             if rank > best.get(name, -1):
@@ -658,20 +798,20 @@ def _certain(policy: c.Policy, fired: list[Any], effects: dict[str, _Effects]) -
 
 
 def _possible(
-    policy: c.Policy, certain: OutcomeValues, pending: list[Any], ranked: _Ranked
-) -> tuple[OutcomeValues, list[Any], dict[str, str]]:
-    """What pending rules could add beyond the certain outcomes, which rules could, and
-    the headline's codes they could raise it to, by rule (see `headline_of`).
+    policy: c.Policy, certain: OutcomeValues, pending: frozenset[int], ranked: _Ranked
+) -> tuple[OutcomeValues, frozenset[int], dict[str, str]]:
+    """What pending rules (by index) could add beyond the certain outcomes, which rules
+    could, and the headline's codes they could raise it to, by rule name (see
+    `headline_of`).
 
     By code, not by rule: a pending rule changes a scale when it reaches a code ranked
     above the certain one, a set when it holds a code the set does not; the rules that
     reach each code are known beforehand (`_Ranked.reaching`), so this is a few set
     intersections per outcome, however many rules are pending."""
-    names = {result.rule for result in pending}
     possible: OutcomeValues = {}
-    changing_rules: set[str] = set()
+    changing_rules: set[int] = set()
     raising: dict[str, str] = {}
-    if names:
+    if pending:
         for name, outcome in policy.outcomes.items():
             if outcome.kind == "entry":
                 continue
@@ -681,32 +821,33 @@ def _possible(
             if isinstance(value, str):  # a scale
                 now = ranked.ranks[name][value]
                 for rank in range(len(codes) - 1, now, -1):
-                    rules = reaching[rank] & names
+                    rules = reaching[rank] & pending
                     if rules:
                         if name not in possible:
                             possible[name] = codes[rank]
                         changing_rules |= rules
                         if name == policy.headline:
-                            raising.update(dict.fromkeys(rules, codes[rank]))
+                            for rule in rules:
+                                raising[ranked.names[rule]] = codes[rank]
             else:
                 have = set(value)
                 extra = []
                 for rank, code in enumerate(codes):
                     if code not in have:
-                        rules = reaching[rank] & names
+                        rules = reaching[rank] & pending
                         if rules:
                             extra.append(code)
                             changing_rules |= rules
                 if extra:
                     possible[name] = extra
-    changing = [result for result in pending if result.rule in changing_rules]
-    return possible, changing, raising
+    return possible, frozenset(changing_rules), raising
 
 
 def _open_questions(
     schema: Schema,
     facts: Mapping[str, Any],
-    changing: list[RuleResult],
+    changing: list[Finding],
+    names: tuple[str, ...],
     lang: str,
     catalogue: Catalogue,
     memo: dict[Any, Any] | None = None,
@@ -715,22 +856,26 @@ def _open_questions(
 ) -> list[OpenQuestion]:
     asked: dict[str, list[str]] = {}
     screened: dict[str, str] = {}  # a name that may be on a list: the question it asks
-    for result in changing:
-        for fact in result.unknown:
-            rules = asked.setdefault(fact, [])
-            if result.rule not in rules:
-                rules.append(result.rule)
+    for index, _, _, _, unknown, matched in changing:
+        rule = names[index]
+        for fact in unknown:
+            rules = asked.get(fact)
+            if rules is None:
+                asked[fact] = [rule]
+            elif rule not in rules:
+                rules.append(rule)
         if not texts:
             continue
-        for hit in result.matched:
+        for hit in matched:
             if hit.band in ("possible", "uncovered"):
                 screened.setdefault(
                     screening_fact(hit.fact, hit.list), screening_question(hit, lang, catalogue)
                 )
+    make = open_question
     if not texts:
-        return [OpenQuestion(fact, "", rules) for fact, rules in asked.items()]
+        return [make(fact, "", rules) for fact, rules in asked.items()]
     return [
-        OpenQuestion(
+        make(
             fact,
             screened.get(fact) or question_text(schema, facts, fact, lang, catalogue, memo),
             rules,
@@ -804,14 +949,33 @@ def question_text(
     if parts is None:
         return template
     record: Any = facts
-    for name, index in parts:
-        record = Facts.field(record, name)
+    for name, index in parts:  # (a case's records are dicts: read as such, at once)
+        record = record.get(name) if record.__class__ is dict else Facts.field(record, name)
         if index is not None:
             record = Facts.element(record, index)
-    context = record if isinstance(record, Mapping) else {}
-    if used is not None:  # only the fields the question names: as many as it holds
-        context = {key: context[key] for key in used if key in context}
-    return template.format_map(_Placeholders(context, owner))
+    context = record if record.__class__ is dict or isinstance(record, Mapping) else {}
+    if used is None:
+        return template.format_map(_Placeholders(context, owner))
+    # Only the fields the question names, as many as it holds: the same values ask the
+    # same question, kept in `memo` (a list or a record among them: made each time).
+    values = tuple([context.get(name, _ABSENT) for name in used])
+    filled = (key, values)
+    try:
+        text: str | None = memo.get(filled) if memo is not None else None
+    except TypeError:  # a value that cannot be a key
+        return template.format_map(_Placeholders(_named(context, used), owner))
+    if text is None:
+        text = template.format_map(_Placeholders(_named(context, used), owner))
+        if memo is not None:
+            memo[filled] = text
+    return text
+
+
+_ABSENT = object()
+
+
+def _named(context: Mapping[str, Any], used: tuple[str, ...]) -> dict[str, Any]:
+    return {key: context[key] for key in used if key in context}
 
 
 def _question_plan(
