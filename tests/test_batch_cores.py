@@ -6,6 +6,7 @@ here is timed: what starts a process is observed through `policy._new_pool`."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -176,3 +177,18 @@ def test_a_worker_that_cannot_load_the_policy_says_why(
     (folder / "policy.pol").write_text("this is not a policy\n")
     with pytest.raises(facade.WorkerFailed, match="a worker process cannot load the policy"):
         list(facade.spread(policy, where, None, range(40), workers=2))
+
+
+def test_a_batch_on_standard_input_is_read_as_json_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--batch -`: a program's cases through a pipe, the same lines as from a file."""
+    source = tmp_path / "cases.jsonl"
+    write_batch(source, 10)
+    assert main(["eval", "--batch", str(source), "--as-of", AS_OF]) == 0
+    from_file = capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(source.read_bytes())))
+    assert main(["eval", "--batch", "-", "--as-of", AS_OF]) == 0
+    out, err = capsys.readouterr()
+    assert "8 decided, 2 rejected" in err
+    assert out == from_file

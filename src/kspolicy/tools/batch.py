@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -53,12 +54,14 @@ def read_batch(path: Path, limits: Limits = DEFAULT, *, raw: bool = False) -> Ba
     A line that holds no case (not UTF-8, not JSON, not an object, larger than a case
     file may be) is an `Unreadable` in its place, and the rest go on. Raises CaseError at
     once, before any case, when the file cannot be read at all: missing, not a regular
-    file, or a CSV header that names no case. With `raw`, a JSON line comes as its bytes,
-    for `read_line` to read where it is decided (in a worker process).
+    file, or a CSV header that names no case. `-` reads standard input. With `raw`, a
+    JSON line comes as its bytes, for `read_line` to read where it is decided (in a
+    worker process).
     """
     where = str(path)
     try:
-        handle = open_regular(path)
+        # `-`: standard input, a pipe as well as a file (a program writing cases).
+        handle = sys.stdin.buffer if where == "-" else open_regular(path)
     except (OSError, ValueError) as exc:
         reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
         raise CaseError([CaseProblem("", reason, KSP401)], where) from None

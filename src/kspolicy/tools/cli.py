@@ -132,7 +132,8 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="many cases: a .jsonl file (a case a line) or a .csv file (columns such "
-        "as project.trl, partners[0].country); one JSON line out per case",
+        "as project.trl, partners[0].country), - for JSON lines on standard input; one"
+        " JSON line out per case",
     )
     eval_cmd.add_argument(
         "--out", type=Path, metavar="FILE", help="write the output here (default: stdout)"
