@@ -10,6 +10,7 @@ import gc
 import itertools
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -467,6 +468,22 @@ def _new_pool(policy: Policy, count: int) -> concurrent.futures.ProcessPoolExecu
     )
 
 
+@contextlib.contextmanager
+def _deaf_children() -> Iterator[None]:
+    """Processes started within ignore Ctrl-C from their first instruction (an ignored
+    signal stays ignored across exec, and Python leaves it so). Ctrl-C reaches every
+    process of the terminal's group: this one stops the batch and its workers, while a
+    worker's own KeyboardInterrupt, in the middle of its imports, printed a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a handler; a thread's caller handles Ctrl-C
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
     """Stop the workers now, whatever they are doing (their results are not wanted)."""
     pool.shutdown(wait=False, cancel_futures=True)
@@ -525,7 +542,8 @@ def spread(
                     following = list(itertools.islice(iterator, size))
                 if following:
                     pool = _new_pool(policy, count)
-                    pings = [pool.submit(_ready) for _ in range(count)]
+                    with _deaf_children():  # the processes start with the first submits
+                        pings = [pool.submit(_ready) for _ in range(count)]
             if pool is not None and (here >= STARTING or any(p.done() for p in pings)):
                 break
             yield task(policy, context, current)
