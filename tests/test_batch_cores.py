@@ -52,6 +52,7 @@ def eager(monkeypatch: pytest.MonkeyPatch, cores: int = 2) -> None:
     monkeypatch.setattr(facade, "CHUNK", 4)
     monkeypatch.setattr(facade, "START_AFTER", 0.0)
     monkeypatch.setattr(facade, "STARTING", 0)
+    monkeypatch.setattr(facade, "WORTH", 0.0)
     monkeypatch.setattr(facade, "cores", lambda: cores)
 
 
@@ -78,6 +79,24 @@ def test_a_small_batch_by_default_starts_no_process(
     assert "8 decided, 2 rejected" in err
     assert len(out.splitlines()) == 10
     assert started == []
+
+
+def test_a_file_with_little_left_to_decide_starts_no_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many chunks, but what is left of the file, at this process's pace, is less work
+    than WORTH: deciding it here is sooner than starting workers. `--workers 2` forces
+    them all the same."""
+    eager(monkeypatch)
+    monkeypatch.setattr(facade, "WORTH", 1e9)
+    started = pools_started(monkeypatch)
+    source = tmp_path / "cases.jsonl"
+    write_batch(source, 30)
+    assert main(["eval", "--batch", str(source), "--as-of", AS_OF]) == 0
+    assert "28 decided, 2 rejected" in capsys.readouterr().err
+    assert started == []
+    assert main(["eval", "--batch", str(source), "--as-of", AS_OF, "--workers", "2"]) == 0
+    assert started == [2]
 
 
 def test_workers_1_decides_here_whatever_the_batch(

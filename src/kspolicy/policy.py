@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -410,13 +410,15 @@ class Policy:
 # By default (`workers=None`) the cases are decided here first: a process costs about a
 # second of CPU to start (Python, the package, the policy, its generated functions), more
 # than a small batch takes. Workers start once this process has decided for START_AFTER
-# seconds and more input is waiting; this process goes on deciding while they start, and
-# hands over when the first is ready.
+# seconds, more input is waiting and, when the size of the input is known (a file), the
+# work left is worth them (WORTH); this process goes on deciding while they start, and
+# hands over when they are ready.
 
 CHUNK = 64  # cases per message to a worker
 AHEAD = 3  # chunks in flight per worker: one being decided, the next ones queued
 START_AFTER = 0.5  # seconds of deciding here before workers start (workers=None)
 STARTING = 64  # chunks decided here at most while the workers start, then they are awaited
+WORTH = 2.0  # seconds of work left, at this process's pace, worth starting workers for
 
 
 def cores() -> int:
@@ -514,6 +516,7 @@ def spread(
     *,
     workers: int | None = 1,
     chunk: int | None = None,
+    share: Callable[[], float | None] | None = None,
 ) -> Iterator[Any]:
     """`task(policy, context, chunk)` for each chunk of `items`, its results in input
     order, streamed: at most `chunk * (workers * AHEAD + 1)` items are read ahead.
@@ -523,7 +526,9 @@ def spread(
     here; N > 1 starts N processes once the input holds more than one chunk; None (the
     default of `eval --batch`) decides here until there is work worth a worker (see
     START_AFTER), then uses as many as this process has cores. This process decides
-    while the workers start, so the first results never wait for them.
+    while the workers start, so the first results never wait for them. `share`, when
+    given, tells the share of the input read so far (a file's), to tell how much work
+    is left: workers start only when that is at least WORTH seconds.
     """
     size = chunk or CHUNK  # read at the call: a test may make chunks small
     count = cores() if workers is None else workers
@@ -537,14 +542,16 @@ def spread(
         pings: list[concurrent.futures.Future[Any]] = []
         here = 0  # chunks decided here since the workers were asked for
         while current:
-            if pool is None and count > 1 and time.perf_counter() - started >= wait:
+            if pool is None and count > 1 and _worth(started, wait, share, workers):
                 if following is None:
                     following = list(itertools.islice(iterator, size))
                 if following:
                     pool = _new_pool(policy, count)
                     with _deaf_children():  # the processes start with the first submits
                         pings = [pool.submit(_ready) for _ in range(count)]
-            if pool is not None and (here >= STARTING or any(p.done() for p in pings)):
+            # Handed over when every worker is ready: a cold worker's first chunks cost
+            # more than this process, warm, deciding them.
+            if pool is not None and (here >= STARTING or all(p.done() for p in pings)):
                 break
             yield task(policy, context, current)
             here += pool is not None
@@ -571,6 +578,21 @@ def spread(
     finally:
         if pool is not None:  # stopped early, or everything was decided here
             _stop(pool)
+
+
+def _worth(
+    started: float, wait: float, share: Callable[[], float | None] | None, workers: int | None
+) -> bool:
+    """Whether workers are worth starting now, `wait` seconds being the least time to
+    decide here first; by default (`workers` None) the work left, told from the share
+    of the input read, when known, must also be at least WORTH seconds more."""
+    elapsed = time.perf_counter() - started
+    if elapsed < wait:
+        return False
+    done = share() if share is not None and workers is None else None
+    if not done:
+        return True  # not known (a pipe, an iterator): the input may go on and on
+    return elapsed * (1 - done) / done >= WORTH
 
 
 def _check_ready(pings: list[concurrent.futures.Future[Any]]) -> None:

@@ -445,13 +445,20 @@ class Written(NamedTuple):
 
 
 def decide_chunks(
-    policy: Policy, cases: Iterable[tuple[int, Any]], job: Job, *, workers: int | None = 1
+    policy: Policy,
+    cases: Iterable[tuple[int, Any]],
+    job: Job,
+    *,
+    workers: int | None = 1,
+    share: Callable[[], float | None] | None = None,
 ) -> Iterator[Written]:
     """The output of each chunk of numbered cases (a case, a raw JSON line, an
     `Unreadable`), in input order, streamed; over worker processes as `policy.spread`
     decides (`workers` None: when there is work for them). What `eval --batch` writes:
-    a text per chunk, so that the process writing it does almost nothing per case."""
-    return spread(policy, _written, job, cases, workers=workers)
+    a text per chunk, so that the process writing it does almost nothing per case.
+    `share` tells how much of the input is read (`BatchFile.fraction`): with workers
+    None, they start only for a batch with work enough left."""
+    return spread(policy, _written, job, cases, workers=workers, share=share)
 
 
 def decide_lines(

@@ -723,7 +723,8 @@ def _batch(args: argparse.Namespace) -> int:
     try:
         # A chunk's lines at a time, one write each; with --record, a decision is written
         # out only once its record is in the log (as for one case).
-        for part in batch.decide_chunks(policy, cases(), job, workers=workers):
+        parts = batch.decide_chunks(policy, cases(), job, workers=workers, share=numbered.fraction)
+        for part in parts:
             decided += part.decided
             rejected += part.rejected
             if args.record is not None:
