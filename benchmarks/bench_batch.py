@@ -9,9 +9,11 @@ and `--cases` cases with unknown facts generated from the pack's schema with a s
 - per stage, in this process, over a sample: read (a JSON line to a checked case),
   decide (`evaluate`), serialise (the output line, compact and full), and the bytes of a
   decision in each form (the full form with the spaces today's lines had);
-- end to end, `kspolicy eval --batch FILE --out OUT` in a child process with 1 and with
-  2 workers: wall time, CPU time (the child and its workers), peak RSS of the largest
-  process, bytes written.
+- end to end, `kspolicy eval --batch FILE --out OUT` in a child process with 1 worker
+  (`--workers 1`: in the process), 2 workers, and the default (no `--workers`: workers
+  once there is work for them): wall time, cases/s and its ratio to the issue's 430/s,
+  CPU time of the parent process (reading, sending, writing) and of its workers apart,
+  peak RSS of the largest process, bytes written.
 
 With `--baseline KSPOLICY` (another installation's command, e.g. main before this work)
 the same files are decided by it too, in the same run, on `--baseline-cases` lines, for
@@ -147,18 +149,21 @@ def write_lines(path: Path, cases: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-def run_batch(command: str, batch: Path, out: Path, workers: int) -> dict[str, float]:
-    """One `eval --batch` in a child process: wall, CPU (with its workers), RSS, bytes."""
+def run_batch(command: str, batch: Path, out: Path, workers: int | None) -> dict[str, Any]:
+    """One `eval --batch` in a child process: wall, CPU (the parent process, its workers),
+    RSS, bytes. `workers` None: no `--workers`, the default."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     args = [command, "eval", "--batch", str(batch), "--out", str(out), "--as-of", AS_OF]
-    if workers > 1:
+    if workers is not None:
         args += ["--workers", str(workers)]
-    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parent = parent_cpu(child)
+    stdout, stderr = child.communicate()
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {done.stderr}")
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {stderr}")
     cases = sum(1 for _ in out.open("rb"))
     size = out.stat().st_size
     out.unlink()
@@ -167,14 +172,41 @@ def run_batch(command: str, batch: Path, out: Path, workers: int) -> dict[str, f
         "cases": cases,
         "wall_s": wall,
         "cpu_s": cpu,
+        # The process that reads, sends and writes, apart from the workers that decide
+        # (sampled from /proc every 20 ms: up to 20 ms short).
+        "parent_cpu_s": parent,
+        "workers_cpu_s": max(0.0, cpu - parent),
+        "parent_us_per_case": parent / cases * 1e6,
         "cases_per_s": cases / wall,
+        "times_issue": cases / wall / ISSUE_RATE,
         "us_per_case": wall / cases * 1e6,
         "bytes_per_case": size / cases,
         # The largest of the child and its workers, since this process started: a lower
         # bound of the run's own peak only when it is the largest run so far.
         "max_rss_mib": after.ru_maxrss / 1024,
-        "summary": done.stderr.strip().splitlines()[-1],
+        "summary": stderr.strip().splitlines()[-1],
     }
+
+
+ISSUE_RATE = TODAY["cases"] / TODAY["seconds"]  # ~430 cases/s
+
+
+def parent_cpu(child: subprocess.Popen[str]) -> float:
+    """The CPU seconds of `child` itself (not its workers), its last reading before it
+    ends: /proc/PID/stat's utime and stime, read every 20 ms."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seen = 0.0
+    stat = Path(f"/proc/{child.pid}/stat")
+    while child.poll() is None:
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            break
+        if fields[0] == "Z":  # ended, not yet waited for
+            break
+        seen = (int(fields[11]) + int(fields[12])) / tick
+        time.sleep(0.02)
+    return seen
 
 
 def load_average() -> str:
@@ -230,23 +262,26 @@ def main() -> None:
     write_lines(small_file, generated_cases(policy.schema, args.baseline_cases))
     out = folder / "out.jsonl"
 
-    runs: dict[str, dict[str, float]] = {}
+    runs: dict[str, dict[str, Any]] = {}
 
-    def measure(name: str, cmd: str, batch: Path, workers: int) -> None:
-        runs[name] = {**run_batch(cmd, batch, out, workers), "load": load_average()}  # type: ignore[dict-item]
+    def measure(name: str, cmd: str, batch: Path, workers: int | None) -> None:
+        runs[name] = {**run_batch(cmd, batch, out, workers), "load": load_average()}
         print(name, json.dumps(runs[name]), flush=True)
 
     if args.baseline:
         measure("examples, before, 1 worker", args.baseline, example_file, 1)
     measure("examples, 1 worker", command, example_file, 1)
     measure("examples, 2 workers", command, example_file, 2)
+    measure("examples, default", command, example_file, None)
     if args.baseline:
         measure(
             f"generated {args.baseline_cases:,}, before, 1 worker", args.baseline, small_file, 1
         )
     measure(f"generated {args.baseline_cases:,}, 1 worker", command, small_file, 1)
+    measure(f"generated {args.baseline_cases:,}, default", command, small_file, None)
     measure(f"generated {args.cases:,}, 1 worker", command, generated_file, 1)
     measure(f"generated {args.cases:,}, 2 workers", command, generated_file, 2)
+    measure(f"generated {args.cases:,}, default", command, generated_file, None)
     result["runs"] = runs
     result["load_end"] = load_average()
 
@@ -257,13 +292,16 @@ def main() -> None:
         f"Run {stamp}, {dt.date.today()}; load average {result['load_start']} → "
         f"{result['load_end']}",
         "",
-        "| run | cases | wall s | CPU s | cases/s | µs/case | bytes/case | max RSS MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | cases | wall s | CPU s | parent CPU s | workers CPU s | cases/s | × 430/s "
+        "| µs/case | parent µs/case | bytes/case | max RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in runs.items():
         table.append(
             f"| {name} | {r['cases']:,.0f} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
-            f"{r['cases_per_s']:,.0f} | {r['us_per_case']:,.0f} | {r['bytes_per_case']:,.0f} | "
+            f"{r['parent_cpu_s']:.1f} | {r['workers_cpu_s']:.1f} | {r['cases_per_s']:,.0f} | "
+            f"{r['times_issue']:.2f} | {r['us_per_case']:,.0f} | "
+            f"{r['parent_us_per_case']:,.0f} | {r['bytes_per_case']:,.0f} | "
             f"{r['max_rss_mib']:.0f} |"
         )
     table += ["", "| stage (µs/case) | examples | generated |", "|---|---:|---:|"]

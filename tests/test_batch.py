@@ -53,6 +53,7 @@ def test_workers_give_the_same_decisions(
     pack: kspolicy.Policy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("kspolicy.policy.CHUNK", 4)  # chunks to the workers, not one
+    monkeypatch.setattr("kspolicy.policy.STARTING", 0)  # the workers decide, not this process
     data = cases(pack) * 3 + [{"project": {"trl": "high"}}]
     alone = list(pack.evaluate_many(data))
     together = list(pack.evaluate_many(iter(data), workers=2))

@@ -72,6 +72,7 @@ def test_workers_keep_lines_and_records_in_input_order(
     and small chunks, the same lines in the same order as in one process, and a record
     for each decision, numbered by its line."""
     monkeypatch.setattr("kspolicy.policy.CHUNK", 2)
+    monkeypatch.setattr("kspolicy.policy.STARTING", 0)  # the workers decide, not this process
     items: list[tuple[int, Any]] = [
         (n, json.dumps(case).encode())
         for n, case in enumerate(generated_cases(pack.schema, 18), start=1)
@@ -101,6 +102,7 @@ def test_batch_record_with_workers_verifies(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("kspolicy.policy.CHUNK", 2)
+    monkeypatch.setattr("kspolicy.policy.STARTING", 0)  # the workers decide, not this process
     source, log, out = tmp_path / "cases.jsonl", tmp_path / "log.jsonl", tmp_path / "out.jsonl"
     cases = list(generated_cases(kspolicy.load().schema, 7))
     source.write_text("".join(json.dumps(c) + "\n" for c in cases))

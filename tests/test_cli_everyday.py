@@ -90,7 +90,7 @@ def test_a_batch_stopped_half_way_leaves_the_old_output(
     def interrupted(*args: object, **kwargs: object) -> object:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("kspolicy.tools.batch.decide_lines", interrupted)
+    monkeypatch.setattr("kspolicy.tools.batch.decide_chunks", interrupted)
     assert main(["eval", "--batch", str(batch), "--out", str(out)]) == 130
     assert out.read_text() == "yesterday's\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "small.jsonl"]

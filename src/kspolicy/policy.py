@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import contextlib
 import datetime as dt
 import gc
 import itertools
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,6 +25,7 @@ from .diagnostics import (
     CaseError,
     CaseProblem,
     Diagnostic,
+    KspolicyError,
     PolicyError,
 )
 from .eval.cases import CaseReader, Unreadable, load_case_file, parse_date
@@ -345,12 +348,13 @@ class Policy:
         as_of: dt.date | str | None = None,
         lang: str = "en",
         explain: bool = False,
-        workers: int = 1,
+        workers: int | None = 1,
     ) -> Iterator[Decision | CaseError]:
         """Each case's Decision, or the CaseError saying what is wrong with it, in input
         order, streamed in bounded memory: a few chunks of cases are read ahead, however
         many there are. `workers` > 1 sends chunks of cases to that many processes,
-        started once the input holds more than one chunk."""
+        started once the input holds more than one chunk; None decides here until there
+        is work worth a worker, then uses the cores this process may use."""
         if not isinstance(cases, Iterable) or isinstance(cases, Mapping | str):
             raise ArgumentError("evaluate_many takes an iterable of cases; one case: evaluate")
         return _evaluate_many(self, cases, as_of=as_of, lang=lang, explain=explain, workers=workers)
@@ -394,31 +398,116 @@ class Policy:
         return compact_decision(self._program, facts, day, lang)
 
 
-# ---- many cases: streamed in chunks, optionally over worker processes -----------------
+# ---- many cases: streamed in chunks, over worker processes when there is work ---------
 #
 # `evaluate_many` reads its input a chunk at a time, so any number of cases fits in
-# memory. With `workers` above one, chunks (never single cases: a message per case cost
-# more than deciding it) go to processes that load the policy themselves (a compiled
-# policy holds generated code, which does not travel between processes); a few chunks per
-# worker are in flight at once, so no worker waits for the slowest of a window, and the
-# results come back in input order. `spread` is the machinery, shared with the tools
-# (tools/batch.py sends raw lines and gets output lines back, so that the parent process,
-# which competes with the workers for the same cores, does little per case).
+# memory. Chunks (never single cases: a message per case cost more than deciding it) go
+# to processes that load the policy themselves (a compiled policy holds generated code,
+# which does not travel between processes); a few chunks per worker are in flight at
+# once, so no worker waits for the slowest of a window, and the results come back in
+# input order. `spread` is the machinery, shared with the tools (tools/batch.py sends raw
+# lines and gets a chunk's output text back, so that the parent process, which competes
+# with the workers for the same cores, does little per case).
+#
+# By default (`workers=None`) the cases are decided here first: a process costs about a
+# second of CPU to start (Python, the package, the policy, its generated functions), more
+# than a small batch takes. Workers start once this process has decided for START_AFTER
+# seconds, more input is waiting and, when the size of the input is known (a file), the
+# work left is worth them (WORTH); this process goes on deciding while they start, and
+# hands over when they are ready.
 
 CHUNK = 64  # cases per message to a worker
 AHEAD = 3  # chunks in flight per worker: one being decided, the next ones queued
+START_AFTER = 0.5  # seconds of deciding here before workers start (workers=None)
+STARTING = 64  # chunks decided here at most while the workers start, then they are awaited
+WORTH = 2.0  # seconds of work left, at this process's pace, worth starting workers for
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least one."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
 
 _worker_policy: Policy | None = None
+_worker_problem: str | None = None
 
 
 def _start_worker(path: str | None, limits: Limits, root: str | None) -> None:
-    global _worker_policy
-    _worker_policy = load(path, limits=limits, root=root)
+    global _worker_policy, _worker_problem
+    try:
+        _worker_policy = load(path, limits=limits, root=root)
+    except BaseException as exc:  # said by the parent, once, not as a worker's traceback
+        _worker_problem = str(exc) or type(exc).__name__
 
 
-def _run_chunk(task: Any, context: Any, chunk: list[Any]) -> list[Any]:
-    assert _worker_policy is not None
-    return task(_worker_policy, context, chunk)  # type: ignore[no-any-return]
+def _ready() -> str | None:
+    """Nothing when this worker holds the policy; else why it does not."""
+    return _worker_problem
+
+
+def _run_chunk(task: Any, context: Any, chunk: list[Any]) -> Any:
+    if _worker_policy is None:
+        raise WorkerFailed(f"a worker process cannot load the policy: {_worker_problem}")
+    return task(_worker_policy, context, chunk)
+
+
+class WorkerFailed(KspolicyError):
+    """A worker process stopped, or could not load the policy: the batch stops."""
+
+
+def _new_pool(policy: Policy, count: int) -> concurrent.futures.ProcessPoolExecutor:
+    """`count` worker processes loading `policy` from where it was loaded."""
+    source = None if policy.path is None else str(policy.path)
+    root = None if policy.root is None else str(policy.root)
+    # Imported here: what the executor brings is not wanted by a process that decides alone.
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        count,
+        multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(source, policy.limits, root),
+    )
+
+
+@contextlib.contextmanager
+def _deaf_children() -> Iterator[None]:
+    """Processes started within ignore Ctrl-C from their first instruction (an ignored
+    signal stays ignored across exec, and Python leaves it so). Ctrl-C reaches every
+    process of the terminal's group: this one stops the batch and its workers, while a
+    worker's own KeyboardInterrupt, in the middle of its imports, printed a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a handler; a thread's caller handles Ctrl-C
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Stop the workers now, whatever they are doing (their results are not wanted)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    # The executor has no public way to end running tasks before Python 3.14.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
+    pool.shutdown(wait=True)
+
+
+def _result(future: concurrent.futures.Future[Any]) -> Any:
+    """A chunk's result; WorkerFailed, in words, when its worker is gone."""
+    try:
+        return future.result()
+    except concurrent.futures.BrokenExecutor:
+        raise WorkerFailed(
+            "a worker process stopped before it finished its cases (killed, or out of "
+            "memory?): the output is not complete; run the batch again, or with "
+            "--workers 1 to decide in one process"
+        ) from None
 
 
 def spread(
@@ -427,36 +516,95 @@ def spread(
     context: Any,
     items: Iterable[Any],
     *,
-    workers: int = 1,
+    workers: int | None = 1,
     chunk: int | None = None,
+    share: Callable[[], float | None] | None = None,
 ) -> Iterator[Any]:
-    """`task(policy, context, chunk)` over `items` a chunk at a time, results in order,
-    streamed: at most `chunk * workers * AHEAD` items are read ahead of the results.
+    """`task(policy, context, chunk)` for each chunk of `items`, its results in input
+    order, streamed: at most `chunk * (workers * AHEAD + 1)` items are read ahead.
 
-    `task` is a module-level function (workers import it by name) returning a list of
-    results for a list of items; `context` is sent with every chunk, so keep it small.
-    With `workers` above one, the worker processes start only when the input holds more
-    than one chunk: a few cases are decided here, sooner than a process starts.
+    `task` is a module-level function (workers import it by name) taking a list of
+    items; `context` is sent with every chunk, so keep it small. `workers` 1 decides
+    here; N > 1 starts N processes once the input holds more than one chunk; None (the
+    default of `eval --batch`) decides here until there is work worth a worker (see
+    START_AFTER), then uses as many as this process has cores. This process decides
+    while the workers start, so the first results never wait for them. `share`, when
+    given, tells the share of the input read so far (a file's), to tell how much work
+    is left: workers start only when that is at least WORTH seconds.
     """
-    chunk = chunk or CHUNK  # read at the call: a test may make chunks small
+    size = chunk or CHUNK  # read at the call: a test may make chunks small
+    count = cores() if workers is None else workers
+    wait = START_AFTER if workers is None else 0.0
     iterator = iter(items)
-    first = list(itertools.islice(iterator, chunk))
-    if workers <= 1 or len(first) < chunk:
-        while first:
-            yield from task(policy, context, first)
-            first = list(itertools.islice(iterator, chunk))
-        return
-    spawn = multiprocessing.get_context("spawn")
-    source = None if policy.path is None else str(policy.path)
-    root = None if policy.root is None else str(policy.root)
-    with spawn.Pool(workers, _start_worker, (source, policy.limits, root)) as pool:
-        flight: collections.deque[Any] = collections.deque()
-        pending: list[Any] | None = first
-        while pending or flight:
-            while pending and len(flight) < workers * AHEAD:
-                flight.append(pool.apply_async(_run_chunk, (task, context, pending)))
-                pending = list(itertools.islice(iterator, chunk))
-            yield from flight.popleft().get()
+    started = time.perf_counter()
+    current = list(itertools.islice(iterator, size))
+    following: list[Any] | None = None  # the next chunk, read to know if there is more
+    pool: concurrent.futures.ProcessPoolExecutor | None = None
+    try:
+        pings: list[concurrent.futures.Future[Any]] = []
+        here = 0  # chunks decided here since the workers were asked for
+        while current:
+            if pool is None and count > 1 and _worth(started, wait, share, workers):
+                if following is None:
+                    following = list(itertools.islice(iterator, size))
+                if following:
+                    pool = _new_pool(policy, count)
+                    with _deaf_children():  # the processes start with the first submits
+                        pings = [pool.submit(_ready) for _ in range(count)]
+            # Handed over when every worker is ready: a cold worker's first chunks cost
+            # more than this process, warm, deciding them.
+            if pool is not None and (here >= STARTING or all(p.done() for p in pings)):
+                break
+            yield task(policy, context, current)
+            here += pool is not None
+            if following is None:
+                current = list(itertools.islice(iterator, size))
+            else:
+                current, following = following, None
+        if pool is None or not current:
+            return  # all decided here (workers still starting are stopped below)
+        _check_ready(pings)
+        flight: collections.deque[concurrent.futures.Future[Any]] = collections.deque()
+        for pending in (current, following or []):
+            if pending:
+                flight.append(pool.submit(_run_chunk, task, context, pending))
+        while flight:
+            while len(flight) < count * AHEAD:
+                pending = list(itertools.islice(iterator, size))
+                if not pending:
+                    break
+                flight.append(pool.submit(_run_chunk, task, context, pending))
+            yield _result(flight.popleft())
+        pool.shutdown(wait=True)
+        pool = None
+    finally:
+        if pool is not None:  # stopped early, or everything was decided here
+            _stop(pool)
+
+
+def _worth(
+    started: float, wait: float, share: Callable[[], float | None] | None, workers: int | None
+) -> bool:
+    """Whether workers are worth starting now, `wait` seconds being the least time to
+    decide here first; by default (`workers` None) the work left, told from the share
+    of the input read, when known, must also be at least WORTH seconds more."""
+    elapsed = time.perf_counter() - started
+    if elapsed < wait:
+        return False
+    done = share() if share is not None and workers is None else None
+    if not done:
+        return True  # not known (a pipe, an iterator): the input may go on and on
+    return elapsed * (1 - done) / done >= WORTH
+
+
+def _check_ready(pings: list[concurrent.futures.Future[Any]]) -> None:
+    """Wait for the first worker to hold the policy; WorkerFailed if one cannot."""
+    concurrent.futures.wait(pings, return_when=concurrent.futures.FIRST_COMPLETED)
+    for ping in pings:
+        if ping.done():
+            problem = _result(ping)
+            if problem is not None:
+                raise WorkerFailed(f"a worker process cannot load the policy: {problem}")
 
 
 def _decide_chunk(
@@ -502,11 +650,11 @@ def _evaluate_many(
     as_of: dt.date | str | None = None,
     lang: str = "en",
     explain: bool = False,
-    workers: int = 1,
+    workers: int | None = 1,
 ) -> Iterator[Decision | CaseError]:
     """Each case's decision, or its CaseError, in input order, streamed."""
     day = as_of.isoformat() if isinstance(as_of, dt.date) else as_of
-    if workers <= 1:
+    if workers is not None and workers <= 1:
         # No chunks in one process: each result as soon as it is decided.
         context = (day, lang, explain, True)
         for case in cases:
@@ -514,8 +662,9 @@ def _evaluate_many(
                 yield _rebuild(kind, data)
         return
     context = (day, lang, explain, False)
-    for kind, data in spread(policy, _decide_chunk, context, cases, workers=workers):
-        yield _rebuild(kind, data)
+    for results in spread(policy, _decide_chunk, context, cases, workers=workers):
+        for kind, data in results:
+            yield _rebuild(kind, data)
 
 
 _day: tuple[float, float, dt.date] = (0.0, 0.0, dt.date.min)  # local day: start, end, date

@@ -36,7 +36,7 @@ from ..files import os_reason
 from ..lang.formatter import FormatError, format_source
 from ..lang.loader import default_policy_path, main_file
 from ..limits import ENGINE_MAX_DEPTH, VALUE_WANTED, Limits
-from ..policy import Policy, check, load
+from ..policy import Policy, check, cores, load
 from ..prove import command as prove_command
 from ..render.diagnostics import render_case_error, render_diagnostics
 from ..render.document import to_html, to_markdown, to_text
@@ -132,7 +132,8 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="many cases: a .jsonl file (a case a line) or a .csv file (columns such "
-        "as project.trl, partners[0].country); one JSON line out per case",
+        "as project.trl, partners[0].country), - for JSON lines on standard input; one"
+        " JSON line out per case",
     )
     eval_cmd.add_argument(
         "--out", type=Path, metavar="FILE", help="write the output here (default: stdout)"
@@ -140,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     eval_cmd.add_argument(
         "--workers",
         metavar="N",
-        help="with --batch: processes to use, or auto for every core (default 1)",
+        help="with --batch: processes that decide, or auto for one per core; by default"
+        " one per core once the batch is large enough to be worth them (1: this process)",
     )
     eval_cmd.add_argument(
         "--detail",
@@ -716,18 +718,20 @@ def _batch(args: argparse.Namespace) -> int:
     replacing = output.Replacing(args.out) if args.out else None
     out: Any = replacing if replacing is not None else sys.stdout
     progress = batch.Progress(sys.stderr, numbered) if sys.stderr.isatty() else None
-    log = _BatchLog(args.record)
     decided = rejected = 0
+    write = batch.writer(out, args.out)
     try:
-        for line in batch.decide_lines(policy, cases(), job, workers=workers):
-            if line.decided:
-                decided += 1
-            else:
-                rejected += 1
-            log.write(out, line)
+        # A chunk's lines at a time, one write each; with --record, a decision is written
+        # out only once its record is in the log (as for one case).
+        parts = batch.decide_chunks(policy, cases(), job, workers=workers, share=numbered.fraction)
+        for part in parts:
+            decided += part.decided
+            rejected += part.rejected
+            if args.record is not None:
+                audit.append_all(args.record, part.records)
+            write(part.data)
             if progress is not None:
-                progress.step()
-        log.flush(out)
+                progress.step(part.decided + part.rejected)
         if replacing is not None:
             replacing.commit()
     except OSError as exc:
@@ -743,16 +747,13 @@ def _batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _workers(given: str | None) -> int:
-    """`--workers N`, or `auto`: the cores this process may use."""
+def _workers(given: str | None) -> int | None:
+    """`--workers N`, or `auto`: the cores this process may use; None without the
+    option: decide here until there is work worth a worker (`policy.spread`)."""
     if given is None:
-        return 1
+        return None
     if given == "auto":
-        return (
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else (os.cpu_count() or 1)
-        )
+        return cores()
     try:
         count = int(given)
     except ValueError:
@@ -760,35 +761,6 @@ def _workers(given: str | None) -> int:
     if count < 1:
         raise KspolicyError("--workers takes a number of 1 or more, or auto")
     return count
-
-
-class _BatchLog:
-    """With --record, a batch's decisions go to the audit log in input order, a record
-    each; a decision is written out only once its record is in the log (as for one
-    case), so the output is held back until its records are appended, 100 at a time."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.records: list[dict[str, Any]] = []
-        self.held: list[str] = []
-
-    def write(self, out: Any, line: batch.Line) -> None:
-        """Write an output line, or hold it until its record is appended."""
-        if self.path is None:
-            out.write(line.text + "\n")
-            return
-        if line.record is not None:
-            self.records.append(line.record)
-        self.held.append(line.text + "\n")
-        if len(self.held) >= 100:
-            self.flush(out)
-
-    def flush(self, out: Any) -> None:
-        """Append the records kept, then write the lines held back."""
-        if self.path is not None:
-            audit.append_all(self.path, self.records)
-        out.writelines(self.held)
-        self.records, self.held = [], []
 
 
 def _explain(args: argparse.Namespace) -> int:
