@@ -73,3 +73,35 @@ def test_a_case_country_with_spaces_screens_as_the_cli_and_service_screen_it() -
     spaced = _seven_sons(pack).screen("Harbin Institute of Technology", " cn ")
     assert spaced == tidy
     assert _seven_sons(pack).screen("HIT", "  ").value == _seven_sons(pack).screen("HIT").value
+
+
+def test_a_name_from_many_countries_is_compared_with_an_entry_once_per_agreement(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Comparing two names depends on their countries only through whether they agree,
+    so a name screened from ten countries is compared with each entry at most three
+    times (agree, differ, unknown), not ten (issue 16: a new name and country cost a
+    batch ~1.6 ms, most of it these comparisons); each answer stays a fresh screener's."""
+    from kspolicy.screening import matching
+
+    pack = kspolicy.load()
+    calls: list[tuple[str, str, bool | None]] = []
+    organizations = matching._organizations
+
+    def counted(a: Any, b: Any, same_country: bool | None) -> Any:
+        calls.append((a.original, b.original, same_country))
+        return organizations(a, b, same_country)
+
+    monkeypatch.setattr(matching, "_organizations", counted)
+    matching._names_compared.cache_clear()
+    shared = _seven_sons(pack)
+    countries = ("CN", "BE", "US", "IN", "FR", "DE", "JP", "BR", "ZA", "KR")
+    answers = {c: shared.screen("Harbin Institute of Technology", c) for c in countries}
+    assert calls, "the comparison was not reached"
+    per_pair: dict[tuple[str, str], set[bool | None]] = {}
+    for a, b, agree in calls:
+        per_pair.setdefault((a, b), set()).add(agree)
+    assert len(calls) == sum(len(agreements) for agreements in per_pair.values())
+    matching._names_compared.cache_clear()
+    for country, answer in answers.items():
+        assert _seven_sons(pack).screen("Harbin Institute of Technology", country) == answer
