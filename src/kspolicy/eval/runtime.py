@@ -576,7 +576,7 @@ def _conclude(
         ranked.names,
         lang,
         policy.messages,
-        _memo(program, "questions"),
+        _memo(program, "questions", 4_096),
         texts=texts,
     )
     references: dict[str, dict[str, Any]] = {}
@@ -958,22 +958,24 @@ def question_text(
     context = record if record.__class__ is dict or isinstance(record, Mapping) else {}
     if used is None:
         return template.format_map(_Placeholders(context, owner))
-    # Only the fields the question names, as many as it holds: the same values ask the
-    # same question, kept in `memo` (a list or a record among them: made each time).
+    # Only the fields the question names, as many as it holds: the same texts ask the
+    # same question, kept in `memo`. Texts only: 1 and 1.0, 0.0 and -0.0, True and 1 are
+    # one key to a dict but read differently in a question; long texts are not kept.
     values = tuple([context.get(name, _ABSENT) for name in used])
-    filled = (key, values)
-    try:
-        text: str | None = memo.get(filled) if memo is not None else None
-    except TypeError:  # a value that cannot be a key
+    if memo is None or not all(
+        value is _ABSENT or (value.__class__ is str and len(value) <= _KEPT_CHARS)
+        for value in values
+    ):
         return template.format_map(_Placeholders(_named(context, used), owner))
+    filled = (key, values)
+    text: str | None = memo.get(filled)
     if text is None:
-        text = template.format_map(_Placeholders(_named(context, used), owner))
-        if memo is not None:
-            memo[filled] = text
+        text = memo[filled] = template.format_map(_Placeholders(_named(context, used), owner))
     return text
 
 
 _ABSENT = object()
+_KEPT_CHARS = 200  # the longest text a question kept in the memo may hold
 
 
 def _named(context: Mapping[str, Any], used: tuple[str, ...]) -> dict[str, Any]:
