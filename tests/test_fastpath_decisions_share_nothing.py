@@ -12,6 +12,7 @@ can, then decide again.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -99,3 +100,14 @@ def test_a_decision_changed_by_its_caller_changes_no_later_decision(
             assert decision.to_json("full") == want
             _change_everything(decision)
             assert pack.evaluate(case, as_of=day).to_json("full") == want
+
+
+def test_a_decision_s_references_changed_by_its_caller_change_no_later_decision() -> None:
+    """An entry's lists (the contact point's `other`) were handed out as the list file's
+    own: a caller appending to one saw it in every later decision (found by a review)."""
+    pack = kspolicy.load()
+    first = pack.evaluate({"institution": "VUB"}, as_of="2025-06-01")
+    before = json.loads(first.to_json("full"))["references"]
+    first.references["contact_point"]["other"].append("INJECTED")
+    later = pack.evaluate({"institution": "VUB"}, as_of="2025-06-01")
+    assert json.loads(later.to_json("full"))["references"] == before

@@ -11,6 +11,7 @@ highest code they could raise it to).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -51,8 +52,15 @@ def headline_of(
 
 def entry_data(entry: Entry, lang: str) -> dict[str, Any]:
     """A records entry as a decision carries it: its key and its data, each text given
-    by language in the decision's language."""
-    return {"key": entry.key, **{k: in_language(v, lang) for k, v in entry.data.items()}}
+    by language in the decision's language. Lists are the decision's own: a caller that
+    changes one changes neither the list file's entry nor a later decision."""
+    return {
+        "key": entry.key,
+        **{
+            k: copy.deepcopy(v) if isinstance(v, list) else in_language(v, lang)
+            for k, v in entry.data.items()
+        },
+    }
 
 
 def sources_of(
