@@ -61,6 +61,11 @@ def read_batch(path: Path, limits: Limits = DEFAULT, *, raw: bool = False) -> Ba
     where = str(path)
     try:
         # `-`: standard input, a pipe as well as a file (a program writing cases).
+        if where == "-" and sys.stdin is None:
+            raise ValueError(
+                "standard input is closed: give the file's name, or pipe the cases in"
+                " (kspolicy eval --batch - < cases.jsonl)"
+            )
         handle = sys.stdin.buffer if where == "-" else open_regular(path)
     except (OSError, ValueError) as exc:
         reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)

@@ -617,6 +617,7 @@ def _eval(args: argparse.Namespace) -> int:
         raise KspolicyError("--fields goes with --batch; one case: --detail compact or full")
     if args.out is not None:
         output.check_writable(args.out)  # before the work, not after
+        _not_the_input(args.out, args.case)
     policy = _load(args)
     if args.record is not None:
         decision = _record(args, policy)
@@ -641,12 +642,31 @@ STDIN = Path("-")
 """The case path that means standard input (`kspolicy eval -`)."""
 
 
+def _not_the_input(out: Path, given: Path) -> None:
+    """Refuse an --out that is the input itself (by any name, a link too): the output
+    would replace the cases before anyone had them back."""
+    try:
+        same = given != STDIN and os.path.samefile(out, given)
+    except (OSError, ValueError):
+        same = False  # either is missing: the reader or the writer says so
+    if same:
+        raise KspolicyError(
+            f"--out {out} is the input file itself: the decisions would replace the cases;"
+            " give another name"
+        )
+
+
 def _case_file(path: Path, policy: Policy) -> CaseFile:
     """A case file read once, or standard input for `-`: JSON when it starts with `{`,
     else TOML, within the same limits as a file."""
     if path != STDIN:
         return read_case_file(path, policy.limits)
     limit = policy.limits.max_case_bytes
+    if sys.stdin is None:
+        raise KspolicyError(
+            "standard input is closed: give the case file's name, or pipe the case in"
+            " (kspolicy eval - < case.toml)"
+        )
     raw = sys.stdin.buffer.read(limit + 1)
     where = "<stdin>"
     if len(raw) > limit:
@@ -693,6 +713,7 @@ def _batch(args: argparse.Namespace) -> int:
     fields = batch.pick_fields(args.fields, args.detail)
     if args.out is not None:
         output.check_writable(args.out)
+        _not_the_input(args.out, args.batch)
     policy = _load(args)
     # Read now: a file that is missing, not a regular file, or whose CSV header names
     # no case fails here, before any output. JSON lines are read where they are decided.

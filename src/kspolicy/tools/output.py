@@ -7,6 +7,12 @@ has that name (`mkstemp`: O_CREAT | O_EXCL), so a symlink planted at the output'
 or at a name the command might pick, is never followed: the rename replaces the link
 itself. A crash leaves the old file or the new one, never half of one.
 
+A device or a pipe named as the output (`/dev/null`, a FIFO, `/dev/stdout`, the
+`/dev/fd/63` of a shell's `>(...)`) is written into, not renamed over: a rename would
+put a plain file where the device was (as root, `--out /dev/null` replaced the system's
+/dev/null). Anything else that is not a regular file, a link to a device among them, is
+refused (`stream_target`).
+
 Whatever the file system refuses is a `KspolicyError` that names the path and says why
 in words (`write_reason`), so that the command line reports it with exit code 2.
 """
@@ -16,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -48,9 +55,55 @@ def cannot_write(path: Path, exc: BaseException) -> KspolicyError:
     return KspolicyError(f"cannot write {path}: {write_reason(exc, path)}")
 
 
+# The names a shell or a system gives a stream: written into even through their links.
+_STREAM_NAMES = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/")
+
+
+def stream_target(path: Path) -> bool:
+    """Whether `path` is a stream to write into rather than a file to replace: a FIFO or
+    a character device named itself (not through a link someone may have planted), or a
+    shell's name for one (`/dev/stdout`, `/dev/fd/63`). A block device, a socket, or a
+    link to a device elsewhere is refused: KspolicyError."""
+    try:
+        own = os.lstat(path)
+    except (OSError, ValueError):
+        return False  # nothing there yet (or a bad name: the writer says so)
+    if stat.S_ISREG(own.st_mode) or stat.S_ISDIR(own.st_mode):
+        return False
+    if stat.S_ISFIFO(own.st_mode) or stat.S_ISCHR(own.st_mode):
+        return True
+    if stat.S_ISLNK(own.st_mode):
+        try:
+            target = os.stat(path)
+        except OSError:
+            return False  # a dangling link: replaced, as before
+        if stat.S_ISREG(target.st_mode) or stat.S_ISDIR(target.st_mode):
+            return False
+        name = str(path)
+        if name.startswith(_STREAM_NAMES) and (
+            stat.S_ISFIFO(target.st_mode)
+            or stat.S_ISCHR(target.st_mode)
+            or stat.S_ISSOCK(target.st_mode)
+        ):
+            return True
+    raise KspolicyError(
+        f"cannot write {path}: it is not a regular file (a device, socket or a link to "
+        "one); give the name of a file, or leave --out out and redirect the output"
+    )
+
+
+def _open_stream(path: Path) -> IO[str]:
+    try:
+        return open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 (closed by its owner)
+    except (OSError, ValueError) as exc:
+        raise cannot_write(path, exc) from None
+
+
 def check_writable(path: Path) -> None:
     """Refuse now, before any work, an output path that could never be written: a
     folder, a folder that does not exist or may not be written in, a name too long."""
+    if stream_target(path):
+        return
     try:
         if os.path.isdir(path):
             raise IsADirectoryError(errno.EISDIR, "is a folder")
@@ -84,6 +137,11 @@ class Replacing:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._done = False
+        self._temporary = ""
+        if stream_target(path):  # written into as it comes; nothing to rename
+            self.stream: IO[str] = _open_stream(path)
+            return
         if os.path.isdir(path):
             raise cannot_write(path, IsADirectoryError(errno.EISDIR, "is a folder"))
         try:
@@ -94,8 +152,7 @@ class Replacing:
             fd, self._temporary = _temporary(path)
         except (OSError, ValueError) as exc:
             raise cannot_write(path, exc) from None
-        self.stream: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        self._done = False
+        self.stream = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
     def __enter__(self) -> Replacing:
         return self
@@ -127,6 +184,13 @@ class Replacing:
 
     def commit(self) -> None:
         """Flush, sync and rename the temporary file over `path`."""
+        if not self._temporary:  # a stream: flushed and closed
+            try:
+                self.stream.close()
+            except OSError as error:
+                raise cannot_write(self.path, error) from None
+            self._done = True
+            return
         try:
             self.stream.flush()
             os.fchmod(self.stream.fileno(), self._mode)
@@ -143,12 +207,21 @@ class Replacing:
         self._done = True
         with contextlib.suppress(OSError):
             self.stream.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self._temporary)
+        if self._temporary:
+            with contextlib.suppress(OSError):
+                os.unlink(self._temporary)
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Replace a file atomically with `data` (see the module's docstring)."""
+    """Replace a file atomically with `data` (see the module's docstring); a device or
+    pipe gets `data` written into it."""
+    if stream_target(path):
+        try:
+            with open(path, "wb") as stream:
+                stream.write(data)
+        except (OSError, ValueError) as exc:
+            raise cannot_write(path, exc) from None
+        return
     try:
         mode = os.stat(path).st_mode & 0o7777
     except (OSError, ValueError):
