@@ -110,3 +110,28 @@ def test_screen_review_file_outside_the_policy_folder_warns(
     code, _, err = _review(capsys, folder, "HIT", "--dismiss", "--file", str(inside))
     assert code == 0 and inside.exists() and err == ""
     assert decide(kspolicy.load(folder / "policy.pol"), "HIT").pending == []
+
+
+def test_screen_review_file_that_would_be_a_second_adjudications_list_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new `--file` inside the policy's folder, when the policy keeps its answers in
+    another file: the policy reads every `lists/*.toml`, so it became a second list of
+    the same name and the policy stopped loading (KSP209); found by a new user's trial."""
+    make_policy(tmp_path)
+    assert _review(capsys, tmp_path, "HIT", "--dismiss")[0] == 0  # answers kept: lists/
+    other = tmp_path / "lists" / "other.toml"
+    code, _, err = _review(
+        capsys,
+        tmp_path,
+        "HIT",
+        "--confirm",
+        "--entry",
+        "Harbin Institute of Technology",
+        "--file",
+        str(other),
+    )
+    assert code == 2
+    assert "second adjudications file" in err and "adjudications.toml" in err
+    assert not other.exists()
+    assert not [d for d in kspolicy.check(tmp_path / "policy.pol") if d.is_error]

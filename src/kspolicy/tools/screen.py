@@ -251,6 +251,27 @@ def outside_policy(policy: Policy, path: Path) -> str | None:
     )
 
 
+def _second_adjudications(policy: Policy, path: Path) -> str | None:
+    """Why a new file inside the policy's folder must not take an answer when the policy
+    already keeps its adjudications elsewhere, or None: if its `lists` include the new
+    file, it is a second adjudications list of the same name and the policy no longer
+    loads (KSP209); if they do not, the answer is never read."""
+    if path.exists() or not any(
+        named.kind == "adjudications" for named in policy.checked.lists.values()
+    ):
+        return None
+    folder = policy.root or _folder(policy)
+    if not path.resolve().is_relative_to(folder.resolve()):
+        return None  # outside the folder: never read, and the command warns so
+    kept = adjudications_file(policy)
+    return (
+        f"{path} would be a second adjudications file in the policy's folder, beside "
+        f"{kept}: a file the policy's `lists` include would clash with it (KSP209) and "
+        f"stop the policy from loading, one they do not is never read. Leave --file out "
+        f"to write into {kept}"
+    )
+
+
 def review(
     policy: Policy,
     *,
@@ -277,6 +298,9 @@ def review(
     code = _checked(policy, name, country)  # an answer for no name would apply to none
     target = file or adjudications_file(policy)
     built_in(target)
+    clash = _second_adjudications(policy, file) if file is not None else None
+    if clash is not None:
+        raise KspolicyError(clash)
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     named = entity_lists(policy, [list_name])[0]
     chosen = _entry(policy, named, name, code, entry, moment.date())
