@@ -135,3 +135,22 @@ def test_screen_review_file_that_would_be_a_second_adjudications_list_is_refused
     assert "second adjudications file" in err and "adjudications.toml" in err
     assert not other.exists()
     assert not [d for d in kspolicy.check(tmp_path / "policy.pol") if d.is_error]
+
+
+def test_screen_review_the_same_dismissal_again_without_entry_records_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A dismissal takes its entry out of the candidates, so the same `--dismiss` again,
+    without `--entry`, found no candidate and exited 2; docs/screening.md promises that an
+    answer that changes nothing says so and exits 0 (found by a new user's trial)."""
+    make_policy(tmp_path)
+    answers = tmp_path / "lists" / "adjudications.toml"
+    assert _review(capsys, tmp_path, "HIT", "--dismiss")[0] == 0
+    first = answers.read_text(encoding="utf-8")
+    code, out, err = _review(capsys, tmp_path, "HIT", "--dismiss")
+    assert code == 0, err
+    assert out.rstrip().endswith("nothing to review, nothing recorded")
+    assert answers.read_text(encoding="utf-8") == first
+    # A confirmation without --entry still asks for the entry: it changes something.
+    code, _, err = _review(capsys, tmp_path, "HIT", "--confirm")
+    assert code == 2 and '--entry "Harbin Institute of Technology"' in err

@@ -303,7 +303,7 @@ def review(
         raise KspolicyError(clash)
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     named = entity_lists(policy, [list_name])[0]
-    chosen = _entry(policy, named, name, code, entry, moment.date())
+    chosen = _entry(policy, named, name, code, entry, moment.date(), ruling)
     settled = _settled(policy, named, name, code, chosen, ruling, moment.date())
     if settled is not None:
         raise NothingToReview(settled)
@@ -389,6 +389,7 @@ def _entry(
     country: str | None,
     key: str | None,
     day: dt.date,
+    ruling: str = "confirmed",
 ) -> Entry:
     entries = named.entries_on(day)
     if key is not None:
@@ -400,13 +401,20 @@ def _entry(
     screened = screener(policy.checked, named, day)
     hit = screened.screen(name, country).hit
     if hit is None:
+        last = _last_dismissal(policy, named, name, country)
+        if ruling == "dismissed" and last is not None:
+            # The same dismissal again: the entry it named (settled, if unchanged since).
+            for candidate in entries:
+                if candidate.key == last.entry:
+                    return candidate
         raise KspolicyError(_no_candidate(policy, named, name, country))
     return next(e for e in entries if e.key == hit.entry)
 
 
-def _no_candidate(policy: Policy, named: NamedList, name: str, country: str | None) -> str:
-    """Why `review` without --entry finds no entry: a dismissal of this name takes its
-    entry out of the candidates, so the reviewer re-answering it must name the entry."""
+def _last_dismissal(
+    policy: Policy, named: NamedList, name: str, country: str | None
+) -> Adjudication | None:
+    """The latest answer dismissing an entry of `named` for this name and country."""
     dismissed = [
         answer
         for adjudications in policy.checked.lists.values()
@@ -416,9 +424,15 @@ def _no_candidate(policy: Policy, named: NamedList, name: str, country: str | No
         and answer.country == country
         and answer.ruling == "dismissed"
     ]
-    if not dismissed:
+    return dismissed[-1] if dismissed else None
+
+
+def _no_candidate(policy: Policy, named: NamedList, name: str, country: str | None) -> str:
+    """Why `review` without --entry finds no entry: a dismissal of this name takes its
+    entry out of the candidates, so the reviewer re-answering it must name the entry."""
+    last = _last_dismissal(policy, named, name, country)
+    if last is None:
         return f"{name} is no candidate on {named.name}: name the entry with --entry"
-    last = dismissed[-1]
     return (
         f"{name} is no candidate on {named.name}: {last.by} dismissed {last.entry} for it "
         f'on {last.at.isoformat()}; to answer again, name the entry: --entry "{last.entry}"'
