@@ -711,6 +711,11 @@ def _batch(args: argparse.Namespace) -> int:
             " programs to read; leave --format out, or decide one case for text"
         )
     fields = batch.pick_fields(args.fields, args.detail)
+    if fields is not None and "trace" in fields and not args.explain:
+        raise KspolicyError(
+            "--fields trace: a decision holds a trace only with --explain; add --explain,"
+            " or leave trace out"
+        )
     if args.out is not None:
         output.check_writable(args.out)
         _not_the_input(args.out, args.batch)
@@ -738,7 +743,10 @@ def _batch(args: argparse.Namespace) -> int:
     # followed, and a batch stopped half-way leaves no output that looks whole.
     replacing = output.Replacing(args.out) if args.out else None
     out: Any = replacing if replacing is not None else sys.stdout
-    progress = batch.Progress(sys.stderr, numbered) if sys.stderr.isatty() else None
+    # On a terminal, unless the decisions go to the same terminal: the bar would be
+    # drawn into the lines.
+    drawn = sys.stderr.isatty() and (args.out is not None or not sys.stdout.isatty())
+    progress = batch.Progress(sys.stderr, numbered) if drawn else None
     decided = rejected = 0
     write = batch.writer(out, args.out)
     try:
