@@ -59,13 +59,13 @@ def read_batch(path: Path, limits: Limits = DEFAULT, *, raw: bool = False) -> Ba
     worker process).
     """
     where = str(path)
+    if where == "-" and sys.stdin is None:
+        closed = "standard input is closed: give the file's name, or pipe the cases in"
+        raise CaseError(
+            [CaseProblem("", f"{closed} (eval --batch - < cases.jsonl)", KSP401)], where
+        )
     try:
         # `-`: standard input, a pipe as well as a file (a program writing cases).
-        if where == "-" and sys.stdin is None:
-            raise ValueError(
-                "standard input is closed: give the file's name, or pipe the cases in"
-                " (kspolicy eval --batch - < cases.jsonl)"
-            )
         handle = sys.stdin.buffer if where == "-" else open_regular(path)
     except (OSError, ValueError) as exc:
         reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
