@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from .diagnostics import (
     CODES,
@@ -182,6 +182,9 @@ class RuleStatuses(NamedTuple):
 
     fired: tuple[str, ...]
     pending: tuple[str, ...]
+
+
+_Made = TypeVar("_Made")
 
 
 class Policy:
@@ -373,14 +376,10 @@ class Policy:
         case's own `as_of`, else today. `lang` picks the language of titles, reasons and
         questions. `explain` adds the evaluation trace. Raises CaseError on a bad case.
         """
-        facts, case_as_of = self.read_case(case)
-        day = _as_of(as_of, None) if as_of is not None else case_as_of or _today()
-        if self._checked.languages and lang not in self._checked.languages:
-            raise ArgumentError(f"language {lang!r}: this policy has {', '.join(self.languages)}")
-        if self._frames > sys.getrecursionlimit():
-            with _frames(self._frames):
-                return run(self._program, facts, day, lang, explain)
-        return run(self._program, facts, day, lang, explain)
+        program = self._program
+        return self._decided(
+            case, as_of, lang, lambda facts, day: run(program, facts, day, lang, explain)
+        )
 
     def compact_decision(
         self, case: CaseInput, *, as_of: dt.date | str | None = None, lang: str = "en"
@@ -388,14 +387,29 @@ class Policy:
         """`evaluate(case, ...).to_dict()`, the same data, made straight from what the
         rules found, without the decision's objects: for a program that writes the
         compact form of many decisions (`eval --batch`). Raises CaseError on a bad case."""
+        program = self._program
+        return self._decided(
+            case, as_of, lang, lambda facts, day: compact_decision(program, facts, day, lang)
+        )
+
+    def _decided(
+        self,
+        case: CaseInput,
+        as_of: dt.date | str | None,
+        lang: str,
+        decide: Callable[[dict[str, Any], dt.date], _Made],
+    ) -> _Made:
+        """`decide` on the case read and checked, on the day it is decided for (`as_of`,
+        else the case's own, else today), in a language the policy has, with the frames
+        the policy's depth needs: what `evaluate` and `compact_decision` share."""
         facts, case_as_of = self.read_case(case)
         day = _as_of(as_of, None) if as_of is not None else case_as_of or _today()
         if self._checked.languages and lang not in self._checked.languages:
             raise ArgumentError(f"language {lang!r}: this policy has {', '.join(self.languages)}")
         if self._frames > sys.getrecursionlimit():
             with _frames(self._frames):
-                return compact_decision(self._program, facts, day, lang)
-        return compact_decision(self._program, facts, day, lang)
+                return decide(facts, day)
+        return decide(facts, day)
 
 
 # ---- many cases: streamed in chunks, over worker processes when there is work ---------

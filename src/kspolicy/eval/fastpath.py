@@ -41,7 +41,7 @@ import operator
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from ..lang import checked as c
 from ..lang.lists import NamedList, containing_code
@@ -58,6 +58,8 @@ Decide = Callable[[Mapping[str, Any]], Statuses]
 
 Find = Callable[[Facts], list[Finding]]
 """A case's findings (see `runner.Runner.findings`), on one date."""
+
+_Fn = TypeVar("_Fn", Decide, Find)  # a generated function kept by date
 
 
 _first = operator.itemgetter(0)  # a finding's rule index, read in C
@@ -506,17 +508,24 @@ class FastPath:
 
     def finder(self, as_of: dt.date) -> Find:
         """The function giving a case's findings on `as_of` (see `_Writer.findings`)."""
-        found = self._finders.get(as_of)
+        return self._dated(self._finders, as_of, self._finder)
+
+    def _dated(
+        self, memo: dict[dt.date, _Fn], as_of: dt.date, make: Callable[[dt.date], _Fn]
+    ) -> _Fn:
+        """`memo`'s function for `as_of`, made once (under the lock: threads share it);
+        past 64 dates every generated function and its source are dropped."""
+        found = memo.get(as_of)
         if found is None:
             with self._lock:
-                found = self._finders.get(as_of)
+                found = memo.get(as_of)
                 if found is None:
-                    found = self._finder(as_of)
-                    if len(self._finders) > 64:
+                    found = make(as_of)
+                    if len(memo) > 64:
                         self._finders.clear()
                         self._cache.clear()
                         self.sources.clear()
-                    self._finders[as_of] = found
+                    memo[as_of] = found
         return found
 
     @_collector_paused()
@@ -551,17 +560,7 @@ class FastPath:
 
     def decide(self, as_of: dt.date) -> Decide:
         """The function deciding which rules fire and which are pending on `as_of`."""
-        found = self._cache.get(as_of)
-        if found is None:
-            with self._lock:
-                found = self._cache.get(as_of)
-                if found is None:
-                    found = self._decider(as_of)
-                    if len(self._cache) > 64:
-                        self._cache.clear()
-                        self.sources.clear()
-                    self._cache[as_of] = found
-        return found
+        return self._dated(self._cache, as_of, self._decider)
 
     def _decider(self, as_of: dt.date) -> Decide:
         """Two-valued first; three-valued, built when first needed, when the two-valued
