@@ -424,3 +424,19 @@ def test_a_batch_line_holding_nan_is_rejected_as_a_case_file_is(tmp_path: Path) 
     assert records[0]["error"] == ["not valid JSON: NaN is not a number a case may hold"]
     assert records[1]["error"] == ["not valid JSON: -Infinity is not a number a case may hold"]
     assert "decision" in records[2]
+
+
+def test_a_csv_column_into_a_gap_an_earlier_column_filled_in_another_shape(
+    tmp_path: Path,
+) -> None:
+    """Found by the case fuzzer: `p[1][0]` filled the gap `p[0]` with an empty list, and
+    `p[0].a` then set a field of that list (TypeError, a traceback). A gap holds nothing
+    known: the element takes the shape the later column gives; the schema then judges."""
+    path = tmp_path / "cases.csv"
+    path.write_text("p[1][0],p[0].a\n1,2\n", encoding="utf-8")
+    ((line, case),) = list(read_batch(path))
+    assert (line, case) == (2, {"p": [{"a": 2}, [1]]})
+    reversed_path = tmp_path / "reversed.csv"
+    reversed_path.write_text("p[1].a,p[0][2]\n1,2\n", encoding="utf-8")
+    ((line, case),) = list(read_batch(reversed_path))
+    assert (line, case) == (2, {"p": [[None, None, 2], {"a": 1}]})

@@ -370,7 +370,11 @@ def _from_columns(cells: list[str], columns: list[tuple[Part, ...]]) -> dict[str
                 while len(target) <= part:
                     # An element between two given ones: nothing about it is known.
                     target.append([] if isinstance(following, int) else {})
-                if target[part] is None:  # left unknown by a column that came before
+                element = target[part]
+                # Left unknown by a column before (None), or an empty element it put in
+                # as a gap in the shape it needed (`x[1][0]` makes `x[0]` a list, which
+                # `x[0].a` needs a table): nothing is known of it, so this column's shape.
+                if element is None or (not element and type(element) is not type(container)):
                     target[part] = container
                 target = target[part]
             else:
