@@ -82,7 +82,8 @@ def seed(corpus: Path) -> None:
 
 if __name__ == "__main__":
     corpora = [Path(a) for a in sys.argv[1:] if not a.startswith("-")]
-    if corpora:
+    # A file named instead is an input to run again (`fuzz_eval.py eval-crash-...`).
+    if corpora and not corpora[0].is_file():
         seed(corpora[0])
     atheris.Setup(sys.argv, test_one_input)
     atheris.Fuzz()
