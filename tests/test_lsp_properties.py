@@ -6,6 +6,7 @@ key's line. Before, nothing showed until `kspolicy prove` failed."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ import pytest
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
+import kspolicy.prove
 from kspolicy import check
+from kspolicy.lsp.project import Project
 from kspolicy.tools.cli import main
 
 from .lsp_session import REPO, client, close_file, open_file, settled, shared, write_policy
@@ -270,3 +273,38 @@ async def published(client: LanguageClient, document: str, done: Callable[[Any],
             return
         await asyncio.sleep(0.025)
     raise AssertionError(f"not published: {client.diagnostics.get(document)}")
+
+
+async def test_without_the_prove_extra_a_property_file_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Checked in-process (the server's Project): z3 made unimportable, as when the
+    # extra is not installed, and prove's modules imported afresh.
+    folder = write_policy(tmp_path, {**FILES, PROPERTY: GOOD.replace("given", "givn")})
+    monkeypatch.setitem(sys.modules, "z3", None)
+    for name in ("kspolicy.prove.properties", "kspolicy.prove.encode"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+        monkeypatch.delattr(kspolicy.prove, name.rsplit(".", 1)[1], raising=False)
+    project = Project(folder / "policy.pol")
+    try:
+        [problem] = project.property_problems((folder / PROPERTY).resolve())
+    finally:
+        project.close()
+    assert problem.message == (
+        "kspolicy prove needs the z3 solver: pip install 'kspolicy[prove]'; "
+        "until then its file is not checked"
+    )
+    assert problem.span.line == 1
+
+
+async def test_a_policy_with_errors_leaves_its_property_files_conditions_unmarked(
+    tmp_path: Path, client: LanguageClient
+) -> None:
+    # Its errors would show in every condition; they show in the policy's files instead.
+    text = GOOD.replace("p.country in RISKY", "p.countri in RISKY")
+    document = await open_property(client, tmp_path, text)
+    assert [m[3] for m in marks(client, document)] == ["KSP201"]
+    broken = FILES["policy.pol"].replace("then verdict >= review", "then verdict >= reviewed")
+    policy = await open_file(client, tmp_path / "policy.pol", broken)
+    assert marks(client, policy) != []
+    assert marks(client, document) == []

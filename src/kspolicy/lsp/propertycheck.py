@@ -103,7 +103,7 @@ class Checker:
         gives it loaded (for the names `[change]` and `[expect]` give)."""
         try:
             from ..prove import properties as proving
-        except KspolicyError as exc:  # the extra `prove` (z3) is not installed
+        except (KspolicyError, ImportError) as exc:  # the extra `prove` (z3) is missing
             return [Problem(_first_line(source), f"{exc}; until then its file is not checked")]
         try:
             prop = proving.read_property(written)
