@@ -5,7 +5,8 @@ A thin layer: each request is turned into a file and an offset, answered by
 classes. Positions are converted here, between character offsets and the protocol's
 lines and UTF-16 columns. A change to a buffer is analysed after a short pause (the
 next keystroke cancels it), then the diagnostics of every file of the policy are
-published, so that an error in one file shows wherever it is.
+published, so that an error in one file shows wherever it is, and with them what
+`kspolicy prove --property` would say of its open property files (`propertycheck`).
 
 Settings (`options`): the limits and the root folder, as `kspolicy check --limit` and
 `--root` take them, from the command line (`kspolicy lsp --limit max_rules=50000`), the
