@@ -7,7 +7,6 @@ Before, the rename left them: the property no longer checked (`kspolicy prove
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lsprotocol import types as t
@@ -16,9 +15,10 @@ from pytest_lsp import LanguageClient
 from kspolicy import check
 from kspolicy.tools.cli import main
 
-from .test_lsp_server import RENAMING, client, open_file, rename, shared, uri, where, write_policy
+from .lsp_session import applied, client, open_file, rename, shared, uri, where, write_policy
+from .test_lsp_server import RENAMING
 
-__all__ = ["client", "shared"]  # the server, as test_lsp_server.py starts it
+__all__ = ["client", "shared"]  # the session's fixtures (tests/lsp_session.py)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -68,24 +68,6 @@ entries = ["BE", "NL"]
 }
 
 
-def _applied(folder: Path, edit: Any) -> dict[str, str]:
-    """The files with a rename's edits made (each file's edits from the end)."""
-    assert edit is not None and edit.changes is not None
-    texts = {name: (folder / name).read_text(encoding="utf-8") for name in FILES}
-    names = {uri(folder / name): name for name in FILES}
-    for document, edits in edit.changes.items():
-        lines = texts[names[document]].split("\n")
-        for change in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character))[
-            ::-1
-        ]:
-            start, end = change.range.start, change.range.end
-            assert start.line == end.line
-            line = lines[start.line]
-            lines[start.line] = line[: start.character] + change.new_text + line[end.character :]
-        texts[names[document]] = "\n".join(lines)
-    return texts
-
-
 def _prove(folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     capsys.readouterr()
     code = main(["prove", str(folder), "--property", str(folder / "properties/listed.toml")])
@@ -102,7 +84,7 @@ async def test_rename_a_list_reaches_the_property_files_conditions_and_groups(
     assert proved == 0, said
     main_file = folder / "policy.pol"
     edit = await rename(client, main_file, where(main_file, "LISTED", 2), "SCREENED")
-    texts = _applied(folder, edit)
+    texts = applied(folder, edit, FILES)
     prop = texts["properties/listed.toml"]
     assert "p.name matches SCREENED and p.country in RISKY" in prop
     assert '"\\"LISTED\\" != \\"x\\""' in prop  # escaped: left alone
@@ -110,14 +92,14 @@ async def test_rename_a_list_reaches_the_property_files_conditions_and_groups(
     second = write_policy(tmp_path / "second", texts)
     main_file = second / "policy.pol"
     edit = await rename(client, main_file, where(main_file, "any_listed", 2), "some_listed")
-    texts = _applied(second, edit)
+    texts = applied(second, edit, FILES)
     assert 'given = ["some_listed", ' in texts["properties/listed.toml"]
     # The codes list, from its list file: the conditions and the [change] group.
     third = write_policy(tmp_path / "third", texts)
     countries = third / "lists" / "countries.toml"
     edit = await rename(client, countries, where(countries, "RISKY", 1), "HIGH_RISK")
     assert edit is not None and uri(third / "properties/listed.toml") in edit.changes
-    texts = _applied(third, edit)
+    texts = applied(third, edit, FILES)
     prop = texts["properties/listed.toml"]
     assert '"partners.country" = ["SAFE", "HIGH_RISK"]' in prop
     assert "p.country in HIGH_RISK" in prop and "p.country in HIGH_RISK)" in prop

@@ -1,145 +1,46 @@
 """`kspolicy lsp` driven over stdio by pytest-lsp: every method, on the pack and on
 policies with errors; the diagnostics equal `kspolicy check`'s on every golden fixture.
-
-Starting a server costs more than most tests (importing lsprotocol alone takes half a
-second), so one server answers every test of this module but the one that starts it
-with other options; after each test the documents it opened are closed and the settings
-it changed put back (`client`), so no test sees another's buffers.
+One server answers every test of this module (tests/lsp_session.py).
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import attrs
 import pytest
-import pytest_asyncio
-import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 import kspolicy
 from kspolicy import Limits, check
 
 from .conftest import FIXTURES
+from .lsp_session import (
+    REPO,
+    applied,
+    client,
+    close_file,
+    configure,
+    open_file,
+    rename,
+    shared,
+    uri,
+    where,
+    write_policy,
+)
 
-REPO = Path(__file__).resolve().parents[1]
-PACK = REPO / "policies" / "knowledge-security"
-DIAGNOSTICS = sorted(p for p in (FIXTURES / "diagnostics").iterdir() if p.is_dir())
-SERVER = [sys.executable, "-m", "kspolicy.tools.cli", "lsp"]
+__all__ = ["client", "shared"]  # the session's fixtures (tests/lsp_session.py)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-_opened: dict[LanguageClient, set[str]] = {}  # the documents open, by client
-_configured: set[LanguageClient] = set()  # the clients whose settings a test changed
-
-
-async def start(client: LanguageClient, root: Path, options: dict[str, Any] | None = None) -> None:
-    await client.initialize_session(
-        t.InitializeParams(
-            capabilities=pytest_lsp.client_capabilities("visual-studio-code"),
-            root_uri=root.as_uri(),
-            workspace_folders=[t.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
-            initialization_options=options,
-        )
-    )
-
-
-# The fixtures share `common/schema.pol`, outside each fixture's folder: the server is
-# told the folder they lie in as `kspolicy check --root` is (the pack lies outside it,
-# so its own folder stays its root). Its command line sets a limit that the
-# initialization options set back: were they not laid over it, the pack's 55 rules
-# would be too many (test_the_initialization_options_lie_over_the_command_line).
-SHARED_COMMAND = [*SERVER, "--root", str(FIXTURES), "--limit", "max_rules=1"]
-SHARED_OPTIONS = {"limits": {"max_rules": Limits().max_rules}}
-
-
-@pytest_lsp.fixture(  # type: ignore[untyped-decorator]
-    config=ClientServerConfig(server_command=SHARED_COMMAND), scope="module"
-)
-async def shared(lsp_client: LanguageClient) -> AsyncIterator[None]:
-    await start(lsp_client, REPO, SHARED_OPTIONS)
-    yield
-    await lsp_client.shutdown_session()
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def client(shared: LanguageClient) -> AsyncIterator[LanguageClient]:
-    """The shared server, with no document open and the default settings; put back so
-    after the test."""
-    yield shared
-    for document in sorted(_opened.get(shared, ())):
-        await close_file(shared, document)
-    if shared in _configured:
-        await configure(shared, {})
-    shared.messages.clear()
-
 
 # the same server: the names say which files a test works on
 pack = client
 fixtures = client
 
 
-def uri(path: Path) -> str:
-    return path.resolve().as_uri()
-
-
-async def open_file(client: LanguageClient, path: Path, text: str | None = None) -> str:
-    document = t.TextDocumentItem(
-        uri=uri(path),
-        language_id="kspolicy",
-        version=1,
-        text=path.read_text(encoding="utf-8") if text is None else text,
-    )
-    if document.uri in _opened.get(client, ()):  # opened again: its text replaced
-        await close_file(client, document.uri)
-    client.text_document_did_open(t.DidOpenTextDocumentParams(text_document=document))
-    _opened.setdefault(client, set()).add(document.uri)
-    await settled(client, document.uri)
-    return document.uri
-
-
-async def settled(client: LanguageClient, document: str) -> None:
-    """Wait until the server has handled every message sent so far: it answers in order,
-    so the diagnostics it published before this answer have arrived."""
-    await client.text_document_document_symbol_async(
-        t.DocumentSymbolParams(t.TextDocumentIdentifier(document))
-    )
-
-
-async def close_file(client: LanguageClient, document: str) -> None:
-    client.text_document_did_close(t.DidCloseTextDocumentParams(t.TextDocumentIdentifier(document)))
-    _opened.get(client, set()).discard(document)
-    await settled(client, document)
-
-
-async def configure(client: LanguageClient, settings: dict[str, Any]) -> None:
-    """Change the workspace configuration, as an editor sends it when its settings change."""
-    client.workspace_did_change_configuration(
-        t.DidChangeConfigurationParams(settings={"kspolicy": settings})
-    )
-    if settings:
-        _configured.add(client)
-    else:
-        _configured.discard(client)
-    # answered once the notification is handled, and the policies checked again
-    await client.workspace_symbol_async(t.WorkspaceSymbolParams(query=""))
-
-
-def where(path: Path, needle: str, skip: int = 0, nth: int = 0) -> t.Position:
-    """The position `skip` characters into the `nth` occurrence of a text in a file."""
-    text = path.read_text(encoding="utf-8")
-    at = -1
-    for _ in range(nth + 1):
-        at = text.index(needle, at + 1)
-    at += skip
-    line = text.count("\n", 0, at)
-    return t.Position(line=line, character=at - (text.rfind("\n", 0, at) + 1))
-
-
+PACK = REPO / "policies" / "knowledge-security"
+DIAGNOSTICS = sorted(p for p in (FIXTURES / "diagnostics").iterdir() if p.is_dir())
 COUNTRY = PACK / "rules" / "country.pol"
 ELEMENTS = PACK / "rules" / "elements.pol"
 
@@ -414,40 +315,6 @@ why = "the Hellenic Institute of Transport, not Harbin"
 SCREENED_HIT = {"partners": [{"name": "HIT"}]}  # dismissed by the adjudication
 
 
-def write_policy(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
-
-
-def applied(folder: Path, edit: t.WorkspaceEdit | None) -> dict[str, str]:
-    """The policy's files with a rename's edits made (each file's edits from the end)."""
-    assert edit is not None and edit.changes is not None
-    texts = {name: (folder / name).read_text(encoding="utf-8") for name in RENAMING}
-    names = {uri(folder / name): name for name in RENAMING}
-    for document, edits in edit.changes.items():
-        lines = texts[names[document]].split("\n")
-        for change in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character))[
-            ::-1
-        ]:
-            start, end = change.range.start, change.range.end
-            assert start.line == end.line
-            line = lines[start.line]
-            lines[start.line] = line[: start.character] + change.new_text + line[end.character :]
-        texts[names[document]] = "\n".join(lines)
-    return texts
-
-
-async def rename(client: LanguageClient, path: Path, position: t.Position, new: str) -> Any:
-    document = await open_file(client, path)
-    return await client.text_document_rename_async(
-        t.RenameParams(
-            text_document=t.TextDocumentIdentifier(document), position=position, new_name=new
-        )
-    )
-
-
 async def test_rename_a_list_renames_it_in_the_list_files_that_name_it(
     tmp_path: Path, client: LanguageClient
 ) -> None:
@@ -470,7 +337,7 @@ async def test_rename_a_list_renames_it_in_the_list_files_that_name_it(
     assert edit is not None and edit.changes is not None
     renamed = {(Path(d).name, e.range.start.line) for d, es in edit.changes.items() for e in es}
     assert renamed == set(found)  # every place find references reports, and no other
-    texts = applied(folder, edit)
+    texts = applied(folder, edit, RENAMING)
     assert 'list = "SCREENED"' in texts["lists/answers.toml"]
     assert "[SCREENED.labels]" in texts["lists/listed.toml"] and "LISTED" not in str(texts)
     after = write_policy(tmp_path / "after", texts)
@@ -484,7 +351,7 @@ async def test_rename_a_define_across_policy_files_checks_clean(
     folder = write_policy(tmp_path, RENAMING)
     rules = folder / "rules" / "listed.pol"
     edit = await rename(client, rules, where(rules, "listed and", 1), "on_the_list")
-    texts = applied(folder, edit)
+    texts = applied(folder, edit, RENAMING)
     assert "define on_the_list = partner.name matches LISTED" in texts["policy.pol"]
     assert texts["rules/listed.pol"].count("when on_the_list") == 2
     assert check(write_policy(tmp_path / "after", texts)) == []

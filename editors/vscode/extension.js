@@ -1,6 +1,6 @@
-// The kspolicy extension: starts `kspolicy lsp` (configurable) for .pol files and list
-// files. Highlighting comes from syntaxes/kspolicy.tmLanguage.json; everything else from
-// the server (docs/editors.md).
+// The kspolicy extension: starts `kspolicy lsp` (configurable) for .pol files, list
+// files and property files. Highlighting comes from syntaxes/kspolicy.tmLanguage.json;
+// everything else from the server (docs/editors.md).
 "use strict";
 
 const vscode = require("vscode");
@@ -21,7 +21,8 @@ function activate(context) {
     {
       documentSelector: [
         { scheme: "file", language: "kspolicy" },
-        // list files: the server reports their errors and defines their lists
+        // list files (the server reports their errors and defines their lists) and
+        // property files (it says what `kspolicy prove --property` would)
         { scheme: "file", pattern: "**/*.toml" },
       ],
       initializationOptions: root ? { root, limits } : { limits },

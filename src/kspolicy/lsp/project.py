@@ -16,6 +16,7 @@ The syntax trees the index is made from are parsed here too, once per text.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -33,7 +34,7 @@ from ..lang.loader import MAIN_FILE
 from ..lang.parser import parse_module
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
-from . import index, properties
+from . import index, properties, propertycheck
 
 MAX_MIRRORED = 5_000
 """Files copied into a mirror at most: a root that holds more is not a policy folder."""
@@ -208,6 +209,9 @@ class Project:
         self._policy_for: str | None = None  # the texts the policy was loaded from
         self._generation = -1  # the mirror's when the snapshot was made
         self.snapshot: Snapshot | None = None
+        # prove's load, under the server's limits (the copy it checks is the policy's
+        # folder only, as `kspolicy prove` copies it)
+        self.checker = propertycheck.Checker(lambda path: load(path, limits=self.limits))
 
     @property
     def buffers(self) -> dict[Path, str]:
@@ -260,6 +264,24 @@ class Project:
             self._properties(),
         )
         return self.snapshot
+
+    def property_problems(self, path: Path) -> list[propertycheck.Problem]:
+        """What `kspolicy prove --property` would say of one of the policy's property
+        files, as its buffer (else the disk) has it, against the latest snapshot."""
+        snapshot = self.analyse()
+        text = self._text(path)
+        if text is None:
+            return []
+        broken = any(d.is_error for found in snapshot.diagnostics.values() for d in found)
+        texts = _fingerprint(snapshot.sources).encode("utf-8", "surrogatepass")
+        policy = None if broken else hashlib.sha256(texts).hexdigest()
+        return self.checker.check(
+            Source(str(path), text),
+            self._mirrored(path),
+            self._mirrored(self.main),
+            policy,
+            self.policy,
+        )
 
     def policy(self) -> Policy | None:
         """The policy loaded from the latest texts without errors (for evaluating cases,

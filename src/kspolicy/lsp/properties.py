@@ -31,7 +31,7 @@ from . import index
 FOLDER = "properties"
 """Where a policy's property files are: `properties/*.toml` beside its main file."""
 
-_CONDITIONS = re.compile(r"^[ \t]*(?:given|given_b)[ \t]*=[ \t]*\[", re.MULTILINE)
+_CONDITIONS = re.compile(r"^[ \t]*(given|given_b)[ \t]*=[ \t]*\[", re.MULTILINE)
 _HEADER = re.compile(r"^[ \t]*\[([^\]\n]*)\][ \t]*(?:#.*)?$", re.MULTILINE)
 _TEXT_OR_COMMENT = re.compile(r"\"([^\"\\\n]*)\"|'([^'\n]*)'|#[^\n]*")
 _DELIMITERS = ('"""', "'''", '"', "'")
@@ -53,10 +53,11 @@ def occurrences(
     """Where a property file names `key` (a definition or a list): in its conditions,
     and, for a list, in the groups of its `[change]`."""
     found: list[Span] = []
-    for start, text in _conditions(source.text):
-        found.extend(_in_condition(source, start, text, model, key, limits))
+    for condition in conditions(source.text):
+        if condition.exact:
+            found.extend(_in_condition(source, condition.start, condition.text, model, key, limits))
     if key[0] == "list":
-        found.extend(_in_groups(source, key[1]))
+        found.extend(in_groups(source, key[1]))
     return sorted(found, key=lambda s: s.start)
 
 
@@ -74,10 +75,22 @@ def _in_condition(
                 yield Span(source, at, at + occurrence.span.end - occurrence.span.start)
 
 
-def _conditions(text: str) -> Iterator[tuple[int, str]]:
-    """(offset, text) of each condition of `given` and `given_b` whose text in the file
-    is the condition itself (no escapes); scanned, not parsed, so that a file that does
-    not read as TOML yet still has its places."""
+@attrs.frozen
+class Condition:
+    """A condition as a property file writes it: under `key` (`given`, `given_b`, whose
+    name starts at `key_start`), its text from `start`; `exact` when that text in the
+    file is the condition itself, character for character (no escapes)."""
+
+    key: str
+    key_start: int
+    start: int
+    text: str
+    exact: bool
+
+
+def conditions(text: str) -> Iterator[Condition]:
+    """Each condition of `given` and `given_b`, in the order of the file; scanned, not
+    parsed, so that a file that does not read as TOML yet still has its places."""
     for match in _CONDITIONS.finditer(text):
         at = match.end()
         while at < len(text):
@@ -97,8 +110,8 @@ def _conditions(text: str) -> Iterator[tuple[int, str]]:
                 if len(delimiter) == 3 and content.startswith(("\n", "\r\n")):
                     skipped = 1 if content.startswith("\n") else 2  # TOML trims it
                     start, content = start + skipped, content[skipped:]
-                if delimiter[0] == "'" or "\\" not in content:
-                    yield start, content
+                exact = delimiter[0] == "'" or "\\" not in content
+                yield Condition(match.group(1), match.start(1), start, content, exact)
                 at = end + len(delimiter)
             else:
                 break  # `]`, or what is not a list of texts: the list ends here
@@ -117,8 +130,8 @@ def _closing(text: str, start: int, delimiter: str) -> int:
         at = end + 1
 
 
-def _in_groups(source: Source, name: str) -> Iterator[Span]:
-    """The places a `[change]` table's values name the list `name` as a group."""
+def in_groups(source: Source, name: str) -> Iterator[Span]:
+    """The places a `[change]` table's values name `name` (a list) as a group's member."""
     text = source.text
     headers = list(_HEADER.finditer(text))
     for i, header in enumerate(headers):

@@ -5,7 +5,8 @@ A thin layer: each request is turned into a file and an offset, answered by
 classes. Positions are converted here, between character offsets and the protocol's
 lines and UTF-16 columns. A change to a buffer is analysed after a short pause (the
 next keystroke cancels it), then the diagnostics of every file of the policy are
-published, so that an error in one file shows wherever it is.
+published, so that an error in one file shows wherever it is, and with them what
+`kspolicy prove --property` would say of its open property files (`propertycheck`).
 
 Settings (`options`): the limits and the root folder, as `kspolicy check --limit` and
 `--root` take them, from the command line (`kspolicy lsp --limit max_rules=50000`), the
@@ -30,7 +31,7 @@ from ..diagnostics import Severity
 from ..limits import DEFAULT, Limits
 from ..span import Source, Span
 from ..version import __version__
-from . import features, options
+from . import features, options, propertycheck
 from .project import Mirror, Project, Snapshot, policy_main
 
 DEBOUNCE_SECONDS = 0.05
@@ -168,15 +169,19 @@ class PolicyServer(LanguageServer):
         """Analyse a project and publish the diagnostics of each of its files."""
         snapshot = project.analyse()
         self.fresh.add(project.main)
-        shown = features.diagnostics(snapshot)
+        shown = {
+            path: [_diagnostic(r) for r in found]
+            for path, found in features.diagnostics(snapshot).items()
+        }
+        # the policy's open property files: what `kspolicy prove --property` would say
+        for path in sorted(project.buffers):
+            if propertycheck.is_property_file(path, project.main):
+                shown[path] = [_problem(p) for p in project.property_problems(path)]
         before = self.published.get(project.main, set())
         now = {path for path, found in shown.items() if found}
         for path in sorted(before | set(shown)):
-            found = shown.get(path, [])
             self.text_document_publish_diagnostics(
-                t.PublishDiagnosticsParams(
-                    uri=_uri(path), diagnostics=[_diagnostic(r) for r in found]
-                )
+                t.PublishDiagnosticsParams(uri=_uri(path), diagnostics=shown.get(path, []))
             )
         self.published[project.main] = now
 
@@ -264,6 +269,24 @@ def _diagnostic(shown: features.Related) -> t.Diagnostic:
         source="kspolicy",
         related_information=related,
         data={"slug": d.code.slug, "help": d.help, "echo": shown.related is not None},
+    )
+
+
+def _problem(problem: propertycheck.Problem) -> t.Diagnostic:
+    """A property file's problem, shown as a policy file's diagnostic is (no code when
+    `prove` gives none)."""
+    code = problem.code
+    return t.Diagnostic(
+        range=span_range(problem.span),
+        message=problem.message + (f"\nhelp: {problem.help}" if problem.help else ""),
+        severity=(
+            t.DiagnosticSeverity.Error
+            if problem.severity is Severity.ERROR
+            else t.DiagnosticSeverity.Warning
+        ),
+        code=code.number if code is not None else None,
+        source="kspolicy",
+        data={"slug": code.slug if code is not None else None, "help": problem.help},
     )
 
 

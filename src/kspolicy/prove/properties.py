@@ -201,11 +201,11 @@ def read_property(path: Path) -> Property:
     )
 
 
-def _with_conditions(
+def with_conditions(
     policy_path: Path, conditions: list[str], load: Callable[[Path], Policy], where: Path
 ) -> Policy:
     """The policy with each condition as a definition (`kspolicy_property_N`): checked
-    exactly as the policy's own conditions are."""
+    exactly as the policy's own conditions are (the editor's too: lsp/propertycheck.py)."""
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / "policy"
         source = policy_path if policy_path.is_dir() else policy_path.parent
@@ -239,7 +239,7 @@ def prove_file(
     prop = read_property(file)
     conditions = [*prop.given, *prop.given_b]
     policy = (
-        _with_conditions(policy_path, conditions, load, file) if conditions else load(policy_path)
+        with_conditions(policy_path, conditions, load, file) if conditions else load(policy_path)
     )
     return prove(policy, prop, str(file), k, as_of)
 
