@@ -1,4 +1,4 @@
-"""The `kspolicy` command: a thin layer over the API. Nothing imports it.
+"""The `kspolicy` command: a thin layer over the API. Only tools/entry.py imports it.
 
 Exit codes: 0 success, 1 a check found errors, 2 bad input (a case, a file, an
 argument, or a policy that does not load). No traceback reaches the user: every
@@ -523,8 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: {exc}\n")
         return 2
     except OSError as exc:
-        if isinstance(exc, BrokenPipeError):
-            return 0
+        if isinstance(exc, BrokenPipeError):  # the reader stopped reading: no success
+            return output.cut_short(exc.status if isinstance(exc, output.Cut) else 0)
         # The last net: a file-system failure no command foresaw is still an error in
         # words, never a traceback.
         name = f"{exc.filename}: " if exc.filename else ""
@@ -562,21 +562,24 @@ def _diff(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     path = args.policy or default_policy_path()
     diagnostics = _from_here(check(path, limits=_limits(args), root=_root(args)), args.policy)
-    if args.format == "json":
-        sys.stdout.write(_check_json(path, diagnostics))
-    elif args.format == "sarif":
-        document = sarif.sarif_document(diagnostics)
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-    elif diagnostics:
-        sys.stdout.write(render_diagnostics(diagnostics))
-    else:
-        sys.stdout.write(f"{path}: no problems found\n")
     if any(d.code is KSP110 and not d.span.source.text for d in diagnostics):
         # The policy named cannot be read at all (a file it imports is reported at the
         # import, with text): the input is bad, not the policy's text.
-        return 2
-    failing = [d for d in diagnostics if d.is_error or args.strict]
-    return 1 if failing else 0
+        status = 2
+    else:
+        status = 1 if any(d.is_error or args.strict for d in diagnostics) else 0
+    with output.failing_with(lambda: status):
+        if args.format == "json":
+            sys.stdout.write(_check_json(path, diagnostics))
+        elif args.format == "sarif":
+            document = sarif.sarif_document(diagnostics)
+            sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        elif diagnostics:
+            sys.stdout.write(render_diagnostics(diagnostics))
+        else:
+            sys.stdout.write(f"{path}: no problems found\n")
+        sys.stdout.flush()  # a reader gone fails here, with the status found
+    return status
 
 
 def _lsp(args: argparse.Namespace) -> int:
@@ -929,35 +932,38 @@ def _fmt(args: argparse.Namespace) -> int:
         paths.append(given)
     status = 0
     changed = 0
-    for path in paths:
-        try:
-            original = path.read_text(encoding="utf-8")
-            formatted = format_source(original, str(path))
-        except UnicodeDecodeError:
-            sys.stderr.write(f"{path}: not UTF-8 text; left as it is\n")
-            status = 2
-            continue
-        except OSError as exc:
-            sys.stderr.write(f"{path}: cannot read it: {os_reason(exc)}; left as it is\n")
-            status = 2
-            continue
-        except FormatError as exc:
-            if exc.diagnostics:
-                sys.stderr.write(render_diagnostics(exc.diagnostics))
-            sys.stderr.write(f"{exc}\n")
-            status = 2
-            continue
-        if formatted == original:
-            continue
-        changed += 1
-        if args.check:
-            sys.stdout.write(f"would reformat {path}\n")
-            status = max(status, 1)
-        else:
-            output.write_bytes(path, formatted.encode("utf-8"))
-            sys.stdout.write(f"reformatted {path}\n")
-    verb = "would reformat" if args.check else "reformatted"
-    sys.stdout.write(f"{len(paths)} files, {changed} {verb}\n")
+    # A reader that stops reading ends the command with the failure found so far.
+    with output.failing_with(lambda: status):
+        for path in paths:
+            try:
+                original = path.read_text(encoding="utf-8")
+                formatted = format_source(original, str(path))
+            except UnicodeDecodeError:
+                sys.stderr.write(f"{path}: not UTF-8 text; left as it is\n")
+                status = 2
+                continue
+            except OSError as exc:
+                sys.stderr.write(f"{path}: cannot read it: {os_reason(exc)}; left as it is\n")
+                status = 2
+                continue
+            except FormatError as exc:
+                if exc.diagnostics:
+                    sys.stderr.write(render_diagnostics(exc.diagnostics))
+                sys.stderr.write(f"{exc}\n")
+                status = 2
+                continue
+            if formatted == original:
+                continue
+            changed += 1
+            if args.check:
+                status = max(status, 1)
+                sys.stdout.write(f"would reformat {path}\n")
+            else:
+                output.write_bytes(path, formatted.encode("utf-8"))
+                sys.stdout.write(f"reformatted {path}\n")
+        verb = "would reformat" if args.check else "reformatted"
+        sys.stdout.write(f"{_count(len(paths), 'file')}, {changed} {verb}\n")
+        sys.stdout.flush()  # a reader gone fails here, with the status found
     return status
 
 
