@@ -53,7 +53,7 @@ def test_screen_answers_each_name_as_kspolicy_screen_does(
     served: Served, pack: kspolicy.Policy
 ) -> None:
     names = [
-        {"name": "Harbin Inst. of Technology", "country": "cn", "ref": "partner-1"},
+        {"name": "Harbin Inst. of Technology", "country": "CN", "ref": "partner-1"},
         {"name": "Huawei Technologies"},
         {"name": "Universiteit Antwerpen", "country": "BE"},
     ]
