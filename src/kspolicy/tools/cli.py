@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from .. import policy as facade
 from ..diagnostics import (
     KSP110,
     CaseError,
@@ -36,7 +37,7 @@ from ..files import os_reason
 from ..lang.formatter import FormatError, format_source
 from ..lang.loader import default_policy_path, main_file
 from ..limits import ENGINE_MAX_DEPTH, VALUE_WANTED, Limits
-from ..policy import Policy, check, cores, load
+from ..policy import Policy, check, load
 from ..prove import command as prove_command
 from ..render.diagnostics import render_case_error, render_diagnostics
 from ..render.document import to_html, to_markdown, to_text
@@ -141,8 +142,9 @@ def _parser() -> argparse.ArgumentParser:
     eval_cmd.add_argument(
         "--workers",
         metavar="N",
-        help="with --batch: processes that decide, or auto for one per core; by default"
-        " one per core once the batch is large enough to be worth them (1: this process)",
+        help="with --batch: processes that decide (at most one per usable core), or auto for"
+        " one per core; by default one per core once the batch is large enough to be worth"
+        " them (1: this process)",
     )
     eval_cmd.add_argument(
         "--detail",
@@ -785,13 +787,22 @@ def _workers(given: str | None) -> int | None:
     if given is None:
         return None
     if given == "auto":
-        return cores()
+        return facade.cores()
     try:
         count = int(given)
     except ValueError:
         count = 0
     if count < 1:
         raise KspolicyError("--workers takes a number of 1 or more, or auto")
+    usable = facade.cores()  # the facade's, as the batch's own choice reads it
+    if count > usable:
+        # Deciding is CPU work: a worker beyond the cores only takes turns with the others,
+        # and pays its own start (about a second) and its own copy of the policy.
+        sys.stderr.write(
+            f"note: --workers {count}: this process may use {_count(usable, 'core')};"
+            f" deciding with {_count(usable, 'worker')}\n"
+        )
+        return usable
     return count
 
 
