@@ -21,7 +21,7 @@ from ..diagnostics import KSP408, KSP409, did_you_mean
 from ..eval.screen import Screened, answer, screener, strongest
 from ..lang.lists import NamedList
 from ..screening.inputs import country_code, country_problem, name_problem
-from ..tools.screen import policy_countries
+from ..tools.screen import policy_countries, unknown_list
 from .core import Snapshot
 from .models import ScreenName, ScreenRequest
 from .problems import BadPlace, ProblemError, problem
@@ -107,12 +107,7 @@ def check(snapshot: Snapshot, request: ScreenRequest, places: Sequence[BadPlace]
     lists = entity_lists(snapshot)
     for i, name in enumerate(request.lists or ()):
         if name not in lists:
-            hint = did_you_mean(name, sorted(lists)) or (
-                f"its entities lists are {', '.join(sorted(lists))}"
-                if lists
-                else "it has no entities list"
-            )
-            found.append(BadPlace(f"lists[{i}]", f"the policy has no entities list: {hint}", None))
+            found.append(BadPlace(f"lists[{i}]", unknown_list(snapshot.policy, name), None))
     if found:
         raise _refused(found)
     if not lists:

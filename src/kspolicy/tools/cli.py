@@ -727,7 +727,10 @@ def _batch(args: argparse.Namespace) -> int:
     policy = _load(args)
     # Read now: a file that is missing, not a regular file, or whose CSV header names
     # no case fails here, before any output. JSON lines are read where they are decided.
-    numbered = batch.read_batch(args.batch, policy.limits, raw=True)
+    try:
+        numbered = batch.read_batch(args.batch, policy.limits, raw=True)
+    except CaseError as exc:
+        raise _unread_batch(exc, args.batch) from None
     job = batch.Job(
         as_of=args.as_of.isoformat() if args.as_of is not None else None,
         lang=args.lang,
@@ -779,6 +782,15 @@ def _batch(args: argparse.Namespace) -> int:
         progress.close()
     sys.stderr.write(f"{decided} decided, {rejected} rejected\n")
     return 0
+
+
+def _unread_batch(exc: CaseError, path: Path) -> KspolicyError:
+    """A batch file that cannot be read at all, named as the batch file: its problems
+    have no path in a case, and "(the case)" would name a case there is none of."""
+    if exc.source != str(path) or any(problem.path for problem in exc.problems):
+        return exc  # a line of the file (a CSV header): said at its line
+    said = "; ".join(f"{problem.message} [{problem.code}]" for problem in exc.problems)
+    return KspolicyError(f"--batch {path}: {said}")
 
 
 def _workers(given: str | None) -> int | None:

@@ -60,9 +60,25 @@ def entity_lists(policy: Policy, wanted: Sequence[str] = ()) -> list[NamedList]:
     lists = {n: named for n, named in policy.checked.lists.items() if named.kind == "entities"}
     for name in wanted:
         if name not in lists:
-            hint = did_you_mean(name, lists) or f"its entities lists: {', '.join(sorted(lists))}"
-            raise KspolicyError(f"the policy has no entities list `{name}`: {hint}")
+            raise KspolicyError(unknown_list(policy, name))
     return [lists[n] for n in wanted] if wanted else list(lists.values())
+
+
+def unknown_list(policy: Policy, name: str) -> str:
+    """What to say of a list named to screen against that is none of the policy's
+    entities lists: unknown (with the one meant, if close), or a list of another kind,
+    and the entities lists there are (the service says the same, service/screening.py)."""
+    every = policy.checked.lists
+    entities = sorted(n for n, named in every.items() if named.kind == "entities")
+    there = (
+        f"the policy's entities lists are {', '.join(entities)}"
+        if entities
+        else "the policy has no entities list to screen names against"
+    )
+    if name in every:
+        return f"`{name}` is a {every[name].kind} list, not an entities list: {there}"
+    hint = did_you_mean(name, entities)
+    return f"unknown entities list `{name}`: " + (f"{hint} ({there})" if hint else there)
 
 
 def screen_name(
