@@ -570,10 +570,17 @@ def _edits(a: str, b: str) -> int:
     return row[-1]
 
 
-class _AnyWord(Mapping[str, argparse.ArgumentParser]):
-    """The steps' parsers by name, saying that they hold any word (see `_Steps`)."""
+class _Steps(Mapping[str, argparse.ArgumentParser]):
+    """The steps' parsers by name, as the `choices` of `screen`'s steps (an action's
+    public attribute): a word that is no step is refused here, with the spelling that
+    screens it as a name, where argparse would only say "invalid choice" (`respelled`
+    passes only near misses of a step through). `steps` is argparse's own map, which
+    `add_parser` fills."""
 
-    def __init__(self, steps: dict[str, argparse.ArgumentParser]) -> None:
+    def __init__(
+        self, action: argparse.Action, steps: Mapping[str, argparse.ArgumentParser]
+    ) -> None:
+        self.action = action
         self.steps = steps
 
     def __getitem__(self, word: str) -> argparse.ArgumentParser:
@@ -586,36 +593,14 @@ class _AnyWord(Mapping[str, argparse.ArgumentParser]):
         return len(self.steps)
 
     def __contains__(self, word: object) -> bool:
-        return True
-
-
-class _Steps(argparse._SubParsersAction):  # type: ignore[type-arg]
-    """The steps of `screen`, refusing a word that is no step with the spelling that
-    screens it as a name (`respelled` passes only near misses of a step through)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # argparse refuses a word that is not among the choices before `__call__` can
-        # say more than "invalid choice": the choices take every word in, and
-        # `__call__` refuses the unknown ones itself.
-        self.choices = _AnyWord(self._name_parser_map)  # type: ignore[assignment]
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
-        word = values[0] if values else ""
-        if word not in STEPS:
-            near = misspelled_step(word)
-            meant = f"did you mean `{near}`? " if near else ""
-            raise argparse.ArgumentError(
-                self,
-                f"no step {word!r}: {meant}to screen the name, write `kspolicy screen name {word}`",
-            )
-        super().__call__(parser, namespace, values, option_string)
+        if word in self.steps:
+            return True
+        near = misspelled_step(str(word))
+        meant = f"did you mean `{near}`? " if near else ""
+        raise argparse.ArgumentError(
+            self.action,
+            f"no step {word!r}: {meant}to screen the name, write `kspolicy screen name {word}`",
+        )
 
 
 def _valued(word: str) -> bool:
@@ -721,9 +706,9 @@ def register(commands: Any) -> None:
         "`kspolicy screen batch FILE`.",
     )
     # `prog`: the steps' usage starts `kspolicy screen review`, not the usage above.
-    steps = parser.add_subparsers(
-        dest="step", metavar="STEP", required=True, prog=parser.prog, action=_Steps
-    )
+    steps = parser.add_subparsers(dest="step", metavar="STEP", required=True, prog=parser.prog)
+    assert isinstance(steps.choices, dict)  # argparse's map, filled by `add_parser` below
+    steps.choices = _Steps(steps, steps.choices)
     one = steps.add_parser(
         "name",
         help="what each list says of one name",
