@@ -67,7 +67,7 @@ def test_screen_review_country_xx_stores_no_review(
     assert {p.name: p.read_bytes() for p in (copy / "lists").iterdir()} == before
 
 
-@pytest.mark.parametrize("country", ["XX", "ZZ", "cn"])
+@pytest.mark.parametrize("country", ["XX", "ZZ", "cn", " cn "])
 def test_v1_screen_country_xx_zz_and_lowercase_are_422_with_the_case_words(
     country: str, pack: kspolicy.Policy
 ) -> None:
