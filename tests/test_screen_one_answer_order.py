@@ -17,11 +17,12 @@ from kspolicy.tools.cli import main
 from .test_service_support import Served, shared
 
 DAY = "2026-01-15"
-# A match, a possible match, a name no list has, a list out of date; a country to tidy.
+# A match, a possible match, a name no list has, a list out of date. (A country is read
+# as a case's field: ` cn ` and `be` are refused alike, test_screen_reads_countries_as_cases.)
 NAMES = [
-    {"name": "Harbin Inst. of Technology", "country": " cn "},
+    {"name": "Harbin Inst. of Technology", "country": "CN"},
     {"name": "Beihang"},
-    {"name": "Universiteit Antwerpen", "country": "be"},
+    {"name": "Universiteit Antwerpen", "country": "BE"},
     {"name": "Huawei Technologies"},
 ]
 

@@ -111,7 +111,7 @@ def test_a_country_that_is_no_code_is_refused(
     code, out, err = _run(argv, capsys)
     assert (code, out) == (2, "")
     # The service's words (service/screening.py), from the one rule below both.
-    assert "argument --country: 'China' is no country code: write two letters" in err
+    assert "error: 'China' is no country code: write two letters" in err
     assert not answers_file.exists()
     code, out, _ = _run(["screen", "name", "HIT", "--country", "cn", "--policy", policy], capsys)
     assert code == 0 and "LISTED: match" in out
@@ -237,7 +237,7 @@ def test_empty_batch_names_are_refused_in_place(
     assert said[0] == f"{batch}:{first}: error: the name is empty: give the name to screen"
     assert said[1].startswith(f"{batch}:{hit}: HIT: LISTED: match: Harbin Institute")
     assert said[2] == f"{batch}:{last}: error: the name is empty: give the name to screen"
-    assert "2 line(s) screened no name" in err
+    assert "2 lines not screened" in err
     code, out, _ = _run(["screen", "batch", str(batch), "--json", "--policy", policy], capsys)
     refused = json.loads(out.splitlines()[0])
     assert refused == {"file": str(batch), "line": first, "error": refused["error"]}

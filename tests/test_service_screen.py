@@ -53,7 +53,7 @@ def test_screen_answers_each_name_as_kspolicy_screen_does(
     served: Served, pack: kspolicy.Policy
 ) -> None:
     names = [
-        {"name": "Harbin Inst. of Technology", "country": "cn", "ref": "partner-1"},
+        {"name": "Harbin Inst. of Technology", "country": "CN", "ref": "partner-1"},
         {"name": "Huawei Technologies"},
         {"name": "Universiteit Antwerpen", "country": "BE"},
     ]
@@ -200,4 +200,5 @@ def test_screen_with_a_policy_of_no_entities_list_says_so(tmp_path: Path) -> Non
     assert refused.value.problem.type == "urn:kspolicy:problem:no-lists"
     with pytest.raises(ProblemError) as named:
         screening.check(snapshot, ScreenRequest([ScreenName("Huawei")], ["SEVEN_SONS"]))
-    assert named.value.problem.errors[0].message.endswith("it has no entities list")
+    message = named.value.problem.errors[0].message
+    assert message.endswith("the policy has no entities list to screen names against")

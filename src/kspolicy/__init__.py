@@ -18,26 +18,74 @@ raising. Errors derive from `KspolicyError`: `PolicyError` carries diagnostics,
 `CaseError` lists every bad field of a case.
 """
 
-from .diagnostics import (
-    ArgumentError,
-    CaseError,
-    CaseProblem,
-    Diagnostic,
-    KspolicyError,
-    PolicyError,
-    Severity,
-)
-from .eval.decision import (
-    Decision,
-    OpenQuestion,
-    OutcomeError,
-    PolicyInfo,
-    RuleResult,
-    TraceNode,
-)
-from .limits import Limits
-from .policy import Policy, check, load
-from .version import __version__ as __version__
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .diagnostics import (
+        ArgumentError,
+        CaseError,
+        CaseProblem,
+        Diagnostic,
+        KspolicyError,
+        PolicyError,
+        Severity,
+    )
+    from .eval.decision import (
+        Decision,
+        OpenQuestion,
+        OutcomeError,
+        PolicyInfo,
+        RuleResult,
+        TraceNode,
+    )
+    from .limits import Limits
+    from .policy import Policy, check, load
+    from .version import __version__ as __version__
+
+# The facade's names are imported when first used (PEP 562), not by `import kspolicy`:
+# importing the engine takes a moment, and the `kspolicy` command must be able to answer
+# a Ctrl-C from its first instant (tools/entry.py), which it can only do once a module of
+# its own runs, after this one.
+_HOMES = {
+    **dict.fromkeys(
+        (
+            "ArgumentError",
+            "CaseError",
+            "CaseProblem",
+            "Diagnostic",
+            "KspolicyError",
+            "PolicyError",
+            "Severity",
+        ),
+        "diagnostics",
+    ),
+    **dict.fromkeys(
+        ("Decision", "OpenQuestion", "OutcomeError", "PolicyInfo", "RuleResult", "TraceNode"),
+        "eval.decision",
+    ),
+    "Limits": "limits",
+    **dict.fromkeys(("Policy", "check", "load"), "policy"),
+    "__version__": "version",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A facade name, imported from its module on first use; a submodule by its name
+    (`kspolicy.diagnostics`), as an eager import made them attributes."""
+    import importlib
+
+    home = _HOMES.get(name)
+    if home is None:
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ArgumentError",

@@ -8,13 +8,33 @@ to nothing); a country that is not a two-letter code (`Germany`, `China`) never 
 the `DE` or `CN` of an entry, so its name would silently answer `none`; and a name
 longer than the limit `max_name_chars` costs seconds of comparing for nothing a
 real name needs.
+
+A policy whose cases hold countries as codes of its own (the pack's `Country from
+COUNTRIES`) has them read as a case's field is read (`Countries`): `XX`, `ZZ` or `cn` is
+refused with the words a case gets, so that no review is stored, and no name screened,
+for a country no case can hold.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+
+import attrs
+
+from ..diagnostics import describe, did_you_mean
 
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
+
+
+@attrs.frozen
+class Countries:
+    """The country codes a policy's cases may hold (its enum, such as `Country from
+    COUNTRIES`), and how a case's messages name one (`a country code (ISO 3166-1
+    alpha-2)`)."""
+
+    codes: Collection[str]
+    what: str
 
 
 def blank(text: str) -> bool:
@@ -35,8 +55,15 @@ def name_problem(name: str, max_chars: int) -> str | None:
     return None
 
 
-def country_problem(country: str) -> str | None:
-    """What is wrong with a country given with a name (None: a two-letter code)."""
+def country_problem(country: str, known: Countries | None = None) -> str | None:
+    """What is wrong with a country given with a name (None: nothing): with the codes
+    of the policy's cases (`known`), one of them exactly, in the words a case's field
+    gets (`'XX' is not a country code (ISO 3166-1 alpha-2)`); without, two letters."""
+    if known is not None:
+        if country in known.codes:
+            return None
+        hint = did_you_mean(country, known.codes, quote="'")
+        return f"{describe(country)} is not {known.what}" + (f"; {hint}" if hint else "")
     if _COUNTRY.fullmatch(country.strip()):
         return None
     return (

@@ -21,6 +21,7 @@ from ..diagnostics import KSP408, KSP409, did_you_mean
 from ..eval.screen import Screened, answer, screener, strongest
 from ..lang.lists import NamedList
 from ..screening.inputs import country_code, country_problem, name_problem
+from ..tools.screen import policy_countries, unknown_list
 from .core import Snapshot
 from .models import ScreenName, ScreenRequest
 from .problems import BadPlace, ProblemError, problem
@@ -69,9 +70,10 @@ def entity_lists(snapshot: Snapshot) -> dict[str, NamedList]:
 def check(snapshot: Snapshot, request: ScreenRequest, places: Sequence[BadPlace] = ()) -> None:
     """Refuse (422) a request with a bad place, naming each: no names or too many (the
     limit `max_items`), a blank or too long name (`max_name_chars`, `max_text`), a
-    country that is no two-letter code, a list the policy does not have, and the
+    country no case of the policy may hold, a list the policy does not have, and the
     `places` found before."""
     limits = snapshot.policy.limits
+    known = policy_countries(snapshot.policy)  # read as a case's country field is read
     found = list(places)
     if not request.names:
         found.append(BadPlace("names", f"`names` is empty: {NEEDED['names']}", None))
@@ -99,18 +101,13 @@ def check(snapshot: Snapshot, request: ScreenRequest, places: Sequence[BadPlace]
         wrong = name_problem(item.name, limits.max_name_chars)
         if wrong is not None and len(item.name) <= limits.max_text:  # else said above
             found.append(BadPlace(f"names[{i}].name", wrong, None))
-        wrong = country_problem(item.country) if item.country is not None else None
+        wrong = country_problem(item.country, known) if item.country is not None else None
         if wrong is not None:
             found.append(BadPlace(f"names[{i}].country", wrong, None))
     lists = entity_lists(snapshot)
     for i, name in enumerate(request.lists or ()):
         if name not in lists:
-            hint = did_you_mean(name, sorted(lists)) or (
-                f"its entities lists are {', '.join(sorted(lists))}"
-                if lists
-                else "it has no entities list"
-            )
-            found.append(BadPlace(f"lists[{i}]", f"the policy has no entities list: {hint}", None))
+            found.append(BadPlace(f"lists[{i}]", unknown_list(snapshot.policy, name), None))
     if found:
         raise _refused(found)
     if not lists:

@@ -1,4 +1,4 @@
-"""The `kspolicy` command: a thin layer over the API. Nothing imports it.
+"""The `kspolicy` command: a thin layer over the API. Only tools/entry.py imports it.
 
 Exit codes: 0 success, 1 a check found errors, 2 bad input (a case, a file, an
 argument, or a policy that does not load). No traceback reaches the user: every
@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from .. import policy as facade
 from ..diagnostics import (
     KSP110,
     CaseError,
@@ -36,7 +37,7 @@ from ..files import os_reason
 from ..lang.formatter import FormatError, format_source
 from ..lang.loader import default_policy_path, main_file
 from ..limits import ENGINE_MAX_DEPTH, VALUE_WANTED, Limits
-from ..policy import Policy, check, cores, load
+from ..policy import Policy, check, load
 from ..prove import command as prove_command
 from ..render.diagnostics import render_case_error, render_diagnostics
 from ..render.document import to_html, to_markdown, to_text
@@ -141,8 +142,9 @@ def _parser() -> argparse.ArgumentParser:
     eval_cmd.add_argument(
         "--workers",
         metavar="N",
-        help="with --batch: processes that decide, or auto for one per core; by default"
-        " one per core once the batch is large enough to be worth them (1: this process)",
+        help="with --batch: processes that decide (at most one per usable core), or auto for"
+        " one per core; by default one per core once the batch is large enough to be worth"
+        " them (1: this process)",
     )
     eval_cmd.add_argument(
         "--detail",
@@ -523,8 +525,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: {exc}\n")
         return 2
     except OSError as exc:
-        if isinstance(exc, BrokenPipeError):
-            return 0
+        if isinstance(exc, BrokenPipeError):  # the reader stopped reading: no success
+            return output.cut_short(exc.status if isinstance(exc, output.Cut) else 0)
         # The last net: a file-system failure no command foresaw is still an error in
         # words, never a traceback.
         name = f"{exc.filename}: " if exc.filename else ""
@@ -562,21 +564,24 @@ def _diff(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     path = args.policy or default_policy_path()
     diagnostics = _from_here(check(path, limits=_limits(args), root=_root(args)), args.policy)
-    if args.format == "json":
-        sys.stdout.write(_check_json(path, diagnostics))
-    elif args.format == "sarif":
-        document = sarif.sarif_document(diagnostics)
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-    elif diagnostics:
-        sys.stdout.write(render_diagnostics(diagnostics))
-    else:
-        sys.stdout.write(f"{path}: no problems found\n")
     if any(d.code is KSP110 and not d.span.source.text for d in diagnostics):
         # The policy named cannot be read at all (a file it imports is reported at the
         # import, with text): the input is bad, not the policy's text.
-        return 2
-    failing = [d for d in diagnostics if d.is_error or args.strict]
-    return 1 if failing else 0
+        status = 2
+    else:
+        status = 1 if any(d.is_error or args.strict for d in diagnostics) else 0
+    with output.failing_with(lambda: status):
+        if args.format == "json":
+            sys.stdout.write(_check_json(path, diagnostics))
+        elif args.format == "sarif":
+            document = sarif.sarif_document(diagnostics)
+            sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        elif diagnostics:
+            sys.stdout.write(render_diagnostics(diagnostics))
+        else:
+            sys.stdout.write(f"{path}: no problems found\n")
+        sys.stdout.flush()  # a reader gone fails here, with the status found
+    return status
 
 
 def _lsp(args: argparse.Namespace) -> int:
@@ -722,7 +727,10 @@ def _batch(args: argparse.Namespace) -> int:
     policy = _load(args)
     # Read now: a file that is missing, not a regular file, or whose CSV header names
     # no case fails here, before any output. JSON lines are read where they are decided.
-    numbered = batch.read_batch(args.batch, policy.limits, raw=True)
+    try:
+        numbered = batch.read_batch(args.batch, policy.limits, raw=True)
+    except CaseError as exc:
+        raise _unread_batch(exc, args.batch) from None
     job = batch.Job(
         as_of=args.as_of.isoformat() if args.as_of is not None else None,
         lang=args.lang,
@@ -776,19 +784,37 @@ def _batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unread_batch(exc: CaseError, path: Path) -> KspolicyError:
+    """A batch file that cannot be read at all, named as the batch file: its problems
+    have no path in a case, and "(the case)" would name a case there is none of."""
+    if exc.source != str(path) or any(problem.path for problem in exc.problems):
+        return exc  # a line of the file (a CSV header): said at its line
+    said = "; ".join(f"{problem.message} [{problem.code}]" for problem in exc.problems)
+    return KspolicyError(f"--batch {path}: {said}")
+
+
 def _workers(given: str | None) -> int | None:
     """`--workers N`, or `auto`: the cores this process may use; None without the
     option: decide here until there is work worth a worker (`policy.spread`)."""
     if given is None:
         return None
     if given == "auto":
-        return cores()
+        return facade.cores()
     try:
         count = int(given)
     except ValueError:
         count = 0
     if count < 1:
         raise KspolicyError("--workers takes a number of 1 or more, or auto")
+    usable = facade.cores()  # the facade's, as the batch's own choice reads it
+    if count > usable:
+        # Deciding is CPU work: a worker beyond the cores only takes turns with the others,
+        # and pays its own start (about a second) and its own copy of the policy.
+        sys.stderr.write(
+            f"note: --workers {count}: this process may use {_count(usable, 'core')};"
+            f" deciding with {_count(usable, 'worker')}\n"
+        )
+        return usable
     return count
 
 
@@ -929,35 +955,38 @@ def _fmt(args: argparse.Namespace) -> int:
         paths.append(given)
     status = 0
     changed = 0
-    for path in paths:
-        try:
-            original = path.read_text(encoding="utf-8")
-            formatted = format_source(original, str(path))
-        except UnicodeDecodeError:
-            sys.stderr.write(f"{path}: not UTF-8 text; left as it is\n")
-            status = 2
-            continue
-        except OSError as exc:
-            sys.stderr.write(f"{path}: cannot read it: {os_reason(exc)}; left as it is\n")
-            status = 2
-            continue
-        except FormatError as exc:
-            if exc.diagnostics:
-                sys.stderr.write(render_diagnostics(exc.diagnostics))
-            sys.stderr.write(f"{exc}\n")
-            status = 2
-            continue
-        if formatted == original:
-            continue
-        changed += 1
-        if args.check:
-            sys.stdout.write(f"would reformat {path}\n")
-            status = max(status, 1)
-        else:
-            output.write_bytes(path, formatted.encode("utf-8"))
-            sys.stdout.write(f"reformatted {path}\n")
-    verb = "would reformat" if args.check else "reformatted"
-    sys.stdout.write(f"{len(paths)} files, {changed} {verb}\n")
+    # A reader that stops reading ends the command with the failure found so far.
+    with output.failing_with(lambda: status):
+        for path in paths:
+            try:
+                original = path.read_text(encoding="utf-8")
+                formatted = format_source(original, str(path))
+            except UnicodeDecodeError:
+                sys.stderr.write(f"{path}: not UTF-8 text; left as it is\n")
+                status = 2
+                continue
+            except OSError as exc:
+                sys.stderr.write(f"{path}: cannot read it: {os_reason(exc)}; left as it is\n")
+                status = 2
+                continue
+            except FormatError as exc:
+                if exc.diagnostics:
+                    sys.stderr.write(render_diagnostics(exc.diagnostics))
+                sys.stderr.write(f"{exc}\n")
+                status = 2
+                continue
+            if formatted == original:
+                continue
+            changed += 1
+            if args.check:
+                status = max(status, 1)
+                sys.stdout.write(f"would reformat {path}\n")
+            else:
+                output.write_bytes(path, formatted.encode("utf-8"))
+                sys.stdout.write(f"reformatted {path}\n")
+        verb = "would reformat" if args.check else "reformatted"
+        sys.stdout.write(f"{_count(len(paths), 'file')}, {changed} {verb}\n")
+        sys.stdout.flush()  # a reader gone fails here, with the status found
     return status
 
 

@@ -15,6 +15,11 @@ refused (`stream_target`).
 
 Whatever the file system refuses is a `KspolicyError` that names the path and says why
 in words (`write_reason`), so that the command line reports it with exit code 2.
+
+Standard output closed by its reader before a command is done (`kspolicy fmt | head
+-1`) ends the command quietly with status 141, as if SIGPIPE had killed it, the Unix
+convention, or with the failure the command had already found (`cut_short`): output
+that was cut never reports success.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import stat
+import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -272,3 +279,46 @@ def write_new(path: Path, text: str) -> bool:
             raise cannot_write(path, exc) from None
         raise
     return True
+
+
+CUT = 128 + signal.SIGPIPE
+"""The exit status of a command whose reader closed its standard output early (141): a
+shell's status for a process SIGPIPE killed, which is what `head` does to most tools."""
+
+
+class Cut(BrokenPipeError):
+    """Standard output was closed by its reader; `status` is the failure the command
+    had found before (0: none), which says more than the cut (`failing_with`)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__("standard output was closed by its reader")
+        self.status = status
+
+
+@contextlib.contextmanager
+def failing_with(status: Callable[[], int]) -> Iterator[None]:
+    """Output written inside, by a command that may have failed already (`fmt` on a bad
+    file, `check` finding errors): a reader closing standard output early ends it with
+    `status()`, its own failure, rather than the cut's 141 (`Cut`)."""
+    try:
+        yield
+    except BrokenPipeError as exc:
+        if isinstance(exc, Cut):
+            raise
+        raise Cut(status()) from None
+
+
+def cut_short(status: int = 0) -> int:
+    """The exit status of a command whose standard output was closed by its reader
+    (`CUT`, or `status`, the failure the command had found); the rest of its output is
+    sent to /dev/null, so that the interpreter's last flush does not fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's capture)
+        fd = -1
+    if fd >= 0:
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+    return status or CUT

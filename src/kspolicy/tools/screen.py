@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import json
 import sys
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from ..eval.screen import Reviews, Screened, answer, screener
 from ..files import open_regular, os_reason
 from ..lang.lists import Adjudication, Entry, NamedList, Ruling
 from ..lang.loader import default_policy_path
+from ..lang.schema import EnumType, Schema
 from ..policy import Policy, load
-from ..screening.inputs import blank, country_code, country_problem, name_problem
+from ..screening.inputs import Countries, blank, country_code, country_problem, name_problem
 from ..version import __version__
 from . import audit, output, screen_adjudications
 from .batch import physical_lines
@@ -58,9 +60,25 @@ def entity_lists(policy: Policy, wanted: Sequence[str] = ()) -> list[NamedList]:
     lists = {n: named for n, named in policy.checked.lists.items() if named.kind == "entities"}
     for name in wanted:
         if name not in lists:
-            hint = did_you_mean(name, lists) or f"its entities lists: {', '.join(sorted(lists))}"
-            raise KspolicyError(f"the policy has no entities list `{name}`: {hint}")
+            raise KspolicyError(unknown_list(policy, name))
     return [lists[n] for n in wanted] if wanted else list(lists.values())
+
+
+def unknown_list(policy: Policy, name: str) -> str:
+    """What to say of a list named to screen against that is none of the policy's
+    entities lists: unknown (with the one meant, if close), or a list of another kind,
+    and the entities lists there are (the service says the same, service/screening.py)."""
+    every = policy.checked.lists
+    entities = sorted(n for n, named in every.items() if named.kind == "entities")
+    there = (
+        f"the policy's entities lists are {', '.join(entities)}"
+        if entities
+        else "the policy has no entities list to screen names against"
+    )
+    if name in every:
+        return f"`{name}` is a {every[name].kind} list, not an entities list: {there}"
+    hint = did_you_mean(name, entities)
+    return f"unknown entities list `{name}`: " + (f"{hint} ({there})" if hint else there)
 
 
 def screen_name(
@@ -88,10 +106,34 @@ def _checked(policy: Policy, name: str, country: str | None) -> str | None:
     country are found fit (screening/inputs.py: the rules the service applies too)."""
     wrong = name_problem(name, policy.limits.max_name_chars)
     if wrong is None and country is not None:
-        wrong = country_problem(country)
+        wrong = country_problem(country, policy_countries(policy))
     if wrong is not None:
         raise KspolicyError(wrong)
     return country_code(country)
+
+
+_COUNTRIES: weakref.WeakKeyDictionary[Schema, Countries | None] = weakref.WeakKeyDictionary()
+
+
+def policy_countries(policy: Policy) -> Countries | None:
+    """The country codes the policy's cases hold: the enum of its fields named `country`
+    or `…_country`, where screening reads a name's country (eval/screen.py
+    `country_field`); None when no such field holds codes (then two letters are asked)."""
+    schema = policy.checked.schema
+    if schema in _COUNTRIES:
+        return _COUNTRIES[schema]
+    found: Countries | None = None
+    codes: set[str] = set()
+    for path, field in schema.fields():
+        if (path[-1] == "country" or path[-1].endswith("_country")) and isinstance(
+            field.type, EnumType
+        ):
+            codes.update(field.type.codes)
+            found = found or Countries(frozenset(), field.type.what)
+    if found is not None:
+        found = Countries(frozenset(codes), found.what)
+    _COUNTRIES[schema] = found
+    return found
 
 
 def _finding(named: NamedList, name: str, country: str | None, result: Screened) -> Finding:
@@ -124,16 +166,35 @@ LINE_BYTES = 1 << 16
 line is reported in its place, read in chunks and never held whole."""
 
 
+FIELDS = ("name", "country")
+"""The fields of a batch line (JSON) or columns of a batch file (CSV); any other is a
+mistake (`contry`), said so rather than screened without it."""
+
+STDIN = Path("-")
+"""The batch path that means standard input, JSON lines (`screen batch -`)."""
+
+
+def shown(path: Path) -> str:
+    """How messages name a batch file: `<stdin>` for `-`, as a case read from it."""
+    return "<stdin>" if path == STDIN else str(path)
+
+
 def read_batch(path: Path) -> Iterator[tuple[int, str | BadRow, str | None]]:
     """(line, name, country) of a batch file: CSV with a `name` (and `country`) column,
-    or JSON lines of objects with `name` (and `country`). A line that is no such row
-    (not UTF-8, too long, not a JSON object with a name) gives a `BadRow` for the name,
-    never skipped in silence (an empty name is refused by `screen_batch`). The file is
-    read a line at a time. KspolicyError for a file that cannot be read at all: missing,
-    not a regular file (a device, a FIFO), or a CSV file whose first line names no
-    `name` column."""
+    or JSON lines of objects with `name` (and `country`); `-` reads JSON lines from
+    standard input. A line that is no such row (not UTF-8, too long, not a JSON object
+    with a name, a field that is neither) gives a `BadRow` for the name, never skipped
+    in silence (an empty name is refused by `screen_batch`). The file is read a line at
+    a time. KspolicyError for a file that cannot be read at all: missing, not a regular
+    file (a device, a FIFO), or a CSV file whose first line names no `name` column or
+    a column that is not one of `FIELDS`."""
+    if path == STDIN and sys.stdin is None:
+        raise KspolicyError(
+            "standard input is closed: give the file's name, or pipe the names in"
+            " (kspolicy screen batch - < names.jsonl)"
+        )
     try:
-        handle = open_regular(path)
+        handle = sys.stdin.buffer if path == STDIN else open_regular(path)
     except (OSError, ValueError) as exc:
         reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
         raise KspolicyError(f"cannot read {path}: {reason}") from None
@@ -164,6 +225,9 @@ def _csv_rows(
     columns = next(csv.reader([first[1]]), []) if first and not isinstance(first[1], BadRow) else []
     if "name" not in columns:
         raise KspolicyError(f"{path}: the first line must name the columns: name,country")
+    for column in columns:
+        if column not in FIELDS:
+            raise KspolicyError(f"{path}:1: {_unknown(column)} (the columns are name,country)")
     for number, text in rows:
         if isinstance(text, BadRow):
             yield number, text, None
@@ -190,8 +254,20 @@ def _json_rows(rows: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str | Bad
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             yield number, BadRow('write {"name": "...", "country": "CN"}'), None
             continue
+        unknown = [key for key in item if key not in FIELDS]
+        if unknown:
+            yield number, BadRow(_unknown(unknown[0])), None
+            continue
         country = item.get("country")
-        yield number, item["name"], country if isinstance(country, str) else None
+        if country is not None and not isinstance(country, str):
+            yield number, BadRow('`country` must be a text, as "CN", or left out'), None
+            continue
+        yield number, item["name"], country
+
+
+def _unknown(field: str) -> str:
+    hint = did_you_mean(field, FIELDS) or f"the fields are {', '.join(FIELDS)}"
+    return f"unknown field `{field}`: {hint}"
 
 
 def screen_batch(
@@ -494,10 +570,17 @@ def _edits(a: str, b: str) -> int:
     return row[-1]
 
 
-class _AnyWord(Mapping[str, argparse.ArgumentParser]):
-    """The steps' parsers by name, saying that they hold any word (see `_Steps`)."""
+class _Steps(Mapping[str, argparse.ArgumentParser]):
+    """The steps' parsers by name, as the `choices` of `screen`'s steps (an action's
+    public attribute): a word that is no step is refused here, with the spelling that
+    screens it as a name, where argparse would only say "invalid choice" (`respelled`
+    passes only near misses of a step through). `steps` is argparse's own map, which
+    `add_parser` fills."""
 
-    def __init__(self, steps: dict[str, argparse.ArgumentParser]) -> None:
+    def __init__(
+        self, action: argparse.Action, steps: Mapping[str, argparse.ArgumentParser]
+    ) -> None:
+        self.action = action
         self.steps = steps
 
     def __getitem__(self, word: str) -> argparse.ArgumentParser:
@@ -510,36 +593,14 @@ class _AnyWord(Mapping[str, argparse.ArgumentParser]):
         return len(self.steps)
 
     def __contains__(self, word: object) -> bool:
-        return True
-
-
-class _Steps(argparse._SubParsersAction):  # type: ignore[type-arg]
-    """The steps of `screen`, refusing a word that is no step with the spelling that
-    screens it as a name (`respelled` passes only near misses of a step through)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # argparse refuses a word that is not among the choices before `__call__` can
-        # say more than "invalid choice": the choices take every word in, and
-        # `__call__` refuses the unknown ones itself.
-        self.choices = _AnyWord(self._name_parser_map)  # type: ignore[assignment]
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
-        word = values[0] if values else ""
-        if word not in STEPS:
-            near = misspelled_step(word)
-            meant = f"did you mean `{near}`? " if near else ""
-            raise argparse.ArgumentError(
-                self,
-                f"no step {word!r}: {meant}to screen the name, write `kspolicy screen name {word}`",
-            )
-        super().__call__(parser, namespace, values, option_string)
+        if word in self.steps:
+            return True
+        near = misspelled_step(str(word))
+        meant = f"did you mean `{near}`? " if near else ""
+        raise argparse.ArgumentError(
+            self.action,
+            f"no step {word!r}: {meant}to screen the name, write `kspolicy screen name {word}`",
+        )
 
 
 def _valued(word: str) -> bool:
@@ -597,15 +658,6 @@ def _name(text: str) -> str:
     return text
 
 
-def _country(text: str) -> str:
-    """An argument type refusing a country that is no two-letter code (`Germany`): it
-    would never equal an entry's `DE`, and the name would answer `none`."""
-    wrong = country_problem(text)
-    if wrong is not None:
-        raise argparse.ArgumentTypeError(wrong)
-    return text
-
-
 def _said(what: str) -> Callable[[str], str]:
     """An argument type refusing a blank text: `--by` and `--why` go into the record."""
 
@@ -654,9 +706,9 @@ def register(commands: Any) -> None:
         "`kspolicy screen batch FILE`.",
     )
     # `prog`: the steps' usage starts `kspolicy screen review`, not the usage above.
-    steps = parser.add_subparsers(
-        dest="step", metavar="STEP", required=True, prog=parser.prog, action=_Steps
-    )
+    steps = parser.add_subparsers(dest="step", metavar="STEP", required=True, prog=parser.prog)
+    assert isinstance(steps.choices, dict)  # argparse's map, filled by `add_parser` below
+    steps.choices = _Steps(steps, steps.choices)
     one = steps.add_parser(
         "name",
         help="what each list says of one name",
@@ -666,9 +718,7 @@ def register(commands: Any) -> None:
     one.add_argument(
         "name", type=_name, metavar="NAME", help="the name, in quotes if it has spaces"
     )
-    one.add_argument(
-        "--country", type=_country, metavar="CC", help="the name's country (ISO code: CN)"
-    )
+    one.add_argument("--country", metavar="CC", help="the name's country, as a case writes it (CN)")
     many = steps.add_parser(
         "batch",
         help="the same for each name of a file",
@@ -678,7 +728,8 @@ def register(commands: Any) -> None:
         "batch",
         type=Path,
         metavar="FILE",
-        help='CSV with columns name,country, or JSON lines of {"name": ..., "country": ...}',
+        help='CSV with columns name,country, or JSON lines of {"name": ..., "country": ...};'
+        " - for JSON lines on standard input",
     )
     for command in (one, many):
         command.add_argument(
@@ -738,7 +789,7 @@ def _review_parser(steps: Any) -> None:
         help="why: what the reviewer checked (kept with the answer)",
     )
     review_cmd.add_argument(
-        "--country", type=_country, metavar="CC", help="the name's country (ISO code: CN)"
+        "--country", metavar="CC", help="the name's country, as a case writes it (CN)"
     )
     review_cmd.add_argument(
         "--entry", metavar="ENTRY", help="the list's entry (default: the best candidate)"
@@ -763,16 +814,20 @@ def run(args: argparse.Namespace) -> int:
     policy = load(args.policy)
     if args.step == "batch":
         refused = 0
-        for number, findings in screen_batch(
-            policy, args.batch, lists=args.lists, as_of=args.as_of
-        ):
-            if isinstance(findings, BadRow):
-                refused += 1
-                _print_bad(number, findings, args)
-            else:
-                _print(findings, args.json, f"{args.batch}:{number}: ")
+        # A reader that stops reading ends the command with the failure found so far.
+        with output.failing_with(lambda: 2 if refused else 0):
+            for number, findings in screen_batch(
+                policy, args.batch, lists=args.lists, as_of=args.as_of
+            ):
+                if isinstance(findings, BadRow):
+                    refused += 1
+                    _print_bad(number, findings, args)
+                else:
+                    _print(findings, args.json, f"{shown(args.batch)}:{number}: ")
+            sys.stdout.flush()
         if refused:
-            sys.stderr.write(f"error: {args.batch}: {refused} line(s) screened no name\n")
+            lines = "line" if refused == 1 else "lines"
+            sys.stderr.write(f"error: {shown(args.batch)}: {refused} {lines} not screened\n")
         return 2 if refused else 0
     findings = screen_name(
         policy, args.name, country=args.country, lists=args.lists, as_of=args.as_of
@@ -784,10 +839,10 @@ def run(args: argparse.Namespace) -> int:
 def _print_bad(number: int, problem: BadRow, args: argparse.Namespace) -> None:
     """A batch line that screened no name, in its place among the findings."""
     if args.json:
-        bad = {"file": str(args.batch), "line": number, "error": str(problem)}
+        bad = {"file": shown(args.batch), "line": number, "error": str(problem)}
         sys.stdout.write(json.dumps(bad, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(f"{args.batch}:{number}: error: {problem}\n")
+        sys.stdout.write(f"{shown(args.batch)}:{number}: error: {problem}\n")
 
 
 def _print(findings: list[Finding], as_json: bool, prefix: str) -> None:
