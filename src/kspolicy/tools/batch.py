@@ -36,7 +36,7 @@ from ..files import open_regular, os_reason
 from ..limits import DEFAULT, Limits
 from ..paths import EXAMPLE, Part, PathError, format_path, parse_path
 from ..policy import Policy, spread
-from . import audit, output
+from . import output
 from .caseline import (
     Decided,
     LineResult,
@@ -485,7 +485,7 @@ def _written(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> Written:
     lines = _encoded(policy, job, chunk)
     decided = sum(line.decided for line in lines)
     records = [line.record for line in lines if line.record is not None]
-    data = b"\n".join([line.data for line in lines]) + b"\n" if lines else b""
+    data = b"\n".join([*(line.data for line in lines), b""])  # each line ended, one copy
     return Written(data, decided, len(lines) - decided, records)
 
 
@@ -548,6 +548,9 @@ def _encoded(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[_En
             )
         record = None
         if isinstance(result, Decided) and job.record is not None:
+            # Imported with --record only: a worker that writes no records never pays it.
+            from . import audit
+
             try:
                 now = dt.datetime.now(dt.UTC)
                 record = audit.record_of(
