@@ -36,7 +36,7 @@ from ..files import open_regular, os_reason
 from ..limits import DEFAULT, Limits
 from ..paths import EXAMPLE, Part, PathError, format_path, parse_path
 from ..policy import Policy, spread
-from . import audit, output
+from . import output
 from .caseline import (
     Decided,
     LineResult,
@@ -46,6 +46,7 @@ from .caseline import (
     line_content,
     read_line,
 )
+from .jsonline import dumps  # json.dumps' compact bytes, faster (jsonline.py)
 
 
 def read_batch(path: Path, limits: Limits = DEFAULT, *, raw: bool = False) -> BatchFile:
@@ -481,10 +482,10 @@ def decide_lines(
 
 def _written(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> Written:
     """A chunk's output as one text: a worker's task (see `policy.spread`)."""
-    lines = _lines(policy, job, chunk)
+    lines = _encoded(policy, job, chunk)
     decided = sum(line.decided for line in lines)
     records = [line.record for line in lines if line.record is not None]
-    data = "".join([line.text + "\n" for line in lines]).encode()
+    data = b"\n".join([*(line.data for line in lines), b""])  # each line ended, one copy
     return Written(data, decided, len(lines) - decided, records)
 
 
@@ -510,7 +511,22 @@ def writer(out: Any, path: Path | None) -> Callable[[bytes], None]:
 
 def _lines(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[Line]:
     """Read, decide and write a chunk of cases: a worker's task (see `policy.spread`)."""
-    out: list[Line] = []
+    return [
+        Line(line.data.decode(), line.decided, line.record) for line in _encoded(policy, job, chunk)
+    ]
+
+
+class _Encoded(NamedTuple):
+    """An output line as `Line`, its JSON as UTF-8 bytes (`jsonline.dumps`), unended."""
+
+    data: bytes
+    decided: bool
+    record: dict[str, Any] | None = None
+
+
+def _encoded(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[_Encoded]:
+    """Read, decide and write a chunk of cases, each line's JSON as UTF-8 bytes."""
+    out: list[_Encoded] = []
     append = out.append
     fields = job.fields
     # The compact form with no record and no trace is written straight from what the
@@ -523,7 +539,7 @@ def _lines(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[Line]
                 if fields is not None:
                     made = {name: made[name] for name in fields if name in made}
                 line = {"line": number, "decision": made}
-                append(Line(json.dumps(line, ensure_ascii=False, separators=_TIGHT), True))
+                append(_Encoded(dumps(line), True))
                 continue
             result: LineResult = made
         else:
@@ -532,6 +548,9 @@ def _lines(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[Line]
             )
         record = None
         if isinstance(result, Decided) and job.record is not None:
+            # Imported with --record only: a worker that writes no records never pays it.
+            from . import audit
+
             try:
                 now = dt.datetime.now(dt.UTC)
                 record = audit.record_of(
@@ -551,17 +570,14 @@ def _lines(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[Line]
                 "error": [str(p) for p in problems],
                 "codes": [p.code.number for p in problems],
             }
-            append(Line(json.dumps(rejected, ensure_ascii=False, separators=_TIGHT), False))
+            append(_Encoded(dumps(rejected), False))
             continue
         data = unstructure_decision(result.decision, job.detail)
         if fields is not None:
             data = {name: data[name] for name in fields if name in data}
         line = {"line": number, "decision": data}
-        append(Line(json.dumps(line, ensure_ascii=False, separators=_TIGHT), True, record))
+        append(_Encoded(dumps(line), True, record))
     return out
-
-
-_TIGHT = (",", ":")  # lines are for programs: no spaces (a tenth of the bytes)
 
 
 class Progress:
