@@ -188,11 +188,11 @@ def check_bindings(program: Program, facts: Facts) -> None:
     # the limit, to name the first rule that is (most cases have none).
     value_at = facts.value_at
     for collections in program.combinations:
-        product = 1
+        count = 1
         for fields in collections:
             value = value_at(fields)
-            product *= len(value) if isinstance(value, list | tuple) else 1
-        if product > limit:
+            count *= len(value) if isinstance(value, list | tuple) else 1
+        if count > limit:
             break
     else:
         return
