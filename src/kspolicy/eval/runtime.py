@@ -602,7 +602,8 @@ def _conclude(
         ranked.names,
         lang,
         policy.messages,
-        _memo(program, "questions", 4_096),
+        _memo(program, "question plans", 4_096),  # by fact and language: few
+        _memo(program, "questions", 4_096),  # by the values they name: many
         texts=texts,
     )
     references: dict[str, dict[str, Any]] = {}
@@ -879,6 +880,7 @@ def _open_questions(
     lang: str,
     catalogue: Catalogue,
     memo: dict[Any, Any] | None = None,
+    filled: dict[Any, Any] | None = None,
     *,
     texts: bool = True,
 ) -> list[OpenQuestion]:
@@ -896,16 +898,16 @@ def _open_questions(
             continue
         for hit in matched:
             if hit.band in ("possible", "uncovered"):
-                screened.setdefault(
-                    screening_fact(hit.fact, hit.list), screening_question(hit, lang, catalogue)
-                )
+                fact = screening_fact(hit.fact, hit.list)
+                if fact not in screened:
+                    screened[fact] = screening_question(hit, lang, catalogue)
     make = open_question
     if not texts:
         return [make(fact, "", rules) for fact, rules in asked.items()]
     return [
         make(
             fact,
-            screened.get(fact) or question_text(schema, facts, fact, lang, catalogue, memo),
+            screened.get(fact) or question_text(schema, facts, fact, lang, catalogue, memo, filled),
             rules,
         )
         for fact, rules in asked.items()
@@ -963,10 +965,13 @@ def question_text(
     lang: str,
     catalogue: Catalogue = ENGINE,
     memo: dict[Any, Any] | None = None,
+    filled: dict[Any, Any] | None = None,
 ) -> str:
     """The question to ask for an unknown fact, with `{field}` filled from its record;
     for a field with no question of its own, the catalogue's `question.fallback`.
-    `memo` keeps what the schema alone says of a fact (in a language), for the next."""
+    `memo` keeps what the schema alone says of a fact (in a language), for the next;
+    `filled` the texts asked for the same values (`memo` too, when not given: apart,
+    the many texts of varied cases do not push the few plans out)."""
     key = (fact, lang)
     planned = memo.get(key) if memo is not None else None
     if planned is None:
@@ -987,16 +992,18 @@ def question_text(
     # Only the fields the question names, as many as it holds: the same texts ask the
     # same question, kept in `memo`. Texts only: 1 and 1.0, 0.0 and -0.0, True and 1 are
     # one key to a dict but read differently in a question; long texts are not kept.
+    texts = filled if filled is not None else memo
     values = tuple([context.get(name, _ABSENT) for name in used])
-    if memo is None or not all(
-        value is _ABSENT or (value.__class__ is str and len(value) <= _KEPT_CHARS)
-        for value in values
-    ):
+    for value in values:
+        if value is not _ABSENT and (value.__class__ is not str or len(value) > _KEPT_CHARS):
+            texts = None
+            break
+    if texts is None:
         return template.format_map(_Placeholders(_named(context, used), owner))
-    filled = (key, values)
-    text: str | None = memo.get(filled)
+    asked = (key, values)
+    text: str | None = texts.get(asked)
     if text is None:
-        text = memo[filled] = template.format_map(_Placeholders(_named(context, used), owner))
+        text = texts[asked] = template.format_map(_Placeholders(_named(context, used), owner))
     return text
 
 
