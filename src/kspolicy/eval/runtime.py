@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import string
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -564,10 +564,9 @@ def _concluded(
     program: Program, case: Facts, env: Env, as_of: dt.date, lang: str, texts: bool = True
 ) -> _Concluded:
     """What the runner's findings conclude (no explanation asked)."""
-    fired: list[Finding] = []
-    pending: list[Finding] = []
-    for found in program.runner.findings(case, as_of):
-        (fired if found[1] is True else pending).append(found)
+    found = program.runner.findings(case, as_of)
+    fired = [finding for finding in found if finding[1] is True]
+    pending = [finding for finding in found if finding[1] is not True]
     return _conclude(program, case.root, env, as_of, lang, fired, pending, texts)
 
 
@@ -590,7 +589,7 @@ def _conclude(
         policy,
         ranked,
         frozenset([f[0] for f in fired]),
-        frozenset([f[0] for f in pending]),
+        _mask([f[0] for f in pending]),
         # A few KB an entry, and varied cases rarely meet the same pair again: 20,000
         # entries held ~80 MB a process for a 3% hit rate over generated cases.
         _memo(program, "outcomes", 2_048),
@@ -598,7 +597,7 @@ def _conclude(
     questions = _open_questions(
         policy.schema,
         facts,
-        [f for f in pending if f[0] in changing],
+        [f for f in pending if changing >> f[0] & 1],
         ranked.names,
         lang,
         policy.messages,
@@ -731,12 +730,15 @@ codes."""
 class _Ranked:
     """What the certain and possible outcomes are reckoned from, made once per program:
     the rules' names and effects (by index in the policy), each scale's codes' ranks,
-    and, by outcome, the rules (by index) that reach each code (a scale's by rank)."""
+    and, by outcome, the rules (by index) that reach each code (a scale's by rank), as a
+    bit mask (bit i: rule i), which a case's pending rules (a mask too) meet in one `&`;
+    the outcomes (not entries) in the policy's order, with their codes."""
 
     names: tuple[str, ...]
     effects: tuple[_Effects, ...]
     ranks: dict[str, dict[str, int]]
-    reaching: dict[str, tuple[frozenset[int], ...]]
+    reaching: dict[str, tuple[int, ...]]
+    outcomes: tuple[tuple[str, tuple[str, ...], bool], ...]  # name, codes, a scale
 
 
 def _ranked(program: Program) -> _Ranked:
@@ -767,20 +769,34 @@ def _ranked(program: Program) -> _Ranked:
             tuple(compiled.rule.name for compiled in program.rules),
             tuple(effects),
             ranks,
-            {name: tuple(frozenset(rules) for rules in by) for name, by in reaching.items()},
+            {name: tuple(_mask(rules) for rules in by) for name, by in reaching.items()},
+            tuple(
+                (name, tuple(outcome.enum.codes), outcome.kind == "scale")
+                for name, outcome in policy.outcomes.items()
+                if outcome.kind != "entry"
+            ),
         )
     return found
+
+
+def _mask(rules: Iterable[int]) -> int:
+    """Rules (by index) as a bit mask: bit i set for rule i."""
+    mask = 0
+    for rule in rules:
+        mask |= 1 << rule
+    return mask
 
 
 def _outcomes(
     policy: c.Policy,
     ranked: _Ranked,
     fired: frozenset[int],
-    pending: frozenset[int],
+    pending: int,
     memo: dict[Any, Any],
-) -> tuple[OutcomeValues, OutcomeValues, frozenset[int], dict[str, str]]:
+) -> tuple[OutcomeValues, OutcomeValues, int, dict[str, str]]:
     """The certain and possible outcomes of the rules (by index) that fired and those
-    pending, the pending rules that could change them, and the headline's codes they
+    pending (a mask, `_mask`), the pending rules that could change them (a mask), and
+    the headline's codes they
     could raise it to (see `_possible`). Many cases have the same rules fire and wait:
     reckoned once for each such pair (`memo`), each decision given outcomes of its own."""
     key = (fired, pending)
@@ -827,49 +843,54 @@ def _certain(
 
 
 def _possible(
-    policy: c.Policy, certain: OutcomeValues, pending: frozenset[int], ranked: _Ranked
-) -> tuple[OutcomeValues, frozenset[int], dict[str, str]]:
-    """What pending rules (by index) could add beyond the certain outcomes, which rules
-    could, and the headline's codes they could raise it to, by rule name (see
-    `headline_of`).
+    policy: c.Policy, certain: OutcomeValues, pending: int, ranked: _Ranked
+) -> tuple[OutcomeValues, int, dict[str, str]]:
+    """What pending rules (a mask of their indices) could add beyond the certain
+    outcomes, which rules could (a mask), and the headline's codes they could raise it
+    to, by rule name (see `headline_of`).
 
     By code, not by rule: a pending rule changes a scale when it reaches a code ranked
     above the certain one, a set when it holds a code the set does not; the rules that
-    reach each code are known beforehand (`_Ranked.reaching`), so this is a few set
-    intersections per outcome, however many rules are pending."""
+    reach each code are known beforehand (`_Ranked.reaching`, masks), so this is an `&`
+    of two integers per code, however many rules are pending."""
     possible: OutcomeValues = {}
-    changing_rules: set[int] = set()
+    changing = 0
     raising: dict[str, str] = {}
     if pending:
-        for name, outcome in policy.outcomes.items():
-            if outcome.kind == "entry":
-                continue
-            codes = outcome.enum.codes
+        headline = policy.headline
+        for name, codes, scale in ranked.outcomes:
             reaching = ranked.reaching[name]
             value = certain[name]
-            if isinstance(value, str):  # a scale
+            if scale:
+                assert isinstance(value, str)
                 now = ranked.ranks[name][value]
                 for rank in range(len(codes) - 1, now, -1):
                     rules = reaching[rank] & pending
                     if rules:
                         if name not in possible:
                             possible[name] = codes[rank]
-                        changing_rules |= rules
-                        if name == policy.headline:
-                            for rule in rules:
+                        changing |= rules
+                        if name == headline:
+                            for rule in _indices(rules):
                                 raising[ranked.names[rule]] = codes[rank]
             else:
-                have = set(value)
                 extra = []
                 for rank, code in enumerate(codes):
-                    if code not in have:
-                        rules = reaching[rank] & pending
-                        if rules:
-                            extra.append(code)
-                            changing_rules |= rules
+                    rules = reaching[rank] & pending
+                    if rules and code not in value:
+                        extra.append(code)
+                        changing |= rules
                 if extra:
                     possible[name] = extra
-    return possible, frozenset(changing_rules), raising
+    return possible, changing, raising
+
+
+def _indices(mask: int) -> Iterator[int]:
+    """The rules (indices) of a mask, in ascending order."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
 
 
 def _open_questions(
