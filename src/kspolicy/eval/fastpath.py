@@ -212,6 +212,29 @@ def _hierarchical(code: Any, container: Any) -> bool:
     return containing_code(code, container) is not None
 
 
+def _among(items: Any, values: frozenset[Any]) -> bool | None:
+    """Kleene `any x in items: x in values`, values a policy's set (never holding None):
+    true if a known element is in it, else unknown if an element is unknown, else false.
+    Nothing is in an empty set, whatever the element (as `_in` says)."""
+    if not values:
+        return False
+    if not values.isdisjoint(items):
+        return True
+    return None if None in items else False
+
+
+def _outside(items: Any, values: frozenset[Any]) -> bool | None:
+    """Kleene `any x in items: x not in values`, as `_among`: every element is outside
+    an empty set, an unknown one too."""
+    if not values:
+        return len(items) > 0
+    outside = set(items).difference(values)
+    outside.discard(None)
+    if outside:
+        return True
+    return None if None in items else False
+
+
 def _undecided() -> bool:
     raise Undecided  # only three-valued logic answers this condition
 
@@ -357,6 +380,7 @@ _HELPERS: dict[str, Any] = {
     "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_match": _match, "_each": _each,
     "_in": _in, "_matches": _matches, "_peek": _peek, "_hier": _hierarchical,
     "_undecided": _undecided, "_json": _json, "_indexed": _indexed, "_elem": _elem,
+    "_among": _among, "_outside": _outside,
     "_binding": _binding, "_hit": _hit, "_paths": _paths, "_screened": _screened,
     "_nones": _nones, "_once": _once, "_len": len, "_enum": enumerate,
     "_extend": list.extend, "_update": dict.update,
@@ -1559,6 +1583,21 @@ class _Writer:
     def _quantified(self, expr: c.Quantifier, env: dict[str, X], collection: X) -> X:
         """`any`/`all` over a collection read by `collection` (a name, in the findings
         function: the collection read once, not once to test it and once to loop)."""
+        body_ = expr.body
+        if (
+            expr.kind == "any"
+            and isinstance(body_, c.Member)
+            and not body_.hierarchical
+            and isinstance(body_.element, c.Fact)
+            and body_.element.base == expr.var
+            and not body_.element.fields
+            and isinstance(body_.container, c.ConstSet | c.ListSet)
+        ):
+            # `any t in xs: t in S` (or `not in`), S a policy's set: set operations in C,
+            # not a list made of each element's test and a call of `_or`
+            helper = "_outside" if body_.negated else "_among"
+            tested = _call(helper, collection, self._constant(body_.container))
+            return ("?:", ("cmp", "is", collection, NONE), NONE, tested)
         # the same name at the same depth: the same code for the same condition
         element = _name(f"q{len([k for k in env if k.startswith('?')])}")
         inner_env = {**env, expr.var: element, "?" + expr.var: element}
