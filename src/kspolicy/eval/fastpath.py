@@ -75,6 +75,7 @@ in the tuple so that equal-comparing constants such as `1` and `True` stay apart
 `("?:", test, then, otherwise)`; `("+", a, b)` for `a + b` (texts: a fact's path);
 `("gen" | "list", element, variable, iterable)` for
 `(element for variable in iterable)` and `[...]`; `("*", x)`; `("tuple", items)`;
+`("[*]", x)` a new list of the items of `x` (`[*x]`: no call of `list`);
 `("[ ]",)` a new empty list; `("{ }",)` a new empty dict, `("{:}", ((key, value), ...))`
 a new dict of these.
 Statements: `("=", name, x)`, `("[]=", name, key, x)` (`name[key] = x`),
@@ -211,6 +212,29 @@ def _hierarchical(code: Any, container: Any) -> bool:
     return containing_code(code, container) is not None
 
 
+def _among(items: Any, values: frozenset[Any]) -> bool | None:
+    """Kleene `any x in items: x in values`, values a policy's set (never holding None):
+    true if a known element is in it, else unknown if an element is unknown, else false.
+    Nothing is in an empty set, whatever the element (as `_in` says)."""
+    if not values:
+        return False
+    if not values.isdisjoint(items):
+        return True
+    return None if None in items else False
+
+
+def _outside(items: Any, values: frozenset[Any]) -> bool | None:
+    """Kleene `any x in items: x not in values`, as `_among`: every element is outside
+    an empty set, an unknown one too."""
+    if not values:
+        return len(items) > 0
+    outside = set(items).difference(values)
+    outside.discard(None)
+    if outside:
+        return True
+    return None if None in items else False
+
+
 def _undecided() -> bool:
     raise Undecided  # only three-valued logic answers this condition
 
@@ -237,6 +261,42 @@ def _elem(path: str, index: int | None) -> str:
     return path if index is None else element_path(path, index)
 
 
+class _Kept(dict[int | None, tuple[str, ...]]):
+    """The element paths a generated function keeps (`_paths`): a dict, hashed by
+    identity so that it is a constant of its own (`_Code.constant`)."""
+
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+_KEPT_PATHS = 256
+"""Elements of a collection (by index) whose paths `_paths` keeps, per generated function."""
+
+
+def _paths(
+    kept: dict[int | None, tuple[str, ...]],
+    collection: str,
+    index: int | None,
+    fields: tuple[tuple[str, ...], ...],
+) -> tuple[str, ...]:
+    """The paths of an element's facts that the findings function names, `fields` of
+    the element at `index` of `collection` (`partners[1].country`; an unknown
+    collection's one binding: the collection's path), made once for each element and
+    kept in `kept` for the next case: the same texts, their hashes computed once."""
+    found = kept.get(index)
+    if found is None:
+        element = collection if index is None else element_path(collection, index)
+        found = tuple(
+            element if index is None or not names else element + "." + ".".join(names)
+            for names in fields
+        )
+        if index is None or index < _KEPT_PATHS:  # (threads: each makes the same tuple)
+            kept[index] = found
+    return found
+
+
 def _binding(names: tuple[str, ...], indices: tuple[int | None, ...]) -> dict[str, int]:
     return {name: i for name, i in zip(names, indices, strict=True) if i is not None}
 
@@ -252,7 +312,20 @@ def _hit(
         else (str(value) if value in container else None)
     )
     if found is not None:
-        hits.append(Match(named, found, path, str(value)))
+        text = str(value)
+        key = (named, found, path, text)
+        match = _MATCHES.get(key)
+        if match is None:
+            if len(_MATCHES) > _KEPT_MATCHES:
+                _MATCHES.clear()
+            match = _MATCHES[key] = Match(named, found, path, text)
+        hits.append(match)
+
+
+_MATCHES: dict[tuple[str, str, str, str], Match] = {}
+"""The entries of codes lists matched, made once for the same list, entry, path and
+value (a frozen `Match` of texts: decisions may share it); emptied past _KEPT_MATCHES."""
+_KEPT_MATCHES = 20_000
 
 
 def _screened(
@@ -307,8 +380,9 @@ _HELPERS: dict[str, Any] = {
     "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_match": _match, "_each": _each,
     "_in": _in, "_matches": _matches, "_peek": _peek, "_hier": _hierarchical,
     "_undecided": _undecided, "_json": _json, "_indexed": _indexed, "_elem": _elem,
-    "_binding": _binding, "_hit": _hit, "_screened": _screened,
-    "_nones": _nones, "_once": _once, "_len": len, "_list": list, "_enum": enumerate,
+    "_among": _among, "_outside": _outside,
+    "_binding": _binding, "_hit": _hit, "_paths": _paths, "_screened": _screened,
+    "_nones": _nones, "_once": _once, "_len": len, "_enum": enumerate,
     "_extend": list.extend, "_update": dict.update,
     "_ordered": _ordered,
 }  # fmt: skip
@@ -629,6 +703,9 @@ class _Writer:
         # The findings function's supports collected once per case (`_shared_support`).
         self._support_slots: dict[Any, tuple[str | None, ...]] = {}
         self._slot_names: list[str] = []
+        # For the local holding an element's path: the local holding the paths of its
+        # facts (`_paths`), and each fact's place in it, by its fields.
+        self._field_paths: dict[str, tuple[str, dict[tuple[str, ...], int]]] = {}
         # The findings function's `_emit` writes Kleene tests of locals in place and
         # reads each record of the root once (the three-valued one, as it always has).
         self._in_place = False
@@ -1054,11 +1131,12 @@ class _Writer:
             loops.append((collection, self._collection(name), position, element, path))
             env[name] = _name(element)
             positions.append((name, position, path))
+        tables = [self._element_paths(path) for *_, path in loops]
         lines = self._finding(index, rule, env, positions, {}, out)
-        for (collection, reader, position, element, path), (name, _, _) in zip(
-            reversed(loops), reversed(positions), strict=True
+        for (collection, reader, position, element, path), (name, _, _), table in zip(
+            reversed(loops), reversed(positions), reversed(tables), strict=True
         ):
-            each = [("=", path, self._element_path(name, position)), *lines]
+            each = [*self._element_path(name, position, path, table), *lines]
             lines = [
                 ("=", collection, reader),
                 ("for", (position, element), _call("_indexed", _name(collection)), each),
@@ -1073,15 +1151,29 @@ class _Writer:
         path = self.src.local()  # the element's path, made once for every rule's findings
         env = {name: _name(element)}
         memo: dict[Any, X] = {}  # shared by the rules: what one computed, the next reads
-        lines: list[X] = [("=", path, self._element_path(name, position))]
+        table = self._element_paths(path)
+        lines: list[X] = []
         for index, rule in rules:
             lines += self._finding(index, rule, env, [(name, position, path)], memo, out)
+        lines = [*self._element_path(name, position, path, table), *lines]
         loop = ("for", (position, element), _call("_indexed", _name(collection)), lines)
         return [("=", collection, self._collection(name)), loop]
 
-    def _element_path(self, name: str, position: str) -> X:
+    def _element_paths(self, path: str) -> str:
+        """A local for the paths of the facts of the element whose path is in `path`,
+        which `_path` fills in as the code names them (the element's own first)."""
+        table = self.src.local()
+        self._field_paths[path] = (table, {(): 0})
+        return table
+
+    def _element_path(self, name: str, position: str, path: str, table: str) -> list[X]:
+        """Statements making, per element, the paths its facts' code names (once the
+        code is written: `_path` has then said which), and the element's own."""
         collection_path = self.policy.schema.binders[name].collection
-        return _call("_elem", _const(collection_path), _name(position))
+        fields = tuple(self._field_paths[path][1])
+        kept = self.src.constant(_Kept())  # a dict of this function's, for `_paths`
+        made = _call("_paths", kept, _const(collection_path), _name(position), _const(fields))
+        return [("=", table, made), ("=", path, ("[]", _name(table), _const(0)))]
 
     def _collection(self, name: str) -> X:
         return self._binder_reader(name, lambda x, f: _call("_get", x, self.src.constant(f)))
@@ -1147,7 +1239,7 @@ class _Writer:
                 _name(hits),
                 _call("_once", _name(hits)),
             )
-        waits = _call("_list", _name(unknowns))
+        waits = ("[*]", _name(unknowns))
         finding = ("tuple", (_const(index), _name(r), binding, _name(facts), waits, matched))
         found.append(("do", ("call", (".", _name(out), "append"), (finding,))))
         lines.append(("if", ("cmp", "is not", _name(r), FALSE), found, []))
@@ -1215,6 +1307,11 @@ class _Writer:
         base, position = paths[expr.base]
         if not fields:
             return base
+        table = self._field_paths.get(base[1]) if position is not None else None
+        if table is not None:  # an element's fact: its path made once per element
+            local, places = table
+            place = places.setdefault(expr.fields, len(places))
+            return ("[]", _name(local), _const(place))
         path = ("+", base, _const("." + fields))  # as `paths.child` writes it
         return path if position is None else ("?:", ("cmp", "is", position, NONE), base, path)
 
@@ -1486,6 +1583,21 @@ class _Writer:
     def _quantified(self, expr: c.Quantifier, env: dict[str, X], collection: X) -> X:
         """`any`/`all` over a collection read by `collection` (a name, in the findings
         function: the collection read once, not once to test it and once to loop)."""
+        body_ = expr.body
+        if (
+            expr.kind == "any"
+            and isinstance(body_, c.Member)
+            and not body_.hierarchical
+            and isinstance(body_.element, c.Fact)
+            and body_.element.base == expr.var
+            and not body_.element.fields
+            and isinstance(body_.container, c.ConstSet | c.ListSet)
+        ):
+            # `any t in xs: t in S` (or `not in`), S a policy's set: set operations in C,
+            # not a list made of each element's test and a call of `_or`
+            helper = "_outside" if body_.negated else "_among"
+            tested = _call(helper, collection, self._constant(body_.container))
+            return ("?:", ("cmp", "is", collection, NONE), NONE, tested)
         # the same name at the same depth: the same code for the same condition
         element = _name(f"q{len([k for k in env if k.startswith('?')])}")
         inner_env = {**env, expr.var: element, "?" + expr.var: element}
@@ -1685,7 +1797,7 @@ def _parts(code: X) -> list[X]:
         return [code[1], *code[2]]
     if tag in ("and", "or", "tuple"):
         return list(code[1])
-    if tag in ("not", "*"):
+    if tag in ("not", "*", "[*]"):
         return [code[1]]
     if tag in ("gen", "list"):
         return [code[1], code[3]]
@@ -1742,6 +1854,9 @@ def _node(code: X, reads: Mapping[X, str]) -> ast.expr:
         return kind(_node(code[1], reads), [loop], **_AT)
     if tag == "*":
         return ast.Starred(_node(code[1], reads), ast.Load(), **_AT)
+    if tag == "[*]":
+        items = ast.Starred(_node(code[1], reads), ast.Load(), **_AT)
+        return ast.List([items], ast.Load(), **_AT)
     if tag == "+":
         return ast.BinOp(_node(code[1], reads), ast.Add(), _node(code[2], reads), **_AT)
     assert tag == "tuple", tag

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import string
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -46,7 +46,6 @@ from .decision import (
     TraceNode,
     compact_rows,
     open_question,
-    rule_result,
 )
 from .facts import UNKNOWN_COLLECTION, Facts
 from .runner import Finding, Runner, Statuses
@@ -157,6 +156,9 @@ class Program:
     bound: tuple[tuple[c.Rule, tuple[tuple[str, ...], ...]], ...] = attrs.field(
         init=False, default=()
     )
+    #: The combinations of collections those rules range over, each once (most rules
+    #: bind `partner` alone): what `check_bindings` measures first.
+    combinations: tuple[tuple[tuple[str, ...], ...], ...] = attrs.field(init=False, default=())
     #: What a decision reads off the policy alone, kept once made: each rule's texts and
     #: effects in a language, each question's template for a fact (`run`). Bounded.
     memo: dict[Any, Any] = attrs.field(init=False, factory=dict)
@@ -169,6 +171,8 @@ class Program:
             if rule.binders
         )
         object.__setattr__(self, "bound", bound)
+        combinations = tuple(dict.fromkeys(collections for _, collections in bound))
+        object.__setattr__(self, "combinations", combinations)
 
 
 def check_bindings(program: Program, facts: Facts) -> None:
@@ -180,6 +184,18 @@ def check_bindings(program: Program, facts: Facts) -> None:
     is refused at once instead of running for hours.
     """
     limit = program.limits.max_bindings
+    # Each combination of collections measured once; the rules only when one is over
+    # the limit, to name the first rule that is (most cases have none).
+    value_at = facts.value_at
+    for collections in program.combinations:
+        count = 1
+        for fields in collections:
+            value = value_at(fields)
+            count *= len(value) if isinstance(value, list | tuple) else 1
+        if count > limit:
+            break
+    else:
+        return
     # Rules share their collections (most bind `partner` alone): each measured once.
     sizes: dict[tuple[str, ...], int] = {}
     totals: dict[tuple[tuple[str, ...], ...], int] = {}
@@ -512,18 +528,28 @@ def _texts(program: Program, lang: str) -> list[_Texts]:
 
 
 def _rule_results(texts: list[_Texts], found: list[Finding]) -> list[RuleResult]:
-    """The rule results of these findings: many per decision, so made in one loop, by
-    `decision.rule_result` (no conversion), each with lists of its own."""
+    """The rule results of these findings: many per decision, so made in one loop,
+    each as `decision.rule_result` makes it (its attributes stored in its dict, written
+    out here: a call per result cost a fifth of the loop), each with lists of its own."""
     results = []
-    make = rule_result
+    new = object.__new__
     for index, _, binding, facts, unknown, matched in found:
         name, title, cites, because, effects, lists = texts[index]
         outcomes = effects.copy()  # in the effects' order; each set's codes copied
         for key in lists:
             outcomes[key] = outcomes[key][:]
-        results.append(
-            make(name, title, list(cites), because, binding, facts, matched, outcomes, unknown)
-        )
+        result = new(RuleResult)
+        made = result.__dict__
+        made["rule"] = name
+        made["title"] = title
+        made["cite"] = [*cites]
+        made["because"] = because
+        made["binding"] = binding
+        made["facts"] = facts
+        made["matched"] = matched
+        made["outcomes"] = outcomes
+        made["unknown"] = unknown
+        results.append(result)
     return results
 
 
@@ -538,10 +564,9 @@ def _concluded(
     program: Program, case: Facts, env: Env, as_of: dt.date, lang: str, texts: bool = True
 ) -> _Concluded:
     """What the runner's findings conclude (no explanation asked)."""
-    fired: list[Finding] = []
-    pending: list[Finding] = []
-    for found in program.runner.findings(case, as_of):
-        (fired if found[1] is True else pending).append(found)
+    found = program.runner.findings(case, as_of)
+    fired = [finding for finding in found if finding[1] is True]
+    pending = [finding for finding in found if finding[1] is not True]
     return _conclude(program, case.root, env, as_of, lang, fired, pending, texts)
 
 
@@ -564,7 +589,7 @@ def _conclude(
         policy,
         ranked,
         frozenset([f[0] for f in fired]),
-        frozenset([f[0] for f in pending]),
+        _mask([f[0] for f in pending]),
         # A few KB an entry, and varied cases rarely meet the same pair again: 20,000
         # entries held ~80 MB a process for a 3% hit rate over generated cases.
         _memo(program, "outcomes", 2_048),
@@ -572,11 +597,12 @@ def _conclude(
     questions = _open_questions(
         policy.schema,
         facts,
-        [f for f in pending if f[0] in changing],
+        [f for f in pending if changing >> f[0] & 1],
         ranked.names,
         lang,
         policy.messages,
-        _memo(program, "questions", 4_096),
+        _memo(program, "question plans", 4_096),  # by fact and language: few
+        _memo(program, "questions", 4_096),  # by the values they name: many
         texts=texts,
     )
     references: dict[str, dict[str, Any]] = {}
@@ -704,12 +730,15 @@ codes."""
 class _Ranked:
     """What the certain and possible outcomes are reckoned from, made once per program:
     the rules' names and effects (by index in the policy), each scale's codes' ranks,
-    and, by outcome, the rules (by index) that reach each code (a scale's by rank)."""
+    and, by outcome, the rules (by index) that reach each code (a scale's by rank), as a
+    bit mask (bit i: rule i), which a case's pending rules (a mask too) meet in one `&`;
+    the outcomes (not entries) in the policy's order, with their codes."""
 
     names: tuple[str, ...]
     effects: tuple[_Effects, ...]
     ranks: dict[str, dict[str, int]]
-    reaching: dict[str, tuple[frozenset[int], ...]]
+    reaching: dict[str, tuple[int, ...]]
+    outcomes: tuple[tuple[str, tuple[str, ...], bool], ...]  # name, codes, a scale
 
 
 def _ranked(program: Program) -> _Ranked:
@@ -740,20 +769,34 @@ def _ranked(program: Program) -> _Ranked:
             tuple(compiled.rule.name for compiled in program.rules),
             tuple(effects),
             ranks,
-            {name: tuple(frozenset(rules) for rules in by) for name, by in reaching.items()},
+            {name: tuple(_mask(rules) for rules in by) for name, by in reaching.items()},
+            tuple(
+                (name, tuple(outcome.enum.codes), outcome.kind == "scale")
+                for name, outcome in policy.outcomes.items()
+                if outcome.kind != "entry"
+            ),
         )
     return found
+
+
+def _mask(rules: Iterable[int]) -> int:
+    """Rules (by index) as a bit mask: bit i set for rule i."""
+    mask = 0
+    for rule in rules:
+        mask |= 1 << rule
+    return mask
 
 
 def _outcomes(
     policy: c.Policy,
     ranked: _Ranked,
     fired: frozenset[int],
-    pending: frozenset[int],
+    pending: int,
     memo: dict[Any, Any],
-) -> tuple[OutcomeValues, OutcomeValues, frozenset[int], dict[str, str]]:
+) -> tuple[OutcomeValues, OutcomeValues, int, dict[str, str]]:
     """The certain and possible outcomes of the rules (by index) that fired and those
-    pending, the pending rules that could change them, and the headline's codes they
+    pending (a mask, `_mask`), the pending rules that could change them (a mask), and
+    the headline's codes they
     could raise it to (see `_possible`). Many cases have the same rules fire and wait:
     reckoned once for each such pair (`memo`), each decision given outcomes of its own."""
     key = (fired, pending)
@@ -800,49 +843,54 @@ def _certain(
 
 
 def _possible(
-    policy: c.Policy, certain: OutcomeValues, pending: frozenset[int], ranked: _Ranked
-) -> tuple[OutcomeValues, frozenset[int], dict[str, str]]:
-    """What pending rules (by index) could add beyond the certain outcomes, which rules
-    could, and the headline's codes they could raise it to, by rule name (see
-    `headline_of`).
+    policy: c.Policy, certain: OutcomeValues, pending: int, ranked: _Ranked
+) -> tuple[OutcomeValues, int, dict[str, str]]:
+    """What pending rules (a mask of their indices) could add beyond the certain
+    outcomes, which rules could (a mask), and the headline's codes they could raise it
+    to, by rule name (see `headline_of`).
 
     By code, not by rule: a pending rule changes a scale when it reaches a code ranked
     above the certain one, a set when it holds a code the set does not; the rules that
-    reach each code are known beforehand (`_Ranked.reaching`), so this is a few set
-    intersections per outcome, however many rules are pending."""
+    reach each code are known beforehand (`_Ranked.reaching`, masks), so this is an `&`
+    of two integers per code, however many rules are pending."""
     possible: OutcomeValues = {}
-    changing_rules: set[int] = set()
+    changing = 0
     raising: dict[str, str] = {}
     if pending:
-        for name, outcome in policy.outcomes.items():
-            if outcome.kind == "entry":
-                continue
-            codes = outcome.enum.codes
+        headline = policy.headline
+        for name, codes, scale in ranked.outcomes:
             reaching = ranked.reaching[name]
             value = certain[name]
-            if isinstance(value, str):  # a scale
+            if scale:
+                assert isinstance(value, str)
                 now = ranked.ranks[name][value]
                 for rank in range(len(codes) - 1, now, -1):
                     rules = reaching[rank] & pending
                     if rules:
                         if name not in possible:
                             possible[name] = codes[rank]
-                        changing_rules |= rules
-                        if name == policy.headline:
-                            for rule in rules:
+                        changing |= rules
+                        if name == headline:
+                            for rule in _indices(rules):
                                 raising[ranked.names[rule]] = codes[rank]
             else:
-                have = set(value)
                 extra = []
                 for rank, code in enumerate(codes):
-                    if code not in have:
-                        rules = reaching[rank] & pending
-                        if rules:
-                            extra.append(code)
-                            changing_rules |= rules
+                    rules = reaching[rank] & pending
+                    if rules and code not in value:
+                        extra.append(code)
+                        changing |= rules
                 if extra:
                     possible[name] = extra
-    return possible, frozenset(changing_rules), raising
+    return possible, changing, raising
+
+
+def _indices(mask: int) -> Iterator[int]:
+    """The rules (indices) of a mask, in ascending order."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
 
 
 def _open_questions(
@@ -853,6 +901,7 @@ def _open_questions(
     lang: str,
     catalogue: Catalogue,
     memo: dict[Any, Any] | None = None,
+    filled: dict[Any, Any] | None = None,
     *,
     texts: bool = True,
 ) -> list[OpenQuestion]:
@@ -870,16 +919,16 @@ def _open_questions(
             continue
         for hit in matched:
             if hit.band in ("possible", "uncovered"):
-                screened.setdefault(
-                    screening_fact(hit.fact, hit.list), screening_question(hit, lang, catalogue)
-                )
+                fact = screening_fact(hit.fact, hit.list)
+                if fact not in screened:
+                    screened[fact] = screening_question(hit, lang, catalogue)
     make = open_question
     if not texts:
         return [make(fact, "", rules) for fact, rules in asked.items()]
     return [
         make(
             fact,
-            screened.get(fact) or question_text(schema, facts, fact, lang, catalogue, memo),
+            screened.get(fact) or question_text(schema, facts, fact, lang, catalogue, memo, filled),
             rules,
         )
         for fact, rules in asked.items()
@@ -937,10 +986,13 @@ def question_text(
     lang: str,
     catalogue: Catalogue = ENGINE,
     memo: dict[Any, Any] | None = None,
+    filled: dict[Any, Any] | None = None,
 ) -> str:
     """The question to ask for an unknown fact, with `{field}` filled from its record;
     for a field with no question of its own, the catalogue's `question.fallback`.
-    `memo` keeps what the schema alone says of a fact (in a language), for the next."""
+    `memo` keeps what the schema alone says of a fact (in a language), for the next;
+    `filled` the texts asked for the same values (`memo` too, when not given: apart,
+    the many texts of varied cases do not push the few plans out)."""
     key = (fact, lang)
     planned = memo.get(key) if memo is not None else None
     if planned is None:
@@ -961,16 +1013,18 @@ def question_text(
     # Only the fields the question names, as many as it holds: the same texts ask the
     # same question, kept in `memo`. Texts only: 1 and 1.0, 0.0 and -0.0, True and 1 are
     # one key to a dict but read differently in a question; long texts are not kept.
+    texts = filled if filled is not None else memo
     values = tuple([context.get(name, _ABSENT) for name in used])
-    if memo is None or not all(
-        value is _ABSENT or (value.__class__ is str and len(value) <= _KEPT_CHARS)
-        for value in values
-    ):
+    for value in values:
+        if value is not _ABSENT and (value.__class__ is not str or len(value) > _KEPT_CHARS):
+            texts = None
+            break
+    if texts is None:
         return template.format_map(_Placeholders(_named(context, used), owner))
-    filled = (key, values)
-    text: str | None = memo.get(filled)
+    asked = (key, values)
+    text: str | None = texts.get(asked)
     if text is None:
-        text = memo[filled] = template.format_map(_Placeholders(_named(context, used), owner))
+        text = texts[asked] = template.format_map(_Placeholders(_named(context, used), owner))
     return text
 
 
