@@ -28,7 +28,7 @@ the second the one listed: only `part-of` / `parent-of` tell them apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Literal
 
@@ -468,7 +468,7 @@ def _compare_folded(
                 f"{', '.join(sorted(countries_b))}): "
                 + ("an abbreviation counts only where they agree" if short else "at most possible")
             )
-            found = attrs.evolve(found, score=cap, notes=(*found.notes, note))
+            found = _Found(cap, found.rule, found.tokens, (*found.notes, note))
     return found
 
 
@@ -520,16 +520,37 @@ def compare(
     names_a, names_b = _names(a), _names(b)
     ca = countries(country_a) or (countries(a.countries) if isinstance(a, Entity) else frozenset())
     cb = countries(country_b) or (countries(b.countries) if isinstance(b, Entity) else frozenset())
+    listed = [(fold(name_b, kind), alias_b) for name_b, alias_b in names_b]
     best: NameMatch | None = None
     for name_a, alias_a in names_a:
-        for name_b, alias_b in names_b:
-            found = compare_folded(
-                fold(name_a, kind), fold(name_b, kind), ca, cb, alias_b or alias_a
-            )
-            if best is None or _rank(found) < _rank(best):
-                best = found
+        folded_a = fold(name_a, kind)
+        if alias_a is None:
+            found = best_of(folded_a, listed, ca, cb)[1]
+        else:
+            found = best_of(folded_a, [(b, alias_b or alias_a) for b, alias_b in listed], ca, cb)[1]
+        if best is None or _rank(found) < _rank(best):
+            best = found
     assert best is not None  # an entity always has a name
     return best
+
+
+def best_of(
+    a: Folded,
+    listed: Sequence[tuple[Folded, Alias | None]],
+    countries_a: frozenset[str],
+    countries_b: frozenset[str],
+) -> tuple[int, NameMatch]:
+    """The best comparison of `a` with some folded names (an entity's names and
+    aliases, each with its alias) and its position: the first of those ranked best
+    (band, then score, then a strong alias before a weak one). `listed` is not empty."""
+    best: NameMatch | None = None
+    at = 0
+    for position, (b, alias) in enumerate(listed):
+        found = compare_folded(a, b, countries_a, countries_b, alias)
+        if best is None or _rank(found) < _rank(best):
+            best, at = found, position
+    assert best is not None  # an entity always has a name
+    return at, best
 
 
 def compare_folded(
