@@ -313,6 +313,28 @@ def _contained(a: Folded, b: Folded, aligned: list[tuple[int, int, float]]) -> b
 
 
 def _organizations(a: Folded, b: Folded, same_country: bool | None) -> _Found:
+    found = _organized(a, b)
+    if isinstance(found, _Found):
+        return found
+    # Initials: what they are worth depends on the countries.
+    if same_country is False:
+        return _Found(0.3, "acronym", notes=("initials count only where the countries agree",))
+    if found == "loose":
+        note = "initials, some generic words giving none: a person decides"
+        return _Found(0.75, "acronym", notes=(note,))
+    if same_country is None:
+        return _Found(0.8, "acronym", notes=("initials: the countries are not known",))
+    return _Found(0.9, "acronym", notes=("initials, in the same country",))
+
+
+@lru_cache(maxsize=1 << 16)
+def _organized(a: Folded, b: Folded) -> _Found | Literal["strict", "loose"]:
+    """Two organisations' names compared, or how one is the initials of the other.
+
+    The countries count only for initials, so a name screened from its own country and
+    from none (a batch asks both) is compared with a listed name once, not twice: most
+    of what a name never seen before costs."""
+    a, b = _run_together(a, b)
     if a.tokens == b.tokens:
         return _Found(1.0, "exact")
     if sorted(a.tokens) == sorted(b.tokens):
@@ -321,14 +343,7 @@ def _organizations(a: Folded, b: Folded, same_country: bool | None) -> _Found:
         return _Found(0.97, "compact")
     acronym = _acronym(a, b)
     if acronym:
-        if same_country is False:
-            return _Found(0.3, "acronym", notes=("initials count only where the countries agree",))
-        if acronym == "loose":
-            note = "initials, some generic words giving none: a person decides"
-            return _Found(0.75, "acronym", notes=(note,))
-        if same_country is None:
-            return _Found(0.8, "acronym", notes=("initials: the countries are not known",))
-        return _Found(0.9, "acronym", notes=("initials, in the same country",))
+        return acronym
     aligned = _align(a, b)
     pairs = tuple(TokenPair(a.tokens[i], b.tokens[j], round(s, 3)) for i, j, s in aligned)
     weakest = min((s for _, _, s in aligned), default=0.0)
@@ -478,11 +493,22 @@ def _names_compared(a: Folded, b: Folded, same_country: bool | None) -> _Found:
     count only through that, so a name screened from many countries (a batch of cases)
     is compared with each entry at most three times, not once per country: that
     comparison was half of what a new case cost (~1.6 ms per new name and country)."""
-    if a.tokens != b.tokens and a.compact != b.compact:
-        a, b = _joined(a, b), _joined(b, a)
     if a.kind == "organization":
         return _organizations(a, b, same_country)
-    return _persons(a, b)
+    return _persons_compared(a, b)
+
+
+@lru_cache(maxsize=1 << 16)
+def _persons_compared(a: Folded, b: Folded) -> _Found:
+    """Two persons' names compared: their countries do not count (see `_organized`)."""
+    return _persons(*_run_together(a, b))
+
+
+def _run_together(a: Folded, b: Folded) -> tuple[Folded, Folded]:
+    """Each name with its words run together where they are one word of the other."""
+    if a.tokens != b.tokens and a.compact != b.compact:
+        return _joined(a, b), _joined(b, a)
+    return a, b
 
 
 def _names(value: str | Entity) -> list[tuple[str, Alias | None]]:
