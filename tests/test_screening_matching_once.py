@@ -14,7 +14,7 @@ from kspolicy.screening.matching import compare_folded
 
 LISTED = ("Harbin Institute of Technology", "Beihang University", "Li Wei")
 SCREENED = ("Harbin Polytechnic Works", "HIT", "Beijing Hangkong Daxue", "Wei Li")
-AGREEMENTS = (frozenset(), frozenset({"CN"}), frozenset({"DE"}))
+AGREEMENTS: tuple[frozenset[str], ...] = (frozenset(), frozenset({"CN"}), frozenset({"DE"}))
 
 
 def _cleared() -> None:
