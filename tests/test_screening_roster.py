@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 import kspolicy
 from kspolicy.eval.screen import Screener, entity_of, screener
-from kspolicy.screening import Alias, Entity, NameMatch, compare, matching, roster
+from kspolicy.screening import Alias, Entity, Kind, NameMatch, compare, fold, matching, roster
+from kspolicy.screening.matching import compare_folded, may_match
+from kspolicy.screening.names import Folded
 from kspolicy.screening.roster import Roster
 
 AS_OF = dt.date(2026, 1, 15)
@@ -161,3 +163,46 @@ def test_a_rosters_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert short.matches(name, "CN") == _straight(entities, name, "CN")
         assert len(short._plans) <= room
     assert short.matches(SCREENED[0], None) == _straight(entities, SCREENED[0], None)
+
+
+# ---- the sieve: a pair `may_match` rejects is never alike ------------------------------
+
+_KINDS: tuple[Kind, ...] = ("organization", "person")
+_WEAK = Alias("weak", "weak")
+
+
+def _never_alike(a: Folded, b: Folded) -> None:
+    for mine in ((), ("CN",), ("DE",)):
+        for alias in (None, _WEAK):
+            match = compare_folded(a, b, frozenset(mine), frozenset({"CN"}), alias)
+            assert match.band == "none", (a.original, b.original, mine, match)
+
+
+def test_a_pair_that_cannot_match_is_none_on_every_labelled_pair() -> None:
+    """Every labelled pair, both ways: where `may_match` says the two names cannot be
+    alike, comparing them gives `none` whatever the countries and alias."""
+    sifted = 0
+    for row in ROWS:
+        kind: Kind = "person" if row["kind"] == "person" else "organization"
+        for x, y in ((row["a"], row["b"]), (row["b"], row["a"])):
+            a, b = fold(x, kind), fold(y, kind)
+            if not may_match(a, b):
+                sifted += 1
+                _never_alike(a, b)
+    assert sifted  # the sieve rejects some pairs (different names)
+
+
+@given(_names, _names, st.sampled_from(_KINDS))
+def test_a_pair_that_cannot_match_is_none(x: str, y: str, kind: Kind) -> None:
+    a, b = fold(x, kind), fold(y, kind)
+    if not may_match(a, b):
+        _never_alike(a, b)
+
+
+def test_names_alike_only_run_together_may_match() -> None:
+    """No word of one is like a word of the other, nor a part of its letters, but the
+    two run together differ by a few letters: a possible match (`compact`), so the
+    sieve must let the pair through."""
+    a, b = fold("Rosoboronexportsibirkomplekt"), fold("Rosoqoronexpo Rtsibirkomplekq")
+    assert compare_folded(a, b, frozenset(), frozenset()).band == "possible"
+    assert may_match(a, b) and may_match(b, a)

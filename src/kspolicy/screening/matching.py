@@ -63,6 +63,8 @@ POSSIBLE_AT = 0.70
 """The lowest score of the `possible` band."""
 _POSSIBLE_TOP = 0.87  # the highest score a capped comparison keeps: still `possible`
 _TOKEN_AT = 0.75  # two words this alike may be one word spelt two ways
+_PERSON_AT = 0.6  # the same for a person's names (each word counts more)
+_COMPACT_AT = 0.9  # two organisations' names this alike run together are one name
 
 
 @attrs.frozen
@@ -387,7 +389,7 @@ def _organized(a: Folded, b: Folded) -> _Found | Literal["strict", "loose"]:
             return _Found(0.95, "compact", pairs, ("consonants alike (Arabic script)",))
     if len(a.tokens) != len(b.tokens) or a.abjad != b.abjad:
         joined = _extra.ratio()(a.compact, b.compact)
-        if joined >= 0.9 and joined * 0.97 > score:
+        if joined >= _COMPACT_AT and joined * 0.97 > score:
             score = joined * 0.97 if joined == 1 or joined * 0.97 < MATCH_AT else _POSSIBLE_TOP
             return _Found(score, "compact", pairs)
     return _Found(score, "tokens", pairs, tuple(notes))
@@ -416,7 +418,7 @@ def _persons(a: Folded, b: Folded) -> _Found:
     ):
         found = _Found(0.9, "compact", notes=("consonants alike (a script without vowels)",))
     else:
-        aligned = _align(a, b, at=0.6)
+        aligned = _align(a, b, at=_PERSON_AT)
         pairs = tuple(TokenPair(a.tokens[i], b.tokens[j], round(s, 3)) for i, j, s in aligned)
         shorter, longer = sorted((len(a.tokens), len(b.tokens)))
         notes: list[str] = []
@@ -558,6 +560,41 @@ def compare(
             best = found
     assert best is not None  # an entity always has a name
     return best
+
+
+def may_match(a: Folded, b: Folded) -> bool:
+    """Whether two folded names may be alike: False only where `compare_folded` gives
+    the band `none`, whatever the countries and alias, and costs a few lookups where a
+    comparison costs a hundred steps: no word of one is like a word of the other (`_align` pairs
+    none), neither name is the other's words run together (`_joined`) or its initials
+    (`_acronym`: one word of 2 to 8 letters), and they are not alike run together. Every
+    other rule needs one of these, and the caps (countries, a weak alias) only lower a
+    score. Names in a script that loses letters or in Hangul are always compared."""
+    if a.kind != b.kind or a.abjad or b.abjad or a.hangul or b.hangul:
+        return True
+    if a.compact == b.compact:
+        return True
+    kind = a.kind
+    at = _TOKEN_AT if kind == "organization" else _PERSON_AT
+    for x in a.tokens:
+        for y in b.tokens:
+            if _similarity(x, y, kind, False, False) >= at:
+                return True
+    if _joinable(a, b) or _joinable(b, a):
+        return True
+    if kind == "person":
+        return False
+    # No word in common (each would have paired above): a name of one word may be
+    # the other's initials.
+    if any(len(n.tokens) == 1 and 2 <= len(n.tokens[0]) <= 8 for n in (a, b)):
+        return True
+    return _extra.ratio()(a.compact, b.compact) >= _COMPACT_AT
+
+
+def _joinable(a: Folded, b: Folded) -> bool:
+    """Whether `_joined(a, b)` may run words of `a` together."""
+    run_together = "".join(a.spelled)
+    return any(t in run_together and t not in a.tokens for t in b.tokens)
 
 
 def best_of(

@@ -10,7 +10,9 @@ there is none worth keeping): a name screened from a hundred countries is compar
 with each entity at most three times, and only an entity it may be is compared again,
 with the name's own country, for the evidence. A batch of cases screens a few hundred
 names from many countries, and each new pair cost a full comparison with every entity
-(~0.3 ms against the pack's lists).
+(~0.3 ms against the pack's lists). A name never seen before is first sifted
+(`matching.may_match`, once per entity whatever the countries): only the entity's
+names it may be alike are compared in full.
 
 The answer is `compare(name, entity, country_a=country)` for each entity, those of band
 `match` or `possible`, in the list's order (a test checks it against that).
@@ -21,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from .matching import NameMatch, best_of, compare_folded
+from .matching import NameMatch, best_of, compare_folded, may_match
 from .model import Entity, countries
 from .names import Folded, Kind, fold, fold_uncached
 
@@ -81,17 +83,29 @@ class Roster:
                 continue
             kind = self._entities[position].kind
             if at == _UNSEEN:
-                at, match = best_of(plan.folded[kind], self._listed[position], mine, theirs)
+                folded, listed = plan.folded[kind], self._listed[position]
+                alike = plan.alike[position]
+                if alike is None:  # the same whatever the countries: sifted once
+                    alike = plan.alike[position] = tuple(
+                        k for k, (name_b, _) in enumerate(listed) if may_match(folded, name_b)
+                    )
+                if not alike:
+                    plan.best[agreement][position] = _NOTHING
+                    continue
+                # A name that cannot be alike has the band `none`: it neither wins over
+                # a possible match nor changes which of those comes first.
+                at, match = best_of(folded, [listed[k] for k in alike], mine, theirs)
                 if match.band == "none":
                     plan.best[agreement][position] = _NOTHING
                     continue
+                at = alike[at]
                 if agreement != _OTHER:  # no country in the evidence: the same for all
                     plan.kept[agreement][position] = match  # before its position: threads
                 plan.best[agreement][position] = at
             elif agreement == _OTHER:
                 # The evidence names the two countries: compared again, that name only.
-                listed, alias = self._listed[position][at]
-                match = compare_folded(plan.folded[kind], listed, mine, theirs, alias)
+                name_b, alias = self._listed[position][at]
+                match = compare_folded(plan.folded[kind], name_b, mine, theirs, alias)
             else:
                 match = _kept(plan.kept[agreement][position])
             found.append((position, match))
@@ -101,11 +115,13 @@ class Roster:
 class _Plan:
     """What one name's comparisons with a roster's entities found so far."""
 
-    __slots__ = ("best", "folded", "kept")
+    __slots__ = ("alike", "best", "folded", "kept")
 
     def __init__(self, name: str, kinds: tuple[Kind, ...], size: int) -> None:
         self.folded: dict[Kind, Folded] = {kind: fold(name, kind) for kind in kinds}
         self.best = [[_UNSEEN] * size for _ in range(3)]
+        # Per entity, the positions of its names that `may_match` this one.
+        self.alike: list[tuple[int, ...] | None] = [None] * size
         self.kept: list[list[NameMatch | None]] = [[None] * size for _ in range(2)]
 
 
