@@ -182,7 +182,7 @@ def test_without_the_screening_extra_lists_fall_back_to_exact_folding(
     def missing(*args: Any, **kwargs: Any) -> Any:
         raise ScreeningUnavailable("rapidfuzz is missing: pip install 'kspolicy[screening]'")
 
-    monkeypatch.setattr(screen_module, "compare", missing)
+    monkeypatch.setattr(screen_module, "Roster", missing)  # a short list's comparisons
     policy = make_policy(tmp_path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

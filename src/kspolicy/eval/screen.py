@@ -45,9 +45,9 @@ from ..screening import (
     NameMatch,
     ScreeningIndex,
     ScreeningUnavailable,
-    compare,
 )
 from ..screening.inputs import country_code
+from ..screening.roster import Roster
 from .decision import Match
 
 _INDEX_FROM = 2000
@@ -137,11 +137,15 @@ class Reviews:
                 old = self._found.get(key)
                 if old is None or _aware(answer.at) >= _aware(old.at):
                     self._found[key] = answer
+        # Most lists have no answers: their candidates need not fold the name to look.
+        self._lists = frozenset(key[0] for key in self._found)
 
     def get(
         self, list_name: str, name: str, country: str | None, entry: str
     ) -> Adjudication | None:
         """The answer given for this name (and country) and this entry, if any."""
+        if list_name not in self._lists:
+            return None
         return self._found.get((list_name, fold_name(name), country, entry))
 
 
@@ -169,6 +173,10 @@ class Screener:
         self.graded = named.matching == "graded"
         self._entities = [entity_of(e, i) for i, e in enumerate(self.entries)]
         self._index: ScreeningIndex | None = None
+        self._short: Roster | None = None
+        self._indexed = sum(1 + len(e.aliases) for e in self._entities) > _INDEX_FROM
+        self._digests: dict[int, str] = {}  # each entry's sha256, by the entry's id
+        self._by_id: dict[int, Entry] | None = None
         self._exact: dict[str, tuple[Entry, str | None]] | None = None
         self._memo: dict[tuple[str, str | None], Screened] = {}
         self._anywhere: dict[str, tuple[tuple[Entry, NameMatch], ...]] = {}
@@ -221,8 +229,13 @@ class Screener:
                     (entry, anywhere.pop(id(entry), match) if match.band != "match" else match)
                     for entry, match in found
                 ]
-                by_id = {id(e): e for e in self.entries}
-                found += [(by_id[key], match) for key, match in anywhere.items() if key in by_id]
+                if anywhere:
+                    by_id = self._by_id
+                    if by_id is None:
+                        by_id = self._by_id = {id(e): e for e in self.entries}
+                    found += [
+                        (by_id[key], match) for key, match in anywhere.items() if key in by_id
+                    ]
             return found
         except ScreeningUnavailable as missing:
             warnings.warn(
@@ -246,17 +259,26 @@ class Screener:
 
     def _compared(self, name: str, country: str | None) -> list[tuple[Entry, NameMatch]]:
         """The entries a name may be (band match or possible), with their comparison."""
-        if sum(1 + len(e.aliases) for e in self._entities) > _INDEX_FROM:
+        if self._indexed:
             return [
                 (self.entries[int(found.entity.id)], found.match)
                 for found in self._built_index().query(name, country=country, limit=10)
             ]
-        found = []
-        for entity, entry in zip(self._entities, self.entries, strict=True):
-            match = compare(name, entity, country_a=country)
-            if match.band != "none":
-                found.append((entry, match))
-        return found
+        # `compare(name, entity, country_a=country)` for each entity, each comparison
+        # made once per name and agreement of countries (`Roster`).
+        entries = self.entries
+        return [
+            (entries[position], match) for position, match in self._roster().matches(name, country)
+        ]
+
+    def _roster(self) -> Roster:
+        short = self._short
+        if short is None:
+            with self._lock:
+                if self._short is None:
+                    self._short = Roster(self._entities)
+                short = self._short
+        return short
 
     def _built_index(self) -> ScreeningIndex:
         with self._lock:
@@ -317,7 +339,9 @@ class Screener:
     def _hit(self, name: str, country: str | None, entry: Entry, match: NameMatch) -> Hit | None:
         """The candidate as the decision records it, after any adjudication; None when a
         reviewer dismissed it (and the entry has not changed since)."""
-        digest = entry.sha256()
+        digest = self._digests.get(id(entry))
+        if digest is None:  # the entries are the screener's: their ids stay theirs
+            digest = self._digests[id(entry)] = entry.sha256()
         band, note = match.band, None
         answer = self.reviews.get(self.named.name, name, country, entry.key)
         if answer is not None:

@@ -28,7 +28,7 @@ the second the one listed: only `part-of` / `parent-of` tell them apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Literal
 
@@ -63,6 +63,8 @@ POSSIBLE_AT = 0.70
 """The lowest score of the `possible` band."""
 _POSSIBLE_TOP = 0.87  # the highest score a capped comparison keeps: still `possible`
 _TOKEN_AT = 0.75  # two words this alike may be one word spelt two ways
+_PERSON_AT = 0.6  # the same for a person's names (each word counts more)
+_COMPACT_AT = 0.9  # two organisations' names this alike run together are one name
 
 
 @attrs.frozen
@@ -313,6 +315,28 @@ def _contained(a: Folded, b: Folded, aligned: list[tuple[int, int, float]]) -> b
 
 
 def _organizations(a: Folded, b: Folded, same_country: bool | None) -> _Found:
+    found = _organized(a, b)
+    if isinstance(found, _Found):
+        return found
+    # Initials: what they are worth depends on the countries.
+    if same_country is False:
+        return _Found(0.3, "acronym", notes=("initials count only where the countries agree",))
+    if found == "loose":
+        note = "initials, some generic words giving none: a person decides"
+        return _Found(0.75, "acronym", notes=(note,))
+    if same_country is None:
+        return _Found(0.8, "acronym", notes=("initials: the countries are not known",))
+    return _Found(0.9, "acronym", notes=("initials, in the same country",))
+
+
+@lru_cache(maxsize=1 << 16)
+def _organized(a: Folded, b: Folded) -> _Found | Literal["strict", "loose"]:
+    """Two organisations' names compared, or how one is the initials of the other.
+
+    The countries count only for initials, so a name screened from its own country and
+    from none (a batch asks both) is compared with a listed name once, not twice: most
+    of what a name never seen before costs."""
+    a, b = _run_together(a, b)
     if a.tokens == b.tokens:
         return _Found(1.0, "exact")
     if sorted(a.tokens) == sorted(b.tokens):
@@ -321,14 +345,7 @@ def _organizations(a: Folded, b: Folded, same_country: bool | None) -> _Found:
         return _Found(0.97, "compact")
     acronym = _acronym(a, b)
     if acronym:
-        if same_country is False:
-            return _Found(0.3, "acronym", notes=("initials count only where the countries agree",))
-        if acronym == "loose":
-            note = "initials, some generic words giving none: a person decides"
-            return _Found(0.75, "acronym", notes=(note,))
-        if same_country is None:
-            return _Found(0.8, "acronym", notes=("initials: the countries are not known",))
-        return _Found(0.9, "acronym", notes=("initials, in the same country",))
+        return acronym
     aligned = _align(a, b)
     pairs = tuple(TokenPair(a.tokens[i], b.tokens[j], round(s, 3)) for i, j, s in aligned)
     weakest = min((s for _, _, s in aligned), default=0.0)
@@ -372,7 +389,7 @@ def _organizations(a: Folded, b: Folded, same_country: bool | None) -> _Found:
             return _Found(0.95, "compact", pairs, ("consonants alike (Arabic script)",))
     if len(a.tokens) != len(b.tokens) or a.abjad != b.abjad:
         joined = _extra.ratio()(a.compact, b.compact)
-        if joined >= 0.9 and joined * 0.97 > score:
+        if joined >= _COMPACT_AT and joined * 0.97 > score:
             score = joined * 0.97 if joined == 1 or joined * 0.97 < MATCH_AT else _POSSIBLE_TOP
             return _Found(score, "compact", pairs)
     return _Found(score, "tokens", pairs, tuple(notes))
@@ -401,7 +418,7 @@ def _persons(a: Folded, b: Folded) -> _Found:
     ):
         found = _Found(0.9, "compact", notes=("consonants alike (a script without vowels)",))
     else:
-        aligned = _align(a, b, at=0.6)
+        aligned = _align(a, b, at=_PERSON_AT)
         pairs = tuple(TokenPair(a.tokens[i], b.tokens[j], round(s, 3)) for i, j, s in aligned)
         shorter, longer = sorted((len(a.tokens), len(b.tokens)))
         notes: list[str] = []
@@ -468,7 +485,7 @@ def _compare_folded(
                 f"{', '.join(sorted(countries_b))}): "
                 + ("an abbreviation counts only where they agree" if short else "at most possible")
             )
-            found = attrs.evolve(found, score=cap, notes=(*found.notes, note))
+            found = _Found(cap, found.rule, found.tokens, (*found.notes, note))
     return found
 
 
@@ -478,11 +495,22 @@ def _names_compared(a: Folded, b: Folded, same_country: bool | None) -> _Found:
     count only through that, so a name screened from many countries (a batch of cases)
     is compared with each entry at most three times, not once per country: that
     comparison was half of what a new case cost (~1.6 ms per new name and country)."""
-    if a.tokens != b.tokens and a.compact != b.compact:
-        a, b = _joined(a, b), _joined(b, a)
     if a.kind == "organization":
         return _organizations(a, b, same_country)
-    return _persons(a, b)
+    return _persons_compared(a, b)
+
+
+@lru_cache(maxsize=1 << 16)
+def _persons_compared(a: Folded, b: Folded) -> _Found:
+    """Two persons' names compared: their countries do not count (see `_organized`)."""
+    return _persons(*_run_together(a, b))
+
+
+def _run_together(a: Folded, b: Folded) -> tuple[Folded, Folded]:
+    """Each name with its words run together where they are one word of the other."""
+    if a.tokens != b.tokens and a.compact != b.compact:
+        return _joined(a, b), _joined(b, a)
+    return a, b
 
 
 def _names(value: str | Entity) -> list[tuple[str, Alias | None]]:
@@ -520,16 +548,72 @@ def compare(
     names_a, names_b = _names(a), _names(b)
     ca = countries(country_a) or (countries(a.countries) if isinstance(a, Entity) else frozenset())
     cb = countries(country_b) or (countries(b.countries) if isinstance(b, Entity) else frozenset())
+    listed = [(fold(name_b, kind), alias_b) for name_b, alias_b in names_b]
     best: NameMatch | None = None
     for name_a, alias_a in names_a:
-        for name_b, alias_b in names_b:
-            found = compare_folded(
-                fold(name_a, kind), fold(name_b, kind), ca, cb, alias_b or alias_a
-            )
-            if best is None or _rank(found) < _rank(best):
-                best = found
+        folded_a = fold(name_a, kind)
+        if alias_a is None:
+            found = best_of(folded_a, listed, ca, cb)[1]
+        else:
+            found = best_of(folded_a, [(b, alias_b or alias_a) for b, alias_b in listed], ca, cb)[1]
+        if best is None or _rank(found) < _rank(best):
+            best = found
     assert best is not None  # an entity always has a name
     return best
+
+
+def may_match(a: Folded, b: Folded) -> bool:
+    """Whether two folded names may be alike: False only where `compare_folded` gives
+    the band `none`, whatever the countries and alias, and costs a few lookups where a
+    comparison costs a hundred steps: no word of one is like a word of the other (`_align` pairs
+    none), neither name is the other's words run together (`_joined`) or its initials
+    (`_acronym`: one word of 2 to 8 letters), and they are not alike run together. Every
+    other rule needs one of these, and the caps (countries, a weak alias) only lower a
+    score. Names in a script that loses letters or in Hangul are always compared."""
+    if a.kind != b.kind or a.abjad or b.abjad or a.hangul or b.hangul:
+        return True
+    if a.compact == b.compact:
+        return True
+    kind = a.kind
+    at = _TOKEN_AT if kind == "organization" else _PERSON_AT
+    for x in a.tokens:
+        for y in b.tokens:
+            if _similarity(x, y, kind, False, False) >= at:
+                return True
+    if _joinable(a, b) or _joinable(b, a):
+        return True
+    if kind == "person":
+        return False
+    # No word in common (each would have paired above): a name of one word may be
+    # the other's initials.
+    if any(len(n.tokens) == 1 and 2 <= len(n.tokens[0]) <= 8 for n in (a, b)):
+        return True
+    return _extra.ratio()(a.compact, b.compact) >= _COMPACT_AT
+
+
+def _joinable(a: Folded, b: Folded) -> bool:
+    """Whether `_joined(a, b)` may run words of `a` together."""
+    run_together = "".join(a.spelled)
+    return any(t in run_together and t not in a.tokens for t in b.tokens)
+
+
+def best_of(
+    a: Folded,
+    listed: Sequence[tuple[Folded, Alias | None]],
+    countries_a: frozenset[str],
+    countries_b: frozenset[str],
+) -> tuple[int, NameMatch]:
+    """The best comparison of `a` with some folded names (an entity's names and
+    aliases, each with its alias) and its position: the first of those ranked best
+    (band, then score, then a strong alias before a weak one). `listed` is not empty."""
+    best: NameMatch | None = None
+    at = 0
+    for position, (b, alias) in enumerate(listed):
+        found = compare_folded(a, b, countries_a, countries_b, alias)
+        if best is None or _rank(found) < _rank(best):
+            best, at = found, position
+    assert best is not None  # an entity always has a name
+    return at, best
 
 
 def compare_folded(

@@ -39,7 +39,7 @@ _SPLIT = re.compile(r"[^a-z0-9]+")
 _QUOTES = re.compile(r"['`\u2018\u2019\u02bb\u02bc]")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # a key of the comparisons' memo, hashed at each lookup
 class Folded:
     """A name as compared: its significant tokens in order, and what was set aside."""
 
