@@ -102,6 +102,7 @@ def test_screen_says_where_each_list_comes_from_and_how_fresh_it_is(
     assert seven["entries"] == 7 and seven["matching"] == "graded"
     finding = next(f for f in body["results"][0]["findings"] if f["list"] == "SANCTIONED_PARTIES")
     assert finding["stale"] is True and "out of date" in finding["uncovered"]
+    assert "at most 1 day old)" in finding["uncovered"]  # not "1 days"
     assert finding["source"] == sanctions["source"]
 
 

@@ -320,7 +320,7 @@ class Screener:
             age = self.named.max_age.days if self.named.max_age else 0
             why = (
                 f"the list is out of date on {self.as_of} (retrieved {retrieved}, "
-                f"at most {age} days old): import it again"
+                f"at most {age} day{'' if age == 1 else 's'} old): import it again"
             )
             return Screened(None, uncovered=why)
         if self.covers:
