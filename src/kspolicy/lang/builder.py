@@ -57,8 +57,10 @@ class _Current(threading.local):
 
 current = _Current()
 
-_UNWRAPPED = {"operand": 1, "title": 1}
-"""Trees that stand for the child at that place: `( expr )` and `title text`."""
+_UNWRAPPED = {"operand": 1, "not_expr": 1, "title": 1}
+"""Trees that stand for the child at that place: `( expr )` and `title text`. (A
+`not_expr` reaches the builder only as brackets: its other alternatives are either
+named or a single child, which Lark hands on as it is.)"""
 
 _KEEPS_TOKENS = frozenset({"comparison"})
 """Rules whose keywords the builder is given: a comparison's one token is its operator."""
@@ -594,8 +596,8 @@ class Builder:
         """`and_expr: not_expr ("and" not_expr)+`."""
         return n.And(operands, span)
 
-    def not_expr(self, span: Span, operand: n.Expr) -> n.Not:
-        """`not_expr: "not" not_expr`."""
+    def negation(self, span: Span, operand: n.Expr) -> n.Not:
+        """`not_expr: "not" not_expr -> negation`."""
         return n.Not(operand, span)
 
     def any_quantifier(self, span: Span, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
