@@ -69,6 +69,13 @@ def make_parser(grammar: str) -> lark.Lark:
     # Terminals with a name in the grammar (NAME, STRING...) are the tokens a node
     # keeps; the others are keywords and punctuation, written as "..." in the grammar.
     reductions.named.update(str(t.name) for t in parser.terminals if t.pattern.type == "re")
+    # After each reduction Lark looks the rule's name up in its table of gotos, whose
+    # keys are plain strings; the names it read from the grammar text are Tokens, whose
+    # `__eq__` is Python code run once per lookup (140,000 for the 3,000-rule benchmark
+    # policy, several % of a cold load). The same names as plain strings compare in C;
+    # a rule's hash is its name's, the same either way.
+    for rule in parser.rules:
+        rule.origin.name = str(rule.origin.name)
     return parser
 
 
