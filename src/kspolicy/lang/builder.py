@@ -642,7 +642,10 @@ class Builder:
         # names (tokens, always placed) are made here rather than by a call of `_name` each.
         # (Tokens typed as Any: Lark types their positions as optional, and an assert
         # per name would cost more than the rest of this method.)
-        source, offset, name, place, new = self.source, self.offset, n.Name, Span, tuple.__new__
+        name = n.Name
+        if len(names) == 1:  # half of all paths: the name's span is the path's
+            return n.Path((name(names[0].value, span),), span)
+        source, offset, place, new = self.source, self.offset, Span, tuple.__new__
         parts = [
             name(t.value, new(place, (source, offset + t.start_pos, offset + t.end_pos)))
             for t in names
