@@ -601,15 +601,15 @@ class Builder:
         return n.Not(operand, span)
 
     def any_quantifier(self, span: Span, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
-        """`quantifier: "any" NAME "in" path ":" expr`."""
+        """`not_expr: "any" NAME "in" path ":" expr -> any_quantifier`."""
         return n.Quantifier("any", self._name(var), coll, body, span)
 
     def all_quantifier(self, span: Span, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
-        """`quantifier: "all" NAME "in" path ":" expr`."""
+        """`not_expr: "all" NAME "in" path ":" expr -> all_quantifier`."""
         return n.Quantifier("all", self._name(var), coll, body, span)
 
     def compare(self, span: Span, left: n.Expr, op: n.CompareOp, right: n.Expr) -> n.Compare:
-        """`not_expr: operand comparison operand`."""
+        """`not_expr: <operand> comparison <operand> -> compare`."""
         return n.Compare(op, left, right, span)
 
     def comparison(self, span: Span, op: Token) -> n.CompareOp:
@@ -617,23 +617,23 @@ class Builder:
         return cast(n.CompareOp, str(op))  # the grammar's `comparison` allows these six
 
     def in_test(self, span: Span, element: n.Expr, container: n.Expr) -> n.In:
-        """`not_expr: operand "in" operand`."""
+        """`not_expr: <operand> "in" <operand> -> in_test`."""
         return n.In(element, container, False, span)
 
     def not_in_test(self, span: Span, element: n.Expr, container: n.Expr) -> n.In:
-        """`not_expr: operand "not" "in" operand`."""
+        """`not_expr: <operand> "not" "in" <operand> -> not_in_test`."""
         return n.In(element, container, True, span)
 
     def matches_test(self, span: Span, subject: n.Expr, list_name: Token) -> n.Matches:
-        """`not_expr: operand "matches" NAME`."""
+        """`not_expr: <operand> "matches" NAME -> matches_test`."""
         return n.Matches(subject, self._name(list_name), span)
 
     def known_test(self, span: Span, subject: n.Expr) -> n.IsKnown:
-        """`not_expr: operand "is" "known"`."""
+        """`not_expr: <operand> "is" "known" -> known_test`."""
         return n.IsKnown(subject, True, span)
 
     def unknown_test(self, span: Span, subject: n.Expr) -> n.IsKnown:
-        """`not_expr: operand "is" "unknown"`."""
+        """`not_expr: <operand> "is" "unknown" -> unknown_test`."""
         return n.IsKnown(subject, False, span)
 
     def path(self, span: Span, *names: Any) -> n.Path:

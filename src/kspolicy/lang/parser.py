@@ -1,13 +1,13 @@
 """Policy text to syntax tree: the parse, on Lark's public API.
 
 grammar/kspolicy.lark is the only definition of the language. A file is split into
-items (`layout`), each item is parsed on its own by Lark's LALR parser and contextual
-lexer, made from the grammar, and built into nodes as Lark reduces each rule (Lark's
-public `transformer=` option, with `builder`'s reductions), so no parse tree is made and
-none walked. A syntax error stops only its own item and every item's first error is
-reported in one run, in words (`syntax`); spans are shifted from the item back to the
-file. Even the splitting into items takes its texts in quotes and comments from the
-grammar's terminals.
+items (`layout`), parsed by Lark's LALR parser and contextual lexer, made from the
+grammar, and built into nodes as Lark reduces each rule (Lark's public `transformer=`
+option, with `builder`'s reductions), so no parse tree is made and none walked. Items
+are parsed a run at a time, and one by one where that would differ (`_Items.read`): a
+syntax error stops only its own item and every item's first error is reported in one
+run, in words (`syntax`); spans are the file's. Even the splitting into items takes its
+texts in quotes and comments from the grammar's terminals.
 """
 
 from __future__ import annotations
