@@ -248,14 +248,14 @@ def children(expr: Expr) -> tuple[Expr, ...]:
 
 
 _PARTS: dict[type, Callable[[Any], tuple[Expr, ...]]] = {
-    Not: lambda e: (e.operand,),
-    And: lambda e: e.operands,
-    Or: lambda e: e.operands,
-    Compare: lambda e: (e.left, e.right),
-    Member: lambda e: (e.element, e.container),
-    Match: lambda e: (e.subject,),
-    Known: lambda e: (e.subject,),
-    Quantifier: lambda e: (e.collection, e.body),
+    Not: lambda expr: (expr.operand,),
+    And: lambda expr: expr.operands,
+    Or: lambda expr: expr.operands,
+    Compare: lambda expr: (expr.left, expr.right),
+    Member: lambda expr: (expr.element, expr.container),
+    Match: lambda expr: (expr.subject,),
+    Known: lambda expr: (expr.subject,),
+    Quantifier: lambda expr: (expr.collection, expr.body),
 }
 """Where each kind of expression with parts keeps them, by its class (one lookup per
 expression: a walk over 3,000 rules visits 55,000); the others have none."""
