@@ -57,8 +57,10 @@ class _Current(threading.local):
 
 current = _Current()
 
-_UNWRAPPED = {"operand": 1, "title": 1}
-"""Trees that stand for the child at that place: `( expr )` and `title text`."""
+_UNWRAPPED = {"operand": 1, "not_expr": 1, "title": 1}
+"""Trees that stand for the child at that place: `( expr )` and `title text`. (A
+`not_expr` reaches the builder only as brackets: its other alternatives are either
+named or a single child, which Lark hands on as it is.)"""
 
 _KEEPS_TOKENS = frozenset({"comparison"})
 """Rules whose keywords the builder is given: a comparison's one token is its operator."""
@@ -594,20 +596,20 @@ class Builder:
         """`and_expr: not_expr ("and" not_expr)+`."""
         return n.And(operands, span)
 
-    def not_expr(self, span: Span, operand: n.Expr) -> n.Not:
-        """`not_expr: "not" not_expr`."""
+    def negation(self, span: Span, operand: n.Expr) -> n.Not:
+        """`not_expr: "not" not_expr -> negation`."""
         return n.Not(operand, span)
 
     def any_quantifier(self, span: Span, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
-        """`quantifier: "any" NAME "in" path ":" expr`."""
+        """`not_expr: "any" NAME "in" path ":" expr -> any_quantifier`."""
         return n.Quantifier("any", self._name(var), coll, body, span)
 
     def all_quantifier(self, span: Span, var: Token, coll: n.Path, body: n.Expr) -> n.Quantifier:
-        """`quantifier: "all" NAME "in" path ":" expr`."""
+        """`not_expr: "all" NAME "in" path ":" expr -> all_quantifier`."""
         return n.Quantifier("all", self._name(var), coll, body, span)
 
     def compare(self, span: Span, left: n.Expr, op: n.CompareOp, right: n.Expr) -> n.Compare:
-        """`not_expr: operand comparison operand`."""
+        """`not_expr: <operand> comparison <operand> -> compare`."""
         return n.Compare(op, left, right, span)
 
     def comparison(self, span: Span, op: Token) -> n.CompareOp:
@@ -615,23 +617,23 @@ class Builder:
         return cast(n.CompareOp, str(op))  # the grammar's `comparison` allows these six
 
     def in_test(self, span: Span, element: n.Expr, container: n.Expr) -> n.In:
-        """`not_expr: operand "in" operand`."""
+        """`not_expr: <operand> "in" <operand> -> in_test`."""
         return n.In(element, container, False, span)
 
     def not_in_test(self, span: Span, element: n.Expr, container: n.Expr) -> n.In:
-        """`not_expr: operand "not" "in" operand`."""
+        """`not_expr: <operand> "not" "in" <operand> -> not_in_test`."""
         return n.In(element, container, True, span)
 
     def matches_test(self, span: Span, subject: n.Expr, list_name: Token) -> n.Matches:
-        """`not_expr: operand "matches" NAME`."""
+        """`not_expr: <operand> "matches" NAME -> matches_test`."""
         return n.Matches(subject, self._name(list_name), span)
 
     def known_test(self, span: Span, subject: n.Expr) -> n.IsKnown:
-        """`not_expr: operand "is" "known"`."""
+        """`not_expr: <operand> "is" "known" -> known_test`."""
         return n.IsKnown(subject, True, span)
 
     def unknown_test(self, span: Span, subject: n.Expr) -> n.IsKnown:
-        """`not_expr: operand "is" "unknown"`."""
+        """`not_expr: <operand> "is" "unknown" -> unknown_test`."""
         return n.IsKnown(subject, False, span)
 
     def path(self, span: Span, *names: Any) -> n.Path:
@@ -640,7 +642,10 @@ class Builder:
         # names (tokens, always placed) are made here rather than by a call of `_name` each.
         # (Tokens typed as Any: Lark types their positions as optional, and an assert
         # per name would cost more than the rest of this method.)
-        source, offset, name, place, new = self.source, self.offset, n.Name, Span, tuple.__new__
+        name = n.Name
+        if len(names) == 1:  # half of all paths: the name's span is the path's
+            return n.Path((name(names[0].value, span),), span)
+        source, offset, place, new = self.source, self.offset, Span, tuple.__new__
         parts = [
             name(t.value, new(place, (source, offset + t.start_pos, offset + t.end_pos)))
             for t in names

@@ -8,8 +8,8 @@ for spans and for the text shown in traces.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
-from typing import TypeAlias
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeAlias
 
 import attrs
 
@@ -243,26 +243,32 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     through it. A definition's body is not inside its use (`DefineRef` has no children):
     a walk that wants it follows `Policy.definitions`.
     """
-    if isinstance(expr, Not):
-        return (expr.operand,)
-    if isinstance(expr, And | Or):
-        return expr.operands
-    if isinstance(expr, Compare):
-        return (expr.left, expr.right)
-    if isinstance(expr, Member):
-        return (expr.element, expr.container)
-    if isinstance(expr, Match | Known):
-        return (expr.subject,)
-    if isinstance(expr, Quantifier):
-        return (expr.collection, expr.body)
-    return ()
+    parts = _PARTS.get(expr.__class__)
+    return parts(expr) if parts is not None else ()
+
+
+_PARTS: dict[type, Callable[[Any], tuple[Expr, ...]]] = {
+    Not: lambda expr: (expr.operand,),
+    And: lambda expr: expr.operands,
+    Or: lambda expr: expr.operands,
+    Compare: lambda expr: (expr.left, expr.right),
+    Member: lambda expr: (expr.element, expr.container),
+    Match: lambda expr: (expr.subject,),
+    Known: lambda expr: (expr.subject,),
+    Quantifier: lambda expr: (expr.collection, expr.body),
+}
+"""Where each kind of expression with parts keeps them, by its class (one lookup per
+expression: a walk over 3,000 rules visits 55,000); the others have none."""
 
 
 def walk(roots: Iterable[Expr]) -> Iterator[Expr]:
     """Every expression in these and inside them, without recursion (conditions may nest
     thousands deep under a raised `max_depth`); outer before inner, in no other order."""
     stack = list(roots)
+    pop, extend, parts_of = stack.pop, stack.extend, _PARTS.get
     while stack:
-        expr = stack.pop()
+        expr = pop()
         yield expr
-        stack.extend(children(expr))
+        parts = parts_of(expr.__class__)
+        if parts is not None:
+            extend(parts(expr))

@@ -65,5 +65,12 @@ def layout(
     return ranges, comments
 
 
+def first_ink(text: str, start: int, end: int) -> int:
+    """Where the first character that is not white space lies in `text[start:end]`
+    (`end` if none): where an item's first token starts, when the range holds an item."""
+    found = _INK.search(text, start, end)
+    return found.start() if found is not None else end
+
+
 def _only_comments(text: str) -> bool:
     return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
