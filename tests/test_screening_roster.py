@@ -165,6 +165,16 @@ def test_a_rosters_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert short.matches(SCREENED[0], None) == _straight(entities, SCREENED[0], None)
 
 
+def test_a_roster_of_one_name_remembers_no_more_names_than_any_other() -> None:
+    """Found by a review: the room was slots / names listed, so a list of one name kept
+    a million names screened (~0.5 GB per list and date over 200,000 new names)."""
+    one = Roster(ENTITIES[:1])
+    assert one._room <= roster._NAMES
+    for number in range(roster._NAMES + 10):
+        one.matches(f"{WORDS[number % len(WORDS)]} {number}", None)
+    assert len(one._plans) <= roster._NAMES
+
+
 # ---- the sieve: a pair `may_match` rejects is never alike ------------------------------
 
 _KINDS: tuple[Kind, ...] = ("organization", "person")

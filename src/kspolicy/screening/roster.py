@@ -31,6 +31,10 @@ _UNSEEN: Final = -2  # an agreement not yet compared
 _NOTHING: Final = -1  # compared: no name of the entity is a match or possible match
 _CODES = 4096  # countries remembered (a case may give any text)
 _SLOTS = 1 << 20  # names screened times names listed, at most: a long batch stays bounded
+# Names remembered, at most, whatever the list's size: each costs ~1-2 KB besides its
+# slots, so a list of one name must not keep a million (a review measured 0.5 GB per
+# list and date for 200,000 new names).
+_NAMES = 4096
 
 # The three ways a name's country and an entity's agree: one of them is unknown, they
 # share a country, they do not.
@@ -54,7 +58,8 @@ class Roster:
         # the evidence, the comparison itself.
         self._plans: dict[str, _Plan] = {}
         self._codes: dict[str | None, frozenset[str]] = {}  # `countries` of each country
-        self._room = max(16, _SLOTS // max(1, sum(len(names) for names in self._listed)))
+        listed = max(1, sum(len(names) for names in self._listed))
+        self._room = min(_NAMES, max(16, _SLOTS // listed))
 
     def __len__(self) -> int:
         return len(self._entities)
