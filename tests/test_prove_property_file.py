@@ -4,6 +4,7 @@ code, the line with a caret, the help (the new user's trial, session 8)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,21 @@ def test_a_bound_of_one_says_element_and_text_in_the_singular() -> None:
     assert "at most 1 element in each list of records (and 1 text nobody names" in one
     three = bound_of(3, None).describe()
     assert "at most 3 elements in each list of records (and 3 texts nobody names" in three
+
+
+def test_a_policy_with_errors_of_its_own_is_said_at_its_own_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Its errors are found in the copy the conditions are added to: said at the policy's
+    # files, not at the copy's (which is gone when they are read).
+    policy = tmp_path / "policy"
+    shutil.copytree(PACK, policy)
+    with (policy / "policy.pol").open("a", encoding="utf-8") as main_file:
+        main_file.write("\ndefine broken\n  = project.dual_usage == listed\n")
+    file = tmp_path / "p.toml"
+    file.write_text('given = ["project.dual_use == listed"]\n')
+    capsys.readouterr()
+    assert main(["prove", "--property", str(file), str(policy), "-k", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"{policy / 'policy.pol'}:" in err and "dual_usage" in err
+    assert "kspolicy_property" not in err and str(file) not in err
