@@ -116,3 +116,17 @@ def test_a_policy_with_errors_of_its_own_is_said_at_its_own_files(
     err = capsys.readouterr().err
     assert f"{policy / 'policy.pol'}:" in err and "dual_usage" in err
     assert "kspolicy_property" not in err and str(file) not in err
+
+
+def test_a_condition_and_a_group_member_wrong_together_are_both_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every mistake at once, as the editor marks them, not one per run.
+    file = tmp_path / "both.toml"
+    file.write_text(
+        'given = ["project.dual_usage == listed"]\n[change]\n'
+        '"partners.country" = ["EU_MEMBERS", "RISKY_COUNTRIES"]\n'
+    )
+    err = refused(file, capsys)
+    assert f"{file}:1:19: error[KSP201]: `Project` has no field `dual_usage`\n" in err
+    assert f"{file}:3:38: error: change `partners.country`: `RISKY_COUNTRIES` is " in err

@@ -294,12 +294,13 @@ def prove_file(
             policy = with_conditions(policy_path, conditions, load, file)
         except ConditionsError as exc:
             found = [problems.relative(d, PREFIX) for d in exc.errors]
-            if any(f.index is None for f in found):
-                # The policy's own errors: said at its own files, not at a copy's.
-                load(policy_path)
-            raise PropertyFileError(
-                problems.placed(source, prop.given, prop.given_b, found)
-            ) from None
+            # The policy alone: its own errors are said at its own files, not at the
+            # copy's; else the names of `[change]` and `[expect]` are checked too, so that
+            # every mistake is said at once (as the editor marks them).
+            alone = load(policy_path)
+            named = problems.names(source, prop.change, prop.expect, alone.checked)
+            placed = problems.placed(source, prop.given, prop.given_b, found)
+            raise PropertyFileError(placed + named) from None
     refused = problems.names(source, prop.change, prop.expect, policy.checked)
     if refused:
         raise PropertyFileError(refused)
