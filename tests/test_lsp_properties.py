@@ -118,6 +118,13 @@ def prove_says(folder: Path, capsys: pytest.CaptureFixture[str]) -> str:
     return said
 
 
+def as_prove_says(folder: Path, line: int, column: int, code: str | None, message: str) -> str:
+    """A mark (0-based, as the editor gets it) as `prove` prints it: the same place,
+    1-based, the same code and message, as `kspolicy check` prints a diagnostic."""
+    severity = f"error[{code}]" if code is not None else "error"
+    return f"{folder / PROPERTY}:{line + 1}:{column + 1}: {severity}: {message}\n"
+
+
 async def open_property(client: LanguageClient, folder: Path, text: str) -> str:
     """The property file written with `text` and opened in the editor as it stands."""
     write_policy(folder, {**FILES, PROPERTY: text})
@@ -141,7 +148,8 @@ async def test_a_property_with_an_unknown_field_is_marked_where_it_is_written(
     assert marks(client, document) == [(3, 24, 31, "KSP201", "`Partner` has no field `countri`")]
     assert marked(client, document, text) == ["countri"]
     said = prove_says(tmp_path, capsys)
-    assert "a condition does not check: `Partner` has no field `countri`" in said
+    assert as_prove_says(tmp_path, 3, 24, "KSP201", "`Partner` has no field `countri`") in said
+    assert "help: did you mean `country`?" in said
 
 
 async def test_a_condition_that_does_not_parse_is_marked_at_its_end(
@@ -153,7 +161,7 @@ async def test_a_condition_that_does_not_parse_is_marked_at_its_end(
     # where the parser found it ends too early: just inside the closing quote
     assert (line, start, end, code) == (4, 21, 21, "KSP104")
     assert message.startswith("the item ends too early: expected ")
-    assert message.split(":")[0] in prove_says(tmp_path, capsys)
+    assert as_prove_says(tmp_path, line, start, code, message) in prove_says(tmp_path, capsys)
 
 
 async def test_a_condition_written_with_escapes_is_marked_on_its_keys_line(
@@ -172,7 +180,7 @@ async def test_a_property_file_that_is_not_toml_is_marked_where_its_reading_stop
     [(line, start, _, code, message)] = marks(client, document)
     assert (line, start, code) == (8, 29, None)  # the second text, where the `,` is missing
     assert message == "not a property file: Unclosed array (at line 9, column 30)"
-    assert f"{tmp_path / PROPERTY}: {message}" in prove_says(tmp_path, capsys)
+    assert as_prove_says(tmp_path, line, start, code, message) in prove_says(tmp_path, capsys)
 
 
 async def test_a_misspelt_key_is_marked_on_its_line(
@@ -181,9 +189,9 @@ async def test_a_misspelt_key_is_marked_on_its_line(
     text = GOOD.replace("given =", "givn =")
     document = await open_property(client, tmp_path, text)
     assert marked(client, document, text) == ["givn = ["]
-    [(_, _, _, _, message)] = marks(client, document)
+    [(line, start, _, code, message)] = marks(client, document)
     assert message.startswith("unknown key `givn` (the keys: change, ")
-    assert f"{tmp_path / PROPERTY}: {message}" in prove_says(tmp_path, capsys)
+    assert as_prove_says(tmp_path, line, start, code, message) in prove_says(tmp_path, capsys)
 
 
 @pytest.mark.parametrize(
@@ -208,22 +216,30 @@ async def test_a_fact_or_outcome_prove_refuses_is_marked_on_its_key_as_prove_say
     assert marked(client, document, text) == [
         text.split("\n")[text[: text.index(wrong)].count("\n")]
     ]
-    [(_, _, _, code, message)] = marks(client, document)
-    assert code is None and f"{tmp_path / PROPERTY}: {message}\n" in prove_says(tmp_path, capsys)
+    [(line, start, _, code, message)] = marks(client, document)
+    said = prove_says(tmp_path, capsys)
+    assert code is None and as_prove_says(tmp_path, line, start, code, message) in said
 
 
-async def test_a_misspelt_list_in_a_change_group_is_a_warning_on_its_name(
-    tmp_path: Path, client: LanguageClient
+async def test_a_misspelt_list_in_a_change_group_is_an_error_on_its_name_as_prove_says_it(
+    tmp_path: Path, client: LanguageClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # An error, not a warning: `prove` refuses the property (a misspelt list would make
+    # its group empty, and the property proved weaker than written).
     text = GOOD.replace('"RISKY"]', '"RISKI"]')
     document = await open_property(client, tmp_path, text)
     assert marked(client, document, text) == ["RISKI"]
     [shown] = client.diagnostics[document]
-    assert shown.severity == t.DiagnosticSeverity.Warning
-    assert shown.message == (
+    assert shown.severity == t.DiagnosticSeverity.Error
+    message = (
         "change `partners.country`: `RISKI` is neither a list of the policy nor a code of "
-        "`Country`, so no case is in its group"
+        "`Country`, so no case would be in its group"
     )
+    assert shown.message == message + "\nhelp: did you mean `RISKY`?"
+    [(line, start, _, code, _)] = marks(client, document)
+    said = prove_says(tmp_path, capsys)
+    assert as_prove_says(tmp_path, line, start, code, message) in said
+    assert "help: did you mean `RISKY`?" in said
 
 
 async def test_the_marks_go_when_the_property_is_fixed_or_closed(

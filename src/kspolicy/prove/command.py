@@ -56,7 +56,7 @@ def register(command: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, load: Callable[[Path], Policy], as_of: dt.date | None) -> int:
     """Run the command: exit 0 when everything asked was proved or answered, 1 when a
-    property was refuted or an answer is unknown."""
+    property was refuted or an answer is unknown, 2 when the property file is refused."""
     if args.k < 0 or args.k > 8:
         raise KspolicyError(f"-k {args.k}: give a bound from 0 to 8 (3 is the default)")
     if args.counterexamples is not None:
@@ -70,9 +70,14 @@ def run(args: argparse.Namespace, load: Callable[[Path], Policy], as_of: dt.date
             raise KspolicyError("--dead and --property take one policy (or none: the built-in)")
         path = args.policies[0] if args.policies else default_policy_path()
         if args.property is not None:
-            from . import properties
+            from . import problems, properties
 
-            found = properties.prove_file(path, args.property, load, args.k, as_of)
+            try:
+                found = properties.prove_file(path, args.property, load, args.k, as_of)
+            except properties.PropertyFileError as exc:
+                # Refused, never proved: each mistake at its place, as `check` says them.
+                sys.stderr.write(problems.render(exc.problems))
+                return 2
             _write_cases(args.counterexamples, found.cases())
             _emit(args, found.to_dict(), properties.render(found))
             return 0 if found.proved else 1

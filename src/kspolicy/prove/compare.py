@@ -44,9 +44,10 @@ class Bound:
             if self.first == self.last
             else f"on every day from {self.first} to {self.last}"
         )
+        many = "s" * (self.k != 1)  # "at most 1 element", "at most 3 elements"
         return (
-            f"for every case with at most {self.k} elements in each list of records "
-            f"(and {self.k} texts nobody names in each list of texts), {days}"
+            f"for every case with at most {self.k} element{many} in each list of records "
+            f"(and {self.k} text{many} nobody names in each list of texts), {days}"
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -41,13 +41,14 @@ from typing import Any
 
 import attrs
 
-from ..diagnostics import KspolicyError, PolicyError
+from ..diagnostics import Diagnostic, KspolicyError, PolicyError
 from ..files import read_bounded
 from ..lang import checked as c
 from ..lang.loader import main_file
 from ..lang.schema import BoolType, DateType, EnumType, IntType, NumberType
 from ..policy import Policy
-from . import plain
+from ..span import Source
+from . import plain, problems
 from .compare import Bound, Search, bound_of
 from .encode import (
     FALSE,
@@ -160,52 +161,101 @@ class Property:
     every_rule_cites: bool
 
 
-def read_property(path: Path) -> Property:
-    """A property file; KspolicyError naming the file and the key when malformed."""
+class PropertyFileError(KspolicyError):
+    """A property file `prove` refuses: every mistake found, each placed in the file
+    (prove/problems.py renders them as `kspolicy check` renders a policy's)."""
+
+    def __init__(self, found: list[problems.Problem]) -> None:
+        self.problems = tuple(found)
+        first = next((p for p in self.problems if p.is_error), self.problems[0])
+        line, column = first.span.source.position(first.span.start)
+        errors = sum(p.is_error for p in self.problems)
+        more = f" (and {errors - 1} more)" if errors > 1 else ""
+        super().__init__(f"{first.span.source.name}:{line}:{column}: {first.message}{more}")
+
+
+def read_source(path: Path) -> Source:
+    """A property file's text (at most 1 MB); KspolicyError naming the file when it
+    cannot be read."""
     try:
-        data = tomllib.loads(read_bounded(path, 1_000_000).decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return Source(str(path), read_bounded(path, 1_000_000).decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
         raise KspolicyError(f"{path}: not a property file: {exc}") from None
+
+
+def read_property(path: Path) -> Property:
+    """A property file; PropertyFileError placing the mistake when it is malformed."""
+    return parse_property(read_source(path))
+
+
+def parse_property(source: Source) -> Property:
+    """A property file's text read; PropertyFileError at the first mistake (in the file
+    `source` names: the editor's buffer reads as the file does)."""
+    try:
+        return _shape(tomllib.loads(source.text), Path(source.name).stem)
+    except tomllib.TOMLDecodeError as exc:
+        message = f"not a property file: {exc}"
+    except _Refused as exc:
+        message = str(exc)
+    raise PropertyFileError([problems.at_key(source, message)])
+
+
+class _Refused(Exception):
+    """A mistake in a property file's shape, in words (placed by `parse_property`)."""
+
+
+def _shape(data: dict[str, Any], stem: str) -> Property:
     known = {"title", "given", "given_b", "change", "expect", "every_rule_cites", "principle"}
     extra = sorted(set(data) - known)
     if extra:
-        raise KspolicyError(
-            f"{path}: unknown key `{extra[0]}` (the keys: {', '.join(sorted(known))})"
-        )
+        raise _Refused(f"unknown key `{extra[0]}` (the keys: {', '.join(sorted(known))})")
+    # A title that is no text was shown as if it were one (`5: proved`): refused, as a
+    # misspelt key is, so that what the file says is what is proved.
+    title = data.get("title")
+    if title is not None and not isinstance(title, str):
+        raise _Refused(f'`title` is a text: title = "{title}"')
+    cites = data.get("every_rule_cites", False)
+    if not isinstance(cites, bool):
+        raise _Refused("`every_rule_cites` is true or false")
 
     def texts(key: str) -> tuple[str, ...]:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise KspolicyError(f"{path}: `{key}` is a list of conditions (texts)")
+            raise _Refused(f"`{key}` is a list of conditions (texts)")
         return tuple(value)
 
     change, expect = data.get("change", {}), data.get("expect", {})
     if not isinstance(change, dict) or not isinstance(expect, dict):
-        raise KspolicyError(f"{path}: `change` and `expect` are tables")
+        raise _Refused("`change` and `expect` are tables")
     for fact, word in change.items():
         if isinstance(word, str) and word not in WORDS:
-            raise KspolicyError(
-                f"{path}: change `{fact}` = {word!r}: give one of {', '.join(WORDS)}, "
+            raise _Refused(
+                f"change `{fact}` = {word!r}: give one of {', '.join(WORDS)}, "
                 "or an order of groups (a list)"
             )
     for outcome, text in expect.items():
         if not isinstance(text, str):
-            raise KspolicyError(f'{path}: expect `{outcome}`: a text such as "b >= a"')
+            raise _Refused(f'expect `{outcome}`: a text such as "b >= a"')
     return Property(
-        str(data.get("title", path.stem)),
-        texts("given"),
-        texts("given_b"),
-        change,
-        expect,
-        bool(data.get("every_rule_cites", False)),
+        stem if title is None else title, texts("given"), texts("given_b"), change, expect, cites
     )
+
+
+class ConditionsError(KspolicyError):
+    """Conditions that do not check: the check's errors (in the copy of the policy)."""
+
+    def __init__(self, where: Path, errors: list[Diagnostic]) -> None:
+        self.errors = tuple(errors)
+        message = "; ".join(d.message for d in errors[:3])
+        super().__init__(f"{where}: a condition does not check: {message}")
 
 
 def with_conditions(
     policy_path: Path, conditions: list[str], load: Callable[[Path], Policy], where: Path
 ) -> Policy:
     """The policy with each condition as a definition (`kspolicy_property_N`): checked
-    exactly as the policy's own conditions are (the editor's too: lsp/propertycheck.py)."""
+    exactly as the policy's own conditions are (the editor's too: lsp/propertycheck.py).
+    ConditionsError with the check's errors when it fails."""
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / "policy"
         source = policy_path if policy_path.is_dir() else policy_path.parent
@@ -220,9 +270,7 @@ def with_conditions(
         try:
             return load(main if not policy_path.is_dir() else copy)
         except PolicyError as exc:
-            errors = [d for d in exc.diagnostics if d.is_error]
-            message = "; ".join(f"{d.message}" for d in errors[:3])
-            raise KspolicyError(f"{where}: a condition does not check: {message}") from None
+            raise ConditionsError(where, [d for d in exc.diagnostics if d.is_error]) from None
 
 
 # ---- proving ------------------------------------------------------------------------------
@@ -236,11 +284,26 @@ def prove_file(
     as_of: dt.date | None = None,
 ) -> PropertyResult:
     """Prove or refute the property of `file` for the policy at `policy_path`."""
-    prop = read_property(file)
+    source = read_source(file)
+    prop = parse_property(source)
     conditions = [*prop.given, *prop.given_b]
-    policy = (
-        with_conditions(policy_path, conditions, load, file) if conditions else load(policy_path)
-    )
+    if not conditions:
+        policy = load(policy_path)
+    else:
+        try:
+            policy = with_conditions(policy_path, conditions, load, file)
+        except ConditionsError as exc:
+            found = [problems.relative(d, PREFIX) for d in exc.errors]
+            # The policy alone: its own errors are said at its own files, not at the
+            # copy's; else the names of `[change]` and `[expect]` are checked too, so that
+            # every mistake is said at once (as the editor marks them).
+            alone = load(policy_path)
+            named = problems.names(source, prop.change, prop.expect, alone.checked)
+            placed = problems.placed(source, prop.given, prop.given_b, found)
+            raise PropertyFileError(placed + named) from None
+    refused = problems.names(source, prop.change, prop.expect, policy.checked)
+    if refused:
+        raise PropertyFileError(refused)
     return prove(policy, prop, str(file), k, as_of)
 
 
