@@ -1,0 +1,99 @@
+"""A new user's trial of the Python API and the CLI (session 8, apifix): each test is
+named after a reproducer of the trial."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kspolicy
+from kspolicy import ArgumentError
+from kspolicy import policy as facade
+
+from .conftest import ROOT
+
+SCREENING = ROOT / "examples" / "policies" / "screening"
+
+
+@pytest.fixture(scope="module")
+def small() -> kspolicy.Policy:
+    return kspolicy.load(SCREENING)
+
+
+@pytest.mark.parametrize("workers", ["two", 0, -1, True, 2.0])
+def test_evaluate_many_workers_two_as_a_string_is_an_argument_error(
+    small: kspolicy.Policy, workers: Any
+) -> None:
+    """`workers="two"` raised a raw TypeError from a comparison; `workers=0` was taken
+    silently, while the CLI refuses `--workers 0`; a bool is not a count either."""
+    with pytest.raises(ArgumentError, match=r"workers is a number of 1 or more, or None"):
+        small.evaluate_many([], workers=workers)
+
+
+def dies(policy: kspolicy.Policy, context: Any, chunk: list[Any]) -> Any:
+    """A task whose process stops (as a worker that ran an unguarded script does)."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def eager(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers at once, deciding every chunk after the first."""
+    monkeypatch.setattr(facade, "CHUNK", 4)
+    monkeypatch.setattr(facade, "STARTING", 0)
+
+
+def test_evaluate_many_in_a_script_without_main_guard_names_the_guard_and_workers_1(
+    small: kspolicy.Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's failure said "killed, or out of memory?" and "--workers 1", a CLI
+    flag: from a script without a `__main__` guard it names the guard and `workers=1`."""
+    eager(monkeypatch)
+    script = tmp_path / "trial.py"
+    script.write_text("print('the script')\n")  # what a spawned worker runs again
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    with pytest.raises(facade.WorkerFailed) as caught:
+        list(facade.spread(small, dies, None, range(40), workers=2))
+    said = str(caught.value)
+    assert f"the main module {script} again" in said and '__name__ == "__main__"' in said
+    assert "with workers=1 to decide" in said and "--workers" not in said
+
+
+def test_evaluate_many_in_a_worker_running_the_script_again_says_the_guard(
+    small: kspolicy.Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a worker running an unguarded script again, the script's own evaluate_many
+    printed multiprocessing's RuntimeError: now one line saying the guard."""
+    eager(monkeypatch)
+    monkeypatch.setattr(
+        facade.multiprocessing.current_process(), "_inheriting", True, raising=False
+    )
+    with pytest.raises(SystemExit, match=r'under `if __name__ == "__main__":`'):
+        list(small.evaluate_many([{}] * 40, workers=2))
+
+
+def test_evaluate_many_from_a_stdin_script_names_the_cause_and_workers_1() -> None:
+    """`python - <<EOF` with workers=2 failed with "killed, or out of memory?" and
+    "--workers 1": no worker can run a script read from standard input."""
+    script = (
+        "import kspolicy, kspolicy.policy as facade\n"
+        "facade.CHUNK = 4\n"
+        f"policy = kspolicy.load({str(SCREENING)!r})\n"
+        "try:\n"
+        "    list(policy.evaluate_many([{}] * 40, workers=2))\n"
+        "except kspolicy.KspolicyError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-"], input=script, capture_output=True, text=True, timeout=60
+    )
+    assert done.stderr == ""
+    assert done.stdout.startswith("WorkerFailed worker processes run the main module again")
+    assert "<stdin> is not a file" in done.stdout and "use workers=1" in done.stdout
