@@ -97,3 +97,27 @@ def test_evaluate_many_from_a_stdin_script_names_the_cause_and_workers_1() -> No
     assert done.stderr == ""
     assert done.stdout.startswith("WorkerFailed worker processes run the main module again")
     assert "<stdin> is not a file" in done.stdout and "use workers=1" in done.stdout
+
+
+def test_dir_of_kspolicy_offers_the_facade_not_any_or_type_checking() -> None:
+    """`dir(kspolicy)` was `['Any', 'TYPE_CHECKING', '_HOMES', dunders]`: tab completion
+    offered typing's names and none of the package's."""
+    names = dir(kspolicy)
+    assert set(kspolicy.__all__) <= set(names) and "__version__" in names
+    assert "policy" in names  # a submodule imported (by the fixture's load)
+    assert not {"Any", "TYPE_CHECKING", "_HOMES"} & set(names)
+    assert not {"Any", "TYPE_CHECKING"} & set(vars(kspolicy))
+    with pytest.raises(AttributeError):
+        kspolicy.Any  # noqa: B018
+
+
+def test_help_of_kspolicy_lists_the_facade_not_only_getattr() -> None:
+    """`help(kspolicy)` listed only `__getattr__`: its docstring names every name of the
+    package, and pydoc shows the classes and functions."""
+    import pydoc
+
+    for name in kspolicy.__all__:
+        assert f"`{name}`" in (kspolicy.__doc__ or ""), name
+    shown = pydoc.render_doc(kspolicy, renderer=pydoc.plaintext)
+    assert "class Policy(" in shown and "class Decision(" in shown
+    assert "\n    load(" in shown and "\n    check(" in shown
