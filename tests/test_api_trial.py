@@ -121,3 +121,84 @@ def test_help_of_kspolicy_lists_the_facade_not_only_getattr() -> None:
     shown = pydoc.render_doc(kspolicy, renderer=pydoc.plaintext)
     assert "class Policy(" in shown and "class Decision(" in shown
     assert "\n    load(" in shown and "\n    check(" in shown
+
+
+CASE = ROOT / "examples" / "cases" / "aircraft-engine-noise-with-little-known-maltese-company.toml"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["eval", str(CASE), "--format", "json"],
+        ["eval", str(CASE)],
+        ["template"],
+        ["explain", str(CASE)],
+        ["explain", str(CASE), "--format", "md"],
+    ],
+)
+def test_eval_out_dash_writes_to_standard_output(
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`kspolicy eval CASE --out -` wrote a file named `-`: `-` is standard output, the
+    same text as without `--out`, for every command whose output can go there."""
+    from kspolicy.tools.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(command) == 0
+    plain = capsys.readouterr().out
+    assert main([*command, "--out", "-"]) == 0
+    assert capsys.readouterr().out == plain != ""
+    assert not (tmp_path / "-").exists()
+
+
+def test_eval_batch_and_checkpoint_out_dash_write_to_standard_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--out -` of a batch gives its lines, of `audit checkpoint` the checkpoint (and
+    what was signed, on stderr), not a file named `-`."""
+    import json
+
+    from kspolicy.tools.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cases.jsonl").write_text('{"partners": [{"name": "HIT", "country": "CN"}]}\n')
+    assert main(["eval", "--batch", "cases.jsonl", "--as-of", "2026-01-15", "--out", "-"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["line"] == 1 and line["decision"]["outcomes"]["verdict"] == "notify"
+    assert main(["eval", str(CASE), "--record", "audit.jsonl"]) == 0
+    assert main(["audit", "keygen", "--out", "key"]) == 0
+    capsys.readouterr()
+    assert main(["audit", "checkpoint", "audit.jsonl", "--key", "key", "--out", "-"]) == 0
+    said = capsys.readouterr()
+    assert json.loads(said.out)["size"] == 1 and said.err.startswith("-: 1 record, root ")
+    assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "why"),
+    [
+        (["ask", str(CASE)], "ask asks its questions on standard output"),
+        (["audit", "keygen"], "the key pair is two files"),
+        (["lists", "import", "ofac-sdn", "list.xml"], "a list file replaces the old one"),
+    ],
+)
+def test_out_dash_is_refused_where_standard_output_cannot_hold_the_output(
+    command: list[str],
+    why: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Where the output cannot go to standard output, `--out -` is refused, not a file."""
+    from kspolicy.tools.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stopped:
+        main([*command, "--out", "-"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --out: - (standard output) cannot be the output" in err and why in err
+    assert not (tmp_path / "-").exists()

@@ -137,7 +137,10 @@ def _parser() -> argparse.ArgumentParser:
         " JSON line out per case",
     )
     eval_cmd.add_argument(
-        "--out", type=Path, metavar="FILE", help="write the output here (default: stdout)"
+        "--out",
+        type=output.out_option,
+        metavar="FILE",
+        help="write the output here (default, or -: stdout)",
     )
     eval_cmd.add_argument(
         "--workers",
@@ -203,7 +206,10 @@ def _parser() -> argparse.ArgumentParser:
     ask_cmd.add_argument("case", type=Path, metavar="CASE", help="a case file (.toml or .json)")
     _policy_options(ask_cmd)
     ask_cmd.add_argument(
-        "--out", type=Path, metavar="FILE", help="write the case here, not back to CASE"
+        "--out",
+        type=output.file_option("ask asks its questions on standard output; give a file"),
+        metavar="FILE",
+        help="write the case here, not back to CASE",
     )
 
     template_cmd = commands.add_parser("template", help="write an empty case file with every field")
@@ -212,7 +218,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     _loading_options(template_cmd)
     template_cmd.add_argument("--lang", default="en", type=_language, help=_LANG_HELP)
-    template_cmd.add_argument("--out", type=Path, metavar="FILE", help="write to FILE, not stdout")
+    template_cmd.add_argument(
+        "--out", type=output.out_option, metavar="FILE", help="write to FILE (-: stdout)"
+    )
 
     test_cmd = commands.add_parser("test", help="run a policy's tests (DIR/tests/*.toml)")
     test_cmd.add_argument(
@@ -249,7 +257,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit_steps = audit_cmd.add_subparsers(dest="step", metavar="STEP", required=True)
     keygen_cmd = audit_steps.add_parser("keygen", help="make an Ed25519 key pair: FILE, FILE.pub")
-    keygen_cmd.add_argument("--out", type=Path, metavar="FILE", required=True, help="private key")
+    keygen_cmd.add_argument(
+        "--out",
+        type=output.file_option("the key pair is two files, FILE and FILE.pub"),
+        metavar="FILE",
+        required=True,
+        help="private key",
+    )
     checkpoint_cmd = audit_steps.add_parser(
         "checkpoint", help="verify a log and sign its size, Merkle root and head"
     )
@@ -258,7 +272,11 @@ def _parser() -> argparse.ArgumentParser:
         "--key", type=Path, metavar="FILE", required=True, help="the private key (audit keygen)"
     )
     checkpoint_cmd.add_argument(
-        "--out", type=Path, metavar="FILE", required=True, help="write the checkpoint here"
+        "--out",
+        type=output.out_option,
+        metavar="FILE",
+        required=True,
+        help="write the checkpoint here (-: stdout)",
     )
     checkpoint_cmd.add_argument(
         "--previous",
@@ -299,7 +317,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain_cmd.add_argument("--why-not", metavar="RULE", help="explain why RULE did not fire")
     explain_cmd.add_argument("--full", action="store_true", help="add the whole evaluation trace")
-    explain_cmd.add_argument("--out", type=Path, metavar="FILE", help="write to FILE, not stdout")
+    explain_cmd.add_argument(
+        "--out", type=output.out_option, metavar="FILE", help="write to FILE (-: stdout)"
+    )
     explain_cmd.add_argument(
         "--color",
         default="auto",
@@ -1202,10 +1222,13 @@ def _audit(args: argparse.Namespace) -> int:
     signed = checkpoint.sign(
         private, args.log.name, list(result.leaves), result.head, now, previous=previous
     )
-    checkpoint.write(args.out, signed)
-    sys.stdout.write(
-        f"{args.out}: {_count(signed.size, 'record')}, root {signed.root}, signed by key"
-        f" {signed.key}\n"
+    if args.out is None:  # --out -: the checkpoint on stdout, what was signed beside it
+        sys.stdout.write(signed.to_json())
+    else:
+        checkpoint.write(args.out, signed)
+    (sys.stdout if args.out is not None else sys.stderr).write(
+        f"{args.out or '-'}: {_count(signed.size, 'record')}, root {signed.root}, signed by"
+        f" key {signed.key}\n"
     )
     return 0
 

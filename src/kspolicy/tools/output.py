@@ -24,6 +24,7 @@ that was cut never reports success.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import errno
 import os
@@ -38,6 +39,24 @@ from typing import IO
 
 from ..diagnostics import KspolicyError
 from ..files import os_reason
+
+
+def out_option(text: str) -> Path | None:
+    """`--out FILE` as argparse reads it: `-` is standard output (None, as without the
+    option), as `-` is standard input for a case or a batch (it made a file named `-`)."""
+    return None if text == "-" else Path(text)
+
+
+def file_option(why: str) -> Callable[[str], Path]:
+    """`--out FILE` of a command that cannot write to standard output: `-` is refused,
+    saying `why`, rather than made a file named `-`."""
+
+    def read(text: str) -> Path:
+        if text == "-":
+            raise argparse.ArgumentTypeError(f"- (standard output) cannot be the output: {why}")
+        return Path(text)
+
+    return read
 
 
 def write_reason(exc: BaseException, path: Path) -> str:
