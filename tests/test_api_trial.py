@@ -3,6 +3,7 @@ named after a reproducer of the trial."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -159,7 +160,6 @@ def test_eval_batch_and_checkpoint_out_dash_write_to_standard_output(
 ) -> None:
     """`--out -` of a batch gives its lines, of `audit checkpoint` the checkpoint (and
     what was signed, on stderr), not a file named `-`."""
-    import json
 
     from kspolicy.tools.cli import main
 
@@ -202,3 +202,26 @@ def test_out_dash_is_refused_where_standard_output_cannot_hold_the_output(
     err = capsys.readouterr().err
     assert "argument --out: - (standard output) cannot be the output" in err and why in err
     assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--detail", "full"], "--detail full: the detail of the decision JSON, for --format json"),
+        (["--detail", "compact"], "--detail compact: the detail of the decision JSON"),
+        (["--explain"], "--explain: the trace goes into the decision JSON (--format json)"),
+    ],
+)
+def test_eval_case_detail_full_with_text_format_is_refused(
+    option: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`eval CASE --detail full` (text) ignored --detail, as `--explain` the trace: the
+    text has one form, so both are refused, as docs/cli.md promises."""
+    from kspolicy.tools.cli import main
+
+    assert main(["eval", str(CASE), *option]) == 2
+    assert said in capsys.readouterr().err
+    assert main(["eval", str(CASE), *option, "--format", "json"]) == 0
+    decision = json.loads(capsys.readouterr().out)
+    assert decision["format"] == ("full/1" if "full" in option else "compact/1")
+    assert ("trace" in decision) == ("--explain" in option or "full" in option)

@@ -152,9 +152,9 @@ def _parser() -> argparse.ArgumentParser:
     eval_cmd.add_argument(
         "--detail",
         choices=["compact", "full"],
-        default="compact",
-        help="the decision JSON: compact (the default: rules and questions by reference)"
-        " or full (every rule's texts and facts); docs/decision-format.md",
+        help="with --format json or --batch, the decision JSON: compact (the default: rules"
+        " and questions by reference) or full (every rule's texts and facts);"
+        " docs/decision-format.md",
     )
     eval_cmd.add_argument(
         "--fields",
@@ -634,6 +634,18 @@ def _check_json(path: Path, diagnostics: Sequence[Diagnostic]) -> str:
 def _eval(args: argparse.Namespace) -> int:
     if (args.case is None) == (args.batch is None):
         raise KspolicyError("give a CASE file or --batch FILE (one of the two)")
+    if args.detail is not None and args.batch is None and args.format != "json":
+        raise KspolicyError(
+            f"--detail {args.detail}: the detail of the decision JSON, for --format json or"
+            " --batch lines; the text has one form (for more words: kspolicy explain CASE)"
+        )
+    if args.explain and args.batch is None and args.format != "json" and args.record is None:
+        raise KspolicyError(
+            "--explain: the trace goes into the decision JSON (--format json) or the log"
+            " (--record); the text has none (for the trace in words: kspolicy explain CASE"
+            " --full)"
+        )
+    args.detail = args.detail or "compact"  # known given or not from here on
     if args.batch is not None:
         return _batch(args)
     if args.workers is not None:
