@@ -225,3 +225,37 @@ def test_eval_case_detail_full_with_text_format_is_refused(
     decision = json.loads(capsys.readouterr().out)
     assert decision["format"] == ("full/1" if "full" in option else "compact/1")
     assert ("trace" in decision) == ("--explain" in option or "full" in option)
+
+
+def test_screen_name_after_a_dismissal_shows_the_dismissal_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a reviewer dismissed a match, `screen name X` showed just `none`, without
+    the note a confirmation gets: who dismissed which entry, when and why."""
+    from kspolicy.tools.cli import main
+
+    from .test_screen_language import make_policy
+
+    make_policy(tmp_path)
+    policy = ["--policy", str(tmp_path / "policy.pol")]
+    review = ["screen", "review", "HIT", "--list", "LISTED", "--by", "j.doe", *policy]
+    assert main([*review, "--why", "a namesake", "--dismiss"]) == 0
+    capsys.readouterr()
+    assert main(["screen", "name", "HIT", *policy]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("HIT: LISTED: none; Harbin Institute of Technology dismissed by j.doe")
+    assert line.endswith(": a namesake")
+    assert main(["screen", "name", "HIT", "--json", *policy]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["answer"] == "none" and "entry" not in found
+    assert found["adjudication"].startswith("Harbin Institute of Technology dismissed by j.doe")
+    # A later confirmation of the entry replaces the dismissal: a match, with its note.
+    entry = ["--entry", "Harbin Institute of Technology"]
+    assert main([*review, "--why", "the same", "--confirm", *entry]) == 0
+    capsys.readouterr()
+    assert main(["screen", "name", "HIT", *policy]) == 0
+    line = capsys.readouterr().out.strip()
+    assert ": match: Harbin Institute of Technology" in line and "dismissed" not in line
+    # Another name, never reviewed, says none and nothing else.
+    assert main(["screen", "name", "Acme Widgets", *policy]) == 0
+    assert capsys.readouterr().out.strip() == "Acme Widgets: LISTED: none"
