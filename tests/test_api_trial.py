@@ -259,3 +259,49 @@ def test_screen_name_after_a_dismissal_shows_the_dismissal_note(
     # Another name, never reviewed, says none and nothing else.
     assert main(["screen", "name", "Acme Widgets", *policy]) == 0
     assert capsys.readouterr().out.strip() == "Acme Widgets: LISTED: none"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["eval", "--batch", "a.jsonl", "--batch", "b.jsonl"],
+        ["eval", str(CASE), "--out", "o1", "--out", "o2"],
+        ["eval", str(CASE), "--as-of", "2026-01-01", "--as-of=2026-01-02"],
+        ["explain", str(CASE), "--format", "md", "--format", "html"],
+        ["screen", "name", "HIT", "--country", "CN", "--country", "RU"],
+        ["audit", "keygen", "--out", "k1", "--out", "k2"],
+    ],
+)
+def test_batch_given_twice_is_refused_not_the_last_taken(
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--batch a --batch b` and `--out o1 --out o2` took the last silently: an option
+    that takes one value is refused when given twice, in every command, and nothing is
+    written."""
+    from kspolicy.tools.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stopped:
+        main(command)
+    assert stopped.value.code == 2
+    assert ": given twice: it takes one value" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_options_meant_to_repeat_still_repeat(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--limit` and `screen --list` append, flags may be said twice, and the parser's
+    record of what was given stays out of the command's arguments."""
+    from kspolicy.tools import cli
+
+    args = cli._parser().parse_args(
+        ["eval", str(CASE), "--limit", "max_depth=70", "--limit", "max_items=900", "--explain"]
+    )
+    assert args.limit == [("max_depth", 70), ("max_items", 900)] and args.explain
+    assert not hasattr(args, cli._GIVEN)
+    again = cli._parser().parse_args(["screen", "name", "HIT", "--list", "A", "--list", "B"])
+    assert again.lists == ["A", "B"]
+    assert cli.main(["eval", str(CASE), "--format", "json", "--explain", "--explain"]) == 0
+    assert "trace" in json.loads(capsys.readouterr().out)

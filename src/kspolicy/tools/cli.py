@@ -90,8 +90,51 @@ def _limits(args: argparse.Namespace) -> Limits:
     return attrs.evolve(Limits(), **dict(getattr(args, "limit", None) or []))
 
 
+_GIVEN = "_options_given"  # the namespace's record of the options given, while parsing
+
+
+class _Once(argparse.Action):
+    """`store` for an option that takes one value: given twice (`--out a --out b`), it is
+    refused, where argparse kept the last silently. Options meant to repeat (`--limit`,
+    `screen --list`) append, and flags store a constant: neither comes here."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if option_string is not None:  # a positional is filled once by argparse itself
+            given: set[str] = namespace.__dict__.setdefault(_GIVEN, set())
+            if self.dest in given:
+                raise argparse.ArgumentError(
+                    self, "given twice: it takes one value (the second would replace the first)"
+                )
+            given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
+class _Parser(argparse.ArgumentParser):
+    """The command line's parser: every command's parser is one (`add_subparsers` makes
+    its parsers of the parent's class), so each refuses a single-valued option given
+    twice (`_Once`), and its namespace keeps no trace of that record."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _Once)
+        self.register("action", "store", _Once)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, rest = super().parse_known_args(args, namespace)
+        parsed.__dict__.pop(_GIVEN, None)
+        return parsed, rest
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kspolicy",
         description="Check policies and evaluate cases with them.",
     )
