@@ -4,6 +4,7 @@ named after a reproducer of the trial."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -73,9 +74,7 @@ def test_evaluate_many_in_a_worker_running_the_script_again_says_the_guard(
     """In a worker running an unguarded script again, the script's own evaluate_many
     printed multiprocessing's RuntimeError: now one line saying the guard."""
     eager(monkeypatch)
-    monkeypatch.setattr(
-        facade.multiprocessing.current_process(), "_inheriting", True, raising=False
-    )
+    monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, raising=False)
     with pytest.raises(SystemExit, match=r'under `if __name__ == "__main__":`'):
         list(small.evaluate_many([{}] * 40, workers=2))
 
@@ -119,7 +118,7 @@ def test_help_of_kspolicy_lists_the_facade_not_only_getattr() -> None:
 
     for name in kspolicy.__all__:
         assert f"`{name}`" in (kspolicy.__doc__ or ""), name
-    shown = pydoc.render_doc(kspolicy, renderer=pydoc.plaintext)
+    shown = pydoc.plain(pydoc.render_doc(kspolicy))
     assert "class Policy(" in shown and "class Decision(" in shown
     assert "\n    load(" in shown and "\n    check(" in shown
 
