@@ -181,7 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     eval_cmd.add_argument(
         "--out",
-        type=output.out_option,
+        type=output.OutFile(),
         metavar="FILE",
         help="write the output here (default, or -: stdout)",
     )
@@ -250,7 +250,7 @@ def _parser() -> argparse.ArgumentParser:
     _policy_options(ask_cmd)
     ask_cmd.add_argument(
         "--out",
-        type=output.file_option("ask asks its questions on standard output; give a file"),
+        type=output.OutFile("ask asks its questions on standard output; give a file"),
         metavar="FILE",
         help="write the case here, not back to CASE",
     )
@@ -262,7 +262,7 @@ def _parser() -> argparse.ArgumentParser:
     _loading_options(template_cmd)
     template_cmd.add_argument("--lang", default="en", type=_language, help=_LANG_HELP)
     template_cmd.add_argument(
-        "--out", type=output.out_option, metavar="FILE", help="write to FILE (-: stdout)"
+        "--out", type=output.OutFile(), metavar="FILE", help="write to FILE (-: stdout)"
     )
 
     test_cmd = commands.add_parser("test", help="run a policy's tests (DIR/tests/*.toml)")
@@ -302,7 +302,7 @@ def _parser() -> argparse.ArgumentParser:
     keygen_cmd = audit_steps.add_parser("keygen", help="make an Ed25519 key pair: FILE, FILE.pub")
     keygen_cmd.add_argument(
         "--out",
-        type=output.file_option("the key pair is two files, FILE and FILE.pub"),
+        type=output.OutFile("the key pair is two files, FILE and FILE.pub"),
         metavar="FILE",
         required=True,
         help="private key",
@@ -316,7 +316,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     checkpoint_cmd.add_argument(
         "--out",
-        type=output.out_option,
+        type=output.OutFile(),
         metavar="FILE",
         required=True,
         help="write the checkpoint here (-: stdout)",
@@ -361,7 +361,7 @@ def _parser() -> argparse.ArgumentParser:
     explain_cmd.add_argument("--why-not", metavar="RULE", help="explain why RULE did not fire")
     explain_cmd.add_argument("--full", action="store_true", help="add the whole evaluation trace")
     explain_cmd.add_argument(
-        "--out", type=output.out_option, metavar="FILE", help="write to FILE (-: stdout)"
+        "--out", type=output.OutFile(), metavar="FILE", help="write to FILE (-: stdout)"
     )
     explain_cmd.add_argument(
         "--color",

@@ -25,7 +25,7 @@ from ..lang.listfile import read_list_file
 from ..render.diagnostics import render_diagnostics
 from ..screening.importers import DEFAULT_MAX_AGE, FORMATS, ListImportError, import_list
 from ..span import Source
-from .output import file_option
+from .output import OutFile
 
 
 def _moment(text: str) -> dt.date | dt.datetime:
@@ -54,7 +54,7 @@ def register(commands: Any) -> None:
     command.add_argument("file", type=Path, metavar="FILE", help="the downloaded file")
     command.add_argument(
         "--out",
-        type=file_option("a list file replaces the old one whole; give its name"),
+        type=OutFile("a list file replaces the old one whole; give its name"),
         required=True,
         metavar="LIST.toml",
         help="the list file to write",

@@ -41,22 +41,24 @@ from ..diagnostics import KspolicyError
 from ..files import os_reason
 
 
-def out_option(text: str) -> Path | None:
-    """`--out FILE` as argparse reads it: `-` is standard output (None, as without the
-    option), as `-` is standard input for a case or a batch (it made a file named `-`)."""
-    return None if text == "-" else Path(text)
+class OutFile:
+    """argparse's `type` of an `--out FILE` option: the path, and `-` standard output
+    (None, as without the option), as `-` is standard input for a case or a batch (it
+    made a file named `-`); or, given why, `-` refused where the output cannot go to
+    standard output. (tests/test_cli_paths.py finds the path options by this type.)"""
 
+    def __init__(self, refused: str | None = None) -> None:
+        self.refused = refused
 
-def file_option(why: str) -> Callable[[str], Path]:
-    """`--out FILE` of a command that cannot write to standard output: `-` is refused,
-    saying `why`, rather than made a file named `-`."""
-
-    def read(text: str) -> Path:
-        if text == "-":
-            raise argparse.ArgumentTypeError(f"- (standard output) cannot be the output: {why}")
-        return Path(text)
-
-    return read
+    def __call__(self, text: str) -> Path | None:
+        """The path given; None for `-` (standard output), unless refused."""
+        if text != "-":
+            return Path(text)
+        if self.refused is not None:
+            raise argparse.ArgumentTypeError(
+                f"- (standard output) cannot be the output: {self.refused}"
+            )
+        return None
 
 
 def write_reason(exc: BaseException, path: Path) -> str:
