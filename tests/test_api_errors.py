@@ -44,6 +44,7 @@ CAUGHT_INSIDE = {
     ("tools/caseline.py", "ValueError"): "json.loads' parse_constant: read_line catches it",
     ("tools/output.py", "IsADirectoryError"): "caught at once and said in words",
     ("tools/cli.py", "SystemExit"): "the command's exit code",
+    ("policy.py", "SystemExit"): "ends a worker re-running an unguarded script: one line",
     ("__init__.py", "AttributeError"): "the facade's lazy names: Python's own for a name it lacks",
 }
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from kspolicy.tools.cli import _parser, main
+from kspolicy.tools.output import OutFile
 
 from .conftest import ROOT
 
@@ -101,7 +102,7 @@ COMMANDS = _commands(_parser())
 
 
 def _path_arguments(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    return [a for a in parser._actions if a.type is Path]
+    return [a for a in parser._actions if a.type is Path or isinstance(a.type, OutFile)]
 
 
 def _argv(

@@ -16,11 +16,20 @@
 `load(path)` reads any policy directory; `check(path)` lists its diagnostics without
 raising. Errors derive from `KspolicyError`: `PolicyError` carries diagnostics,
 `CaseError` lists every bad field of a case.
+
+The names of the package (imported when first used):
+
+- `load`, `check`, `Policy` (`evaluate`, `evaluate_many`, `compact_decision`,
+  `rule_statuses`) and `Limits`;
+- `Decision`, `OpenQuestion`, `RuleResult`, `TraceNode`, `PolicyInfo`, `OutcomeError`;
+- `KspolicyError`, `PolicyError`, `CaseError`, `ArgumentError`, `CaseProblem`,
+  `Diagnostic`, `Severity`; and `__version__`.
 """
 
-from typing import TYPE_CHECKING, Any
+# Under private names: `import kspolicy` offers only the package's own names.
+import typing as _typing
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .diagnostics import (
         ArgumentError,
         CaseError,
@@ -69,7 +78,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     """A facade name, imported from its module on first use; a submodule by its name
     (`kspolicy.diagnostics`), as an eager import made them attributes."""
     import importlib
@@ -106,3 +115,18 @@ __all__ = [
     "check",
     "load",
 ]
+
+
+def __dir__() -> list[str]:
+    """The package's names, imported or not yet (tab completion, `help`), its dunders
+    and the submodules imported so far, not its private helpers."""
+    import sys
+
+    prefix = f"{__name__}."
+    submodules = {
+        name[len(prefix) :]
+        for name in sys.modules
+        if name.startswith(prefix) and "." not in name[len(prefix) :]
+    }
+    dunders = {name for name in globals() if name.startswith("__") and name.endswith("__")}
+    return sorted({*__all__, "__version__", *dunders, *submodules})

@@ -357,9 +357,20 @@ class Policy:
         order, streamed in bounded memory: a few chunks of cases are read ahead, however
         many there are. `workers` > 1 sends chunks of cases to that many processes,
         started once the input holds more than one chunk; None decides here until there
-        is work worth a worker, then uses the cores this process may use."""
+        is work worth a worker, then uses the cores this process may use.
+
+        Worker processes are started afresh ("spawn") and import the main module again,
+        as `multiprocessing` does: a script that asks for workers must do its work under
+        `if __name__ == "__main__":`, and a script read from standard input (`python -`)
+        cannot have workers. Raises ArgumentError for a bad `workers`, WorkerFailed when
+        a worker stops."""
         if not isinstance(cases, Iterable) or isinstance(cases, Mapping | str):
             raise ArgumentError("evaluate_many takes an iterable of cases; one case: evaluate")
+        # As the CLI's --workers: a count of 1 or more (a bool is not a count), or None.
+        if workers is not None and (
+            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+        ):
+            raise ArgumentError(f"workers is a number of 1 or more, or None; got {workers!r}")
         return _evaluate_many(self, cases, as_of=as_of, lang=lang, explain=explain, workers=workers)
 
     def evaluate(
@@ -514,16 +525,68 @@ def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True)
 
 
-def _result(future: concurrent.futures.Future[Any]) -> Any:
-    """A chunk's result; WorkerFailed, in words, when its worker is gone."""
+def _result(future: concurrent.futures.Future[Any], alone: str) -> Any:
+    """A chunk's result; WorkerFailed, in words, when its worker is gone (`alone`: how
+    the caller asks for one process, `workers=1` or `--workers 1`)."""
     try:
         return future.result()
     except concurrent.futures.BrokenExecutor:
+        script = _unguarded_main()
+        cause = (
+            f"it ran the main module {script} again, which has no"
+            ' `if __name__ == "__main__":` guard around its work?'
+            if script is not None
+            else "killed, or out of memory?"
+        )
         raise WorkerFailed(
-            "a worker process stopped before it finished its cases (killed, or out of "
-            "memory?): the output is not complete; run the batch again, or with "
-            "--workers 1 to decide in one process"
+            f"a worker process stopped before it finished its cases ({cause}): the output"
+            f" is not complete; run the batch again, or with {alone} to decide in one process"
         ) from None
+
+
+def _main_path() -> str | None:
+    """The file a spawned worker runs again as its main module, if any (what
+    `multiprocessing.spawn` does: a module run with -m is imported by name)."""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(getattr(main, "__spec__", None), "name", None) is not None:
+        return None
+    path = getattr(main, "__file__", None)
+    return path if isinstance(path, str) else None
+
+
+def _unguarded_main() -> str | None:
+    """The main script, when its text has no `__main__` guard: the likely reason a worker
+    stopped (it ran the script again, and the script asked for workers again)."""
+    path = _main_path()
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            text = file.read()
+    except OSError:
+        return None
+    return None if "__main__" in text else path
+
+
+def _check_main(alone: str) -> None:
+    """WorkerFailed, before any process starts, when workers cannot work: in a worker
+    that is running the main module again (an unguarded script asking for workers: said
+    once, not as multiprocessing's RuntimeError), or when the main module is not a file
+    a worker can run again (a script read from standard input)."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # SystemExit: the message alone on the worker's stderr, not a traceback.
+        raise SystemExit(
+            "kspolicy: a worker process ran the main module again and it asked for workers:"
+            ' put the script\'s work under `if __name__ == "__main__":`'
+        )
+    path = _main_path()
+    if path is not None and not os.path.isfile(path):
+        raise WorkerFailed(
+            f"worker processes run the main module again, and {path} is not a file they"
+            f" can run (a script from standard input?): save the script to a file, with"
+            f' its work under `if __name__ == "__main__":`, or use {alone} to decide in'
+            " one process"
+        )
 
 
 def spread(
@@ -535,6 +598,7 @@ def spread(
     workers: int | None = 1,
     chunk: int | None = None,
     share: Callable[[], float | None] | None = None,
+    alone: str = "workers=1",
 ) -> Iterator[Any]:
     """`task(policy, context, chunk)` for each chunk of `items`, its results in input
     order, streamed: at most `chunk * (workers * AHEAD + 1)` items are read ahead.
@@ -546,7 +610,8 @@ def spread(
     START_AFTER), then uses as many as this process has cores. This process decides
     while the workers start, so the first results never wait for them. `share`, when
     given, tells the share of the input read so far (a file's), to tell how much work
-    is left: workers start only when that is at least WORTH seconds.
+    is left: workers start only when that is at least WORTH seconds. `alone` is how
+    the caller's user asks for one process, for the messages (the CLI: `--workers 1`).
     """
     size = chunk or CHUNK  # read at the call: a test may make chunks small
     count = cores() if workers is None else workers
@@ -564,6 +629,7 @@ def spread(
                 if following is None:
                     following = list(itertools.islice(iterator, size))
                 if following:
+                    _check_main(alone)
                     pool = _new_pool(policy, count)
                     with _deaf_children():  # the processes start with the first submits
                         pings = [pool.submit(_ready) for _ in range(count)]
@@ -579,7 +645,7 @@ def spread(
                 current, following = following, None
         if pool is None or not current:
             return  # all decided here (workers still starting are stopped below)
-        _check_ready(pings)
+        _check_ready(pings, alone)
         flight: collections.deque[concurrent.futures.Future[Any]] = collections.deque()
         for pending in (current, following or []):
             if pending:
@@ -590,7 +656,7 @@ def spread(
                 if not pending:
                     break
                 flight.append(pool.submit(_run_chunk, task, context, pending))
-            yield _result(flight.popleft())
+            yield _result(flight.popleft(), alone)
         pool.shutdown(wait=True)
         pool = None
     finally:
@@ -613,12 +679,12 @@ def _worth(
     return elapsed * (1 - done) / done >= WORTH
 
 
-def _check_ready(pings: list[concurrent.futures.Future[Any]]) -> None:
+def _check_ready(pings: list[concurrent.futures.Future[Any]], alone: str) -> None:
     """Wait for the first worker to hold the policy; WorkerFailed if one cannot."""
     concurrent.futures.wait(pings, return_when=concurrent.futures.FIRST_COMPLETED)
     for ping in pings:
         if ping.done():
-            problem = _result(ping)
+            problem = _result(ping, alone)
             if problem is not None:
                 raise WorkerFailed(f"a worker process cannot load the policy: {problem}")
 

@@ -468,7 +468,7 @@ def decide_chunks(
     a text per chunk, so that the process writing it does almost nothing per case.
     `share` tells how much of the input is read (`BatchFile.fraction`): with workers
     None, they start only for a batch with work enough left."""
-    return spread(policy, _written, job, cases, workers=workers, share=share)
+    return spread(policy, _written, job, cases, workers=workers, share=share, alone="--workers 1")
 
 
 def decide_lines(

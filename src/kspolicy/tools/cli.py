@@ -90,8 +90,51 @@ def _limits(args: argparse.Namespace) -> Limits:
     return attrs.evolve(Limits(), **dict(getattr(args, "limit", None) or []))
 
 
+_GIVEN = "_options_given"  # the namespace's record of the options given, while parsing
+
+
+class _Once(argparse.Action):
+    """`store` for an option that takes one value: given twice (`--out a --out b`), it is
+    refused, where argparse kept the last silently. Options meant to repeat (`--limit`,
+    `screen --list`) append, and flags store a constant: neither comes here."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if option_string is not None:  # a positional is filled once by argparse itself
+            given: set[str] = namespace.__dict__.setdefault(_GIVEN, set())
+            if self.dest in given:
+                raise argparse.ArgumentError(
+                    self, "given twice: it takes one value (the second would replace the first)"
+                )
+            given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
+class _Parser(argparse.ArgumentParser):
+    """The command line's parser: every command's parser is one (`add_subparsers` makes
+    its parsers of the parent's class), so each refuses a single-valued option given
+    twice (`_Once`), and its namespace keeps no trace of that record."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _Once)
+        self.register("action", "store", _Once)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, rest = super().parse_known_args(args, namespace)
+        parsed.__dict__.pop(_GIVEN, None)
+        return parsed, rest
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kspolicy",
         description="Check policies and evaluate cases with them.",
     )
@@ -137,7 +180,10 @@ def _parser() -> argparse.ArgumentParser:
         " JSON line out per case",
     )
     eval_cmd.add_argument(
-        "--out", type=Path, metavar="FILE", help="write the output here (default: stdout)"
+        "--out",
+        type=output.OutFile(),
+        metavar="FILE",
+        help="write the output here (default, or -: stdout)",
     )
     eval_cmd.add_argument(
         "--workers",
@@ -149,9 +195,9 @@ def _parser() -> argparse.ArgumentParser:
     eval_cmd.add_argument(
         "--detail",
         choices=["compact", "full"],
-        default="compact",
-        help="the decision JSON: compact (the default: rules and questions by reference)"
-        " or full (every rule's texts and facts); docs/decision-format.md",
+        help="with --format json or --batch, the decision JSON: compact (the default: rules"
+        " and questions by reference) or full (every rule's texts and facts);"
+        " docs/decision-format.md",
     )
     eval_cmd.add_argument(
         "--fields",
@@ -203,7 +249,10 @@ def _parser() -> argparse.ArgumentParser:
     ask_cmd.add_argument("case", type=Path, metavar="CASE", help="a case file (.toml or .json)")
     _policy_options(ask_cmd)
     ask_cmd.add_argument(
-        "--out", type=Path, metavar="FILE", help="write the case here, not back to CASE"
+        "--out",
+        type=output.OutFile("ask asks its questions on standard output; give a file"),
+        metavar="FILE",
+        help="write the case here, not back to CASE",
     )
 
     template_cmd = commands.add_parser("template", help="write an empty case file with every field")
@@ -212,7 +261,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     _loading_options(template_cmd)
     template_cmd.add_argument("--lang", default="en", type=_language, help=_LANG_HELP)
-    template_cmd.add_argument("--out", type=Path, metavar="FILE", help="write to FILE, not stdout")
+    template_cmd.add_argument(
+        "--out", type=output.OutFile(), metavar="FILE", help="write to FILE (-: stdout)"
+    )
 
     test_cmd = commands.add_parser("test", help="run a policy's tests (DIR/tests/*.toml)")
     test_cmd.add_argument(
@@ -249,7 +300,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit_steps = audit_cmd.add_subparsers(dest="step", metavar="STEP", required=True)
     keygen_cmd = audit_steps.add_parser("keygen", help="make an Ed25519 key pair: FILE, FILE.pub")
-    keygen_cmd.add_argument("--out", type=Path, metavar="FILE", required=True, help="private key")
+    keygen_cmd.add_argument(
+        "--out",
+        type=output.OutFile("the key pair is two files, FILE and FILE.pub"),
+        metavar="FILE",
+        required=True,
+        help="private key",
+    )
     checkpoint_cmd = audit_steps.add_parser(
         "checkpoint", help="verify a log and sign its size, Merkle root and head"
     )
@@ -258,7 +315,11 @@ def _parser() -> argparse.ArgumentParser:
         "--key", type=Path, metavar="FILE", required=True, help="the private key (audit keygen)"
     )
     checkpoint_cmd.add_argument(
-        "--out", type=Path, metavar="FILE", required=True, help="write the checkpoint here"
+        "--out",
+        type=output.OutFile(),
+        metavar="FILE",
+        required=True,
+        help="write the checkpoint here (-: stdout)",
     )
     checkpoint_cmd.add_argument(
         "--previous",
@@ -299,7 +360,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain_cmd.add_argument("--why-not", metavar="RULE", help="explain why RULE did not fire")
     explain_cmd.add_argument("--full", action="store_true", help="add the whole evaluation trace")
-    explain_cmd.add_argument("--out", type=Path, metavar="FILE", help="write to FILE, not stdout")
+    explain_cmd.add_argument(
+        "--out", type=output.OutFile(), metavar="FILE", help="write to FILE (-: stdout)"
+    )
     explain_cmd.add_argument(
         "--color",
         default="auto",
@@ -614,6 +677,18 @@ def _check_json(path: Path, diagnostics: Sequence[Diagnostic]) -> str:
 def _eval(args: argparse.Namespace) -> int:
     if (args.case is None) == (args.batch is None):
         raise KspolicyError("give a CASE file or --batch FILE (one of the two)")
+    if args.detail is not None and args.batch is None and args.format != "json":
+        raise KspolicyError(
+            f"--detail {args.detail}: the detail of the decision JSON, for --format json or"
+            " --batch lines; the text has one form (for more words: kspolicy explain CASE)"
+        )
+    if args.explain and args.batch is None and args.format != "json" and args.record is None:
+        raise KspolicyError(
+            "--explain: the trace goes into the decision JSON (--format json) or the log"
+            " (--record); the text has none (for the trace in words: kspolicy explain CASE"
+            " --full)"
+        )
+    args.detail = args.detail or "compact"  # known given or not from here on
     if args.batch is not None:
         return _batch(args)
     if args.workers is not None:
@@ -1202,10 +1277,13 @@ def _audit(args: argparse.Namespace) -> int:
     signed = checkpoint.sign(
         private, args.log.name, list(result.leaves), result.head, now, previous=previous
     )
-    checkpoint.write(args.out, signed)
-    sys.stdout.write(
-        f"{args.out}: {_count(signed.size, 'record')}, root {signed.root}, signed by key"
-        f" {signed.key}\n"
+    if args.out is None:  # --out -: the checkpoint on stdout, what was signed beside it
+        sys.stdout.write(signed.to_json())
+    else:
+        checkpoint.write(args.out, signed)
+    (sys.stdout if args.out is not None else sys.stderr).write(
+        f"{args.out or '-'}: {_count(signed.size, 'record')}, root {signed.root}, signed by"
+        f" key {signed.key}\n"
     )
     return 0
 

@@ -25,6 +25,7 @@ from ..lang.listfile import read_list_file
 from ..render.diagnostics import render_diagnostics
 from ..screening.importers import DEFAULT_MAX_AGE, FORMATS, ListImportError, import_list
 from ..span import Source
+from .output import OutFile
 
 
 def _moment(text: str) -> dt.date | dt.datetime:
@@ -52,7 +53,11 @@ def register(commands: Any) -> None:
     command.add_argument("format", metavar="FORMAT", help=", ".join(FORMATS))
     command.add_argument("file", type=Path, metavar="FILE", help="the downloaded file")
     command.add_argument(
-        "--out", type=Path, required=True, metavar="LIST.toml", help="the list file to write"
+        "--out",
+        type=OutFile("a list file replaces the old one whole; give its name"),
+        required=True,
+        metavar="LIST.toml",
+        help="the list file to write",
     )
     command.add_argument("--name", help="the list's name in policies (default: by format)")
     command.add_argument(

@@ -24,6 +24,7 @@ that was cut never reports success.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import errno
 import os
@@ -38,6 +39,26 @@ from typing import IO
 
 from ..diagnostics import KspolicyError
 from ..files import os_reason
+
+
+class OutFile:
+    """argparse's `type` of an `--out FILE` option: the path, and `-` standard output
+    (None, as without the option), as `-` is standard input for a case or a batch (it
+    made a file named `-`); or, given why, `-` refused where the output cannot go to
+    standard output. (tests/test_cli_paths.py finds the path options by this type.)"""
+
+    def __init__(self, refused: str | None = None) -> None:
+        self.refused = refused
+
+    def __call__(self, text: str) -> Path | None:
+        """The path given; None for `-` (standard output), unless refused."""
+        if text != "-":
+            return Path(text)
+        if self.refused is not None:
+            raise argparse.ArgumentTypeError(
+                f"- (standard output) cannot be the output: {self.refused}"
+            )
+        return None
 
 
 def write_reason(exc: BaseException, path: Path) -> str:

@@ -26,7 +26,7 @@ import attrs
 from ..diagnostics import KspolicyError, did_you_mean
 from ..eval.screen import Reviews, Screened, answer, screener
 from ..files import open_regular, os_reason
-from ..lang.lists import Adjudication, Entry, NamedList, Ruling
+from ..lang.lists import Adjudication, Entry, NamedList, Ruling, fold_name
 from ..lang.loader import default_policy_path
 from ..lang.schema import EnumType, Schema
 from ..policy import Policy, load
@@ -96,9 +96,44 @@ def screen_name(
     code = _checked(policy, name, country)
     found = []
     for named in entity_lists(policy, lists):
-        result = screener(policy.checked, named, day).screen(name, code)
-        found.append(_finding(named, name, code, result))
+        screening = screener(policy.checked, named, day)
+        result = screening.screen(name, code)
+        finding = _finding(named, name, code, result)
+        if result.hit is None and result.value is False:
+            # A dismissed candidate is no hit: say why there is none, as a confirmation
+            # is said beside its match.
+            note = _dismissed(policy, screening.reviews, named, name, code)
+            finding = attrs.evolve(finding, adjudication=note)
+        found.append(finding)
     return found
+
+
+def _dismissed(
+    policy: Policy, reviews: Reviews, named: NamedList, name: str, country: str | None
+) -> str | None:
+    """The latest dismissal of an entry of `named` for this name and country that still
+    stands (no later answer for the entry), in words: who, when, which entry, why."""
+    folded = fold_name(name)
+    standing = [
+        answer
+        for adjudications in policy.checked.lists.values()
+        for answer in adjudications.adjudications
+        if answer.list == named.name
+        and answer.ruling == "dismissed"
+        and answer.country == country
+        and fold_name(answer.name) == folded
+        and reviews.get(named.name, name, country, answer.entry) is answer
+    ]
+    if not standing:
+        return None
+    last = max(standing, key=lambda answer: _utc(answer.at))
+    day = _utc(last.at).date().isoformat()
+    return f"{last.entry} dismissed by {last.by} on {day}: {last.why}"
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A moment of an answer, a naive one read as UTC (as eval/screen.py reads it)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _checked(policy: Policy, name: str, country: str | None) -> str | None:
