@@ -78,22 +78,26 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
-    """A facade name, imported from its module on first use; a submodule by its name
-    (`kspolicy.diagnostics`), as an eager import made them attributes."""
-    import importlib
+if not _typing.TYPE_CHECKING:  # a type checker sees the imports above: a typo stays an error
 
-    home = _HOMES.get(name)
-    if home is None:
-        try:
-            return importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> _typing.Any:
+        """A facade name, imported from its module on first use; a submodule by its
+        name (`kspolicy.diagnostics`), as an eager import made them attributes."""
+        import importlib
+
+        home = _HOMES.get(name)
+        if home is None:
+            if not name.isidentifier():  # "." or "eval.decision": not an attribute
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+            try:
+                return importlib.import_module(f"{__name__}.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{__name__}.{name}":
+                    raise
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+        globals()[name] = value
+        return value
 
 
 __all__ = [
