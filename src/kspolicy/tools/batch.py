@@ -367,7 +367,8 @@ def _csv_rows(
             # the middle, and its cells would be read into the wrong columns. Cells past
             # the last column are allowed when empty (a spreadsheet's stray commas).
             if len(cells) < len(columns) or any(c.strip() for c in cells[len(columns) :]):
-                message = f"the row has {len(cells)} cells; the header names {len(columns)} columns"
+                cells_ = f"{len(cells)} cell{'s' * (len(cells) != 1)}"
+                message = f"the row has {cells_}; the header names {len(columns)} columns"
                 yield start, Unreadable(message)
                 continue
             # A row of empty cells is a case of which nothing is known, decided as `{}`
