@@ -47,14 +47,22 @@ def test_every_problem_is_listed_with_its_path(policy: kspolicy.Policy) -> None:
     assert found == {
         "project.trl": ("KSP404", "12 is not between 1 and 9"),
         "project.programme": ("KSP404", "'FWOO' is not a value of Programme; did you mean 'FWO'?"),
-        "project.shares_outside_eu": ("KSP402", "expected true or false, got 'yes'"),
+        "project.shares_outside_eu": (
+            "KSP402",
+            "expected true or false, got 'yes' (a text): write true or false"
+            " (in lower case, without quotes)",
+        ),
         "project.budget": (
             "KSP403",
             "unknown field; known fields here: topics, programme, trl, shares_outside_eu",
         ),
         "partners[1].country": ("KSP404", "'XX' is not a country code"),
         "partners[1].contry": ("KSP403", "unknown field; did you mean 'country'?"),
-        "partners[1].military_ties": ("KSP402", "expected true or false, got 1"),
+        "partners[1].military_ties": (
+            "KSP402",
+            "expected true or false, got 1 (a whole number): write true or false"
+            " (in lower case, without quotes)",
+        ),
     }
 
 

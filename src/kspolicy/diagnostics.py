@@ -280,10 +280,14 @@ class CaseProblem:
 class CaseError(KspolicyError):
     """A case that does not fit the policy's schema: lists every problem, none evaluated."""
 
+    subject = "the case"
+    """What has the problems (a subclass's may be a file's header line)."""
+
     def __init__(self, problems: Sequence[CaseProblem], source: str | None = None) -> None:
         self.problems = tuple(problems)
         self.source = source
         where = f"{source}: " if source else ""
         lines = "\n".join(f"  {p}" for p in self.problems)
         count = len(self.problems)
-        super().__init__(f"{where}the case has {count} problem{'s' * (count != 1)}:\n{lines}")
+        has = f"{self.subject} has {count} problem{'s' * (count != 1)}"
+        super().__init__(f"{where}{has}:\n{lines}")

@@ -66,9 +66,10 @@ from ..paths import child, element
 class _Invalid(ValueError):
     """A value that does not fit its type; `code` is the diagnostic code for it."""
 
-    def __init__(self, message: str, code: Code = KSP404) -> None:
+    def __init__(self, message: str, code: Code = KSP404, *, columns: bool = False) -> None:
         super().__init__(message)
         self.code = code
+        self.columns = columns  # a list given as a text: say how a CSV column gives one
 
 
 # ---- cases -------------------------------------------------------------------------
@@ -173,7 +174,12 @@ class CaseReader:
             if value is None:
                 return None
             if not isinstance(value, list | tuple):
-                raise _Invalid(f"expected a list, got {describe(value)}", KSP402)
+                if isinstance(value, str):
+                    # `EU,US` from a CSV cell, or a JSON text: the list it was meant as.
+                    items = json.dumps([item.strip() for item in value.split(",")])
+                    message = f"expected a list, got {_shown(value)}: write {items}"
+                    raise _Invalid(message, KSP402, columns=True)
+                raise _Invalid(f"expected a list, got {_shown(value)}", KSP402)
             if len(value) > self.limits.max_items:
                 raise _Invalid(
                     f"{len(value):,} elements; at most {self.limits.max_items:,} are allowed",
@@ -377,7 +383,11 @@ def _scalar(type_: Type, value: Any) -> Any:
         if not isinstance(value, bool):
             # The words of the type (`type_.what`) elsewhere; for bool and date, what to
             # write, which is what someone filling in a case needs.
-            raise _Invalid(f"expected true or false, got {describe(value)}", KSP402)
+            raise _Invalid(
+                f"expected true or false, got {_shown(value)}: write true or false "
+                "(in lower case, without quotes)",
+                KSP402,
+            )
         return value
     if isinstance(type_, IntType):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -397,7 +407,10 @@ def _scalar(type_: Type, value: Any) -> Any:
         return value
     if isinstance(type_, TextType):
         if not isinstance(value, str):
-            raise _Invalid(f"expected {type_.what}, got {describe(value)}", KSP402)
+            # 123 or true where a text is meant (a CSV cell is read as JSON when it is).
+            as_text = json.dumps(json.dumps(value)) if _is_scalar(value) else None
+            write = f": write {as_text} to give it as a text" if as_text else ""
+            raise _Invalid(f"expected {type_.what}, got {_shown(value)}{write}", KSP402)
         return value
     if isinstance(type_, DateType):
         day = parse_date(value)
@@ -411,6 +424,18 @@ def _scalar(type_: Type, value: Any) -> Any:
         hint = did_you_mean(value, type_.codes, quote="'")
         raise _Invalid(f"{describe(value)} is not {type_.what}" + (f"; {hint}" if hint else ""))
     return value
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, bool | int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _shown(value: Any) -> str:
+    """A value read from a case as the message shows it, with what it is: JSON's words
+    (`true`, not Python's `True`), as the case wrote them."""
+    if isinstance(value, bool) or value is None:
+        return f"{json.dumps(value)} ({value_kind(value)})"
+    return f"{describe(value)} ({value_kind(value)})"
 
 
 # Weak: a policy's record classes must go when the policy goes (a service reloads policies).
@@ -480,7 +505,10 @@ def _problems(exc: BaseException, path: str, record: Any, schema: Schema) -> lis
             problems.append(CaseProblem(where, message, KSP403))
         return problems
     if isinstance(exc, _Invalid):
-        return [CaseProblem(path, str(exc), exc.code)]
+        message = str(exc)
+        if exc.columns:
+            message += f", or in a CSV file columns `{path}[0]`, `{path}[1]`..."
+        return [CaseProblem(path, message, exc.code)]
     if isinstance(exc, KeyError):
         return [CaseProblem(path, "this field is required", KSP405)]
     if isinstance(exc, ExceptionGroup):

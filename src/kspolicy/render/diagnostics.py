@@ -70,8 +70,11 @@ def render_case_error(exc: CaseError) -> str:
     """A case error: where, and every problem with its path and code."""
     where = f"{exc.source}: " if exc.source else ""
     count = len(exc.problems)
-    lines = [f"{where}error: the case has {count} problem{'s' * (count != 1)}"]
+    lines = [f"{where}error: {exc.subject} has {count} problem{'s' * (count != 1)}"]
+    whole = "(the case): " if exc.subject == CaseError.subject else ""
     for problem in exc.problems:
-        path = problem.path or "(the case)"
-        lines.append(f"  {path}: {problem.message} [{problem.code}]")
+        # A problem with no path is the whole case's; one of a file's header line names
+        # its column in its message.
+        path = f"{problem.path}: " if problem.path else whole
+        lines.append(f"  {path}{problem.message} [{problem.code}]")
     return "\n".join(lines) + "\n"

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import os
+import re
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -32,7 +35,7 @@ from ..diagnostics import (
 )
 from ..eval.cases import Unreadable
 from ..eval.decision import CompactDecision, Decision, unstructure_decision
-from ..files import open_regular, os_reason
+from ..files import NotAFile, open_regular, os_reason
 from ..limits import DEFAULT, Limits
 from ..paths import EXAMPLE, Part, PathError, format_path, parse_path
 from ..policy import Policy, spread
@@ -55,7 +58,8 @@ def read_batch(path: Path, limits: Limits = DEFAULT, *, raw: bool = False) -> Ba
     A line that holds no case (not UTF-8, not JSON, not an object, larger than a case
     file may be) is an `Unreadable` in its place, and the rest go on. Raises CaseError at
     once, before any case, when the file cannot be read at all: missing, not a regular
-    file, or a CSV header that names no case. `-` reads standard input. With `raw`, a
+    file, a CSV header that names no case (HeaderError), or a CSV given as JSON lines.
+    `-` reads standard input; a named pipe is read as it is. With `raw`, a
     JSON line comes as its bytes, for `read_line` to read where it is decided (in a
     worker process).
     """
@@ -67,17 +71,37 @@ def read_batch(path: Path, limits: Limits = DEFAULT, *, raw: bool = False) -> Ba
         )
     try:
         # `-`: standard input, a pipe as well as a file (a program writing cases).
-        handle = sys.stdin.buffer if where == "-" else open_regular(path)
+        handle = sys.stdin.buffer if where == "-" else _open_batch(path)
     except (OSError, ValueError) as exc:
         reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
         raise CaseError([CaseProblem("", reason, KSP401)], where) from None
     try:
         if path.suffix.lower() == ".csv":
             return BatchFile(handle, _csv_cases(handle, limits, where))
-        return BatchFile(handle, _json_cases(handle, limits, raw))
+        return BatchFile(handle, _json_cases(handle, limits, raw, where))
     except BaseException:
         handle.close()
         raise
+
+
+def _open_batch(path: Path) -> BinaryIO:
+    """A regular file, or a named pipe read as a stream, as standard input is (`--batch
+    <(zcat cases.jsonl.gz)`): reading it waits for a writer, as `--out` does. A folder
+    or a device is refused unread (NotAFile): `/dev/zero` would never end."""
+    try:
+        piped = stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        piped = False  # open_regular says why
+    if not piped:
+        return open_regular(path)
+    # Opened once, to wait for its writer: a first look (open and close) would let the
+    # writer in and out again, its lines lost with the pipe.
+    handle = path.open("rb")
+    mode = os.fstat(handle.fileno()).st_mode
+    if not stat.S_ISFIFO(mode):  # swapped for something else since: refused
+        handle.close()
+        raise NotAFile("a device" if stat.S_ISCHR(mode) else "not a regular file")
+    return handle
 
 
 class BatchFile(Iterator[tuple[int, Any]]):
@@ -139,9 +163,68 @@ def _too_long(length: int, limits: Limits) -> Unreadable:
     return Unreadable(message, KSP406)
 
 
-def _json_cases(handle: BinaryIO, limits: Limits, raw: bool) -> Iterator[tuple[int, Any]]:
+def _json_cases(
+    handle: BinaryIO, limits: Limits, raw: bool, where: str
+) -> Iterator[tuple[int, Any]]:
+    """The lines up to the first that holds something are read now: a CSV file given
+    as JSON lines (on standard input, or named other than .csv) is refused at once,
+    rather than each of its lines rejected as "not valid JSON"."""
+    lines = physical_lines(handle, limits.max_case_bytes)
+    first: list[tuple[int, bytes | int]] = []
+    for number, line in lines:
+        first.append((number, line))
+        if isinstance(line, int) or line_content(number, line).strip():
+            break
+    number, last = first[-1] if first else (0, 0)
+    if not isinstance(last, int):
+        if _csv_header(line_content(number, last)):
+            piped = where == "-" or stat.S_ISFIFO(os.fstat(handle.fileno()).st_mode)
+            message = _not_json_lines(where, number, piped)
+            raise CaseError([CaseProblem("", message, KSP401)], where)
+    return _json_lines(handle, itertools.chain(first, lines), limits, raw)
+
+
+def _csv_header(line: bytes) -> bool:
+    """Whether a line is not JSON but a CSV header: names of fact paths (`project.trl`,
+    `partners[0].country`), with commas or semicolons between them."""
+    try:
+        text = line.decode("utf-8").strip()
+        json.loads(text)
+    except (UnicodeDecodeError, RecursionError):
+        return False
+    except ValueError:
+        pass  # not JSON: perhaps a header
+    else:
+        return False
+    for name in re.split(r"[,;]", text):
+        try:
+            parts = parse_path(name.strip().strip('"'))  # a quoted name too
+        except PathError:
+            return False
+        if not all(isinstance(part, int) or part.isidentifier() for part in parts):
+            return False
+    return True
+
+
+def _not_json_lines(where: str, number: int, piped: bool) -> str:
+    line = f"line {number} is not JSON but looks like a CSV header"
+    if piped:
+        given = "`--batch -`" if where == "-" else "a pipe"
+        return (
+            f"{line}: {given} reads JSON lines, a case a line; give a CSV file by its "
+            "name, which ends in .csv (`--batch cases.csv`)"
+        )
+    return (
+        f"{line}: a file is read as CSV when its name ends in .csv, and as JSON "
+        f"lines otherwise; rename it to {Path(where).with_suffix('.csv').name}"
+    )
+
+
+def _json_lines(
+    handle: BinaryIO, lines: Iterator[tuple[int, bytes | int]], limits: Limits, raw: bool
+) -> Iterator[tuple[int, Any]]:
     with handle:
-        for number, line in physical_lines(handle, limits.max_case_bytes):
+        for number, line in lines:
             if isinstance(line, int):
                 yield number, _too_long(line, limits)
                 continue
@@ -201,6 +284,13 @@ class _CsvLines:
         return found
 
 
+class HeaderError(CaseError):
+    """A CSV file whose header line names no case: said of the header line, not of a
+    case (each problem's path is empty, its message names the column)."""
+
+    subject = "the header line"
+
+
 def _csv_problem(exc: csv.Error) -> str:
     text = str(exc)
     if "field larger than field limit" in text:
@@ -222,8 +312,8 @@ def _csv_cases(handle: BinaryIO, limits: Limits, where: str) -> Iterator[tuple[i
             header = row if any(cell.strip() for cell in row) else None
             noted = lines.problem_since(1)
             if noted is not None:
-                problem = CaseProblem("", f"the header: {noted.message}", noted.code)
-                raise CaseError([problem], f"{where}:{reader.line_num}")
+                problem = CaseProblem("", noted.message, noted.code)
+                raise HeaderError([problem], f"{where}:{reader.line_num}")
     except (csv.Error, _RowTooLarge) as exc:
         message = (
             _csv_problem(exc)
@@ -231,11 +321,11 @@ def _csv_cases(handle: BinaryIO, limits: Limits, where: str) -> Iterator[tuple[i
             else f"the header is more than {limits.max_case_bytes:,} bytes (max_case_bytes)"
         )
         problem = CaseProblem("", message, KSP401)
-        raise CaseError([problem], f"{where}:{reader.line_num}") from None
+        raise HeaderError([problem], f"{where}:{reader.line_num}") from None
     header_line = reader.line_num
     columns, problems = _columns(header, limits)
     if problems:
-        raise CaseError(problems, f"{where}:{header_line}")
+        raise HeaderError(problems, f"{where}:{header_line}")
     return _csv_rows(handle, lines, reader, columns, limits)
 
 
@@ -271,12 +361,18 @@ def _csv_rows(
             if noted is not None:
                 yield start, noted
                 continue
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
-                message = f"the row has {len(cells)} cells; the header names {len(columns)} columns"
+            if not cells:
+                continue  # a blank line holds no row, as in JSON lines
+            # A row has a cell for each column: one with fewer may have lost a cell in
+            # the middle, and its cells would be read into the wrong columns. Cells past
+            # the last column are allowed when empty (a spreadsheet's stray commas).
+            if len(cells) < len(columns) or any(c.strip() for c in cells[len(columns) :]):
+                cells_ = f"{len(cells)} cell{'s' * (len(cells) != 1)}"
+                message = f"the row has {cells_}; the header names {len(columns)} columns"
                 yield start, Unreadable(message)
                 continue
+            # A row of empty cells is a case of which nothing is known, decided as `{}`
+            # is: every row gets its line of output.
             yield start, _from_columns(cells, columns)
 
 
@@ -293,8 +389,21 @@ def _columns(header: list[str], limits: Limits) -> tuple[list[tuple[Part, ...]],
     for number, name in enumerate(header, start=1):
 
         def problem(message: str, code: Code = KSP401, name: str = name, n: int = number) -> None:
-            problems.append(CaseProblem(name, f"header column {n}: {message}", code))
+            column = f"column {n} (`{name}`)" if name.strip() else f"column {n}"
+            problems.append(CaseProblem("", f"{column}: {message}", code))
 
+        if ";" in name or "\t" in name:
+            # No field's name holds one: the file's columns are separated by semicolons
+            # (Excel's CSV where the comma is the decimal sign) or tabs. Refused rather
+            # than guessed, so that no cell is read other than as written.
+            sign = "`;`" if ";" in name else "a tab"
+            problem(
+                f"a column's name holds {sign}: the file looks separated by {sign}, and "
+                "a CSV file's columns are separated by commas; save it as CSV with commas "
+                '(Excel: "CSV UTF-8 (Comma delimited)"; LibreOffice: field delimiter `,`)'
+            )
+            columns.append(())
+            continue
         try:
             if not name.strip():
                 raise PathError("has no name")
@@ -355,7 +464,8 @@ class _Place:
 def _from_columns(cells: list[str], columns: list[tuple[Part, ...]]) -> dict[str, Any]:
     """A case from a row's cells; each column's path was checked with the header, so
     every place is a table, a list or a value, as the header says. Empty cells are
-    unknown facts; cells holding JSON (true, 3, ["CN"]) are read as JSON."""
+    unknown facts; cells holding JSON (true, 3, ["CN"], "123") are read as JSON, others
+    as their text (docs/cli.md, "CSV files")."""
     case: dict[str, Any] = {}
     for parts, cell in zip(columns, cells, strict=False):
         if not parts or cell.strip() == "":
@@ -630,6 +740,7 @@ def _clock(seconds: float) -> str:
 __all__ = [
     "FIELDS",
     "BatchFile",
+    "HeaderError",
     "Job",
     "Line",
     "Progress",
