@@ -1,5 +1,5 @@
 """`kspolicy screen` and `POST /v1/screen` read a country as a case's country field is
-read (screening/inputs.py, tools/screen.py `policy_countries`), and `screen batch`
+read (screening/inputs.py, eval/screen.py `policy_countries`), and `screen batch`
 refuses unknown fields and reads `-` as standard input, as `eval --batch -` does."""
 
 from __future__ import annotations

@@ -35,9 +35,10 @@ from typing import Any
 
 import attrs
 
+from ..diagnostics import did_you_mean
 from ..lang import checked as c
 from ..lang.lists import Adjudication, Entry, NamedList, fold_name
-from ..lang.schema import RecordType, Schema
+from ..lang.schema import EnumType, RecordType, Schema
 from ..screening import (
     Alias,
     Entity,
@@ -46,7 +47,7 @@ from ..screening import (
     ScreeningIndex,
     ScreeningUnavailable,
 )
-from ..screening.inputs import country_code
+from ..screening.inputs import Countries, country_code
 from ..screening.roster import Roster
 from .decision import Match
 
@@ -472,3 +473,46 @@ def answer(result: Screened) -> str:
 def strongest(answers: Iterable[str]) -> str:
     """The strongest of some lists' answers (`ANSWERS`): a name's answer."""
     return min(answers, key=ANSWERS.index)
+
+
+# ---- what a name to screen is checked against (the CLI's `screen` and /v1/screen) -----
+
+_COUNTRIES: weakref.WeakKeyDictionary[Schema, Countries | None] = weakref.WeakKeyDictionary()
+
+
+def policy_countries(policy: c.Policy) -> Countries | None:
+    """The country codes the policy's cases hold: the enum of its fields named `country`
+    or `…_country`, where screening reads a name's country (`country_field`); None when
+    no such field holds codes (then two letters are asked)."""
+    schema = policy.schema
+    if schema in _COUNTRIES:
+        return _COUNTRIES[schema]
+    found: Countries | None = None
+    codes: set[str] = set()
+    for path, field in schema.fields():
+        if (path[-1] == "country" or path[-1].endswith("_country")) and isinstance(
+            field.type, EnumType
+        ):
+            codes.update(field.type.codes)
+            found = found or Countries(frozenset(), field.type.what)
+    if found is not None:
+        found = Countries(frozenset(codes), found.what)
+    _COUNTRIES[schema] = found
+    return found
+
+
+def unknown_list(policy: c.Policy, name: str) -> str:
+    """What to say of a list named to screen against that is none of the policy's
+    entities lists: unknown (with the one meant, if close), or a list of another kind,
+    and the entities lists there are."""
+    every = policy.lists
+    entities = sorted(n for n, named in every.items() if named.kind == "entities")
+    there = (
+        f"the policy's entities lists are {', '.join(entities)}"
+        if entities
+        else "the policy has no entities list to screen names against"
+    )
+    if name in every:
+        return f"`{name}` is a {every[name].kind} list, not an entities list: {there}"
+    hint = did_you_mean(name, entities)
+    return f"unknown entities list `{name}`: " + (f"{hint} ({there})" if hint else there)

@@ -18,10 +18,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..diagnostics import KSP408, KSP409, did_you_mean
-from ..eval.screen import Screened, answer, screener, strongest
+from ..eval.screen import Screened, answer, policy_countries, screener, strongest, unknown_list
 from ..lang.lists import NamedList
 from ..screening.inputs import country_code, country_problem, name_problem
-from ..tools.screen import policy_countries, unknown_list
 from .core import Snapshot
 from .models import ScreenName, ScreenRequest
 from .problems import BadPlace, ProblemError, problem
@@ -73,7 +72,7 @@ def check(snapshot: Snapshot, request: ScreenRequest, places: Sequence[BadPlace]
     country no case of the policy may hold, a list the policy does not have, and the
     `places` found before."""
     limits = snapshot.policy.limits
-    known = policy_countries(snapshot.policy)  # read as a case's country field is read
+    known = policy_countries(snapshot.policy.checked)  # read as a case's country field is read
     found = list(places)
     if not request.names:
         found.append(BadPlace("names", f"`names` is empty: {NEEDED['names']}", None))
@@ -107,7 +106,7 @@ def check(snapshot: Snapshot, request: ScreenRequest, places: Sequence[BadPlace]
     lists = entity_lists(snapshot)
     for i, name in enumerate(request.lists or ()):
         if name not in lists:
-            found.append(BadPlace(f"lists[{i}]", unknown_list(snapshot.policy, name), None))
+            found.append(BadPlace(f"lists[{i}]", unknown_list(snapshot.policy.checked, name), None))
     if found:
         raise _refused(found)
     if not lists:

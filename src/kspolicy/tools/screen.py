@@ -16,7 +16,6 @@ import csv
 import datetime as dt
 import json
 import sys
-import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,19 @@ from typing import Any
 import attrs
 
 from ..diagnostics import KspolicyError, did_you_mean
-from ..eval.screen import Reviews, Screened, answer, screener
+from ..eval.screen import (
+    Reviews,
+    Screened,
+    answer,
+    policy_countries,
+    screener,
+    unknown_list,
+)
 from ..files import open_regular, os_reason
 from ..lang.lists import Adjudication, Entry, NamedList, Ruling, fold_name
 from ..lang.loader import default_policy_path
-from ..lang.schema import EnumType, Schema
 from ..policy import Policy, load
-from ..screening.inputs import Countries, blank, country_code, country_problem, name_problem
+from ..screening.inputs import blank, country_code, country_problem, name_problem
 from ..version import __version__
 from . import audit, output, screen_adjudications
 from .batch import physical_lines
@@ -60,25 +65,8 @@ def entity_lists(policy: Policy, wanted: Sequence[str] = ()) -> list[NamedList]:
     lists = {n: named for n, named in policy.checked.lists.items() if named.kind == "entities"}
     for name in wanted:
         if name not in lists:
-            raise KspolicyError(unknown_list(policy, name))
+            raise KspolicyError(unknown_list(policy.checked, name))
     return [lists[n] for n in wanted] if wanted else list(lists.values())
-
-
-def unknown_list(policy: Policy, name: str) -> str:
-    """What to say of a list named to screen against that is none of the policy's
-    entities lists: unknown (with the one meant, if close), or a list of another kind,
-    and the entities lists there are (the service says the same, service/screening.py)."""
-    every = policy.checked.lists
-    entities = sorted(n for n, named in every.items() if named.kind == "entities")
-    there = (
-        f"the policy's entities lists are {', '.join(entities)}"
-        if entities
-        else "the policy has no entities list to screen names against"
-    )
-    if name in every:
-        return f"`{name}` is a {every[name].kind} list, not an entities list: {there}"
-    hint = did_you_mean(name, entities)
-    return f"unknown entities list `{name}`: " + (f"{hint} ({there})" if hint else there)
 
 
 def screen_name(
@@ -141,34 +129,10 @@ def _checked(policy: Policy, name: str, country: str | None) -> str | None:
     country are found fit (screening/inputs.py: the rules the service applies too)."""
     wrong = name_problem(name, policy.limits.max_name_chars)
     if wrong is None and country is not None:
-        wrong = country_problem(country, policy_countries(policy))
+        wrong = country_problem(country, policy_countries(policy.checked))
     if wrong is not None:
         raise KspolicyError(wrong)
     return country_code(country)
-
-
-_COUNTRIES: weakref.WeakKeyDictionary[Schema, Countries | None] = weakref.WeakKeyDictionary()
-
-
-def policy_countries(policy: Policy) -> Countries | None:
-    """The country codes the policy's cases hold: the enum of its fields named `country`
-    or `…_country`, where screening reads a name's country (eval/screen.py
-    `country_field`); None when no such field holds codes (then two letters are asked)."""
-    schema = policy.checked.schema
-    if schema in _COUNTRIES:
-        return _COUNTRIES[schema]
-    found: Countries | None = None
-    codes: set[str] = set()
-    for path, field in schema.fields():
-        if (path[-1] == "country" or path[-1].endswith("_country")) and isinstance(
-            field.type, EnumType
-        ):
-            codes.update(field.type.codes)
-            found = found or Countries(frozenset(), field.type.what)
-    if found is not None:
-        found = Countries(frozenset(codes), found.what)
-    _COUNTRIES[schema] = found
-    return found
 
 
 def _finding(named: NamedList, name: str, country: str | None, result: Screened) -> Finding:
