@@ -36,6 +36,7 @@ LAYERS = {
     "lsp": 5,  # editor support, built on the facade like tools
     "prove": 5,  # proofs about policies (docs/analysis.md), beside the tools
     "service": 5,  # beside tools: the HTTP service (docs/service.md)
+    "__main__": 5,  # `python -m kspolicy`: the command line, as the console script runs it
 }
 
 
