@@ -84,6 +84,11 @@ KSP223 = Code(
 KSP224 = Code(
     "KSP224", "unknown-adjudicated-list", "an adjudication naming a list that no list file defines"
 )
+KSP225 = Code(
+    "KSP225",
+    "bad-adjudicated-country",
+    "an adjudication giving a country that no case of the policy can give a name",
+)
 KSP230 = Code("KSP230", "bad-test-file", "a policy test file that does not follow the test format")
 
 # 3xx: lints (warnings)
@@ -147,6 +152,7 @@ CODES = _registry(
     KSP222,
     KSP223,
     KSP224,
+    KSP225,
     KSP230,
     KSP301,
     KSP302,

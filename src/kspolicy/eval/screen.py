@@ -38,7 +38,8 @@ import attrs
 from ..diagnostics import did_you_mean
 from ..lang import checked as c
 from ..lang.lists import Adjudication, Entry, NamedList, fold_name
-from ..lang.schema import EnumType, RecordType, Schema
+from ..lang.reviews import case_countries
+from ..lang.schema import RecordType, Schema
 from ..screening import (
     Alias,
     Entity,
@@ -481,24 +482,13 @@ _COUNTRIES: weakref.WeakKeyDictionary[Schema, Countries | None] = weakref.WeakKe
 
 
 def policy_countries(policy: c.Policy) -> Countries | None:
-    """The country codes the policy's cases hold: the enum of its fields named `country`
-    or `…_country`, where screening reads a name's country (`country_field`); None when
-    no such field holds codes (then two letters are asked)."""
+    """The country codes the policy's cases hold (`reviews.case_countries`): where
+    screening reads a name's country; None when no such field holds codes (then two
+    letters are asked). Made once per schema."""
     schema = policy.schema
-    if schema in _COUNTRIES:
-        return _COUNTRIES[schema]
-    found: Countries | None = None
-    codes: set[str] = set()
-    for path, field in schema.fields():
-        if (path[-1] == "country" or path[-1].endswith("_country")) and isinstance(
-            field.type, EnumType
-        ):
-            codes.update(field.type.codes)
-            found = found or Countries(frozenset(), field.type.what)
-    if found is not None:
-        found = Countries(frozenset(codes), found.what)
-    _COUNTRIES[schema] = found
-    return found
+    if schema not in _COUNTRIES:
+        _COUNTRIES[schema] = case_countries(schema)
+    return _COUNTRIES[schema]
 
 
 def unknown_list(policy: c.Policy, name: str) -> str:

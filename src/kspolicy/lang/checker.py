@@ -63,13 +63,15 @@ class Checker:
             self.modules, self.lists, self.limits, self.diagnostics, self.broken_lists
         ).declare()
         typed = Expressions(declared, self.lists, self.limits, self.diagnostics).check()
-        # Reviewers' answers name lists too; a list file alone cannot tell if they exist.
+        schema = Schema(declared.root, declared.records, declared.enums, declared.binders)
+        # Reviewers' answers name lists and countries too: a list file alone cannot tell
+        # if the list exists, or if a case can give the country.
         self.diagnostics.extend(reviews.naming_no_list(self.lists, self.broken_lists))
+        self.diagnostics.extend(reviews.country_not_held(self.lists, schema))
         self.deepest = typed.deepest
         header = declared.header
         if any(d.is_error for d in self.diagnostics) or header is None:
             return None
-        schema = Schema(declared.root, declared.records, declared.enums, declared.binders)
         return c.Policy(
             name=header.name.text,
             version=header.version,

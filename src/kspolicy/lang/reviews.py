@@ -6,9 +6,11 @@ and dated with the lists, and a decision stays a function of the policy's files 
 case. Each entry is one answer: which name (and country) was screened against which
 list entry, the entry's sha256 then, confirmed or dismissed, by whom, when and why.
 
-An answer is checked twice: on its own when its file is read (`read_adjudications`,
-KSP215), and against the policy's other lists once all are read (`naming_no_list`,
-KSP224), as only then is it known whether the list it answers for exists.
+An answer is checked three times: on its own when its file is read
+(`read_adjudications`, KSP215); against the policy's other lists once all are read
+(`naming_no_list`, KSP224), as only then is it known whether the list it answers for
+exists; and against the policy's schema (`country_not_held`, KSP225), which says the
+country codes a case may give a name.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any, get_args
 
-from ..diagnostics import KSP224, Diagnostic, describe, did_you_mean, error
-from ..screening.inputs import blank, country_problem
+from ..diagnostics import KSP224, KSP225, Diagnostic, describe, did_you_mean, error
+from ..screening.inputs import Countries, blank, country_problem
 from ..span import Source, Span, whole
 from .declarations import some
 from .lists import Adjudication, NamedList, Ruling
+from .schema import EnumType, Schema
 
 RULINGS: tuple[Ruling, ...] = get_args(Ruling)
 _FIELDS = ("list", "name", "country", "entry", "entry_sha256", "ruling", "by", "at", "why")
@@ -114,7 +117,7 @@ def naming_no_list(
             answered = lists.get(answer.list)
             if answer.list in unread or (answered is not None and answered.kind == "entities"):
                 continue
-            where = _list_value(named, answer.list, after)
+            where = _answer_value(named, "list", answer.list, after)
             after = where.end if where.end > after else after
             message = (
                 f"list {named.name}: the answer for `{answer.name}` names list "
@@ -124,12 +127,17 @@ def naming_no_list(
                 f"`{answer.list}`, which is a {answered.kind} list, not an entities list: "
                 "no name is screened against it"
             )
-            problems.append(error(KSP224, message, where, _fix(answer, entities)))
+            problems.append(error(KSP224, message, where, _fix(answer, entities, unread)))
     return problems
 
 
-def _fix(answer: Adjudication, entities: list[str]) -> str:
+def _fix(answer: Adjudication, entities: list[str], unread: Set[str] = frozenset()) -> str:
     """The help: the entities list meant, if one is close, and how to mend the answer."""
+    if not entities and unread:  # the lists are there, their files did not read
+        return (
+            f"the policy's lists {', '.join(sorted(unread))} did not read: mend their files"
+            " (their errors are above), then set `list` to the one the answer was given for"
+        )
     if not entities:
         return "the policy has no entities list: add the one the answer was given for"
     fix = "set `list` to the entities list the answer was given for"
@@ -140,18 +148,66 @@ def _fix(answer: Adjudication, entities: list[str]) -> str:
     return f"{fix} (the policy has: {some(entities)}); {until}"
 
 
-def _list_value(named: NamedList, name: str, after: int) -> Span:
-    """Where an answer of `named` writes `list = "NAME"`: its first such line from
-    `after` (answers are found in the order they are written), else from the list's
-    header; the quoted value, as other list-file diagnostics point at one. The header
-    itself when the text writes it otherwise (escapes: tomllib keeps no positions)."""
+def case_countries(schema: Schema) -> Countries | None:
+    """The country codes a policy's cases may give with a name: the codes of its enum
+    fields named `country` or `…_country`, where screening reads a name's country; None
+    when no such field holds codes (then a country is two letters)."""
+    found: Countries | None = None
+    codes: set[str] = set()
+    for path, field in schema.fields():
+        if (path[-1] == "country" or path[-1].endswith("_country")) and isinstance(
+            field.type, EnumType
+        ):
+            codes.update(field.type.codes)
+            found = found or Countries(frozenset(), field.type.what)
+    return None if found is None else Countries(frozenset(codes), found.what)
+
+
+def country_not_held(lists: Mapping[str, NamedList], schema: Schema) -> list[Diagnostic]:
+    """KSP225 for each answer whose `country` is not a code the policy's cases may give
+    a name (`case_countries`): a name is screened with its case's country, so such an
+    answer (`XX`, a code the policy's country enum lacks) would apply to no name."""
+    known = case_countries(schema)
+    if known is None:
+        return []
+    problems: list[Diagnostic] = []
+    for named in lists.values():
+        after = named.span.start if named.span is not None else 0
+        for answer in named.adjudications:
+            if answer.country is None:
+                continue
+            wrong = country_problem(answer.country, known)
+            if wrong is None:
+                continue
+            where = _answer_value(named, "country", answer.country, after)
+            after = where.end if where.end > after else after
+            problems.append(
+                error(
+                    KSP225,
+                    f"list {named.name}: the answer for `{answer.name}`: `country` {wrong}",
+                    where,
+                    "the answer applies only to a name screened with that country: write the "
+                    "code a case gives, or leave the country out to answer for the name "
+                    "whatever its country",
+                )
+            )
+    return problems
+
+
+def _answer_value(named: NamedList, key: str, value: str, after: int) -> Span:
+    """Where an answer of `named` writes `KEY = "VALUE"` (`list`, `country`: a country in
+    any case, as it is read): its first such line from `after` (answers are found in the
+    order they are written), else from the list's header; the quoted value, as other
+    list-file diagnostics point at one. The header itself when the text writes it
+    otherwise (escapes: tomllib keeps no positions)."""
     if named.span is None:  # a list made in code, not read from a file: no text to show
         return whole(Source(f"list {named.name}", ""))
     source = named.span.source
-    pattern = re.compile(
-        rf"""(?:^|[{{,])[ \t]*list[ \t]*=[ \t]*("{re.escape(name)}"|'{re.escape(name)}')""",
-        re.MULTILINE,
-    )
+    quoted = re.escape(value)
+    written = f"\"{quoted}\"|'{quoted}'"
+    if key == "country":
+        written = f"(?i:{written})"
+    pattern = re.compile(rf"(?:^|[{{,])[ \t]*{key}[ \t]*=[ \t]*({written})", re.MULTILINE)
     found = pattern.search(source.text, after) or pattern.search(source.text, named.span.start)
     return Span(source, *found.span(1)) if found is not None else named.span
 
