@@ -203,3 +203,30 @@ def test_screen_with_a_policy_of_no_entities_list_says_so(tmp_path: Path) -> Non
         screening.check(snapshot, ScreenRequest([ScreenName("Huawei")], ["SEVEN_SONS"]))
     message = named.value.problem.errors[0].message
     assert message.endswith("the policy has no entities list to screen names against")
+
+
+def test_v1_screen_after_a_dismissal_says_who_dismissed_which_entry(tmp_path: Path) -> None:
+    """`/v1/screen` answered `none` for a dismissed name without the note `screen name`
+    gives: who dismissed which entry, when and why (the same words in both)."""
+    from kspolicy.tools.cli import main
+
+    from .test_screen_language import make_policy
+
+    make_policy(tmp_path)
+    policy = ["--policy", str(tmp_path / "policy.pol")]
+    review = ["screen", "review", "HIT", "--list", "LISTED", "--by", "j.doe", *policy]
+    assert main([*review, "--why", "a namesake", "--dismiss"]) == 0
+    loaded = kspolicy.load(tmp_path / "policy.pol")
+    snapshot = core.make_snapshot(loaded, 1)
+    request = ScreenRequest([ScreenName("HIT"), ScreenName("Nobody At All")])
+    screening.check(snapshot, request)
+    day = dt.date.today()
+    answered = screening.screen(snapshot, request, day)
+    [dismissed], [unknown] = (result["findings"] for result in answered["results"])
+    assert dismissed["answer"] == "none" and dismissed["entry"] is None
+    note = dismissed["adjudication"]
+    assert note.startswith("Harbin Institute of Technology dismissed by j.doe on ")
+    assert note.endswith(": a namesake")
+    [said] = screen_name(loaded, "HIT", as_of=day)
+    assert said.adjudication == note
+    assert unknown["adjudication"] is None  # no answer was ever given for this name

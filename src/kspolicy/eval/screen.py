@@ -150,6 +150,26 @@ class Reviews:
             return None
         return self._found.get((list_name, fold_name(name), country, entry))
 
+    def dismissal(self, list_name: str, name: str, country: str | None) -> Adjudication | None:
+        """The latest dismissal that still stands (no later answer for its entry) of an
+        entry of the list for this name and country: why a name has no candidate there."""
+        if list_name not in self._lists:
+            return None
+        wanted = (list_name, fold_name(name), country)
+        standing = [
+            answer
+            for key, answer in self._found.items()
+            if key[:3] == wanted and answer.ruling == "dismissed"
+        ]
+        return max(standing, key=lambda answer: _aware(answer.at), default=None)
+
+
+def dismissal_note(answer: Adjudication) -> str:
+    """A dismissal in words, as `screen name` and `/v1/screen` say it beside a name with
+    no candidate: which entry, by whom, on which day (UTC), why."""
+    day = _aware(answer.at).date().isoformat()
+    return f"{answer.entry} dismissed by {answer.by} on {day}: {answer.why}"
+
 
 def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

@@ -18,7 +18,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..diagnostics import KSP408, KSP409, did_you_mean
-from ..eval.screen import Screened, answer, policy_countries, screener, strongest, unknown_list
+from ..eval.screen import (
+    Screener,
+    answer,
+    dismissal_note,
+    policy_countries,
+    screener,
+    strongest,
+    unknown_list,
+)
 from ..lang.lists import NamedList
 from ..screening.inputs import country_code, country_problem, name_problem
 from .core import Snapshot
@@ -150,9 +158,7 @@ def screen(snapshot: Snapshot, request: ScreenRequest, as_of: dt.date) -> dict[s
     results = []
     for item in request.names:
         country = country_code(item.country)
-        findings = [
-            _finding(named, s.stale, s.screen(item.name, country)) for named, s in screeners
-        ]
+        findings = [_finding(named, s, item.name, country) for named, s in screeners]
         scored = [f for f in findings if f["score"] is not None]
         top = max(scored, key=lambda f: (f["band"] == "match", f["score"]), default=None)
         results.append(
@@ -196,15 +202,23 @@ def _described(named: NamedList, stale: bool, as_of: dt.date, entries: int) -> d
     }
 
 
-def _finding(named: NamedList, stale: bool, result: Screened) -> dict[str, Any]:
-    """One list's answer for a name, as `kspolicy screen` gives it (tools/screen.py)."""
+def _finding(
+    named: NamedList, screening: Screener, name: str, country: str | None
+) -> dict[str, Any]:
+    """One list's answer for a name, as `kspolicy screen` gives it (tools/screen.py): a
+    name with no candidate because a reviewer dismissed one says so in `adjudication`."""
+    result = screening.screen(name, country)
     hit = result.hit
+    adjudication = hit.adjudication if hit is not None else None
+    if hit is None and result.value is False:
+        dismissed = screening.reviews.dismissal(named.name, name, country)
+        adjudication = dismissal_note(dismissed) if dismissed is not None else None
     retrieved = _day(named.retrieved)
     return {
         "list": named.name,
         "source": named.source,
         "retrieved": retrieved.isoformat() if retrieved else None,
-        "stale": stale,
+        "stale": screening.stale,
         "answer": answer(result),
         "band": hit.band if hit is not None else "none",
         "score": hit.score if hit is not None else None,
@@ -213,7 +227,7 @@ def _finding(named: NamedList, stale: bool, result: Screened) -> dict[str, Any]:
         "rule": hit.rule if hit is not None else None,
         "alias": hit.alias if hit is not None else None,
         "evidence": hit.evidence if hit is not None else None,
-        "adjudication": hit.adjudication if hit is not None else None,
+        "adjudication": adjudication,
         "uncovered": result.uncovered,
         "needs_country": result.needs_country,
     }

@@ -27,12 +27,13 @@ from ..eval.screen import (
     Reviews,
     Screened,
     answer,
+    dismissal_note,
     policy_countries,
     screener,
     unknown_list,
 )
 from ..files import open_regular, os_reason
-from ..lang.lists import Adjudication, Entry, NamedList, Ruling, fold_name
+from ..lang.lists import Adjudication, Entry, NamedList, Ruling
 from ..lang.loader import default_policy_path
 from ..policy import Policy, load
 from ..screening.inputs import blank, country_code, country_problem, name_problem
@@ -90,38 +91,11 @@ def screen_name(
         if result.hit is None and result.value is False:
             # A dismissed candidate is no hit: say why there is none, as a confirmation
             # is said beside its match.
-            note = _dismissed(policy, screening.reviews, named, name, code)
-            finding = attrs.evolve(finding, adjudication=note)
+            dismissed = screening.reviews.dismissal(named.name, name, code)
+            if dismissed is not None:
+                finding = attrs.evolve(finding, adjudication=dismissal_note(dismissed))
         found.append(finding)
     return found
-
-
-def _dismissed(
-    policy: Policy, reviews: Reviews, named: NamedList, name: str, country: str | None
-) -> str | None:
-    """The latest dismissal of an entry of `named` for this name and country that still
-    stands (no later answer for the entry), in words: who, when, which entry, why."""
-    folded = fold_name(name)
-    standing = [
-        answer
-        for adjudications in policy.checked.lists.values()
-        for answer in adjudications.adjudications
-        if answer.list == named.name
-        and answer.ruling == "dismissed"
-        and answer.country == country
-        and fold_name(answer.name) == folded
-        and reviews.get(named.name, name, country, answer.entry) is answer
-    ]
-    if not standing:
-        return None
-    last = max(standing, key=lambda answer: _utc(answer.at))
-    day = _utc(last.at).date().isoformat()
-    return f"{last.entry} dismissed by {last.by} on {day}: {last.why}"
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """A moment of an answer, a naive one read as UTC (as eval/screen.py reads it)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _checked(policy: Policy, name: str, country: str | None) -> str | None:
