@@ -391,7 +391,7 @@ def _scalar(type_: Type, value: Any) -> Any:
         return value
     if isinstance(type_, IntType):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(f"expected {type_.what}, got {describe(value)}", KSP402)
+            raise _Invalid(f"expected {type_.what}, got {_shown(value)}{_unquoted(value)}", KSP402)
         if (
             type_.low is not None
             and type_.high is not None
@@ -401,7 +401,7 @@ def _scalar(type_: Type, value: Any) -> Any:
         return value
     if isinstance(type_, NumberType):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _Invalid(f"expected {type_.what}, got {describe(value)}", KSP402)
+            raise _Invalid(f"expected {type_.what}, got {_shown(value)}{_unquoted(value)}", KSP402)
         if isinstance(value, float) and not math.isfinite(value):
             raise _Invalid(f"{value} is not a finite number")
         return value
@@ -419,11 +419,41 @@ def _scalar(type_: Type, value: Any) -> Any:
         return day
     assert isinstance(type_, EnumType)
     if not isinstance(value, str):
-        raise _Invalid(f"expected {type_.what}, got {describe(value)}", KSP402)
+        raise _Invalid(f"expected {type_.what}, got {_shown(value)}: {_codes(type_)}", KSP402)
     if value not in type_:
         hint = did_you_mean(value, type_.codes, quote="'")
         raise _Invalid(f"{describe(value)} is not {type_.what}" + (f"; {hint}" if hint else ""))
     return value
+
+
+_LISTED_CODES = 8
+"""An enum of at most this many codes is named whole in a message; a longer one by an
+example (a country's codes)."""
+
+
+def _codes(type_: EnumType) -> str:
+    """How to write a value of an enum, for a case that gave another kind of value: its
+    codes in quotes when they are few, else one of them as an example."""
+    codes = [json.dumps(code, ensure_ascii=False) for code in type_.codes]
+    if not codes:
+        return "the enum has no codes"
+    if len(codes) <= _LISTED_CODES:
+        return f"write one of {', '.join(codes)}, in quotes"
+    return f"write a code in quotes, such as {codes[0]}"
+
+
+def _unquoted(value: Any) -> str:
+    """For a number written in quotes (`"3"`, a CSV cell kept as a text), how to give it
+    as a number; nothing for any other value."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        number = json.loads(value.strip())
+    except ValueError:
+        return ""
+    if not _is_scalar(number) or isinstance(number, bool):
+        return ""
+    return f": write {json.dumps(number)} without quotes to give it as a number"
 
 
 def _is_scalar(value: Any) -> bool:
