@@ -130,3 +130,22 @@ def test_a_condition_and_a_group_member_wrong_together_are_both_said(
     err = refused(file, capsys)
     assert f"{file}:1:19: error[KSP201]: `Project` has no field `dual_usage`\n" in err
     assert f"{file}:3:38: error: change `partners.country`: `RISKY_COUNTRIES` is " in err
+
+
+def test_misspelt_names_in_change_and_expect_get_did_you_mean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt fact in `[change]`, outcome in `[expect]` or code in a bound was refused
+    without the name meant, as `check` names it for a policy."""
+    file = tmp_path / "typos.toml"
+    file.write_text(
+        'title = "typos"\n[change]\n"project.dualuse" = "up"\n'
+        '[expect]\nverdictt = "b >= a"\nrisk = "<= hihg"\n'
+    )
+    err = refused(file, capsys)
+    assert "change `project.dualuse`: no such fact in the schema" in err
+    assert "help: did you mean `project.dual_use`?" in err
+    assert "expect `verdictt`: no scale or set outcome of that name" in err
+    assert "help: did you mean `verdict`?" in err
+    assert "expect `risk`: 'hihg' is not a code of it" in err
+    assert "help: did you mean `high`?" in err

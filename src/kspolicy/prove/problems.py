@@ -182,13 +182,17 @@ def names(
     for name, text in expect.items():
         wrong = expectation(policy, name, text)
         if wrong is not None:
-            say("expect", name, wrong)
+            say("expect", name, *wrong)
+    facts: list[str] | None = None
     for name, word in change.items():
         if name == "*":
             continue
         field = policy.schema.field_at(tuple(name.split(".")))
         if field is None:
-            say("change", name, f"change `{name}`: no such fact in the schema")
+            if facts is None:
+                facts = [".".join(path) for path, _ in policy.schema.fields()]
+            hint = did_you_mean(name, facts)
+            say("change", name, f"change `{name}`: no such fact in the schema", hint)
             continue
         type_ = field.type
         while isinstance(type_, ListType):
@@ -213,11 +217,13 @@ def names(
     return problems
 
 
-def expectation(policy: c.Policy, name: str, text: str) -> str | None:
-    """`prove`'s message for an expectation it refuses (prove/properties.py `_expect`)."""
+def expectation(policy: c.Policy, name: str, text: str) -> tuple[str, str | None] | None:
+    """`prove`'s message for an expectation it refuses (prove/properties.py `_expect`),
+    with the name or code meant when one is close."""
     outcome = policy.outcomes.get(name)
     if outcome is None or outcome.kind == "entry":
-        return f"expect `{name}`: no scale or set outcome of that name"
+        named = [n for n, o in policy.outcomes.items() if o.kind != "entry"]
+        return f"expect `{name}`: no scale or set outcome of that name", did_you_mean(name, named)
     if text.replace(" ", "") in ("b>=a", "b==a", "b<=a"):
         return None
     words = text.split(None, 2)
@@ -228,10 +234,14 @@ def expectation(policy: c.Policy, name: str, text: str) -> str | None:
         else:
             listed = [v.strip() for v in value.strip("[]").split(",") if v.strip()]
         wrong = [v for v in listed if v not in outcome.enum.codes]
-        return f"expect `{name}`: {wrong[0]!r} is not a code of it" if wrong else None
+        if not wrong:
+            return None
+        hint = did_you_mean(wrong[0], outcome.enum.codes)
+        return f"expect `{name}`: {wrong[0]!r} is not a code of it", hint
     return (
         f'expect `{name}` = {text!r}: write "b >= a", "b == a", "b <= a", '
-        'or a bound such as "<= notify" or ">= [export_licence]"'
+        'or a bound such as "<= notify" or ">= [export_licence]"',
+        None,
     )
 
 
