@@ -247,10 +247,12 @@ class Screener:
                     for entry, match in self._compared_anywhere(name)
                     if match.band == "match"
                 }
-                found = [
-                    (entry, anywhere.pop(id(entry), match) if match.band != "match" else match)
-                    for entry, match in found
-                ]
+                merged = []
+                for entry, match in found:  # each entry once: popped whatever its band
+                    certain = anywhere.pop(id(entry), None)
+                    kept = match if certain is None or match.band == "match" else certain
+                    merged.append((entry, kept))
+                found = merged
                 if anywhere:
                     by_id = self._by_id
                     if by_id is None:
