@@ -516,8 +516,15 @@ class Expressions:
         before = len(self.diagnostics)
         left = self._expr(left_node, scope)
         if left is None and isinstance(left_node, n.Path | n.Literal):
+            if before < len(self.diagnostics) and self._unknown_name(right_node, scope):
+                # `p.kindd == military`: what a bare name means is the other side's type
+                # to say (a code of its enum); with that side wrong, the name is not
+                # wrong too: the side's own error is said, and nothing of the name.
+                return left, None
             del self.diagnostics[before:]
             right = self._expr(right_node, scope)
+            if right is None and self._unknown_name(left_node, scope):
+                return None, None  # `military == p.kindd`: as above, the other way round
             left = self._expr(left_node, scope, _type_of(right) if right else None)
             return left, right
         right = self._expr(right_node, scope, _type_of(left) if left else None)
