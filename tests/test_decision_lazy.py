@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import gc
+import json
 import pickle
 import threading
 import types
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 
 import kspolicy
 from kspolicy.eval import decision as decision_module
-from kspolicy.eval.decision import Decision
+from kspolicy.eval.decision import Decision, Match, RuleResult
 from kspolicy.eval.runtime import Program, run
 from kspolicy.eval.summary import sources_of
 
@@ -272,3 +273,43 @@ def test_the_assembled_fields_are_set_on_the_class_only_for_reading() -> None:
         assert not hasattr(vars(Decision)[name], "__set__")  # the instance's dict wins
     assert [f.name for f in attrs.fields(Decision)][3:5] == ["fired", "pending"]
     assert decision_module._DECISION_FIELDS == tuple(f.name for f in attrs.fields(Decision))
+
+
+def test_the_full_form_written_by_hand_is_what_cattrs_writes(pack: kspolicy.Policy) -> None:
+    # Rule results and sources are written by hand (`decision._result_dict`,
+    # `_sources_dict`); cattrs's own converter for the form is the reference.
+    reference = decision_module._converter()
+    odd = RuleResult(
+        "r",
+        "t",
+        ["c"],
+        "b",
+        {"partner": 1},
+        {
+            "a": [1, "x", None, [2.5, True]],
+            "b": {"k": [dt.date(2026, 1, 15)]},
+            "c": ("t", 1),
+            "d": dt.date(2026, 1, 15),
+        },
+        [Match("list", "entry", "a", "x", band="possible", score=0.5)],
+        {"verdict": "refer", "checks": ["x", "y"]},
+        ["a"],
+    )
+    decisions = [pack.evaluate(case, as_of=DAY) for case in cases(pack)]
+    odd_sources = {"o": {"c": [{"key": "k", "codes": ["c", ("t",)], "n": {"x": [1]}}]}}
+    decisions.append(
+        attrs.evolve(decisions[0], fired=[odd], pending=[odd, odd], sources=odd_sources)
+    )
+    for decision in decisions:
+        written = decision.to_dict(detail="full")
+        assert written == {"format": "full/1", **reference.unstructure(decision)}
+        assert json.dumps(written, default=str) == json.dumps(
+            {"format": "full/1", **reference.unstructure(decision)}, default=str
+        )
+    # Each container written anew: changing the JSON changes no decision.
+    written = decisions[-1].to_dict(detail="full")
+    written["fired"][0]["facts"]["a"][3].append("changed")
+    written["fired"][0]["outcomes"]["checks"].append("changed")
+    written["sources"]["o"]["c"][0]["codes"].append("changed")
+    assert odd.facts["a"][3] == [2.5, True] and odd.outcomes["checks"] == ["x", "y"]
+    assert odd_sources["o"]["c"][0]["codes"] == ["c", ("t",)]
