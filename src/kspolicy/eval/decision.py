@@ -21,7 +21,7 @@ writes one per case).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -182,9 +182,20 @@ class Headline:
     questions: list[str] = attrs.Factory(list)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Decision:
-    """The decision for one case. `to_dict()` gives the JSON form."""
+    """The decision for one case. `to_dict()` gives the JSON form.
+
+    A decision that `Policy.evaluate` makes assembles `fired`, `pending` and `sources`
+    on first read, from what evaluation found (kept in the decision until then: the
+    findings and the policy's texts, never the policy's code), and keeps what it made:
+    a caller that reads only the outcomes, the headline or the open questions does not
+    pay for fifty rule results, and the compact form (`to_dict()`) writes the rules
+    straight from the findings. Every reader sees the same values: attribute access,
+    `==`, `repr`, `attrs.evolve`, `attrs.asdict`, `to_dict`, `copy`, `pickle` (which
+    writes the whole decision); two threads reading a field at once get the same
+    object. A decision made with `Decision(...)` holds its fields as given.
+    """
 
     policy: PolicyInfo
     outcomes: OutcomeValues
@@ -205,6 +216,11 @@ class Decision:
         """The decision as JSON-ready data (docs/decision-format.md): `compact/1`, or
         with `detail="full"` the `full/1` form with every rule's texts and facts."""
         return unstructure_decision(self, detail)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Every field, made if not yet (what `pickle` and `copy` keep): a pickled
+        decision is whole, and holds nothing of what it was assembled from."""
+        return {name: getattr(self, name) for name in _DECISION_FIELDS}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
@@ -280,6 +296,7 @@ class Decision:
 
 
 attrs.resolve_types(TraceNode)
+_DECISION_FIELDS = tuple(field.name for field in attrs.fields(Decision))
 
 
 @attrs.frozen
@@ -336,27 +353,272 @@ class CompactDecision:
     trace: list[RuleTrace] = attrs.Factory(list)
 
 
+# ---- assembled on first read ---------------------------------------------------------
+#
+# `runtime.run` makes a decision without calling the class (`object.__new__`), stores the
+# fields it has made in the instance's dict, and for `fired`, `pending` and `sources`
+# leaves under `_LEFT + name` what they are made of: data only (findings, the texts of
+# the policy's rules in the decision's language, shared and never changed; the entries
+# of a `sources` list by code), never the program, whose generated code a decision must
+# not keep alive. `_Assembled`, set on the class for those fields after attrs made it
+# (attrs keeps no class attribute of a field's name on a class with a dict), is a
+# non-data descriptor: Python reads the instance's dict first, so it runs only while the
+# field is not there, and a decision made with `Decision(...)` (whose `__init__` stores
+# every field in that dict) never reaches it.
+
+_LEFT = "_left_for_"
+
+RuleTexts = tuple[str, str, tuple[str, ...], str, OutcomeValues, tuple[str, ...]]
+"""A rule's name, title, citations and reason in one language, its effects (a
+`RuleResult`'s `outcomes`), and the outcomes whose codes are lists (each result needs
+lists of its own). Made once per program and language (`runtime._texts`), shared."""
+
+Found = tuple[int, bool | None, dict[str, int], dict[str, Any], list[str], list[Match]]
+"""A finding (`runner.Finding`): a rule's index, value, binding, facts, unknowns, matches."""
+
+SourceEntries = Sequence[tuple[dict[str, Any], tuple[str, ...]]]
+"""A code's sources: each entry's data, with the names of its fields that hold lists."""
+
+SourcesLeft = tuple[tuple[str, Mapping[str, SourceEntries], tuple[str, ...]], ...]
+"""What a decision's `sources` is made of: for each outcome declared with `sources`,
+its entries by code (each entry's data with the names of its fields that hold lists;
+shared between decisions, never changed) and the decision's codes, certain then
+possible."""
+
+
+def rule_results(texts: Sequence[RuleTexts], found: Iterable[Found]) -> list[RuleResult]:
+    """The rule results of these findings, each as `RuleResult(...)` makes it, with
+    lists and dicts of its own where the policy's texts are shared (citations,
+    effects). Many per decision, so made in one loop, each result's attributes stored
+    in its dict (a call per result cost a fifth of the loop)."""
+    results: list[RuleResult] = []
+    append = results.append
+    new = object.__new__
+    for index, _, binding, facts, unknown, matched in found:
+        name, title, cites, because, effects, lists = texts[index]
+        outcomes = effects.copy()  # in the effects' order; each set's codes copied
+        for key in lists:
+            outcomes[key] = outcomes[key][:]
+        result = new(RuleResult)
+        made = result.__dict__
+        made["rule"] = name
+        made["title"] = title
+        made["cite"] = [*cites]
+        made["because"] = because
+        made["binding"] = binding
+        made["facts"] = facts
+        made["matched"] = matched
+        made["outcomes"] = outcomes
+        made["unknown"] = unknown
+        append(result)
+    return results
+
+
+def _rules_of(left: tuple[Sequence[RuleTexts], list[Found]]) -> list[RuleResult]:
+    return rule_results(*left)
+
+
+def sources_from(left: SourcesLeft) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """A decision's `sources` from what it was left (`SourcesLeft`): each code's
+    entries, each entry's data a dict of its own and each list in it too."""
+    sources: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for name, entries_of, codes in left:  # loops, not calls: a dozen entries per decision
+        by_code: dict[str, list[dict[str, Any]]] = {}
+        for code in codes:
+            entries = entries_of.get(code)
+            if not entries or code in by_code:
+                continue
+            copies = by_code[code] = []
+            for data, lists in entries:
+                copied = data.copy()
+                for field in lists:
+                    copied[field] = copied[field][:]
+                copies.append(copied)
+        if by_code:
+            sources[name] = by_code
+    return sources
+
+
+class _Assembled:
+    """A field of a decision made on first read from what the decision was left, then
+    kept in the instance's dict (see above)."""
+
+    __slots__ = ("name", "left", "make")
+
+    def __init__(self, name: str, make: Callable[[Any], Any]) -> None:
+        self.name = name
+        self.left = _LEFT + name
+        self.make = make
+
+    def __get__(self, decision: Decision | None, owner: type | None = None) -> Any:
+        if decision is None:
+            return self
+        stored = decision.__dict__
+        left = stored.get(self.left)
+        if left is None:  # made by another thread since Python looked
+            return stored[self.name]
+        # Two threads may both make it: the first stored is the one every reader gets.
+        made = stored.setdefault(self.name, self.make(left))
+        stored.pop(self.left, None)  # after the field is there: a reader finds one
+        return made
+
+
+for _name, _make in (("fired", _rules_of), ("pending", _rules_of), ("sources", sources_from)):
+    setattr(Decision, _name, _Assembled(_name, _make))
+
+
+def assembled(
+    policy: PolicyInfo,
+    outcomes: OutcomeValues,
+    possible: OutcomeValues,
+    texts: Sequence[RuleTexts],
+    fired: list[Found],
+    pending: list[Found],
+    open_questions: list[OpenQuestion],
+    references: dict[str, dict[str, Any]],
+    trace: list[RuleTrace],
+    lang: str,
+    headline: Headline | None,
+    sources: SourcesLeft,
+) -> Decision:
+    """A decision whose rule results and sources are made on first read (see
+    `Decision`): what `Decision(...)` would hold with `fired=rule_results(texts, fired)`,
+    the same for `pending`, and `sources=sources_from(sources)`."""
+    decision: Decision = _NEW(Decision)
+    stored = decision.__dict__
+    stored["policy"] = policy
+    stored["outcomes"] = outcomes
+    stored["possible"] = possible
+    stored[_LEFT_FIRED] = (texts, fired)
+    stored[_LEFT_PENDING] = (texts, pending)
+    stored["open_questions"] = open_questions
+    stored["references"] = references
+    stored["trace"] = trace
+    stored["lang"] = lang
+    stored["headline"] = headline
+    if sources:
+        stored[_LEFT_SOURCES] = sources
+    else:
+        stored["sources"] = {}
+    return decision
+
+
+_LEFT_FIRED = _LEFT + "fired"
+_LEFT_PENDING = _LEFT + "pending"
+_LEFT_SOURCES = _LEFT + "sources"
+
+
+def _rows(decision: Decision, name: str) -> list[CompactRow]:
+    """The compact form's rows of a decision's fired or pending rules: from its
+    findings while the results are not made (the same containers the results would
+    hold), else from the results."""
+    left = decision.__dict__.get(_LEFT + name)
+    if left is None:
+        results: list[RuleResult] = getattr(decision, name)
+        return [(r.rule, r.binding, r.facts, r.matched, r.unknown) for r in results]
+    texts, found = left
+    return [
+        (texts[index][0], binding, facts, matched, unknown)
+        for index, _, binding, facts, unknown, matched in found
+    ]
+
+
 # ---- the JSON form ------------------------------------------------------------------
 
-_decisions = cattrs.Converter()
-_decisions.register_structure_hook(
-    str | list[str], lambda v, _: v if isinstance(v, str) else [str(x) for x in v]
-)
-_decisions.register_structure_hook(Any, lambda v, _: v)
-# A match's screening fields appear only when set: a code found in a codes list, or a
-# name found in an exact list, keeps the JSON it always had.
-_decisions.register_unstructure_hook(
-    Match,
-    make_dict_unstructure_fn(
+
+def _converter() -> cattrs.Converter:
+    """The converter of the full form, as cattrs makes it: `_decisions` is this, with a
+    rule result and sources written by hand (`_result_dict`, `_sources_dict`), which
+    the tests hold to it."""
+    converter = cattrs.Converter()
+    converter.register_structure_hook(
+        str | list[str], lambda v, _: v if isinstance(v, str) else [str(x) for x in v]
+    )
+    converter.register_structure_hook(Any, lambda v, _: v)
+    # A match's screening fields appear only when set: a code found in a codes list, or
+    # a name found in an exact list, keeps the JSON it always had.
+    converter.register_unstructure_hook(
         Match,
-        _decisions,
-        **{  # type: ignore[arg-type]  # cattrs takes overrides as keyword arguments
-            field.name: override(omit_if_default=True)
-            for field in attrs.fields(Match)
-            if field.default is None and field.name != "alias"
-        },
-    ),
-)
+        make_dict_unstructure_fn(
+            Match,
+            converter,
+            **{  # type: ignore[arg-type]  # cattrs takes overrides as keyword arguments
+                field.name: override(omit_if_default=True)
+                for field in attrs.fields(Match)
+                if field.default is None and field.name != "alias"
+            },
+        ),
+    )
+    return converter
+
+
+_decisions = _converter()
+_match_dict = _decisions.get_unstructure_hook(Match)
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # written as they are
+
+
+def _plain(value: Any) -> Any:
+    """A value of no declared type (a fact's, a set's codes) as cattrs writes it: plain
+    values as they are, lists and dicts anew, anything else by cattrs."""
+    kind = value.__class__
+    if kind in _PLAIN:
+        return value
+    if kind is list:
+        return [item if item.__class__ in _PLAIN else _plain(item) for item in value]
+    if kind is dict:
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    return _decisions.unstructure(value)
+
+
+def _result_dict(result: RuleResult) -> dict[str, Any]:
+    """A rule result in the full form: what cattrs's hook for the class gives (the same
+    keys, in order, each container a new one), written out: a decision holds dozens, and
+    cattrs, which asks for each value's hook by its type, spent four fifths of the full
+    form's time on them."""
+    facts = {**result.facts}
+    for path, value in facts.items():  # values replaced, keys kept: no change of size
+        if value.__class__ not in _PLAIN:
+            facts[path] = _plain(value)
+    outcomes = {**result.outcomes}
+    for name, value in outcomes.items():
+        if value.__class__ is not str:
+            outcomes[name] = _plain(value)
+    return {
+        "rule": result.rule,
+        "title": result.title,
+        "cite": [*result.cite],
+        "because": result.because,
+        "binding": {**result.binding},
+        "facts": facts,
+        "matched": list(map(_match_dict, result.matched)),
+        "outcomes": outcomes,
+        "unknown": [*result.unknown],
+    }
+
+
+def _sources_dict(
+    sources: dict[str, dict[str, list[dict[str, Any]]]],
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """A decision's `sources` as cattrs writes it (each container anew), written out:
+    a dozen entries per decision, each value's hook asked for by cattrs by its type."""
+    return {
+        name: {
+            code: [
+                {
+                    key: value if value.__class__ in _PLAIN else _plain(value)
+                    for key, value in entry.items()
+                }
+                for entry in entries
+            ]
+            for code, entries in by_code.items()
+        }
+        for name, by_code in sources.items()
+    }
+
+
+_decisions.register_unstructure_hook(RuleResult, _result_dict)
+_SOURCES = dict[str, dict[str, list[dict[str, Any]]]]  # `Decision.sources`'s type
+_decisions.register_unstructure_hook_func(lambda kind: kind == _SOURCES, _sources_dict)
 
 
 def unstructure_decision(decision: Decision, detail: str = "full") -> dict[str, Any]:
@@ -371,6 +633,21 @@ def unstructure_decision(decision: Decision, detail: str = "full") -> dict[str, 
 
 
 def _compact(decision: Decision) -> dict[str, Any]:
+    stored = decision.__dict__
+    if _LEFT_FIRED in stored or _LEFT_PENDING in stored:
+        # Rules not assembled yet (`Decision`): written from the findings, which stay
+        # as they are, not assembled for this.
+        return compact_rows(
+            decision.policy,
+            decision.lang,
+            decision.outcomes,
+            decision.possible,
+            decision.headline,
+            _rows(decision, "fired"),
+            _rows(decision, "pending"),
+            decision.open_questions,
+            decision.trace,
+        )
     return compact_dict(
         decision.policy,
         decision.lang,

@@ -42,15 +42,18 @@ from .decision import (
     OutcomeValues,
     PolicyInfo,
     RuleResult,
+    RuleTexts,
     RuleTrace,
+    SourcesLeft,
     TraceNode,
+    assembled,
     compact_rows,
     open_question,
 )
 from .facts import UNKNOWN_COLLECTION, Facts
 from .runner import Finding, Runner, Statuses
 from .screen import screening_fact
-from .summary import entry_data, sources_of
+from .summary import entries_by_code, entry_data
 
 Fact = tuple[str, Any]
 
@@ -368,77 +371,67 @@ def run(
         concluded = _conclude(program, facts, env, as_of, lang, fired, pending)
     else:
         concluded = _concluded(program, case, env, as_of, lang)
-    # The rule results are made here, from what the conclusion already read: the
-    # compact line (`compact_decision`) does without them.
-    texts = _texts(program, lang)
+    # The rule results and sources are made on the decision's first read of them
+    # (`decision.assembled`): a caller that reads only outcomes and questions, or writes
+    # the compact form, never pays for them.
     outcomes, possible = concluded.outcomes, concluded.possible
-    return Decision(
-        policy=PolicyInfo(policy.name, policy.version, policy.sha256, as_of.isoformat()),
-        outcomes=outcomes,
-        possible=possible,
-        fired=_rule_results(texts, concluded.fired),
-        pending=_rule_results(texts, concluded.pending),
-        open_questions=concluded.questions,
-        references=concluded.references,
-        trace=trace,
-        lang=lang,
-        headline=concluded.headline,
-        sources=_sources(program, outcomes, possible, as_of, lang),
+    return assembled(
+        _policy_info(program, as_of),
+        outcomes,
+        possible,
+        _texts(program, lang),
+        concluded.fired,
+        concluded.pending,
+        concluded.questions,
+        concluded.references,
+        trace,
+        lang,
+        concluded.headline,
+        _sources(program, outcomes, possible, as_of, lang),
     )
 
 
-_Sources = dict[str, dict[str, list[dict[str, Any]]]]
-_Made = list[tuple[str, list[tuple[str, list[tuple[dict[str, Any], tuple[str, ...]]]]]]]
+def _policy_info(program: Program, as_of: dt.date) -> PolicyInfo:
+    """Which policy decided, on which date: one per date (the memo `compact_decision`
+    keeps too, bounded), shared by the decisions of that date (frozen)."""
+    infos = _memo(program, "policy")
+    info: PolicyInfo | None = infos.get(as_of)
+    if info is None:
+        policy = program.policy
+        info = infos[as_of] = PolicyInfo(
+            policy.name, policy.version, policy.sha256, as_of.isoformat()
+        )
+    return info
 
 
 def _sources(
     program: Program, outcomes: OutcomeValues, possible: OutcomeValues, as_of: dt.date, lang: str
-) -> _Sources:
-    """`summary.sources_of` for this decision: the same for the same codes, so made once
-    for them (a bounded memo) and copied for each decision, which owns what it holds
-    (each entry's data a dict of its own, each list in it too)."""
+) -> SourcesLeft:
+    """What the decision's `sources` is made of (`decision.sources_from`): for each
+    outcome declared with `sources LIST`, the list's entries by code in force on the
+    date (`summary.entries_by_code`, once per outcome, date and language: what a code's
+    sources are does not depend on the decision's other codes) and this decision's
+    codes, certain then possible (a tuple: the decision's own lists may change)."""
     sourced = _sourced(program)
     if not sourced:
-        return {}
-    codes = tuple((_frozen(outcomes.get(name)), _frozen(possible.get(name))) for name in sourced)
-    memo = _memo(program, "sources made")
-    key = (as_of, lang, codes)
-    made: _Made | None = memo.get(key)
-    if made is None:
-        found = sources_of(
-            program.policy, outcomes, possible, as_of, lang, _memo(program, "sources")
-        )
-        made = memo[key] = [
-            (
-                name,
-                [
-                    (
-                        code,
-                        [
-                            (data, tuple(k for k, v in data.items() if isinstance(v, list)))
-                            for data in entries
-                        ],
-                    )
-                    for code, entries in by_code.items()
-                ],
-            )
-            for name, by_code in found.items()
-        ]
-    sources: _Sources = {}
-    for name, by_code in made:  # loops, not calls: a dozen entries per decision
-        codes_of = sources[name] = {}
-        for code, entries in by_code:
-            copies = codes_of[code] = []
-            for data, lists in entries:
-                copied = data.copy()
-                for field in lists:
-                    copied[field] = copied[field][:]
-                copies.append(copied)
-    return sources
+        return ()
+    memo = _memo(program, "sources")
+    left = []
+    for name in sourced:
+        key = (name, as_of, lang)
+        entries_of = memo.get(key)
+        if entries_of is None:
+            entries_of = memo[key] = entries_by_code(program.policy.outcomes[name], as_of, lang)
+        codes = _codes_in(outcomes.get(name)) + _codes_in(possible.get(name))
+        if codes:
+            left.append((name, entries_of, codes))
+    return tuple(left)
 
 
-def _frozen(value: str | list[str] | None) -> str | tuple[str, ...] | None:
-    return tuple(value) if isinstance(value, list) else value
+def _codes_in(value: str | list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if value.__class__ is str else tuple(value)
 
 
 def _sourced(program: Program) -> tuple[str, ...]:
@@ -498,18 +491,14 @@ class _Concluded:
     headline: Headline | None
 
 
-_Texts = tuple[str, str, tuple[str, ...], str, OutcomeValues, tuple[str, ...]]
-"""A rule's name, title, citations and reason in one language, its effects (a
-`RuleResult`'s `outcomes`), and the outcomes whose codes are lists (each result needs
-lists of its own)."""
-
-
 def _listed(effects: tuple[tuple[str, str | tuple[str, ...]], ...]) -> OutcomeValues:
     return {k: v if isinstance(v, str) else list(v) for k, v in effects}
 
 
-def _texts(program: Program, lang: str) -> list[_Texts]:
-    texts: list[_Texts] | None = program.memo.get(("rules", lang))
+def _texts(program: Program, lang: str) -> list[RuleTexts]:
+    """Each rule's texts and effects in a language (`decision.RuleTexts`), made once per
+    program and language; shared by every decision, which copies what it owns."""
+    texts: list[RuleTexts] | None = program.memo.get(("rules", lang))
     if texts is None:
         texts = program.memo[("rules", lang)] = [
             (
@@ -525,32 +514,6 @@ def _texts(program: Program, lang: str) -> list[_Texts]:
             )
         ]
     return texts
-
-
-def _rule_results(texts: list[_Texts], found: list[Finding]) -> list[RuleResult]:
-    """The rule results of these findings: many per decision, so made in one loop,
-    each as `decision.rule_result` makes it (its attributes stored in its dict, written
-    out here: a call per result cost a fifth of the loop), each with lists of its own."""
-    results = []
-    new = object.__new__
-    for index, _, binding, facts, unknown, matched in found:
-        name, title, cites, because, effects, lists = texts[index]
-        outcomes = effects.copy()  # in the effects' order; each set's codes copied
-        for key in lists:
-            outcomes[key] = outcomes[key][:]
-        result = new(RuleResult)
-        made = result.__dict__
-        made["rule"] = name
-        made["title"] = title
-        made["cite"] = [*cites]
-        made["because"] = because
-        made["binding"] = binding
-        made["facts"] = facts
-        made["matched"] = matched
-        made["outcomes"] = outcomes
-        made["unknown"] = unknown
-        results.append(result)
-    return results
 
 
 def _names(program: Program) -> list[str]:

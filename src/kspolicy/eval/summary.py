@@ -73,30 +73,45 @@ def sources_of(
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """For each outcome declared with `sources LIST`: each of its codes in the decision,
     certain or possible, with the list's entries for it in force on `as_of`. `memo`
-    keeps each list's entries by code, per date and language, for the next decision."""
+    keeps each list's entries by code (`entries_by_code`), per date and language, for
+    the next decision."""
     found: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for outcome in policy.outcomes.values():
         if outcome.sources is None:
             continue
         key = (outcome.name, as_of, lang)
-        serving_of: dict[str, list[dict[str, Any]]] | None = (
-            memo.get(key) if memo is not None else None
-        )
+        serving_of: EntriesByCode | None = memo.get(key) if memo is not None else None
         if serving_of is None:
-            serving_of = {}
-            for entry in outcome.sources.entries_on(as_of):
-                for code in dict.fromkeys(_codes_of(entry)):
-                    serving_of.setdefault(code, []).append(entry_data(entry, lang))
+            serving_of = entries_by_code(outcome, as_of, lang)
             if memo is not None:
                 memo[key] = serving_of
         by_code: dict[str, list[dict[str, Any]]] = {}
         for code in _codes(outcomes.get(outcome.name)) + _codes(possible.get(outcome.name)):
             serving = serving_of.get(code)
             if serving and code not in by_code:
-                by_code[code] = [_copy(data) for data in serving]  # each decision its own
+                by_code[code] = [_copy(data) for data, _ in serving]  # each decision its own
         if by_code:
             found[outcome.name] = by_code
     return found
+
+
+EntriesByCode = dict[str, tuple[tuple[dict[str, Any], tuple[str, ...]], ...]]
+"""A sources list's entries by code: each entry's data (`entry_data`) with the names of
+its fields that hold lists (what a decision copies to own them)."""
+
+
+def entries_by_code(outcome: c.Outcome, as_of: dt.date, lang: str) -> EntriesByCode:
+    """The entries of the list an outcome takes its sources from (`sources LIST`), in
+    force on `as_of`, by code, in the list's order, in `lang`: what a code's sources
+    are, whatever else a decision holds. Shared between decisions: never changed."""
+    assert outcome.sources is not None
+    serving: dict[str, list[tuple[dict[str, Any], tuple[str, ...]]]] = {}
+    for entry in outcome.sources.entries_on(as_of):
+        data = entry_data(entry, lang)
+        lists = tuple(k for k, v in data.items() if isinstance(v, list))
+        for code in dict.fromkeys(_codes_of(entry)):
+            serving.setdefault(code, []).append((data, lists))
+    return {code: tuple(entries) for code, entries in serving.items()}
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:
