@@ -483,7 +483,7 @@ def compact_decision(
             (names[i], binding, found, matched, waits)
             for i, _, binding, found, waits, matched in concluded.pending
         ],
-        concluded.questions,
+        concluded.asked,
     )
 
 
@@ -493,7 +493,8 @@ class _Concluded:
     pending: list[Finding]
     outcomes: OutcomeValues
     possible: OutcomeValues
-    questions: list[OpenQuestion]
+    questions: list[OpenQuestion]  # with texts (see `_conclude`)
+    asked: list[str]  # without: the open questions' facts
     references: dict[str, dict[str, Any]]
     headline: Headline | None
 
@@ -582,37 +583,47 @@ def _conclude(
 ) -> _Concluded:
     """The outcomes, possible outcomes, open questions, references and headline that
     the findings that fired and those pending lead to. Without `texts`, for the compact
-    form, which holds neither: no question's text, no entry's data in `references`."""
+    form, which holds neither question texts nor entries' data in `references`: the open
+    questions are only their facts (`asked`), no `OpenQuestion` made."""
     policy = program.policy
     ranked = _ranked(program)
     outcomes, possible, changing, raising = _outcomes(ranked, fired, pending)
-    questions = _open_questions(
-        policy.schema,
-        facts,
-        changing,
-        ranked.names,
-        lang,
-        policy.messages,
-        _memo(program, "question plans", 4_096),  # by fact and language: few
-        _memo(program, "questions", 4_096),  # by the values they name: many
-        texts=texts,
-    )
+    questions: list[OpenQuestion] = []
+    asked: list[str] = []
+    by_entry: list[tuple[str, str]] = []  # without texts: an entry's question, its outcome
+    if texts:
+        questions = _open_questions(
+            policy.schema,
+            facts,
+            changing,
+            ranked.names,
+            lang,
+            policy.messages,
+            _memo(program, "question plans", 4_096),  # by fact and language: few
+            _memo(program, "questions", 4_096),  # by the values they name: many
+        )
+    else:
+        asked = list(dict.fromkeys([fact for finding in changing for fact in finding[4]]))
     references: dict[str, dict[str, Any]] = {}
     for outcome, key in program.entries:
         found_key = key(env)
         if found_key.value is None:
-            asked = {q.fact for q in questions}
-            questions += [
-                OpenQuestion(
-                    fact,
-                    question_text(policy.schema, facts, fact, lang, policy.messages)
-                    if texts
-                    else "",
-                    [outcome.name],
-                )
-                for fact in found_key.unknowns
-                if fact not in asked
-            ]
+            if texts:
+                known = {q.fact for q in questions}
+                questions += [
+                    OpenQuestion(
+                        fact,
+                        question_text(policy.schema, facts, fact, lang, policy.messages),
+                        [outcome.name],
+                    )
+                    for fact in found_key.unknowns
+                    if fact not in known
+                ]
+            else:
+                known = {*asked, *(fact for fact, _ in by_entry)}
+                by_entry += [
+                    (fact, outcome.name) for fact in found_key.unknowns if fact not in known
+                ]
             continue
         assert outcome.records is not None
         by_key = _memo(program, "entries")
@@ -630,18 +641,30 @@ def _conclude(
             outcomes[outcome.name] = chosen.key
             if texts:
                 references[outcome.name] = entry_data(chosen, lang)
-    headline = _headline(policy, outcomes, questions, raising)
-    return _Concluded(fired, pending, outcomes, possible, questions, references, headline)
+    raised: list[str] = []  # the open questions whose answers could raise the headline
+    if raising:
+        if texts:
+            waiting = raising.keys()
+            raised = [q.fact for q in questions if not waiting.isdisjoint(q.rules)]
+        else:
+            names = ranked.names
+            facts_of = {fact for f in changing if names[f[0]] in raising for fact in f[4]}
+            raised = [fact for fact in asked if fact in facts_of]
+            raised += [fact for fact, name in by_entry if name in raising]
+    if by_entry:
+        asked += [fact for fact, _ in by_entry]
+    headline = _headline(policy, outcomes, raising, raised)
+    return _Concluded(fired, pending, outcomes, possible, questions, asked, references, headline)
 
 
 def _headline(
     policy: c.Policy,
     outcomes: OutcomeValues,
-    questions: list[OpenQuestion],
     raising: dict[str, str],
+    raised: list[str],
 ) -> Headline | None:
     """`summary.headline_of(policy, outcomes, ..., questions, raising)`, the same
-    headline, each question's rules tested against `raising` in one set operation."""
+    headline, given the open questions whose answers could raise it (`raised`)."""
     name = policy.headline
     value = outcomes.get(name) if name is not None else None
     if name is None or not isinstance(value, str):
@@ -649,9 +672,7 @@ def _headline(
     if not raising:
         return Headline(name, value)
     highest = max(raising.values(), key=policy.outcomes[name].rank)
-    waiting = raising.keys()
-    asked = [q.fact for q in questions if not waiting.isdisjoint(q.rules)]
-    return Headline(name, value, True, highest, asked)
+    return Headline(name, value, True, highest, raised)
 
 
 _RuleTexts = tuple[str, str, tuple[str, ...], str, tuple[tuple[str, str | tuple[str, ...]], ...]]
@@ -861,9 +882,9 @@ def _open_questions(
     catalogue: Catalogue,
     memo: dict[Any, Any] | None = None,
     filled: dict[Any, Any] | None = None,
-    *,
-    texts: bool = True,
 ) -> list[OpenQuestion]:
+    """The open questions the pending findings that could change the decision ask: each
+    unknown fact once, with the rules that wait on it and its question's text."""
     asked: dict[str, list[str]] = {}
     screened: dict[str, str] = {}  # a name that may be on a list: the question it asks
     for index, _, _, _, unknown, matched in changing:
@@ -874,16 +895,12 @@ def _open_questions(
                 asked[fact] = [rule]
             elif rule not in rules:
                 rules.append(rule)
-        if not texts:
-            continue
         for hit in matched:
             if hit.band in ("possible", "uncovered"):
                 fact = screening_fact(hit.fact, hit.list)
                 if fact not in screened:
                     screened[fact] = screening_question(hit, lang, catalogue)
     make = open_question
-    if not texts:
-        return [make(fact, "", rules) for fact, rules in asked.items()]
     return [
         make(
             fact,
