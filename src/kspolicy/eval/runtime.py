@@ -592,15 +592,10 @@ def _conclude(
     asked: list[str] = []
     by_entry: list[tuple[str, str]] = []  # without texts: an entry's question, its outcome
     if texts:
+        plans = _memo(program, "question plans", 4_096)  # by fact and language: few
+        filled = _memo(program, "questions", 4_096)  # by the values they name: many
         questions = _open_questions(
-            policy.schema,
-            facts,
-            changing,
-            ranked.names,
-            lang,
-            policy.messages,
-            _memo(program, "question plans", 4_096),  # by fact and language: few
-            _memo(program, "questions", 4_096),  # by the values they name: many
+            policy.schema, facts, changing, ranked.names, lang, policy.messages, plans, filled
         )
     else:
         asked = list(dict.fromkeys([fact for finding in changing for fact in finding[4]]))
@@ -613,7 +608,10 @@ def _conclude(
                 questions += [
                     OpenQuestion(
                         fact,
-                        question_text(policy.schema, facts, fact, lang, policy.messages),
+                        # With the memos: a plan made anew cost ~30 us a question.
+                        question_text(
+                            policy.schema, facts, fact, lang, policy.messages, plans, filled
+                        ),
                         [outcome.name],
                     )
                     for fact in found_key.unknowns
