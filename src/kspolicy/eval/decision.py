@@ -707,7 +707,7 @@ def compact_dict(
         headline,
         [(r.rule, r.binding, r.facts, r.matched, r.unknown) for r in fired],
         [(r.rule, r.binding, r.facts, r.matched, r.unknown) for r in pending],
-        open_questions,
+        [q.fact for q in open_questions],
         trace,
     )
 
@@ -725,13 +725,13 @@ def compact_rows(
     headline: Headline | None,
     fired: Iterable[CompactRow],
     pending: Iterable[CompactRow],
-    open_questions: Sequence[OpenQuestion],
+    open_questions: list[str],
     trace: Sequence[RuleTrace] = (),
 ) -> dict[str, Any]:
     """The compact form (`compact/1`) of a decision made of these parts, its rules given
-    as rows: what `compact_dict` gives, and what `runtime.compact_decision` writes
-    straight from a case's findings (the one function both use, so they cannot drift
-    apart)."""
+    as rows and its open questions as their facts (the list is the decision's): what
+    `compact_dict` gives, and what `runtime.compact_decision` writes straight from a
+    case's findings (the one function both use, so they cannot drift apart)."""
     facts: dict[str, Any] = {}
     matches: dict[Match, int] = {}
 
@@ -776,7 +776,7 @@ def compact_rows(
     data["pending"] = rules(pending, True)
     data["facts"] = facts
     data["matched"] = [_compact_match(m, facts) for m in matches]
-    data["open_questions"] = [q.fact for q in open_questions]
+    data["open_questions"] = open_questions
     if trace:
         data["trace"] = _decisions.unstructure(trace)
     return data

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import string
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -476,7 +476,7 @@ def compact_decision(
             (names[i], binding, found, matched, waits)
             for i, _, binding, found, waits, matched in concluded.pending
         ],
-        concluded.questions,
+        concluded.asked,
     )
 
 
@@ -486,7 +486,8 @@ class _Concluded:
     pending: list[Finding]
     outcomes: OutcomeValues
     possible: OutcomeValues
-    questions: list[OpenQuestion]
+    questions: list[OpenQuestion]  # with texts (see `_conclude`)
+    asked: list[str]  # without: the open questions' facts
     references: dict[str, dict[str, Any]]
     headline: Headline | None
 
@@ -545,45 +546,45 @@ def _conclude(
 ) -> _Concluded:
     """The outcomes, possible outcomes, open questions, references and headline that
     the findings that fired and those pending lead to. Without `texts`, for the compact
-    form, which holds neither: no question's text, no entry's data in `references`."""
+    form, which holds neither question texts nor entries' data in `references`: the open
+    questions are only their facts (`asked`), no `OpenQuestion` made."""
     policy = program.policy
     ranked = _ranked(program)
-    outcomes, possible, changing, raising = _outcomes(
-        policy,
-        ranked,
-        frozenset([f[0] for f in fired]),
-        _mask([f[0] for f in pending]),
-        # A few KB an entry, and varied cases rarely meet the same pair again: 20,000
-        # entries held ~80 MB a process for a 3% hit rate over generated cases.
-        _memo(program, "outcomes", 2_048),
-    )
-    questions = _open_questions(
-        policy.schema,
-        facts,
-        [f for f in pending if changing >> f[0] & 1],
-        ranked.names,
-        lang,
-        policy.messages,
-        _memo(program, "question plans", 4_096),  # by fact and language: few
-        _memo(program, "questions", 4_096),  # by the values they name: many
-        texts=texts,
-    )
+    outcomes, possible, changing, raising = _outcomes(ranked, fired, pending)
+    questions: list[OpenQuestion] = []
+    asked: list[str] = []
+    by_entry: list[tuple[str, str]] = []  # without texts: an entry's question, its outcome
+    if texts:
+        plans = _memo(program, "question plans", 4_096)  # by fact and language: few
+        filled = _memo(program, "questions", 4_096)  # by the values they name: many
+        questions = _open_questions(
+            policy.schema, facts, changing, ranked.names, lang, policy.messages, plans, filled
+        )
+    else:
+        asked = list(dict.fromkeys([fact for finding in changing for fact in finding[4]]))
     references: dict[str, dict[str, Any]] = {}
     for outcome, key in program.entries:
         found_key = key(env)
         if found_key.value is None:
-            asked = {q.fact for q in questions}
-            questions += [
-                OpenQuestion(
-                    fact,
-                    question_text(policy.schema, facts, fact, lang, policy.messages)
-                    if texts
-                    else "",
-                    [outcome.name],
-                )
-                for fact in found_key.unknowns
-                if fact not in asked
-            ]
+            if texts:
+                known = {q.fact for q in questions}
+                questions += [
+                    OpenQuestion(
+                        fact,
+                        # With the memos: a plan made anew cost ~30 us a question.
+                        question_text(
+                            policy.schema, facts, fact, lang, policy.messages, plans, filled
+                        ),
+                        [outcome.name],
+                    )
+                    for fact in found_key.unknowns
+                    if fact not in known
+                ]
+            else:
+                known = {*asked, *(fact for fact, _ in by_entry)}
+                by_entry += [
+                    (fact, outcome.name) for fact in found_key.unknowns if fact not in known
+                ]
             continue
         assert outcome.records is not None
         by_key = _memo(program, "entries")
@@ -601,18 +602,30 @@ def _conclude(
             outcomes[outcome.name] = chosen.key
             if texts:
                 references[outcome.name] = entry_data(chosen, lang)
-    headline = _headline(policy, outcomes, questions, raising)
-    return _Concluded(fired, pending, outcomes, possible, questions, references, headline)
+    raised: list[str] = []  # the open questions whose answers could raise the headline
+    if raising:
+        if texts:
+            waiting = raising.keys()
+            raised = [q.fact for q in questions if not waiting.isdisjoint(q.rules)]
+        else:
+            names = ranked.names
+            facts_of = {fact for f in changing if names[f[0]] in raising for fact in f[4]}
+            raised = [fact for fact in asked if fact in facts_of]
+            raised += [fact for fact, name in by_entry if name in raising]
+    if by_entry:
+        asked += [fact for fact, _ in by_entry]
+    headline = _headline(policy, outcomes, raising, raised)
+    return _Concluded(fired, pending, outcomes, possible, questions, asked, references, headline)
 
 
 def _headline(
     policy: c.Policy,
     outcomes: OutcomeValues,
-    questions: list[OpenQuestion],
     raising: dict[str, str],
+    raised: list[str],
 ) -> Headline | None:
     """`summary.headline_of(policy, outcomes, ..., questions, raising)`, the same
-    headline, each question's rules tested against `raising` in one set operation."""
+    headline, given the open questions whose answers could raise it (`raised`)."""
     name = policy.headline
     value = outcomes.get(name) if name is not None else None
     if name is None or not isinstance(value, str):
@@ -620,9 +633,7 @@ def _headline(
     if not raising:
         return Headline(name, value)
     highest = max(raising.values(), key=policy.outcomes[name].rank)
-    waiting = raising.keys()
-    asked = [q.fact for q in questions if not waiting.isdisjoint(q.rules)]
-    return Headline(name, value, True, highest, asked)
+    return Headline(name, value, True, highest, raised)
 
 
 _RuleTexts = tuple[str, str, tuple[str, ...], str, tuple[tuple[str, str | tuple[str, ...]], ...]]
@@ -684,176 +695,143 @@ def _memo(program: Program, name: str, bound: int = 20_000) -> dict[Any, Any]:
     return found
 
 
-_Effects = tuple[tuple[tuple[str, int], ...], tuple[tuple[str, frozenset[str]], ...]]
-"""A rule's effects as outcomes combine them: each scale's code by its rank, each set's
-codes."""
+_Outcome = tuple[str, tuple[str, ...], bool, int, int, dict[int, tuple[str, ...]]]
+"""An outcome as `_Ranked` holds it: its name, codes, whether it is a scale, its offset
+and its full mask (a bit per code) in a rule's `bits`, and, for a set, the codes each
+mask met so far holds (filled as cases meet them)."""
 
 
 @attrs.frozen
 class _Ranked:
     """What the certain and possible outcomes are reckoned from, made once per program:
-    the rules' names and effects (by index in the policy), each scale's codes' ranks,
-    and, by outcome, the rules (by index) that reach each code (a scale's by rank), as a
-    bit mask (bit i: rule i), which a case's pending rules (a mask too) meet in one `&`;
-    the outcomes (not entries) in the policy's order, with their codes."""
+    the rules' names (by index in the policy) and, for each rule, the codes it reaches
+    as one integer (`bits`: a bit per code of each scale and set outcome, at the
+    outcome's offset, a scale's codes by rank), so that what the rules that fired reach
+    is an `|` of one integer per finding, and what a pending rule could add an `&`; the
+    outcomes (not entries) in the policy's order (`_Outcome`); and the headline's
+    offset, full mask and codes when it is one of these scales."""
 
     names: tuple[str, ...]
-    effects: tuple[_Effects, ...]
-    ranks: dict[str, dict[str, int]]
-    reaching: dict[str, tuple[int, ...]]
-    outcomes: tuple[tuple[str, tuple[str, ...], bool], ...]  # name, codes, a scale
+    bits: tuple[int, ...]
+    outcomes: tuple[_Outcome, ...]
+    headline: tuple[int, int, tuple[str, ...]] | None  # offset, full mask, codes
 
 
 def _ranked(program: Program) -> _Ranked:
     found: _Ranked | None = program.memo.get("ranked")
     if found is None:
         policy = program.policy
-        ranks = {
-            name: {code: i for i, code in enumerate(outcome.enum.codes)}
-            for name, outcome in policy.outcomes.items()
-            if outcome.kind != "entry"
-        }
-        effects: list[_Effects] = []
-        reaching: dict[str, list[set[int]]] = {
-            name: [set() for _ in codes] for name, codes in ranks.items()
-        }
-        for index, compiled in enumerate(program.rules):
-            pairs = _rule_effects(compiled.rule)
-            effects.append(
-                (
-                    tuple((name, ranks[name][v]) for name, v in pairs if isinstance(v, str)),
-                    tuple((name, frozenset(v)) for name, v in pairs if not isinstance(v, str)),
-                )
-            )
-            for name, value in pairs:
+        outcomes: list[_Outcome] = []
+        at: dict[str, tuple[int, dict[str, int]]] = {}  # each outcome's offset, codes' ranks
+        offset = 0
+        headline = None
+        for name, outcome in policy.outcomes.items():
+            if outcome.kind == "entry":
+                continue
+            codes = tuple(outcome.enum.codes)
+            full = (1 << len(codes)) - 1
+            outcomes.append((name, codes, outcome.kind == "scale", offset, full, {}))
+            at[name] = (offset, {code: i for i, code in enumerate(codes)})
+            if name == policy.headline and outcome.kind == "scale":
+                headline = (offset, full, codes)
+            offset += len(codes)
+        bits = []
+        for compiled in program.rules:
+            reached = 0
+            for name, value in _rule_effects(compiled.rule):
+                start, ranks = at[name]
                 for code in [value] if isinstance(value, str) else value:
-                    reaching[name][ranks[name][code]].add(index)
+                    reached |= 1 << (start + ranks[code])
+            bits.append(reached)
         found = program.memo["ranked"] = _Ranked(
             tuple(compiled.rule.name for compiled in program.rules),
-            tuple(effects),
-            ranks,
-            {name: tuple(_mask(rules) for rules in by) for name, by in reaching.items()},
-            tuple(
-                (name, tuple(outcome.enum.codes), outcome.kind == "scale")
-                for name, outcome in policy.outcomes.items()
-                if outcome.kind != "entry"
-            ),
+            tuple(bits),
+            tuple(outcomes),
+            headline,
         )
     return found
 
 
-def _mask(rules: Iterable[int]) -> int:
-    """Rules (by index) as a bit mask: bit i set for rule i."""
-    mask = 0
-    for rule in rules:
-        mask |= 1 << rule
-    return mask
-
-
 def _outcomes(
-    policy: c.Policy,
-    ranked: _Ranked,
-    fired: frozenset[int],
-    pending: int,
-    memo: dict[Any, Any],
-) -> tuple[OutcomeValues, OutcomeValues, int, dict[str, str]]:
-    """The certain and possible outcomes of the rules (by index) that fired and those
-    pending (a mask, `_mask`), the pending rules that could change them (a mask), and
-    the headline's codes they
-    could raise it to (see `_possible`). Many cases have the same rules fire and wait:
-    reckoned once for each such pair (`memo`), each decision given outcomes of its own."""
-    key = (fired, pending)
-    found = memo.get(key)
-    if found is None:
-        certain = _certain(policy, fired, ranked.effects)
-        found = memo[key] = (certain, *_possible(policy, certain, pending, ranked))
-    certain, possible, changing, raising = found
-    return _own(certain), _own(possible), changing, raising
+    ranked: _Ranked, fired: list[Finding], pending: list[Finding]
+) -> tuple[OutcomeValues, OutcomeValues, list[Finding], dict[str, str]]:
+    """The certain and possible outcomes of the findings that fired and those pending,
+    the pending findings that could change them, and the headline's codes they could
+    raise it to, by rule name (see `headline_of`).
 
-
-def _own(values: OutcomeValues) -> OutcomeValues:
-    """Outcome values no other decision holds (a set's codes in a list of its own)."""
-    return {k: v if v.__class__ is str else list(v) for k, v in values.items()}
-
-
-def _certain(
-    policy: c.Policy, fired: frozenset[int], effects: tuple[_Effects, ...]
-) -> OutcomeValues:
-    """The outcomes the rules that fired reach: a scale's highest code, a set's codes."""
-    best: dict[str, int] = {}  # each scale's highest rank reached
-    reached: dict[str, set[str]] = {}  # each set's codes reached
-    for rule in fired:  # a rule's bindings reach the same
-        scales, sets = effects[rule]
-        for name, rank in scales:
-            if rank > best.get(name, -1):
-                best[name] = rank
-        for name, codes in sets:
-            got = reached.get(name)
-            if got is None:
-                reached[name] = set(codes)
-            else:
-                got.update(codes)
-    certain: OutcomeValues = {}
-    for name, outcome in policy.outcomes.items():
-        if outcome.kind == "entry":
-            continue
-        if outcome.kind == "scale":
-            certain[name] = outcome.enum.codes[best.get(name, 0)]
-        else:
-            got = reached.get(name)
-            certain[name] = [code for code in outcome.enum.codes if code in got] if got else []
-    return certain
-
-
-def _possible(
-    policy: c.Policy, certain: OutcomeValues, pending: int, ranked: _Ranked
-) -> tuple[OutcomeValues, int, dict[str, str]]:
-    """What pending rules (a mask of their indices) could add beyond the certain
-    outcomes, which rules could (a mask), and the headline's codes they could raise it
-    to, by rule name (see `headline_of`).
-
-    By code, not by rule: a pending rule changes a scale when it reaches a code ranked
-    above the certain one, a set when it holds a code the set does not; the rules that
-    reach each code are known beforehand (`_Ranked.reaching`, masks), so this is an `&`
-    of two integers per code, however many rules are pending."""
-    possible: OutcomeValues = {}
-    changing = 0
+    By code, not by rule: what the rules that fired reach is the `|` of their codes
+    (`_Ranked.bits`); a pending rule changes a scale when it reaches a code ranked above
+    the certain one, a set when it holds a code the set does not, which is an `&` with
+    the codes the certain outcomes leave open (`_certain`). Not kept for the next case:
+    varied cases rarely reach the same codes (3,032 sets of codes fired in 5,000
+    generated cases), and reckoning them costs little more than a look-up."""
+    bits = ranked.bits
+    reached = 0
+    for finding in fired:
+        reached |= bits[finding[0]]
+    certain, open_codes = _certain(ranked, reached)
+    extra = 0
+    changing = []
+    for finding in pending:
+        adds = bits[finding[0]] & open_codes
+        if adds:
+            extra |= adds
+            changing.append(finding)
     raising: dict[str, str] = {}
-    if pending:
-        headline = policy.headline
-        for name, codes, scale in ranked.outcomes:
-            reaching = ranked.reaching[name]
-            value = certain[name]
+    if not extra:
+        return certain, {}, changing, raising
+    headline = ranked.headline
+    if headline is not None and extra >> headline[0] & headline[1]:
+        start, full, codes = headline
+        names = ranked.names
+        for finding in changing:
+            rank = bits[finding[0]] & open_codes
+            if rank >> start & full:  # a scale rule reaches one code of it
+                raising[names[finding[0]]] = codes[(rank >> start & full).bit_length() - 1]
+    return certain, _possible(ranked, extra), changing, raising
+
+
+def _certain(ranked: _Ranked, reached: int) -> tuple[OutcomeValues, int]:
+    """The outcomes these codes (`_Ranked.bits`) make certain, a scale's highest code
+    reached (its lowest when none is), a set's codes; and the codes a pending rule could
+    still add (a scale's above its certain code, a set's it does not hold)."""
+    certain: OutcomeValues = {}
+    open_codes = 0
+    for name, codes, scale, offset, full, known in ranked.outcomes:
+        field = reached >> offset & full
+        if scale:
+            rank = field.bit_length() - 1 if field else 0
+            certain[name] = codes[rank]
+            open_codes |= (full + 1 - (2 << rank)) << offset  # the ranks above
+        else:
+            held = known.get(field)
+            certain[name] = [*(held if held is not None else _held(known, codes, field))]
+            open_codes |= (full ^ field) << offset
+    return certain, open_codes
+
+
+def _possible(ranked: _Ranked, extra: int) -> OutcomeValues:
+    """What pending rules could add beyond the certain outcomes, given as the codes they
+    reach that those leave open (`_certain`): a scale's highest such code, a set's codes."""
+    possible: OutcomeValues = {}
+    for name, codes, scale, offset, full, known in ranked.outcomes:
+        field = extra >> offset & full
+        if field:
             if scale:
-                assert isinstance(value, str)
-                now = ranked.ranks[name][value]
-                for rank in range(len(codes) - 1, now, -1):
-                    rules = reaching[rank] & pending
-                    if rules:
-                        if name not in possible:
-                            possible[name] = codes[rank]
-                        changing |= rules
-                        if name == headline:
-                            for rule in _indices(rules):
-                                raising[ranked.names[rule]] = codes[rank]
+                possible[name] = codes[field.bit_length() - 1]
             else:
-                extra = []
-                for rank, code in enumerate(codes):
-                    rules = reaching[rank] & pending
-                    if rules and code not in value:
-                        extra.append(code)
-                        changing |= rules
-                if extra:
-                    possible[name] = extra
-    return possible, changing, raising
+                held = known.get(field)
+                possible[name] = [*(held if held is not None else _held(known, codes, field))]
+    return possible
 
 
-def _indices(mask: int) -> Iterator[int]:
-    """The rules (indices) of a mask, in ascending order."""
-    while mask:
-        low = mask & -mask
-        yield low.bit_length() - 1
-        mask ^= low
+def _held(known: dict[int, tuple[str, ...]], codes: tuple[str, ...], mask: int) -> tuple[str, ...]:
+    """The codes a set's mask holds, in the set's order, kept in `known` (bounded: a
+    set of many codes could be met in many ways)."""
+    if len(known) > 4_096:
+        known.clear()
+    held = known[mask] = tuple(code for i, code in enumerate(codes) if mask >> i & 1)
+    return held
 
 
 def _open_questions(
@@ -865,9 +843,9 @@ def _open_questions(
     catalogue: Catalogue,
     memo: dict[Any, Any] | None = None,
     filled: dict[Any, Any] | None = None,
-    *,
-    texts: bool = True,
 ) -> list[OpenQuestion]:
+    """The open questions the pending findings that could change the decision ask: each
+    unknown fact once, with the rules that wait on it and its question's text."""
     asked: dict[str, list[str]] = {}
     screened: dict[str, str] = {}  # a name that may be on a list: the question it asks
     for index, _, _, _, unknown, matched in changing:
@@ -878,16 +856,12 @@ def _open_questions(
                 asked[fact] = [rule]
             elif rule not in rules:
                 rules.append(rule)
-        if not texts:
-            continue
         for hit in matched:
             if hit.band in ("possible", "uncovered"):
                 fact = screening_fact(hit.fact, hit.list)
                 if fact not in screened:
                     screened[fact] = screening_question(hit, lang, catalogue)
     make = open_question
-    if not texts:
-        return [make(fact, "", rules) for fact, rules in asked.items()]
     return [
         make(
             fact,
