@@ -645,7 +645,7 @@ def _compact(decision: Decision) -> dict[str, Any]:
             decision.headline,
             _rows(decision, "fired"),
             _rows(decision, "pending"),
-            decision.open_questions,
+            [q.fact for q in decision.open_questions],
             decision.trace,
         )
     return compact_dict(
