@@ -345,22 +345,60 @@ def _screened(
         if unknowns is not None:
             unknowns[path] = None
         return
+    # Made once for the same name, place and paths (a finding screens a partner's name
+    # for several of its rules, and a batch meets the same partners again): making the
+    # record of the candidate was most of the cost.
+    key = (screener, name, path, place, place_path)
+    said = _SCREENS.get(key) if name.__class__ is str and place.__class__ in _PLACES else None
+    if said is None:
+        said = _screening(screener, name, path, place, place_path)
+        if name.__class__ is str and place.__class__ in _PLACES:
+            if len(_SCREENS) > _KEPT_MATCHES:
+                _SCREENS.clear()
+            _SCREENS[key] = said
+    fact, place_fact, record, waits = said
+    if facts is not None:
+        facts[path] = fact
+        if place_fact is not None:
+            facts[place_fact[0]] = place_fact[1]
+    if hits is not None and record is not None:
+        hits.append(record)
+    if waits is not None and unknowns is not None:
+        unknowns[waits] = None
+
+
+_Screening = tuple[Any, tuple[str, Any] | None, Match | None, str | None]
+"""What screening a name adds to a finding (`_screening`): the name's JSON value, the
+country's path and value when it counted, the record of the candidate or of why the list
+cannot answer, and the fact that stays unknown."""
+
+_SCREENS: dict[tuple[Any, ...], _Screening] = {}
+"""What screening a name adds to a finding, by screener, name, path, country and its
+path (texts: a name of another type, which could equal a text's hash, is not kept);
+records are frozen, so findings may share them. Emptied past _KEPT_MATCHES."""
+_PLACES = frozenset({str, type(None)})
+
+
+def _screening(
+    screener: screen.Screener, name: Any, path: str, place: Any, place_path: str | None
+) -> _Screening:
+    """What screening a known name adds to a finding (see `_screened`)."""
     found = screener.screen(str(name), place)
     named = screener.named
-    if facts is not None:
-        facts[path] = _json(name)
-        if found.hit is not None and place is not None and place_path is not None:
-            facts[place_path] = _json(place)
-    if hits is not None:
-        if found.hit is not None:
-            hits.append(screen.screen_record(named, path, str(name), found.hit))
-        elif found.uncovered is not None:
-            hits.append(screen.uncovered_record(named, path, str(name), found.uncovered))
-    if found.value is None and unknowns is not None:
+    counted = found.hit is not None and place is not None and place_path is not None
+    record: Match | None = None
+    if found.hit is not None:
+        record = screen.screen_record(named, path, str(name), found.hit)
+    elif found.uncovered is not None:
+        record = screen.uncovered_record(named, path, str(name), found.uncovered)
+    waits: str | None = None
+    if found.value is None:
         if found.needs_country and place_path is not None and place is None:
-            unknowns[place_path] = None
+            waits = place_path
         else:
-            unknowns[screen.screening_fact(path, named.name)] = None
+            waits = screen.screening_fact(path, named.name)
+    place_fact = (place_path, _json(place)) if counted and place_path is not None else None
+    return (_json(name), place_fact, record, waits)
 
 
 def _ordered(findings: list[Finding]) -> None:
