@@ -319,7 +319,8 @@ def _hit(
             if len(_MATCHES) > _KEPT_MATCHES:
                 _MATCHES.clear()
             match = _MATCHES[key] = Match(named, found, path, text)
-        hits.append(match)
+        if not hits or hits[-1] is not match:  # a repeat of the last: `_once` drops it
+            hits.append(match)
 
 
 _MATCHES: dict[tuple[str, str, str, str], Match] = {}
@@ -361,8 +362,8 @@ def _screened(
         facts[path] = fact
         if place_fact is not None:
             facts[place_fact[0]] = place_fact[1]
-    if hits is not None and record is not None:
-        hits.append(record)
+    if hits is not None and record is not None and (not hits or hits[-1] is not record):
+        hits.append(record)  # (a repeat of the last one: `_once` would drop it)
     if waits is not None and unknowns is not None:
         unknowns[waits] = None
 
@@ -1512,7 +1513,14 @@ class _Writer:
         if hits and isinstance(expr.container, c.ListSet) and isinstance(fact, c.Fact):
             named = _const(expr.container.list.name)
             flag, path = _const(expr.hierarchical), self._path(fact, paths)
-            given.append(("do", _call("_hit", _name(hits), named, element, container, flag, path)))
+            hit = ("do", _call("_hit", _name(hits), named, element, container, flag, path))
+            # The element is in the set (an entry matched) just when the test says so
+            # (`_in`, `_member_of`): most tests say not, and then `_hit` is not called.
+            value = self._val(expr, env, out, memo)
+            if value[0] == "n":
+                contained = ("cmp", "is", value, FALSE if expr.negated else TRUE)
+                hit = ("if", contained, [hit], [])
+            given.append(hit)
         if isinstance(expr.container, c.ConstSet | c.ListSet):
             # a set of the policy's: whether it is empty is known now
             out += given if self._constant_values(expr.container) else empty
