@@ -1453,7 +1453,11 @@ class _Writer:
         for n, (target, slot) in enumerate(zip(wanted, slots, strict=True)):
             if target is not None and slot is not None:
                 join = "_extend" if n == 2 else "_update"
-                out.append(("do", _call(join, _name(target), _name(slot))))
+                # most of these are empty (facts known: no unknown facts; no entry
+                # matched): a test of one costs less than the call
+                out.append(
+                    ("if", _name(slot), [("do", _call(join, _name(target), _name(slot)))], [])
+                )
 
     def _junction(
         self,
@@ -1480,13 +1484,17 @@ class _Writer:
             lines: list[X] = []
             self._support(operand, env, paths, dict(memo), lines, facts, unknowns, hits)
             if lines:
-                test = (
-                    "or",
-                    (
-                        ("cmp", "==", _name(chosen), _const(n)),
-                        ("cmp", "<", _name(chosen), _const(0)),
-                    ),
-                )
+                # every part (-1) is the usual case: a finding that is pending, or one
+                # that fires on an `and`, is supported by all its parts; tested first
+                test: X = ("cmp", "<=", _name(chosen), _const(0))
+                if n:
+                    test = (
+                        "or",
+                        (
+                            ("cmp", "<", _name(chosen), _const(0)),
+                            ("cmp", "==", _name(chosen), _const(n)),
+                        ),
+                    )
                 out.append(("if", test, lines, []))
 
     def _member(
