@@ -235,6 +235,21 @@ def _outside(items: Any, values: frozenset[Any]) -> bool | None:
     return None if None in items else False
 
 
+def _within(items: Any, codes: frozenset[Any], negated: bool) -> bool | None:
+    """Kleene `any x in items: x in codes` for codes a hierarchy (`_in` hierarchical: a
+    code or one of its parents is in the set), `not in` when `negated`: what
+    `_or(*[_in(x, codes, True, negated) for x in items])` says, in one call."""
+    if not codes:
+        return negated if items else False  # `_in` says `negated` of every element
+    unknown = False
+    for item in items:
+        if item is None:
+            unknown = True
+        elif (containing_code(item, codes) is not None) is not negated:
+            return True
+    return None if unknown else False
+
+
 def _undecided() -> bool:
     raise Undecided  # only three-valued logic answers this condition
 
@@ -419,7 +434,7 @@ _HELPERS: dict[str, Any] = {
     "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_match": _match, "_each": _each,
     "_in": _in, "_matches": _matches, "_peek": _peek, "_hier": _hierarchical,
     "_undecided": _undecided, "_json": _json, "_indexed": _indexed, "_elem": _elem,
-    "_among": _among, "_outside": _outside,
+    "_among": _among, "_outside": _outside, "_within": _within,
     "_binding": _binding, "_hit": _hit, "_paths": _paths, "_screened": _screened,
     "_nones": _nones, "_once": _once, "_len": len, "_enum": enumerate,
     "_extend": list.extend, "_update": dict.update,
@@ -1641,16 +1656,23 @@ class _Writer:
         if (
             expr.kind == "any"
             and isinstance(body_, c.Member)
-            and not body_.hierarchical
             and isinstance(body_.element, c.Fact)
             and body_.element.base == expr.var
             and not body_.element.fields
             and isinstance(body_.container, c.ConstSet | c.ListSet)
         ):
             # `any t in xs: t in S` (or `not in`), S a policy's set: set operations in C,
-            # not a list made of each element's test and a call of `_or`
-            helper = "_outside" if body_.negated else "_among"
-            tested = _call(helper, collection, self._constant(body_.container))
+            # not a list made of each element's test and a call of `_or`; for a codes
+            # list (`t in LIST` hierarchical: a code or its parent), one call for all
+            tested = (
+                _call("_within", collection, self._constant(body_.container), _const(body_.negated))
+                if body_.hierarchical
+                else _call(
+                    "_outside" if body_.negated else "_among",
+                    collection,
+                    self._constant(body_.container),
+                )
+            )
             return ("?:", ("cmp", "is", collection, NONE), NONE, tested)
         # the same name at the same depth: the same code for the same condition
         element = _name(f"q{len([k for k in env if k.startswith('?')])}")
