@@ -152,6 +152,16 @@ def _get(record: Any, key: str) -> Any:
     return record.get(key) if record.__class__ is dict else None
 
 
+_NOTHING: dict[str, Any] = {}  # never written: its `get` says None of every key
+
+
+def _getter(record: Any) -> Callable[[str], Any]:
+    """What `_get(record, key)` says of each key, as a function made once per record: the
+    findings function reads a record's fields through it (a call of a dict's `get`
+    costs half a call of `_get`)."""
+    return record.get if record.__class__ is dict else _NOTHING.get
+
+
 def _eq(a: Any, b: Any) -> Any:
     return None if a is None or b is None else a == b
 
@@ -430,8 +440,9 @@ def _once(items: list[Any]) -> list[Any]:
 
 
 _HELPERS: dict[str, Any] = {
-    "_and": _and, "_or": _or, "_not": _not, "_get": _get, "_eq": _eq, "_ne": _ne,
-    "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_match": _match, "_each": _each,
+    "_and": _and, "_or": _or, "_not": _not, "_get": _get, "_getter": _getter,
+    "_eq": _eq, "_ne": _ne, "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge,
+    "_match": _match, "_each": _each,
     "_in": _in, "_matches": _matches, "_peek": _peek, "_hier": _hierarchical,
     "_undecided": _undecided, "_json": _json, "_indexed": _indexed, "_elem": _elem,
     "_among": _among, "_outside": _outside, "_within": _within,
@@ -760,6 +771,9 @@ class _Writer:
         # For the local holding an element's path: the local holding the paths of its
         # facts (`_paths`), and each fact's place in it, by its fields.
         self._field_paths: dict[str, tuple[str, dict[tuple[str, ...], int]]] = {}
+        # For the local holding an element of a collection of records: the local of its
+        # reader (`_getter`), and whether the code reads it.
+        self._getters: dict[str, list[Any]] = {}
         # The findings function's `_emit` writes Kleene tests of locals in place and
         # reads each record of the root once (the three-valued one, as it always has).
         self._in_place = False
@@ -1185,12 +1199,17 @@ class _Writer:
             loops.append((collection, self._collection(name), position, element, path))
             env[name] = _name(element)
             positions.append((name, position, path))
+            self._getters[element] = [self.src.local(), False]
         tables = [self._element_paths(path) for *_, path in loops]
         lines = self._finding(index, rule, env, positions, {}, out)
         for (collection, reader, position, element, path), (name, _, _), table in zip(
             reversed(loops), reversed(positions), reversed(tables), strict=True
         ):
-            each = [*self._element_path(name, position, path, table), *lines]
+            each = [
+                *self._element_path(name, position, path, table),
+                *self._element_getter(element),
+                *lines,
+            ]
             lines = [
                 ("=", collection, reader),
                 ("for", (position, element), _call("_indexed", _name(collection)), each),
@@ -1206,10 +1225,15 @@ class _Writer:
         env = {name: _name(element)}
         memo: dict[Any, X] = {}  # shared by the rules: what one computed, the next reads
         table = self._element_paths(path)
+        self._getters[element] = [self.src.local(), False]
         lines: list[X] = []
         for index, rule in rules:
             lines += self._finding(index, rule, env, [(name, position, path)], memo, out)
-        lines = [*self._element_path(name, position, path, table), *lines]
+        lines = [
+            *self._element_path(name, position, path, table),
+            *self._element_getter(element),
+            *lines,
+        ]
         loop = ("for", (position, element), _call("_indexed", _name(collection)), lines)
         return [("=", collection, self._collection(name)), loop]
 
@@ -1229,8 +1253,29 @@ class _Writer:
         made = _call("_paths", kept, _const(collection_path), _name(position), _const(fields))
         return [("=", table, made), ("=", path, ("[]", _name(table), _const(0)))]
 
+    def _element_getter(self, element: str) -> list[X]:
+        """The statement making the reader of an element's fields, if the code reads any."""
+        getter, used = self._getters.pop(element)
+        return [("=", getter, _call("_getter", _name(element)))] if used else []
+
+    def _field(self, record: X, key: X) -> X:
+        """A field of a record, in the findings function: read by the record's reader
+        (`_getter`) when there is one (an element's: `_element_getter`; one read from the
+        root, shared: `_shared_field`), else by `_get`."""
+        if record[0] == "n":
+            getter = self._getters.get(record[1])
+            if getter is not None:
+                getter[1] = True
+                return ("call", _name(getter[0]), (key,))
+        return _call("_get", record, key)
+
+    def _shared_field(self, record: X, key: X) -> X:
+        """A field of a record that reads no variable (the root, a record read from it):
+        through the record's reader, made once per case and shared."""
+        return ("call", self._shared(_call("_getter", record)), (key,))
+
     def _collection(self, name: str) -> X:
-        return self._binder_reader(name, lambda x, f: _call("_get", x, self.src.constant(f)))
+        return self._binder_reader(name, lambda x, f: self._shared_field(x, self.src.constant(f)))
 
     def _finding(
         self,
@@ -1316,7 +1361,7 @@ class _Writer:
         if isinstance(expr, c.DefineRef):
             return self._val(self.policy.definitions[expr.name].expr, env, out, memo)
         if isinstance(expr, c.Fact):
-            code = self._fact(expr, env, lambda x, k: _call("_get", x, k))
+            code = self._fact(expr, env, self._field)
         elif isinstance(expr, c.Not):
             code = _not_of(self._val(expr.operand, env, out, memo))
         elif isinstance(expr, c.And | c.Or):
@@ -1607,12 +1652,13 @@ class _Writer:
 
     def _emit(self, expr: c.Expr, env: dict[str, X]) -> X:
         if isinstance(expr, c.Fact):
-            if self._in_place and expr.base is None and len(expr.fields) > 1:
-                # `project.trl`: the record `project` read once per case, for every field
+            if self._in_place and expr.base is None:
+                # `project.trl`: the record `project` read once per case, for every field,
+                # each record's fields through its reader, made once
                 record = ROOT
                 for field in expr.fields[:-1]:
-                    record = self._shared(_call("_get", record, self.src.constant(field)))
-                return _call("_get", record, self.src.constant(expr.fields[-1]))
+                    record = self._shared(self._shared_field(record, self.src.constant(field)))
+                return self._shared_field(record, self.src.constant(expr.fields[-1]))
             return self._fact(expr, env, lambda code, key: _call("_get", code, key))
         if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
             return self._constant(expr)
