@@ -1311,12 +1311,18 @@ class _Writer:
         paths: dict[str, tuple[X, X | None]] = {
             name: (_name(path), _name(position)) for name, position, path in positions
         }
-        self._support(rule.when, env, paths, dict(memo), found, facts, unknowns, hits)
+        # `found` runs when the verdict is not false: nor is `when` then, and no
+        # `unless` condition is true (`settled`: what a value is known not to be)
+        self._support(
+            rule.when, env, paths, dict(memo), found, facts, unknowns, hits, settled=FALSE
+        )
         for condition, value in zip(rule.unless, unless, strict=True):
             waiting: list[X] = []
-            self._support(condition, env, paths, dict(memo), waiting, None, unknowns, None)
+            self._support(
+                condition, env, paths, dict(memo), waiting, None, unknowns, None, settled=TRUE
+            )
             known: list[X] = []
-            self._support(condition, env, paths, dict(memo), known, facts, None, None)
+            self._support(condition, env, paths, dict(memo), known, facts, None, None, settled=TRUE)
             found.append(("if", ("cmp", "is", value, NONE), waiting, known))
         binding: X
         if len(positions) == 1:
@@ -1426,10 +1432,13 @@ class _Writer:
         hits: str | None,
         *,
         shared: bool = True,
+        settled: X | None = None,
     ) -> None:
         """Statements adding to `facts`, `unknowns` and `hits` (lists; None: not
         wanted) what supports the value of `expr`, as `compiler`'s closures say;
-        `shared`: a part that reads no implicit variable collected once per case."""
+        `shared`: a part that reads no implicit variable collected once per case;
+        `settled`: TRUE or FALSE, a value `expr` is known not to have where these
+        statements run (no test then of whether it decided a junction or quantifier)."""
         if facts is None and unknowns is None and hits is None:
             return
         if isinstance(expr, c.DefineRef | c.Not):
@@ -1439,7 +1448,7 @@ class _Writer:
             return
         if isinstance(expr, c.DefineRef):
             expr = self.policy.definitions[expr.name].expr  # written out (`_writable`)
-            self._support(expr, env, paths, memo, out, facts, unknowns, hits)
+            self._support(expr, env, paths, memo, out, facts, unknowns, hits, settled=settled)
         elif isinstance(expr, c.Fact):
             if facts is None and unknowns is None:
                 return
@@ -1451,9 +1460,12 @@ class _Writer:
             given = [("[]=", facts, path, data)] if facts else []
             out.append(("if", ("cmp", "is", value, NONE), missing, given))
         elif isinstance(expr, c.Not):
-            self._support(expr.operand, env, paths, memo, out, facts, unknowns, hits)
+            flipped = None if settled is None else TRUE if settled == FALSE else FALSE
+            self._support(
+                expr.operand, env, paths, memo, out, facts, unknowns, hits, settled=flipped
+            )
         elif isinstance(expr, c.And | c.Or):
-            self._junction(expr, env, paths, memo, out, facts, unknowns, hits)
+            self._junction(expr, env, paths, memo, out, facts, unknowns, hits, settled)
         elif isinstance(expr, c.Compare):
             for side in c.children(expr):
                 self._support(side, env, paths, memo, out, facts, unknowns, None)
@@ -1483,7 +1495,7 @@ class _Writer:
                 nones = ("do", _call("_nones", _name(facts), _name(waiting)))
                 out.append(("if", ("cmp", "is", value, NONE), [nones], []))
         elif isinstance(expr, c.Quantifier):
-            self._quantifier(expr, env, paths, memo, out, facts, unknowns, hits)
+            self._quantifier(expr, env, paths, memo, out, facts, unknowns, hits, settled)
         # a constant, a set, a list's codes: nothing supports them
 
     def _shared_support(
@@ -1529,10 +1541,19 @@ class _Writer:
         facts: str | None,
         unknowns: str | None,
         hits: str | None,
+        settled: X | None = None,
     ) -> None:
         """Decided by a part (false for `and`, true for `or`): the first such part alone;
-        else every part. Each part's support is written once, under a test of which."""
+        else every part. Each part's support is written once, under a test of which,
+        or with none when the value is known not to be the deciding one (`settled`,
+        the usual case: a rule's `when` where its finding is made)."""
         deciding = FALSE if isinstance(expr, c.And) else TRUE
+        if settled == deciding:  # no part decided it: every part, none deciding either
+            for operand in expr.operands:
+                self._support(
+                    operand, env, paths, memo, out, facts, unknowns, hits, settled=settled
+                )
+            return
         value = self._val(expr, env, out, memo)
         parts = [self._val(o, env, out, memo) for o in expr.operands]
         which: X = _const(len(parts) - 1)
@@ -1606,9 +1627,11 @@ class _Writer:
         facts: str | None,
         unknowns: str | None,
         hits: str | None,
+        settled: X | None = None,
     ) -> None:
         """`any`/`all`: an unknown collection, the fact naming it; else its witnesses
-        (any) or counterexamples (all) when there are, every element's otherwise."""
+        (any) or counterexamples (all) when there are, every element's otherwise (with
+        no test when the value is known not to be the deciding one: `settled`)."""
         deciding = TRUE if expr.kind == "any" else FALSE
         value = self._val(expr, env, out, memo)
         collection = self._val(expr.collection, env, out, memo)
@@ -1622,12 +1645,27 @@ class _Writer:
         inner_paths = {**paths, expr.var: (_name(path), None)}
         inner_memo = dict(memo)
         body: list[X] = [("=", path, _call("_elem", self._path(fact, paths), _name(position)))]
-        each = self._val(expr.body, inner, body, inner_memo)
         lines: list[X] = []
-        self._support(expr.body, inner, inner_paths, inner_memo, lines, facts, unknowns, hits)
-        if lines:
+        if settled == deciding:  # no element decided it: each one's support, none deciding
+            self._support(
+                expr.body,
+                inner,
+                inner_paths,
+                inner_memo,
+                lines,
+                facts,
+                unknowns,
+                hits,
+                settled=settled,
+            )
+            body += lines
+        else:
+            each = self._val(expr.body, inner, body, inner_memo)
+            self._support(expr.body, inner, inner_paths, inner_memo, lines, facts, unknowns, hits)
             test = ("or", (("cmp", "is not", value, deciding), ("cmp", "is", each, deciding)))
-            body.append(("if", test, lines, []))
+            if lines:
+                body.append(("if", test, lines, []))
+        if lines:
             known = [("for", (position, item), _call("_enum", collection), body)]
         else:
             known = []
