@@ -1386,6 +1386,8 @@ class _Writer:
             where = screen.country_field(self.policy.schema, expr.subject)
             country = NONE if where is None else self._val(where, env, out, memo)
             code = _call("_match", subject, country, self._screener(expr))
+            if subject[0] == "n":  # an unknown name (most often): unknown, with no call
+                code = ("?:", ("cmp", "is", subject, NONE), NONE, code)
         elif isinstance(expr, c.Known):
             subject = self._val(expr.subject, env, out, memo)
             code = ("cmp", "is not" if expr.known else "is", subject, NONE)
@@ -1479,8 +1481,14 @@ class _Writer:
             place = NONE if where is None else self._val(where, env, out, memo)
             place_path = NONE if where is None else self._path(where, paths)
             lists = [_name(x) if x is not None else NONE for x in (facts, unknowns, hits)]
-            arguments = (self._screener(expr), name, self._path(subject, paths), place, place_path)
-            out.append(("do", _call("_screened", *lists, *arguments)))
+            path = self._path(subject, paths)
+            arguments = (self._screener(expr), name, path, place, place_path)
+            screened = ("do", _call("_screened", *lists, *arguments))
+            if name[0] == "n":  # an unknown name (most often) only waits, with no call
+                waits = [("[]=", unknowns, path, NONE)] if unknowns else []
+                out.append(("if", ("cmp", "is", name, NONE), waits, [screened]))
+            else:
+                out.append(screened)
         elif isinstance(expr, c.Known):
             # Known: the subject's facts; unknown: its unknown facts, as facts with no value.
             if facts is None and hits is None:
