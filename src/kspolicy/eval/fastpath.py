@@ -344,7 +344,7 @@ def _hit(
             if len(_MATCHES) > _KEPT_MATCHES:
                 _MATCHES.clear()
             match = _MATCHES[key] = Match(named, found, path, text)
-        if not hits or hits[-1] is not match:  # a repeat of the last: `_once` drops it
+        if match not in hits:  # each once, where it came first
             hits.append(match)
 
 
@@ -387,8 +387,8 @@ def _screened(
         facts[path] = fact
         if place_fact is not None:
             facts[place_fact[0]] = place_fact[1]
-    if hits is not None and record is not None and (not hits or hits[-1] is not record):
-        hits.append(record)  # (a repeat of the last one: `_once` would drop it)
+    if hits is not None and record is not None and record not in hits:
+        hits.append(record)  # each once, where it came first
     if waits is not None and unknowns is not None:
         unknowns[waits] = None
 
@@ -435,8 +435,11 @@ def _nones(facts: dict[str, Any], unknowns: dict[str, None]) -> None:
     facts.update(dict.fromkeys(unknowns))
 
 
-def _once(items: list[Any]) -> list[Any]:
-    return list(dict.fromkeys(items))  # each item once, where it came first
+def _merge(hits: list[Match], more: list[Match]) -> None:
+    """Add to `hits` the entries matched in `more` it does not hold yet, in order."""
+    for match in more:
+        if match not in hits:
+            hits.append(match)
 
 
 _HELPERS: dict[str, Any] = {
@@ -447,8 +450,8 @@ _HELPERS: dict[str, Any] = {
     "_undecided": _undecided, "_json": _json, "_indexed": _indexed, "_elem": _elem,
     "_among": _among, "_outside": _outside, "_within": _within,
     "_binding": _binding, "_hit": _hit, "_paths": _paths, "_screened": _screened,
-    "_nones": _nones, "_once": _once, "_len": len, "_enum": enumerate,
-    "_extend": list.extend, "_update": dict.update,
+    "_nones": _nones, "_merge": _merge, "_enum": enumerate,
+    "_update": dict.update,
     "_ordered": _ordered,
 }  # fmt: skip
 _COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
@@ -1335,15 +1338,9 @@ class _Writer:
             binding = _call("_binding", names, indices)
         else:
             binding = ("{ }",)
-        # The list of hits is new for this binding: kept as it is when it holds no repeat.
-        matched: X = EMPTY
-        if hits is not None:
-            matched = (
-                "?:",
-                ("cmp", "<", _call("_len", _name(hits)), _const(2)),
-                _name(hits),
-                _call("_once", _name(hits)),
-            )
+        # The list of hits is new for this binding, each entry in it once (`_hit`,
+        # `_screened` and `_merge` add none it holds: matches are few, tests cheap).
+        matched: X = EMPTY if hits is None else _name(hits)
         waits = ("[*]", _name(unknowns))
         finding = ("tuple", (_const(index), _name(r), binding, _name(facts), waits, matched))
         found.append(("do", ("call", (".", _name(out), "append"), (finding,))))
@@ -1532,7 +1529,7 @@ class _Writer:
         out.append(("if", ("cmp", "is", _name(lists[0]), NONE), first, []))
         for n, (target, slot) in enumerate(zip(wanted, slots, strict=True)):
             if target is not None and slot is not None:
-                join = "_extend" if n == 2 else "_update"
+                join = "_merge" if n == 2 else "_update"
                 # most of these are empty (facts known: no unknown facts; no entry
                 # matched): a test of one costs less than the call
                 out.append(
