@@ -1607,7 +1607,7 @@ class _Writer:
         if hits and isinstance(expr.container, c.ListSet) and isinstance(fact, c.Fact):
             named = _const(expr.container.list.name)
             flag, path = _const(expr.hierarchical), self._path(fact, paths)
-            hit = ("do", _call("_hit", _name(hits), named, element, container, flag, path))
+            hit: X = ("do", _call("_hit", _name(hits), named, element, container, flag, path))
             # The element is in the set (an entry matched) just when the test says so
             # (`_in`, `_member_of`): most tests say not, and then `_hit` is not called.
             value = self._val(expr, env, out, memo)
