@@ -187,7 +187,24 @@ def _ge(a: Any, b: Any) -> Any:
 
 
 def _match(name: Any, country: Any, screener: screen.Screener) -> bool | None:
-    return screener(name, country)
+    # Kept by screener, name and country when both are texts (or the country unknown),
+    # as `_screened` keeps a screening: four calls down to the screener's memo, else.
+    if name.__class__ is not str or country.__class__ not in _PLACES:
+        return screener(name, country)
+    key = (screener, name, country)
+    found = _SAID.get(key, _UNSEEN)
+    if found is _UNSEEN:
+        found = screener(name, country)
+        if len(_SAID) > _KEPT_MATCHES:
+            _SAID.clear()
+        _SAID[key] = found
+    return found  # type: ignore[return-value]
+
+
+_SAID: dict[tuple[Any, str, str | None], bool | None] = {}
+"""What a screener says of a name from a country (`_match`); emptied past _KEPT_MATCHES."""
+_UNSEEN = object()
+_PLACES = frozenset({str, type(None)})
 
 
 def _matches(name: Any, country: Any, screener: screen.Screener) -> bool:
@@ -402,7 +419,6 @@ _SCREENS: dict[tuple[Any, ...], _Screening] = {}
 """What screening a name adds to a finding, by screener, name, path, country and its
 path (texts: a name of another type, which could equal a text's hash, is not kept);
 records are frozen, so findings may share them. Emptied past _KEPT_MATCHES."""
-_PLACES = frozenset({str, type(None)})
 
 
 def _screening(
