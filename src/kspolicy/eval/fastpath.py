@@ -788,8 +788,8 @@ class _Writer:
         self._support_slots: dict[Any, tuple[str | None, ...]] = {}
         self._slot_names: list[str] = []
         # For the local holding an element's path: the local holding the paths of its
-        # facts (`_paths`), and each fact's place in it, by its fields.
-        self._field_paths: dict[str, tuple[str, dict[tuple[str, ...], int]]] = {}
+        # facts (`_paths`), and the local each fact's path is unpacked to, by its fields.
+        self._field_paths: dict[str, tuple[str, dict[tuple[str, ...], str]]] = {}
         # For the local holding an element of a collection of records: the local of its
         # reader (`_getter`), and whether the code reads it.
         self._getters: dict[str, list[Any]] = {}
@@ -1260,17 +1260,20 @@ class _Writer:
         """A local for the paths of the facts of the element whose path is in `path`,
         which `_path` fills in as the code names them (the element's own first)."""
         table = self.src.local()
-        self._field_paths[path] = (table, {(): 0})
+        self._field_paths[path] = (table, {(): path})
         return table
 
     def _element_path(self, name: str, position: str, path: str, table: str) -> list[X]:
         """Statements making, per element, the paths its facts' code names (once the
         code is written: `_path` has then said which), and the element's own."""
         collection_path = self.policy.schema.binders[name].collection
-        fields = tuple(self._field_paths[path][1])
+        places = self._field_paths[path][1]
         kept = self.src.constant(_Kept())  # a dict of this function's, for `_paths`
-        made = _call("_paths", kept, _const(collection_path), _name(position), _const(fields))
-        return [("=", table, made), ("=", path, ("[]", _name(table), _const(0)))]
+        made = _call(
+            "_paths", kept, _const(collection_path), _name(position), _const(tuple(places))
+        )
+        # each path into a local of its own (the element's own first): read where named
+        return [("=", table, made), ("=", tuple(places.values()), _name(table))]
 
     def _element_getter(self, element: str) -> list[X]:
         """The statement making the reader of an element's fields, if the code reads any."""
@@ -1429,9 +1432,11 @@ class _Writer:
             return base
         table = self._field_paths.get(base[1]) if position is not None else None
         if table is not None:  # an element's fact: its path made once per element
-            local, places = table
-            place = places.setdefault(expr.fields, len(places))
-            return ("[]", _name(local), _const(place))
+            places = table[1]
+            place = places.get(expr.fields)
+            if place is None:
+                place = places[expr.fields] = self.src.local()
+            return _name(place)
         path = ("+", base, _const("." + fields))  # as `paths.child` writes it
         return path if position is None else ("?:", ("cmp", "is", position, NONE), base, path)
 
@@ -2076,7 +2081,10 @@ def _statement(code: X, reads: Mapping[X, str]) -> ast.stmt:
     """The `ast` node of a statement."""
     tag = code[0]
     if tag == "=":
-        target = ast.Name(code[1], ast.Store(), **_AT)
+        target: ast.expr = ast.Name(code[1], ast.Store(), **_AT)
+        if isinstance(code[1], tuple):  # names to unpack the value to
+            targets: list[ast.expr] = [ast.Name(name, ast.Store(), **_AT) for name in code[1]]
+            target = ast.Tuple(targets, ast.Store(), **_AT)
         return ast.Assign([target], _node(code[2], reads), **_AT)
     if tag == "if":
         body = [_statement(s, reads) for s in code[2]] or [ast.Pass(**_AT)]
