@@ -11,7 +11,9 @@ that reach what changed, and the helpers' laws.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import shutil
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +85,12 @@ def test_a_name_that_is_no_text_is_never_taken_for_a_text(tmp_path: Path) -> Non
     policy = fixture_policy(tmp_path, "")
     named = policy.checked.lists["SEVEN_SONS"]
     screener = screen.screener(policy.checked, named, AS_OF)
+    kept = fastpath._Memo()
     for name in (True, 1, "1", "True", 1, True):
         facts: dict[str, Any] = {}
         unknowns: dict[str, None] = {}
         hits: list[Match] = []
-        fastpath._screened(facts, unknowns, hits, screener, name, "p.name", None, None)
+        fastpath._screened(facts, unknowns, hits, screener, name, "p.name", None, None, kept)
         assert facts == {"p.name": name} and type(facts["p.name"]) is type(name)
         assert [m.value for m in hits] == [str(name)] * len(hits)
 
@@ -148,3 +151,23 @@ def test_the_packs_generated_cases_find_alike_at_every_rate(rate: float) -> None
     pack = kspolicy.load()
     for case in generated_cases(pack.schema, 15, seed=1617, rate=rate):
         the_three_agree(pack, case)
+
+
+def test_a_dropped_policy_takes_its_screenings_with_it(tmp_path: Path) -> None:
+    """What the findings function keeps of a screener's answers is its own: once the
+    policy is dropped, nothing holds its screeners (a service loading policy after
+    policy would otherwise keep every one)."""
+
+    def decided() -> list[weakref.ref[Any]]:
+        body = (
+            'rule a cite "x" when partner.name matches SEVEN_SONS then verdict >= review '
+            'because "b"\n'
+        )
+        policy = fixture_policy(tmp_path, body)
+        the_three_agree(policy, {"partners": [{"name": "HIT", "country": "CN"}]})
+        named = policy.checked.lists["SEVEN_SONS"]
+        return [weakref.ref(screen.screener(policy.checked, named, AS_OF))]
+
+    refs = decided()
+    gc.collect()
+    assert [ref() for ref in refs] == [None]

@@ -186,23 +186,22 @@ def _ge(a: Any, b: Any) -> Any:
     return None if a is None or b is None else a >= b
 
 
-def _match(name: Any, country: Any, screener: screen.Screener) -> bool | None:
-    # Kept by screener, name and country when both are texts (or the country unknown),
-    # as `_screened` keeps a screening: four calls down to the screener's memo, else.
+def _match(name: Any, country: Any, screener: screen.Screener, said: _Memo) -> bool | None:
+    # Kept in `said` (the generated function's, for this screener) by name and country
+    # when both are texts (or the country unknown), as `_screened` keeps a screening:
+    # four calls down to the screener's memo, else.
     if name.__class__ is not str or country.__class__ not in _PLACES:
         return screener(name, country)
-    key = (screener, name, country)
-    found = _SAID.get(key, _UNSEEN)
+    key = (name, country)
+    found = said.get(key, _UNSEEN)
     if found is _UNSEEN:
         found = screener(name, country)
-        if len(_SAID) > _KEPT_MATCHES:
-            _SAID.clear()
-        _SAID[key] = found
-    return found  # type: ignore[return-value]
+        if len(said) > _KEPT_MATCHES:
+            said.clear()
+        said[key] = found
+    return found  # type: ignore[no-any-return]
 
 
-_SAID: dict[tuple[Any, str, str | None], bool | None] = {}
-"""What a screener says of a name from a country (`_match`); emptied past _KEPT_MATCHES."""
 _UNSEEN = object()
 _PLACES = frozenset({str, type(None)})
 
@@ -313,6 +312,18 @@ class _Kept(dict[int | None, tuple[str, ...]]):
         return self is other
 
 
+class _Memo(dict[Any, Any]):
+    """What a generated function keeps of one screener's answers (`_match`,
+    `_screened`): a dict of its own (hashed by identity, as `_Kept`), so that it goes
+    when the function does, holding no screener of another policy or date; emptied
+    past _KEPT_MATCHES entries."""
+
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
 _KEPT_PATHS = 256
 """Elements of a collection (by index) whose paths `_paths` keeps, per generated function."""
 
@@ -380,10 +391,12 @@ def _screened(
     path: str,
     place: Any,
     place_path: str | None,
+    kept: _Memo,
 ) -> None:
     """What `name matches LIST` adds to a finding, as `compiler.visit_Match` says: the
     name (or that it is unknown), the country when it counted, the candidate or why
-    the list cannot answer, and what stays unknown."""
+    the list cannot answer, and what stays unknown. `kept`: the screenings made, for
+    this screener (the generated function's)."""
     if name is None:
         if unknowns is not None:
             unknowns[path] = None
@@ -391,14 +404,14 @@ def _screened(
     # Made once for the same name, place and paths (a finding screens a partner's name
     # for several of its rules, and a batch meets the same partners again): making the
     # record of the candidate was most of the cost.
-    key = (screener, name, path, place, place_path)
-    said = _SCREENS.get(key) if name.__class__ is str and place.__class__ in _PLACES else None
+    key = (name, path, place, place_path)
+    said = kept.get(key) if name.__class__ is str and place.__class__ in _PLACES else None
     if said is None:
         said = _screening(screener, name, path, place, place_path)
         if name.__class__ is str and place.__class__ in _PLACES:
-            if len(_SCREENS) > _KEPT_MATCHES:
-                _SCREENS.clear()
-            _SCREENS[key] = said
+            if len(kept) > _KEPT_MATCHES:
+                kept.clear()
+            kept[key] = said
     fact, place_fact, record, waits = said
     if facts is not None:
         facts[path] = fact
@@ -415,10 +428,9 @@ _Screening = tuple[Any, tuple[str, Any] | None, Match | None, str | None]
 country's path and value when it counted, the record of the candidate or of why the list
 cannot answer, and the fact that stays unknown."""
 
-_SCREENS: dict[tuple[Any, ...], _Screening] = {}
-"""What screening a name adds to a finding, by screener, name, path, country and its
-path (texts: a name of another type, which could equal a text's hash, is not kept);
-records are frozen, so findings may share them. Emptied past _KEPT_MATCHES."""
+# `_screened` keeps what screening a name adds to a finding by name, path, country and
+# its path (texts: a name of another type, which could equal a text's hash, is not
+# kept); records are frozen, so findings may share them.
 
 
 def _screening(
@@ -782,6 +794,7 @@ class _Writer:
         self.as_of = as_of
         self.src = _Code()
         self._list_sets: dict[tuple[str, dt.date], frozenset[str]] = {}
+        self._memos: dict[tuple[str, str], X] = {}  # (`_screener`)
         self._rule_definitions: dict[str, X] = {}  # those read per binding, in one rule
         self._variables: dict[c.Expr, bool] = {}  # whether each reads a variable
         # The findings function's supports collected once per case (`_shared_support`).
@@ -1050,7 +1063,10 @@ class _Writer:
             # the country softly: a name without one is still screened.
             subject = self._plain(expr.subject, env)
             return _call(
-                "_matches", subject, self._country(expr, env, plain=True), self._screener(expr)
+                "_matches",
+                subject,
+                self._country(expr, env, plain=True),
+                self._screener(expr),
             )
         if isinstance(expr, c.Known):
             if not isinstance(expr.subject, c.Fact):
@@ -1401,7 +1417,7 @@ class _Writer:
             subject = self._val(expr.subject, env, out, memo)
             where = screen.country_field(self.policy.schema, expr.subject)
             country = NONE if where is None else self._val(where, env, out, memo)
-            code = _call("_match", subject, country, self._screener(expr))
+            code = _call("_match", subject, country, self._screener(expr), self._memo(expr, "said"))
             if subject[0] == "n":  # an unknown name (most often): unknown, with no call
                 code = ("?:", ("cmp", "is", subject, NONE), NONE, code)
         elif isinstance(expr, c.Known):
@@ -1500,7 +1516,8 @@ class _Writer:
             place_path = NONE if where is None else self._path(where, paths)
             lists = [_name(x) if x is not None else NONE for x in (facts, unknowns, hits)]
             path = self._path(subject, paths)
-            arguments = (self._screener(expr), name, path, place, place_path)
+            screenings = self._memo(expr, "screened")
+            arguments = (self._screener(expr), name, path, place, place_path, screenings)
             screened = ("do", _call("_screened", *lists, *arguments))
             if name[0] == "n":  # an unknown name (most often) only waits, with no call
                 waits = [("[]=", unknowns, path, NONE)] if unknowns else []
@@ -1752,7 +1769,7 @@ class _Writer:
         if isinstance(expr, c.Match):
             subject = self._expr(expr.subject, env)
             country = self._country(expr, env, plain=False)
-            return _call("_match", subject, country, self._screener(expr))
+            return _call("_match", subject, country, self._screener(expr), self._memo(expr, "said"))
         if isinstance(expr, c.Known):
             subject = self._expr(expr.subject, env)
             return ("cmp", "is not" if expr.known else "is", subject, NONE)
@@ -1796,6 +1813,15 @@ class _Writer:
         """The list's screener for this date, in a constant slot: the code passes it the
         name read from the case, which is never part of the code itself."""
         return self.src.constant(screen.screener(self.policy, expr.list, self.as_of))
+
+    def _memo(self, expr: c.Match, helper: str) -> X:
+        """The memo (`_Memo`) of this function's where `helper` keeps what the list's
+        screener says, in a constant slot: one per list and helper."""
+        key = (expr.list.name, helper)
+        kept = self._memos.get(key)
+        if kept is None:
+            kept = self._memos[key] = self.src.constant(_Memo())
+        return kept
 
     def _country(self, expr: c.Match, env: dict[str, X], plain: bool) -> X:
         """The name's country (see `screen.country_field`), read softly: None if unknown."""
