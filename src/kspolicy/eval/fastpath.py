@@ -152,6 +152,16 @@ def _get(record: Any, key: str) -> Any:
     return record.get(key) if record.__class__ is dict else None
 
 
+_NOTHING: dict[str, Any] = {}  # never written: its `get` says None of every key
+
+
+def _getter(record: Any) -> Callable[[str], Any]:
+    """What `_get(record, key)` says of each key, as a function made once per record: the
+    findings function reads a record's fields through it (a call of a dict's `get`
+    costs half a call of `_get`)."""
+    return record.get if record.__class__ is dict else _NOTHING.get
+
+
 def _eq(a: Any, b: Any) -> Any:
     return None if a is None or b is None else a == b
 
@@ -176,8 +186,24 @@ def _ge(a: Any, b: Any) -> Any:
     return None if a is None or b is None else a >= b
 
 
-def _match(name: Any, country: Any, screener: screen.Screener) -> bool | None:
-    return screener(name, country)
+def _match(name: Any, country: Any, screener: screen.Screener, said: _Memo) -> bool | None:
+    # Kept in `said` (the generated function's, for this screener) by name and country
+    # when both are texts (or the country unknown), as `_screened` keeps a screening:
+    # four calls down to the screener's memo, else.
+    if name.__class__ is not str or country.__class__ not in _PLACES:
+        return screener(name, country)
+    key = (name, country)
+    found = said.get(key, _UNSEEN)
+    if found is _UNSEEN:
+        found = screener(name, country)
+        if len(said) > _KEPT_MATCHES:
+            said.clear()
+        said[key] = found
+    return found  # type: ignore[no-any-return]
+
+
+_UNSEEN = object()
+_PLACES = frozenset({str, type(None)})
 
 
 def _matches(name: Any, country: Any, screener: screen.Screener) -> bool:
@@ -235,6 +261,21 @@ def _outside(items: Any, values: frozenset[Any]) -> bool | None:
     return None if None in items else False
 
 
+def _within(items: Any, codes: frozenset[Any], negated: bool) -> bool | None:
+    """Kleene `any x in items: x in codes` for codes a hierarchy (`_in` hierarchical: a
+    code or one of its parents is in the set), `not in` when `negated`: what
+    `_or(*[_in(x, codes, True, negated) for x in items])` says, in one call."""
+    if not codes:
+        return negated if items else False  # `_in` says `negated` of every element
+    unknown = False
+    for item in items:
+        if item is None:
+            unknown = True
+        elif (containing_code(item, codes) is not None) is not negated:
+            return True
+    return None if unknown else False
+
+
 def _undecided() -> bool:
     raise Undecided  # only three-valued logic answers this condition
 
@@ -264,6 +305,18 @@ def _elem(path: str, index: int | None) -> str:
 class _Kept(dict[int | None, tuple[str, ...]]):
     """The element paths a generated function keeps (`_paths`): a dict, hashed by
     identity so that it is a constant of its own (`_Code.constant`)."""
+
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+class _Memo(dict[Any, Any]):
+    """What a generated function keeps of one screener's answers (`_match`,
+    `_screened`): a dict of its own (hashed by identity, as `_Kept`), so that it goes
+    when the function does, holding no screener of another policy or date; emptied
+    past _KEPT_MATCHES entries."""
 
     __hash__ = object.__hash__  # type: ignore[assignment]
 
@@ -319,7 +372,8 @@ def _hit(
             if len(_MATCHES) > _KEPT_MATCHES:
                 _MATCHES.clear()
             match = _MATCHES[key] = Match(named, found, path, text)
-        hits.append(match)
+        if match not in hits:  # each once, where it came first
+            hits.append(match)
 
 
 _MATCHES: dict[tuple[str, str, str, str], Match] = {}
@@ -337,30 +391,68 @@ def _screened(
     path: str,
     place: Any,
     place_path: str | None,
+    kept: _Memo,
 ) -> None:
     """What `name matches LIST` adds to a finding, as `compiler.visit_Match` says: the
     name (or that it is unknown), the country when it counted, the candidate or why
-    the list cannot answer, and what stays unknown."""
+    the list cannot answer, and what stays unknown. `kept`: the screenings made, for
+    this screener (the generated function's)."""
     if name is None:
         if unknowns is not None:
             unknowns[path] = None
         return
+    # Made once for the same name, place and paths (a finding screens a partner's name
+    # for several of its rules, and a batch meets the same partners again): making the
+    # record of the candidate was most of the cost.
+    key = (name, path, place, place_path)
+    said = kept.get(key) if name.__class__ is str and place.__class__ in _PLACES else None
+    if said is None:
+        said = _screening(screener, name, path, place, place_path)
+        if name.__class__ is str and place.__class__ in _PLACES:
+            if len(kept) > _KEPT_MATCHES:
+                kept.clear()
+            kept[key] = said
+    fact, place_fact, record, waits = said
+    if facts is not None:
+        facts[path] = fact
+        if place_fact is not None:
+            facts[place_fact[0]] = place_fact[1]
+    if hits is not None and record is not None and record not in hits:
+        hits.append(record)  # each once, where it came first
+    if waits is not None and unknowns is not None:
+        unknowns[waits] = None
+
+
+_Screening = tuple[Any, tuple[str, Any] | None, Match | None, str | None]
+"""What screening a name adds to a finding (`_screening`): the name's JSON value, the
+country's path and value when it counted, the record of the candidate or of why the list
+cannot answer, and the fact that stays unknown."""
+
+# `_screened` keeps what screening a name adds to a finding by name, path, country and
+# its path (texts: a name of another type, which could equal a text's hash, is not
+# kept); records are frozen, so findings may share them.
+
+
+def _screening(
+    screener: screen.Screener, name: Any, path: str, place: Any, place_path: str | None
+) -> _Screening:
+    """What screening a known name adds to a finding (see `_screened`)."""
     found = screener.screen(str(name), place)
     named = screener.named
-    if facts is not None:
-        facts[path] = _json(name)
-        if found.hit is not None and place is not None and place_path is not None:
-            facts[place_path] = _json(place)
-    if hits is not None:
-        if found.hit is not None:
-            hits.append(screen.screen_record(named, path, str(name), found.hit))
-        elif found.uncovered is not None:
-            hits.append(screen.uncovered_record(named, path, str(name), found.uncovered))
-    if found.value is None and unknowns is not None:
+    counted = found.hit is not None and place is not None and place_path is not None
+    record: Match | None = None
+    if found.hit is not None:
+        record = screen.screen_record(named, path, str(name), found.hit)
+    elif found.uncovered is not None:
+        record = screen.uncovered_record(named, path, str(name), found.uncovered)
+    waits: str | None = None
+    if found.value is None:
         if found.needs_country and place_path is not None and place is None:
-            unknowns[place_path] = None
+            waits = place_path
         else:
-            unknowns[screen.screening_fact(path, named.name)] = None
+            waits = screen.screening_fact(path, named.name)
+    place_fact = (place_path, _json(place)) if counted and place_path is not None else None
+    return (_json(name), place_fact, record, waits)
 
 
 def _ordered(findings: list[Finding]) -> None:
@@ -371,19 +463,23 @@ def _nones(facts: dict[str, Any], unknowns: dict[str, None]) -> None:
     facts.update(dict.fromkeys(unknowns))
 
 
-def _once(items: list[Any]) -> list[Any]:
-    return list(dict.fromkeys(items))  # each item once, where it came first
+def _merge(hits: list[Match], more: list[Match]) -> None:
+    """Add to `hits` the entries matched in `more` it does not hold yet, in order."""
+    for match in more:
+        if match not in hits:
+            hits.append(match)
 
 
 _HELPERS: dict[str, Any] = {
-    "_and": _and, "_or": _or, "_not": _not, "_get": _get, "_eq": _eq, "_ne": _ne,
-    "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_match": _match, "_each": _each,
+    "_and": _and, "_or": _or, "_not": _not, "_get": _get, "_getter": _getter,
+    "_eq": _eq, "_ne": _ne, "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge,
+    "_match": _match, "_each": _each,
     "_in": _in, "_matches": _matches, "_peek": _peek, "_hier": _hierarchical,
     "_undecided": _undecided, "_json": _json, "_indexed": _indexed, "_elem": _elem,
-    "_among": _among, "_outside": _outside,
+    "_among": _among, "_outside": _outside, "_within": _within,
     "_binding": _binding, "_hit": _hit, "_paths": _paths, "_screened": _screened,
-    "_nones": _nones, "_once": _once, "_len": len, "_enum": enumerate,
-    "_extend": list.extend, "_update": dict.update,
+    "_nones": _nones, "_merge": _merge, "_enum": enumerate,
+    "_update": dict.update,
     "_ordered": _ordered,
 }  # fmt: skip
 _COMPARE = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
@@ -698,14 +794,18 @@ class _Writer:
         self.as_of = as_of
         self.src = _Code()
         self._list_sets: dict[tuple[str, dt.date], frozenset[str]] = {}
+        self._memos: dict[tuple[str, str], X] = {}  # (`_screener`)
         self._rule_definitions: dict[str, X] = {}  # those read per binding, in one rule
         self._variables: dict[c.Expr, bool] = {}  # whether each reads a variable
         # The findings function's supports collected once per case (`_shared_support`).
         self._support_slots: dict[Any, tuple[str | None, ...]] = {}
         self._slot_names: list[str] = []
         # For the local holding an element's path: the local holding the paths of its
-        # facts (`_paths`), and each fact's place in it, by its fields.
-        self._field_paths: dict[str, tuple[str, dict[tuple[str, ...], int]]] = {}
+        # facts (`_paths`), and the local each fact's path is unpacked to, by its fields.
+        self._field_paths: dict[str, tuple[str, dict[tuple[str, ...], str]]] = {}
+        # For the local holding an element of a collection of records: the local of its
+        # reader (`_getter`), and whether the code reads it.
+        self._getters: dict[str, list[Any]] = {}
         # The findings function's `_emit` writes Kleene tests of locals in place and
         # reads each record of the root once (the three-valued one, as it always has).
         self._in_place = False
@@ -963,7 +1063,10 @@ class _Writer:
             # the country softly: a name without one is still screened.
             subject = self._plain(expr.subject, env)
             return _call(
-                "_matches", subject, self._country(expr, env, plain=True), self._screener(expr)
+                "_matches",
+                subject,
+                self._country(expr, env, plain=True),
+                self._screener(expr),
             )
         if isinstance(expr, c.Known):
             if not isinstance(expr.subject, c.Fact):
@@ -1131,12 +1234,17 @@ class _Writer:
             loops.append((collection, self._collection(name), position, element, path))
             env[name] = _name(element)
             positions.append((name, position, path))
+            self._getters[element] = [self.src.local(), False]
         tables = [self._element_paths(path) for *_, path in loops]
         lines = self._finding(index, rule, env, positions, {}, out)
         for (collection, reader, position, element, path), (name, _, _), table in zip(
             reversed(loops), reversed(positions), reversed(tables), strict=True
         ):
-            each = [*self._element_path(name, position, path, table), *lines]
+            each = [
+                *self._element_path(name, position, path, table),
+                *self._element_getter(element),
+                *lines,
+            ]
             lines = [
                 ("=", collection, reader),
                 ("for", (position, element), _call("_indexed", _name(collection)), each),
@@ -1152,10 +1260,15 @@ class _Writer:
         env = {name: _name(element)}
         memo: dict[Any, X] = {}  # shared by the rules: what one computed, the next reads
         table = self._element_paths(path)
+        self._getters[element] = [self.src.local(), False]
         lines: list[X] = []
         for index, rule in rules:
             lines += self._finding(index, rule, env, [(name, position, path)], memo, out)
-        lines = [*self._element_path(name, position, path, table), *lines]
+        lines = [
+            *self._element_path(name, position, path, table),
+            *self._element_getter(element),
+            *lines,
+        ]
         loop = ("for", (position, element), _call("_indexed", _name(collection)), lines)
         return [("=", collection, self._collection(name)), loop]
 
@@ -1163,20 +1276,44 @@ class _Writer:
         """A local for the paths of the facts of the element whose path is in `path`,
         which `_path` fills in as the code names them (the element's own first)."""
         table = self.src.local()
-        self._field_paths[path] = (table, {(): 0})
+        self._field_paths[path] = (table, {(): path})
         return table
 
     def _element_path(self, name: str, position: str, path: str, table: str) -> list[X]:
         """Statements making, per element, the paths its facts' code names (once the
         code is written: `_path` has then said which), and the element's own."""
         collection_path = self.policy.schema.binders[name].collection
-        fields = tuple(self._field_paths[path][1])
+        places = self._field_paths[path][1]
         kept = self.src.constant(_Kept())  # a dict of this function's, for `_paths`
-        made = _call("_paths", kept, _const(collection_path), _name(position), _const(fields))
-        return [("=", table, made), ("=", path, ("[]", _name(table), _const(0)))]
+        made = _call(
+            "_paths", kept, _const(collection_path), _name(position), _const(tuple(places))
+        )
+        # each path into a local of its own (the element's own first): read where named
+        return [("=", table, made), ("=", tuple(places.values()), _name(table))]
+
+    def _element_getter(self, element: str) -> list[X]:
+        """The statement making the reader of an element's fields, if the code reads any."""
+        getter, used = self._getters.pop(element)
+        return [("=", getter, _call("_getter", _name(element)))] if used else []
+
+    def _field(self, record: X, key: X) -> X:
+        """A field of a record, in the findings function: read by the record's reader
+        (`_getter`) when there is one (an element's: `_element_getter`; one read from the
+        root, shared: `_shared_field`), else by `_get`."""
+        if record[0] == "n":
+            getter = self._getters.get(record[1])
+            if getter is not None:
+                getter[1] = True
+                return ("call", _name(getter[0]), (key,))
+        return _call("_get", record, key)
+
+    def _shared_field(self, record: X, key: X) -> X:
+        """A field of a record that reads no variable (the root, a record read from it):
+        through the record's reader, made once per case and shared."""
+        return ("call", self._shared(_call("_getter", record)), (key,))
 
     def _collection(self, name: str) -> X:
-        return self._binder_reader(name, lambda x, f: _call("_get", x, self.src.constant(f)))
+        return self._binder_reader(name, lambda x, f: self._shared_field(x, self.src.constant(f)))
 
     def _finding(
         self,
@@ -1212,12 +1349,18 @@ class _Writer:
         paths: dict[str, tuple[X, X | None]] = {
             name: (_name(path), _name(position)) for name, position, path in positions
         }
-        self._support(rule.when, env, paths, dict(memo), found, facts, unknowns, hits)
+        # `found` runs when the verdict is not false: nor is `when` then, and no
+        # `unless` condition is true (`settled`: what a value is known not to be)
+        self._support(
+            rule.when, env, paths, dict(memo), found, facts, unknowns, hits, settled=FALSE
+        )
         for condition, value in zip(rule.unless, unless, strict=True):
             waiting: list[X] = []
-            self._support(condition, env, paths, dict(memo), waiting, None, unknowns, None)
+            self._support(
+                condition, env, paths, dict(memo), waiting, None, unknowns, None, settled=TRUE
+            )
             known: list[X] = []
-            self._support(condition, env, paths, dict(memo), known, facts, None, None)
+            self._support(condition, env, paths, dict(memo), known, facts, None, None, settled=TRUE)
             found.append(("if", ("cmp", "is", value, NONE), waiting, known))
         binding: X
         if len(positions) == 1:
@@ -1230,15 +1373,9 @@ class _Writer:
             binding = _call("_binding", names, indices)
         else:
             binding = ("{ }",)
-        # The list of hits is new for this binding: kept as it is when it holds no repeat.
-        matched: X = EMPTY
-        if hits is not None:
-            matched = (
-                "?:",
-                ("cmp", "<", _call("_len", _name(hits)), _const(2)),
-                _name(hits),
-                _call("_once", _name(hits)),
-            )
+        # The list of hits is new for this binding, each entry in it once (`_hit`,
+        # `_screened` and `_merge` add none it holds: matches are few, tests cheap).
+        matched: X = EMPTY if hits is None else _name(hits)
         waits = ("[*]", _name(unknowns))
         finding = ("tuple", (_const(index), _name(r), binding, _name(facts), waits, matched))
         found.append(("do", ("call", (".", _name(out), "append"), (finding,))))
@@ -1262,7 +1399,7 @@ class _Writer:
         if isinstance(expr, c.DefineRef):
             return self._val(self.policy.definitions[expr.name].expr, env, out, memo)
         if isinstance(expr, c.Fact):
-            code = self._fact(expr, env, lambda x, k: _call("_get", x, k))
+            code = self._fact(expr, env, self._field)
         elif isinstance(expr, c.Not):
             code = _not_of(self._val(expr.operand, env, out, memo))
         elif isinstance(expr, c.And | c.Or):
@@ -1280,7 +1417,9 @@ class _Writer:
             subject = self._val(expr.subject, env, out, memo)
             where = screen.country_field(self.policy.schema, expr.subject)
             country = NONE if where is None else self._val(where, env, out, memo)
-            code = _call("_match", subject, country, self._screener(expr))
+            code = _call("_match", subject, country, self._screener(expr), self._memo(expr, "said"))
+            if subject[0] == "n":  # an unknown name (most often): unknown, with no call
+                code = ("?:", ("cmp", "is", subject, NONE), NONE, code)
         elif isinstance(expr, c.Known):
             subject = self._val(expr.subject, env, out, memo)
             code = ("cmp", "is not" if expr.known else "is", subject, NONE)
@@ -1309,9 +1448,11 @@ class _Writer:
             return base
         table = self._field_paths.get(base[1]) if position is not None else None
         if table is not None:  # an element's fact: its path made once per element
-            local, places = table
-            place = places.setdefault(expr.fields, len(places))
-            return ("[]", _name(local), _const(place))
+            places = table[1]
+            place = places.get(expr.fields)
+            if place is None:
+                place = places[expr.fields] = self.src.local()
+            return _name(place)
         path = ("+", base, _const("." + fields))  # as `paths.child` writes it
         return path if position is None else ("?:", ("cmp", "is", position, NONE), base, path)
 
@@ -1327,10 +1468,13 @@ class _Writer:
         hits: str | None,
         *,
         shared: bool = True,
+        settled: X | None = None,
     ) -> None:
         """Statements adding to `facts`, `unknowns` and `hits` (lists; None: not
         wanted) what supports the value of `expr`, as `compiler`'s closures say;
-        `shared`: a part that reads no implicit variable collected once per case."""
+        `shared`: a part that reads no implicit variable collected once per case;
+        `settled`: TRUE or FALSE, a value `expr` is known not to have where these
+        statements run (no test then of whether it decided a junction or quantifier)."""
         if facts is None and unknowns is None and hits is None:
             return
         if isinstance(expr, c.DefineRef | c.Not):
@@ -1340,7 +1484,7 @@ class _Writer:
             return
         if isinstance(expr, c.DefineRef):
             expr = self.policy.definitions[expr.name].expr  # written out (`_writable`)
-            self._support(expr, env, paths, memo, out, facts, unknowns, hits)
+            self._support(expr, env, paths, memo, out, facts, unknowns, hits, settled=settled)
         elif isinstance(expr, c.Fact):
             if facts is None and unknowns is None:
                 return
@@ -1352,9 +1496,12 @@ class _Writer:
             given = [("[]=", facts, path, data)] if facts else []
             out.append(("if", ("cmp", "is", value, NONE), missing, given))
         elif isinstance(expr, c.Not):
-            self._support(expr.operand, env, paths, memo, out, facts, unknowns, hits)
+            flipped = None if settled is None else TRUE if settled == FALSE else FALSE
+            self._support(
+                expr.operand, env, paths, memo, out, facts, unknowns, hits, settled=flipped
+            )
         elif isinstance(expr, c.And | c.Or):
-            self._junction(expr, env, paths, memo, out, facts, unknowns, hits)
+            self._junction(expr, env, paths, memo, out, facts, unknowns, hits, settled)
         elif isinstance(expr, c.Compare):
             for side in c.children(expr):
                 self._support(side, env, paths, memo, out, facts, unknowns, None)
@@ -1368,8 +1515,15 @@ class _Writer:
             place = NONE if where is None else self._val(where, env, out, memo)
             place_path = NONE if where is None else self._path(where, paths)
             lists = [_name(x) if x is not None else NONE for x in (facts, unknowns, hits)]
-            arguments = (self._screener(expr), name, self._path(subject, paths), place, place_path)
-            out.append(("do", _call("_screened", *lists, *arguments)))
+            path = self._path(subject, paths)
+            screenings = self._memo(expr, "screened")
+            arguments = (self._screener(expr), name, path, place, place_path, screenings)
+            screened = ("do", _call("_screened", *lists, *arguments))
+            if name[0] == "n":  # an unknown name (most often) only waits, with no call
+                waits = [("[]=", unknowns, path, NONE)] if unknowns else []
+                out.append(("if", ("cmp", "is", name, NONE), waits, [screened]))
+            else:
+                out.append(screened)
         elif isinstance(expr, c.Known):
             # Known: the subject's facts; unknown: its unknown facts, as facts with no value.
             if facts is None and hits is None:
@@ -1384,7 +1538,7 @@ class _Writer:
                 nones = ("do", _call("_nones", _name(facts), _name(waiting)))
                 out.append(("if", ("cmp", "is", value, NONE), [nones], []))
         elif isinstance(expr, c.Quantifier):
-            self._quantifier(expr, env, paths, memo, out, facts, unknowns, hits)
+            self._quantifier(expr, env, paths, memo, out, facts, unknowns, hits, settled)
         # a constant, a set, a list's codes: nothing supports them
 
     def _shared_support(
@@ -1413,8 +1567,12 @@ class _Writer:
         out.append(("if", ("cmp", "is", _name(lists[0]), NONE), first, []))
         for n, (target, slot) in enumerate(zip(wanted, slots, strict=True)):
             if target is not None and slot is not None:
-                join = "_extend" if n == 2 else "_update"
-                out.append(("do", _call(join, _name(target), _name(slot))))
+                join = "_merge" if n == 2 else "_update"
+                # most of these are empty (facts known: no unknown facts; no entry
+                # matched): a test of one costs less than the call
+                out.append(
+                    ("if", _name(slot), [("do", _call(join, _name(target), _name(slot)))], [])
+                )
 
     def _junction(
         self,
@@ -1426,10 +1584,19 @@ class _Writer:
         facts: str | None,
         unknowns: str | None,
         hits: str | None,
+        settled: X | None = None,
     ) -> None:
         """Decided by a part (false for `and`, true for `or`): the first such part alone;
-        else every part. Each part's support is written once, under a test of which."""
+        else every part. Each part's support is written once, under a test of which,
+        or with none when the value is known not to be the deciding one (`settled`,
+        the usual case: a rule's `when` where its finding is made)."""
         deciding = FALSE if isinstance(expr, c.And) else TRUE
+        if settled == deciding:  # no part decided it: every part, none deciding either
+            for operand in expr.operands:
+                self._support(
+                    operand, env, paths, memo, out, facts, unknowns, hits, settled=settled
+                )
+            return
         value = self._val(expr, env, out, memo)
         parts = [self._val(o, env, out, memo) for o in expr.operands]
         which: X = _const(len(parts) - 1)
@@ -1441,13 +1608,17 @@ class _Writer:
             lines: list[X] = []
             self._support(operand, env, paths, dict(memo), lines, facts, unknowns, hits)
             if lines:
-                test = (
-                    "or",
-                    (
-                        ("cmp", "==", _name(chosen), _const(n)),
-                        ("cmp", "<", _name(chosen), _const(0)),
-                    ),
-                )
+                # every part (-1) is the usual case: a finding that is pending, or one
+                # that fires on an `and`, is supported by all its parts; tested first
+                test: X = ("cmp", "<=", _name(chosen), _const(0))
+                if n:
+                    test = (
+                        "or",
+                        (
+                            ("cmp", "<", _name(chosen), _const(0)),
+                            ("cmp", "==", _name(chosen), _const(n)),
+                        ),
+                    )
                 out.append(("if", test, lines, []))
 
     def _member(
@@ -1474,7 +1645,14 @@ class _Writer:
         if hits and isinstance(expr.container, c.ListSet) and isinstance(fact, c.Fact):
             named = _const(expr.container.list.name)
             flag, path = _const(expr.hierarchical), self._path(fact, paths)
-            given.append(("do", _call("_hit", _name(hits), named, element, container, flag, path)))
+            hit: X = ("do", _call("_hit", _name(hits), named, element, container, flag, path))
+            # The element is in the set (an entry matched) just when the test says so
+            # (`_in`, `_member_of`): most tests say not, and then `_hit` is not called.
+            value = self._val(expr, env, out, memo)
+            if value[0] == "n":
+                contained = ("cmp", "is", value, FALSE if expr.negated else TRUE)
+                hit = ("if", contained, [hit], [])
+            given.append(hit)
         if isinstance(expr.container, c.ConstSet | c.ListSet):
             # a set of the policy's: whether it is empty is known now
             out += given if self._constant_values(expr.container) else empty
@@ -1492,9 +1670,11 @@ class _Writer:
         facts: str | None,
         unknowns: str | None,
         hits: str | None,
+        settled: X | None = None,
     ) -> None:
         """`any`/`all`: an unknown collection, the fact naming it; else its witnesses
-        (any) or counterexamples (all) when there are, every element's otherwise."""
+        (any) or counterexamples (all) when there are, every element's otherwise (with
+        no test when the value is known not to be the deciding one: `settled`)."""
         deciding = TRUE if expr.kind == "any" else FALSE
         value = self._val(expr, env, out, memo)
         collection = self._val(expr.collection, env, out, memo)
@@ -1508,12 +1688,27 @@ class _Writer:
         inner_paths = {**paths, expr.var: (_name(path), None)}
         inner_memo = dict(memo)
         body: list[X] = [("=", path, _call("_elem", self._path(fact, paths), _name(position)))]
-        each = self._val(expr.body, inner, body, inner_memo)
         lines: list[X] = []
-        self._support(expr.body, inner, inner_paths, inner_memo, lines, facts, unknowns, hits)
-        if lines:
+        if settled == deciding:  # no element decided it: each one's support, none deciding
+            self._support(
+                expr.body,
+                inner,
+                inner_paths,
+                inner_memo,
+                lines,
+                facts,
+                unknowns,
+                hits,
+                settled=settled,
+            )
+            body += lines
+        else:
+            each = self._val(expr.body, inner, body, inner_memo)
+            self._support(expr.body, inner, inner_paths, inner_memo, lines, facts, unknowns, hits)
             test = ("or", (("cmp", "is not", value, deciding), ("cmp", "is", each, deciding)))
-            body.append(("if", test, lines, []))
+            if lines:
+                body.append(("if", test, lines, []))
+        if lines:
             known = [("for", (position, item), _call("_enum", collection), body)]
         else:
             known = []
@@ -1538,12 +1733,13 @@ class _Writer:
 
     def _emit(self, expr: c.Expr, env: dict[str, X]) -> X:
         if isinstance(expr, c.Fact):
-            if self._in_place and expr.base is None and len(expr.fields) > 1:
-                # `project.trl`: the record `project` read once per case, for every field
+            if self._in_place and expr.base is None:
+                # `project.trl`: the record `project` read once per case, for every field,
+                # each record's fields through its reader, made once
                 record = ROOT
                 for field in expr.fields[:-1]:
-                    record = self._shared(_call("_get", record, self.src.constant(field)))
-                return _call("_get", record, self.src.constant(expr.fields[-1]))
+                    record = self._shared(self._shared_field(record, self.src.constant(field)))
+                return self._shared_field(record, self.src.constant(expr.fields[-1]))
             return self._fact(expr, env, lambda code, key: _call("_get", code, key))
         if isinstance(expr, c.Const | c.ConstSet | c.ListSet):
             return self._constant(expr)
@@ -1573,7 +1769,7 @@ class _Writer:
         if isinstance(expr, c.Match):
             subject = self._expr(expr.subject, env)
             country = self._country(expr, env, plain=False)
-            return _call("_match", subject, country, self._screener(expr))
+            return _call("_match", subject, country, self._screener(expr), self._memo(expr, "said"))
         if isinstance(expr, c.Known):
             subject = self._expr(expr.subject, env)
             return ("cmp", "is not" if expr.known else "is", subject, NONE)
@@ -1587,16 +1783,23 @@ class _Writer:
         if (
             expr.kind == "any"
             and isinstance(body_, c.Member)
-            and not body_.hierarchical
             and isinstance(body_.element, c.Fact)
             and body_.element.base == expr.var
             and not body_.element.fields
             and isinstance(body_.container, c.ConstSet | c.ListSet)
         ):
             # `any t in xs: t in S` (or `not in`), S a policy's set: set operations in C,
-            # not a list made of each element's test and a call of `_or`
-            helper = "_outside" if body_.negated else "_among"
-            tested = _call(helper, collection, self._constant(body_.container))
+            # not a list made of each element's test and a call of `_or`; for a codes
+            # list (`t in LIST` hierarchical: a code or its parent), one call for all
+            tested = (
+                _call("_within", collection, self._constant(body_.container), _const(body_.negated))
+                if body_.hierarchical
+                else _call(
+                    "_outside" if body_.negated else "_among",
+                    collection,
+                    self._constant(body_.container),
+                )
+            )
             return ("?:", ("cmp", "is", collection, NONE), NONE, tested)
         # the same name at the same depth: the same code for the same condition
         element = _name(f"q{len([k for k in env if k.startswith('?')])}")
@@ -1610,6 +1813,15 @@ class _Writer:
         """The list's screener for this date, in a constant slot: the code passes it the
         name read from the case, which is never part of the code itself."""
         return self.src.constant(screen.screener(self.policy, expr.list, self.as_of))
+
+    def _memo(self, expr: c.Match, helper: str) -> X:
+        """The memo (`_Memo`) of this function's where `helper` keeps what the list's
+        screener says, in a constant slot: one per list and helper."""
+        key = (expr.list.name, helper)
+        kept = self._memos.get(key)
+        if kept is None:
+            kept = self._memos[key] = self.src.constant(_Memo())
+        return kept
 
     def _country(self, expr: c.Match, env: dict[str, X], plain: bool) -> X:
         """The name's country (see `screen.country_field`), read softly: None if unknown."""
@@ -1895,7 +2107,10 @@ def _statement(code: X, reads: Mapping[X, str]) -> ast.stmt:
     """The `ast` node of a statement."""
     tag = code[0]
     if tag == "=":
-        target = ast.Name(code[1], ast.Store(), **_AT)
+        target: ast.expr = ast.Name(code[1], ast.Store(), **_AT)
+        if isinstance(code[1], tuple):  # names to unpack the value to
+            targets: list[ast.expr] = [ast.Name(name, ast.Store(), **_AT) for name in code[1]]
+            target = ast.Tuple(targets, ast.Store(), **_AT)
         return ast.Assign([target], _node(code[2], reads), **_AT)
     if tag == "if":
         body = [_statement(s, reads) for s in code[2]] or [ast.Pass(**_AT)]
