@@ -577,8 +577,11 @@ def decide_chunks(
     decides (`workers` None: when there is work for them). What `eval --batch` writes:
     a text per chunk, so that the process writing it does almost nothing per case.
     `share` tells how much of the input is read (`BatchFile.fraction`): with workers
-    None, they start only for a batch with work enough left."""
-    return spread(policy, _written, job, cases, workers=workers, share=share, alone="--workers 1")
+    None, they start only for a batch with work enough left. Workers are forked where
+    this process may fork (`policy.can_fork`): they start warm, in milliseconds."""
+    return spread(
+        policy, _written, job, cases, workers=workers, share=share, alone="--workers 1", fork=True
+    )
 
 
 def decide_lines(
@@ -586,7 +589,7 @@ def decide_lines(
 ) -> Iterator[Line]:
     """The output line of each numbered case, in input order, streamed (as
     `decide_chunks`, a line at a time)."""
-    for lines in spread(policy, _lines, job, cases, workers=workers):
+    for lines in spread(policy, _lines, job, cases, workers=workers, fork=True):
         yield from lines
 
 
