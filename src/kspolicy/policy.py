@@ -673,7 +673,7 @@ def spread(
                 pool is None
                 and count > 1
                 and not (forked and first)
-                and _worth(started, wait, share, workers, worth)
+                and _worth(started, wait, share, workers, worth, sized=not forked)
             ):
                 if following is None:
                     following = list(itertools.islice(iterator, size))
@@ -726,16 +726,21 @@ def _worth(
     share: Callable[[], float | None] | None,
     workers: int | None,
     worth: float,
+    *,
+    sized: bool = True,
 ) -> bool:
-    """Whether workers are worth starting now, `wait` seconds being the least time to
-    decide here first; by default (`workers` None) the work left, told from the share
-    of the input read, when known, must also be at least `worth` seconds more."""
+    """Whether workers are worth starting now. By default (`workers` None) the work left,
+    told from the share of the input read, when known, must be at least `worth` seconds
+    at this process's pace; `wait` is the least time to decide here first, also for an
+    input of known size when `sized` (spawned workers: a few chunks' pace at the start,
+    slowed by the first cases' compiling, says little). An input of unknown size (a
+    pipe, an iterator) may go on and on: workers start after `wait`."""
     elapsed = time.perf_counter() - started
-    if elapsed < wait:
-        return False
     done = share() if share is not None and workers is None else None
     if not done:
-        return True  # not known (a pipe, an iterator): the input may go on and on
+        return elapsed >= wait
+    if sized and elapsed < wait:
+        return False
     return elapsed * (1 - done) / done >= worth
 
 
