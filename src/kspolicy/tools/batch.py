@@ -596,7 +596,7 @@ def decide_chunks(
     size = facade.CHUNK  # read at the call: a test may make chunks small
     numbered = iter(cases)
     chunks = enumerate(iter(lambda: list(itertools.islice(numbered, size)), []))
-    _slots = slots = _Slots(count * facade.AHEAD + 2)
+    _slots = slots = _Slots.made(count * facade.AHEAD + 2)
     try:
         parts = spread(
             policy,
@@ -610,7 +610,7 @@ def decide_chunks(
             fork=True,
         )
         for made in parts:
-            yield slots.take(made[0])
+            yield made[0] if slots is None else slots.take(made[0])
     finally:
         _slots = None
 
@@ -629,7 +629,7 @@ class _InSlot(NamedTuple):
 class _Slots:
     """Memory this process shares with the workers it forks, where each worker leaves a
     chunk's output for this process to write out, rather than sending it through a pipe:
-    the output of 64 cases is half a megabyte, which pickling, the pipe (64 KiB at a
+    the output of 256 cases is two megabytes, which pickling, the pipe (64 KiB at a
     time, the worker waiting for this process) and unpickling copied five times. Chunk
     `n` uses slot `n % count`: a slot is used again only once its last chunk is written
     (`spread` has at most `workers * AHEAD` chunks in flight, and submits more only when
@@ -643,6 +643,15 @@ class _Slots:
         # Pages are taken as they are written: a slot costs what its chunks hold.
         self.memory = mmap.mmap(-1, count * self.SIZE)
         self.view = memoryview(self.memory)
+
+    @classmethod
+    def made(cls, count: int) -> _Slots | None:
+        """`count` slots; None where the system will not map them (a strict overcommit
+        policy, a memory limit): the chunks' output then goes through the pipe."""
+        try:
+            return cls(count)
+        except (OSError, ValueError, OverflowError):
+            return None
 
     def put(self, number: int, written: Written) -> Written | _InSlot:
         """In a forked worker, `written` left in chunk `number`'s slot, when it fits."""
