@@ -16,9 +16,12 @@ and `--cases` cases with unknown facts generated from the pack's schema with a s
   peak RSS of the largest process, bytes written.
 
 With `--baseline KSPOLICY` (another installation's command, e.g. main before this work)
-the same files are decided by it too, in the same run, on `--baseline-cases` lines, for
-the ratios per case. The machine is shared: compare ratios within one run, read CPU
-time beside wall time. Results go to benchmarks/results/batch-STAMP.{json,md}.
+the same files are decided by it too, in the same run (one worker on `--baseline-cases`
+lines, two on `--cases`), for the ratios per case. Every run is repeated `--rounds`
+times, alternated, and reported as medians, with the ratios the issue asks for (two
+workers against one; the default against two workers, and against one on the small
+file). The machine is shared: compare ratios within one run, read CPU time beside wall
+time. Results go to benchmarks/results/batch-STAMP.{json,md}.
 """
 
 from __future__ import annotations
@@ -207,6 +210,16 @@ def parent_cpu(child: subprocess.Popen[str]) -> float:
     return seen
 
 
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each measure's median over the rounds of one run; the last round's words."""
+    summary = dict(runs[-1])
+    for key, value in runs[0].items():
+        if isinstance(value, int | float):
+            summary[key] = statistics.median(run[key] for run in runs)
+    summary["rounds"] = len(runs)
+    return summary
+
+
 def load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -218,6 +231,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=1_000, help="cases per stage sample")
     parser.add_argument("--baseline", help="another kspolicy command, for the before figures")
     parser.add_argument("--baseline-cases", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3, help="alternated rounds of the runs")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument(
         "--stages-only", action="store_true", help="the per-stage measures alone, no batch"
@@ -260,26 +274,48 @@ def main() -> None:
     write_lines(small_file, generated_cases(policy.schema, args.baseline_cases))
     out = folder / "out.jsonl"
 
-    runs: dict[str, dict[str, Any]] = {}
-
-    def measure(name: str, cmd: str, batch: Path, workers: int | None) -> None:
-        runs[name] = {**run_batch(cmd, batch, out, workers), "load": load_average()}
-        print(name, json.dumps(runs[name]), flush=True)
-
+    # Each run is repeated `--rounds` times, the runs of a round one after the other (A B
+    # C, A B C, ...): the machine is shared, a minute's load moves a timing by up to 40%,
+    # and the medians of alternated rounds compare like with like.
+    plan: list[tuple[str, str, Path, int | None]] = []
     if args.baseline:
-        measure("examples, before, 1 worker", args.baseline, example_file, 1)
-    measure("examples, 1 worker", command, example_file, 1)
-    measure("examples, 2 workers", command, example_file, 2)
-    measure("examples, default", command, example_file, None)
+        plan.append(("examples, before, 1 worker", args.baseline, example_file, 1))
+    plan += [
+        ("examples, 1 worker", command, example_file, 1),
+        ("examples, 2 workers", command, example_file, 2),
+        ("examples, default", command, example_file, None),
+    ]
+    small = f"generated {args.baseline_cases:,}"
     if args.baseline:
-        measure(
-            f"generated {args.baseline_cases:,}, before, 1 worker", args.baseline, small_file, 1
-        )
-    measure(f"generated {args.baseline_cases:,}, 1 worker", command, small_file, 1)
-    measure(f"generated {args.baseline_cases:,}, default", command, small_file, None)
-    measure(f"generated {args.cases:,}, 1 worker", command, generated_file, 1)
-    measure(f"generated {args.cases:,}, 2 workers", command, generated_file, 2)
-    measure(f"generated {args.cases:,}, default", command, generated_file, None)
+        plan.append((f"{small}, before, 1 worker", args.baseline, small_file, 1))
+    plan += [
+        (f"{small}, 1 worker", command, small_file, 1),
+        (f"{small}, default", command, small_file, None),
+    ]
+    large = f"generated {args.cases:,}"
+    if args.baseline:
+        plan.append((f"{large}, before, 2 workers", args.baseline, generated_file, 2))
+    plan += [
+        (f"{large}, 1 worker", command, generated_file, 1),
+        (f"{large}, 2 workers", command, generated_file, 2),
+        (f"{large}, default", command, generated_file, None),
+    ]
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, *_ in plan}
+    for number in range(args.rounds):
+        for name, cmd, batch, workers in plan:
+            run = {**run_batch(cmd, batch, out, workers), "load": load_average()}
+            rounds[name].append(run)
+            print(f"round {number + 1}: {name}", json.dumps(run), flush=True)
+    runs = {name: medians(done) for name, done in rounds.items()}
+    one, two, default = (runs[f"{large}, {w}"] for w in ("1 worker", "2 workers", "default"))
+    result["ratios"] = {
+        "2 workers / 1 worker, cases/s": two["cases_per_s"] / one["cases_per_s"],
+        "2 workers / 1 worker, CPU s": two["cpu_s"] / one["cpu_s"],
+        "default / 2 workers, cases/s": default["cases_per_s"] / two["cases_per_s"],
+        f"{small}: default / 1 worker, cases/s": runs[f"{small}, default"]["cases_per_s"]
+        / runs[f"{small}, 1 worker"]["cases_per_s"],
+    }
+    print(json.dumps(result["ratios"], indent=1), flush=True)
     result["runs"] = runs
     result["load_end"] = load_average()
 
@@ -302,6 +338,9 @@ def main() -> None:
             f"{r['parent_us_per_case']:,.0f} | {r['bytes_per_case']:,.0f} | "
             f"{r['max_rss_mib']:.0f} |"
         )
+    table += ["", f"| ratio (medians of {args.rounds} rounds) | value |", "|---|---:|"]
+    for key, value in result["ratios"].items():
+        table.append(f"| {key} | {value:.2f} |")
     table += ["", "| stage (µs/case) | examples | generated |", "|---|---:|---:|"]
     for key in result["stages_examples"]:
         table.append(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -38,9 +39,9 @@ def pools_started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     started: list[int] = []
     real: Callable[..., Any] = facade._new_pool
 
-    def counted(policy: kspolicy.Policy, count: int) -> Any:
+    def counted(policy: kspolicy.Policy, count: int, **how: Any) -> Any:
         started.append(count)
-        return real(policy, count)
+        return real(policy, count, **how)
 
     monkeypatch.setattr(facade, "_new_pool", counted)
     return started
@@ -53,6 +54,7 @@ def eager(monkeypatch: pytest.MonkeyPatch, cores: int = 2) -> None:
     monkeypatch.setattr(facade, "START_AFTER", 0.0)
     monkeypatch.setattr(facade, "STARTING", 0)
     monkeypatch.setattr(facade, "WORTH", 0.0)
+    monkeypatch.setattr(facade, "WORTH_FORKED", 0.0)
     monkeypatch.setattr(facade, "cores", lambda: cores)
 
 
@@ -89,6 +91,7 @@ def test_a_file_with_little_left_to_decide_starts_no_process(
     them all the same."""
     eager(monkeypatch)
     monkeypatch.setattr(facade, "WORTH", 1e9)
+    monkeypatch.setattr(facade, "WORTH_FORKED", 1e9)
     started = pools_started(monkeypatch)
     source = tmp_path / "cases.jsonl"
     write_batch(source, 30)
@@ -164,9 +167,16 @@ def test_the_workers_decide_the_chunks_once_they_are_ready(
     assert os.getpid() not in pids[4:]
 
 
+_written = batch._written
+
+
 def dies(policy: kspolicy.Policy, context: Any, chunk: list[Any]) -> Any:
-    """A task whose process is killed (as by the system, out of memory)."""
-    os.kill(os.getpid(), signal.SIGKILL)
+    """A task whose process is killed when it is a worker (as by the system, out of
+    memory); this process decides its own chunks (forked workers start after it decided
+    the first)."""
+    if multiprocessing.parent_process() is not None:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _written(policy, context, chunk)
 
 
 def test_a_killed_worker_stops_the_batch_with_an_error_not_a_hang(

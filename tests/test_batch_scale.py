@@ -56,7 +56,7 @@ def test_memory_stays_bounded_whatever_the_number_of_cases(pack: kspolicy.Policy
     assert many.taken == 10  # one in, one out
     lines = batch.decide_lines(pack, enumerate(iter(many), 1), batch.Job(as_of=AS_OF))
     list(itertools.islice(lines, 70))
-    assert many.taken <= 10 + 2 * 64  # a chunk in hand, the next one read
+    assert many.taken <= 10 + 2 * kspolicy.policy.CHUNK  # a chunk in hand, the next one read
 
 
 def lines_of(

@@ -434,20 +434,28 @@ class Policy:
 # lines and gets a chunk's output text back, so that the parent process, which competes
 # with the workers for the same cores, does little per case).
 #
-# By default (`workers=None`) the cases are decided here first: a process costs about a
-# second of CPU to start (Python, the package, the policy, its generated functions), more
-# than a small batch takes. Workers start once this process has decided for START_AFTER
-# seconds, more input is waiting and, when the size of the input is known (a file), the
-# work left is worth them (WORTH); this process goes on deciding while they start, and
-# hands over when they are ready.
+# Workers are started one of two ways. Forked (`spread(fork=True)`, what `eval --batch`
+# asks for, on Linux when this process runs no other thread) they begin as copies of
+# this process, holding the policy compiled and its memos warm, in milliseconds and at
+# no CPU cost; this process decides the first chunk, so that they inherit it all, and
+# then only reads, sends and writes. Spawned (the default of `evaluate_many`: a library
+# cannot fork a host that may run threads) each costs about a second of CPU to start
+# (Python, the package, the policy, its generated functions) and pays its own cold memos;
+# this process decides while they start, and hands over when they are ready.
+#
+# By default (`workers=None`) the cases are decided here first, for START_AFTER seconds:
+# a small batch is sooner in one process. Workers start then if more input is waiting
+# and, when the size of the input is known (a file), the work left, at this process's
+# pace, is worth their start (WORTH, or WORTH_FORKED).
 
-CHUNK = 64  # cases per message to a worker
+CHUNK = 256  # cases per message to a worker (each costs ~200 µs of the parent's CPU)
 AHEAD = 3  # chunks in flight per worker: one being decided, the next ones queued
 START_AFTER = 0.5  # seconds of deciding here before workers start (workers=None)
-STARTING = 64  # chunks decided here at most while the workers start, then they are awaited
-WORTH = 6.0  # seconds of work left, at this process's pace, worth starting workers for
+STARTING = 64  # chunks decided here at most while spawned workers start, then awaited
+WORTH = 6.0  # seconds of work left, at this process's pace, worth spawning workers for
 # (each worker pays its start and its own cold caches, ~1.5 s of CPU: at 2.0, 3,000 cases
 # took 4.3–4.7 s by default against 3.6–4.1 in one process; 10,000 gain with workers)
+WORTH_FORKED = 0.5  # the same for forked workers, which start warm in milliseconds
 
 
 def cores() -> int:
@@ -469,9 +477,23 @@ def _start_worker(path: str | None, limits: Limits, root: str | None) -> None:
         _worker_problem = str(exc) or type(exc).__name__
 
 
+def _adopt(policy: Policy) -> None:
+    """A forked worker's start: the policy is the parent's, already in its memory."""
+    global _worker_policy
+    _worker_policy = policy
+
+
 def _ready() -> str | None:
     """Nothing when this worker holds the policy; else why it does not."""
     return _worker_problem
+
+
+def can_fork() -> bool:
+    """Whether workers may be forked from this process: on Linux (where forking is
+    what multiprocessing did by default for years; macOS's system libraries are not safe
+    to fork), with no other thread running (a thread holding a lock at the fork would
+    leave the worker's copy of it locked forever)."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def _run_chunk(task: Any, context: Any, chunk: list[Any]) -> Any:
@@ -484,13 +506,26 @@ class WorkerFailed(KspolicyError):
     """A worker process stopped, or could not load the policy: the batch stops."""
 
 
-def _new_pool(policy: Policy, count: int) -> concurrent.futures.ProcessPoolExecutor:
-    """`count` worker processes loading `policy` from where it was loaded."""
-    source = None if policy.path is None else str(policy.path)
-    root = None if policy.root is None else str(policy.root)
+def _new_pool(
+    policy: Policy, count: int, *, fork: bool = False
+) -> concurrent.futures.ProcessPoolExecutor:
+    """`count` worker processes: forked from this one, holding `policy` as it is here, or
+    spawned, loading `policy` from where it was loaded."""
     # Imported here: what the executor brings is not wanted by a process that decides alone.
     from concurrent.futures import ProcessPoolExecutor
 
+    if fork:
+        # The forked processes start at the first submit, before the executor starts its
+        # threads (concurrent.futures launches every forked worker first). What this
+        # process holds now is moved out of the collector's sight: a worker's collections
+        # would otherwise walk (and write to, copying them page by page) the policy's
+        # hundreds of thousands of objects; `_unfreeze` puts them back.
+        gc.freeze()
+        return ProcessPoolExecutor(
+            count, multiprocessing.get_context("fork"), initializer=_adopt, initargs=(policy,)
+        )
+    source = None if policy.path is None else str(policy.path)
+    root = None if policy.root is None else str(policy.root)
     return ProcessPoolExecutor(
         count,
         multiprocessing.get_context("spawn"),
@@ -599,6 +634,7 @@ def spread(
     chunk: int | None = None,
     share: Callable[[], float | None] | None = None,
     alone: str = "workers=1",
+    fork: bool = False,
 ) -> Iterator[Any]:
     """`task(policy, context, chunk)` for each chunk of `items`, its results in input
     order, streamed: at most `chunk * (workers * AHEAD + 1)` items are read ahead.
@@ -607,37 +643,55 @@ def spread(
     items; `context` is sent with every chunk, so keep it small. `workers` 1 decides
     here; N > 1 starts N processes once the input holds more than one chunk; None (the
     default of `eval --batch`) decides here until there is work worth a worker (see
-    START_AFTER), then uses as many as this process has cores. This process decides
-    while the workers start, so the first results never wait for them. `share`, when
-    given, tells the share of the input read so far (a file's), to tell how much work
-    is left: workers start only when that is at least WORTH seconds. `alone` is how
-    the caller's user asks for one process, for the messages (the CLI: `--workers 1`).
+    START_AFTER), then uses as many as this process has cores. `fork` forks them from
+    this process when it may (`can_fork`), after it decided the first chunk; else they
+    are spawned, and this process decides while they start, so the first results never
+    wait for them. `share`, when given, tells the share of the input read so far (a
+    file's), to tell how much work is left: workers start only when that is at least
+    WORTH seconds (WORTH_FORKED). `alone` is how the caller's user asks for one process,
+    for the messages (the CLI: `--workers 1`).
     """
     size = chunk or CHUNK  # read at the call: a test may make chunks small
     count = cores() if workers is None else workers
+    forked = fork and count > 1 and can_fork()
     wait = START_AFTER if workers is None else 0.0
+    worth = WORTH_FORKED if forked else WORTH
     iterator = iter(items)
     started = time.perf_counter()
     current = list(itertools.islice(iterator, size))
     following: list[Any] | None = None  # the next chunk, read to know if there is more
     pool: concurrent.futures.ProcessPoolExecutor | None = None
+    frozen = False  # the collector's objects frozen for forked workers (`_new_pool`)
     try:
         pings: list[concurrent.futures.Future[Any]] = []
         here = 0  # chunks decided here since the workers were asked for
+        first = True  # no chunk decided here yet
         while current:
-            if pool is None and count > 1 and _worth(started, wait, share, workers):
+            # Forked workers are copies of this process: it decides a chunk first, so that
+            # they hold the policy compiled and its memos warm.
+            if (
+                pool is None
+                and count > 1
+                and not (forked and first)
+                and _worth(started, wait, share, workers, worth, sized=not forked)
+            ):
                 if following is None:
                     following = list(itertools.islice(iterator, size))
                 if following:
-                    _check_main(alone)
-                    pool = _new_pool(policy, count)
+                    if forked:
+                        pool = _new_pool(policy, count, fork=True)
+                        frozen = True
+                    else:
+                        _check_main(alone)
+                        pool = _new_pool(policy, count)
                     with _deaf_children():  # the processes start with the first submits
                         pings = [pool.submit(_ready) for _ in range(count)]
             # Handed over when every worker is ready: a cold worker's first chunks cost
-            # more than this process, warm, deciding them.
-            if pool is not None and (here >= STARTING or all(p.done() for p in pings)):
+            # more than this process, warm, deciding them. A forked one is warm at once.
+            if pool is not None and (forked or here >= STARTING or all(p.done() for p in pings)):
                 break
             yield task(policy, context, current)
+            first = False
             here += pool is not None
             if following is None:
                 current = list(itertools.islice(iterator, size))
@@ -662,21 +716,32 @@ def spread(
     finally:
         if pool is not None:  # stopped early, or everything was decided here
             _stop(pool)
+        if frozen:
+            gc.unfreeze()
 
 
 def _worth(
-    started: float, wait: float, share: Callable[[], float | None] | None, workers: int | None
+    started: float,
+    wait: float,
+    share: Callable[[], float | None] | None,
+    workers: int | None,
+    worth: float,
+    *,
+    sized: bool = True,
 ) -> bool:
-    """Whether workers are worth starting now, `wait` seconds being the least time to
-    decide here first; by default (`workers` None) the work left, told from the share
-    of the input read, when known, must also be at least WORTH seconds more."""
+    """Whether workers are worth starting now. By default (`workers` None) the work left,
+    told from the share of the input read, when known, must be at least `worth` seconds
+    at this process's pace; `wait` is the least time to decide here first, also for an
+    input of known size when `sized` (spawned workers: a few chunks' pace at the start,
+    slowed by the first cases' compiling, says little). An input of unknown size (a
+    pipe, an iterator) may go on and on: workers start after `wait`."""
     elapsed = time.perf_counter() - started
-    if elapsed < wait:
-        return False
     done = share() if share is not None and workers is None else None
     if not done:
-        return True  # not known (a pipe, an iterator): the input may go on and on
-    return elapsed * (1 - done) / done >= WORTH
+        return elapsed >= wait
+    if sized and elapsed < wait:
+        return False
+    return elapsed * (1 - done) / done >= worth
 
 
 def _check_ready(pings: list[concurrent.futures.Future[Any]], alone: str) -> None:
