@@ -5,6 +5,7 @@ details for bad input, bounded by the documented limits, and counted in the metr
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -230,3 +231,39 @@ def test_v1_screen_after_a_dismissal_says_who_dismissed_which_entry(tmp_path: Pa
     [said] = screen_name(loaded, "HIT", as_of=day)
     assert said.adjudication == note
     assert unknown["adjudication"] is None  # no answer was ever given for this name
+
+
+def test_a_dismissal_written_for_a_name_never_a_candidate_explains_nothing(
+    tmp_path: Path,
+) -> None:
+    """An answer written by hand for a name the list has no candidate for: `screen name`
+    said `none; Harbin Institute of Technology dismissed by ...`, as if the answer had
+    decided it. Only a dismissal that took a candidate out is said; and one whose entry
+    changed since is not a dismissal."""
+    from kspolicy.tools.cli import main
+
+    from .test_screen_language import make_policy
+
+    make_policy(tmp_path)
+    policy = ["--policy", str(tmp_path / "policy.pol")]
+    review = ["screen", "review", "HIT", "--list", "LISTED", "--by", "j.doe", *policy]
+    assert main([*review, "--why", "a namesake", "--dismiss"]) == 0
+    [answers] = [p for p in (tmp_path / "lists").glob("*.toml") if "adjudications" in p.read_text()]
+    text = answers.read_text()
+    table = text[text.index("[[") :]
+    written = table.replace('name = "HIT"', 'name = "Zebra Logistics"')
+    answers.write_text(text + "\n" + written)
+    loaded = kspolicy.load(tmp_path / "policy.pol")
+    day = dt.date.today()
+    [never] = screen_name(loaded, "Zebra Logistics", as_of=day)
+    assert never.answer == "none" and never.adjudication is None
+    [dismissed] = screen_name(loaded, "HIT", as_of=day)
+    assert dismissed.adjudication is not None and "a namesake" in dismissed.adjudication
+    # The entry changed since the answer: a candidate again, the dismissal said not to hold.
+    answers.write_text(
+        re.sub(r'entry_sha256 = "[0-9a-f]{64}"', f'entry_sha256 = "{"0" * 64}"', text)
+    )
+    again = kspolicy.load(tmp_path / "policy.pol")
+    [stale] = screen_name(again, "HIT", as_of=day)
+    assert stale.answer != "none"
+    assert stale.adjudication is not None and "no longer holds" in stale.adjudication

@@ -150,19 +150,6 @@ class Reviews:
             return None
         return self._found.get((list_name, fold_name(name), country, entry))
 
-    def dismissal(self, list_name: str, name: str, country: str | None) -> Adjudication | None:
-        """The latest dismissal that still stands (no later answer for its entry) of an
-        entry of the list for this name and country: why a name has no candidate there."""
-        if list_name not in self._lists:
-            return None
-        wanted = (list_name, fold_name(name), country)
-        standing = [
-            answer
-            for key, answer in self._found.items()
-            if key[:3] == wanted and answer.ruling == "dismissed"
-        ]
-        return max(standing, key=lambda answer: _aware(answer.at), default=None)
-
 
 def dismissal_note(answer: Adjudication) -> str:
     """A dismissal in words, as `screen name` and `/v1/screen` say it beside a name with
@@ -223,6 +210,31 @@ class Screener:
                 self._memo.clear()
             self._memo[key] = found
         return found
+
+    def dismissal(self, name: str, country: Any = None) -> Adjudication | None:
+        """The reviewer's dismissal that took a candidate out for this name and country
+        (the latest, if several): why a name the list has candidates for is answered
+        `none`. None when no candidate was dismissed: a name that never was one (an
+        answer written by hand for it explains nothing), or an entry changed since."""
+        code = country_code(str(country)) if country is not None else None
+        found = []
+        for entry, _ in self._candidates(name, code):
+            answer = self.reviews.get(self.named.name, name, code, entry.key)
+            if (
+                answer is not None
+                and answer.ruling == "dismissed"
+                and answer.entry_sha256 == self._digest(entry)
+            ):
+                found.append(answer)
+        return max(found, key=lambda answer: _aware(answer.at), default=None)
+
+    def _digest(self, entry: Entry) -> str:
+        """An entry's sha256, made once (the entries are the screener's: their ids stay
+        theirs)."""
+        digest = self._digests.get(id(entry))
+        if digest is None:
+            digest = self._digests[id(entry)] = entry.sha256()
+        return digest
 
     # ---- the candidates --------------------------------------------------------------
 
@@ -363,9 +375,7 @@ class Screener:
     def _hit(self, name: str, country: str | None, entry: Entry, match: NameMatch) -> Hit | None:
         """The candidate as the decision records it, after any adjudication; None when a
         reviewer dismissed it (and the entry has not changed since)."""
-        digest = self._digests.get(id(entry))
-        if digest is None:  # the entries are the screener's: their ids stay theirs
-            digest = self._digests[id(entry)] = entry.sha256()
+        digest = self._digest(entry)
         band, note = match.band, None
         answer = self.reviews.get(self.named.name, name, country, entry.key)
         if answer is not None:

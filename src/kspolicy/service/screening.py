@@ -211,7 +211,7 @@ def _finding(
     hit = result.hit
     adjudication = hit.adjudication if hit is not None else None
     if hit is None and result.value is False:
-        dismissed = screening.reviews.dismissal(named.name, name, country)
+        dismissed = screening.dismissal(name, country)
         adjudication = dismissal_note(dismissed) if dismissed is not None else None
     retrieved = _day(named.retrieved)
     return {

@@ -91,7 +91,7 @@ def screen_name(
         if result.hit is None and result.value is False:
             # A dismissed candidate is no hit: say why there is none, as a confirmation
             # is said beside its match.
-            dismissed = screening.reviews.dismissal(named.name, name, code)
+            dismissed = screening.dismissal(name, code)
             if dismissed is not None:
                 finding = attrs.evolve(finding, adjudication=dismissal_note(dismissed))
         found.append(finding)
