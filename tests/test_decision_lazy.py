@@ -313,3 +313,29 @@ def test_the_full_form_written_by_hand_is_what_cattrs_writes(pack: kspolicy.Poli
     written["sources"]["o"]["c"][0]["codes"].append("changed")
     assert odd.facts["a"][3] == [2.5, True] and odd.outcomes["checks"] == ["x", "y"]
     assert odd_sources["o"]["c"][0]["codes"] == ["c", ("t",)]
+
+
+def test_a_decision_missing_a_field_says_so_as_an_attribute() -> None:
+    """A decision without a field (made with `Decision.__new__`, or unpickled from a
+    release before the field existed) raised KeyError on reading it, so `hasattr` and
+    `getattr(d, name, default)` failed instead of answering."""
+
+    bare = Decision.__new__(Decision)
+    for name in ("fired", "pending", "sources"):
+        assert not hasattr(bare, name)
+        assert getattr(bare, name, "default") == "default"
+        with pytest.raises(AttributeError, match=name):
+            getattr(bare, name)
+
+
+def test_an_explained_decision_s_trace_binding_is_its_own() -> None:
+    """With `explain=True`, a trace entry and the rule result of the same binding held
+    one dict: changing either changed the other."""
+    policy = kspolicy.load()
+    case = {"partners": [{"name": "HIT", "country": "CN"}, {"name": "Acme", "country": "BE"}]}
+    decision = policy.evaluate(case, explain=True)
+    results = [r for r in decision.fired + decision.pending if r.binding]
+    assert results
+    for result in results:
+        result.binding["partner"] = 99
+    assert all(step.binding.get("partner") != 99 for step in decision.trace)

@@ -455,8 +455,11 @@ class _Assembled:
             return self
         stored = decision.__dict__
         left = stored.get(self.left)
-        if left is None:  # made by another thread since Python looked
-            return stored[self.name]
+        if left is None:  # made by another thread since Python looked, or never given
+            try:
+                return stored[self.name]
+            except KeyError:  # as an attribute never set: hasattr and getattr's default
+                raise AttributeError(self.name, name=self.name, obj=decision) from None
         # Two threads may both make it: the first stored is the one every reader gets.
         made = stored.setdefault(self.name, self.make(left))
         stored.pop(self.left, None)  # after the field is there: a reader finds one

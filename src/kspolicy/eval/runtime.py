@@ -353,7 +353,8 @@ def run(
                 env.explained = set()
                 verdict = _evaluate_rule(compiled, env)
                 indices = {name: i for name, (_, i) in binding.items() if i is not None}
-                trace.append(RuleTrace(rule.name, indices, verdict.status, verdict.steps))
+                # The trace's binding is its own: the rule result's is another dict.
+                trace.append(RuleTrace(rule.name, dict(indices), verdict.status, verdict.steps))
                 if verdict.status == "silent":
                     continue
                 ev = verdict.ev
