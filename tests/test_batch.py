@@ -227,9 +227,9 @@ def test_a_batch_file_that_is_not_a_regular_file_is_refused_unread(
             "(`institution`) gives a value [KSP401]",
         ),
         (
-            "partners.x,partners.0.name",
+            "partners.name,partners.0.name",
             "partners.0.name",
-            "header column 2: makes `partners` a list, but column 1 (`partners.x`) makes it "
+            "header column 2: makes `partners` a list, but column 1 (`partners.name`) makes it "
             "a table; a list's elements are numbered 0, 1, 2... [KSP401]",
         ),
         (

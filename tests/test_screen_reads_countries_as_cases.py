@@ -41,7 +41,7 @@ def test_screen_name_country_xx_zz_and_lowercase_are_refused_as_eval_refuses_the
 ) -> None:
     code, out, err = _run(["screen", "name", "HIT", "--country", country], capsys)
     assert (code, out) == (2, "")
-    assert err == f"error: {_case_words(pack, country)}\n"
+    assert err == f"error: --country: {_case_words(pack, country)}\n"
     assert "is not a country code (ISO 3166-1 alpha-2)" in err
 
 

@@ -111,7 +111,7 @@ def test_a_country_that_is_no_code_is_refused(
     code, out, err = _run(argv, capsys)
     assert (code, out) == (2, "")
     # The service's words (service/screening.py), from the one rule below both.
-    assert "error: 'China' is no country code: write two letters" in err
+    assert "error: --country: 'China' is no country code: write two letters" in err
     assert not answers_file.exists()
     code, out, _ = _run(["screen", "name", "HIT", "--country", "cn", "--policy", policy], capsys)
     assert code == 0 and "LISTED: match" in out

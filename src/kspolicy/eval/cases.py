@@ -391,7 +391,7 @@ def _scalar(type_: Type, value: Any) -> Any:
         return value
     if isinstance(type_, IntType):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(f"expected {type_.what}, got {_shown(value)}{_unquoted(value)}", KSP402)
+            raise _Invalid(f"expected {type_.what}, got {_shown(value)}{_whole(value)}", KSP402)
         if (
             type_.low is not None
             and type_.high is not None
@@ -454,6 +454,15 @@ def _unquoted(value: Any) -> str:
     if not _is_scalar(number) or isinstance(number, bool):
         return ""
     return f": write {json.dumps(number)} without quotes to give it as a number"
+
+
+def _whole(value: Any) -> str:
+    """For a whole number written as a number with a fraction (`4.0`, which TOML and
+    JSON read as a float), how to write it as a whole number; else what `_unquoted`
+    says (a number in quotes)."""
+    if isinstance(value, float) and value.is_integer():
+        return f": write {int(value)}"
+    return _unquoted(value)
 
 
 def _is_scalar(value: Any) -> bool:

@@ -73,8 +73,10 @@ class Found:
 def render(problems: Iterable[Problem]) -> str:
     """The problems for a terminal, as `kspolicy check` renders a policy's diagnostics:
     `file:line:col: error[KSP201]: message`, the line, a caret, the help (`error:` alone
-    for a mistake of the file's shape, which has no code)."""
-    items = list(problems)
+    for a mistake of the file's shape, which has no code). In the file's order, as
+    `check` sorts its diagnostics (by file, line, column), whatever order they were
+    found in (the conditions, then `[expect]`, then `[change]`)."""
+    items = sorted(problems, key=lambda p: (p.span.source.name, p.span.start, p.span.end))
     parts = []
     for problem in items:
         shown = render_diagnostic(
@@ -182,7 +184,12 @@ def names(
     for name, text in expect.items():
         wrong = expectation(policy, name, text)
         if wrong is not None:
-            say("expect", name, *wrong)
+            span = key_span(source, name, "expect")
+            code = _wrong_code(policy, name, text)
+            # A misspelt code is underlined in the value, where it is to be fixed.
+            within = _word_in(source, span, code) if span and code else None
+            message, hint = wrong
+            problems.append(Problem(within or span or first_line(source), message, help=hint))
     facts: list[str] | None = None
     for name, word in change.items():
         if name == "*":
@@ -215,6 +222,30 @@ def names(
                 hint = did_you_mean(str(member), [*policy.lists, *type_.codes])
                 problems.append(Problem(span or first_line(source), message, help=hint))
     return problems
+
+
+def _wrong_code(policy: c.Policy, name: str, text: str) -> str | None:
+    """The first code of a bound (`"<= hihg"`) that is not a code of the outcome."""
+    outcome = policy.outcomes.get(name)
+    words = text.split(None, 2)
+    if outcome is None or len(words) != 2 or words[0] not in ("<=", ">=", "=="):
+        return None
+    value = words[1]
+    listed = [value] if outcome.kind == "scale" else value.strip("[]").split(",")
+    return next((v.strip() for v in listed if v.strip() not in outcome.enum.codes), None)
+
+
+def _word_in(source: Source, line: Span, word: str) -> Span | None:
+    """`word` as a whole word in the value on `line` (after its `=`), or None."""
+    text = source.text[line.start : line.end]
+    equals = text.find("=")
+    if equals < 0:
+        return None
+    found = re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text[equals + 1 :])
+    if found is None:
+        return None
+    start = line.start + equals + 1 + found.start()
+    return Span(source, start, start + len(word))
 
 
 def expectation(policy: c.Policy, name: str, text: str) -> tuple[str, str | None] | None:

@@ -27,6 +27,7 @@ import attrs
 from .. import policy as facade
 from ..diagnostics import (
     KSP401,
+    KSP403,
     KSP406,
     KSP409,
     CaseError,
@@ -38,11 +39,13 @@ from ..diagnostics import (
 from ..eval.cases import Unreadable
 from ..eval.decision import CompactDecision, Decision, unstructure_decision
 from ..files import NotAFile, open_regular, os_reason
+from ..lang.schema import ListType, RecordType, Schema
 from ..limits import DEFAULT, Limits
 from ..paths import EXAMPLE, Part, PathError, format_path, parse_path
 from ..policy import Policy, spread
 from . import output
 from .caseline import (
+    BOM,
     Decided,
     LineResult,
     Rejected,
@@ -54,16 +57,20 @@ from .caseline import (
 from .jsonline import dumps  # json.dumps' compact bytes, faster (jsonline.py)
 
 
-def read_batch(path: Path, limits: Limits = DEFAULT, *, raw: bool = False) -> BatchFile:
+def read_batch(
+    path: Path, limits: Limits = DEFAULT, *, raw: bool = False, schema: Schema | None = None
+) -> BatchFile:
     """(line number, case) for each case of a .jsonl or .csv file, streamed.
 
     A line that holds no case (not UTF-8, not JSON, not an object, larger than a case
     file may be) is an `Unreadable` in its place, and the rest go on. Raises CaseError at
     once, before any case, when the file cannot be read at all: missing, not a regular
-    file, a CSV header that names no case (HeaderError), or a CSV given as JSON lines.
-    `-` reads standard input; a named pipe is read as it is. With `raw`, a
-    JSON line comes as its bytes, for `read_line` to read where it is decided (in a
-    worker process).
+    file, a CSV header that names no case (HeaderError), a CSV given as JSON lines, or
+    one case file given as a batch (a .toml file; a .json file holding one object over
+    several lines). With `schema`, a CSV column naming no field of it is a header
+    problem, said once, not once a row. `-` reads standard input; a named pipe is read
+    as it is. With `raw`, a JSON line comes as its bytes, for `read_line` to read where
+    it is decided (in a worker process).
     """
     where = str(path)
     if where == "-" and sys.stdin is None:
@@ -78,8 +85,12 @@ def read_batch(path: Path, limits: Limits = DEFAULT, *, raw: bool = False) -> Ba
         reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
         raise CaseError([CaseProblem("", reason, KSP401)], where) from None
     try:
+        if where != "-" and path.suffix.lower() == ".toml":
+            # Said once it is found to be there: no line of TOML is a JSON line, so
+            # each would be rejected alike ("not valid JSON").
+            raise CaseError([CaseProblem("", _one_case(path), KSP401)], where)
         if path.suffix.lower() == ".csv":
-            return BatchFile(handle, _csv_cases(handle, limits, where))
+            return BatchFile(handle, _csv_cases(handle, limits, where, schema))
         return BatchFile(handle, _json_cases(handle, limits, raw, where))
     except BaseException:
         handle.close()
@@ -169,8 +180,8 @@ def _json_cases(
     handle: BinaryIO, limits: Limits, raw: bool, where: str
 ) -> Iterator[tuple[int, Any]]:
     """The lines up to the first that holds something are read now: a CSV file given
-    as JSON lines (on standard input, or named other than .csv) is refused at once,
-    rather than each of its lines rejected as "not valid JSON"."""
+    as JSON lines (on standard input, or named other than .csv), or a .json case file,
+    is refused at once, rather than each of its lines rejected as "not valid JSON"."""
     lines = physical_lines(handle, limits.max_case_bytes)
     first: list[tuple[int, bytes | int]] = []
     for number, line in lines:
@@ -179,11 +190,46 @@ def _json_cases(
             break
     number, last = first[-1] if first else (0, 0)
     if not isinstance(last, int):
-        if _csv_header(line_content(number, last)):
+        content = line_content(number, last)
+        if _csv_header(content):
             piped = where == "-" or stat.S_ISFIFO(os.fstat(handle.fileno()).st_mode)
             message = _not_json_lines(where, number, piped)
             raise CaseError([CaseProblem("", message, KSP401)], where)
+        if where.lower().endswith(".json") and _one_object(handle, content, limits):
+            raise CaseError([CaseProblem("", _one_case(Path(where)), KSP401)], where)
     return _json_lines(handle, itertools.chain(first, lines), limits, raw)
+
+
+def _one_case(path: Path) -> str:
+    return (
+        "a batch is JSON lines (.jsonl), a case a line, or CSV (.csv), a case a row; "
+        f"this is one case file: decide it with `kspolicy eval {path}`"
+    )
+
+
+def _one_object(handle: BinaryIO, first: bytes, limits: Limits) -> bool:
+    """Whether a .json batch file is one case file instead: its first line is not JSON
+    (`{` of an object laid out over lines) while the whole file is one JSON object. A
+    file whose first line is JSON is JSON lines, whatever its name. Read by position, so
+    the lines already read stay where they are; a pipe is never read twice."""
+    try:
+        json.loads(first)
+    except (ValueError, RecursionError):
+        pass
+    else:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return False
+        whole = os.pread(handle.fileno(), limits.max_case_bytes + 1, 0)
+    except (OSError, ValueError):
+        return False
+    if len(whole) > limits.max_case_bytes:
+        return False  # larger than a case: its lines are rejected in their places
+    try:
+        return isinstance(json.loads(whole.removeprefix(BOM)), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _csv_header(line: bytes) -> bool:
@@ -300,7 +346,9 @@ def _csv_problem(exc: csv.Error) -> str:
     return f"not valid CSV: {text}"
 
 
-def _csv_cases(handle: BinaryIO, limits: Limits, where: str) -> Iterator[tuple[int, Any]]:
+def _csv_cases(
+    handle: BinaryIO, limits: Limits, where: str, schema: Schema | None = None
+) -> Iterator[tuple[int, Any]]:
     """Read and check the header now (its problems are the whole file's); the rows later."""
     lines = _CsvLines(handle, limits)
     reader = csv.reader(lines)
@@ -325,7 +373,7 @@ def _csv_cases(handle: BinaryIO, limits: Limits, where: str) -> Iterator[tuple[i
         problem = CaseProblem("", message, KSP401)
         raise HeaderError([problem], f"{where}:{reader.line_num}") from None
     header_line = reader.line_num
-    columns, problems = _columns(header, limits)
+    columns, problems = _columns(header, limits, schema)
     if problems:
         raise HeaderError(problems, f"{where}:{header_line}")
     return _csv_rows(handle, lines, reader, columns, limits)
@@ -378,10 +426,13 @@ def _csv_rows(
             yield start, _from_columns(cells, columns)
 
 
-def _columns(header: list[str], limits: Limits) -> tuple[list[tuple[Part, ...]], list[CaseProblem]]:
+def _columns(
+    header: list[str], limits: Limits, schema: Schema | None = None
+) -> tuple[list[tuple[Part, ...]], list[CaseProblem]]:
     """Each column's path in a case, and what is wrong with the header: columns that
     collide (`institution` and `institution.x`; `partners.x` and `partners[0].name`),
-    a list index past the limit on a list's length, a column that is not a fact path.
+    a list index past the limit on a list's length, a column that is not a fact path,
+    and with `schema`, a column that names no field of it.
 
     A column is a fact path (`partners[0].country`, see `kspolicy.paths`), the older
     `partners.0.country` included: headers written before the one syntax still read."""
@@ -426,7 +477,38 @@ def _columns(header: list[str], limits: Limits) -> tuple[list[tuple[Part, ...]],
         clash = root.add(parts, f"{number} (`{name}`)")
         if clash:
             problem(clash)
+            continue
+        unknown = _unknown_field(parts, schema) if schema is not None else None
+        if unknown is not None:
+            # Said once here: every row would be rejected with the same words.
+            problem(unknown, KSP403)
     return columns, problems
+
+
+def _unknown_field(parts: tuple[Part, ...], schema: Schema) -> str | None:
+    """What is wrong with a column whose path names no field of the schema (its first
+    name that is none, with the closest there), or None when each name is a field.
+    `as_of` is a case's date, not a fact, and may be a column too."""
+    if parts == ("as_of",):
+        return None
+    record: Any = schema.root
+    for depth, part in enumerate(parts):
+        if isinstance(part, int):
+            continue  # an index: whether the place is a list, the rows' values say
+        while isinstance(record, ListType):
+            record = record.element
+        within = format_path(parts[:depth])
+        if not isinstance(record, RecordType):
+            return f"`{within}` holds a value, not fields: it has no field '{part}'"
+        if part not in record.fields:
+            known = record.fields
+            place = f" in `{within}`" if within else ""
+            hint = did_you_mean(part, known, quote="'") or (
+                f"known fields here: {', '.join(known) or 'none'}"
+            )
+            return f"unknown field '{part}'{place}; {hint}"
+        record = record.fields[part].type
+    return None
 
 
 class _Place:
@@ -525,10 +607,27 @@ def pick_fields(text: str | None, detail: str) -> tuple[str, ...] | None:
     picked = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
     if not picked:
         raise KspolicyError(f"--fields names no field; a decision's fields: {', '.join(known)}")
-    for name in picked:
-        if name not in known:
-            hint = did_you_mean(name, known) or f"the {detail} form's fields: {', '.join(known)}"
-            raise KspolicyError(f"--fields: a decision has no field `{name}`; {hint}")
+    if "line" in picked:
+        # Not a decision's field: the line's number, written on every line.
+        raise KspolicyError(
+            "--fields: `line` is written on every line, with or without --fields; name"
+            f" only a decision's fields: {', '.join(known)}"
+        )
+    unknown = [name for name in picked if name not in known]
+    if len(unknown) == 1:
+        [name] = unknown
+        hint = did_you_mean(name, known) or f"the {detail} form's fields: {', '.join(known)}"
+        raise KspolicyError(f"--fields: a decision has no field `{name}`; {hint}")
+    if unknown:
+        # Every one at once: fixing one name at a time would take a run each.
+        named = []
+        for name in unknown:
+            close = did_you_mean(name, known)
+            named.append(f"`{name}`" + (f" ({close})" if close else ""))
+        raise KspolicyError(
+            f"--fields: a decision has no fields {', '.join(named[:-1])} and {named[-1]};"
+            f" the {detail} form's fields: {', '.join(known)}"
+        )
     return picked
 
 

@@ -31,7 +31,7 @@ from ..diagnostics import (
     did_you_mean,
 )
 from ..eval import contract
-from ..eval.cases import CaseFile, parse_case, read_case_file
+from ..eval.cases import CaseFile, parse_case, read_case_bytes, read_case_file
 from ..eval.decision import Decision
 from ..files import os_reason
 from ..lang.formatter import FormatError, format_source
@@ -740,7 +740,20 @@ def _case_file(path: Path, policy: Policy) -> CaseFile:
     """A case file read once, or standard input for `-`: JSON when it starts with `{`,
     else TOML, within the same limits as a file."""
     if path != STDIN:
-        return read_case_file(path, policy.limits)
+        suffix = path.suffix.lower()
+        if suffix not in (".toml", ".json"):
+            return read_case_file(path, policy.limits)  # which says what a case file is
+        try:
+            raw = read_case_bytes(path, policy.limits)
+        except CaseError as exc:
+            # Missing, not a file, too large: the file's problem, not "(the case)"'s, said
+            # as other commands say a file they cannot read.
+            said = "; ".join(
+                f"{problem.message.removeprefix('cannot read the file: ')} [{problem.code}]"
+                for problem in exc.problems
+            )
+            raise KspolicyError(f"cannot read the case file {path}: {said}") from None
+        return CaseFile(path, raw, parse_case(raw, suffix, str(path), policy.limits))
     limit = policy.limits.max_case_bytes
     if sys.stdin is None:
         raise KspolicyError(
@@ -801,9 +814,10 @@ def _batch(args: argparse.Namespace) -> int:
         _not_the_input(args.out, args.batch)
     policy = _load(args)
     # Read now: a file that is missing, not a regular file, or whose CSV header names
-    # no case fails here, before any output. JSON lines are read where they are decided.
+    # no case (or a column no field), or that is one case file, fails here, before any
+    # output. JSON lines are read where they are decided.
     try:
-        numbered = batch.read_batch(args.batch, policy.limits, raw=True)
+        numbered = batch.read_batch(args.batch, policy.limits, raw=True, schema=policy.schema)
     except CaseError as exc:
         raise _unread_batch(exc, args.batch) from None
     job = batch.Job(
@@ -928,7 +942,7 @@ def _ask(args: argparse.Namespace) -> int:
     if args.case == STDIN:
         raise KspolicyError("ask reads the answers from standard input: give the case as a file")
     policy = _load(args)
-    source = read_case_file(args.case, policy.limits)
+    source = _case_file(args.case, policy)
     data = source.data
     target = args.out or args.case
     catalogue = policy.checked.messages

@@ -802,11 +802,21 @@ def run(args: argparse.Namespace) -> int:
             lines = "line" if refused == 1 else "lines"
             sys.stderr.write(f"error: {shown(args.batch)}: {refused} {lines} not screened\n")
         return 2 if refused else 0
+    _country_option(policy, args.country)
     findings = screen_name(
         policy, args.name, country=args.country, lists=args.lists, as_of=args.as_of
     )
     _print(findings, args.json, "")
     return 0
+
+
+def _country_option(policy: Policy, country: str | None) -> None:
+    """KspolicyError naming `--country` for a code that is none: `screen_name` and
+    `review` say what is wrong with a country, not which option gave it."""
+    known = policy_countries(policy.checked)
+    wrong = country_problem(country, known) if country is not None else None
+    if wrong is not None:
+        raise KspolicyError(f"--country: {wrong}")
 
 
 def _print_bad(number: int, problem: BadRow, args: argparse.Namespace) -> None:
@@ -835,6 +845,7 @@ def _print(findings: list[Finding], as_json: bool, prefix: str) -> None:
 
 def _review(options: argparse.Namespace) -> int:
     policy = load(options.policy)
+    _country_option(policy, options.country)
     where = options.file or adjudications_file(policy)
     unused = outside_policy(policy, where) if options.file is not None else None
     if unused is not None:
