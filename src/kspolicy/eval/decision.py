@@ -55,6 +55,12 @@ class OutcomeError(KspolicyError, LookupError):
     (the codes of a scale, the code of a set)."""
 
 
+class DecisionFormatError(KspolicyError, ValueError):
+    """Data `Decision.from_dict` cannot read as a decision: not a JSON object, in a
+    format this release does not read, or a field missing or of the wrong kind (the
+    message names it by its JSON path, `fired[2].rule`)."""
+
+
 @attrs.frozen
 class PolicyInfo:
     """Which policy decided, on which data: name, version, sha256 of its files, as_of."""
@@ -729,9 +735,14 @@ def compact_rows(
     trace: Sequence[RuleTrace] = (),
 ) -> dict[str, Any]:
     """The compact form (`compact/1`) of a decision made of these parts, its rules given
-    as rows and its open questions as their facts (the list is the decision's): what
+    as rows and its open questions as their facts (a list made for it, kept as is): what
     `compact_dict` gives, and what `runtime.compact_decision` writes straight from a
-    case's findings (the one function both use, so they cannot drift apart)."""
+    case's findings (the one function both use, so they cannot drift apart).
+
+    Every container of the result is the caller's: the parts' own containers (outcomes'
+    sets, bindings, unknown lists, headline questions, list and dict fact values) are
+    copied, not handed over, so changing the result cannot change the decision, nor a
+    second `to_dict()`. Only these are copied: the rest is made here anyway."""
     facts: dict[str, Any] = {}
     matches: dict[Match, int] = {}
 
@@ -741,14 +752,14 @@ def compact_rows(
         for name, binding, found, matched, unknown in rows:
             out: dict[str, Any] = {"rule": name}
             if binding:
-                out["binding"] = binding
+                out["binding"] = {**binding}
             if found:
                 out["facts"] = list(found)
                 facts.update(found)
             if matched:
                 out["matched"] = [matches.setdefault(m, len(matches)) for m in matched]
             if pending:
-                out["unknown"] = unknown
+                out["unknown"] = [*unknown]
             written.append(out)
         return written
 
@@ -761,8 +772,8 @@ def compact_rows(
             "as_of": policy.as_of,
         },
         "lang": lang,
-        "outcomes": outcomes,
-        "possible": possible,
+        "outcomes": _own(outcomes),
+        "possible": _own(possible),
     }
     if headline is not None:
         data["headline"] = {
@@ -770,16 +781,33 @@ def compact_rows(
             "value": headline.value,
             "provisional": headline.provisional,
             "could_become": headline.could_become,
-            "questions": headline.questions,
+            "questions": [*headline.questions],
         }
     data["fired"] = rules(fired, False)
     data["pending"] = rules(pending, True)
+    for path, value in facts.items():
+        if value.__class__ is list or value.__class__ is dict:
+            facts[path] = _fresh(value)
     data["facts"] = facts
     data["matched"] = [_compact_match(m, facts) for m in matches]
     data["open_questions"] = open_questions
     if trace:
         data["trace"] = _decisions.unstructure(trace)
     return data
+
+
+def _own(outcomes: OutcomeValues) -> OutcomeValues:
+    """Outcomes the caller may change: each set's list anew (a code is a str)."""
+    return {name: value if value.__class__ is str else [*value] for name, value in outcomes.items()}
+
+
+def _fresh(value: Any) -> Any:
+    """A fact's value, each list and dict in it anew (the rest is immutable JSON)."""
+    if value.__class__ is list:
+        return [_fresh(item) for item in value]
+    if value.__class__ is dict:
+        return {key: _fresh(item) for key, item in value.items()}
+    return value
 
 
 def _compact_match(match: Match, facts: Mapping[str, Any]) -> dict[str, Any]:

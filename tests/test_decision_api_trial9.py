@@ -1,0 +1,100 @@
+"""A new user's trial of the Python API (session 9): `Decision.to_dict()` gives the caller
+data of its own, `Decision.from_dict` says what is wrong with what it is given as a
+KspolicyError, and `evaluate_many` with workers refuses an unguarded script up front."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kspolicy
+from kspolicy import Decision, DecisionFormatError, KspolicyError
+
+HIT = {"partners": [{"name": "HIT", "country": "CN"}]}
+DAY = "2026-01-15"
+CASES = sorted((Path(__file__).parent.parent / "examples" / "cases").glob("*.toml"))
+
+
+@pytest.fixture(scope="module")
+def policy() -> kspolicy.Policy:
+    return kspolicy.load()
+
+
+def _containers(data: Any) -> list[Any]:
+    """Every list and dict reachable from `data`, `data` included, innermost first."""
+    found: list[Any] = []
+    if isinstance(data, dict):
+        for value in data.values():
+            found += _containers(value)
+        found.append(data)
+    elif isinstance(data, list):
+        for value in data:
+            found += _containers(value)
+        found.append(data)
+    return found
+
+
+def _spoil(data: Any) -> int:
+    """Change every container reachable from `data` (each value of a dict replaced, a key
+    added; a list's items replaced, one added); how many it changed."""
+    containers = _containers(data)
+    for container in containers:
+        if isinstance(container, dict):
+            for key in container:
+                if not isinstance(container[key], dict | list):
+                    container[key] = "BOGUS"
+            container["BOGUS"] = "BOGUS"
+        else:
+            for index, value in enumerate(container):
+                if not isinstance(value, dict | list):
+                    container[index] = "BOGUS"
+            container.append("BOGUS")
+    return len(containers)
+
+
+def test_to_dict_obligations_append_leaves_the_decision(policy: kspolicy.Policy) -> None:
+    d = policy.evaluate(HIT, as_of=DAY)
+    before = d.codes("obligations")
+    t = d.to_dict()
+    t["outcomes"]["obligations"].append("BOGUS")
+    assert d.codes("obligations") == before
+    assert "BOGUS" not in d.to_dict()["outcomes"]["obligations"]
+
+
+def test_to_dict_verdict_assignment_leaves_the_outcomes(policy: kspolicy.Policy) -> None:
+    d = policy.evaluate(HIT, as_of=DAY)
+    d.to_dict()["outcomes"]["verdict"] = "X"
+    d.to_dict()["possible"]["obligations"].append("X")
+    assert d.outcomes["verdict"] == "notify"
+    assert "X" not in d.possible["obligations"]
+
+
+@pytest.mark.parametrize("read", [False, True], ids=["rules-unread", "rules-read"])
+@pytest.mark.parametrize("explain", [False, True], ids=["plain", "explained"])
+def test_to_dict_every_container_mutated_leaves_the_decision(
+    policy: kspolicy.Policy, read: bool, explain: bool
+) -> None:
+    cases: list[Any] = [HIT, *CASES]
+    spoiled = 0
+    for case in cases:
+        d = policy.evaluate(case, as_of=DAY, explain=explain)
+        if read:
+            assert d.fired is not None  # the rules assembled before the compact form
+        first = d.to_dict()
+        spoiled += _spoil(first)
+        fresh = policy.evaluate(case, as_of=DAY, explain=explain)
+        assert d.to_dict() == fresh.to_dict(), case
+        assert d == fresh, case
+        # The compact form written straight from the findings (a batch's) is the same.
+        if not explain:
+            straight = policy.compact_decision(case, as_of=DAY)
+            assert straight == fresh.to_dict(), case
+            _spoil(straight)
+            assert policy.compact_decision(case, as_of=DAY) == fresh.to_dict(), case
+    assert spoiled > 40 * len(cases)  # the walk reached the nested containers
