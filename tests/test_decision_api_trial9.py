@@ -98,3 +98,42 @@ def test_to_dict_every_container_mutated_leaves_the_decision(
             _spoil(straight)
             assert policy.compact_decision(case, as_of=DAY) == fresh.to_dict(), case
     assert spoiled > 40 * len(cases)  # the walk reached the nested containers
+
+
+UNGUARDED = """\
+import sys
+import kspolicy
+
+policy = kspolicy.load()
+cases = [{{"partners": [{{"name": "HIT", "country": "CN"}}]}}] * {count}
+try:
+    decided = list(policy.evaluate_many(cases, as_of="2026-01-15", workers={workers}))
+except kspolicy.KspolicyError as error:
+    print(type(error).__name__, error)
+    sys.exit(3)
+print("decided", len(decided))
+"""
+
+
+@pytest.mark.parametrize(
+    ("count", "workers"), [(520, 2), (2000, None)], ids=["520-cases-2-workers", "2000-cases-cores"]
+)
+def test_evaluate_many_workers_in_a_script_without_the_main_guard(
+    tmp_path: Path, count: int, workers: int | None
+) -> None:
+    from kspolicy.policy import cores
+
+    if workers is None and cores() < 2:
+        pytest.skip("one core: workers=None decides in this process, which any script may")
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED.format(count=count, workers=workers), encoding="utf-8")
+    assert "__main__" not in script.read_text(encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    # Refused before any case and any worker: no worker ran the script again to say so.
+    assert done.returncode == 3, (done.stdout, done.stderr)
+    assert done.stdout.startswith("WorkerFailed "), done.stdout
+    assert f"the main module {script} again" in done.stdout and "__main__" in done.stdout
+    assert "workers=1" in done.stdout
+    assert "worker process ran the main module again" not in done.stderr
