@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +136,83 @@ def test_evaluate_many_workers_in_a_script_without_the_main_guard(
     assert f"the main module {script} again" in done.stdout and "__main__" in done.stdout
     assert "workers=1" in done.stdout
     assert "worker process ran the main module again" not in done.stderr
+
+
+def _refused(data: Any) -> str:
+    with pytest.raises(DecisionFormatError) as caught:
+        Decision.from_dict(data)
+    assert isinstance(caught.value, KspolicyError) and isinstance(caught.value, ValueError)
+    return str(caught.value)
+
+
+def test_from_dict_of_an_empty_dict_names_what_it_lacks() -> None:
+    said = _refused({})
+    assert "not a whole decision" in said and "read as full/1" in said
+    assert "`policy`" in said and "`fired`" in said and "reads whole decisions" in said
+
+
+def test_from_dict_of_format_full_1_alone_names_what_it_lacks() -> None:
+    said = _refused({"format": "full/1"})
+    assert said.startswith("not a whole decision (format full/1): it lacks `policy`")
+
+
+def test_from_dict_of_a_batch_line_written_with_fields_outcomes_says_it_reads_whole_decisions(
+    tmp_path: Path, policy: kspolicy.Policy
+) -> None:
+    from kspolicy.tools.cli import main
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps(HIT) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    argv = ["eval", "--batch", str(cases), "--out", str(out), "--as-of", DAY]
+    assert main([*argv, "--fields", "outcomes"]) == 0
+    line = json.loads(out.read_text(encoding="utf-8"))
+    said = _refused(line["decision"])
+    assert "it lacks `policy`" in said and "`outcomes`" not in said
+    assert "Decision.from_dict reads whole decisions" in said and "--fields" in said
+
+
+@pytest.mark.parametrize(("data", "kind"), [(None, "NoneType"), ("x", "str"), ([], "list")])
+def test_from_dict_of_none_or_a_string_says_a_decision_is_an_object(data: Any, kind: str) -> None:
+    assert _refused(data).startswith(f"a decision is a JSON object (a dict), not {kind}")
+
+
+def test_from_dict_of_an_unknown_format_names_the_formats_read() -> None:
+    said = _refused({"format": "x/9"})
+    assert said.startswith("format 'x/9': this release reads compact/1, full/1")
+
+
+def test_from_dict_of_a_compact_decision_without_facts_names_facts(
+    policy: kspolicy.Policy,
+) -> None:
+    data = policy.evaluate(HIT, as_of=DAY).to_dict()
+    del data["facts"]
+    said = _refused(data)
+    assert "(format compact/1): it lacks `facts`." in said and "KeyError" not in said
+
+
+@pytest.mark.parametrize("detail", ["compact", "full"])
+def test_from_dict_names_the_json_path_of_what_is_wrong(
+    policy: kspolicy.Policy, detail: str
+) -> None:
+    decision = policy.evaluate(HIT, as_of=DAY)
+    data = decision.to_dict(detail=detail)
+    del data["fired"][2]["rule"]
+    assert "fired[2].rule: missing" in _refused(data)
+    data = decision.to_dict(detail=detail)
+    data["policy"] = 3
+    assert "policy: expected an object, got a number" in _refused(data)
+    data = decision.to_dict(detail=detail)
+    data["fired"][0]["binding"] = {"partner": "first"}
+    assert "fired[0].binding['partner']: expected int, got a string" in _refused(data)
+    data = decision.to_dict(detail=detail)
+    data["pending"] = None
+    assert "pending: expected a list, got null" in _refused(data)
+    # What the form's types allow, but its references do not (the compact form's).
+    if detail == "compact":
+        data = decision.to_dict()
+        data["fired"][0]["facts"].append("project.nowhere")
+        assert "fired[0].facts[2]: 'project.nowhere' is not in `facts`" in _refused(data)
+        data = decision.to_dict()
+        data["fired"][0]["matched"] = [9]
+        assert "fired[0].matched[0]: 9 is not an index of `matched`" in _refused(data)
