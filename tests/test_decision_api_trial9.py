@@ -4,9 +4,11 @@ KspolicyError, and `evaluate_many` with workers refuses an unguarded script up f
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ from kspolicy import Decision, DecisionFormatError, KspolicyError
 HIT = {"partners": [{"name": "HIT", "country": "CN"}]}
 DAY = "2026-01-15"
 CASES = sorted((Path(__file__).parent.parent / "examples" / "cases").glob("*.toml"))
+# The examples as mappings: their list facts (`project.topics`) are the case's own lists.
+EXAMPLES = [tomllib.loads(path.read_text(encoding="utf-8")) for path in CASES]
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +83,10 @@ def test_to_dict_verdict_assignment_leaves_the_outcomes(policy: kspolicy.Policy)
 def test_to_dict_every_container_mutated_leaves_the_decision(
     policy: kspolicy.Policy, read: bool, explain: bool
 ) -> None:
-    cases: list[Any] = [HIT, *CASES]
+    cases: list[Any] = [HIT, *CASES, *EXAMPLES]
     spoiled = 0
     for case in cases:
+        given = copy.deepcopy(case)
         d = policy.evaluate(case, as_of=DAY, explain=explain)
         if read:
             assert d.fired is not None  # the rules assembled before the compact form
@@ -96,6 +101,7 @@ def test_to_dict_every_container_mutated_leaves_the_decision(
             assert straight == fresh.to_dict(), case
             _spoil(straight)
             assert policy.compact_decision(case, as_of=DAY) == fresh.to_dict(), case
+        assert case == given  # nor the case's facts, which the decision holds
     assert spoiled > 40 * len(cases)  # the walk reached the nested containers
 
 
