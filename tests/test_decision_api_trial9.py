@@ -222,3 +222,14 @@ def test_from_dict_names_the_json_path_of_what_is_wrong(
         data = decision.to_dict()
         data["fired"][0]["matched"] = [9]
         assert "fired[0].matched[0]: 9 is not an index of `matched`" in _refused(data)
+
+
+def test_to_dict_full_every_container_mutated_leaves_the_decision(
+    policy: kspolicy.Policy,
+) -> None:
+    for case in [HIT, *EXAMPLES]:
+        d = policy.evaluate(case, as_of=DAY, explain=True)
+        _spoil(d.to_dict(detail="full"))
+        fresh = policy.evaluate(case, as_of=DAY, explain=True)
+        assert d.to_dict(detail="full") == fresh.to_dict(detail="full")
+        assert d == fresh
