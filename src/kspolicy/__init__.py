@@ -21,7 +21,8 @@ The names of the package (imported when first used):
 
 - `load`, `check`, `Policy` (`evaluate`, `evaluate_many`, `compact_decision`,
   `rule_statuses`) and `Limits`;
-- `Decision`, `OpenQuestion`, `RuleResult`, `TraceNode`, `PolicyInfo`, `OutcomeError`;
+- `Decision`, `OpenQuestion`, `RuleResult`, `TraceNode`, `PolicyInfo`, `OutcomeError`,
+  `DecisionFormatError`;
 - `KspolicyError`, `PolicyError`, `CaseError`, `ArgumentError`, `CaseProblem`,
   `Diagnostic`, `Severity`; and `__version__`.
 """
@@ -41,6 +42,7 @@ if _typing.TYPE_CHECKING:
     )
     from .eval.decision import (
         Decision,
+        DecisionFormatError,
         OpenQuestion,
         OutcomeError,
         PolicyInfo,
@@ -69,7 +71,15 @@ _HOMES = {
         "diagnostics",
     ),
     **dict.fromkeys(
-        ("Decision", "OpenQuestion", "OutcomeError", "PolicyInfo", "RuleResult", "TraceNode"),
+        (
+            "Decision",
+            "DecisionFormatError",
+            "OpenQuestion",
+            "OutcomeError",
+            "PolicyInfo",
+            "RuleResult",
+            "TraceNode",
+        ),
         "eval.decision",
     ),
     "Limits": "limits",
@@ -105,6 +115,7 @@ __all__ = [
     "CaseError",
     "CaseProblem",
     "Decision",
+    "DecisionFormatError",
     "Diagnostic",
     "KspolicyError",
     "Limits",

@@ -607,7 +607,8 @@ def _check_main(alone: str) -> None:
     """WorkerFailed, before any process starts, when workers cannot work: in a worker
     that is running the main module again (an unguarded script asking for workers: said
     once, not as multiprocessing's RuntimeError), or when the main module is not a file
-    a worker can run again (a script read from standard input)."""
+    a worker can run again (a script read from standard input), or when its text has no
+    `__main__` guard (each worker would run its work again, and stop)."""
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         # SystemExit: the message alone on the worker's stderr, not a traceback.
         raise SystemExit(
@@ -621,6 +622,14 @@ def _check_main(alone: str) -> None:
             f" can run (a script from standard input?): save the script to a file, with"
             f' its work under `if __name__ == "__main__":`, or use {alone} to decide in'
             " one process"
+        )
+    script = _unguarded_main()
+    if script is not None:
+        raise WorkerFailed(
+            f"worker processes would run the main module {script} again, which has no"
+            ' `if __name__ == "__main__":` guard around its work (each worker would do it'
+            f" again): put the script's work under that guard, or run it with {alone} to"
+            " decide in one process"
         )
 
 
@@ -656,6 +665,10 @@ def spread(
     forked = fork and count > 1 and can_fork()
     wait = START_AFTER if workers is None else 0.0
     worth = WORTH_FORKED if forked else WORTH
+    if count > 1 and not forked:
+        # Before any case: a script that cannot have spawned workers fails whatever the
+        # size of its input, not only once there is enough of it to start them.
+        _check_main(alone)
     iterator = iter(items)
     started = time.perf_counter()
     current = list(itertools.islice(iterator, size))
@@ -682,7 +695,6 @@ def spread(
                         pool = _new_pool(policy, count, fork=True)
                         frozen = True
                     else:
-                        _check_main(alone)
                         pool = _new_pool(policy, count)
                     with _deaf_children():  # the processes start with the first submits
                         pings = [pool.submit(_ready) for _ in range(count)]

@@ -21,6 +21,7 @@ writes one per case).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -53,6 +54,12 @@ and has the same fields as `full/1`."""
 class OutcomeError(KspolicyError, LookupError):
     """An outcome asked of a decision by a name it does not have, or as the wrong kind
     (the codes of a scale, the code of a set)."""
+
+
+class DecisionFormatError(KspolicyError, ValueError):
+    """Data `Decision.from_dict` cannot read as a decision: not a JSON object, in a
+    format this release does not read, or a field missing or of the wrong kind (the
+    message names it by its JSON path, `fired[2].rule`)."""
 
 
 @attrs.frozen
@@ -730,11 +737,21 @@ def compact_rows(
     pending: Iterable[CompactRow],
     open_questions: list[str],
     trace: Sequence[RuleTrace] = (),
+    *,
+    held: bool = True,
 ) -> dict[str, Any]:
     """The compact form (`compact/1`) of a decision made of these parts, its rules given
-    as rows and its open questions as their facts (the list is the decision's): what
+    as rows and its open questions as their facts (a list made for it, kept as is): what
     `compact_dict` gives, and what `runtime.compact_decision` writes straight from a
-    case's findings (the one function both use, so they cannot drift apart)."""
+    case's findings (the one function both use, so they cannot drift apart).
+
+    Every container of the result is the caller's. `held` (the default): the parts are
+    a decision's, so their containers (outcomes' sets, bindings, unknown lists, headline
+    questions) are copied, not handed over, and changing the result changes neither the
+    decision nor a second `to_dict()`; `held=False` for parts made for this call alone
+    (`runtime.compact_decision`, a batch's line: the copies cost it ~5%). Fact values
+    that are lists or dicts are copied either way: they are the case's, the caller's.
+    The rest is made here anyway. Both give the same data."""
     facts: dict[str, Any] = {}
     matches: dict[Match, int] = {}
 
@@ -744,14 +761,14 @@ def compact_rows(
         for name, binding, found, matched, unknown in rows:
             out: dict[str, Any] = {"rule": name}
             if binding:
-                out["binding"] = binding
+                out["binding"] = {**binding} if held else binding
             if found:
                 out["facts"] = list(found)
                 facts.update(found)
             if matched:
                 out["matched"] = [matches.setdefault(m, len(matches)) for m in matched]
             if pending:
-                out["unknown"] = unknown
+                out["unknown"] = [*unknown] if held else unknown
             written.append(out)
         return written
 
@@ -764,8 +781,8 @@ def compact_rows(
             "as_of": policy.as_of,
         },
         "lang": lang,
-        "outcomes": outcomes,
-        "possible": possible,
+        "outcomes": _own(outcomes) if held else outcomes,
+        "possible": _own(possible) if held else possible,
     }
     if headline is not None:
         data["headline"] = {
@@ -773,16 +790,33 @@ def compact_rows(
             "value": headline.value,
             "provisional": headline.provisional,
             "could_become": headline.could_become,
-            "questions": headline.questions,
+            "questions": [*headline.questions] if held else headline.questions,
         }
     data["fired"] = rules(fired, False)
     data["pending"] = rules(pending, True)
+    for path, value in facts.items():
+        if value.__class__ is list or value.__class__ is dict:
+            facts[path] = _fresh(value)
     data["facts"] = facts
     data["matched"] = [_compact_match(m, facts) for m in matches]
     data["open_questions"] = open_questions
     if trace:
         data["trace"] = _decisions.unstructure(trace)
     return data
+
+
+def _own(outcomes: OutcomeValues) -> OutcomeValues:
+    """Outcomes the caller may change: each set's list anew (a code is a str)."""
+    return {name: value if value.__class__ is str else [*value] for name, value in outcomes.items()}
+
+
+def _fresh(value: Any) -> Any:
+    """A fact's value, each list and dict in it anew (the rest is immutable JSON)."""
+    if value.__class__ is list:
+        return [_fresh(item) for item in value]
+    if value.__class__ is dict:
+        return {key: _fresh(item) for key, item in value.items()}
+    return value
 
 
 def _compact_match(match: Match, facts: Mapping[str, Any]) -> dict[str, Any]:
@@ -855,25 +889,151 @@ def _from_compact(data: Mapping[str, Any]) -> Decision:
 
 
 def structure_decision(data: Mapping[str, Any]) -> Decision:
-    """A decision from its JSON-ready data (`Decision.from_dict`); KspolicyError when it
-    is in a format this release does not read."""
+    """A decision from its JSON-ready data (`Decision.from_dict`); DecisionFormatError,
+    naming the JSON path and what is wrong there, when it is not a decision in a format
+    this release reads."""
+    if not isinstance(data, Mapping):
+        raise DecisionFormatError(
+            f"a decision is a JSON object (a dict), not {type(data).__name__}"
+            " (docs/decision-format.md)"
+        )
     fields = dict(data)
     form = fields.pop("format", FORMAT)
     if form not in READABLE_FORMATS:
         readable = ", ".join(sorted(READABLE_FORMATS))
-        raise KspolicyError(
-            f"a decision in format {form!r}: this release reads {readable} "
-            "(docs/decision-format.md)"
+        raise DecisionFormatError(
+            f"format {form!r}: this release reads {readable} (docs/decision-format.md)"
         )
-    if form == COMPACT_FORMAT:
-        try:
+    missing = [name for name in _NEEDED[form] if name not in fields]
+    if missing:
+        raise DecisionFormatError(_lacking(form, "format" in data, missing))
+    try:
+        if form == COMPACT_FORMAT:
             return _from_compact({"trace": [], **fields})
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-            raise KspolicyError(
-                f"not a decision in format {form}: {type(exc).__name__} {exc} "
-                "(docs/decision-format.md)"
-            ) from None
-    return _decisions.structure(fields, Decision)
+        return _decisions.structure(fields, Decision)
+    except (
+        KeyError,
+        IndexError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        cattrs.BaseValidationError,
+    ) as exc:
+        raise DecisionFormatError(
+            f"not a decision in format {form}: {_what_is_wrong(fields, form, exc)}"
+            " (docs/decision-format.md)"
+        ) from None
+
+
+# The fields a decision of each form cannot do without (the rest have defaults).
+_NEEDED = {
+    form: tuple(f.name for f in attrs.fields(kind) if f.default is attrs.NOTHING)
+    for form, kind in ((FORMAT, Decision), (COMPACT_FORMAT, CompactDecision))
+}
+
+
+def _lacking(form: str, named: bool, missing: list[str]) -> str:
+    """What `from_dict` says of data without some of a decision's fields: most likely a
+    batch line written with `--fields`, which keeps only the fields it names."""
+    which = ", ".join(f"`{name}`" for name in missing)
+    read_as = f"format {form}" if named else f"no `format`, so read as {form}"
+    return (
+        f"not a whole decision ({read_as}): it lacks {which}."
+        " Decision.from_dict reads whole decisions; a batch line written with --fields"
+        " holds only the fields it names (docs/decision-format.md)"
+    )
+
+
+def _what_is_wrong(fields: Mapping[str, Any], form: str, exc: Exception) -> str:
+    """Where data that failed to read as a decision is wrong, by JSON path
+    (`fired[2].rule: missing`): told by cattrs, which checks every field's kind against
+    the form's classes, then by the compact form's references between its parts."""
+    kind = Decision if form == FORMAT else CompactDecision
+    error: Exception = exc
+    if not isinstance(exc, cattrs.BaseValidationError):
+        try:
+            _decisions.structure(fields, kind)
+        except cattrs.BaseValidationError as found:
+            error = found
+        except Exception as found:  # noqa: BLE001 - any reason to say it, not to raise it
+            error = found
+    if isinstance(error, cattrs.BaseValidationError):
+        said = list(dict.fromkeys(_at(line, fields) for line in cattrs.transform_error(error)))
+        return "; ".join(said[:3]) + (f" (and {len(said) - 3} more)" if len(said) > 3 else "")
+    if form == COMPACT_FORMAT:
+        dangling = _dangling(fields)
+        if dangling is not None:
+            return dangling
+    return f"{type(exc).__name__} {exc}"
+
+
+def _at(line: str, fields: Mapping[str, Any]) -> str:
+    """cattrs' `required field missing @ $.fired[2].rule` as `fired[2].rule: missing`;
+    a part that is not an object or a list where one is due is said so, once, rather
+    than as each of the fields cattrs could not find in it."""
+    what, _, where = line.rpartition(" @ ")
+    value: Any = fields
+    walked = ""
+    for name, index, quoted in _STEP.findall(where.removeprefix("$")):
+        key = name or quoted
+        if not index:
+            if not isinstance(value, Mapping):
+                return f"{walked or 'the decision'}: expected an object, got {_kind(value)}"
+            walked += f"[{key!r}]" if quoted else f".{key}" if walked else key
+            value = value.get(key)
+        else:
+            if not isinstance(value, list):
+                return f"{walked}: expected a list, got {_kind(value)}"
+            walked += f"[{index}]"
+            value = value[int(index)] if int(index) < len(value) else None
+    what = {"required field missing": "missing", "expected a mapping": "expected an object"}.get(
+        what, what.removeprefix("invalid value for type, ")
+    )
+    if re.fullmatch(r"expected [A-Z]\w*", what):  # one of the decision's classes
+        what = f"expected an object, got {_kind(value)}"
+    elif what.startswith("expected list"):
+        what = f"expected a list, got {_kind(value)}"
+    elif what.startswith("expected ") and value is not None:
+        what += f", got {_kind(value)}"
+    return f"{where.removeprefix('$').removeprefix('.') or 'the decision'}: {what}"
+
+
+_STEP = re.compile(r"\.(\w+)|\[(\d+)\]|\['([^']*)'\]")
+"""A step of a cattrs path: a field (`.fired`), an index (`[2]`), a dict's key (`['p']`)."""
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's kind, in JSON's words."""
+    return _KINDS.get(value.__class__, type(value).__name__)
+
+
+_KINDS = {
+    dict: "an object",
+    list: "a list",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true or false",
+    type(None): "null",
+}
+
+
+def _dangling(fields: Mapping[str, Any]) -> str | None:
+    """A compact rule's reference to a fact or match the decision does not hold."""
+    facts = fields["facts"]
+    count = len(fields["matched"])
+    for part in ("fired", "pending"):
+        for number, item in enumerate(fields[part]):
+            for index, path in enumerate(item.get("facts", [])):
+                if path not in facts:
+                    return f"{part}[{number}].facts[{index}]: {path!r} is not in `facts`"
+            for index, at in enumerate(item.get("matched", [])):
+                if not isinstance(at, int) or not 0 <= at < count:
+                    return (
+                        f"{part}[{number}].matched[{index}]: {at!r} is not an index of"
+                        f" `matched` (it holds {count})"
+                    )
+    return None
 
 
 def decision_json(decision: Decision, detail: str = "compact") -> str:

@@ -478,6 +478,7 @@ def compact_decision(
             for i, _, binding, found, waits, matched in concluded.pending
         ],
         concluded.asked,
+        held=False,  # every part made for this case and this call: nothing to copy
     )
 
 
