@@ -46,6 +46,7 @@ CAUGHT_INSIDE = {
     ("tools/cli.py", "SystemExit"): "the command's exit code",
     ("policy.py", "SystemExit"): "ends a worker re-running an unguarded script: one line",
     ("__init__.py", "AttributeError"): "the facade's lazy names: Python's own for a name it lacks",
+    ("eval/decision.py", "AttributeError"): "a field a decision never had: Python's own word",
 }
 
 
