@@ -42,3 +42,11 @@ def test_a_whole_number_in_quotes_says_to_drop_them(pack: kspolicy.Policy) -> No
 def test_a_word_where_a_number_is_meant_gets_no_number_hint(pack: kspolicy.Policy) -> None:
     [said] = _said(pack, {"project": {"trl": "high"}})
     assert said.endswith("got 'high' (a text)")
+
+
+def test_a_whole_number_written_4_0_in_quotes_says_write_4(pack: kspolicy.Policy) -> None:
+    """`"4.0"` for a whole number said "write 4.0 without quotes", which fails again."""
+    [said] = _said(pack, {"project": {"trl": "4.0"}})
+    assert said.endswith("got '4.0' (a text): write 4 without quotes to give it as a whole number")
+    [said] = _said(pack, {"project": {"trl": "4.5"}})
+    assert said.endswith("got '4.5' (a text)")

@@ -462,6 +462,15 @@ def _whole(value: Any) -> str:
     says (a number in quotes)."""
     if isinstance(value, float) and value.is_integer():
         return f": write {int(value)}"
+    if isinstance(value, str):  # `"4.0"`: the whole number, without quotes or fraction
+        try:
+            number = json.loads(value.strip())
+        except ValueError:
+            return ""
+        if isinstance(number, float) and math.isfinite(number) and number.is_integer():
+            return f": write {int(number)} without quotes to give it as a whole number"
+        if isinstance(number, float):
+            return ""  # `"4.5"`: no whole number to suggest
     return _unquoted(value)
 
 
