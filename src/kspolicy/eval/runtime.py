@@ -41,7 +41,6 @@ from .decision import (
     OpenQuestion,
     OutcomeValues,
     PolicyInfo,
-    RuleResult,
     RuleTexts,
     RuleTrace,
     SourcesLeft,
@@ -664,27 +663,6 @@ def _rule_texts(program: Program, position: int, lang: str) -> _RuleTexts:
         tuple(rule.cites),
         rule.because.get(lang) if rule.because else "",
         _rule_effects(rule),
-    )
-
-
-def _rule_result(
-    texts: _RuleTexts,
-    binding: dict[str, int],
-    facts: dict[str, Any],
-    unknown: list[str],
-    matched: list[Match],
-) -> RuleResult:
-    name, title, cites, because, effects = texts
-    return RuleResult(
-        name,
-        title,
-        list(cites),
-        because,
-        binding,
-        facts,
-        matched,
-        {k: v if isinstance(v, str) else list(v) for k, v in effects},  # each its own
-        unknown,
     )
 
 
