@@ -3,7 +3,7 @@ the compact form of the decision (`evaluate(...).to_dict()`), byte for byte (iss
 
 A batch writes one compact line per case; `compact_decision` makes it without the
 decision's rule results, question texts or sources, which the compact form leaves out.
-Both go through `decision.compact_dict`, and the outcomes, possible outcomes, open
+Both go through `decision.compact_rows`, and the outcomes, possible outcomes, open
 questions and headline come from the same assembly (`runtime._conclude`); these tests
 hold them to the same bytes on drawn cases of the pack, in each of its languages and on
 several dates, and to the same errors.

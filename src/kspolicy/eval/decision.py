@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 import cattrs
@@ -643,82 +643,18 @@ def unstructure_decision(decision: Decision, detail: str = "full") -> dict[str, 
 
 
 def _compact(decision: Decision) -> dict[str, Any]:
-    stored = decision.__dict__
-    if _LEFT_FIRED in stored or _LEFT_PENDING in stored:
-        # Rules not assembled yet (`Decision`): written from the findings, which stay
-        # as they are, not assembled for this.
-        return compact_rows(
-            decision.policy,
-            decision.lang,
-            decision.outcomes,
-            decision.possible,
-            decision.headline,
-            _rows(decision, "fired"),
-            _rows(decision, "pending"),
-            [q.fact for q in decision.open_questions],
-            decision.trace,
-        )
-    return compact_dict(
+    # Its rules as rows (`_rows`): from the findings while the results are not made (not
+    # assembled for this), else from the results.
+    return compact_rows(
         decision.policy,
         decision.lang,
         decision.outcomes,
         decision.possible,
         decision.headline,
-        decision.fired,
-        decision.pending,
-        decision.open_questions,
+        _rows(decision, "fired"),
+        _rows(decision, "pending"),
+        [q.fact for q in decision.open_questions],
         decision.trace,
-    )
-
-
-class Supported(Protocol):
-    """What the compact form reads of a fired or pending rule (a `RuleResult`); the
-    decision's assembly gives it rows instead (`compact_rows`)."""
-
-    @property
-    def rule(self) -> str:
-        """The rule's name."""
-
-    @property
-    def binding(self) -> dict[str, int]:
-        """Each implicit variable's index."""
-
-    @property
-    def facts(self) -> dict[str, Any]:
-        """The facts that support it, by path."""
-
-    @property
-    def matched(self) -> list[Match]:
-        """The list entries it matched."""
-
-    @property
-    def unknown(self) -> list[str]:
-        """The unknown facts it waits on (a pending rule)."""
-
-
-def compact_dict(
-    policy: PolicyInfo,
-    lang: str,
-    outcomes: OutcomeValues,
-    possible: OutcomeValues,
-    headline: Headline | None,
-    fired: Sequence[Supported],
-    pending: Sequence[Supported],
-    open_questions: Sequence[OpenQuestion],
-    trace: Sequence[RuleTrace] = (),
-) -> dict[str, Any]:
-    """The compact form (`compact/1`) of a decision made of these parts: what
-    `Decision.to_dict()` gives (`compact_rows` writes it)."""
-    return compact_rows(
-        policy,
-        lang,
-        outcomes,
-        possible,
-        headline,
-        [(r.rule, r.binding, r.facts, r.matched, r.unknown) for r in fired],
-        [(r.rule, r.binding, r.facts, r.matched, r.unknown) for r in pending],
-        [q.fact for q in open_questions],
-        trace,
     )
 
 
@@ -742,7 +678,7 @@ def compact_rows(
 ) -> dict[str, Any]:
     """The compact form (`compact/1`) of a decision made of these parts, its rules given
     as rows and its open questions as their facts (a list made for it, kept as is): what
-    `compact_dict` gives, and what `runtime.compact_decision` writes straight from a
+    `Decision.to_dict()` gives, and what `runtime.compact_decision` writes straight from a
     case's findings (the one function both use, so they cannot drift apart).
 
     Every container of the result is the caller's. `held` (the default): the parts are
