@@ -1,0 +1,141 @@
+"""Defects a review of session 10 noticed, each reproduced by the test named after it: a
+decision's repr, `Decision.from_dict` converting values of the wrong kind, an
+adjudication's country in lower case, a review's silence about a weak alias elsewhere,
+and a property file's unquoted dotted key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+import kspolicy
+from kspolicy import Decision, DecisionFormatError
+
+HIT = {"partners": [{"name": "HIT", "country": "CN"}]}
+DAY = "2026-01-15"
+ASSEMBLED = ("fired", "pending", "sources")
+
+
+@pytest.fixture(scope="module")
+def policy() -> kspolicy.Policy:
+    return kspolicy.load()
+
+
+# ---- 1. print(decision) ---------------------------------------------------------------
+
+
+def test_print_decision_gives_a_short_useful_repr(policy: kspolicy.Policy) -> None:
+    decision = policy.evaluate(HIT, as_of=DAY)
+    said = repr(decision)
+    assert str(decision) == said
+    assert len(said) < 600, len(said)  # was 57 KB: every rule result, fact and match
+    assert said.startswith(
+        "Decision(policy='knowledge_security 2025.1', as_of='2026-01-15', outcomes={'verdict':"
+        " 'notify', 'risk': 'high',"
+    )
+    fired, pending = len(decision.fired), len(decision.pending)
+    assert fired and pending
+    assert said.endswith(
+        f", provisional=True, fired={fired}, pending={pending},"
+        f" open_questions={len(decision.open_questions)})"
+    )
+    assert "sha256" not in said and "RuleResult" not in said
+
+
+def test_print_decision_does_not_assemble_the_rules(policy: kspolicy.Policy) -> None:
+    decision = policy.evaluate(HIT, as_of=DAY)
+    assert not any(name in vars(decision) for name in ASSEMBLED)
+    said = repr(decision)
+    assert not any(name in vars(decision) for name in ASSEMBLED)  # counted, not made
+    # The counts are those of the rules once made, and a decision made at once says the same.
+    whole = Decision(**{f.name: getattr(decision, f.name) for f in attrs.fields(Decision)})
+    assert repr(decision) == repr(whole) == said
+    assert f"fired={len(whole.fired)}, pending={len(whole.pending)}" in said
+
+
+def test_print_decision_explained_in_dutch_names_its_trace_and_language(
+    policy: kspolicy.Policy,
+) -> None:
+    decision = policy.evaluate(HIT, as_of=DAY, explain=True, lang="nl")
+    said = repr(decision)
+    assert said.endswith(f", trace={len(decision.trace)}, lang='nl')") and decision.trace
+    assert repr(Decision.from_dict(decision.to_dict(detail="full"))) == said
+
+
+# ---- 2. Decision.from_dict of a value of the wrong kind ---------------------------------
+
+
+def _refused(data: Any) -> str:
+    with pytest.raises(DecisionFormatError) as caught:
+        Decision.from_dict(data)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("detail", ["compact", "full"])
+def test_from_dict_rule_5_is_refused_not_read_as_a_string(
+    policy: kspolicy.Policy, detail: str
+) -> None:
+    data = policy.evaluate(HIT, as_of=DAY).to_dict(detail=detail)
+    data["fired"][0]["rule"] = 5
+    assert "fired[0].rule: expected str, got a number" in _refused(data)
+
+
+@pytest.mark.parametrize("detail", ["compact", "full"])
+@pytest.mark.parametrize(
+    ("where", "value", "said"),
+    [
+        (("fired", 0, "binding", "partner"), True, "fired[0].binding['partner']: expected int"),
+        (("fired", 0, "binding", "partner"), 0.0, "fired[0].binding['partner']: expected int"),
+        (("outcomes", "verdict"), 5, "outcomes['verdict']: expected str | list[str], got a num"),
+        (("outcomes", "obligations"), [1], "outcomes['obligations'][0]: expected str, got a num"),
+        (("outcomes", "obligations"), {"a": 1}, "outcomes['obligations']: expected str | list"),
+        (("policy", "version"), 2025.1, "policy.version: expected str, got a number"),
+        (("headline", "provisional"), "no", "headline.provisional: expected bool, got a string"),
+        (("lang",), None, "lang: expected str"),
+    ],
+    ids=[
+        "binding-true",
+        "binding-float",
+        "verdict-5",
+        "code-1",
+        "codes-dict",
+        "version",
+        "provisional-no",
+        "lang-null",
+    ],
+)
+def test_from_dict_values_of_the_wrong_kind_name_their_json_path(
+    policy: kspolicy.Policy, detail: str, where: tuple[Any, ...], value: Any, said: str
+) -> None:
+    data = policy.evaluate(HIT, as_of=DAY).to_dict(detail=detail)
+    place = data
+    for step in where[:-1]:
+        place = place[step]
+    place[where[-1]] = value
+    message = _refused(data)
+    assert said in message, message
+    assert message.startswith(f"not a decision in format {detail}/1: ")
+
+
+def test_from_dict_of_a_compact_open_question_not_a_string_is_refused(
+    policy: kspolicy.Policy,
+) -> None:
+    data = policy.evaluate(HIT, as_of=DAY).to_dict()
+    data["open_questions"][1] = 7
+    assert "open_questions[1]: expected str, got a number" in _refused(data)
+
+
+def test_from_dict_still_reads_a_whole_number_as_a_score(policy: kspolicy.Policy) -> None:
+    data = policy.evaluate(HIT, as_of=DAY).to_dict()
+    data["matched"].append({"list": "L", "entry": "e", "fact": "partners[0].name", "score": 1})
+    last = len(data["matched"]) - 1
+    data["fired"][0]["matched"] = [last]
+    match = Decision.from_dict(data).fired[0].matched[0]
+    assert match.score == 1.0 and isinstance(match.score, float)
+    data["matched"][last]["score"] = True  # JSON's true is no score
+    assert f"matched[{last}].score: expected float | None, got true or false" in _refused(data)
+    data["matched"][last]["score"] = 1
+    data["fired"][0]["matched"] = [-1]  # Python's index from the end is no index here
+    assert "fired[0].matched[0]: -1 is not an index of `matched`" in _refused(data)
