@@ -5,13 +5,19 @@ and a property file's unquoted dotted key."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 
 import kspolicy
-from kspolicy import Decision, DecisionFormatError
+from kspolicy import Decision, DecisionFormatError, KspolicyError
+from kspolicy.diagnostics import KSP225
+from kspolicy.eval.screen import Reviews
+from kspolicy.screening.inputs import country_code
+from kspolicy.tools.screen import screen_name
 
 HIT = {"partners": [{"name": "HIT", "country": "CN"}]}
 DAY = "2026-01-15"
@@ -139,3 +145,47 @@ def test_from_dict_still_reads_a_whole_number_as_a_score(policy: kspolicy.Policy
     data["matched"][last]["score"] = 1
     data["fired"][0]["matched"] = [-1]  # Python's index from the end is no index here
     assert "fired[0].matched[0]: -1 is not an index of `matched`" in _refused(data)
+
+
+# ---- 3. an adjudication's country in lower case ------------------------------------------
+
+
+def test_adjudication_country_cn_is_refused_by_check_as_by_screen_and_eval(
+    tmp_path: Path,
+) -> None:
+    from .test_adjudication_countries import answer, make_policy
+
+    text = answer("cn")
+    folder = make_policy(tmp_path, text)
+    [problem] = [d for d in kspolicy.check(folder) if d.code.number == KSP225.number]
+    assert problem.is_error and problem.span.text == '"cn"'
+    assert problem.span.line == text[: text.index('"cn"')].count("\n") + 1
+    assert "`country` 'cn' is not a country code; did you mean 'CN'?" in problem.message
+    assert problem.help is not None and problem.help.startswith('write "CN": ')
+    # The same words as `screen` and a case's field give for the same country.
+    (tmp_path / "ok").mkdir()
+    fixed = kspolicy.load(make_policy(tmp_path / "ok", answer("CN")))
+    said = "'cn' is not a country code; did you mean 'CN'?"
+    with pytest.raises(KspolicyError, match=re.escape(said)):
+        screen_name(fixed, "Acme", country="cn")
+    with pytest.raises(kspolicy.CaseError, match=re.escape(said)):
+        fixed.evaluate({"partner_name": "Acme", "partner_country": "cn"}, as_of=DAY)
+
+
+def test_adjudication_country_cn_of_a_policy_whose_countries_are_text_is_read_as_screened(
+    tmp_path: Path,
+) -> None:
+    """Where a case may write `cn` (its country is text, screened as `CN`), so may an
+    answer: kept as written, and found for the name screened with `cn` or `CN`."""
+    from .test_adjudication_countries import POLICY, answer, make_policy
+
+    policy = POLICY.replace("partner_country: Country", "partner_country: text")
+    loaded = kspolicy.load(make_policy(tmp_path, answer("cn"), policy))
+    lists = loaded.checked.lists
+    [given] = lists["ANSWERS"].adjudications
+    assert given.country == "cn"
+    reviews = Reviews(lists.values())
+    for country in ("CN", "cn", " cn "):
+        found = reviews.get("SANCTIONED_PARTIES", "Acme", country_code(country), "Acme Rockets")
+        assert found is given
+    assert reviews.get("SANCTIONED_PARTIES", "Acme", "DE", "Acme Rockets") is None

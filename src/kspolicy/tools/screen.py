@@ -470,7 +470,7 @@ def _last_dismissal(
         for answer in adjudications.adjudications
         if answer.list == named.name
         and answer.name == name
-        and answer.country == country
+        and country_code(answer.country) == country
         and answer.ruling == "dismissed"
     ]
     return dismissed[-1] if dismissed else None
