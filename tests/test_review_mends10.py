@@ -17,6 +17,7 @@ from kspolicy import Decision, DecisionFormatError, KspolicyError
 from kspolicy.diagnostics import KSP225
 from kspolicy.eval.screen import Reviews
 from kspolicy.screening.inputs import country_code
+from kspolicy.tools.cli import main
 from kspolicy.tools.screen import screen_name
 
 HIT = {"partners": [{"name": "HIT", "country": "CN"}]}
@@ -189,3 +190,33 @@ def test_adjudication_country_cn_of_a_policy_whose_countries_are_text_is_read_as
         found = reviews.get("SANCTIONED_PARTIES", "Acme", country_code(country), "Acme Rockets")
         assert found is given
     assert reviews.get("SANCTIONED_PARTIES", "Acme", "DE", "Acme Rockets") is None
+
+
+# ---- 4. screen review of a weak alias in another country --------------------------------
+
+
+def test_review_of_a_weak_alias_in_another_country_says_why_it_is_no_candidate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .test_screen_language import make_policy
+
+    policy = make_policy(tmp_path)
+    [none] = screen_name(policy, "HIT", country="DE", lists=["LISTED"])
+    assert none.answer == "none"  # the weak alias HIT is Harbin's in CN only
+    argv = ["screen", "review", "HIT", "--list", "LISTED", "--by", "j.doe", "--why", "checked"]
+    code = main([*argv, "--dismiss", "--country", "DE", "--policy", str(tmp_path / "policy.pol")])
+    out, err = capsys.readouterr()
+    assert code == 2 and not out
+    assert (
+        "HIT is no candidate on LISTED from DE: it matches Harbin Institute of Technology"
+        " (listed in CN) only by the weak alias HIT, and a name from another country is not"
+        " taken for an abbreviation (docs/screening.md), so screening answers none and no"
+        " answer would change that. If it is that entity all the same, correct the case's"
+        " country: with --country CN it is a candidate"
+    ) in err
+    assert "name the entry with --entry" not in err  # which would record an answer for nothing
+    assert not (tmp_path / "lists" / "adjudications.toml").exists()
+    # A name that matches nothing anywhere is no candidate for the reason it always was.
+    zeta = ["screen", "review", "Zeta", *argv[3:], "--dismiss", "--country", "DE"]
+    assert main([*zeta, "--policy", str(tmp_path / "policy.pol")]) == 2
+    assert "Zeta is no candidate on LISTED: name the entry with --entry" in capsys.readouterr().err
