@@ -220,3 +220,82 @@ def test_review_of_a_weak_alias_in_another_country_says_why_it_is_no_candidate(
     zeta = ["screen", "review", "Zeta", *argv[3:], "--dismiss", "--country", "DE"]
     assert main([*zeta, "--policy", str(tmp_path / "policy.pol")]) == 2
     assert "Zeta is no candidate on LISTED: name the entry with --entry" in capsys.readouterr().err
+
+
+# ---- 5. an unquoted dotted key in a property file's [change] -----------------------------
+
+PACK = Path(__file__).parent.parent / "policies" / "knowledge-security"
+
+
+def _prove_refuses(file: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    pytest.importorskip("z3")
+    capsys.readouterr()
+    code = main(["prove", "--property", str(file), str(PACK), "-k", "1"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, ""), (code, out, err)
+    return err
+
+
+def test_property_change_unquoted_dotted_key_is_refused_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "dotted.toml"
+    file.write_text('title = "t"\n\n[change]\nproject.trl = "up"\n[expect]\nverdict = "b >= a"\n')
+    err = _prove_refuses(file, capsys)  # was at 1:1: "change `project`: {'trl': 'up'} is not..."
+    assert err.startswith(
+        f"{file}:4:1: error: change `project.trl`: a key with dots and no quotes is read by"
+        " TOML as tables within tables, not as a fact's path\n"
+    )
+    assert '\n4 | project.trl = "up"\n' in err
+    assert 'help: quote the key: "project.trl" = "up"\n' in err
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['researchers.0.role = "x"', 'partners.country = ["EU_MEMBERS", "RISK_COUNTRIES"]'],
+    ids=["researchers-0-role", "partners-country"],
+)
+def test_property_change_unquoted_dotted_key_of_a_list_is_refused_not_proved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str
+) -> None:
+    """A list's fact (`partners`) read as the table TOML made of it: its change was no
+    change of any fact, and the weaker property "proved"."""
+    file = tmp_path / "dotted.toml"
+    file.write_text(f'title = "t"\n[change]\n"*" = "known"\n{line}\n[expect]\nverdict = "b >= a"\n')
+    key, _, value = line.partition(" = ")
+    err = _prove_refuses(file, capsys)
+    assert err.startswith(f"{file}:4:1: error: change `{key}`: a key with dots and no quotes")
+    assert f'help: quote the key: "{key}" = {value}\n' in err and "proved" not in err
+
+
+def test_property_change_tables_are_refused_at_their_lines(tmp_path: Path) -> None:
+    pytest.importorskip("z3")
+    from kspolicy.prove.properties import PropertyFileError, parse_property
+    from kspolicy.span import Source
+
+    text = (
+        'title = "t"\n[change]\npartners = { country = "up" }\n'
+        ' project . "dual_use" = "any"\n[change.researchers]\nrole = "any"\n'
+    )
+    with pytest.raises(PropertyFileError) as caught:
+        parse_property(Source("p.toml", text))
+    said = [(p.span.line, p.message, p.help) for p in caught.value.problems]
+    assert said == [
+        (
+            3,
+            "change `partners.country`: a table is not a change",
+            """write the fact's path as one quoted key under [change]: "partners.country" = "up\"""",
+        ),
+        (
+            4,
+            "change `project.dual_use`: a key with dots and no quotes is read by TOML as tables"
+            " within tables, not as a fact's path",
+            'quote the key: "project.dual_use" = "any"',
+        ),
+        (
+            5,
+            "change `researchers.role`: a table is not a change",
+            """write the fact's path as one quoted key under [change]: "researchers.role" = "any\"""",
+        ),
+    ]
+    assert str(caught.value).startswith("p.toml:3:1: change `partners.country`")
