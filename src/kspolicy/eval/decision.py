@@ -604,14 +604,15 @@ def _exactly(value: Any, kind: type) -> Any:
         return value
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    raise TypeError(f"expected {kind.__name__}, got {_kind(value)}")
+    # A DecisionFormatError is a ValueError: cattrs says it as "expected str" at its path.
+    raise DecisionFormatError(f"expected {kind.__name__}, got {_kind(value)}")
 
 
 def _listed(value: Any) -> list[Any]:
     """A set outcome's codes: a list, not any iterable (a dict's keys, a string's
     letters), so its items are checked one by one and named by index."""
     if not isinstance(value, list):
-        raise TypeError(f"expected a string or a list of strings, got {_kind(value)}")
+        raise DecisionFormatError(f"expected a string or a list of strings, got {_kind(value)}")
     return value
 
 
@@ -852,8 +853,8 @@ def _from_compact(data: CompactDecision) -> Decision:
     ]
 
     def matched(index: int) -> Match:
-        if index < 0:  # a list's index from its end is none of the form's
-            raise IndexError(index)
+        if index < 0:  # a list's index from its end is none of the form's (`_dangling`)
+            raise DecisionFormatError(f"matched: {index} is no index")
         return matches[index]
 
     def rule(item: CompactRule) -> RuleResult:
