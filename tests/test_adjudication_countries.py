@@ -79,11 +79,11 @@ def test_an_answer_for_a_code_the_enum_lacks_is_refused(tmp_path: Path) -> None:
     assert problem.message.endswith("`country` 'FR' is not a country code")
 
 
-def test_an_answer_in_lower_case_for_a_held_code_loads(tmp_path: Path) -> None:
+def test_an_answer_in_lower_case_for_a_held_code_is_refused(tmp_path: Path) -> None:
+    """As `screen` and a case's field refuse `cn` (session 10's review; it loaded as `CN`)."""
     folder = make_policy(tmp_path, answer("cn"))
-    assert not of_code(kspolicy.check(folder), KSP225.number)
-    [given] = kspolicy.load(folder).checked.lists["ANSWERS"].adjudications
-    assert given.country == "CN"
+    [problem] = of_code(kspolicy.check(folder), KSP225.number)
+    assert problem.span.text == '"cn"' and "did you mean 'CN'?" in problem.message
 
 
 def test_an_answer_in_lower_case_for_no_code_is_placed_at_its_value(tmp_path: Path) -> None:

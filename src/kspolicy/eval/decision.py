@@ -199,9 +199,10 @@ class Decision:
     a caller that reads only the outcomes, the headline or the open questions does not
     pay for fifty rule results, and the compact form (`to_dict()`) writes the rules
     straight from the findings. Every reader sees the same values: attribute access,
-    `==`, `repr`, `attrs.evolve`, `attrs.asdict`, `to_dict`, `copy`, `pickle` (which
-    writes the whole decision); two threads reading a field at once get the same
-    object. A decision made with `Decision(...)` holds its fields as given.
+    `==`, `attrs.evolve`, `attrs.asdict`, `to_dict`, `copy`, `pickle` (which writes the
+    whole decision); two threads reading a field at once get the same object. `repr`
+    is a one-line summary that counts the rules without making them. A decision made
+    with `Decision(...)` holds its fields as given.
     """
 
     policy: PolicyInfo
@@ -223,6 +224,33 @@ class Decision:
         """The decision as JSON-ready data (docs/decision-format.md): `compact/1`, or
         with `detail="full"` the `full/1` form with every rule's texts and facts."""
         return unstructure_decision(self, detail)
+
+    def __repr__(self) -> str:
+        """A summary, one line: the policy, the date, the certain outcomes, whether the
+        headline is provisional, and how many rules fired, are pending, and facts are
+        open (`Decision(policy='knowledge_security 2025.1', as_of='2026-01-15',
+        outcomes={...}, provisional=True, fired=12, pending=30, open_questions=14)`).
+
+        Not the fields themselves: a decision holds dozens of rule results, each with
+        its facts and matches, and printing them all (57 KB for one partner) buried the
+        answer in a REPL; as attrs' `repr=False` and pydantic's `repr=False` leave a
+        large field out, this counts them. Counting never assembles `fired` or
+        `pending` (a finding is one rule result). Every field is still read by name, and
+        `to_dict(detail="full")` or `attrs.asdict` gives them all."""
+        policy = self.policy
+        parts = [f"policy={f'{policy.name} {policy.version}'!r}", f"as_of={policy.as_of!r}"]
+        parts.append(f"outcomes={self.outcomes!r}")
+        if self.headline is not None:
+            parts.append(f"provisional={self.headline.provisional!r}")
+        for name in ("fired", "pending"):
+            left = self.__dict__.get(_LEFT + name)
+            parts.append(f"{name}={len(getattr(self, name) if left is None else left[1])}")
+        parts.append(f"open_questions={len(self.open_questions)}")
+        if self.trace:
+            parts.append(f"trace={len(self.trace)}")
+        if self.lang != "en":
+            parts.append(f"lang={self.lang!r}")
+        return f"Decision({', '.join(parts)})"
 
     def __getstate__(self) -> dict[str, Any]:
         """Every field, made if not yet (what `pickle` and `copy` keep): a pickled
@@ -541,8 +569,15 @@ def _converter() -> cattrs.Converter:
     rule result and sources written by hand (`_result_dict`, `_sources_dict`), which
     the tests hold to it."""
     converter = cattrs.Converter()
+    # Read as given, never converted: cattrs' own hooks call the type (`str(5)` is
+    # "5", `int("3")` is 3, `bool("no")` is True), which would read a rule named 5 or
+    # a binding of "3" as if it were right. A value of the wrong kind is refused, and
+    # `_what_is_wrong` names its JSON path.
+    for kind in (str, int, float, bool):
+        converter.register_structure_hook(kind, _exactly)
     converter.register_structure_hook(
-        str | list[str], lambda v, _: v if isinstance(v, str) else [str(x) for x in v]
+        str | list[str],
+        lambda v, _: v if isinstance(v, str) else converter.structure(_listed(v), list[str]),
     )
     converter.register_structure_hook(Any, lambda v, _: v)
     # A match's screening fields appear only when set: a code found in a codes list, or
@@ -560,6 +595,25 @@ def _converter() -> cattrs.Converter:
         ),
     )
     return converter
+
+
+def _exactly(value: Any, kind: type) -> Any:
+    """A JSON value read as `kind` if it is one (a whole number as a float): a string,
+    a number or true or false of another kind is refused, not converted."""
+    if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+        return value
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    # A DecisionFormatError is a ValueError: cattrs says it as "expected str" at its path.
+    raise DecisionFormatError(f"expected {kind.__name__}, got {_kind(value)}")
+
+
+def _listed(value: Any) -> list[Any]:
+    """A set outcome's codes: a list, not any iterable (a dict's keys, a string's
+    letters), so its items are checked one by one and named by index."""
+    if not isinstance(value, list):
+        raise DecisionFormatError(f"expected a string or a list of strings, got {_kind(value)}")
+    return value
 
 
 _decisions = _converter()
@@ -782,45 +836,51 @@ _SCREENING = (
 _ABSENT = object()
 
 
-def _from_compact(data: Mapping[str, Any]) -> Decision:
-    """A Decision from the compact form; the policy's texts it leaves out stay empty."""
-    facts: Mapping[str, Any] = data["facts"]
+def _from_compact(data: CompactDecision) -> Decision:
+    """A Decision from the compact form, as cattrs read it (each value of its kind);
+    the policy's texts it leaves out stay empty."""
+    facts = data.facts
     matches = [
         Match(
-            str(m["list"]),
-            str(m["entry"]),
-            str(m["fact"]),
-            str(m["value"]) if m.get("value") is not None else str(facts.get(m["fact"], "")),
-            m.get("alias"),
-            **{name: m[name] for name in _SCREENING if m.get(name) is not None},
+            m.list,
+            m.entry,
+            m.fact,
+            m.value if m.value is not None else str(facts.get(m.fact, "")),
+            m.alias,
+            **{name: getattr(m, name) for name in _SCREENING},
         )
-        for m in data["matched"]
+        for m in data.matched
     ]
 
-    def rule(item: Mapping[str, Any]) -> RuleResult:
+    def matched(index: int) -> Match:
+        if index < 0:  # a list's index from its end is none of the form's (`_dangling`)
+            raise DecisionFormatError(f"matched: {index} is no index")
+        return matches[index]
+
+    def rule(item: CompactRule) -> RuleResult:
         return RuleResult(
-            rule=str(item["rule"]),
+            rule=item.rule,
             title="",
             cite=[],
             because="",
-            binding={str(k): int(v) for k, v in item.get("binding", {}).items()},
-            facts={path: facts[path] for path in item.get("facts", [])},
-            matched=[matches[i] for i in item.get("matched", [])],
+            binding=item.binding,
+            facts={path: facts[path] for path in item.facts},
+            matched=[matched(i) for i in item.matched],
             outcomes={},
-            unknown=[str(path) for path in item.get("unknown", [])],
+            unknown=item.unknown,
         )
 
-    rest = {key: data[key] for key in ("policy", "outcomes", "possible", "lang", "trace")}
-    if data.get("headline") is not None:
-        rest["headline"] = data["headline"]
-    base = _decisions.structure(
-        {"fired": [], "pending": [], "open_questions": [], "references": {}, **rest}, Decision
-    )
-    return attrs.evolve(
-        base,
-        fired=[rule(item) for item in data["fired"]],
-        pending=[rule(item) for item in data["pending"]],
-        open_questions=[OpenQuestion(str(path), "", []) for path in data["open_questions"]],
+    return Decision(
+        policy=data.policy,
+        outcomes=data.outcomes,
+        possible=data.possible,
+        fired=[rule(item) for item in data.fired],
+        pending=[rule(item) for item in data.pending],
+        open_questions=[OpenQuestion(path, "", []) for path in data.open_questions],
+        references={},
+        trace=data.trace,
+        lang=data.lang,
+        headline=data.headline,
     )
 
 
@@ -845,7 +905,9 @@ def structure_decision(data: Mapping[str, Any]) -> Decision:
         raise DecisionFormatError(_lacking(form, "format" in data, missing))
     try:
         if form == COMPACT_FORMAT:
-            return _from_compact({"trace": [], **fields})
+            # Read by cattrs as the full form is, so every value's kind is checked
+            # (`_exactly`); the references between its parts, by hand.
+            return _from_compact(_decisions.structure(fields, CompactDecision))
         return _decisions.structure(fields, Decision)
     except (
         KeyError,

@@ -135,7 +135,10 @@ class Reviews:
         self._found: dict[tuple[str, str, str | None, str], Adjudication] = {}
         for named in lists:
             for answer in named.adjudications:
-                key = (answer.list, fold_name(answer.name), answer.country, answer.entry)
+                # The country tidied as a case's is (`screen`): an answer's is kept as
+                # written, and where the policy lets a case write `cn`, so may an answer.
+                country = country_code(answer.country)
+                key = (answer.list, fold_name(answer.name), country, answer.entry)
                 old = self._found.get(key)
                 if old is None or _aware(answer.at) >= _aware(old.at):
                     self._found[key] = answer

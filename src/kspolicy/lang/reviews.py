@@ -89,7 +89,10 @@ def read_adjudications(
                     Adjudication(
                         list=texts["list"],
                         name=texts["name"],
-                        country=country.upper() if country else None,
+                        # As written: `country_not_held` checks it as `screen` and a
+                        # case's field check a country (`cn` is not `CN`); screening
+                        # tidies it as it tidies a case's, where the policy lets it.
+                        country=country if country else None,
                         entry=texts["entry"],
                         entry_sha256=texts["entry_sha256"],
                         ruling=ruling,
@@ -181,22 +184,29 @@ def country_not_held(lists: Mapping[str, NamedList], schema: Schema) -> list[Dia
                 continue
             where = _answer_value(named, "country", answer.country, after)
             after = where.end if where.end > after else after
+            code = answer.country.strip().upper()
+            fix = (
+                f'write "{code}": a country is read as written, here as in a case and'
+                " in `kspolicy screen --country`"
+                if code in known.codes
+                else "the answer applies only to a name screened with that country: write"
+                " the code a case gives, or leave the country out to answer for the name"
+                " whatever its country"
+            )
             problems.append(
                 error(
                     KSP225,
                     f"list {named.name}: the answer for `{answer.name}`: `country` {wrong}",
                     where,
-                    "the answer applies only to a name screened with that country: write the "
-                    "code a case gives, or leave the country out to answer for the name "
-                    "whatever its country",
+                    fix,
                 )
             )
     return problems
 
 
 def _answer_value(named: NamedList, key: str, value: str, after: int) -> Span:
-    """Where an answer of `named` writes `KEY = "VALUE"` (`list`, `country`: a country in
-    any case, as it is read): its first such line from `after` (answers are found in the
+    """Where an answer of `named` writes `KEY = "VALUE"` (`list`, `country`, both kept as
+    written): its first such line from `after` (answers are found in the
     order they are written), else from the list's header; the quoted value, as other
     list-file diagnostics point at one. The header itself when the text writes it
     otherwise (escapes: tomllib keeps no positions)."""
@@ -205,8 +215,6 @@ def _answer_value(named: NamedList, key: str, value: str, after: int) -> Span:
     source = named.span.source
     quoted = re.escape(value)
     written = f"\"{quoted}\"|'{quoted}'"
-    if key == "country":
-        written = f"(?i:{written})"
     pattern = re.compile(rf"(?:^|[{{,])[ \t]*{key}[ \t]*=[ \t]*({written})", re.MULTILINE)
     found = pattern.search(source.text, after) or pattern.search(source.text, named.span.start)
     return Span(source, *found.span(1)) if found is not None else named.span

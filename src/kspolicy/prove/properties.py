@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+import re
 import shutil
 import tempfile
 import tomllib
@@ -47,7 +49,7 @@ from ..lang import checked as c
 from ..lang.loader import main_file
 from ..lang.schema import BoolType, DateType, EnumType, IntType, NumberType
 from ..policy import Policy
-from ..span import Source
+from ..span import Source, Span
 from . import plain, problems
 from .compare import Bound, Search, bound_of
 from .encode import (
@@ -192,12 +194,86 @@ def parse_property(source: Source) -> Property:
     """A property file's text read; PropertyFileError at the first mistake (in the file
     `source` names: the editor's buffer reads as the file does)."""
     try:
-        return _shape(tomllib.loads(source.text), Path(source.name).stem)
+        data = tomllib.loads(source.text)
+        change = data.get("change")
+        dotted = _dotted(source, change) if isinstance(change, dict) else []
+        if dotted:
+            raise PropertyFileError(dotted)
+        return _shape(data, Path(source.name).stem)
     except tomllib.TOMLDecodeError as exc:
         message = f"not a property file: {exc}"
     except _Refused as exc:
         message = str(exc)
     raise PropertyFileError([problems.at_key(source, message)])
+
+
+def _dotted(source: Source, change: dict[str, Any]) -> list[problems.Problem]:
+    """A `[change]` key that TOML read as a table: a fact path written without quotes
+    (`partners.country = ...`), whose dots TOML takes for tables within tables. Its
+    change would be no change of any fact, and a property of a list's facts
+    (`partners`, itself a fact) would hold more easily than written; so each such key
+    is refused at its own line, with the line as it is to be written."""
+    found = []
+    for key, value in change.items():
+        if not isinstance(value, dict):
+            continue
+        for path, leaf in _leaves((key,), value):
+            dotted = ".".join(path)
+            quoted = f'"{dotted}" = {_toml(leaf)}'
+            line = _written(source, path, header=False)
+            if line is not None:
+                within = source.text[line.start : line.end].lstrip().startswith("change")
+                message = (
+                    f"change `{dotted}`: a key with dots and no quotes is read by TOML as"
+                    " tables within tables, not as a fact's path"
+                )
+                hint = f"quote the key: {'change.' if within else ''}{quoted}"
+            else:  # an inline table (`partners = { country = "up" }`), a `[change.x]` table
+                line = _written(source, path, header=True)
+                message = f"change `{dotted}`: a table is not a change"
+                hint = f"write the fact's path as one quoted key under [change]: {quoted}"
+            span = line or problems.key_span(source, key, "change") or problems.first_line(source)
+            found.append(problems.Problem(span, message, help=hint))
+    return found
+
+
+def _leaves(path: tuple[str, ...], value: Any) -> list[tuple[tuple[str, ...], Any]]:
+    """Each value within nested tables, with the keys that lead to it."""
+    if not isinstance(value, dict):
+        return [(path, value)]
+    return [leaf for key, item in value.items() for leaf in _leaves((*path, key), item)]
+
+
+def _written(source: Source, path: tuple[str, ...], header: bool) -> Span | None:
+    """The line that writes `path` as a dotted key (`researchers.0.role =`, each part bare
+    or quoted, spaces around a dot allowed, `change.` before it or not), to its end; with
+    `header`, the `[change.PART...]` header of the longest part of it that has one."""
+
+    def key(parts: tuple[str, ...]) -> str:
+        return r"[ \t]*\.[ \t]*".join(
+            rf"""(?:{re.escape(p)}|"{re.escape(p)}"|'{re.escape(p)}')""" for p in parts
+        )
+
+    if not header:
+        pattern = rf"^[ \t]*((?:change[ \t]*\.[ \t]*)?{key(path)})[ \t]*="
+        found = re.search(pattern, source.text, re.M)
+        return None if found is None else problems.line_from(source, found.start(1))
+    for end in range(len(path), 0, -1):
+        found = re.search(
+            rf"^[ \t]*(\[[ \t]*{key(('change', *path[:end]))}[ \t]*\])", source.text, re.M
+        )
+        if found is not None:
+            return problems.line_from(source, found.start(1))
+    return None
+
+
+def _toml(value: Any) -> str:
+    """A change's value as TOML writes it (a word, a list of groups)."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 class _Refused(Exception):

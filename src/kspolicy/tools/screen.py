@@ -24,6 +24,7 @@ import attrs
 
 from ..diagnostics import KspolicyError, did_you_mean
 from ..eval.screen import (
+    Hit,
     Reviews,
     Screened,
     answer,
@@ -456,7 +457,8 @@ def _entry(
             for candidate in entries:
                 if candidate.key == last.entry:
                     return candidate
-        raise KspolicyError(_no_candidate(policy, named, name, country))
+        elsewhere = screened.screen(name).hit if country is not None else None
+        raise KspolicyError(_no_candidate(policy, named, name, country, elsewhere, entries))
     return next(e for e in entries if e.key == hit.entry)
 
 
@@ -470,16 +472,43 @@ def _last_dismissal(
         for answer in adjudications.adjudications
         if answer.list == named.name
         and answer.name == name
-        and answer.country == country
+        and country_code(answer.country) == country
         and answer.ruling == "dismissed"
     ]
     return dismissed[-1] if dismissed else None
 
 
-def _no_candidate(policy: Policy, named: NamedList, name: str, country: str | None) -> str:
+def _no_candidate(
+    policy: Policy,
+    named: NamedList,
+    name: str,
+    country: str | None,
+    elsewhere: Hit | None = None,
+    entries: Sequence[Entry] = (),
+) -> str:
     """Why `review` without --entry finds no entry: a dismissal of this name takes its
-    entry out of the candidates, so the reviewer re-answering it must name the entry."""
+    entry out of the candidates, so the reviewer re-answering it must name the entry;
+    or the name is a candidate only while its country is unknown (`elsewhere`, the
+    candidate it is then): what it matched (a weak alias, an acronym) is an
+    abbreviation, which the name's country rules out (docs/screening.md, "In the
+    language"). Screening answers `none` for it, and no answer would change that."""
     last = _last_dismissal(policy, named, name, country)
+    if last is None and elsewhere is not None:
+        listed = next((e.countries for e in entries if e.key == elsewhere.entry), ())
+        where = f" (listed in {', '.join(listed)})" if listed else ""
+        how = (
+            f"the weak alias {elsewhere.alias}"
+            if elsewhere.alias is not None
+            else f"the comparison {elsewhere.rule} (score {elsewhere.score:.2f} without a country)"
+        )
+        again = f"with --country {listed[0]}" if len(listed) == 1 else "without a country"
+        return (
+            f"{name} is no candidate on {named.name} from {country}: it matches "
+            f"{elsewhere.entry}{where} only by {how}, and a name from another country is "
+            "not taken for an abbreviation (docs/screening.md), so screening answers none "
+            "and no answer would change that. If it is that entity all the same, correct "
+            f"the case's country: {again} it is a candidate"
+        )
     if last is None:
         return f"{name} is no candidate on {named.name}: name the entry with --entry"
     return (
