@@ -54,7 +54,7 @@ from .caseline import (
     line_content,
     read_line,
 )
-from .jsonline import dumps  # json.dumps' compact bytes, faster (jsonline.py)
+from .jsonline import dumps, dumps_made  # json.dumps' compact bytes, faster (jsonline.py)
 
 
 def read_batch(
@@ -855,7 +855,7 @@ def _encoded(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[_En
                 if fields is not None:
                     made = {name: made[name] for name in fields if name in made}
                 line = {"line": number, "decision": made}
-                append(_Encoded(dumps(line), True))
+                append(_Encoded(dumps_made(line, _given(number, made)), True))
                 continue
             result: LineResult = made
         else:
@@ -894,6 +894,35 @@ def _encoded(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[_En
         line = {"line": number, "decision": data}
         append(_Encoded(dumps(line), True, record))
     return out
+
+
+def _given(number: int, made: dict[str, Any]) -> list[Any]:
+    """The parts of a line written straight (`compact_line`) that `jsonline.dumps_made`
+    checks: those that hold what the caller gave (the line's number, `lang`), a case's
+    values (`facts`; `matched`, a value that is not its fact's) or a float (`matched`:
+    the screening's scores). The line's bulk is left unchecked: texts of the checked
+    policy and its lists (read from policy and TOML text, and refused at load when not
+    a text), paths and counts the engine makes, in parts made for this line alone
+    (`held=False` in `runtime.compact_decision`):
+
+    - `format`, a constant; `policy`, the header's texts and the date's `isoformat()`;
+    - `outcomes` and `possible`: codes the policy's outcomes declare (`_Ranked`), and an
+      entry outcome's key, the records list entry's own (not the case's value it equals);
+      `headline`: an outcome's name, a scale's codes, a bool, paths;
+    - `fired` and `pending`: each row a rule's name, its binding (the policy's variable
+      names, to indices the runner counts), its facts and unknown facts (paths, made of
+      the schema's field names and indices by `paths.child`/`element`) and its entries'
+      positions in `matched` (counted by `compact_rows`);
+    - `open_questions`: paths, as above.
+
+    Were one ever to hold a float or a case's value, json still writes a subclass of
+    str or int, a date or a dataclass (orjson refuses them, see jsonline.py); a float
+    (`1e-05`), a non-int non-str enum or a UUID would be written as orjson writes it.
+    tests/test_batch_line_given.py runs the whole check over every unchecked part of
+    generated lines (floats such as 1e-05 and 1e16, huge ints, subclasses of str from a
+    Python caller) and fails the day one holds what `jsonline._plain` refuses."""
+    get = made.get  # `--fields` may have left a part out
+    return [number, get("lang"), get("facts"), get("matched")]
 
 
 class Progress:
