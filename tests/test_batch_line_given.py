@@ -133,7 +133,10 @@ def check_lines(
     is json's. The lines, for more checks."""
     numbered = list(enumerate(cases, 1))
     job = batch.Job(as_of=AS_OF, fields=fields)
-    lines = [line.text for line in batch.decide_lines(policy, iter(numbered), job)]
+    written = list(batch.decide_lines(policy, iter(numbered), job))
+    assert [line.decided for line in written] == ['"decision":' in line.text for line in written]
+    assert all(line.record is None for line in written)
+    lines = [line.text for line in written]
     assert len(lines) == len(cases)
     for (number, case), text in zip(numbered, lines, strict=True):
         try:
