@@ -22,14 +22,14 @@ Everything else goes to `json`. tests/test_jsonline.py checks the promise on arb
 values (Hypothesis), and a batch's bytes with orjson and without it.
 
 `dumps_made(data, given)` keeps the same promise for data its caller made, checking
-only the parts `given` (what came from outside: a case's values, a list's entries), the
-rest vouched for by the caller: most of a batch line is names and paths the engine
-writes, and the check over all of it was ~13% of the line's whole cost. orjson is asked
-to refuse, not write, every subclass of a built-in type, every date and time and every
-dataclass (its `OPT_PASSTHROUGH_*` options, with a `default` that refuses): what could
-still be written apart in an unchecked part is a float written with an exponent, NaN or
-an infinity, an `enum.Enum` that is not also an int or a str, a `uuid.UUID` and an
-`orjson.Fragment` (tests/test_jsonline_made.py checks each).
+only the parts `given` (those that may hold a float or what the caller was given, such
+as a case's values), the rest vouched for by the caller: most of a batch line is names
+and paths the engine writes, and the check over all of it was ~13% of the line's cost.
+orjson is asked to refuse, not write, every subclass of a built-in type, every date and
+time and every dataclass (its `OPT_PASSTHROUGH_*` options, with a `default` that
+refuses): what could still be written apart in an unchecked part is a float such as
+1e-05, NaN or an infinity, an `enum.Enum` that is not also an int or a str, a
+`uuid.UUID` and an `orjson.Fragment` (tests/test_jsonline_made.py checks each).
 """
 
 from __future__ import annotations
