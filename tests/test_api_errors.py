@@ -42,6 +42,7 @@ CAUGHT_INSIDE = {
     ("tools/audit.py", "ValueError"): "a record nested too deep: the reader reports it",
     ("tools/checkpoint.py", "ValueError"): "checkpoint.read turns it into a KspolicyError",
     ("tools/caseline.py", "ValueError"): "json.loads' parse_constant: read_line catches it",
+    ("tools/jsonline.py", "TypeError"): "orjson's default: a JSONEncodeError dumps_made catches",
     ("tools/output.py", "IsADirectoryError"): "caught at once and said in words",
     ("tools/cli.py", "SystemExit"): "the command's exit code",
     ("policy.py", "SystemExit"): "ends a worker re-running an unguarded script: one line",

@@ -54,7 +54,7 @@ from .caseline import (
     line_content,
     read_line,
 )
-from .jsonline import dumps  # json.dumps' compact bytes, faster (jsonline.py)
+from .jsonline import dumps, dumps_made  # json.dumps' compact bytes, faster (jsonline.py)
 
 
 def read_batch(
@@ -798,11 +798,12 @@ def decide_lines(
 
 def _written(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> Written:
     """A chunk's output as one text: a worker's task (see `policy.spread`)."""
-    lines = _encoded(policy, job, chunk)
-    decided = sum(line.decided for line in lines)
-    records = [line.record for line in lines if line.record is not None]
-    data = b"\n".join([*(line.data for line in lines), b""])  # each line ended, one copy
-    return Written(data, decided, len(lines) - decided, records)
+    made = _encoded(policy, job, chunk)
+    lines, rejected = made.data, len(made.rejected)
+    decided = len(lines) - rejected
+    lines.append(b"")
+    data = b"\n".join(lines)  # each line ended, one copy
+    return Written(data, decided, rejected, [*made.records.values()])
 
 
 def writer(out: Any, path: Path | None) -> Callable[[bytes | memoryview], None]:
@@ -827,23 +828,31 @@ def writer(out: Any, path: Path | None) -> Callable[[bytes | memoryview], None]:
 
 def _lines(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[Line]:
     """Read, decide and write a chunk of cases: a worker's task (see `policy.spread`)."""
+    made = _encoded(policy, job, chunk)
+    rejected, records = made.rejected, made.records
     return [
-        Line(line.data.decode(), line.decided, line.record) for line in _encoded(policy, job, chunk)
+        Line(data.decode(), at not in rejected, records.get(at))
+        for at, data in enumerate(made.data)
     ]
 
 
 class _Encoded(NamedTuple):
-    """An output line as `Line`, its JSON as UTF-8 bytes (`jsonline.dumps`), unended."""
+    """A chunk's output lines as `Line`s: each line's JSON as UTF-8 bytes, unended (by
+    `jsonline`), the positions of the lines that hold a case's problems, and with
+    --record the decisions' audit records by position, in order. By chunk, not by line:
+    a line written straight costs one `append`."""
 
-    data: bytes
-    decided: bool
-    record: dict[str, Any] | None = None
+    data: list[bytes]
+    rejected: set[int]
+    records: dict[int, dict[str, Any]]
 
 
-def _encoded(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[_Encoded]:
+def _encoded(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> _Encoded:
     """Read, decide and write a chunk of cases, each line's JSON as UTF-8 bytes."""
-    out: list[_Encoded] = []
+    out: list[bytes] = []
     append = out.append
+    rejected_at: set[int] = set()
+    records: dict[int, dict[str, Any]] = {}
     fields = job.fields
     # The compact form with no record and no trace is written straight from what the
     # rules found, without the decision's objects (the same bytes, tested).
@@ -855,7 +864,7 @@ def _encoded(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[_En
                 if fields is not None:
                     made = {name: made[name] for name in fields if name in made}
                 line = {"line": number, "decision": made}
-                append(_Encoded(dumps(line), True))
+                append(dumps_made(line, _given(number, made)))
                 continue
             result: LineResult = made
         else:
@@ -886,14 +895,46 @@ def _encoded(policy: Policy, job: Job, chunk: list[tuple[int, Any]]) -> list[_En
                 "error": [str(p) for p in problems],
                 "codes": [p.code.number for p in problems],
             }
-            append(_Encoded(dumps(rejected), False))
+            rejected_at.add(len(out))
+            append(dumps(rejected))
             continue
         data = unstructure_decision(result.decision, job.detail)
         if fields is not None:
             data = {name: data[name] for name in fields if name in data}
         line = {"line": number, "decision": data}
-        append(_Encoded(dumps(line), True, record))
-    return out
+        if record is not None:
+            records[len(out)] = record
+        append(dumps(line))
+    return _Encoded(out, rejected_at, records)
+
+
+def _given(number: int, made: dict[str, Any]) -> list[Any]:
+    """The parts of a line written straight (`compact_line`) that `jsonline.dumps_made`
+    checks: those that hold what the caller gave (the line's number, `lang`), a case's
+    values (`facts`; `matched`, a value that is not its fact's) or a float (`matched`:
+    the screening's scores). The line's bulk is left unchecked: texts of the checked
+    policy and its lists (read from policy and TOML text, and refused at load when not
+    a text), paths and counts the engine makes, in parts made for this line alone
+    (`held=False` in `runtime.compact_decision`):
+
+    - `format`, a constant; `policy`, the header's texts and the date's `isoformat()`;
+    - `outcomes` and `possible`: codes the policy's outcomes declare (`_Ranked`), and an
+      entry outcome's key, the records list entry's own (not the case's value it equals);
+      `headline`: an outcome's name, a scale's codes, a bool, paths;
+    - `fired` and `pending`: each row a rule's name, its binding (the policy's variable
+      names, to indices the runner counts), its facts and unknown facts (paths, made of
+      the schema's field names and indices by `paths.child`/`element`) and its entries'
+      positions in `matched` (counted by `compact_rows`);
+    - `open_questions`: paths, as above.
+
+    Were one ever to hold a float or a case's value, json still writes a subclass of
+    str or int, a date or a dataclass (orjson refuses them, see jsonline.py); a float
+    (`1e-05`), a non-int non-str enum or a UUID would be written as orjson writes it.
+    tests/test_batch_line_given.py runs the whole check over every unchecked part of
+    generated lines (floats such as 1e-05 and 1e16, huge ints, subclasses of str from a
+    Python caller) and fails the day one holds what `jsonline._plain` refuses."""
+    get = made.get  # `--fields` may have left a part out
+    return [number, get("lang"), get("facts"), get("matched")]
 
 
 class Progress:
