@@ -95,7 +95,7 @@ REFUSED = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("value", APART, ids=repr)
+@pytest.mark.parametrize("value", APART, ids=lambda value: type(value).__name__)
 def test_what_orjson_writes_apart_is_what_an_unchecked_part_must_not_hold(value: Any) -> None:
     assert isinstance(orjsons(value), bytes)  # orjson writes it...
     assert orjsons(value) != reference(value)  # ...otherwise than json
@@ -103,7 +103,7 @@ def test_what_orjson_writes_apart_is_what_an_unchecked_part_must_not_hold(value:
     assert made(data, [data["given"]]) == reference(data)  # checked: json's
 
 
-@pytest.mark.parametrize("value", REFUSED, ids=repr)
+@pytest.mark.parametrize("value", REFUSED, ids=lambda value: type(value).__name__)
 def test_what_orjson_is_told_to_refuse_is_jsons_in_an_unchecked_part(value: Any) -> None:
     assert orjsons(value) is orjson.JSONEncodeError
     for data in ({"made": [value]}, [value], value):
