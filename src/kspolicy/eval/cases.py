@@ -14,6 +14,7 @@ whatever it cannot vouch for goes to the checker above, which says what is wrong
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
 import json
@@ -268,23 +269,46 @@ class _Plan:
 def _write_walk(root: _Plan, limits: Limits) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """The quick walk of a schema whose root record is `root`: a function from a case
     (a dict) to its facts, raising _Unsure for anything it cannot vouch for."""
-    writer = _WalkWriter(limits)
-    name = writer.record(root)
-    lines = [line for function in writer.functions for line in function]
-    namespace: dict[str, Any] = dict(writer.constants)
+    tree, namespace, name = walk_tree(root, limits)
     # Not GENERATED's name (facts.py): that marks the fast path's code, whose KeyError
     # means an unknown fact.
-    exec(compile("\n".join(lines), "<kspolicy case walk>", "exec"), namespace)
+    exec(compile(tree, "<kspolicy case walk>", "exec"), namespace)
     return namespace[name]  # type: ignore[no-any-return]
+
+
+def walk_tree(root: _Plan, limits: Limits) -> tuple[ast.Module, dict[str, Any], str]:
+    """The quick walk's code as a tree, the namespace it runs in, and the name of the
+    root record's function.
+
+    Nothing from the policy is ever written as code: the source names each key, code
+    set, bound and default by a name of the writer's own (`_c3`), and the tree read
+    from it then holds each key, bound and limit as a constant in that name's place
+    (as fast as a literal), the rest as values of the namespace."""
+    writer = _WalkWriter(limits)
+    name = writer.record(root)
+    tree = ast.parse("\n".join(line for function in writer.functions for line in function))
+    tree = _Literals(writer.literals).visit(tree)
+    return tree, dict(writer.constants), name
+
+
+class _Literals(ast.NodeTransformer):
+    """Puts each name of a literal value (a key, a bound) as a constant in its place."""
+
+    def __init__(self, literals: dict[str, Any]) -> None:
+        self.literals = literals
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.literals:
+            return ast.copy_location(ast.Constant(self.literals[node.id]), node)
+        return node
 
 
 class _WalkWriter:
     """Writes the quick walk's source: `record` writes a record's function (and those of
-    the records inside it) and gives its name; `constants` is what the source names."""
+    the records inside it) and gives its name; `constants` and `literals` are what the
+    source names (see `walk_tree`)."""
 
     def __init__(self, limits: Limits) -> None:
-        self.longest = limits.max_text
-        self.most = limits.max_items
         self.functions: list[list[str]] = []
         self.names: dict[int, str] = {}
         self.constants: dict[str, Any] = {
@@ -295,11 +319,20 @@ class _WalkWriter:
             "_isfinite": math.isfinite,
             "_day": _day,
         }
+        self.literals: dict[str, Any] = {}
+        self.longest = self.literal(limits.max_text)
+        self.most = self.literal(limits.max_items)
 
     def constant(self, value: Any) -> str:
         """A name for a value the source uses (a set of codes, a default)."""
         name = f"_c{len(self.constants)}"
         self.constants[name] = value
+        return name
+
+    def literal(self, value: str | int) -> str:
+        """A name for a key or a number, which the tree holds as a constant."""
+        name = f"_l{len(self.literals)}"
+        self.literals[name] = value
         return name
 
     def record(self, plan: _Plan) -> str:
@@ -315,7 +348,7 @@ class _WalkWriter:
             "    out = {}",
         ]
         for key, kind, arg, missing in plan.fields:
-            literal = ascii(key)  # any text, written as a literal Python reads back
+            literal = self.literal(key)
             if missing is None:  # left out or null: unknown, no fact
                 body.append(f"    v = data.get({literal})")
                 body.append("    if v is not None:")
@@ -385,7 +418,8 @@ class _WalkWriter:
         if kind == _INT:
             if arg is None:
                 return f"type({v}) is not int"
-            return f"type({v}) is not int or not {arg[0]!r} <= {v} <= {arg[1]!r}"
+            low, high = self.literal(arg[0]), self.literal(arg[1])
+            return f"type({v}) is not int or not {low} <= {v} <= {high}"
         assert kind == _NUMBER, kind
         return f"type({v}) is not int and (type({v}) is not float or not _isfinite({v}))"
 
