@@ -22,6 +22,7 @@ from hypothesis.extra.lark import from_lark
 
 import kspolicy
 from kspolicy import CaseError, Decision, PolicyError
+from kspolicy.eval.cases import walk_tree
 from kspolicy.lang.checker import Checker
 from kspolicy.lang.lints import lint
 from kspolicy.lang.loader import default_policy_path, read_policy
@@ -279,15 +280,16 @@ def test_an_attack_in_a_case_is_data(pack: kspolicy.Policy, tmp_path: Path) -> N
 
 
 def test_only_the_fast_path_compiles_code_and_never_policy_text(tmp_path: Path) -> None:
-    """exec and compile appear in eval/fastpath.py only. In the code the fast path
-    generates, a name or text from the policy is only ever a constant (an escaped
-    literal), never code."""
+    """exec and compile appear in eval/fastpath.py and eval/cases.py (the quick walk of
+    a case) only. In the code either generates, a name or text from the policy is only
+    ever a constant (an escaped literal), never code."""
     package = ROOT / "src" / "kspolicy"
     for path in package.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 if node.func.id in ("exec", "compile"):
-                    assert path.relative_to(package).as_posix() == "eval/fastpath.py", path
+                    where = path.relative_to(package).as_posix()
+                    assert where in ("eval/fastpath.py", "eval/cases.py"), path
                 assert node.func.id not in ("eval", "__import__"), path
     from kspolicy.eval.fastpath import FastPath
 
@@ -300,9 +302,12 @@ def test_only_the_fast_path_compiles_code_and_never_policy_text(tmp_path: Path) 
     words |= {code for e in pack.schema.enums.values() for code in e.codes} | set(
         pack.checked.lists
     )
-    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-    names |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
-    assert names & words == set(), names & words
+    walk, _, _ = walk_tree(pack._reader._root_plan, pack.limits)
+    for code in (tree, walk):
+        names = {node.id for node in ast.walk(code) if isinstance(node, ast.Name)}
+        names |= {node.attr for node in ast.walk(code) if isinstance(node, ast.Attribute)}
+        assert names & words == set(), names & words
+    assert {"partners", "trl"} <= {n.value for n in ast.walk(walk) if isinstance(n, ast.Constant)}
 
 
 def test_random_seeds_do_not_matter() -> None:

@@ -14,6 +14,7 @@ whatever it cannot vouch for goes to the checker above, which says what is wrong
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
 import json
@@ -85,9 +86,9 @@ class CaseReader:
         self._classes: dict[int, type] = {}
         self.root_class = self._class_for(schema.root)
         self._max_text = limits.max_text
-        self._max_items = limits.max_items
         self._plans: dict[int, _Plan] = {}
         self._root_plan = self._plan_for(schema.root)
+        self._walk = _write_walk(self._root_plan, limits)
 
     def _plan_for(self, record: RecordType) -> _Plan:
         """The quick walk's table for a record: each field's key, kind, what its kind
@@ -218,7 +219,7 @@ class CaseReader:
         if type(data) is not dict:
             return None
         try:
-            return self._record(self._root_plan, data)
+            return self._walk(data)
         except _Unsure:
             return None
 
@@ -237,104 +238,6 @@ class CaseReader:
             raise CaseError(problems or [CaseProblem("", str(exc), KSP404)], source) from None
         return _plain(structured)  # type: ignore[no-any-return]
 
-    # ---- the quick walk ----------------------------------------------------------
-    #
-    # Nearly every case fits its schema, and for those the full checker's work (a class
-    # instance per record, a hook per fact, then the walk back to plain data) is most of
-    # the cost of reading a case. The quick walk goes over the case once, with a table
-    # per record made once per schema, and builds the plain facts as it goes. It only
-    # vouches for what it knows to be right: any value that is not exactly of its
-    # type's plain JSON or TOML kind, anything wrong, and any case it is unsure of
-    # raises _Unsure, and the full checker reads the case instead, so every message,
-    # path and code of a bad case comes from one place. A case the quick walk accepts
-    # the full checker accepts too, with the same facts (tests/test_cases_quick.py).
-
-    def _record(self, plan: _Plan, data: Any) -> dict[str, Any]:
-        if type(data) is not dict:
-            raise _Unsure
-        out: dict[str, Any] = {}
-        given = 0
-        longest = self._max_text
-        for key, kind, arg, missing in plan.fields:
-            value = data.get(key, _REQUIRED)
-            if value is _REQUIRED:
-                if missing is None:
-                    continue
-                if missing is _REQUIRED:
-                    raise _Unsure
-                # a fresh copy: facts are the caller's, and may be changed
-                out[key] = _copy(missing) if type(missing) in (dict, list) else missing
-                continue
-            given += 1
-            if value is None:
-                continue
-            # The commonest kinds checked here rather than in a call: this runs for
-            # every fact of every case read.
-            if kind == _BOOL:
-                if value is not True and value is not False:
-                    raise _Unsure
-            elif kind == _ENUM:
-                if type(value) is not str or value not in arg:
-                    raise _Unsure
-            elif kind == _TEXT:
-                if (
-                    type(value) is not str
-                    or len(value) > longest
-                    or not (value.isascii() or _encodes(value))
-                ):
-                    raise _Unsure
-            elif kind == _RECORD:
-                value = self._record(arg, value)
-            elif kind == _LIST:
-                value = self._list(arg, value)
-            else:
-                value = self._scalar(kind, arg, value)
-            out[key] = value
-        if given != len(data):  # a key the record does not have
-            raise _Unsure
-        return out
-
-    def _list(self, element: tuple[int, Any], value: Any) -> list[Any]:
-        if type(value) is not list or len(value) > self._max_items:
-            raise _Unsure
-        # An element may be null (unknown): kept in its place, as the full checker does.
-        kind, arg = element
-        if kind == _ENUM:
-            for item in value:
-                if item is not None and (type(item) is not str or item not in arg):
-                    raise _Unsure
-            return value.copy()
-        if kind == _RECORD:
-            return [None if item is None else self._record(arg, item) for item in value]
-        return [None if item is None else self._scalar(kind, arg, item) for item in value]
-
-    def _scalar(self, kind: int, arg: Any, value: Any) -> Any:
-        # `type(x) is` rather than isinstance: a subclass (an IntEnum, a str subclass)
-        # is left to the full checker, which keeps it as it is.
-        t = type(value)
-        if t is str:
-            if len(value) > self._max_text or not (value.isascii() or _encodes(value)):
-                raise _Unsure
-            if kind == _TEXT or (kind == _ENUM and value in arg):
-                return value
-            if kind == _DATE:
-                try:
-                    return dt.date.fromisoformat(value)
-                except ValueError:
-                    raise _Unsure from None
-        elif kind == _BOOL:
-            if t is bool:
-                return value
-        elif kind == _INT:
-            if t is int and (arg is None or arg[0] <= value <= arg[1]):
-                return value
-        elif kind == _NUMBER:
-            if t is int or (t is float and math.isfinite(value)):
-                return value
-        elif kind == _DATE and t is dt.date:
-            return value
-        raise _Unsure
-
 
 @attrs.define
 class _Plan:
@@ -342,6 +245,201 @@ class _Plan:
     the fact a left-out field gives or _REQUIRED) per field, in the schema's order."""
 
     fields: list[tuple[str, int, Any, Any]]
+
+
+# ---- the quick walk ------------------------------------------------------------------
+#
+# Nearly every case fits its schema, and for those the full checker's work (a class
+# instance per record, a hook per fact, then the walk back to plain data) is most of the
+# cost of reading a case. The quick walk goes over the case once and builds the plain
+# facts as it goes. It only vouches for what it knows to be right: any value that is not
+# exactly of its type's plain JSON or TOML kind, anything wrong, and any case it is
+# unsure of raises _Unsure, and the full checker reads the case instead, so every
+# message, path and code of a bad case comes from one place. A case the quick walk
+# accepts the full checker accepts too, with the same facts (tests/test_cases_quick.py).
+#
+# The walk is Python written once per schema from its records' tables (`_Plan`): a
+# function per record, a few lines per field with its key, its kind's check and its
+# default written in, so that reading a fact costs a lookup and a check, not a loop
+# over the table, a tuple unpacked and the kind's branch found: a third fewer machine
+# instructions than the walk that read the tables (tests/test_cases_walk.py keeps it,
+# and checks that the two read alike).
+
+
+def _write_walk(root: _Plan, limits: Limits) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The quick walk of a schema whose root record is `root`: a function from a case
+    (a dict) to its facts, raising _Unsure for anything it cannot vouch for."""
+    tree, namespace, name = walk_tree(root, limits)
+    # Not GENERATED's name (facts.py): that marks the fast path's code, whose KeyError
+    # means an unknown fact.
+    exec(compile(tree, "<kspolicy case walk>", "exec"), namespace)
+    return namespace[name]  # type: ignore[no-any-return]
+
+
+def walk_tree(root: _Plan, limits: Limits) -> tuple[ast.Module, dict[str, Any], str]:
+    """The quick walk's code as a tree, the namespace it runs in, and the name of the
+    root record's function.
+
+    Nothing from the policy is ever written as code: the source names each key, code
+    set, bound and default by a name of the writer's own (`_c3`), and the tree read
+    from it then holds each key, bound and limit as a constant in that name's place
+    (as fast as a literal), the rest as values of the namespace."""
+    writer = _WalkWriter(limits)
+    name = writer.record(root)
+    tree = ast.parse("\n".join(line for function in writer.functions for line in function))
+    tree = _Literals(writer.literals).visit(tree)
+    return tree, dict(writer.constants), name
+
+
+class _Literals(ast.NodeTransformer):
+    """Puts each name of a literal value (a key, a bound) as a constant in its place."""
+
+    def __init__(self, literals: dict[str, Any]) -> None:
+        self.literals = literals
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.literals:
+            return ast.copy_location(ast.Constant(self.literals[node.id]), node)
+        return node
+
+
+class _WalkWriter:
+    """Writes the quick walk's source: `record` writes a record's function (and those of
+    the records inside it) and gives its name; `constants` and `literals` are what the
+    source names (see `walk_tree`)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.functions: list[list[str]] = []
+        self.names: dict[int, str] = {}
+        self.constants: dict[str, Any] = {
+            "_Unsure": _Unsure,
+            "_ABSENT": _REQUIRED,
+            "_copy": _copy,
+            "_encodes": _encodes,
+            "_isfinite": math.isfinite,
+            "_day": _day,
+        }
+        self.literals: dict[str, Any] = {}
+        self.longest = self.literal(limits.max_text)
+        self.most = self.literal(limits.max_items)
+
+    def constant(self, value: Any) -> str:
+        """A name for a value the source uses (a set of codes, a default)."""
+        name = f"_c{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def literal(self, value: str | int) -> str:
+        """A name for a key or a number, which the tree holds as a constant."""
+        name = f"_l{len(self.literals)}"
+        self.literals[name] = value
+        return name
+
+    def record(self, plan: _Plan) -> str:
+        if id(plan) in self.names:
+            return self.names[id(plan)]
+        name = self.names[id(plan)] = f"_record{len(self.names)}"
+        keys = self.constant(frozenset(key for key, *_ in plan.fields))
+        body = [
+            f"def {name}(data):",
+            # a key the record does not have: checked first, for all keys at once
+            f"    if type(data) is not dict or not data.keys() <= {keys}:",
+            "        raise _Unsure",
+            "    out = {}",
+        ]
+        for key, kind, arg, missing in plan.fields:
+            literal = self.literal(key)
+            if missing is None:  # left out or null: unknown, no fact
+                body.append(f"    v = data.get({literal})")
+                body.append("    if v is not None:")
+            else:
+                body.append(f"    v = data.get({literal}, _ABSENT)")
+                body.append("    if v is _ABSENT:")
+                if missing is _REQUIRED:
+                    body.append("        raise _Unsure")
+                elif type(missing) in (dict, list):
+                    # a fresh copy: facts are the caller's, and may be changed
+                    body.append(f"        out[{literal}] = _copy({self.constant(missing)})")
+                else:
+                    body.append(f"        out[{literal}] = {self.constant(missing)}")
+                body.append("    elif v is not None:")
+            body += self.value("v", kind, arg, "        ")
+            body.append(f"        out[{literal}] = v")
+        body.append("    return out")
+        self.functions.append(body)
+        return name
+
+    def value(self, v: str, kind: int, arg: Any, indent: str) -> list[str]:
+        """Lines that check the value named `v` (not None) of a kind, raising _Unsure
+        for one the walk cannot vouch for, and leave in `v` the fact it gives."""
+        if kind == _LIST:
+            element_kind, element_arg = arg
+            return [
+                f"{indent}if type({v}) is not list or len({v}) > {self.most}:",
+                f"{indent}    raise _Unsure",
+                *self.elements(v, element_kind, element_arg, indent),
+            ]
+        if kind == _RECORD:
+            return [f"{indent}{v} = {self.record(arg)}({v})"]
+        if kind == _DATE:
+            return [f"{indent}{v} = _day({v}, {self.longest})"]
+        return [f"{indent}if {self.wrong(v, kind, arg)}:", f"{indent}    raise _Unsure"]
+
+    def elements(self, v: str, kind: int, arg: Any, indent: str) -> list[str]:
+        """Lines that check a list's elements (each may be null: unknown, kept in its
+        place, as the full checker keeps it) and leave in `v` the list of their facts."""
+        if kind == _RECORD:
+            return [f"{indent}{v} = [None if x is None else {self.record(arg)}(x) for x in {v}]"]
+        if kind == _DATE:
+            day = f"_day(x, {self.longest})"
+            return [f"{indent}{v} = [None if x is None else {day} for x in {v}]"]
+        if kind == _LIST:  # a list in a list: the full checker reads it, unless all null
+            wrong = "x is not None"
+        else:
+            wrong = f"x is not None and ({self.wrong('x', kind, arg)})"
+        return [
+            f"{indent}for x in {v}:",
+            f"{indent}    if {wrong}:",
+            f"{indent}        raise _Unsure",
+            f"{indent}{v} = {v}.copy()",
+        ]
+
+    def wrong(self, v: str, kind: int, arg: Any) -> str:
+        """An expression true when the value named `v` (not None) is not a plain value of
+        a scalar kind that the walk vouches for. `type(x) is` rather than isinstance: a
+        subclass (an IntEnum, a str subclass) is left to the full checker, which keeps it
+        as it is."""
+        if kind == _BOOL:
+            return f"{v} is not True and {v} is not False"
+        if kind == _ENUM:  # only the codes a case may hold (see CaseReader._kind)
+            return f"type({v}) is not str or {v} not in {self.constant(arg)}"
+        if kind == _TEXT:
+            return f"type({v}) is not str or not {self.fits(v)}"
+        if kind == _INT:
+            if arg is None:
+                return f"type({v}) is not int"
+            low, high = self.literal(arg[0]), self.literal(arg[1])
+            return f"type({v}) is not int or not {low} <= {v} <= {high}"
+        assert kind == _NUMBER, kind
+        return f"type({v}) is not int and (type({v}) is not float or not _isfinite({v}))"
+
+    def fits(self, v: str) -> str:
+        """Whether a text named `v` fits: short enough, and valid Unicode (isascii() is
+        O(1) in CPython: only texts beyond ASCII pay for the check)."""
+        return f"(len({v}) <= {self.longest} and ({v}.isascii() or _encodes({v})))"
+
+
+def _day(value: Any, longest: int) -> dt.date:
+    """The fact a date field's value (not None) gives: a date as it is, an ISO text
+    (within `longest` characters, valid Unicode) as the date it names; else _Unsure."""
+    if type(value) is dt.date:
+        return value
+    if type(value) is str and len(value) <= longest and (value.isascii() or _encodes(value)):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise _Unsure from None
+    raise _Unsure
 
 
 class _Unsure(Exception):

@@ -65,6 +65,10 @@ def compile_policy(
     return Program(policy, rules, entries, chosen, limits)
 
 
+_SCALARS = frozenset({str, int, bool, float})
+"""Types `jsonable` gives back as they are."""
+
+
 def _label(expr: c.Expr) -> str:
     return " ".join(expr.node.span.text.split())
 
@@ -124,14 +128,12 @@ class Compiler:
         base, fields = expr.base, expr.fields
         field_of = Facts.field
         field_path = child  # bound once: a fact is read for every binding and element
+        if base is None:
+            return self._read_from_root(expr, fields)
 
         def read(env: Env) -> Ev:
-            if base is None:
-                value: Any = env.facts.root
-                path = ""
-            else:
-                bound = env.vars[base]
-                value, path = bound.value, bound.path
+            bound = env.vars[base]
+            value, path = bound.value, bound.path
             if value is UNKNOWN_COLLECTION:
                 return Ev(None, (), (path,), (), _step(env, expr, None))
             for field in fields:
@@ -140,6 +142,31 @@ class Compiler:
             if value is None:
                 return Ev(None, (), (path,), (), _step(env, expr, None))
             return Ev(value, ((path, jsonable(value)),), (), (), _step(env, expr, value))
+
+        return read
+
+    @staticmethod
+    def _read_from_root(expr: c.Fact, fields: tuple[str, ...]) -> Compiled:
+        """`visit_Fact`'s read of a fact from the case itself (an outcome's key, read for
+        every case decided): its path is the same for every case, so it is made once, and
+        a record that is a dict, a value that is a plain scalar, and an evaluation that
+        is not traced are each known by a test in place of a call."""
+        field_of = Facts.field
+        path = ""
+        for field in fields:
+            path = child(path, field)
+
+        def read(env: Env) -> Ev:
+            value: Any = env.facts.root
+            if value is UNKNOWN_COLLECTION:
+                return Ev(None, (), ("",), (), _step(env, expr, None))
+            for field in fields:
+                value = value.get(field) if type(value) is dict else field_of(value, field)
+            step = _step(env, expr, value) if env.tracing else None
+            if value is None:
+                return Ev(None, (), (path,), (), step)
+            given = value if type(value) in _SCALARS else jsonable(value)
+            return Ev(value, ((path, given),), (), (), step)
 
         return read
 

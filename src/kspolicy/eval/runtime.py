@@ -187,13 +187,20 @@ def check_bindings(program: Program, facts: Facts) -> None:
     """
     limit = program.limits.max_bindings
     # Each combination of collections measured once; the rules only when one is over
-    # the limit, to name the first rule that is (most cases have none).
-    value_at = facts.value_at
+    # the limit, to name the first rule that is (most cases have none). `facts.value_at`
+    # written in place, a dict and a list known by their exact type before the abstract
+    # classes are asked: this runs for every case decided.
+    root = facts.root
     for collections in program.combinations:
         count = 1
         for fields in collections:
-            value = value_at(fields)
-            count *= len(value) if isinstance(value, list | tuple) else 1
+            value: Any = root
+            for name in fields:
+                value = (
+                    value.get(name) if type(value) is dict or isinstance(value, Mapping) else None
+                )
+            if type(value) is list or isinstance(value, list | tuple):
+                count *= len(value)
         if count > limit:
             break
     else:
