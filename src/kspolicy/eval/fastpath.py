@@ -1636,7 +1636,9 @@ class _Writer:
         lists = [x for x in slots if x is not None]
         # facts and unknown facts in dicts (by path; each once), hits in a list
         first += [("=", x, EMPTY if n == 2 else NO_FACTS) for n, x in enumerate(slots) if x]
-        looping, self._looping = self._looping, 0  # (it runs once per case, where it runs)
+        # Written at each use, so it runs (once per case) inside the code it is written
+        # in: its locals by depth (`_scratch`) are deeper than those of that code.
+        looping, self._looping = self._looping, 0
         self._support(expr, {}, {}, {}, first, *slots, shared=False)
         self._looping = looping
         fresh = self._fresh is not None and self._fresh[0] is out and not out
