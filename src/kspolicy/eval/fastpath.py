@@ -384,7 +384,7 @@ _KEPT_MATCHES = 20_000
 
 def _screened(
     facts: dict[str, Any] | None,
-    unknowns: dict[str, None] | None,
+    unknowns: list[str] | None,
     hits: list[Match] | None,
     screener: screen.Screener,
     name: Any,
@@ -398,8 +398,8 @@ def _screened(
     the list cannot answer, and what stays unknown. `kept`: the screenings made, for
     this screener (the generated function's)."""
     if name is None:
-        if unknowns is not None:
-            unknowns[path] = None
+        if unknowns is not None and path not in unknowns:
+            unknowns.append(path)
         return
     # Made once for the same name, place and paths (a finding screens a partner's name
     # for several of its rules, and a batch meets the same partners again): making the
@@ -419,8 +419,8 @@ def _screened(
             facts[place_fact[0]] = place_fact[1]
     if hits is not None and record is not None and record not in hits:
         hits.append(record)  # each once, where it came first
-    if waits is not None and unknowns is not None:
-        unknowns[waits] = None
+    if waits is not None and unknowns is not None and waits not in unknowns:
+        unknowns.append(waits)
 
 
 _Screening = tuple[Any, tuple[str, Any] | None, Match | None, str | None]
@@ -455,19 +455,27 @@ def _screening(
     return (_json(name), place_fact, record, waits)
 
 
+def _waits(unknowns: str, path: X, empty: bool) -> X:
+    """A statement adding a fact to the unknown facts (a list: each once, in order);
+    with no test where the list is known to be `empty`."""
+    append: X = ("do", ("call", (".", _name(unknowns), "append"), (path,)))
+    return append if empty else ("if", ("cmp", "not in", path, _name(unknowns)), [append], [])
+
+
 def _ordered(findings: list[Finding]) -> None:
     findings.sort(key=_first)  # stable: each rule's bindings stay in order
 
 
-def _nones(facts: dict[str, Any], unknowns: dict[str, None]) -> None:
+def _nones(facts: dict[str, Any], unknowns: list[str]) -> None:
     facts.update(dict.fromkeys(unknowns))
 
 
-def _merge(hits: list[Match], more: list[Match]) -> None:
-    """Add to `hits` the entries matched in `more` it does not hold yet, in order."""
-    for match in more:
-        if match not in hits:
-            hits.append(match)
+def _merge(items: list[Any], more: list[Any]) -> None:
+    """Add to `items` (entries matched, or unknown facts) those of `more` it does not
+    hold yet, in order."""
+    for item in more:
+        if item not in items:
+            items.append(item)
 
 
 _HELPERS: dict[str, Any] = {
@@ -1385,7 +1393,7 @@ class _Writer:
         )
         self._fresh = None
         found: list[X] = [
-            ("=", x, EMPTY if x == hits else NO_FACTS)
+            ("=", x, NO_FACTS if x == facts else EMPTY)
             for x in (facts, unknowns, hits)
             if x is not None and x not in self._copied
         ]
@@ -1413,7 +1421,7 @@ class _Writer:
         # The list of hits is new for this binding, each entry in it once (`_hit`,
         # `_screened` and `_merge` add none it holds: matches are few, tests cheap).
         matched: X = EMPTY if hits is None else _name(hits)
-        waits = ("[*]", _name(unknowns))
+        waits = _name(unknowns)  # (a list new for this finding, as `matched`)
         finding = ("tuple", (_const(index), _name(r), binding, _name(facts), waits, matched))
         found.append(("do", ("call", (".", _name(out), "append"), (finding,))))
         lines.append(("if", ("cmp", "is not", _name(r), FALSE), found, []))
@@ -1529,7 +1537,7 @@ class _Writer:
                 return
             value = self._val(expr, env, out, memo)
             path = self._path(expr, paths)
-            missing: list[X] = [("[]=", unknowns, path, NONE)] if unknowns else []
+            missing = [_waits(unknowns, path, self._fresh_out(out))] if unknowns else []
             plain = isinstance(expr.type, _PLAIN_TYPES)  # its value is its JSON already
             data = value if plain else _call("_json", value)
             given = [("[]=", facts, path, data)] if facts else []
@@ -1559,7 +1567,7 @@ class _Writer:
             arguments = (self._screener(expr), name, path, place, place_path, screenings)
             screened = ("do", _call("_screened", *lists, *arguments))
             if name[0] == "n":  # an unknown name (most often) only waits, with no call
-                waits = [("[]=", unknowns, path, NONE)] if unknowns else []
+                waits = [_waits(unknowns, path, self._fresh_out(out))] if unknowns else []
                 out.append(("if", ("cmp", "is", name, NONE), waits, [screened]))
             else:
                 out.append(screened)
@@ -1582,7 +1590,7 @@ class _Writer:
                     out.append(("[]=", facts, self._path(subject, paths), data))
                 return
             waiting, kept = self._scratch(2)
-            out.append(("=", waiting, NO_FACTS))
+            out.append(("=", waiting, EMPTY))
             known = ("cmp", "is not", value, NONE)
             out.append(("=", kept, ("?:", known, _name(facts), NO_FACTS) if facts else NO_FACTS))
             self._support(expr.subject, env, paths, memo, out, kept, waiting, hits)
@@ -1593,6 +1601,11 @@ class _Writer:
         elif isinstance(expr, c.Quantifier):
             self._quantifier(expr, env, paths, memo, out, facts, unknowns, hits, settled)
         # a constant, a set, a list's codes: nothing supports them
+
+    def _fresh_out(self, out: list[X]) -> bool:
+        """Whether `out` is a finding's support, empty yet: its facts, unknown facts
+        and hits are empty where the statements added next run."""
+        return self._fresh is not None and self._fresh[0] is out and not out
 
     def _scratch(self, count: int) -> list[str]:
         """`count` locals for code that uses them only while it runs (a junction's
@@ -1635,25 +1648,25 @@ class _Writer:
             self._slot_names.extend(x for x in slots if x is not None)
         lists = [x for x in slots if x is not None]
         # facts and unknown facts in dicts (by path; each once), hits in a list
-        first += [("=", x, EMPTY if n == 2 else NO_FACTS) for n, x in enumerate(slots) if x]
+        first += [("=", x, EMPTY if n else NO_FACTS) for n, x in enumerate(slots) if x]
         # Written at each use, so it runs (once per case) inside the code it is written
         # in: its locals by depth (`_scratch`) are deeper than those of that code.
         looping, self._looping = self._looping, 0
         self._support(expr, {}, {}, {}, first, *slots, shared=False)
         self._looping = looping
-        fresh = self._fresh is not None and self._fresh[0] is out and not out
+        fresh = self._fresh_out(out)
         out.append(("if", ("cmp", "is", _name(lists[0]), NONE), first, []))
         targets = {x for x in wanted if x is not None}
         if fresh and self._fresh is not None and targets <= self._fresh[1]:
             # the finding's first support, into its empty dicts and list: copies of it
             for n, (target, slot) in enumerate(zip(wanted, slots, strict=True)):
                 if target is not None and slot is not None:
-                    out.append(("=", target, ("[*]" if n == 2 else "{**}", _name(slot))))
+                    out.append(("=", target, ("[*]" if n else "{**}", _name(slot))))
                     self._copied.add(target)
             return
         for n, (target, slot) in enumerate(zip(wanted, slots, strict=True)):
             if target is not None and slot is not None:
-                join = "_merge" if n == 2 else "_update"
+                join = "_merge" if n else "_update"
                 # most of these are empty (facts known: no unknown facts; no entry
                 # matched): a test of one costs less than the call
                 out.append(
