@@ -1377,8 +1377,8 @@ class _Writer:
         else:
             r = self.src.local()
             lines.append(("=", r, when))
-        # Facts by path, unknown facts as the keys of a dict (each once, in order), and
-        # the entries matched, for a rule that can match any.
+        # Facts by path (a dict), unknown facts and the entries matched (for a rule that
+        # can match any) in lists, each once, in order: the locals every finding uses.
         facts, unknowns, hits_local = self._finding_locals
         hits = hits_local if self._may_match((rule.when, *rule.unless)) else None
         paths: dict[str, tuple[X, X | None]] = {
@@ -1632,8 +1632,8 @@ class _Writer:
         """The support of a condition that reads no implicit variable: the same for
         every rule and binding that needs it, so collected once per case, when first
         needed, into locals that later uses copy; written out where it is used if that
-        is its only use (and runs once per case: `_written_out`). Kept apart by what
-        its value is known not to be (`settled`): the same wherever it is used."""
+        is its only use (and runs once per case: `_written_out`), with what its value
+        is known not to be there (`settled`)."""
         wanted = (facts, unknowns, hits if self._may_match((expr,)) else None)
         key = (id(expr), *(x is not None for x in wanted))
         self._slot_uses[key] = self._slot_uses.get(key, 0) + (2 if self._looping else 1)
@@ -1647,7 +1647,7 @@ class _Writer:
             self._support_slots[key] = slots
             self._slot_names.extend(x for x in slots if x is not None)
         lists = [x for x in slots if x is not None]
-        # facts and unknown facts in dicts (by path; each once), hits in a list
+        # facts in a dict (by path), unknown facts and hits in lists (each once)
         first += [("=", x, EMPTY if n else NO_FACTS) for n, x in enumerate(slots) if x]
         # Written at each use, so it runs (once per case) inside the code it is written
         # in: its locals by depth (`_scratch`) are deeper than those of that code.
