@@ -88,7 +88,7 @@ def test_a_name_that_is_no_text_is_never_taken_for_a_text(tmp_path: Path) -> Non
     kept = fastpath._Memo()
     for name in (True, 1, "1", "True", 1, True):
         facts: dict[str, Any] = {}
-        unknowns: dict[str, None] = {}
+        unknowns: list[str] = []
         hits: list[Match] = []
         fastpath._screened(facts, unknowns, hits, screener, name, "p.name", None, None, kept)
         assert facts == {"p.name": name} and type(facts["p.name"]) is type(name)

@@ -77,7 +77,7 @@ in the tuple so that equal-comparing constants such as `1` and `True` stay apart
 `(element for variable in iterable)` and `[...]`; `("*", x)`; `("tuple", items)`;
 `("[*]", x)` a new list of the items of `x` (`[*x]`: no call of `list`);
 `("[ ]",)` a new empty list; `("{ }",)` a new empty dict, `("{:}", ((key, value), ...))`
-a new dict of these.
+a new dict of these, `("{**}", x)` a new dict of the items of `x` (`{**x}`).
 Statements: `("=", name, x)`, `("[]=", name, key, x)` (`name[key] = x`),
 `("if", test, body, otherwise)`, `("for", name, x, body)`
 (`name` a tuple of names to unpack each item),
@@ -384,7 +384,7 @@ _KEPT_MATCHES = 20_000
 
 def _screened(
     facts: dict[str, Any] | None,
-    unknowns: dict[str, None] | None,
+    unknowns: list[str] | None,
     hits: list[Match] | None,
     screener: screen.Screener,
     name: Any,
@@ -398,8 +398,8 @@ def _screened(
     the list cannot answer, and what stays unknown. `kept`: the screenings made, for
     this screener (the generated function's)."""
     if name is None:
-        if unknowns is not None:
-            unknowns[path] = None
+        if unknowns is not None and path not in unknowns:
+            unknowns.append(path)
         return
     # Made once for the same name, place and paths (a finding screens a partner's name
     # for several of its rules, and a batch meets the same partners again): making the
@@ -419,8 +419,8 @@ def _screened(
             facts[place_fact[0]] = place_fact[1]
     if hits is not None and record is not None and record not in hits:
         hits.append(record)  # each once, where it came first
-    if waits is not None and unknowns is not None:
-        unknowns[waits] = None
+    if waits is not None and unknowns is not None and waits not in unknowns:
+        unknowns.append(waits)
 
 
 _Screening = tuple[Any, tuple[str, Any] | None, Match | None, str | None]
@@ -455,19 +455,27 @@ def _screening(
     return (_json(name), place_fact, record, waits)
 
 
+def _waits(unknowns: str, path: X, empty: bool) -> X:
+    """A statement adding a fact to the unknown facts (a list: each once, in order);
+    with no test where the list is known to be `empty`."""
+    append: X = ("do", ("call", (".", _name(unknowns), "append"), (path,)))
+    return append if empty else ("if", ("cmp", "not in", path, _name(unknowns)), [append], [])
+
+
 def _ordered(findings: list[Finding]) -> None:
     findings.sort(key=_first)  # stable: each rule's bindings stay in order
 
 
-def _nones(facts: dict[str, Any], unknowns: dict[str, None]) -> None:
+def _nones(facts: dict[str, Any], unknowns: list[str]) -> None:
     facts.update(dict.fromkeys(unknowns))
 
 
-def _merge(hits: list[Match], more: list[Match]) -> None:
-    """Add to `hits` the entries matched in `more` it does not hold yet, in order."""
-    for match in more:
-        if match not in hits:
-            hits.append(match)
+def _merge(items: list[Any], more: list[Any]) -> None:
+    """Add to `items` (entries matched, or unknown facts) those of `more` it does not
+    hold yet, in order."""
+    for item in more:
+        if item not in items:
+            items.append(item)
 
 
 _HELPERS: dict[str, Any] = {
@@ -800,6 +808,21 @@ class _Writer:
         # The findings function's supports collected once per case (`_shared_support`).
         self._support_slots: dict[Any, tuple[str | None, ...]] = {}
         self._slot_names: list[str] = []
+        # How often each such support is used (`_shared_support`; a use that may run
+        # more than once per case counts twice), and those written out where used.
+        self._slot_uses: dict[Any, int] = {}
+        self._written_out: frozenset[Any] = frozenset()
+        self._looping = 0  # how many loops the code being written is in
+        # The statements of a finding's support being written, while its facts, unknown
+        # facts and hits (these locals) are still empty (`_finding`, `_shared_support`);
+        # those a support collected once per case then made as copies of it.
+        self._fresh: tuple[list[X], frozenset[str]] | None = None
+        self._copied: set[str] = set()
+        # Locals a finding's code uses for a while only (`_scratch`), by depth: each
+        # local of a function costs every call of it, whether it is used or not.
+        self._scratch_names: list[list[str]] = []
+        self._depth = 0
+        self._finding_locals: tuple[str, str, str] = ("", "", "")
         # For the local holding an element's path: the local holding the paths of its
         # facts (`_paths`), and the local each fact's path is unpacked to, by its fields.
         self._field_paths: dict[str, tuple[str, dict[tuple[str, ...], str]]] = {}
@@ -1149,12 +1172,23 @@ class _Writer:
         alone, an `any` by its witnesses. Those parts' values are the locals already
         computed, so the code grows with the policy, not with its nesting.
         """
+        # Written twice: first to count where each support collected once per case is
+        # used (the code is then dropped), then for good, with the supports used in one
+        # place written out there (`_shared_support`).
+        counted = _Writer(self.policy, self.plan, self.as_of)
+        counted._findings()
+        self._written_out = frozenset(k for k, n in counted._slot_uses.items() if n == 1)
+        return self._findings()
+
+    def _findings(self) -> tuple[_Function, list[int]]:
         src = self.src
         self._in_place = True  # (`_emit`: tests in place, reads from the root shared)
         active = self._active()
         for definition in self._unbound_definitions(active):
             src.definitions[definition.name] = self._expr(definition.expr, {})
         out = src.local()
+        # every finding collects its support in these, appended before the next starts
+        self._finding_locals = (src.local(), src.local(), src.local())
         body: list[X] = []
         others = [index for index, rule in active if not self._writable(rule)]
         written = [(index, rule) for index, rule in active if index not in others]
@@ -1236,7 +1270,9 @@ class _Writer:
             positions.append((name, position, path))
             self._getters[element] = [self.src.local(), False]
         tables = [self._element_paths(path) for *_, path in loops]
+        self._looping += bool(loops)
         lines = self._finding(index, rule, env, positions, {}, out)
+        self._looping -= bool(loops)
         for (collection, reader, position, element, path), (name, _, _), table in zip(
             reversed(loops), reversed(positions), reversed(tables), strict=True
         ):
@@ -1262,8 +1298,10 @@ class _Writer:
         table = self._element_paths(path)
         self._getters[element] = [self.src.local(), False]
         lines: list[X] = []
+        self._looping += 1
         for index, rule in rules:
             lines += self._finding(index, rule, env, [(name, position, path)], memo, out)
+        self._looping -= 1
         lines = [
             *self._element_path(name, position, path, table),
             *self._element_getter(element),
@@ -1339,21 +1377,28 @@ class _Writer:
         else:
             r = self.src.local()
             lines.append(("=", r, when))
-        # Facts by path, unknown facts as the keys of a dict (each once, in order), and
-        # the entries matched, for a rule that can match any.
-        facts, unknowns = self.src.local(), self.src.local()
-        hits = self.src.local() if self._may_match((rule.when, *rule.unless)) else None
-        found: list[X] = [("=", facts, NO_FACTS), ("=", unknowns, NO_FACTS)]
-        if hits is not None:
-            found.append(("=", hits, EMPTY))
+        # Facts by path (a dict), unknown facts and the entries matched (for a rule that
+        # can match any) in lists, each once, in order: the locals every finding uses.
+        facts, unknowns, hits_local = self._finding_locals
+        hits = hits_local if self._may_match((rule.when, *rule.unless)) else None
         paths: dict[str, tuple[X, X | None]] = {
             name: (_name(path), _name(position)) for name, position, path in positions
         }
         # `found` runs when the verdict is not false: nor is `when` then, and no
         # `unless` condition is true (`settled`: what a value is known not to be)
+        support: list[X] = []
+        self._fresh = (support, frozenset(x for x in (facts, unknowns, hits) if x is not None))
         self._support(
-            rule.when, env, paths, dict(memo), found, facts, unknowns, hits, settled=FALSE
+            rule.when, env, paths, dict(memo), support, facts, unknowns, hits, settled=FALSE
         )
+        self._fresh = None
+        found: list[X] = [
+            ("=", x, NO_FACTS if x == facts else EMPTY)
+            for x in (facts, unknowns, hits)
+            if x is not None and x not in self._copied
+        ]
+        found += support
+        self._copied.clear()
         for condition, value in zip(rule.unless, unless, strict=True):
             waiting: list[X] = []
             self._support(
@@ -1376,7 +1421,7 @@ class _Writer:
         # The list of hits is new for this binding, each entry in it once (`_hit`,
         # `_screened` and `_merge` add none it holds: matches are few, tests cheap).
         matched: X = EMPTY if hits is None else _name(hits)
-        waits = ("[*]", _name(unknowns))
+        waits = _name(unknowns)  # (a list new for this finding, as `matched`)
         finding = ("tuple", (_const(index), _name(r), binding, _name(facts), waits, matched))
         found.append(("do", ("call", (".", _name(out), "append"), (finding,))))
         lines.append(("if", ("cmp", "is not", _name(r), FALSE), found, []))
@@ -1421,11 +1466,13 @@ class _Writer:
             if subject[0] == "n":  # an unknown name (most often): unknown, with no call
                 code = ("?:", ("cmp", "is", subject, NONE), NONE, code)
         elif isinstance(expr, c.Known):
-            subject = self._val(expr.subject, env, out, memo)
-            code = ("cmp", "is not" if expr.known else "is", subject, NONE)
+            code = _known_of(self._val(expr.subject, env, out, memo), expr.known)
         else:  # a quantifier: its elements' values are computed again where explained
             assert isinstance(expr, c.Quantifier)
             code = self._quantified(expr, env, self._val(expr.collection, env, out, memo))
+        if code[0] == "n":  # a name already (an element read whole): no copy of it
+            memo[key] = code
+            return code
         # The same code where it would run again (a definition written out in several
         # places, say): its parts are the same locals, so its value is the same local's.
         same = memo.get(code)
@@ -1480,7 +1527,7 @@ class _Writer:
         if isinstance(expr, c.DefineRef | c.Not):
             pass  # (what they stand for is looked at below)
         elif shared and isinstance(expr, _SHARED_SUPPORT) and not self._reads_variables(expr):
-            self._shared_support(expr, out, facts, unknowns, hits)
+            self._shared_support(expr, out, facts, unknowns, hits, settled)
             return
         if isinstance(expr, c.DefineRef):
             expr = self.policy.definitions[expr.name].expr  # written out (`_writable`)
@@ -1490,7 +1537,7 @@ class _Writer:
                 return
             value = self._val(expr, env, out, memo)
             path = self._path(expr, paths)
-            missing: list[X] = [("[]=", unknowns, path, NONE)] if unknowns else []
+            missing = [_waits(unknowns, path, self._fresh_out(out))] if unknowns else []
             plain = isinstance(expr.type, _PLAIN_TYPES)  # its value is its JSON already
             data = value if plain else _call("_json", value)
             given = [("[]=", facts, path, data)] if facts else []
@@ -1520,7 +1567,7 @@ class _Writer:
             arguments = (self._screener(expr), name, path, place, place_path, screenings)
             screened = ("do", _call("_screened", *lists, *arguments))
             if name[0] == "n":  # an unknown name (most often) only waits, with no call
-                waits = [("[]=", unknowns, path, NONE)] if unknowns else []
+                waits = [_waits(unknowns, path, self._fresh_out(out))] if unknowns else []
                 out.append(("if", ("cmp", "is", name, NONE), waits, [screened]))
             else:
                 out.append(screened)
@@ -1529,17 +1576,49 @@ class _Writer:
             if facts is None and hits is None:
                 return
             value = self._val(expr.subject, env, out, memo)
-            waiting, kept = self.src.local(), self.src.local()
-            out.append(("=", waiting, NO_FACTS))
+            subject = self._fact_of(expr.subject)
+            if value[0] == "k":  # a constant: nothing waits on it
+                known_facts = facts if value[2] is not None else None
+                self._support(expr.subject, env, paths, memo, out, known_facts, None, hits)
+                return
+            if isinstance(subject, c.Fact):
+                # A fact, known or not, is in the facts (unknown: with no value, None,
+                # which is also its JSON): one store, no dicts to collect it in first.
+                if facts:
+                    plain = isinstance(subject.type, _PLAIN_TYPES)
+                    data = value if plain else _call("_json", value)
+                    out.append(("[]=", facts, self._path(subject, paths), data))
+                return
+            waiting, kept = self._scratch(2)
+            out.append(("=", waiting, EMPTY))
             known = ("cmp", "is not", value, NONE)
             out.append(("=", kept, ("?:", known, _name(facts), NO_FACTS) if facts else NO_FACTS))
             self._support(expr.subject, env, paths, memo, out, kept, waiting, hits)
             if facts:
                 nones = ("do", _call("_nones", _name(facts), _name(waiting)))
                 out.append(("if", ("cmp", "is", value, NONE), [nones], []))
+            self._depth -= 1
         elif isinstance(expr, c.Quantifier):
             self._quantifier(expr, env, paths, memo, out, facts, unknowns, hits, settled)
         # a constant, a set, a list's codes: nothing supports them
+
+    def _fresh_out(self, out: list[X]) -> bool:
+        """Whether `out` is a finding's support, empty yet: its facts, unknown facts
+        and hits are empty where the statements added next run."""
+        return self._fresh is not None and self._fresh[0] is out and not out
+
+    def _scratch(self, count: int) -> list[str]:
+        """`count` locals for code that uses them only while it runs (a junction's
+        deciding part, a quantifier's element): the same locals for every such code at
+        this depth (code written before `_depth` is lowered again, which is deeper,
+        uses others). The caller lowers `_depth` once its code is written."""
+        while len(self._scratch_names) <= self._depth:
+            self._scratch_names.append([])
+        names = self._scratch_names[self._depth]
+        while len(names) < count:
+            names.append(self.src.local())
+        self._depth += 1
+        return names[:count]
 
     def _shared_support(
         self,
@@ -1548,12 +1627,19 @@ class _Writer:
         facts: str | None,
         unknowns: str | None,
         hits: str | None,
+        settled: X | None,
     ) -> None:
         """The support of a condition that reads no implicit variable: the same for
         every rule and binding that needs it, so collected once per case, when first
-        needed, into locals that later uses copy."""
+        needed, into locals that later uses copy; written out where it is used if that
+        is its only use (and runs once per case: `_written_out`), with what its value
+        is known not to be there (`settled`)."""
         wanted = (facts, unknowns, hits if self._may_match((expr,)) else None)
         key = (id(expr), *(x is not None for x in wanted))
+        self._slot_uses[key] = self._slot_uses.get(key, 0) + (2 if self._looping else 1)
+        if key in self._written_out:
+            self._support(expr, {}, {}, {}, out, *wanted, shared=False, settled=settled)
+            return
         slots = self._support_slots.get(key)
         first: list[X] = []
         if slots is None:
@@ -1561,13 +1647,26 @@ class _Writer:
             self._support_slots[key] = slots
             self._slot_names.extend(x for x in slots if x is not None)
         lists = [x for x in slots if x is not None]
-        # facts and unknown facts in dicts (by path; each once), hits in a list
-        first += [("=", x, EMPTY if n == 2 else NO_FACTS) for n, x in enumerate(slots) if x]
+        # facts in a dict (by path), unknown facts and hits in lists (each once)
+        first += [("=", x, EMPTY if n else NO_FACTS) for n, x in enumerate(slots) if x]
+        # Written at each use, so it runs (once per case) inside the code it is written
+        # in: its locals by depth (`_scratch`) are deeper than those of that code.
+        looping, self._looping = self._looping, 0
         self._support(expr, {}, {}, {}, first, *slots, shared=False)
+        self._looping = looping
+        fresh = self._fresh_out(out)
         out.append(("if", ("cmp", "is", _name(lists[0]), NONE), first, []))
+        targets = {x for x in wanted if x is not None}
+        if fresh and self._fresh is not None and targets <= self._fresh[1]:
+            # the finding's first support, into its empty dicts and list: copies of it
+            for n, (target, slot) in enumerate(zip(wanted, slots, strict=True)):
+                if target is not None and slot is not None:
+                    out.append(("=", target, ("[*]" if n else "{**}", _name(slot))))
+                    self._copied.add(target)
+            return
         for n, (target, slot) in enumerate(zip(wanted, slots, strict=True)):
             if target is not None and slot is not None:
-                join = "_merge" if n == 2 else "_update"
+                join = "_merge" if n else "_update"
                 # most of these are empty (facts known: no unknown facts; no entry
                 # matched): a test of one costs less than the call
                 out.append(
@@ -1602,7 +1701,7 @@ class _Writer:
         which: X = _const(len(parts) - 1)
         for n in reversed(range(len(parts) - 1)):
             which = ("?:", ("cmp", "is", parts[n], deciding), _const(n), which)
-        chosen = self.src.local()
+        [chosen] = self._scratch(1)
         out.append(("=", chosen, ("?:", ("cmp", "is", value, deciding), which, _const(-1))))
         for n, operand in enumerate(expr.operands):
             lines: list[X] = []
@@ -1620,6 +1719,7 @@ class _Writer:
                         ),
                     )
                 out.append(("if", test, lines, []))
+        self._depth -= 1
 
     def _member(
         self,
@@ -1682,13 +1782,16 @@ class _Writer:
         assert isinstance(fact, c.Fact)  # (`_writable`)
         unknown: list[X] = []
         self._support(expr.collection, env, paths, dict(memo), unknown, None, unknowns, None)
-        position, item, path = self.src.local(), self.src.local(), self.src.local()
+        if len(unknown) == 1 and unknown[0][:2] == ("if", ("cmp", "is", collection, NONE)):
+            unknown = unknown[0][2]  # (where it runs, the collection is unknown: no test)
+        position, item, path = self._scratch(3)
         depth = len([k for k in env if k.startswith("?")])
         inner = {**env, expr.var: _name(item), f"?{depth}": _name(item)}
         inner_paths = {**paths, expr.var: (_name(path), None)}
         inner_memo = dict(memo)
         body: list[X] = [("=", path, _call("_elem", self._path(fact, paths), _name(position)))]
         lines: list[X] = []
+        self._looping += 1  # (the body's support runs for each element)
         if settled == deciding:  # no element decided it: each one's support, none deciding
             self._support(
                 expr.body,
@@ -1708,6 +1811,8 @@ class _Writer:
             test = ("or", (("cmp", "is not", value, deciding), ("cmp", "is", each, deciding)))
             if lines:
                 body.append(("if", test, lines, []))
+        self._looping -= 1
+        self._depth -= 1
         if lines:
             known = [("for", (position, item), _call("_enum", collection), body)]
         else:
@@ -1718,8 +1823,8 @@ class _Writer:
     def _expr(self, expr: c.Expr, env: dict[str, X]) -> X:
         """A Python expression for the value (True/False/None, or a fact's value)."""
         code = self._emit(expr, env)
-        if code[0] == "n" or self._reads_variables(expr):
-            return code
+        if code[0] in ("n", "k") or self._reads_variables(expr):
+            return code  # (a constant is written where it is used: no local to test)
         return self._shared(code)
 
     def _shared(self, code: X) -> X:
@@ -1771,8 +1876,7 @@ class _Writer:
             country = self._country(expr, env, plain=False)
             return _call("_match", subject, country, self._screener(expr), self._memo(expr, "said"))
         if isinstance(expr, c.Known):
-            subject = self._expr(expr.subject, env)
-            return ("cmp", "is not" if expr.known else "is", subject, NONE)
+            return _known_of(self._expr(expr.subject, env), expr.known)
         assert isinstance(expr, c.Quantifier)
         return self._quantified(expr, env, self._expr(expr.collection, env))
 
@@ -1905,6 +2009,14 @@ def _compare_of(op: str, left: X, right: X) -> X:
     return ("?:", _any_of(unknown), NONE, test) if unknown else test
 
 
+def _known_of(subject: X, known: bool) -> X:
+    """`subject is known` (`is unknown` when not `known`): a constant's answer is known
+    now (`'x' is None` is no test to write: Python warns of `is` with a literal)."""
+    if subject[0] == "k":
+        return _const((subject[2] is not None) is known)
+    return ("cmp", "is not" if known else "is", subject, NONE)
+
+
 def _not_of(value: X) -> X:
     """Kleene `not`: as `_not` says it, tested in place when the value is in a local."""
     if not _testable(value):
@@ -2009,7 +2121,7 @@ def _parts(code: X) -> list[X]:
         return [code[1], *code[2]]
     if tag in ("and", "or", "tuple"):
         return list(code[1])
-    if tag in ("not", "*", "[*]"):
+    if tag in ("not", "*", "[*]", "{**}"):
         return [code[1]]
     if tag in ("gen", "list"):
         return [code[1], code[3]]
@@ -2069,6 +2181,8 @@ def _node(code: X, reads: Mapping[X, str]) -> ast.expr:
     if tag == "[*]":
         items = ast.Starred(_node(code[1], reads), ast.Load(), **_AT)
         return ast.List([items], ast.Load(), **_AT)
+    if tag == "{**}":
+        return ast.Dict([None], [_node(code[1], reads)], **_AT)
     if tag == "+":
         return ast.BinOp(_node(code[1], reads), ast.Add(), _node(code[2], reads), **_AT)
     assert tag == "tuple", tag
