@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
 import string
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
@@ -461,21 +462,15 @@ def compact_decision(
         info = infos[as_of] = PolicyInfo(
             policy.name, policy.version, policy.sha256, as_of.isoformat()
         )
-    names = _names(program)
     return compact_rows(
         info,
         lang,
         concluded.outcomes,
         concluded.possible,
         concluded.headline,
-        [
-            (names[i], binding, found, matched, waits)
-            for i, _, binding, found, waits, matched in concluded.fired
-        ],
-        [
-            (names[i], binding, found, matched, waits)
-            for i, _, binding, found, waits, matched in concluded.pending
-        ],
+        _names(program),
+        concluded.fired,  # the findings are the rows: made for this case, handed over
+        concluded.pending,
         concluded.asked,
         held=False,  # every part made for this case and this call: nothing to copy
     )
@@ -529,10 +524,15 @@ def _concluded(
     program: Program, case: Facts, env: Env, as_of: dt.date, lang: str, texts: bool = True
 ) -> _Concluded:
     """What the runner's findings conclude (no explanation asked)."""
-    found = program.runner.findings(case, as_of)
-    fired = [finding for finding in found if finding[1] is True]
-    pending = [finding for finding in found if finding[1] is not True]
+    fired: list[Finding] = []
+    pending: list[Finding] = []
+    # One pass, not a comprehension each: a finding's value is True (fired) or None.
+    for finding in program.runner.findings(case, as_of):
+        (fired if finding[1] else pending).append(finding)
     return _conclude(program, case.root, env, as_of, lang, fired, pending, texts)
+
+
+_UNKNOWN = operator.itemgetter(4)  # a finding's unknown facts (`runner.Finding`)
 
 
 def _conclude(
@@ -562,7 +562,7 @@ def _conclude(
             policy.schema, facts, changing, ranked.names, lang, policy.messages, plans, filled
         )
     else:
-        asked = list(dict.fromkeys([fact for finding in changing for fact in finding[4]]))
+        asked = [*dict.fromkeys(itertools.chain(*map(_UNKNOWN, changing)))]
     references: dict[str, dict[str, Any]] = {}
     for outcome, key in program.entries:
         found_key = key(env)
@@ -615,13 +615,14 @@ def _conclude(
             raised += [fact for fact, name in by_entry if name in raising]
     if by_entry:
         asked += [fact for fact, _ in by_entry]
-    headline = _headline(policy, outcomes, raising, raised)
+    headline = _headline(policy, outcomes, possible, raising, raised)
     return _Concluded(fired, pending, outcomes, possible, questions, asked, references, headline)
 
 
 def _headline(
     policy: c.Policy,
     outcomes: OutcomeValues,
+    possible: OutcomeValues,
     raising: dict[str, str],
     raised: list[str],
 ) -> Headline | None:
@@ -633,7 +634,11 @@ def _headline(
         return None
     if not raising:
         return Headline(name, value)
-    highest = max(raising.values(), key=policy.outcomes[name].rank)
+    # The highest of the codes the rules in `raising` reach: the headline's possible
+    # code, which is the highest code above the certain one a pending rule reaches
+    # (`_outcomes`), without ranking each rule's again.
+    highest = possible[name]
+    assert isinstance(highest, str)
     return Headline(name, value, True, highest, raised)
 
 
@@ -689,12 +694,14 @@ class _Ranked:
     outcome's offset, a scale's codes by rank), so that what the rules that fired reach
     is an `|` of one integer per finding, and what a pending rule could add an `&`; the
     outcomes (not entries) in the policy's order (`_Outcome`); and the headline's
-    offset, full mask and codes when it is one of these scales."""
+    offset, full mask and codes when it is one of these scales, with each rule's codes
+    of it alone (`heads`: a few bits, where `bits` is a long integer)."""
 
     names: tuple[str, ...]
     bits: tuple[int, ...]
     outcomes: tuple[_Outcome, ...]
     headline: tuple[int, int, tuple[str, ...]] | None  # offset, full mask, codes
+    heads: tuple[int, ...]
 
 
 def _ranked(program: Program) -> _Ranked:
@@ -728,6 +735,7 @@ def _ranked(program: Program) -> _Ranked:
             tuple(bits),
             tuple(outcomes),
             headline,
+            tuple(reached >> headline[0] & headline[1] if headline else 0 for reached in bits),
         )
     return found
 
@@ -764,10 +772,12 @@ def _outcomes(
     if headline is not None and extra >> headline[0] & headline[1]:
         start, full, codes = headline
         names = ranked.names
+        heads = ranked.heads
+        above = open_codes >> start & full
         for finding in changing:
-            rank = bits[finding[0]] & open_codes
-            if rank >> start & full:  # a scale rule reaches one code of it
-                raising[names[finding[0]]] = codes[(rank >> start & full).bit_length() - 1]
+            rank = heads[finding[0]] & above
+            if rank:  # a scale rule reaches one code of it
+                raising[names[finding[0]]] = codes[rank.bit_length() - 1]
     return certain, _possible(ranked, extra), changing, raising
 
 
