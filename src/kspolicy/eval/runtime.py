@@ -562,7 +562,7 @@ def _conclude(
             policy.schema, facts, changing, ranked.names, lang, policy.messages, plans, filled
         )
     else:
-        asked = [*dict.fromkeys(itertools.chain(*map(_UNKNOWN, changing)))]
+        asked = [*dict.fromkeys(itertools.chain.from_iterable(map(_UNKNOWN, changing)))]
     references: dict[str, dict[str, Any]] = {}
     for outcome, key in program.entries:
         found_key = key(env)
@@ -680,10 +680,20 @@ def _memo(program: Program, name: str, bound: int = 20_000) -> dict[Any, Any]:
     return found
 
 
-_Outcome = tuple[str, tuple[str, ...], bool, int, int, dict[int, tuple[str, ...]]]
+_Outcome = tuple[
+    str,
+    tuple[str, ...],
+    bool,
+    int,
+    int,
+    dict[int, tuple[str, ...]],
+    dict[int, tuple[Any, int]],  # a scale's code (str) or a set's codes (a tuple)
+]
 """An outcome as `_Ranked` holds it: its name, codes, whether it is a scale, its offset
-and its full mask (a bit per code) in a rule's `bits`, and, for a set, the codes each
-mask met so far holds (filled as cases meet them)."""
+and its full mask (a bit per code) in a rule's `bits`; for a set, the codes each mask
+met so far holds; and what each mask of codes reached met so far makes certain (a
+scale's code, a set's codes) with the codes it leaves open, at the outcome's offset
+(`_certain`). The last two filled as cases meet them."""
 
 
 @attrs.frozen
@@ -717,7 +727,7 @@ def _ranked(program: Program) -> _Ranked:
                 continue
             codes = tuple(outcome.enum.codes)
             full = (1 << len(codes)) - 1
-            outcomes.append((name, codes, outcome.kind == "scale", offset, full, {}))
+            outcomes.append((name, codes, outcome.kind == "scale", offset, full, {}, {}))
             at[name] = (offset, {code: i for i, code in enumerate(codes)})
             if name == policy.headline and outcome.kind == "scale":
                 headline = (offset, full, codes)
@@ -787,24 +797,53 @@ def _certain(ranked: _Ranked, reached: int) -> tuple[OutcomeValues, int]:
     still add (a scale's above its certain code, a set's it does not hold)."""
     certain: OutcomeValues = {}
     open_codes = 0
-    for name, codes, scale, offset, full, known in ranked.outcomes:
+    # Each outcome's part of `reached` takes few values (a scale's highest code, a set's
+    # few combinations): what it makes certain is looked up, not reckoned anew.
+    for name, codes, scale, offset, full, _, made in ranked.outcomes:
         field = reached >> offset & full
-        if scale:
-            rank = field.bit_length() - 1 if field else 0
-            certain[name] = codes[rank]
-            open_codes |= (full + 1 - (2 << rank)) << offset  # the ranks above
-        else:
-            held = known.get(field)
-            certain[name] = [*(held if held is not None else _held(known, codes, field))]
-            open_codes |= (full ^ field) << offset
+        found = made.get(field)
+        if found is None:
+            found = _certain_field(made, codes, scale, offset, full, field)
+        value, opened = found
+        certain[name] = value if scale else [*value]
+        open_codes |= opened
     return certain, open_codes
+
+
+def _certain_field(
+    made: dict[int, tuple[Any, int]],
+    codes: tuple[str, ...],
+    scale: bool,
+    offset: int,
+    full: int,
+    field: int,
+) -> tuple[Any, int]:
+    """What an outcome's codes reached (`field`) make certain, a scale's highest code
+    (its lowest when none is) or a set's codes, and the codes they leave open, at the
+    outcome's offset (a scale's above its certain code, a set's it does not hold); kept
+    in `made`, bounded like `_held`."""
+    if len(made) > 4_096:
+        made.clear()
+    if scale:
+        rank = field.bit_length() - 1 if field else 0
+        found: tuple[Any, int] = (
+            codes[rank],
+            (full + 1 - (2 << rank)) << offset,  # the ranks above
+        )
+    else:
+        found = (
+            tuple(code for i, code in enumerate(codes) if field >> i & 1),
+            (full ^ field) << offset,
+        )
+    made[field] = found
+    return found
 
 
 def _possible(ranked: _Ranked, extra: int) -> OutcomeValues:
     """What pending rules could add beyond the certain outcomes, given as the codes they
     reach that those leave open (`_certain`): a scale's highest such code, a set's codes."""
     possible: OutcomeValues = {}
-    for name, codes, scale, offset, full, known in ranked.outcomes:
+    for name, codes, scale, offset, full, known, _ in ranked.outcomes:
         field = extra >> offset & full
         if field:
             if scale:
