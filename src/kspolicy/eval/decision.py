@@ -21,6 +21,7 @@ writes one per case).
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -546,19 +547,35 @@ _LEFT_PENDING = _LEFT + "pending"
 _LEFT_SOURCES = _LEFT + "sources"
 
 
-def _rows(decision: Decision, name: str) -> list[CompactRow]:
-    """The compact form's rows of a decision's fired or pending rules: from its
-    findings while the results are not made (the same containers the results would
-    hold), else from the results."""
-    left = decision.__dict__.get(_LEFT + name)
-    if left is None:
-        results: list[RuleResult] = getattr(decision, name)
-        return [(r.rule, r.binding, r.facts, r.matched, r.unknown) for r in results]
-    texts, found = left
-    return [
-        (texts[index][0], binding, facts, matched, unknown)
-        for index, _, binding, facts, unknown, matched in found
-    ]
+def _rows(decision: Decision) -> tuple[list[str], list[Found], list[Found]]:
+    """The compact form's rows of a decision's fired and pending rules (`compact_rows`),
+    with the names their indices refer to: its findings while the results are not made,
+    else its results, each row with a binding and an unknown list of its own (the
+    decision keeps its own: a second `to_dict()` must not see the first one's changes)."""
+    names: list[str] = []
+    rows: list[list[Found]] = []
+    for name in ("fired", "pending"):
+        start = len(names)
+        left = decision.__dict__.get(_LEFT + name)
+        if left is None:
+            results: list[RuleResult] = getattr(decision, name)
+            names += [r.rule for r in results]
+            rows.append(
+                [
+                    (start + i, None, {**r.binding}, r.facts, [*r.unknown], r.matched)
+                    for i, r in enumerate(results)
+                ]
+            )
+        else:
+            texts, found = left
+            names += [text[0] for text in texts]
+            rows.append(
+                [
+                    (start + index, None, {**binding}, facts, [*unknown], matched)
+                    for index, _, binding, facts, unknown, matched in found
+                ]
+            )
+    return names, rows[0], rows[1]
 
 
 # ---- the JSON form ------------------------------------------------------------------
@@ -699,22 +716,19 @@ def unstructure_decision(decision: Decision, detail: str = "full") -> dict[str, 
 def _compact(decision: Decision) -> dict[str, Any]:
     # Its rules as rows (`_rows`): from the findings while the results are not made (not
     # assembled for this), else from the results.
+    names, fired, pending = _rows(decision)
     return compact_rows(
         decision.policy,
         decision.lang,
         decision.outcomes,
         decision.possible,
         decision.headline,
-        _rows(decision, "fired"),
-        _rows(decision, "pending"),
+        names,
+        fired,
+        pending,
         [q.fact for q in decision.open_questions],
         decision.trace,
     )
-
-
-CompactRow = tuple[str, dict[str, int], dict[str, Any], list[Match], list[str]]
-"""A fired or pending rule as the compact form reads it: its name, binding, the facts
-that support it, the entries it matched and the unknown facts it waits on."""
 
 
 def compact_rows(
@@ -723,45 +737,31 @@ def compact_rows(
     outcomes: OutcomeValues,
     possible: OutcomeValues,
     headline: Headline | None,
-    fired: Iterable[CompactRow],
-    pending: Iterable[CompactRow],
+    names: Sequence[str],
+    fired: Sequence[Found],
+    pending: Sequence[Found],
     open_questions: list[str],
     trace: Sequence[RuleTrace] = (),
     *,
     held: bool = True,
 ) -> dict[str, Any]:
     """The compact form (`compact/1`) of a decision made of these parts, its rules given
-    as rows and its open questions as their facts (a list made for it, kept as is): what
+    as rows shaped as findings (`Found`, the rule's name `names[index]`, the value not
+    read) and its open questions as their facts (a list made for it, kept as is): what
     `Decision.to_dict()` gives, and what `runtime.compact_decision` writes straight from a
     case's findings (the one function both use, so they cannot drift apart).
 
-    Every container of the result is the caller's. `held` (the default): the parts are
-    a decision's, so their containers (outcomes' sets, bindings, unknown lists, headline
-    questions) are copied, not handed over, and changing the result changes neither the
+    Every container of the result is the caller's. The rows' bindings and unknown lists
+    go into it as they are: the caller gives containers it may hand over (`_rows`
+    copies a decision's; a batch's findings are made for its line). `held` (the
+    default): the other parts are a decision's, so their containers (outcomes' sets,
+    headline questions) are copied, and changing the result changes neither the
     decision nor a second `to_dict()`; `held=False` for parts made for this call alone
-    (`runtime.compact_decision`, a batch's line: the copies cost it ~5%). Fact values
-    that are lists or dicts are copied either way: they are the case's, the caller's.
-    The rest is made here anyway. Both give the same data."""
+    (`runtime.compact_decision`, a batch's line). Fact values that are lists or dicts
+    are copied either way: they are the case's, the caller's. The rest is made here
+    anyway. Both give the same data."""
     facts: dict[str, Any] = {}
     matches: dict[Match, int] = {}
-
-    def rules(rows: Iterable[CompactRow], pending: bool) -> list[dict[str, Any]]:
-        # Built by hand, not by cattrs: a batch writes one of these per rule per case.
-        written = []
-        for name, binding, found, matched, unknown in rows:
-            out: dict[str, Any] = {"rule": name}
-            if binding:
-                out["binding"] = {**binding} if held else binding
-            if found:
-                out["facts"] = list(found)
-                facts.update(found)
-            if matched:
-                out["matched"] = [matches.setdefault(m, len(matches)) for m in matched]
-            if pending:
-                out["unknown"] = [*unknown] if held else unknown
-            written.append(out)
-        return written
-
     data: dict[str, Any] = {
         "format": COMPACT_FORMAT,
         "policy": {
@@ -782,8 +782,9 @@ def compact_rows(
             "could_become": headline.could_become,
             "questions": [*headline.questions] if held else headline.questions,
         }
-    data["fired"] = rules(fired, False)
-    data["pending"] = rules(pending, True)
+    numbered: dict[int, int] = {}  # each match's number by its identity (see `_written`)
+    data["fired"] = _written(names, fired, False, facts, matches, numbered)
+    data["pending"] = _written(names, pending, True, facts, matches, numbered)
     for path, value in facts.items():
         if value.__class__ is list or value.__class__ is dict:
             facts[path] = _fresh(value)
@@ -793,6 +794,48 @@ def compact_rows(
     if trace:
         data["trace"] = _decisions.unstructure(trace)
     return data
+
+
+def _written(
+    names: Sequence[str],
+    rows: Sequence[Found],
+    pending: bool,
+    facts: dict[str, Any],
+    matches: dict[Match, int],
+    numbered: dict[int, int],
+) -> list[dict[str, Any]]:
+    """The compact form's rules of these rows (see `compact_rows`), the facts they read
+    added to `facts` and the entries they matched numbered in `matches` (equal matches
+    are one entry). Built by hand, not by cattrs: a batch writes one of these per rule
+    per case.
+
+    The same match recurs (a rule's bindings, rules that read one list: 7 matches a
+    case, 3 or 4 objects): each is hashed once (attrs hashes its 14 fields in Python),
+    then found by identity in `numbered`. Sound while the rows hold their matches, which
+    sequences do (an object's id is only its own while it lives)."""
+    written: list[dict[str, Any]] = []
+    append = written.append
+    for index, _, binding, found, unknown, matched in rows:
+        out: dict[str, Any] = (
+            {"rule": names[index], "binding": binding} if binding else {"rule": names[index]}
+        )
+        if found:
+            out["facts"] = [*found]
+            # `|=`, not `update`: the same merge without a call's argument tuple
+            # (`dict.update` takes *args): a third fewer instructions.
+            facts |= found
+        if matched:
+            at = []
+            for match in matched:
+                number = numbered.get(id(match))
+                if number is None:
+                    number = numbered[id(match)] = matches.setdefault(match, len(matches))
+                at.append(number)
+            out["matched"] = at
+        if pending:
+            out["unknown"] = unknown
+        append(out)
+    return written
 
 
 def _own(outcomes: OutcomeValues) -> OutcomeValues:
@@ -813,9 +856,11 @@ def _compact_match(match: Match, facts: Mapping[str, Any]) -> dict[str, Any]:
     out = {"list": match.list, "entry": match.entry, "fact": match.fact, "alias": match.alias}
     if facts.get(match.fact, _ABSENT) != match.value:
         out["value"] = match.value
-    for name in _SCREENING:
-        if getattr(match, name) is not None:
-            out[name] = getattr(match, name)
+    screening = _SCREENED(match)  # read in one call: a code found in a list has none
+    if screening != _UNSCREENED:
+        for name, value in zip(_SCREENING, screening, strict=True):
+            if value is not None:
+                out[name] = value
     return out
 
 
@@ -831,6 +876,8 @@ _SCREENING = (
     "entry_sha256",
     "adjudication",
 )
+_SCREENED = operator.attrgetter(*_SCREENING)
+_UNSCREENED = (None,) * len(_SCREENING)
 
 
 _ABSENT = object()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
 import string
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
@@ -468,21 +469,15 @@ def compact_decision(
         info = infos[as_of] = PolicyInfo(
             policy.name, policy.version, policy.sha256, as_of.isoformat()
         )
-    names = _names(program)
     return compact_rows(
         info,
         lang,
         concluded.outcomes,
         concluded.possible,
         concluded.headline,
-        [
-            (names[i], binding, found, matched, waits)
-            for i, _, binding, found, waits, matched in concluded.fired
-        ],
-        [
-            (names[i], binding, found, matched, waits)
-            for i, _, binding, found, waits, matched in concluded.pending
-        ],
+        _names(program),
+        concluded.fired,  # the findings are the rows: made for this case, handed over
+        concluded.pending,
         concluded.asked,
         held=False,  # every part made for this case and this call: nothing to copy
     )
@@ -536,10 +531,15 @@ def _concluded(
     program: Program, case: Facts, env: Env, as_of: dt.date, lang: str, texts: bool = True
 ) -> _Concluded:
     """What the runner's findings conclude (no explanation asked)."""
-    found = program.runner.findings(case, as_of)
-    fired = [finding for finding in found if finding[1] is True]
-    pending = [finding for finding in found if finding[1] is not True]
+    fired: list[Finding] = []
+    pending: list[Finding] = []
+    # One pass, not a comprehension each: a finding's value is True (fired) or None.
+    for finding in program.runner.findings(case, as_of):
+        (fired if finding[1] else pending).append(finding)
     return _conclude(program, case.root, env, as_of, lang, fired, pending, texts)
+
+
+_UNKNOWN = operator.itemgetter(4)  # a finding's unknown facts (`runner.Finding`)
 
 
 def _conclude(
@@ -569,7 +569,7 @@ def _conclude(
             policy.schema, facts, changing, ranked.names, lang, policy.messages, plans, filled
         )
     else:
-        asked = list(dict.fromkeys([fact for finding in changing for fact in finding[4]]))
+        asked = [*dict.fromkeys(itertools.chain.from_iterable(map(_UNKNOWN, changing)))]
     references: dict[str, dict[str, Any]] = {}
     for outcome, key in program.entries:
         found_key = key(env)
@@ -622,13 +622,14 @@ def _conclude(
             raised += [fact for fact, name in by_entry if name in raising]
     if by_entry:
         asked += [fact for fact, _ in by_entry]
-    headline = _headline(policy, outcomes, raising, raised)
+    headline = _headline(policy, outcomes, possible, raising, raised)
     return _Concluded(fired, pending, outcomes, possible, questions, asked, references, headline)
 
 
 def _headline(
     policy: c.Policy,
     outcomes: OutcomeValues,
+    possible: OutcomeValues,
     raising: dict[str, str],
     raised: list[str],
 ) -> Headline | None:
@@ -640,7 +641,11 @@ def _headline(
         return None
     if not raising:
         return Headline(name, value)
-    highest = max(raising.values(), key=policy.outcomes[name].rank)
+    # The highest of the codes the rules in `raising` reach: the headline's possible
+    # code, which is the highest code above the certain one a pending rule reaches
+    # (`_outcomes`), without ranking each rule's again.
+    highest = possible[name]
+    assert isinstance(highest, str)
     return Headline(name, value, True, highest, raised)
 
 
@@ -682,10 +687,20 @@ def _memo(program: Program, name: str, bound: int = 20_000) -> dict[Any, Any]:
     return found
 
 
-_Outcome = tuple[str, tuple[str, ...], bool, int, int, dict[int, tuple[str, ...]]]
+_Outcome = tuple[
+    str,
+    tuple[str, ...],
+    bool,
+    int,
+    int,
+    dict[int, tuple[str, ...]],
+    dict[int, tuple[Any, int]],  # a scale's code (str) or a set's codes (a tuple)
+]
 """An outcome as `_Ranked` holds it: its name, codes, whether it is a scale, its offset
-and its full mask (a bit per code) in a rule's `bits`, and, for a set, the codes each
-mask met so far holds (filled as cases meet them)."""
+and its full mask (a bit per code) in a rule's `bits`; for a set, the codes each mask
+met so far holds; and what each mask of codes reached met so far makes certain (a
+scale's code, a set's codes) with the codes it leaves open, at the outcome's offset
+(`_certain`). The last two filled as cases meet them."""
 
 
 @attrs.frozen
@@ -696,12 +711,14 @@ class _Ranked:
     outcome's offset, a scale's codes by rank), so that what the rules that fired reach
     is an `|` of one integer per finding, and what a pending rule could add an `&`; the
     outcomes (not entries) in the policy's order (`_Outcome`); and the headline's
-    offset, full mask and codes when it is one of these scales."""
+    offset, full mask and codes when it is one of these scales, with each rule's codes
+    of it alone (`heads`: a few bits, where `bits` is a long integer)."""
 
     names: tuple[str, ...]
     bits: tuple[int, ...]
     outcomes: tuple[_Outcome, ...]
     headline: tuple[int, int, tuple[str, ...]] | None  # offset, full mask, codes
+    heads: tuple[int, ...]
 
 
 def _ranked(program: Program) -> _Ranked:
@@ -717,7 +734,7 @@ def _ranked(program: Program) -> _Ranked:
                 continue
             codes = tuple(outcome.enum.codes)
             full = (1 << len(codes)) - 1
-            outcomes.append((name, codes, outcome.kind == "scale", offset, full, {}))
+            outcomes.append((name, codes, outcome.kind == "scale", offset, full, {}, {}))
             at[name] = (offset, {code: i for i, code in enumerate(codes)})
             if name == policy.headline and outcome.kind == "scale":
                 headline = (offset, full, codes)
@@ -735,6 +752,7 @@ def _ranked(program: Program) -> _Ranked:
             tuple(bits),
             tuple(outcomes),
             headline,
+            tuple(reached >> headline[0] & headline[1] if headline else 0 for reached in bits),
         )
     return found
 
@@ -771,10 +789,12 @@ def _outcomes(
     if headline is not None and extra >> headline[0] & headline[1]:
         start, full, codes = headline
         names = ranked.names
+        heads = ranked.heads
+        above = open_codes >> start & full
         for finding in changing:
-            rank = bits[finding[0]] & open_codes
-            if rank >> start & full:  # a scale rule reaches one code of it
-                raising[names[finding[0]]] = codes[(rank >> start & full).bit_length() - 1]
+            rank = heads[finding[0]] & above
+            if rank:  # a scale rule reaches one code of it
+                raising[names[finding[0]]] = codes[rank.bit_length() - 1]
     return certain, _possible(ranked, extra), changing, raising
 
 
@@ -784,24 +804,53 @@ def _certain(ranked: _Ranked, reached: int) -> tuple[OutcomeValues, int]:
     still add (a scale's above its certain code, a set's it does not hold)."""
     certain: OutcomeValues = {}
     open_codes = 0
-    for name, codes, scale, offset, full, known in ranked.outcomes:
+    # Each outcome's part of `reached` takes few values (a scale's highest code, a set's
+    # few combinations): what it makes certain is looked up, not reckoned anew.
+    for name, codes, scale, offset, full, _, made in ranked.outcomes:
         field = reached >> offset & full
-        if scale:
-            rank = field.bit_length() - 1 if field else 0
-            certain[name] = codes[rank]
-            open_codes |= (full + 1 - (2 << rank)) << offset  # the ranks above
-        else:
-            held = known.get(field)
-            certain[name] = [*(held if held is not None else _held(known, codes, field))]
-            open_codes |= (full ^ field) << offset
+        found = made.get(field)
+        if found is None:
+            found = _certain_field(made, codes, scale, offset, full, field)
+        value, opened = found
+        certain[name] = value if scale else [*value]
+        open_codes |= opened
     return certain, open_codes
+
+
+def _certain_field(
+    made: dict[int, tuple[Any, int]],
+    codes: tuple[str, ...],
+    scale: bool,
+    offset: int,
+    full: int,
+    field: int,
+) -> tuple[Any, int]:
+    """What an outcome's codes reached (`field`) make certain, a scale's highest code
+    (its lowest when none is) or a set's codes, and the codes they leave open, at the
+    outcome's offset (a scale's above its certain code, a set's it does not hold); kept
+    in `made`, bounded like `_held`."""
+    if len(made) > 4_096:
+        made.clear()
+    if scale:
+        rank = field.bit_length() - 1 if field else 0
+        found: tuple[Any, int] = (
+            codes[rank],
+            (full + 1 - (2 << rank)) << offset,  # the ranks above
+        )
+    else:
+        found = (
+            tuple(code for i, code in enumerate(codes) if field >> i & 1),
+            (full ^ field) << offset,
+        )
+    made[field] = found
+    return found
 
 
 def _possible(ranked: _Ranked, extra: int) -> OutcomeValues:
     """What pending rules could add beyond the certain outcomes, given as the codes they
     reach that those leave open (`_certain`): a scale's highest such code, a set's codes."""
     possible: OutcomeValues = {}
-    for name, codes, scale, offset, full, known in ranked.outcomes:
+    for name, codes, scale, offset, full, known, _ in ranked.outcomes:
         field = extra >> offset & full
         if field:
             if scale:
