@@ -592,6 +592,16 @@ def _converter() -> cattrs.Converter:
     # `_what_is_wrong` names its JSON path.
     for kind in (str, int, float, bool):
         converter.register_structure_hook(kind, _exactly)
+    # The commonest values (a text, a whole number, a list of texts: a decision holds
+    # hundreds) taken at once when they are exactly that; anything else goes the way
+    # above, where a wrong one is named by its path. Reading a compact decision cost
+    # 1.75x what it did before the checks without these, ~1.4x with them.
+    converter.register_structure_hook(str, _a_text)
+    converter.register_structure_hook(int, _a_whole)
+    listed = converter.get_structure_hook(list[str])
+    converter.register_structure_hook_func(
+        lambda kind: kind == list[str], lambda v, _: _texts(v) or listed(v, list[str])
+    )
     converter.register_structure_hook(
         str | list[str],
         lambda v, _: v if isinstance(v, str) else converter.structure(_listed(v), list[str]),
@@ -623,6 +633,27 @@ def _exactly(value: Any, kind: type) -> Any:
         return float(value)
     # A DecisionFormatError is a ValueError: cattrs says it as "expected str" at its path.
     raise DecisionFormatError(f"expected {kind.__name__}, got {_kind(value)}")
+
+
+def _a_text(value: Any, kind: type) -> Any:
+    """`_exactly(value, str)`, at once for a str."""
+    return value if value.__class__ is str else _exactly(value, kind)
+
+
+def _a_whole(value: Any, kind: type) -> Any:
+    """`_exactly(value, int)`, at once for an int (never a bool: its class is bool)."""
+    return value if value.__class__ is int else _exactly(value, kind)
+
+
+def _texts(value: Any) -> list[str] | None:
+    """A new list of a list's items if they are all exactly texts; else None (the list
+    is then read item by item, a wrong one named by its index)."""
+    if value.__class__ is list and set(map(type, value)) <= _TEXT:
+        return [*value]
+    return None
+
+
+_TEXT = frozenset({str})
 
 
 def _listed(value: Any) -> list[Any]:
