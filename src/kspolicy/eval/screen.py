@@ -231,6 +231,13 @@ class Screener:
                 found.append(answer)
         return max(found, key=lambda answer: _aware(answer.at), default=None)
 
+    def candidate(self, name: str, country: Any, key: str) -> bool:
+        """Whether the entry `key` is one of the name's candidates from this country (a
+        dismissed one too): the only entries a reviewer's answer for the name is read
+        for."""
+        code = country_code(str(country)) if country is not None else None
+        return any(entry.key == key for entry, _ in self._candidates(name, code))
+
     def _digest(self, entry: Entry) -> str:
         """An entry's sha256, made once (the entries are the screener's: their ids stay
         theirs)."""

@@ -27,6 +27,7 @@ from ..eval.screen import (
     Hit,
     Reviews,
     Screened,
+    Screener,
     answer,
     dismissal_note,
     policy_countries,
@@ -442,13 +443,15 @@ def _entry(
     ruling: str = "confirmed",
 ) -> Entry:
     entries = named.entries_on(day)
+    screened = screener(policy.checked, named, day)
     if key is not None:
         for candidate in entries:
             if candidate.key == key:
+                if not screened.candidate(name, country, key):
+                    raise KspolicyError(_not_compared(named, name, country, key, screened))
                 return candidate
         hint = did_you_mean(key, [e.key for e in entries]) or "name an entry of the list"
         raise KspolicyError(f"{named.name} has no entry `{key}` in force on {day}: {hint}")
-    screened = screener(policy.checked, named, day)
     hit = screened.screen(name, country).hit
     if hit is None:
         last = _last_dismissal(policy, named, name, country)
@@ -460,6 +463,29 @@ def _entry(
         elsewhere = screened.screen(name).hit if country is not None else None
         raise KspolicyError(_no_candidate(policy, named, name, country, elsewhere, entries))
     return next(e for e in entries if e.key == hit.entry)
+
+
+def _not_compared(
+    named: NamedList, name: str, country: str | None, key: str, screened: Screener
+) -> str:
+    """Why an answer naming an entry that is no candidate of the name is refused:
+    screening reads an answer only for a name's candidates, so it would be recorded
+    (in the file and the audit log) and apply to no decision."""
+    where = f" from {country}" if country is not None else ""
+    elsewhere = screened.screen(name).hit if country is not None else None
+    why = (
+        f"it matches {key} only without a country (by "
+        f"{elsewhere.alias if elsewhere.alias is not None else elsewhere.rule}), and a name "
+        "from another country is not taken for an abbreviation (docs/screening.md)"
+        if elsewhere is not None and elsewhere.entry == key
+        else "screening finds no likeness between them"
+    )
+    return (
+        f"{name}{where} is no candidate of {key} on {named.name}: {why}. Screening reads "
+        "an answer only for a name's candidates, so this one would apply to no decision "
+        f"and is not recorded; `kspolicy screen name {name!r}"
+        f"{f' --country {country}' if country is not None else ''}` shows its candidates"
+    )
 
 
 def _last_dismissal(
