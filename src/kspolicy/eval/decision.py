@@ -606,7 +606,9 @@ def _converter() -> cattrs.Converter:
         str | list[str],
         lambda v, _: v if isinstance(v, str) else converter.structure(_listed(v), list[str]),
     )
-    converter.register_structure_hook(Any, lambda v, _: v)
+    # A fact's value, an entry's data: the caller's lists and dicts copied, so that
+    # changing the data read changes nothing the decision gives later.
+    converter.register_structure_hook(Any, lambda v, _: _fresh(v))
     # A match's screening fields appear only when set: a code found in a codes list, or
     # a name found in an exact list, keeps the JSON it always had.
     converter.register_unstructure_hook(
@@ -993,6 +995,7 @@ def structure_decision(data: Mapping[str, Any]) -> Decision:
         TypeError,
         ValueError,
         AttributeError,
+        RecursionError,  # a value nested deeper than the stack: no decision holds one
         cattrs.BaseValidationError,
     ) as exc:
         raise DecisionFormatError(
