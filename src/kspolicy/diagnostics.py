@@ -89,6 +89,9 @@ KSP225 = Code(
     "bad-adjudicated-country",
     "an adjudication giving a country that no case of the policy can give a name",
 )
+KSP226 = Code(
+    "KSP226", "recursive-record", "a record that contains itself, directly or through others"
+)
 KSP230 = Code("KSP230", "bad-test-file", "a policy test file that does not follow the test format")
 
 # 3xx: lints (warnings)
@@ -153,6 +156,7 @@ CODES = _registry(
     KSP223,
     KSP224,
     KSP225,
+    KSP226,
     KSP230,
     KSP301,
     KSP302,

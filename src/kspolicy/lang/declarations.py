@@ -38,6 +38,7 @@ from ..diagnostics import (
     KSP217,
     KSP220,
     KSP221,
+    KSP226,
     Code,
     Diagnostic,
     did_you_mean,
@@ -256,6 +257,75 @@ class Declarations:
             record.fields.update(self._fields(item.fields, record.name))
             if item.named_by is not None:
                 self._check_named_by(record, item.named_by)
+        self._refuse_cycles([self.records[item.name.text] for item in decls])
+
+    def _refuse_cycles(self, records: Sequence[RecordType]) -> None:
+        """A record that holds itself, directly or through other records or lists, is an
+        error (KSP226): a case's records must nest finitely, and what reads a case (a
+        class per record, made from the classes of the records it holds) and what walks
+        the schema would go round the cycle without end.
+
+        A walk depth first over the records, in the order declared; a field leading back
+        to a record still on the way closes a cycle: it is reported there, once, and
+        dropped from its record (its uses poisoned, not reported again), so that no
+        later pass meets a cycle. A record walked once is not walked again (what it
+        holds has no cycle left), and the walk keeps its own stack, so neither records
+        held in many places nor a long chain of them costs more than one step a field.
+        """
+        done: set[str] = set()
+        for start in records:
+            if start.name in done:
+                continue
+            path: list[tuple[RecordType, str]] = []  # each record entered, by which field
+            on_path = {start.name: 0}  # a record on the way: where its part of `path` starts
+            stack = [(start, iter(list(start.fields.values())))]
+            while stack:
+                record, fields = stack[-1]
+                field = next(fields, None)
+                if field is None:
+                    stack.pop()
+                    del on_path[record.name]
+                    done.add(record.name)
+                    if path:
+                        path.pop()
+                    continue
+                inner: Type = field.type
+                while isinstance(inner, ListType):
+                    inner = inner.element
+                if not isinstance(inner, RecordType) or inner.name in done:
+                    continue
+                if inner.name in on_path:
+                    self._refuse_cycle(record, field, [*path[on_path[inner.name] :]], inner)
+                    continue
+                path.append((record, field.name))
+                on_path[inner.name] = len(path)
+                stack.append((inner, iter(list(inner.fields.values()))))
+
+    def _refuse_cycle(
+        self,
+        record: RecordType,
+        field: Field,
+        steps: list[tuple[RecordType, str]],
+        inner: RecordType,
+    ) -> None:
+        """Report the field that closes a cycle of records (`steps` lead from `inner` to
+        `record`), and drop it."""
+        cycle = " -> ".join(
+            [*(f"{r.name}.{name}" for r, name in steps), f"{record.name}.{field.name}", inner.name]
+        )
+        id_type = "list of text" if isinstance(field.type, ListType) else "text"
+        assert field.span is not None
+        self.error(
+            KSP226,
+            f"record `{inner.name}` contains itself ({cycle})",
+            field.span,
+            "a case's records must nest finitely: refer to the other record by a text id"
+            f" instead (`{field.name}_id: {id_type}`)",
+        )
+        del record.fields[field.name]
+        self._poisoned.add(f"{record.name}.{field.name}")
+        if field.binder is not None:
+            self._poisoned.add(field.binder)
 
     def _check_named_by(self, record: RecordType, named_by: n.Name) -> None:
         """`named by F`: F is a field of the record whose value is a text or a code."""
