@@ -92,6 +92,9 @@ KSP225 = Code(
 KSP226 = Code(
     "KSP226", "recursive-record", "a record that contains itself, directly or through others"
 )
+KSP227 = Code(
+    "KSP227", "schema-too-large", "records that nest too deep or make too many fact paths"
+)
 KSP230 = Code("KSP230", "bad-test-file", "a policy test file that does not follow the test format")
 
 # 3xx: lints (warnings)
@@ -157,6 +160,7 @@ CODES = _registry(
     KSP224,
     KSP225,
     KSP226,
+    KSP227,
     KSP230,
     KSP301,
     KSP302,

@@ -39,6 +39,7 @@ from ..diagnostics import (
     KSP220,
     KSP221,
     KSP226,
+    KSP227,
     Code,
     Diagnostic,
     did_you_mean,
@@ -358,7 +359,51 @@ class Declarations:
             )
         if schemas:
             self.root.fields.update(self._fields(schemas[0].fields, self.root.name))
+            self._refuse_too_large(schemas[0])
         self._declare_binders(self.root, (), inside_list=False)
+
+    def _refuse_too_large(self, schema: n.SchemaDecl) -> None:
+        """Records held in several places multiply a schema's fact paths (a record with
+        two fields of the next, 26 deep, has 2^26), and a chain of records nests as deep
+        as it is long: what walks the schema (the lints, questions, the case reader)
+        would take hours or run out of stack. Either is refused (KSP227) and the schema's
+        fields left out, their uses not reported again. Counted once per record, by a
+        walk with its own stack (the records hold no cycle: `_refuse_cycles`)."""
+        most = self.limits.depth
+        counted: dict[str, tuple[int, int]] = {}  # a record's fact paths and levels
+        stack: list[RecordType] = [self.root]
+        while stack:
+            record = stack[-1]
+            inner = [r for r in map(_record_in, record.fields.values()) if r is not None]
+            waiting = list({r.name: r for r in inner if r.name not in counted}.values())
+            if waiting:
+                stack += waiting
+                continue
+            stack.pop()
+            paths = len(record.fields) + sum(counted[r.name][0] for r in inner)
+            levels = 1 + max((counted[r.name][1] for r in inner), default=0)
+            counted[record.name] = (min(paths, _MAX_PATHS + 1), levels)
+        paths, levels = counted[self.root.name]
+        levels -= 1  # the case itself is no record
+        if paths <= _MAX_PATHS and levels <= most:
+            return
+        what = (
+            f"more than {_MAX_PATHS:,} fact paths"
+            if paths > _MAX_PATHS
+            else f"records nested {levels} deep, and a case nests at most {most} (max_depth)"
+        )
+        self.error(
+            KSP227,
+            f"the schema has {what}",
+            schema.span,
+            "a record held in several places repeats all its fields in each: hold it once"
+            " and refer to it by a text id elsewhere, or nest fewer records",
+        )
+        for field in self.root.fields.values():
+            self._poisoned.add(f"{self.root.name}.{field.name}")
+            if field.binder is not None:
+                self._poisoned.add(field.binder)
+        self.root.fields.clear()
 
     def _fields(self, decls: Sequence[n.FieldDecl], owner: str) -> dict[str, Field]:
         fields: dict[str, Field] = {}
@@ -660,3 +705,14 @@ def _as_name(text: str) -> str:
     `export_control`."""
     name = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_").lower()
     return name if name and not name[0].isdigit() else f"policy_{name}".rstrip("_")
+
+
+_MAX_PATHS = 100_000  # fact paths of a schema: the pack has ~100
+
+
+def _record_in(field: Field) -> RecordType | None:
+    """The record a field holds (through lists), if any."""
+    inner: Type = field.type
+    while isinstance(inner, ListType):
+        inner = inner.element
+    return inner if isinstance(inner, RecordType) else None
