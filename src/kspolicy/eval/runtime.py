@@ -838,10 +838,7 @@ def _certain_field(
             (full + 1 - (2 << rank)) << offset,  # the ranks above
         )
     else:
-        found = (
-            tuple(code for i, code in enumerate(codes) if field >> i & 1),
-            (full ^ field) << offset,
-        )
+        found = (_codes_of(codes, field), (full ^ field) << offset)
     made[field] = found
     return found
 
@@ -866,8 +863,13 @@ def _held(known: dict[int, tuple[str, ...]], codes: tuple[str, ...], mask: int) 
     set of many codes could be met in many ways)."""
     if len(known) > 4_096:
         known.clear()
-    held = known[mask] = tuple(code for i, code in enumerate(codes) if mask >> i & 1)
+    held = known[mask] = _codes_of(codes, mask)
     return held
+
+
+def _codes_of(codes: tuple[str, ...], mask: int) -> tuple[str, ...]:
+    """The codes a set's mask holds (a bit per code), in the set's order."""
+    return tuple(code for i, code in enumerate(codes) if mask >> i & 1)
 
 
 def _open_questions(

@@ -290,10 +290,8 @@ class Declarations:
                     if path:
                         path.pop()
                     continue
-                inner: Type = field.type
-                while isinstance(inner, ListType):
-                    inner = inner.element
-                if not isinstance(inner, RecordType) or inner.name in done:
+                inner = _record_in(field)
+                if inner is None or inner.name in done:
                     continue
                 if inner.name in on_path:
                     self._refuse_cycle(record, field, [*path[on_path[inner.name] :]], inner)
